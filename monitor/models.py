@@ -1,0 +1,192 @@
+"""Database tables (SQLModel over SQLAlchemy 2).
+
+One metadata for Alembic. All timestamps are timezone-aware UTC (``UTCDateTime``
+stores them naive-UTC in SQLite and ``timestamptz`` in PostgreSQL and always hands
+back aware values), displayed in Asia/Shanghai by the interfaces.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def ts(nullable: bool = False, index: bool = False, **kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kw)
+
+
+def ts_now(index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index)
+    )
+
+
+def json_col(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Unit(SQLModel, table=True):
+    """A government unit: 主办单位 of its accounts, 主管单位 of its children."""
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    parent_code: str | None = Field(default=None, foreign_key="unit.code", index=True)
+    level: str = Field(default="", max_length=32)  # 省/市/县/部门 ...
+    region: str = Field(default="", max_length=64)  # province / city, e.g. 贵州省贵阳市
+    # apprise URLs, or "@name" referring to a channel defined in config (keeps secrets
+    # out of the registry spreadsheet)
+    channels: list[str] = json_col(list)
+    updated_at: datetime = ts_now()
+
+
+class Account(SQLModel, table=True):
+    """A government new-media account or mobile client, as filed in the registry."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=32, index=True)  # weibo, wechat, douyin, website, app, ...
+    name: str = Field(max_length=200)  # registered name
+    handle: str = Field(default="", max_length=200)  # platform id: uid, gh_xxx, ...
+    url: str = Field(default="", max_length=2000)  # feed / page / profile URL
+    reader: str = Field(default="", max_length=32)  # rss, webpage, ... ("" = by platform)
+    owner_code: str = Field(foreign_key="unit.code", index=True)  # 主办单位
+    kind: str = Field(default="publish", max_length=16)  # publish (发布类) / service (服务类)
+    ruleset: str = Field(default="", max_length=64)  # "" = national for publish accounts
+    status: str = Field(default="active", max_length=16)  # active / closed
+    operator: str = Field(default="", max_length=200)  # 代运营机构
+    is_lead: bool = Field(default=False)  # 主账号
+    interval_minutes: int | None = Field(default=None)  # overrides the platform interval
+    options: dict[str, str] = json_col(dict)  # reader-specific fields
+    updated_at: datetime = ts_now()
+
+
+class Snapshot(SQLModel, table=True):
+    """Dated evidence of what one probe saw: when, from where, what URL, what came back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="account.id", index=True)
+    taken_at: datetime = ts_now(index=True)
+    node: str = Field(default="", max_length=200)  # host that probed
+    reader: str = Field(default="", max_length=32)
+    url: str = Field(default="", max_length=2000)
+    final_url: str | None = Field(default=None, max_length=2000)
+    outcome: str = Field(max_length=16, index=True)
+    status_code: int | None = None
+    detail: str = Field(default="")
+    elapsed_ms: int = 0
+    latest_post_at: datetime | None = ts(nullable=True)
+    post_count: int = 0
+    facts: dict[str, Any] = json_col(dict)  # Observation.facts()
+    facts_hash: str = Field(default="", max_length=64)  # sha256 of what was seen (for thinning)
+    # [{"kind", "media_type", "sha256", "size", "url"}]; bytes live in the blob store
+    artifacts: list[dict[str, Any]] = json_col(list)
+
+    __table_args__ = (sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),)
+
+
+class Finding(SQLModel, table=True):
+    """A problem with a life: opened, updated, acknowledged, resolved."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16, index=True)  # open / resolved
+    title: str = ""
+    detail: str = ""
+    rule: str = Field(default="", max_length=200)
+    deadline: datetime | None = ts(nullable=True)
+    evidence: dict[str, Any] = json_col(dict)
+    opened_at: datetime = ts_now()
+    updated_at: datetime = ts_now()
+    resolved_at: datetime | None = ts(nullable=True)
+    acknowledged_at: datetime | None = ts(nullable=True)
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+    first_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+    last_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+
+    __table_args__ = (
+        # one open finding per (account, problem), on both backends
+        sa.Index(
+            "uq_finding_open",
+            "account_id",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
+
+
+class FindingEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    at: datetime = ts_now()
+    event: str = Field(max_length=32)  # opened / updated / escalated / acknowledged / resolved
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+    detail: dict[str, Any] = json_col(dict)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one message to one channel, written with the finding change it reports.
+
+    Workers claim rows with a conditional UPDATE (status + lease), so several
+    processes are safe and a crash resumes where it stopped.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, unique=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    unit_code: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=2000)  # apprise URL or "@name"
+    event: str = Field(max_length=32)
+    title: str = ""
+    body: str = ""
+    created_at: datetime = ts_now()
+    due_at: datetime = ts_now(index=True)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending/sending/sent/dead
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = ts(nullable=True)
+    sent_at: datetime | None = ts(nullable=True)
+    last_error: str = ""
+
+
+class Delivery(SQLModel, table=True):
+    """Each attempt to deliver a notification, successful or not."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    at: datetime = ts_now()
+    node: str = Field(default="", max_length=200)
+    ok: bool = False
+    permanent: bool = False
+    error: str = ""
+    elapsed_ms: int = 0

@@ -1,0 +1,132 @@
+"""Value types shared by readers, detectors and the daemon.
+
+Plain dataclasses so ``probes`` can be tested without a database. Times are always
+timezone-aware UTC; readers convert whatever a page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """How a fetch ended. Never conflated: a blocked or failed fetch is not "stale"."""
+
+    ok = "ok"
+    not_found = "not_found"  # the account/page is gone (404/410, "已注销", "已被发布者删除")
+    blocked = "blocked"  # anti-bot answer (403/412/429/432, captcha, "环境异常")
+    error = "error"  # network error, timeout, 5xx, unparseable body
+
+
+class Severity(StrEnum):
+    info = "info"
+    warning = "warning"
+    high = "high"
+    veto = "veto"  # 单项否决: fails an inspection outright
+
+
+SEVERITY_RANK = {Severity.info: 0, Severity.warning: 1, Severity.high: 2, Severity.veto: 3}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a reader needs to know about one account; built by ``monitor`` from the registry."""
+
+    account_id: str
+    platform: str  # where the account lives: weibo, wechat, website, ...
+    reader: str  # how we read it: rss, webpage, ...
+    name: str = ""  # registered name
+    url: str = ""  # feed URL for rss, list page for webpage, profile URL otherwise
+    handle: str = ""  # platform id (uid, gh_..., ...)
+    options: dict[str, str] = field(default_factory=dict)  # reader-specific (selectors, ...)
+
+
+@dataclass
+class Post:
+    id: str
+    published_at: datetime | None
+    title: str = ""
+    text: str = ""
+    url: str = ""
+    pinned: bool = False
+    repost: bool = False
+    links: list[str] = field(default_factory=list)
+    client: str | None = None  # posting client (Weibo ``source``)
+
+
+@dataclass
+class Profile:
+    name: str | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    avatar_hash: str | None = None
+    verified: bool | None = None
+    verified_type: str | None = None
+    verified_reason: str | None = None
+    ip_location: str | None = None
+    followers: int | None = None
+    posts_count: int | None = None
+
+
+@dataclass
+class Redirect:
+    url: str
+    status: int
+
+
+@dataclass
+class Artifact:
+    """Raw evidence of what came back: stored content-addressed by ``monitor``."""
+
+    kind: str  # "page", "feed", "json", "screenshot"
+    media_type: str
+    content: bytes
+    url: str = ""
+
+
+@dataclass
+class Observation:
+    """What one probe saw of one account at one moment."""
+
+    account_id: str
+    reader: str
+    url: str
+    fetched_at: datetime
+    outcome: Outcome
+    status_code: int | None = None
+    final_url: str | None = None
+    detail: str = ""  # human-readable reason for a non-ok outcome (Chinese)
+    elapsed_ms: int = 0
+    redirects: list[Redirect] = field(default_factory=list)
+    profile: Profile = field(default_factory=Profile)
+    posts: list[Post] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    def facts(self) -> dict[str, Any]:
+        """JSON-able summary (no raw bytes) kept on the snapshot row."""
+        d = asdict(self)
+        d.pop("artifacts")
+        d["fetched_at"] = self.fetched_at.isoformat()
+        for p in d["posts"]:
+            if p["published_at"] is not None:
+                p["published_at"] = p["published_at"].isoformat()
+        return d
+
+
+@dataclass
+class Signal:
+    """One detector's judgement about one observation.
+
+    ``kind`` names the problem; the daemon keeps one finding per (account, kind).
+    """
+
+    kind: str  # "stale", "stale_soon", "fetch_failed", "blocked", "gone", ...
+    severity: Severity
+    title: str  # one Chinese line for people
+    detail: str = ""
+    rule: str = ""  # the rule that was applied, e.g. "national.max_gap_days(14)"
+    deadline: datetime | None = None  # "须在 X 前更新"
+    evidence: dict[str, Any] = field(default_factory=dict)
