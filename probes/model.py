@@ -130,3 +130,19 @@ class Signal:
     rule: str = ""  # the rule that was applied, e.g. "national.max_gap_days(14)"
     deadline: datetime | None = None  # "须在 X 前更新"
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def post_from_dict(d: dict[str, Any]) -> Post:
+    """Rebuild a Post from ``Observation.facts()`` (history kept on snapshots)."""
+    when = d.get("published_at")
+    return Post(
+        id=str(d.get("id", "")),
+        published_at=datetime.fromisoformat(when) if when else None,
+        title=d.get("title", ""),
+        text=d.get("text", ""),
+        url=d.get("url", ""),
+        pinned=bool(d.get("pinned")),
+        repost=bool(d.get("repost")),
+        links=list(d.get("links") or []),
+        client=d.get("client"),
+    )

@@ -1,0 +1,62 @@
+"""What a message is about, and the message itself.
+
+``FindingNotice`` is built by ``monitor`` from a finding change; ``alerts`` never reads the
+database, so everything a message needs travels in this one value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Event = Literal["opened", "updated", "resolved", "reminder", "test"]
+Level = Literal["info", "success", "warning", "failure"]
+
+
+@dataclass(kw_only=True)
+class FindingNotice:
+    """One finding change, flattened for people. Keyword-only: eighteen fields are too many to
+    pass by position safely.
+
+    ``evidence`` is the finding's evidence dict. The renderer understands these keys and shows
+    any others as short ``key: value`` lines:
+
+    - ``latest_post``: ``{"published_at", "title", "text", "url", "pinned"}`` (time as an
+      aware datetime or ISO string), or the flat ``latest_post_at`` / ``latest_post_title`` /
+      ``latest_post_url``;
+    - ``days_since_update``; ``url``, ``final_url``, ``status_code``, ``outcome``, ``reason``.
+    """
+
+    event: Event
+    finding_id: int | None = None
+    account_id: str
+    account_name: str
+    platform: str  # code: weibo, wechat, douyin, ...
+    unit_code: str
+    unit_name: str = ""
+    kind: str  # stale, stale_soon, fetch_failed, gone, blocked, ...
+    severity: str  # info | warning | high | veto
+    title: str  # the detector's one-line judgement, e.g. "已 15 天未更新"
+    detail: str = ""
+    rule: str = ""
+    deadline: datetime | None = None  # aware
+    opened_at: datetime | None = None  # aware
+    at: datetime  # when the change happened (aware)
+    snapshot_id: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    console_url: str = ""  # "" if there is no console
+
+
+@dataclass
+class Message:
+    """One rendered message: markdown for chat bots, plain text for mail.
+
+    ``level`` is apprise's notify type (info/success/warning/failure): some targets colour or
+    label by it, and the JSON webhook passes it on as ``type``.
+    """
+
+    title: str
+    markdown: str
+    text: str
+    level: Level = "info"

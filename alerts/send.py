@@ -1,0 +1,354 @@
+"""Deliver one message to one apprise URL and say plainly how it went.
+
+The outbox needs more than apprise's yes/no: whether to retry (transient) or give up
+(permanent), and an error an operator can read without learning a secret. apprise 2.x returns
+an ``AppriseResult`` with one ``NotifyResult`` per service and the log lines captured while it
+ran; the HTTP status only appears in those lines ("error=401."), so that is where we read it.
+
+Secrets live inside the URLs (tokens in the host, passwords, keys in the path or query), so no
+URL leaves this module unmasked, and every error passes through ``redact`` as a last guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import apprise
+import structlog
+
+from alerts.notice import Message
+
+log = structlog.get_logger(__name__)
+
+UNPARSEABLE = "通知地址无法识别"
+
+
+@dataclass
+class DeliveryResult:
+    ok: bool
+    permanent: bool  # retrying cannot help: fix the address or the channel first
+    error: str  # Chinese, for operators; never holds a secret from the URL
+    elapsed_ms: int
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+# Plain text where the target shows text: mail, and WeCom group bots (apprise 2.3 always sends
+# WeCom ``msgtype: text``, and has no markdown-to-text converter, so markdown would show raw).
+TEXT_SCHEMES = frozenset({"mailto", "mailtos", "wecombot"})
+
+# Per-scheme body limits in UTF-8 bytes, where apprise does not enforce the provider's limit
+# (its WeCom limit counts characters; WeCom counts 2,048 bytes and answers errcode in a 200).
+_BODY_BYTES = {"wecombot": 2048}
+
+
+def body_format(url: str) -> str:
+    """Which body a target gets: "markdown" for chat bots and webhooks, "text" for mail and
+    text-only bots."""
+    return "text" if _scheme(url) in TEXT_SCHEMES else "markdown"
+
+
+# -- masking ----------------------------------------------------------------------------------
+
+# Schemes whose host is a real network host (shown); everywhere else apprise keeps a token in
+# the "host" (dingtalk://secret@TOKEN, wecombot://KEY, feishu://TOKEN), which is masked.
+_HOST_SCHEMES = frozenset(
+    {
+        "json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos",
+        "http", "https", "apprise", "apprises", "gotify", "gotifys", "mmost", "mmosts",
+        "rocket", "rockets", "matrix", "matrixs", "ncloud", "nclouds", "nctalk", "nctalks",
+    }
+)  # fmt: skip
+
+# Query parameters that are settings, not secrets.
+_PLAIN_QUERY = frozenset(
+    {"format", "overflow", "method", "verify", "cto", "rto", "emojis", "tz", "mode", "retry",
+     "wait", "optional", "store", "smtp", "port", "secure", "name", "lang"}
+)  # fmt: skip
+
+# A path segment shown as is: a short word such as "hook" or "robot", never a token.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z_-]{0,11}")
+_URL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.S)
+MASK = "***"
+
+
+@dataclass
+class _Parts:
+    scheme: str
+    userinfo: str | None
+    host: str
+    segments: list[str]
+    query: list[tuple[str, str | None]]
+
+
+def _split(url: str) -> _Parts | None:
+    """Split by hand: apprise URLs carry characters (``#``, ``@`` in passwords) that trip
+    ``urllib.parse``."""
+    m = _URL.match(url)
+    if not m:
+        return None
+    rest, _, query = m.group(2).partition("?")
+    netloc, _, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    pairs: list[tuple[str, str | None]] = []
+    for item in query.split("&") if query else []:
+        key, eq, value = item.partition("=")
+        pairs.append((key, value if eq else None))
+    return _Parts(
+        scheme=m.group(1).lower(),
+        userinfo=userinfo if at else None,
+        host=host,
+        segments=[s for s in path.split("/") if s],
+        query=pairs,
+    )
+
+
+def _scheme(url: str) -> str:
+    parts = _split(url)
+    return parts.scheme if parts else ""
+
+
+def mask_url(url: str) -> str:
+    """The URL with every credential, token and secret-looking part replaced by ``***``.
+
+    Keeps what an operator needs to tell channels apart: the scheme, the host where it is a
+    real host, plain path words and setting-type query parameters.
+    """
+    parts = _split(url)
+    if parts is None:
+        return MASK
+    host_is_real = parts.scheme in _HOST_SCHEMES
+    out = f"{parts.scheme}://"
+    if parts.userinfo is not None:
+        out += f"{MASK}@"
+    if parts.host:
+        out += parts.host if host_is_real and _looks_like_host(parts.host) else MASK
+    for seg in parts.segments:
+        out += "/" + (seg if host_is_real and _PLAIN_SEGMENT.fullmatch(seg) else MASK)
+    if parts.query:
+        items = []
+        for key, value in parts.query:
+            shown_key = key if _PLAIN_SEGMENT.fullmatch(key.lstrip("+-:")) else MASK
+            if value is None:
+                items.append(shown_key)
+            else:
+                plain = key.lower() in _PLAIN_QUERY and re.fullmatch(r"[\w.:-]{0,64}", value)
+                items.append(f"{shown_key}={value if plain else MASK}")
+        out += "?" + "&".join(items)
+    return out
+
+
+def redact(text: str, url: str) -> str:
+    """``text`` with every secret part of ``url`` (raw or percent-decoded) replaced by ``***``."""
+    parts = _split(url)
+    if parts is None:
+        return text.replace(url, MASK) if url else text
+    secrets: set[str] = {url.strip()}
+    if parts.userinfo:
+        secrets.add(parts.userinfo)
+        secrets.update(parts.userinfo.split(":", 1))
+    host_is_real = parts.scheme in _HOST_SCHEMES
+    if not (host_is_real and _looks_like_host(parts.host)):
+        secrets.add(parts.host)
+    for seg in parts.segments:
+        if not (host_is_real and _PLAIN_SEGMENT.fullmatch(seg)):
+            secrets.add(seg)
+    for key, value in parts.query:
+        if value and key.lower() not in _PLAIN_QUERY:
+            secrets.add(value)
+    secrets |= {unquote(s) for s in secrets}
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _looks_like_host(host: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", host))
+
+
+# -- verdicts ---------------------------------------------------------------------------------
+
+
+def http_verdict(status: int) -> tuple[bool, str]:
+    """(permanent, reason) for an HTTP error status: a 4xx will not change on retry, except
+    408 (timeout) and 429 (rate limit); 5xx and anything else may."""
+    if status == 429:
+        return False, f"HTTP {status}：通知渠道限流，稍后重试"
+    if status in (401, 403):
+        return True, f"HTTP {status}：通知渠道拒绝（令牌、密钥或签名无效，或无权限）"
+    if status in (404, 410):
+        return True, f"HTTP {status}：通知地址不存在（机器人可能已被删除）"
+    if 400 <= status < 500 and status != 408:
+        return True, f"HTTP {status}：通知渠道拒绝了该消息"
+    return False, f"HTTP {status}：通知渠道暂时不可用"
+
+
+# Providers that answer errors inside HTTP 200 with a JSON code. Codes that mean "later" are
+# transient; any other non-zero code is a refusal (bad token, signature, keyword, IP list).
+# The codes below are recalled from the providers' docs, not verified against them here:
+# check them before the hook is wired. -1 is "system busy" on DingTalk and WeCom.
+_TRANSIENT_CODES: dict[str, frozenset[int]] = {
+    "dingtalk": frozenset({-1, 410100}),  # 410100: over 20 messages a minute, throttled
+    "wecombot": frozenset({-1, 45009}),  # 45009: API frequency limit
+    "feishu": frozenset({11232}),  # 11232: frequency limited
+    "lark": frozenset({11232}),
+}
+
+
+def code_verdict(scheme: str, code: int, msg: str = "") -> tuple[bool, str]:
+    """(permanent, reason) for a provider error code answered inside HTTP 200."""
+    detail = f"（{msg[:200]}）" if msg else ""
+    if code in _TRANSIENT_CODES.get(scheme, frozenset()):
+        return False, f"通知渠道暂时拒绝，错误码 {code}{detail}，稍后重试"
+    return True, f"通知渠道拒绝了该消息，错误码 {code}{detail}"
+
+
+def _errcode(reply: dict[str, Any]) -> tuple[int, str] | None:
+    code = reply.get("errcode", reply.get("code", reply.get("StatusCode")))
+    if isinstance(code, int) and code != 0:
+        return code, str(reply.get("errmsg") or reply.get("msg") or reply.get("StatusMessage", ""))
+    return None
+
+
+REPLY_CHECKS: dict[str, Callable[[dict[str, Any]], tuple[int, str] | None]] = {
+    "dingtalk": _errcode,
+    "wecombot": _errcode,
+    "feishu": _errcode,
+    "lark": _errcode,
+}
+
+
+def judge_reply(scheme: str, status: int, body: bytes) -> tuple[bool, str] | None:
+    """(permanent, reason) when a 200 reply still carries an error; None when it is fine.
+
+    HOOK, not wired yet: apprise 2.3 reads Feishu/Lark ``code`` itself (we see its
+    "rejected our notification: code=…" line), but judges DingTalk and WeCom bots by the HTTP
+    status alone and does not hand us the body. To close that gap, send those two schemes
+    through our own httpx call (DingTalk signing is an HMAC of "timestamp\\nsecret") and pass
+    the reply here.
+    """
+    if status != 200 or scheme not in REPLY_CHECKS:
+        return None
+    try:
+        reply = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(reply, dict):
+        return None
+    found = REPLY_CHECKS[scheme](reply)
+    return code_verdict(scheme, *found) if found else None
+
+
+_STATUS_IN_LOG = (re.compile(r"\berror=(\d{3})\b"), re.compile(r"\bfailed: (\d{3}) - "))
+_CODE_IN_LOG = re.compile(r"rejected our notification: code=(-?\d+)(?: msg=(.*))?")
+_CONNECTION_IN_LOG = re.compile(r"(?i)connection error|exception|connect")
+
+
+def _judge_logs(scheme: str, lines: list[str]) -> tuple[bool, str]:
+    """(permanent, reason) from the warnings apprise logged for one failed service."""
+    for line in lines:
+        for pattern in _STATUS_IN_LOG:
+            m = pattern.search(line)
+            if m:
+                return http_verdict(int(m.group(1)))
+        m = _CODE_IN_LOG.search(line)
+        if m:
+            return code_verdict(scheme, int(m.group(1)), (m.group(2) or "").strip())
+    if any(_CONNECTION_IN_LOG.search(line) for line in lines):
+        return False, "无法连接通知渠道（连接被拒绝、超时或网络不通）"
+    if lines:
+        return False, f"发送失败：{lines[-1][:300]}"
+    return False, "发送失败（通知组件未说明原因）"
+
+
+# -- delivery ---------------------------------------------------------------------------------
+
+
+async def deliver(url: str, message: Message, *, timeout: float = 15) -> DeliveryResult:
+    """Send ``message`` to one apprise ``url``; never raises.
+
+    apprise is synchronous (requests, smtplib), so it runs in a worker thread. ``timeout``
+    bounds the whole call: apprise stops waiting at the deadline and reports a timeout.
+    """
+    started = time.monotonic()
+    try:
+        permanent, error = await asyncio.wait_for(
+            asyncio.to_thread(_deliver_sync, url, message, timeout), timeout + 5
+        )
+    except TimeoutError:
+        permanent, error = False, f"发送超时（超过 {timeout:g} 秒）"
+    except Exception as exc:  # apprise catches its plugins' errors; this is a last guard
+        permanent, error = False, f"发送时出现内部错误：{type(exc).__name__}"
+    error = redact(error, url)  # apprise's own words may quote parts of the URL
+    if error and error != UNPARSEABLE:
+        error = f"{error}：{mask_url(url)}"
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    result = DeliveryResult(ok=not error, permanent=permanent, error=error, elapsed_ms=elapsed_ms)
+    if result.ok:
+        log.info("alert_delivered", target=mask_url(url), elapsed_ms=elapsed_ms)
+    else:
+        log.warning(
+            "alert_delivery_failed",
+            target=mask_url(url),
+            permanent=permanent,
+            error=error,
+            elapsed_ms=elapsed_ms,
+        )
+    return result
+
+
+def _deliver_sync(url: str, message: Message, timeout: float) -> tuple[bool, str]:
+    """(permanent, error); error "" means delivered."""
+    scheme = _scheme(url)
+    # In-memory store: apprise must not write per-target state to the daemon's home.
+    asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
+    try:
+        plugin = apprise.Apprise.instantiate(url, asset=asset)
+    except Exception:
+        plugin = None
+    if plugin is None:
+        return True, UNPARSEABLE
+    for attr in ("socket_connect_timeout", "socket_read_timeout"):
+        current = getattr(plugin, attr, None)
+        if isinstance(current, (int, float)):
+            setattr(plugin, attr, min(float(current), timeout))
+
+    fmt = body_format(url)
+    body = message.text if fmt == "text" else message.markdown
+    title, body = _fit(scheme, message.title, body)
+    notifier = apprise.Apprise(asset=asset)
+    notifier.add(plugin)
+    with notifier.notify(
+        body=body,
+        title=title,
+        body_format=apprise.NotifyFormat(fmt),
+        notify_type=apprise.NotifyType(message.level),
+        timeout=timeout,
+    ) as result:
+        if result:
+            return False, ""
+        services = list(result)
+        if any(s.status == apprise.AppriseResultStatus.TIMEOUT for s in services):
+            return False, f"发送超时（超过 {timeout:g} 秒）"
+        lines = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
+    return _judge_logs(scheme, lines)
+
+
+def _fit(scheme: str, title: str, body: str) -> tuple[str, str]:
+    """Cut the body to a provider's byte limit where apprise would not (see ``_BODY_BYTES``)."""
+    limit = _BODY_BYTES.get(scheme)
+    if limit is None:
+        return title, body
+    tail = "\n…（内容过长，已截断）"
+    room = limit - len(title.encode()) - 2  # apprise puts the title on the first line
+    if len(body.encode()) <= room:
+        return title, body
+    cut = body.encode()[: max(0, room - len(tail.encode()))].decode(errors="ignore")
+    return title, cut + tail

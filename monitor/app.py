@@ -1,0 +1,67 @@
+"""The wiring every command shares: settings, database, blob store, calendar, rules.
+
+Built once per process; the HTTP fetcher is opened separately because it lives in
+an event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from monitor.blobs import BlobStore
+from monitor.config import Settings
+from monitor.db import check_schema, make_engine
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import RuleSet, load_rulesets
+from probes.fetch.http import HttpSettings
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, *, check: bool = True) -> App:
+        engine = make_engine(settings.database_url, echo=settings.database.echo)
+        if check:
+            check_schema(engine)
+        return cls(settings=settings, engine=engine)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.blob_path)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(extra_files=self.settings.calendar.extra_files)
+
+    @cached_property
+    def rulesets(self) -> dict[str, RuleSet]:
+        return load_rulesets(self.settings.rulesets)
+
+    def http_settings(self) -> HttpSettings:
+        h = self.settings.http
+        kw: dict[str, Any] = {
+            "timeout_seconds": h.timeout_seconds,
+            "connect_timeout_seconds": h.connect_timeout_seconds,
+            "max_body_bytes": h.max_body_bytes,
+            "retries": h.retries,
+            "backoff_seconds": h.backoff_seconds,
+            "max_connections": h.max_connections,
+            "per_host": h.per_host,
+            "max_redirects": h.max_redirects,
+            "proxy": h.proxy or None,
+            "verify_tls": h.verify_tls,
+        }
+        if h.user_agent:
+            kw["user_agent"] = h.user_agent
+        return HttpSettings(**kw)
+
+    def close(self) -> None:
+        self.engine.dispose()

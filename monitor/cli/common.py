@@ -1,0 +1,79 @@
+"""What every command shares: loading settings, opening the app, printing, exit codes.
+
+Exit codes (DESIGN §5): 0 ok, 1 problems found or command failed, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from monitor.app import App
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.db import SchemaError
+from monitor.logs import setup_logging
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    config_path: Path | None = None
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as e:
+                fail(str(e), EXIT_USAGE)
+            setup_logging(self._settings.logging.level, self._settings.logging.format)
+        return self._settings
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.ensure_object(State)
+
+
+def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
+    err_console.print(f"[bold red]错误[/]: {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def open_app(ctx: typer.Context, *, check: bool = True) -> Iterator[App]:
+    settings = state(ctx).settings
+    try:
+        app = App.open(settings, check=check)
+    except SchemaError as e:
+        fail(str(e))
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def local(dt: datetime | None, tz: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return dt.astimezone(ZoneInfo(tz)).strftime(fmt) if dt else "—"
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

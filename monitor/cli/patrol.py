@@ -1,0 +1,110 @@
+"""Commands that patrol: init, check, run."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio
+import typer
+from sqlalchemy.engine import make_url
+
+from monitor.app import App
+from monitor.cli.common import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    console,
+    fail,
+    iso,
+    local,
+    open_app,
+    print_json,
+    state,
+)
+from monitor.cli.views import snapshot_dict
+from monitor.db import make_engine, upgrade
+from monitor.labels import OUTCOME, SEVERITY, label
+from monitor.pipeline import CheckError, CheckResult, check
+from probes.fetch.http import Fetcher
+
+
+def init(ctx: typer.Context) -> None:
+    """创建或升级数据库 (create or upgrade the database schema)."""
+    settings = state(ctx).settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"数据库已是最新结构（{after}）: {where}")
+    else:
+        console.print(f"数据库已升级 {before or '空'} → {after}: {where}")
+
+
+def result_dict(r: CheckResult) -> dict[str, Any]:
+    return {
+        "account": r.account.id,
+        "snapshot": snapshot_dict(r.snapshot),
+        "signals": [
+            {
+                "kind": s.kind,
+                "severity": s.severity.value,
+                "title": s.title,
+                "detail": s.detail,
+                "rule": s.rule,
+                "deadline": iso(s.deadline),
+                "evidence": s.evidence,
+            }
+            for s in r.signals
+        ],
+        "changes": [
+            {"event": c.event, "finding": c.finding.id, "kind": c.finding.kind} for c in r.changes
+        ],
+    }
+
+
+async def check_many(app: App, account_ids: list[str]) -> list[CheckResult]:
+    async with Fetcher(app.http_settings()) as fetcher:
+        return [await check(app, fetcher, a) for a in account_ids]
+
+
+def check_cmd(
+    ctx: typer.Context,
+    accounts: Annotated[list[str], typer.Argument(help="账号编号（可多个）")],
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+) -> None:
+    """立即巡查账号并记录快照 (probe accounts now). Exit 1 if a problem is seen."""
+    with open_app(ctx) as app:
+        try:
+            results = anyio.run(check_many, app, accounts)
+        except CheckError as e:
+            fail(str(e), EXIT_USAGE)
+        tz = app.settings.timezone
+        if as_json:
+            data = [result_dict(r) for r in results]
+            print_json(data[0] if len(data) == 1 else data)
+        else:
+            for r in results:
+                snap = r.snapshot
+                console.print(
+                    f"[bold]{r.account.name}[/] ({r.account.id}) 快照 #{snap.id}: "
+                    f"{label(OUTCOME, snap.outcome)}，最新发布 {local(snap.latest_post_at, tz)}"
+                    + (f"，{snap.detail}" if snap.detail else "")
+                )
+                for s in r.signals:
+                    console.print(f"  [{label(SEVERITY, s.severity.value)}] {s.title}")
+        if any(r.signals for r in results):
+            raise typer.Exit(EXIT_PROBLEMS)
+
+
+def run_cmd(ctx: typer.Context) -> None:
+    """长期运行巡查（守护进程） (run the patrol until SIGTERM; SIGHUP reloads)."""
+    from monitor.daemon import run
+
+    st = state(ctx)
+    with open_app(ctx):  # refuses an old schema before anything starts
+        pass
+    anyio.run(partial(run, st.settings, config_path=st.config_path))

@@ -1,0 +1,196 @@
+"""Read-only listings: accounts, findings, history. Each has ``--json``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session, col, select
+
+from monitor.cli.common import EXIT_PROBLEMS, console, fail, iso, local, open_app, print_json
+from monitor.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
+from monitor.models import Account, Finding, Snapshot, Unit
+from monitor.pipeline import reader_for, ruleset_for
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
+
+
+def account_dict(a: Account, unit: Unit | None) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "platform": a.platform,
+        "name": a.name,
+        "handle": a.handle,
+        "url": a.url,
+        "reader": reader_for(a),
+        "owner": a.owner_code,
+        "owner_name": unit.name if unit else None,
+        "kind": a.kind,
+        "ruleset": ruleset_for(a),
+        "status": a.status,
+        "interval_minutes": a.interval_minutes,
+        "options": a.options,
+    }
+
+
+def accounts(
+    ctx: typer.Context,
+    unit: Annotated[str | None, typer.Option(help="只列出该单位（编码）的账号")] = None,
+    platform: Annotated[str | None, typer.Option(help="只列出该平台的账号")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """列出登记的账号 (list registered accounts)."""
+    with open_app(ctx) as app, Session(app.engine) as s:
+        q = select(Account, Unit).join(Unit, col(Unit.code) == col(Account.owner_code))
+        if unit:
+            q = q.where(Account.owner_code == unit)
+        if platform:
+            q = q.where(Account.platform == platform)
+        rows = s.exec(q.order_by(col(Account.id))).all()
+        if as_json:
+            print_json([account_dict(a, u) for a, u in rows])
+            return
+        t = Table(
+            "编号", "平台", "名称", "主办单位", "规则", "读取", "状态", title=f"账号 {len(rows)} 个"
+        )
+        for a, u in rows:
+            t.add_row(
+                a.id,
+                label(PLATFORM, a.platform),
+                a.name,
+                u.name,
+                ruleset_for(a),
+                reader_for(a),
+                label(STATUS, a.status),
+            )
+        console.print(t)
+
+
+def finding_dict(f: Finding, a: Account) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "account": a.id,
+        "account_name": a.name,
+        "platform": a.platform,
+        "unit": a.owner_code,
+        "kind": f.kind,
+        "severity": f.severity,
+        "status": f.status,
+        "title": f.title,
+        "detail": f.detail,
+        "rule": f.rule,
+        "deadline": iso(f.deadline),
+        "opened_at": iso(f.opened_at),
+        "updated_at": iso(f.updated_at),
+        "resolved_at": iso(f.resolved_at),
+        "acknowledged_at": iso(f.acknowledged_at),
+        "first_snapshot": f.first_snapshot_id,
+        "last_snapshot": f.last_snapshot_id,
+        "evidence": f.evidence,
+    }
+
+
+def findings(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="包括已解决的问题")] = False,
+    unit: Annotated[str | None, typer.Option(help="只看该单位（编码）")] = None,
+    account: Annotated[str | None, typer.Option(help="只看该账号")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """列出发现的问题 (list findings; open ones unless --all). Exit 1 if any is open."""
+    with open_app(ctx) as app, Session(app.engine) as s:
+        q = select(Finding, Account).join(Account, col(Account.id) == col(Finding.account_id))
+        if not show_all:
+            q = q.where(Finding.status == "open")
+        if unit:
+            q = q.where(Account.owner_code == unit)
+        if account:
+            q = q.where(Finding.account_id == account)
+        rows = s.exec(q.order_by(col(Finding.opened_at).desc())).all()
+        tz = app.settings.timezone
+        if as_json:
+            print_json([finding_dict(f, a) for f, a in rows])
+        else:
+            t = Table("编号", "账号", "主办单位", "级别", "问题", "期限", "发现于", "状态")
+            for f, a in rows:
+                t.add_row(
+                    str(f.id),
+                    f"{a.name}（{label(PLATFORM, a.platform)}）",
+                    a.owner_code,
+                    label(SEVERITY, f.severity),
+                    f.title,
+                    local(f.deadline, tz),
+                    local(f.opened_at, tz),
+                    label(STATUS, f.status),
+                )
+            console.print(t if rows else "没有未解决的问题。")
+        if any(f.status == "open" for f, _ in rows):
+            raise typer.Exit(EXIT_PROBLEMS)
+
+
+def snapshot_dict(snap: Snapshot) -> dict[str, Any]:
+    return {
+        "id": snap.id,
+        "account": snap.account_id,
+        "taken_at": iso(snap.taken_at),
+        "node": snap.node,
+        "reader": snap.reader,
+        "url": snap.url,
+        "final_url": snap.final_url,
+        "outcome": snap.outcome,
+        "status_code": snap.status_code,
+        "detail": snap.detail,
+        "elapsed_ms": snap.elapsed_ms,
+        "latest_post_at": iso(snap.latest_post_at),
+        "post_count": snap.post_count,
+        "facts_hash": snap.facts_hash,
+        "artifacts": snap.artifacts,
+    }
+
+
+def history(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="账号编号")],
+    limit: Annotated[int, typer.Option(help="最多显示多少条快照")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """一个账号的快照历史 (an account's snapshots, newest first)."""
+    with open_app(ctx) as app, Session(app.engine) as s:
+        a = s.get(Account, account)
+        if a is None:
+            fail(f"账号 '{account}' 不在登记表中", 2)
+        snaps = s.exec(
+            select(Snapshot)
+            .where(Snapshot.account_id == account)
+            .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc())
+            .limit(limit)
+        ).all()
+        found = s.exec(
+            select(Finding).where(Finding.account_id == account).order_by(col(Finding.opened_at))
+        ).all()
+        if as_json:
+            print_json(
+                {
+                    "account": account_dict(a, s.get(Unit, a.owner_code)),
+                    "snapshots": [snapshot_dict(x) for x in snaps],
+                    "findings": [finding_dict(f, a) for f in found],
+                }
+            )
+            return
+        tz = app.settings.timezone
+        t = Table("快照", "时间", "结果", "最新发布", "条数", "说明", title=f"{a.name} 的快照")
+        for x in snaps:
+            t.add_row(
+                str(x.id),
+                local(x.taken_at, tz),
+                label(OUTCOME, x.outcome),
+                local(x.latest_post_at, tz),
+                str(x.post_count),
+                x.detail,
+            )
+        console.print(t)
+        for f in found:
+            console.print(
+                f"  问题 #{f.id} [{label(STATUS, f.status)}] {label(KIND, f.kind)}: {f.title}"
+            )

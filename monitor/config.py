@@ -1,0 +1,174 @@
+"""Configuration: one TOML file, environment overrides, defaults that work with no file.
+
+Precedence (highest first): ``XUNCHA_*`` environment variables, the TOML file
+(``--config`` or ``XUNCHA_CONFIG``), built-in defaults. Nested keys use ``__`` in
+environment names: ``XUNCHA_DATABASE__URL``, ``XUNCHA_CHANNELS__OPS``. Secrets
+(channel URLs with tokens) belong in the environment or in ``[channels]``, not in
+the registry spreadsheet, which refers to them as ``@name``.
+
+Every key is documented in ``docs/config.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who wrote the file."""
+
+
+def default_data_dir() -> Path:
+    """systemd's StateDirectory when run as a service, else the XDG data dir."""
+    if state := os.environ.get("STATE_DIRECTORY"):
+        return Path(state.split(":")[0])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "xuncha"
+
+
+class DatabaseConfig(BaseModel):
+    url: str = ""  # "" = SQLite file <data_dir>/xuncha.db
+    echo: bool = False
+
+
+class PatrolConfig(BaseModel):
+    default_interval_minutes: int = Field(60, ge=1)
+    jitter_seconds: int = Field(300, ge=0)  # spread of first runs, so a start does not fire all
+    max_concurrency: int = Field(8, ge=1)  # probes running at once in this process
+    probe_timeout_seconds: int = Field(180, ge=5)  # a probe is abandoned after this
+    registry_sync_seconds: int = Field(300, ge=10)  # how often schedules follow the registry
+
+
+class PlatformConfig(BaseModel):
+    interval_minutes: int | None = Field(None, ge=1)
+    origin: str = ""  # base URL a platform reader contacts (mirror, proxy or simulator)
+
+
+class HttpConfig(BaseModel):
+    timeout_seconds: float = Field(20.0, gt=0)
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    max_body_bytes: int = Field(5_000_000, ge=1024)
+    retries: int = Field(2, ge=0, le=10)
+    backoff_seconds: float = Field(0.5, ge=0)
+    max_connections: int = Field(16, ge=1)
+    per_host: int = Field(2, ge=1)
+    max_redirects: int = Field(10, ge=0)
+    user_agent: str = ""  # "" = the fetcher's default
+    proxy: str = ""
+    verify_tls: bool = True
+
+
+class AlertsConfig(BaseModel):
+    enabled: bool = True
+    dispatch_interval_seconds: int = Field(10, ge=1)
+    max_attempts: int = Field(10, ge=1)
+    retry_base_seconds: float = Field(30.0, ge=0)
+    retry_max_seconds: float = Field(3600.0, ge=1)
+    send_timeout_seconds: float = Field(15.0, gt=0)
+    lease_seconds: int = Field(120, ge=10)  # a claimed message is retried after this
+    console_url: str = ""  # base URL of the web console, for links in messages
+    ops_channels: list[str] = Field(default_factory=list)  # told about fetch/blocking problems
+
+
+class CalendarConfig(BaseModel):
+    extra_files: list[Path] = Field(default_factory=list)  # make-up days, holidays (TOML)
+
+
+class LoggingConfig(BaseModel):
+    level: str = "info"
+    format: str = "auto"  # auto (console on a terminal, JSON otherwise) / json / console
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if v not in {"auto", "json", "console"}:
+            raise ValueError("must be auto, json or console")
+        return v
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="XUNCHA_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    timezone: str = "Asia/Shanghai"
+    node_name: str = Field(default_factory=socket.gethostname)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    blobs_dir: Path | None = None  # None = <data_dir>/blobs
+    patrol: PatrolConfig = Field(default_factory=PatrolConfig)
+    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    channels: dict[str, str] = Field(default_factory=dict)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    rulesets: dict[str, Any] = Field(default_factory=dict)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the environment wins over the file: ops inject secrets there
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'xuncha.db'}"
+
+    @property
+    def blob_path(self) -> Path:
+        return self.blobs_dir or self.data_dir / "blobs"
+
+    def interval_minutes(self, platform: str, override: int | None = None) -> int:
+        if override:
+            return override
+        p = self.platforms.get(platform)
+        return (p.interval_minutes if p else None) or self.patrol.default_interval_minutes
+
+    def channel_url(self, channel: str) -> str | None:
+        """Resolve ``@name`` through ``[channels]``; a literal URL is returned as is."""
+        if channel.startswith("@"):
+            return self.channels.get(channel[1:])
+        return channel
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("XUNCHA_CONFIG")
+    return Path(env) if env else None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the TOML file (if any) and the environment into validated settings."""
+    path = config_path(path)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"配置文件不存在: {path}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"配置文件 {path} 不是有效的 TOML: {e}") from None
+    try:
+        settings = Settings(**data)
+    except ValidationError as e:
+        where = str(path) if path else "环境变量"
+        lines = [
+            f"{where}: {'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()
+        ]
+        raise ConfigError("配置有误:\n" + "\n".join(lines)) from None
+    return settings

@@ -1,0 +1,120 @@
+"""Engines, sessions and the schema check.
+
+SQLite is the embedded default and runs in WAL mode (readers never block the
+writer; the CLI can read while ``xuncha run`` writes). The schema is owned by
+Alembic (``monitor/migrations``); ``xuncha init`` upgrades it and every other
+command refuses to run on an old schema rather than half-work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_MS = 30_000
+
+
+class SchemaError(Exception):
+    """The database is missing, old, or newer than this program."""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            u,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False},
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(u, echo=echo, pool_pre_ping=True)
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    """The async engine APScheduler's data store uses, on the same database."""
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        u = u.set(drivername="sqlite+aiosqlite")
+        engine = create_async_engine(u, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return create_async_engine(u, pool_pre_ping=True)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to head; returns (before, after)."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a database that is not at this program's schema."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaError("数据库尚未初始化，请先运行 `xuncha init`。")
+    known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if current not in known:
+        raise SchemaError(
+            f"数据库结构版本 {current} 比本程序新（本程序为 {head}），请升级 xuncha。"
+        )
+    raise SchemaError(
+        f"数据库结构版本过旧（{current}，需要 {head}），请先运行 `xuncha init` 升级。"
+    )

@@ -1,0 +1,1 @@
+"""``xuncha demo``: an offline patrol against a simulated platform."""

@@ -1,0 +1,335 @@
+"""``xuncha demo``: a whole patrol, offline, in a few seconds.
+
+A simulated platform serves four fictional accounts — one fresh, one silent for
+15 days (with a fresh pinned post that must not count), one that breaks 贵州's
+"every working day" rule unless it posts today, and one whose feed is down — and
+a local webhook sink stands in for the units' DingTalk groups. The demo imports
+the registry, probes every account, stores snapshots, opens findings and delivers
+the alerts through the real outbox and apprise, then prints what happened.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import anyio
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session, col, select
+
+from alerts.sink import WebhookSink
+from monitor.app import App
+from monitor.config import load_settings
+from monitor.db import make_engine, session_scope, upgrade
+from monitor.demo.platform import Item, SimulatedPlatform, album_page, rss_feed
+from monitor.labels import OUTCOME, PLATFORM, SEVERITY, label
+from monitor.logs import setup_logging
+from monitor.models import Account, Finding, Notification
+from monitor.outbox import dispatch_once
+from monitor.pipeline import check
+from monitor.registry import apply_registry, read_registry
+from probes.checks.calendar import WorkCalendar
+from probes.fetch.http import Fetcher
+from probes.platforms import READERS
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def demo_clock(now: datetime, calendar: WorkCalendar) -> tuple[datetime, str]:
+    """The instant the demo pretends it is.
+
+    The "about to breach 贵州's every-working-day rule" story needs today to be a
+    working day; on a weekend or holiday the demo moves its clock to the next
+    working day at 10:00 and says so.
+    """
+    today = now.astimezone(SHANGHAI).date()
+    if calendar.is_workday(today):
+        return now, ""
+    day = calendar.next_workday(today)
+    moved = datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    return moved, f"今天（{today}）不是工作日，演示时钟设为下一个工作日 {day} 10:00。"
+
+
+def at(d: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@dataclass
+class Story:
+    id: str
+    expect: str  # what the demo must show for this account
+
+
+def build_platform(platform: SimulatedPlatform, now: datetime, cal: WorkCalendar) -> None:
+    today = now.astimezone(SHANGHAI).date()
+    fresh = [
+        Item("【提醒】今冬明春森林防火要点", now - timedelta(hours=2)),
+        Item("云岭市召开优化营商环境推进会", now - timedelta(days=1, hours=3)),
+        Item("政策解读：城乡居民医保缴费指南", now - timedelta(days=3)),
+    ]
+    platform.add(
+        "/weibo/user/5001001.xml",
+        rss_feed("云岭发布", "https://weibo.com/5001001", fresh),
+        "application/rss+xml; charset=utf-8",
+    )
+    # silent for 15 days; a fresh pinned post must not count as an update
+    quiet = [
+        Item("置顶：县政务服务中心办事指南", now - timedelta(hours=20), pinned=True),
+        Item("青溪县开展秋季农田水利建设", now - timedelta(days=15, hours=2)),
+        Item("青溪县召开安全生产专题会议", now - timedelta(days=21)),
+    ]
+    platform.add(
+        "/mp/album/qingxi.html",
+        album_page("青溪县人民政府 · 政务动态", quiet),
+        "text/html; charset=utf-8",
+    )
+    # posted on the previous working day: must post today or breach tomorrow
+    prev = cal.previous_workday(today)
+    guizhou = [
+        Item("黔岭市2026年秋季征兵工作启动", at(prev, 17, 30)),
+        Item("黔岭市公共资源交易中心公告", at(cal.previous_workday(prev), 9, 15)),
+    ]
+    platform.add(
+        "/weibo/user/5002002.xml",
+        rss_feed("黔岭市人民政府", "https://weibo.com/5002002", guizhou),
+        "application/rss+xml; charset=utf-8",
+    )
+    platform.add("/douyin/user/5003003.xml", b"Service Unavailable", "text/plain", status=503)
+
+
+UNITS = [
+    # 单位编码, 单位名称, 主管单位, 级别, 地区, 通知渠道
+    ("yl-gov", "云岭市人民政府办公室", "", "市", "云岭市", "@yl"),
+    ("yl-qx", "青溪县人民政府办公室", "yl-gov", "县", "云岭市青溪县", "@qx"),
+    ("ql-gov", "黔岭市人民政府办公室", "", "市", "贵州省黔岭市", "@ql"),
+    ("yl-ws", "云岭市卫生健康委员会", "yl-gov", "部门", "云岭市", ""),
+]
+
+
+def ACCOUNTS(base: str) -> list[tuple[str, ...]]:
+    """账号编号, 平台, 账号名称, 平台账号ID, 地址, 读取方式, 主办单位, 类型, 更新规则, 参数."""
+    album = "item=ul.album__list li; date=.album__item-date; title=a; pinned=.top-tag"
+    return [
+        ("wb-yl", "微博", "云岭发布", "5001001", f"{base}/weibo/user/5001001.xml",
+         "订阅源", "yl-gov", "发布类", "national", ""),
+        ("wx-qx", "微信公众号", "青溪县人民政府", "gh_qingxi",
+         f"{base}/mp/album/qingxi.html", "网页", "yl-qx", "发布类", "national", album),
+        ("wb-ql", "微博", "黔岭市人民政府", "5002002", f"{base}/weibo/user/5002002.xml",
+         "订阅源", "ql-gov", "发布类", "guizhou_city", ""),
+        ("dy-ws", "抖音", "健康云岭", "5003003", f"{base}/douyin/user/5003003.xml",
+         "订阅源", "yl-ws", "发布类", "national", ""),
+    ]  # fmt: skip
+
+
+def write_registry(folder: Path, base: str) -> list[Path]:
+    units = folder / "units.csv"
+    with units.open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编码", "单位名称", "主管单位", "级别", "地区", "通知渠道"])
+        w.writerows(UNITS)
+    accounts = folder / "accounts.csv"
+    with accounts.open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "账号编号",
+                "平台",
+                "账号名称",
+                "平台账号ID",
+                "地址",
+                "读取方式",
+                "主办单位",
+                "类型",
+                "更新规则",
+                "参数",
+            ]
+        )
+        w.writerows(ACCOUNTS(base))
+    return [units, accounts]
+
+
+def write_config(folder: Path, sink_url: str) -> Path:
+    cfg = folder / "xuncha.toml"
+    cfg.write_text(
+        f"""# written by `xuncha demo`
+data_dir = "{folder}"
+
+[http]
+retries = 1
+backoff_seconds = 0.2
+timeout_seconds = 5
+
+[alerts]
+retry_base_seconds = 1
+console_url = ""
+
+[channels]
+yl = "{sink_url}/yl"
+qx = "{sink_url}/qx"
+ql = "{sink_url}/ql"
+
+[logging]
+level = "warning"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def run_demo(folder: Path | None = None, console: Console | None = None) -> int:
+    console = console or Console()
+    setup_logging("warning", "console")  # the demo tells its own story; logs only for trouble
+    folder = folder or Path(tempfile.mkdtemp(prefix="xuncha-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    cal = WorkCalendar()
+    now, note = demo_clock(datetime.now(UTC), cal)
+    console.rule("[bold]xuncha 演示：一次完整的巡查（离线）")
+    if note:
+        console.print(f"[yellow]{note}")
+    platform = SimulatedPlatform().start()
+    with WebhookSink() as sink:
+        try:
+            return _demo(folder, now, cal, platform, sink, console)
+        finally:
+            platform.stop()
+
+
+def _demo(
+    folder: Path,
+    now: datetime,
+    cal: WorkCalendar,
+    platform: SimulatedPlatform,
+    sink: WebhookSink,
+    console: Console,
+) -> int:
+    build_platform(platform, now, cal)
+    sink_json = sink.url.replace("http://", "json://", 1)
+    cfg = write_config(folder, sink_json)
+    settings = load_settings(cfg)
+    console.print(f"数据目录: {folder}")
+    console.print(f"模拟平台: {platform.base_url}    告警接收端（代替钉钉群）: {sink.url}")
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    app = App.open(settings)
+    try:
+        paths = write_registry(folder, platform.base_url)
+        registry = read_registry(
+            paths, known_rulesets=app.rulesets.keys(), known_readers=READERS.keys()
+        )
+        with session_scope(app.engine) as s:
+            summary = apply_registry(s, registry)
+        console.print(f"导入登记表 {', '.join(p.name for p in paths)}: {summary.describe()}")
+        console.rule("巡查")
+        anyio.run(_patrol, app, now, console)
+        console.rule("告警")
+        expected = _count(app, "pending")
+        deadline = time.monotonic() + 30
+        while _count(app, "pending") and time.monotonic() < deadline:
+            anyio.run(dispatch_once, app.engine, app.settings)
+            time.sleep(0.2)
+        sink.wait_for(expected, timeout=10)
+        _print_findings(app, console)
+        _print_delivered(sink, console)
+        ok = _verify(app, sink, expected, console)
+    finally:
+        app.close()
+    console.rule()
+    console.print(
+        f"继续查看: [bold]xuncha --config {folder / 'xuncha.toml'} findings[/]"
+        f"（或 history wx-qx、accounts、alerts outbox）"
+    )
+    return 0 if ok else 1
+
+
+async def _patrol(app: App, now: datetime, console: Console) -> None:
+    with Session(app.engine) as s:
+        accounts = s.exec(select(Account).order_by(col(Account.id))).all()
+    tz = app.settings.timezone
+    async with Fetcher(app.http_settings()) as fetcher:
+        for i, a in enumerate(accounts, 1):
+            console.print(
+                f"[{i}/{len(accounts)}] {a.name}（{label(PLATFORM, a.platform)}）…", end=" "
+            )
+            r = await check(app, fetcher, a.id, now=now)
+            snap = r.snapshot
+            latest = (
+                snap.latest_post_at.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
+                if snap.latest_post_at
+                else "—"
+            )
+            status = label(OUTCOME, snap.outcome)
+            pinned = sum(1 for p in r.observation.posts if p.pinned)
+            line = f"{status}，最新发布 {latest}，快照 #{snap.id}"
+            if pinned:
+                line += f"（置顶 {pinned} 条不计入最新发布）"
+            if snap.outcome != "ok":
+                line = f"[red]{status}[/]：{snap.detail}，快照 #{snap.id}"
+            console.print(line)
+            for sig in r.signals:
+                console.print(f"      → [{label(SEVERITY, sig.severity.value)}] {sig.title}")
+
+
+def _count(app: App, status: str) -> int:
+    with Session(app.engine) as s:
+        return len(s.exec(select(Notification.id).where(Notification.status == status)).all())
+
+
+def _print_findings(app: App, console: Console) -> None:
+    with Session(app.engine) as s:
+        rows = s.exec(
+            select(Finding, Account)
+            .join(Account, col(Account.id) == col(Finding.account_id))
+            .where(Finding.status == "open")
+            .order_by(col(Finding.id))
+        ).all()
+    t = Table("问题", "账号", "级别", "内容", "证据", title="发现的问题")
+    for f, a in rows:
+        t.add_row(
+            f"#{f.id}",
+            f"{a.name}（{label(PLATFORM, a.platform)}）",
+            label(SEVERITY, f.severity),
+            f.title,
+            f"快照 #{f.last_snapshot_id}",
+        )
+    console.print(t)
+
+
+def _print_delivered(sink: WebhookSink, console: Console) -> None:
+    t = Table("接收地址", "标题", title=f"告警接收端收到 {len(sink.messages)} 条消息")
+    for m in sink.messages:
+        body = m.json if isinstance(m.json, dict) else {}
+        t.add_row(m.path, str(body.get("title", "")))
+    console.print(t)
+
+
+def _verify(app: App, sink: WebhookSink, expected: int, console: Console) -> bool:
+    """The demo's own check: the story it tells must be what happened."""
+    with Session(app.engine) as s:
+        kinds = {
+            (f.account_id, f.kind)
+            for f in s.exec(select(Finding).where(Finding.status == "open")).all()
+        }
+    want = {("wx-qx", "stale"), ("wb-ql", "stale_soon"), ("dy-ws", "fetch_failed")}
+    problems = []
+    if missing := want - kinds:
+        problems.append(f"缺少预期的问题: {sorted(missing)}")
+    if any(acc == "wb-yl" for acc, _ in kinds):
+        problems.append("正常更新的账号被误报")
+    if len(sink.messages) != expected or expected == 0:
+        problems.append(f"告警接收端收到 {len(sink.messages)} 条，应为 {expected} 条")
+    for p in problems:
+        console.print(f"[bold red]演示未达预期[/]: {p}")
+    if not problems:
+        console.print(
+            f"[bold green]演示完成[/]: 4 个账号已巡查，{len(kinds)} 个问题，"
+            f"{len(sink.messages)} 条告警已送达。"
+        )
+    return not problems

@@ -1,0 +1,68 @@
+"""Shared fixtures: a fresh database per test, a webhook sink, a registry helper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.app import App
+from monitor.config import Settings
+from monitor.db import make_engine, session_scope, upgrade
+from monitor.models import Account, Unit
+
+# tests never read the developer's own configuration
+for _k in [k for k in os.environ if k.startswith("XUNCHA_")]:
+    del os.environ[_k]
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def make_settings(data_dir: Path, **over: Any) -> Settings:
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "node_name": "test-node",
+        "http": {"retries": 0, "timeout_seconds": 5, "backoff_seconds": 0.05},
+        "alerts": {"retry_base_seconds": 0.2, "retry_max_seconds": 1},
+    }
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            base[k] = {**base[k], **v}
+        else:
+            base[k] = v
+    return Settings(**base)
+
+
+def open_app(settings: Settings) -> App:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    return App.open(settings)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[App]:
+    a = open_app(settings)
+    yield a
+    a.close()
+
+
+def add_unit(app: App, code: str, name: str = "", parent: str | None = None, channels=()) -> None:
+    with session_scope(app.engine) as s:
+        s.add(Unit(code=code, name=name or code, parent_code=parent, channels=list(channels)))
+
+
+def add_account(app: App, id: str, owner: str, url: str, **kw: Any) -> None:
+    kw.setdefault("platform", "weibo")
+    kw.setdefault("name", id)
+    kw.setdefault("reader", "rss")
+    with session_scope(app.engine) as s:
+        s.add(Account(id=id, owner_code=owner, url=url, **kw))

@@ -1,0 +1,304 @@
+"""alerts: rendering, masking, and real apprise deliveries to local sinks (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import socket
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pytest
+
+from alerts import DeliveryResult, FindingNotice, Message, SmtpSink, WebhookSink, deliver, render
+from alerts.messages import MAX_REQUEST_BYTES
+from alerts.send import _judge_logs, body_format, judge_reply, mask_url, redact
+
+T = TypeVar("T")
+HOSTILE = "[点我](http://evil.example) @all <script>alert(1)</script>"
+
+
+def veto_notice(**changes: object) -> FindingNotice:
+    notice = FindingNotice(
+        event="opened",
+        finding_id=42,
+        account_id="weibo:1234567890",
+        account_name="XX市人民政府",
+        platform="weibo",
+        unit_code="xx-gov",
+        unit_name="XX市人民政府办公室",
+        kind="stale",
+        severity="veto",
+        title="已 15 天未更新",
+        detail=f"最近一条发布于 2026-11-09 10:00：{HOSTILE}",
+        rule="national.max_gap_days(14)",
+        deadline=datetime(2026, 11, 25, 15, 59, 59, tzinfo=UTC),  # 23:59:59 in Shanghai
+        opened_at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
+        at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
+        snapshot_id=123,
+        evidence={
+            "latest_post": {
+                "published_at": "2026-11-09T02:00:00+00:00",
+                "title": HOSTILE,
+                "url": "https://m.weibo.cn/detail/5012345678901234",
+            },
+            "days_since_update": 15,
+        },
+        console_url="https://xuncha.example.gov.cn/findings/42",
+    )
+    return dataclasses.replace(notice, **changes)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bind, read the number, close."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- render -----------------------------------------------------------------------------------
+
+
+def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> None:
+    msg = render(veto_notice())
+
+    assert msg.title == "【单项否决】XX市人民政府（微博）已 15 天未更新"
+    assert msg.level == "failure"
+    for body in (msg.markdown, msg.text):
+        assert "XX市人民政府" in body
+        assert "微博" in body
+        assert "XX市人民政府办公室（xx-gov）" in body
+        assert "单项否决" in body
+        assert "national.max_gap_days(14)" in body
+        assert "须在 2026-11-25 23:59 前更新" in body
+        assert "2026-11-09 10:00" in body  # latest post, Shanghai time
+        assert "2026-11-24 08:05" in body  # found at, Shanghai time
+        assert "#123" in body  # snapshot
+    assert "[在巡查控制台查看](https://xuncha.example.gov.cn/findings/42)" in msg.markdown
+    assert "https://xuncha.example.gov.cn/findings/42" in msg.text
+
+
+def test_hostile_scraped_text_cannot_link_mention_or_inject_html() -> None:
+    msg = render(veto_notice(account_name=f"XX市人民政府{HOSTILE}", title=HOSTILE))
+
+    for text in (msg.title, msg.markdown, msg.text):
+        assert "@all" not in text
+        assert "http://evil" not in text  # defanged, so no renderer autolinks it
+    for text in (msg.title, msg.markdown):
+        assert "<script" not in text
+        assert "[点我]" not in text
+    # the only markdown links are the ones we built: the post and the console
+    targets = re.findall(r"\]\(([^)]*)\)", msg.markdown)
+    assert targets == [
+        "https://m.weibo.cn/detail/5012345678901234",
+        "https://xuncha.example.gov.cn/findings/42",
+    ]
+    assert "\n" not in msg.title
+
+
+def test_invisible_characters_and_bad_links_are_dropped() -> None:
+    sneaky = "XX市\u202e人民政府\u200b"
+    evidence = {"latest_post": {"title": "t", "url": "javascript:alert(1)"}, "url": "http://a b"}
+    msg = render(veto_notice(account_name=sneaky, evidence=evidence))
+
+    assert "\u202e" not in msg.markdown and "\u200b" not in msg.title
+    assert "javascript" not in msg.markdown.replace("javascript：", "")
+    assert "](javascript" not in msg.markdown
+
+
+def test_resolved_message() -> None:
+    msg = render(veto_notice(event="resolved", at=datetime(2026, 11, 26, 3, 0, tzinfo=UTC)))
+
+    assert msg.title == "【已恢复】XX市人民政府（微博）已 15 天未更新"
+    assert msg.level == "success"
+    assert "已恢复" in msg.markdown
+    assert "恢复时间**：2026-11-26 11:00" in msg.markdown
+    assert "2 天 2 小时" in msg.markdown  # how long it lasted
+    assert "整改期限" not in msg.markdown and "整改期限" not in msg.text
+
+
+def test_reminder_and_test_messages() -> None:
+    reminder = render(veto_notice(event="reminder", at=datetime(2026, 11, 25, 0, 5, tzinfo=UTC)))
+    assert reminder.title.startswith("【单项否决·仍未整改】")
+    assert "已持续 1 天 0 小时" in reminder.markdown
+
+    test = render(veto_notice(event="test", kind="test", severity="info", title="通知渠道测试"))
+    assert test.title.startswith("【测试】")
+    assert "测试消息" in test.text
+
+
+def test_huge_evidence_stays_under_the_dingtalk_request_limit() -> None:
+    evidence = {f"字段{i}": "很长的证据内容" * 400 for i in range(200)}
+    evidence["latest_post"] = {"title": "标题" * 5000, "published_at": "2026-11-09T02:00:00Z"}
+    msg = render(veto_notice(detail="说明" * 50_000, evidence=evidence))
+
+    for body in (msg.markdown, msg.text):
+        # apprise's DingTalk payload: ASCII-escaped JSON, the title twice, plus the envelope
+        wire = 2 * len(json.dumps(msg.title)) + len(json.dumps(body)) + 200
+        assert wire < MAX_REQUEST_BYTES
+        assert "须在 2026-11-25 23:59 前更新" in body  # evidence went first, the point stayed
+
+
+# -- mask_url ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "masked", "secrets"),
+    [
+        (
+            "dingtalk://SEC9f8e7d6c5b4a@0123456789abcdef0123456789abcdef",
+            "dingtalk://***@***",
+            ["SEC9f8e7d6c5b4a", "0123456789abcdef"],
+        ),
+        ("dingtalk://0123456789abcdef/13800138000", "dingtalk://***/***", ["13800138000"]),
+        ("wecombot://693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa", "wecombot://***", ["693a91f6"]),
+        ("feishu://3a1b2c3d-4e5f-6789-abcd-ef0123456789", "feishu://***", ["3a1b2c3d"]),
+        ("mailto://user:pass@smtp.example.gov.cn", "mailto://***@smtp.example.gov.cn", ["pass"]),
+        (
+            "json://127.0.0.1:8080/hook/AbC123xyz789?format=markdown&+X-Token=tok987",
+            "json://127.0.0.1:8080/hook/***?format=markdown&+X-Token=***",
+            ["AbC123xyz789", "tok987"],
+        ),
+        ("not a url", "***", ["not a url"]),
+    ],
+)
+def test_mask_url(url: str, masked: str, secrets: list[str]) -> None:
+    assert mask_url(url) == masked
+    for secret in secrets:
+        assert secret not in mask_url(url)
+
+
+def test_redact_removes_whole_secrets_quoted_anywhere() -> None:
+    url = "dingtalk://SECabc123@0123456789abcdef/13800138000"
+    text = "DingTalk 0123456789abcdef sign SECabc123 to 13800138000 via " + url
+    assert redact(text, url) == "DingTalk *** sign *** to *** via ***"
+    mail = "mailto://alice:p%40ss@smtp.example.gov.cn"
+    assert redact("login p@ss / p%40ss failed on smtp.example.gov.cn", mail) == (
+        "login *** / *** failed on smtp.example.gov.cn"
+    )
+
+
+# -- deliver ----------------------------------------------------------------------------------
+
+
+def test_deliver_to_local_webhook_through_apprise_json() -> None:
+    msg = render(veto_notice())
+    with WebhookSink() as sink:
+        result = run(deliver(sink.apprise_url("/hook"), msg))
+        (got,) = sink.wait_for(1)
+        assert sink.url == f"http://127.0.0.1:{sink.port}"
+
+    assert result.ok and not result.permanent and result.error == ""
+    assert result.elapsed_ms >= 0
+    assert got.method == "POST" and got.path == "/hook"
+    assert got.title == msg.title
+    assert got.message == msg.markdown  # webhooks get markdown
+    assert got.json["type"] == "failure"
+
+
+def test_deliver_mail_as_plain_text_to_local_smtp() -> None:
+    msg = render(veto_notice())
+    assert body_format("mailto://u:p@example.gov.cn") == "text"
+    with SmtpSink() as smtp:
+        result = run(deliver(smtp.url, msg))
+        (mail,) = smtp.wait_for(1)
+
+    assert result.ok, result.error
+    assert mail.subject == msg.title
+    assert mail.rcpt_to == ["duty@example.gov.cn"]
+    assert "须在 2026-11-25 23:59 前更新" in mail.text
+    assert "**" not in mail.text  # plain text, not markdown
+
+
+def test_server_error_is_transient_and_a_retry_gets_through() -> None:
+    msg = Message("标题", "正文", "正文")
+    with WebhookSink(fail_first=1, fail_status=500) as sink:
+        first = run(deliver(sink.apprise_url(), msg))
+        second = run(deliver(sink.apprise_url(), msg))
+        statuses = [m.status for m in sink.wait_for(2)]
+
+    assert not first.ok and not first.permanent
+    assert "HTTP 500" in first.error
+    assert second.ok
+    assert statuses == [500, 200]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_client_errors_are_permanent(status: int) -> None:
+    with WebhookSink(fail_first=1, fail_status=status) as sink:
+        result = run(deliver(sink.apprise_url(), Message("标题", "正文", "正文")))
+
+    assert not result.ok and result.permanent
+    assert f"HTTP {status}" in result.error
+
+
+def test_rate_limit_is_transient() -> None:
+    with WebhookSink(fail_first=1, fail_status=429) as sink:
+        result = run(deliver(sink.apprise_url(), Message("标题", "正文", "正文")))
+    assert not result.ok and not result.permanent
+
+
+@pytest.mark.parametrize("url", ["not a url", "nosuchscheme://x", "dingtalk://", "wecombot://"])
+def test_unparseable_url_is_permanent(url: str) -> None:
+    result = run(deliver(url, Message("标题", "正文", "正文")))
+    assert result == DeliveryResult(
+        ok=False, permanent=True, error="通知地址无法识别", elapsed_ms=result.elapsed_ms
+    )
+
+
+def test_connection_refused_is_transient_and_keeps_secrets_out() -> None:
+    url = f"json://user:s3cret@127.0.0.1:{closed_port()}/hook"
+    result = run(deliver(url, Message("标题", "正文", "正文"), timeout=5))
+
+    assert not result.ok and not result.permanent
+    assert "s3cret" not in result.error
+    assert "127.0.0.1" in result.error  # still says where it failed
+
+
+def test_slow_receiver_times_out_as_transient() -> None:
+    with WebhookSink(delay=3) as sink:
+        result = run(deliver(sink.apprise_url(), Message("标题", "正文", "正文"), timeout=0.5))
+    assert not result.ok and not result.permanent
+
+
+def test_concurrent_deliveries_keep_their_own_outcomes() -> None:
+    msg = Message("标题", "正文", "正文")
+    with WebhookSink() as good, WebhookSink(fail_first=100, fail_status=403) as bad:
+
+        async def both() -> list[DeliveryResult]:
+            calls = [deliver(good.apprise_url(), msg), deliver(bad.apprise_url(), msg)] * 5
+            return list(await asyncio.gather(*calls))
+
+        results = run(both())
+
+    assert [r.ok for r in results] == [True, False] * 5
+    assert all(r.permanent for r in results[1::2])
+
+
+# -- the in-body error hook (DingTalk / WeCom answer errors inside HTTP 200) --------------------
+
+
+def test_judge_reply_reads_error_codes_inside_http_200() -> None:
+    ok = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+    keyword = json.dumps({"errcode": 310000, "errmsg": "keywords not in content"}).encode()
+    too_fast = json.dumps({"errcode": 410100, "errmsg": "send too fast"}).encode()
+
+    assert judge_reply("dingtalk", 200, ok) is None
+    permanent, reason = judge_reply("dingtalk", 200, keyword)  # type: ignore[misc]
+    assert permanent and "310000" in reason
+    permanent, _ = judge_reply("dingtalk", 200, too_fast)  # type: ignore[misc]
+    assert not permanent
+    assert judge_reply("json", 200, keyword) is None
+
+
+def test_feishu_refusal_logged_by_apprise_is_permanent() -> None:
+    line = "Feishu rejected our notification: code=19021 msg=sign match fail or timestamp is not"
+    permanent, reason = _judge_logs("feishu", [line])
+    assert permanent and "19021" in reason

@@ -1,0 +1,219 @@
+"""One check end to end: snapshot, findings, outbox, delivery — on real SQLite and HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import pytest
+from sqlmodel import Session, col, select
+
+from alerts.sink import WebhookSink
+from monitor.app import App
+from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+from monitor.models import Delivery, Finding, FindingEvent, Notification, Snapshot
+from monitor.outbox import dispatch_once
+from monitor.pipeline import check
+from probes.fetch.http import Fetcher
+from tests.conftest import add_account, add_unit
+
+RSS = "application/rss+xml; charset=utf-8"
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
+
+
+@pytest.fixture
+def platform() -> Iterator[SimulatedPlatform]:
+    p = SimulatedPlatform().start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink() as s:
+        yield s
+
+
+def feed(platform: SimulatedPlatform, path: str, *ages_days: float) -> None:
+    items = [Item(f"第{i}条", NOW - timedelta(days=d)) for i, d in enumerate(ages_days)]
+    platform.add(path, rss_feed("测试发布", "https://weibo.com/1", items), RSS)
+
+
+def run_check(app: App, account: str, now: datetime = NOW):
+    async def go():
+        async with Fetcher(app.http_settings()) as f:
+            return await check(app, f, account, now=now)
+
+    return anyio.run(go)
+
+
+def flush(app: App) -> None:
+    for _ in range(20):
+        stats = anyio.run(dispatch_once, app.engine, app.settings)
+        if not (stats.sent or stats.retried):
+            return
+
+
+def open_kinds(app: App, account: str) -> set[str]:
+    with Session(app.engine) as s:
+        rows = s.exec(
+            select(Finding).where(Finding.account_id == account, Finding.status == "open")
+        ).all()
+        return {f.kind for f in rows}
+
+
+def sink_titles(sink: WebhookSink) -> list[str]:
+    return [m.json["title"] for m in sink.messages]
+
+
+def test_stale_account_is_found_alerted_once_and_resolved(app, platform, sink) -> None:
+    add_unit(app, "u1", "青溪县人民政府办公室", channels=[sink.url.replace("http", "json", 1)])
+    feed(platform, "/a.xml", 15, 20)
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml", name="青溪发布")
+
+    r = run_check(app, "acc")
+    assert r.snapshot.outcome == "ok"
+    assert {s.kind for s in r.signals} == {"stale"}
+    assert open_kinds(app, "acc") == {"stale"}
+    flush(app)
+    assert sink.wait_for(1, timeout=5)
+    assert "青溪发布" in sink_titles(sink)[0]
+
+    # seen again an hour later: the same finding, no second message
+    run_check(app, "acc", NOW + timedelta(hours=1))
+    flush(app)
+    assert len(sink.messages) == 1
+    with Session(app.engine) as s:
+        f = s.exec(select(Finding)).one()
+        assert f.first_snapshot_id != f.last_snapshot_id
+
+    # the unit posts: the finding resolves and the unit is told
+    feed(platform, "/a.xml", 0.1, 15)
+    run_check(app, "acc", NOW + timedelta(hours=2))
+    assert open_kinds(app, "acc") == set()
+    flush(app)
+    assert sink.wait_for(2, timeout=5)
+    assert "恢复" in sink_titles(sink)[1] or "解决" in sink_titles(sink)[1]
+    with Session(app.engine) as s:
+        events = [e.event for e in s.exec(select(FindingEvent).order_by(col(FindingEvent.id)))]
+    assert events == ["opened", "resolved"]
+
+
+def test_failed_fetch_is_never_stale_and_keeps_content_findings(app, platform) -> None:
+    add_unit(app, "u1")
+    feed(platform, "/a.xml", 15)
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+    run_check(app, "acc")
+    assert open_kinds(app, "acc") == {"stale"}
+
+    platform.add("/a.xml", b"Service Unavailable", "text/plain", status=503)
+    r = run_check(app, "acc", NOW + timedelta(hours=1))
+    assert r.snapshot.outcome == "error"
+    assert {s.kind for s in r.signals} == {"fetch_failed"}
+    # the stale finding is neither resolved nor re-judged from a failed fetch
+    assert open_kinds(app, "acc") == {"stale", "fetch_failed"}
+
+    feed(platform, "/a.xml", 15)
+    run_check(app, "acc", NOW + timedelta(hours=2))
+    assert open_kinds(app, "acc") == {"stale"}
+
+
+def test_warning_turns_into_breach_without_a_false_recovery(app, platform, sink) -> None:
+    add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
+    feed(platform, "/a.xml", 8)
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+    run_check(app, "acc")
+    assert open_kinds(app, "acc") == {"stale_soon"}
+    run_check(app, "acc", NOW + timedelta(days=7))
+    assert open_kinds(app, "acc") == {"stale"}
+    flush(app)
+    assert sink.wait_for(2, timeout=5)
+    titles = sink_titles(sink)
+    assert len(titles) == 2  # the warning, then the breach; no "recovered" in between
+    assert not any("恢复" in t for t in titles)
+
+
+def test_unchanged_page_is_stored_once(app, platform) -> None:
+    add_unit(app, "u1")
+    feed(platform, "/a.xml", 1)
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+    run_check(app, "acc")
+    run_check(app, "acc", NOW + timedelta(hours=1))
+    with Session(app.engine) as s:
+        snaps = s.exec(select(Snapshot)).all()
+    assert len(snaps) == 2
+    assert snaps[0].artifacts[0]["sha256"] == snaps[1].artifacts[0]["sha256"]
+    blobs = [p for p in app.blobs.root.rglob("*.gz")]
+    assert len(blobs) == 1
+    assert app.blobs.get(snaps[0].artifacts[0]["sha256"]).startswith(b"<?xml")
+
+
+def test_unit_without_channel_falls_back_to_its_supervisor(app, platform, sink) -> None:
+    add_unit(app, "city", "云岭市人民政府办公室", channels=[sink.url.replace("http", "json", 1)])
+    add_unit(app, "dept", "云岭市卫健委", parent="city")
+    feed(platform, "/a.xml", 20)
+    add_account(app, "acc", "dept", f"{platform.base_url}/a.xml")
+    run_check(app, "acc")
+    flush(app)
+    assert sink.wait_for(1, timeout=5)
+    with Session(app.engine) as s:
+        n = s.exec(select(Notification)).one()
+    assert n.unit_code == "city"
+
+
+def test_messenger_failure_is_retried_then_delivered_once(app, platform) -> None:
+    with WebhookSink(fail_first=2, fail_status=503) as sink:
+        add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
+        feed(platform, "/a.xml", 20)
+        add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+        run_check(app, "acc")
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while datetime.now(UTC) < deadline:
+            anyio.run(dispatch_once, app.engine, app.settings)
+            with Session(app.engine) as s:
+                if s.exec(select(Notification)).one().status == "sent":
+                    break
+            threading.Event().wait(0.2)
+        with Session(app.engine) as s:
+            n = s.exec(select(Notification)).one()
+            attempts = s.exec(select(Delivery).order_by(col(Delivery.id))).all()
+        assert n.status == "sent"
+        assert [d.ok for d in attempts] == [False, False, True]
+        ok_posts = [m for m in sink.messages if m.status == 200]
+        assert len(ok_posts) == 1
+
+
+def test_bad_channel_is_given_up_and_shown(app, platform) -> None:
+    add_unit(app, "u1", channels=["@nowhere"])
+    feed(platform, "/a.xml", 20)
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+    run_check(app, "acc")
+    flush(app)
+    with Session(app.engine) as s:
+        n = s.exec(select(Notification)).one()
+    assert n.status == "dead"
+    assert "@nowhere" in n.last_error
+
+
+def test_two_dispatchers_never_send_the_same_message(app, platform, sink) -> None:
+    add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
+    for i in range(12):
+        feed(platform, f"/a{i}.xml", 20)
+        add_account(app, f"acc{i}", "u1", f"{platform.base_url}/a{i}.xml")
+        run_check(app, f"acc{i}")
+
+    def worker() -> None:
+        for _ in range(5):
+            anyio.run(dispatch_once, app.engine, app.settings)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sink.wait_for(12, timeout=10)
+    bodies = [m.json["message"] for m in sink.messages]
+    assert len(bodies) == 12
+    assert len(set(bodies)) == 12
