@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -33,12 +33,18 @@ def default_data_dir() -> Path:
     return Path(base) / "xuncha"
 
 
-class DatabaseConfig(BaseModel):
+class Section(BaseModel):
+    """A config table: unknown keys are errors, so a typo is never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(Section):
     url: str = ""  # "" = SQLite file <data_dir>/xuncha.db
     echo: bool = False
 
 
-class PatrolConfig(BaseModel):
+class PatrolConfig(Section):
     default_interval_minutes: int = Field(60, ge=1)
     jitter_seconds: int = Field(300, ge=0)  # spread of first runs, so a start does not fire all
     max_concurrency: int = Field(8, ge=1)  # probes running at once in this process
@@ -46,12 +52,12 @@ class PatrolConfig(BaseModel):
     registry_sync_seconds: int = Field(300, ge=10)  # how often schedules follow the registry
 
 
-class PlatformConfig(BaseModel):
+class PlatformConfig(Section):
     interval_minutes: int | None = Field(None, ge=1)
     origin: str = ""  # base URL a platform reader contacts (mirror, proxy or simulator)
 
 
-class HttpConfig(BaseModel):
+class HttpConfig(Section):
     timeout_seconds: float = Field(20.0, gt=0)
     connect_timeout_seconds: float = Field(10.0, gt=0)
     max_body_bytes: int = Field(5_000_000, ge=1024)
@@ -65,7 +71,7 @@ class HttpConfig(BaseModel):
     verify_tls: bool = True
 
 
-class AlertsConfig(BaseModel):
+class AlertsConfig(Section):
     enabled: bool = True
     dispatch_interval_seconds: int = Field(10, ge=1)
     max_attempts: int = Field(10, ge=1)
@@ -77,11 +83,11 @@ class AlertsConfig(BaseModel):
     ops_channels: list[str] = Field(default_factory=list)  # told about fetch/blocking problems
 
 
-class CalendarConfig(BaseModel):
+class CalendarConfig(Section):
     extra_files: list[Path] = Field(default_factory=list)  # make-up days, holidays (TOML)
 
 
-class LoggingConfig(BaseModel):
+class LoggingConfig(Section):
     level: str = "info"
     format: str = "auto"  # auto (console on a terminal, JSON otherwise) / json / console
 

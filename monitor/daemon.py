@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import random
 import signal
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import anyio
 import structlog
@@ -131,7 +133,22 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
 async def run(settings: Settings, *, config_path: Path | None = None) -> None:
     """Run the patrol until SIGTERM/SIGINT; SIGHUP reloads config and registry."""
     global _runtime, _current_scheduler
-    app = App.open(settings)
+    # signals are received from the very start: a SIGHUP or SIGTERM during start-up waits
+    # for the loop below instead of killing the process with the default action
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as sigs:
+        app = App.open(settings)
+        try:
+            await _serve(app, settings, config_path, sigs)
+        finally:
+            _runtime = _current_scheduler = None
+            app.close()
+    log.info("patrol_stopped")
+
+
+async def _serve(
+    app: App, settings: Settings, config_path: Path | None, sigs: AsyncIterator[int]
+) -> None:
+    global _runtime, _current_scheduler
     data_store = SQLAlchemyDataStore(make_async_engine(settings.database_url))
     patrol = settings.patrol
     async with (
@@ -164,19 +181,16 @@ async def run(settings: Settings, *, config_path: Path | None = None) -> None:
             )
         await scheduler.start_in_background()
         log.info("patrol_started", node=settings.node_name, database=_safe_db(settings))
+        _warn_calendar(app)
 
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as sigs:
-            async for signum in sigs:
-                if signum == signal.SIGHUP:
-                    await _reload(config_path, scheduler)
-                    continue
-                log.info("patrol_stopping", signal=signal.Signals(signum).name)
-                break
+        async for signum in sigs:
+            if signum == signal.SIGHUP:
+                await _reload(config_path, scheduler)
+                continue
+            log.info("patrol_stopping", signal=signal.Signals(signum).name)
+            break
         await scheduler.stop()
         await scheduler.wait_until_stopped()
-    _runtime = _current_scheduler = None
-    app.close()
-    log.info("patrol_stopped")
 
 
 async def _reload(config_path: Path | None, scheduler: AsyncScheduler) -> None:
@@ -192,6 +206,17 @@ async def _reload(config_path: Path | None, scheduler: AsyncScheduler) -> None:
     rt.app = App(settings=new, engine=rt.app.engine)
     summary = await sync_schedules(rt.app, scheduler)
     log.info("reloaded", **summary)
+
+
+def _warn_calendar(app: App) -> None:
+    """Rules need to know working days; an unknown year is said, not guessed silently."""
+    today = datetime.now(ZoneInfo(app.settings.timezone)).date()
+    if missing := app.calendar.missing_years(today):
+        log.warning(
+            "calendar_year_unknown",
+            years=missing,
+            fix="add the State Council's holiday arrangement to [calendar].extra_files",
+        )
 
 
 def _safe_db(settings: Settings) -> str:

@@ -123,7 +123,12 @@ def _record(app: App, account: Account, obs: Observation, now: datetime) -> Chec
     with session_scope(app.engine) as s:
         history = _history(s, account.id)
         signals = evaluate(
-            obs, ruleset=ruleset, calendar=app.calendar, now=now, history_posts=history
+            obs,
+            ruleset=ruleset,
+            calendar=app.calendar,
+            now=now,
+            history_posts=history,
+            tz=app.settings.timezone,
         )
         snap = Snapshot(
             account_id=account.id,
@@ -161,7 +166,7 @@ async def check(
     target = target_for(account)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
-        obs = await observe(target, fetcher)
+        obs = await observe(target, fetcher, now=now)
     if scope.cancelled_caught:
         obs = Observation(
             account_id=account.id,

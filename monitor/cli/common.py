@@ -22,11 +22,13 @@ from monitor.app import App
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.db import SchemaError
 from monitor.logs import setup_logging
+from probes.checks.calendar import CalendarError
+from probes.checks.rules import RulesetError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # errors are never wrapped mid-path
 
 
 @dataclass
@@ -61,6 +63,12 @@ def open_app(ctx: typer.Context, *, check: bool = True) -> Iterator[App]:
         app = App.open(settings, check=check)
     except SchemaError as e:
         fail(str(e))
+    try:  # rule sets and calendar files are configuration: a mistake there is bad input
+        app.rulesets  # noqa: B018
+        app.calendar  # noqa: B018
+    except (RulesetError, CalendarError) as e:
+        app.close()
+        fail(str(e), EXIT_USAGE)
     try:
         yield app
     finally:

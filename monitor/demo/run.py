@@ -42,18 +42,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def demo_clock(now: datetime, calendar: WorkCalendar) -> tuple[datetime, str]:
-    """The instant the demo pretends it is.
+    """The instant the demo pretends it is: 16:00 on today's date, or the next working day's.
 
-    The "about to breach 贵州's every-working-day rule" story needs today to be a
-    working day; on a weekend or holiday the demo moves its clock to the next
-    working day at 10:00 and says so.
+    The "about to breach 贵州's every-working-day rule" story needs a working
+    afternoon (the rule warns from 15:00 on the day a post is due), so the demo runs
+    on its own clock and says so; the data it serves is dated by that clock.
     """
     today = now.astimezone(SHANGHAI).date()
-    if calendar.is_workday(today):
-        return now, ""
-    day = calendar.next_workday(today)
-    moved = datetime(day.year, day.month, day.day, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
-    return moved, f"今天（{today}）不是工作日，演示时钟设为下一个工作日 {day} 10:00。"
+    day = today if calendar.is_workday(today) else calendar.next_workday(today)
+    moved = datetime(day.year, day.month, day.day, 16, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    weekday = "一二三四五六日"[day.weekday()]
+    return moved, f"演示时钟：{day} 16:00（周{weekday}，工作日）"
 
 
 def at(d: date, hour: int, minute: int = 0) -> datetime:
@@ -190,8 +189,7 @@ def run_demo(folder: Path | None = None, console: Console | None = None) -> int:
     cal = WorkCalendar()
     now, note = demo_clock(datetime.now(UTC), cal)
     console.rule("[bold]xuncha 演示：一次完整的巡查（离线）")
-    if note:
-        console.print(f"[yellow]{note}")
+    console.print(note)
     platform = SimulatedPlatform().start()
     with WebhookSink() as sink:
         try:

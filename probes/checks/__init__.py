@@ -1,0 +1,126 @@
+"""Detectors: turn one observation into signals.
+
+A small registry in the manner of urlwatch's: each content detector is a function
+``(observation, context) -> [Signal]`` registered under a name, so commercial-link and theft
+detectors plug in beside staleness without touching :func:`evaluate`.
+
+Content is judged only from a fetch that worked. A page that is gone, a fetch blocked by
+anti-bot measures or one that failed says nothing about how often the account posts: those give
+one fetch signal and no staleness judgement (a failed fetch is never "stale").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import RuleSet
+from probes.checks.staleness import evaluate_staleness
+from probes.model import Observation, Outcome, Post, Severity, Signal
+
+
+@dataclass(frozen=True)
+class Context:
+    """What detectors may use besides the observation; grows as detectors need more."""
+
+    ruleset: RuleSet
+    calendar: WorkCalendar
+    now: datetime
+    posts: Sequence[Post]  # the observation's posts merged with history, newest version kept
+    tz: str = "Asia/Shanghai"
+
+
+Detector = Callable[[Observation, Context], list[Signal]]
+
+DETECTORS: dict[str, Detector] = {}
+
+
+def register(name: str) -> Callable[[Detector], Detector]:
+    """Add a content detector; it runs on every observation whose fetch succeeded."""
+
+    def add(fn: Detector) -> Detector:
+        if name in DETECTORS:
+            raise ValueError(f"detector {name!r} is already registered")
+        DETECTORS[name] = fn
+        return fn
+
+    return add
+
+
+@register("staleness")
+def _staleness(obs: Observation, ctx: Context) -> list[Signal]:
+    return evaluate_staleness(ctx.posts, ctx.ruleset, ctx.calendar, ctx.now, ctx.tz)
+
+
+def merge_posts(current: Sequence[Post], history: Sequence[Post]) -> list[Post]:
+    """Current posts plus history posts not seen now (by id): a short feed still shows a week.
+
+    The current version of a post wins (it may have been pinned or edited since).
+    """
+    seen = {_key(p) for p in current}
+    return [*current, *(p for p in history if _key(p) not in seen)]
+
+
+def _key(p: Post) -> tuple[str, ...]:
+    # a reader that found no id still gives a stable identity: time, address, title
+    if p.id:
+        return (p.id,)
+    when = p.published_at.isoformat() if p.published_at else ""
+    return ("", when, p.url, p.title)
+
+
+def _fetch_evidence(obs: Observation) -> dict[str, Any]:
+    ev: dict[str, Any] = {"outcome": Outcome(obs.outcome).value, "url": obs.url}
+    if obs.final_url and obs.final_url != obs.url:
+        ev["final_url"] = obs.final_url
+    if obs.status_code is not None:
+        ev["status_code"] = obs.status_code
+    if obs.detail:
+        ev["reason"] = obs.detail
+    return ev
+
+
+_FETCH_SIGNALS: dict[Outcome, tuple[str, Severity, str]] = {
+    Outcome.not_found: ("gone", Severity.high, "账号或页面已不存在"),
+    Outcome.blocked: ("blocked", Severity.warning, "被平台反爬拦截，暂时无法检查"),
+    Outcome.error: ("fetch_failed", Severity.warning, "抓取失败，暂时无法检查"),
+}
+
+
+def evaluate(
+    observation: Observation,
+    *,
+    ruleset: RuleSet,
+    calendar: WorkCalendar,
+    now: datetime,
+    history_posts: Sequence[Post] = (),
+    tz: str = "Asia/Shanghai",
+) -> list[Signal]:
+    """All signals for one observation: a fetch signal, or what every content detector says."""
+    outcome = Outcome(observation.outcome)
+    if outcome is not Outcome.ok:
+        kind, severity, title = _FETCH_SIGNALS[outcome]
+        return [
+            Signal(
+                kind=kind,
+                severity=severity,
+                title=title,
+                detail=observation.detail,
+                rule=f"fetch.{outcome.value}",
+                evidence=_fetch_evidence(observation),
+            )
+        ]
+    ctx = Context(
+        ruleset=ruleset,
+        calendar=calendar,
+        now=now,
+        posts=merge_posts(observation.posts, history_posts),
+        tz=tz,
+    )
+    signals: list[Signal] = []
+    for detect in DETECTORS.values():
+        signals.extend(detect(observation, ctx))
+    return signals

@@ -1,0 +1,557 @@
+"""The probes' HTTP client: one shared pool, politeness limits, evidence of every hop.
+
+Why not plain ``httpx.get``: a patrol of thousands of accounts must not hammer one
+government server (per-host limit), must keep the redirect chain hop by hop as evidence
+(DOMAIN §4), must survive hostile answers (huge or compressed-bomb bodies, loops, trickling
+servers) without holding more than a bounded amount of memory, and must read GBK pages that
+do not say so. Errors that stop a fetch become :class:`FetchError` with a Chinese message a
+duty officer can act on; HTTP error statuses are answers, returned as :class:`Response`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import random
+import re
+import socket
+import ssl
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import anyio
+import charset_normalizer
+import httpx
+import structlog
+
+from probes.model import Redirect
+
+log = structlog.get_logger("xuncha.fetch")
+
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 xuncha/0.1"
+)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: A Retry-After longer than this is not waited for: the answer (429/503) is returned.
+MAX_RETRY_AFTER_SECONDS = 30.0
+
+FetchErrorKind = Literal[
+    "timeout", "connect", "tls", "too_large", "redirect_loop", "too_many_redirects", "protocol"
+]
+
+
+@dataclass
+class HttpSettings:
+    timeout_seconds: float = 20.0  # whole request, headers and body, per attempt
+    connect_timeout_seconds: float = 10.0
+    max_body_bytes: int = 5_000_000  # after decompression
+    retries: int = 2  # extra attempts on transient failures only
+    backoff_seconds: float = 0.5  # doubled per attempt, with jitter
+    max_connections: int = 16
+    per_host: int = 2  # politeness: concurrent requests to one host
+    max_redirects: int = 10
+    user_agent: str = DEFAULT_USER_AGENT
+    proxy: str | None = None  # from config only; environment proxies are ignored
+    verify_tls: bool = True
+
+
+@dataclass
+class Response:
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    headers: dict[str, str]  # lower-case keys
+    content: bytes  # decompressed body
+    text: str  # decoded body ("" for binary media types)
+    encoding: str  # codec used for ``text`` ("" when not decoded)
+    redirects: list[Redirect] = field(default_factory=list)  # hop by hop, final answer excluded
+    elapsed_ms: int = 0
+    truncated: bool = False  # the server closed before the announced end of the body
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class FetchError(Exception):
+    """A fetch that produced no answer; ``message`` is Chinese, for the duty officer."""
+
+    def __init__(
+        self,
+        kind: FetchErrorKind,
+        message: str,
+        url: str = "",
+        redirects: list[Redirect] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: FetchErrorKind = kind
+        self.message = message
+        self.url = url
+        self.redirects: list[Redirect] = redirects or []  # hops seen before it failed
+
+
+@dataclass
+class _Raw:
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    truncated: bool
+
+
+class Fetcher:
+    """Async context manager owning one ``httpx.AsyncClient`` shared by all probes.
+
+    Redirects are followed here, not by httpx, so every hop is recorded and loops are
+    caught. Limits: ``max_connections`` requests at once overall and ``per_host`` per host.
+    Cookies persist for the life of the fetcher (platforms hand out visitor cookies).
+    """
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._global = asyncio.Semaphore(self.settings.max_connections)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+                # only what _BoundedDecoder can inflate within the size cap
+                "Accept-Encoding": "gzip, deflate",
+            },
+            timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
+            limits=httpx.Limits(
+                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
+            ),
+            follow_redirects=False,
+            proxy=s.proxy,
+            verify=s.verify_tls,
+            trust_env=False,
+            transport=self._transport,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def get(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        max_body_bytes: int | None = None,
+    ) -> Response:
+        """GET ``url``, following redirects; raise :class:`FetchError` if nothing came back.
+
+        ``max_body_bytes`` overrides the configured cap for this call.
+        """
+        cap = self.settings.max_body_bytes if max_body_bytes is None else max_body_bytes
+        started = time.monotonic()
+        redirects: list[Redirect] = []
+        seen: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        current = url
+        while True:
+            _check_url(current)
+            seen[current] = self._cookie_state()
+            try:
+                raw = await self._fetch_with_retries(current, headers, cap)
+            except FetchError as e:
+                e.redirects = list(redirects)
+                raise
+            location = raw.headers.get("location", "").strip()
+            if raw.status not in REDIRECT_STATUSES or not location:
+                break
+            redirects.append(Redirect(url=current, status=raw.status))
+            nxt = urljoin(current, location)
+            # revisiting a URL is a loop unless a cookie was set meanwhile (visitor-cookie
+            # bounces: A -> B sets cookie -> A succeeds)
+            if seen.get(nxt) == self._cookie_state():
+                raise FetchError(
+                    "redirect_loop",
+                    f"重定向循环：{_short(nxt)} 在第 {len(redirects)} 跳重复出现",
+                    url,
+                    redirects,
+                )
+            if len(redirects) > self.settings.max_redirects:
+                message = f"重定向超过 {self.settings.max_redirects} 次"
+                raise FetchError("too_many_redirects", message, url, redirects)
+            current = nxt
+        text, encoding = ("", "")
+        media = raw.headers.get("content-type", "")
+        if raw.content and _is_textual(media):
+            text, encoding = decode_text(raw.content, media)
+        return Response(
+            url=url,
+            final_url=current,
+            status=raw.status,
+            headers=raw.headers,
+            content=raw.content,
+            text=text,
+            encoding=encoding,
+            redirects=redirects,
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+            truncated=raw.truncated,
+        )
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _client_or_fail(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        return self._client
+
+    def _cookie_state(self) -> tuple[tuple[str, str, str], ...]:
+        jar = self._client_or_fail().cookies.jar
+        return tuple(sorted((c.domain, c.name, c.value or "") for c in jar))
+
+    def _host_limit(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        sem = self._hosts.get(host)
+        if sem is None:
+            sem = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return sem
+
+    async def _fetch_with_retries(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+        """One hop. Retries transient failures only: a 404 or 403 is an answer, not a fault."""
+        attempt = 0
+        while True:
+            try:
+                raw = await self._fetch_once(url, headers, cap)
+            except FetchError as e:
+                if e.kind not in ("timeout", "connect") or attempt >= self.settings.retries:
+                    raise
+                attempt += 1
+                log.info("http_retry", url=url, attempt=attempt, reason=e.kind)
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if raw.status not in RETRY_STATUSES or attempt >= self.settings.retries:
+                return raw
+            wait = self._retry_wait(raw, attempt + 1)
+            if wait is None:
+                return raw
+            attempt += 1
+            log.info("http_retry", url=url, attempt=attempt, reason=raw.status, wait=wait)
+            await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        return self.settings.backoff_seconds * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+
+    def _retry_wait(self, raw: _Raw, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None when Retry-After asks for too long."""
+        after = raw.headers.get("retry-after")
+        if after is None:
+            return self._backoff(attempt)
+        seconds = parse_retry_after(after)
+        if seconds is None:
+            return self._backoff(attempt)
+        return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
+
+    async def _fetch_once(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+        host = urlsplit(url).hostname or url
+        s = self.settings
+        async with self._global, self._host_limit(url):
+            try:
+                # httpx's timeouts are per read: a server trickling a byte a second would
+                # never trip them, so the whole attempt has a deadline too
+                with anyio.fail_after(s.timeout_seconds):
+                    return await self._stream(url, headers, cap)
+            except TimeoutError:
+                raise FetchError(
+                    "timeout", f"{host} 响应超时（{_num(s.timeout_seconds)} 秒）", url
+                ) from None
+            except httpx.ConnectTimeout:
+                raise FetchError(
+                    "timeout", f"连接 {host} 超时（{_num(s.connect_timeout_seconds)} 秒）", url
+                ) from None
+            except httpx.TimeoutException:
+                raise FetchError(
+                    "timeout", f"{host} 响应超时（{_num(s.timeout_seconds)} 秒）", url
+                ) from None
+            except httpx.ProxyError as e:
+                raise FetchError("connect", f"代理服务器连接失败：{_short(str(e))}", url) from e
+            except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as e:
+                raise _classify_network_error(e, host, url) from e
+            except (httpx.ProtocolError, httpx.DecodingError) as e:
+                raise FetchError(
+                    "protocol", f"{host} 的响应不符合 HTTP 协议（{_short(str(e))}）", url
+                ) from e
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+                raise FetchError("protocol", f"网址无效：{_short(url)}", url) from e
+            except httpx.TransportError as e:
+                raise FetchError("connect", f"与 {host} 的连接出错：{_short(str(e))}", url) from e
+
+    async def _stream(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+        client = self._client_or_fail()
+        request = client.build_request("GET", url, headers=headers)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.RemoteProtocolError as e:
+            if "disconnected" not in str(e).lower():
+                raise
+            # the server hung up before answering: transient, like a refused connection
+            host = urlsplit(url).hostname or url
+            raise FetchError("connect", f"{host} 断开了连接，未返回任何内容", url) from e
+        try:
+            hdrs = {k.lower(): v for k, v in response.headers.items()}
+            if response.status_code in REDIRECT_STATUSES and hdrs.get("location"):
+                return _Raw(response.status_code, hdrs, b"", False)  # body of a hop: unread
+            coding = hdrs.get("content-encoding", "identity").strip().lower()
+            declared = hdrs.get("content-length", "")
+            if coding == "identity" and declared.isdigit() and int(declared) > cap:
+                raise FetchError("too_large", f"页面超过 {_size(cap)} 上限", url)
+            decoder = _BoundedDecoder(coding, url)
+            body = bytearray()
+            truncated = False
+            try:
+                async for chunk in response.aiter_raw():
+                    body += decoder.feed(chunk, cap - len(body))
+                    if len(body) > cap:
+                        raise FetchError("too_large", f"页面超过 {_size(cap)} 上限", url)
+                body += decoder.flush()
+                if len(body) > cap:
+                    raise FetchError("too_large", f"页面超过 {_size(cap)} 上限", url)
+            except httpx.RemoteProtocolError:
+                if not body:
+                    raise
+                truncated = True  # peer closed early: keep what arrived as evidence
+            return _Raw(response.status_code, hdrs, bytes(body), truncated)
+        finally:
+            await response.aclose()
+
+
+class _BoundedDecoder:
+    """Inflates gzip/deflate without producing more than the room left (zip bombs)."""
+
+    def __init__(self, coding: str, url: str) -> None:
+        if coding not in ("gzip", "x-gzip", "deflate", "identity", ""):
+            raise FetchError("protocol", f"服务器使用了不支持的压缩编码 '{coding}'", url)
+        self.coding = "gzip" if coding == "x-gzip" else coding
+        self.url = url
+        self._d = zlib.decompressobj(zlib.MAX_WBITS | 16) if self.coding == "gzip" else None
+        self._head = b""  # deflate: first bytes, until the flavour is known
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Return at most ``room + 1`` bytes (one more than fits tells the caller to stop)."""
+        if self.coding in ("identity", ""):
+            return data[: room + 1]
+        if self._d is None:
+            # "deflate" comes zlib-wrapped (the RFC) or raw (old IIS): the header tells
+            self._head += data
+            if len(self._head) < 2:
+                return b""
+            b0, b1 = self._head[0], self._head[1]
+            wrapped = (b0 & 0x0F) == 8 and ((b0 << 8) | b1) % 31 == 0
+            self._d = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            data, self._head = self._head, b""
+        out = bytearray()
+        pending = data
+        while pending and len(out) <= room:
+            try:
+                out += self._d.decompress(pending, room + 1 - len(out))
+            except zlib.error as e:
+                raise FetchError("protocol", f"压缩数据损坏（{e}）", self.url) from e
+            if self._d.eof:
+                # another gzip member may follow; anything else after the end is ignored
+                rest = self._d.unused_data
+                if self.coding == "gzip" and rest.startswith(b"\x1f\x8b"):
+                    self._d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                    pending = rest
+                    continue
+                break
+            pending = self._d.unconsumed_tail
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        # feed() drained unconsumed input, so this returns only what zlib still buffers
+        return self._d.flush() if self._d is not None and not self._d.eof else b""
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("protocol", f"不是网页地址，无法访问：{_short(url)}", url)
+
+
+def _classify_network_error(exc: Exception, host: str, url: str) -> FetchError:
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(chain) < 10:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return FetchError("tls", f"{host} 的 TLS 证书无效：{_cert_reason(e)}", url)
+        if isinstance(e, ssl.SSLError):
+            return FetchError("tls", f"与 {host} 的 TLS 握手失败（{e.reason or e}）", url)
+        if isinstance(e, socket.gaierror):
+            return FetchError("connect", f"无法解析域名 {host}", url)
+        if isinstance(e, ConnectionRefusedError):
+            return FetchError("connect", f"无法连接 {host}：服务器拒绝连接", url)
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return FetchError("tls", f"{host} 的 TLS 证书无效：{_short(text)}", url)
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return FetchError("connect", f"无法解析域名 {host}", url)
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError("connect", f"无法连接 {host}：{_short(text) or '连接失败'}", url)
+    return FetchError("connect", f"与 {host} 的连接中断", url)
+
+
+def _cert_reason(e: ssl.SSLCertVerificationError) -> str:
+    msg = (e.verify_message or str(e)).lower()
+    if "expired" in msg:
+        return "证书已过期"
+    if "self-signed" in msg or "self signed" in msg:
+        return "自签名证书，不受信任"
+    if "hostname" in msg or "ip address mismatch" in msg:
+        return "证书与域名不符"
+    if "unable to get local issuer" in msg:
+        return "证书链不完整或签发机构不受信任"
+    return e.verify_message or "校验失败"
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if unreadable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+# -- text decoding --------------------------------------------------------------------------
+
+_GB_FAMILY = frozenset({"gbk", "gb2312", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn"})
+_GB_FAMILY |= {"gb_2312-80", "csgb2312", "chinese", "windows-936", "x-euc-cn"}
+# multibyte codecs a detector confuses with GBK on short Chinese text
+_CJK_LOOKALIKES = frozenset(
+    {"big5", "big5hkscs", "cp950", "shift_jis", "cp932", "euc_jp", "euc_kr", "cp949", "johab"}
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([a-zA-Z0-9_.:\-]+)["']""")
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
+_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
+_BINARY_TYPES = frozenset(
+    {
+        "application/octet-stream",
+        "application/zip",
+        "application/pdf",
+        "application/vnd.android.package-archive",
+        "application/gzip",
+    }
+)
+
+
+def normalize_charset(name: str | bytes) -> str | None:
+    """Python codec name for a declared charset; GBK and GB2312 read as GB18030 (superset)."""
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    n = name.strip().strip("\"'").lower()
+    if not n:
+        return None
+    if n in _GB_FAMILY:
+        return "gb18030"
+    try:
+        codec = codecs.lookup(n).name
+    except LookupError:
+        return None
+    if codec in ("gbk", "gb2312", "gb18030"):
+        return "gb18030"
+    if codec == "ascii":
+        return "utf-8"  # a superset; pages that say ASCII rarely are
+    if codec == "iso8859-1":
+        return "cp1252"  # what browsers do (WHATWG encoding standard)
+    return codec
+
+
+def _is_textual(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return not (media.startswith(_BINARY_PREFIXES) or media in _BINARY_TYPES)
+
+
+def decode_text(content: bytes, content_type: str = "") -> tuple[str, str]:
+    """Decode a body the way a browser would, returning ``(text, codec)``.
+
+    Order: byte-order mark, HTTP ``charset``, ``<meta charset>``/http-equiv, XML declaration,
+    then detection. A declared charset the bytes do not decode under is skipped (Chinese
+    servers often announce UTF-8 for GBK pages), so the next source gets its turn.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if content.startswith(bom):
+            return content.decode(codec, errors="replace"), codec
+    head = content[:4096]
+    candidates: list[str] = []
+    if m := _HEADER_CHARSET.search(content_type):
+        candidates.append(m.group(1))
+    in_document = [_META_CHARSET.search(head), _XML_ENCODING.search(head)]
+    if head.lstrip().startswith(b"<?xml"):
+        in_document.reverse()  # a feed's own declaration beats HTML quoted in its CDATA
+    candidates += [m.group(1).decode("ascii", "ignore") for m in in_document if m]
+    tried: set[str] = set()
+    for declared in candidates:
+        codec = normalize_charset(declared)
+        if codec is None or codec in tried:
+            continue
+        tried.add(codec)
+        try:
+            return content.decode(codec), codec
+        except (UnicodeDecodeError, LookupError):
+            continue
+    codec = _detect(content)
+    return content.decode(codec, errors="replace"), codec
+
+
+def _detect(content: bytes) -> str:
+    try:
+        content.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(content).best()
+    codec = normalize_charset(best.encoding) if best is not None else None
+    # bias for mainland sites: GBK is by far the likeliest legacy encoding there
+    if codec is None or codec in _CJK_LOOKALIKES:
+        try:
+            content.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            pass
+    return codec or "utf-8"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n / 1000:g} KB"
+
+
+def _short(s: str, limit: int = 120) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"

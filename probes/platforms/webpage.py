@@ -1,0 +1,185 @@
+"""Reader "webpage": a plain list page (a government site's 政务动态/通知公告 column).
+
+The operator says where the posts are with CSS selectors in ``Target.options``:
+
+- ``item`` (required): one post, e.g. ``ul.news-list > li``;
+- ``date``: inside the item, where the date is (default: the item's whole text);
+- ``title``: inside the item (default: the link's ``title`` attribute or text);
+- ``link``: an ``<a>`` inside the item (default: the first ``a[href]``);
+- ``pinned``: present inside an item when the post is pinned (置顶); an item whose text says
+  "置顶" counts as pinned too, since old pinned notices must not pass as the latest post;
+- ``date_format``: a ``strptime`` format when the date is unusual;
+- ``tz``: the page's time zone (default Asia/Shanghai).
+
+A selector that matches nothing is reported (``ok`` with zero posts and a detail naming the
+selector), so a site redesign shows up as a broken selector rather than a stale account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from probes.fetch.http import Fetcher, decode_text
+from probes.model import Observation, Outcome, Post, Target
+from probes.platforms import clock, failed, observation_from, register
+from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
+
+TEXT_LIMIT = 500  # characters of post text kept in an observation; the page is an artifact
+_SPACE = re.compile(r"\s+")
+_NOT_LINKS = ("javascript:", "#", "about:", "data:")
+
+
+@register("webpage")
+async def read_webpage(target: Target, fetcher: Fetcher) -> Observation:
+    opts = target.options
+    item_sel = (opts.get("item") or "").strip()
+    if not item_sel:
+        return failed(target, clock(), "网页读取缺少参数 item")
+    resp = await fetcher.get(target.url)
+    obs = observation_from(target, resp, kind="page", default_media_type="text/html")
+    if obs.outcome is not Outcome.ok:
+        return obs
+    html = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
+    tree = LexborHTMLParser(html)
+    base = page_base(tree, resp.final_url)
+    try:
+        items = tree.css(item_sel)
+    except SelectolaxError:
+        obs.outcome = Outcome.error
+        obs.detail = f"选择器 '{item_sel}' 无效"
+        return obs
+    if not items:
+        obs.detail = f"选择器 '{item_sel}' 未匹配任何条目"
+        return obs
+    try:
+        obs.posts = [_post(node, opts, base) for node in items]
+    except SelectolaxError as e:
+        obs.outcome = Outcome.error
+        obs.detail = f"网页读取参数中的选择器无效（{e}）"
+        return obs
+    if all(p.published_at is None for p in obs.posts):
+        obs.detail = f"选择器 '{item_sel}' 匹配 {len(items)} 个条目，但都读不出日期"
+    return obs
+
+
+def _post(node: LexborNode, opts: dict[str, str], base: str) -> Post:
+    item_text = node_text(node)
+    link_node = _link_node(node, opts.get("link"))
+    url = resolve(base, link_node.attributes.get("href") if link_node else None)
+    title = _title(node, link_node, opts.get("title"))
+    date_text = _date_text(node, opts.get("date"))
+    published = read_date(date_text, fmt=opts.get("date_format"), tz=opts.get("tz") or DEFAULT_TZ)
+    pinned = "置顶" in item_text
+    if opts.get("pinned"):
+        pinned = pinned or node.css_first(opts["pinned"]) is not None
+    links = extract_links(node, base)
+    if url and url not in links:
+        links.insert(0, url)
+    key = url or f"{title}|{date_text}"
+    return Post(
+        id=url or hashlib.sha1(key.encode()).hexdigest()[:16],
+        published_at=published,
+        title=title,
+        text=shorten(item_text),
+        url=url,
+        pinned=pinned,
+        links=links,
+    )
+
+
+def _link_node(node: LexborNode, selector: str | None) -> LexborNode | None:
+    if selector:
+        return node.css_first(selector)
+    if node.tag == "a" and node.attributes.get("href"):
+        return node
+    return node.css_first("a[href]")
+
+
+def _title(node: LexborNode, link: LexborNode | None, selector: str | None) -> str:
+    if selector:
+        found = node.css_first(selector)
+        return node_text(found) if found is not None else ""
+    if link is not None:
+        # list pages cut long titles ("关于做好…") and keep the whole one in @title
+        text = node_text(link)
+        attr = (link.attributes.get("title") or "").strip()
+        return attr if len(attr) > len(text) else text
+    return shorten(node_text(node), 120)
+
+
+def _date_text(node: LexborNode, selector: str | None) -> str:
+    found = node.css_first(selector) if selector else node
+    if found is None:
+        return ""
+    if found.tag == "time" and found.attributes.get("datetime"):
+        return found.attributes["datetime"] or ""
+    return node_text(found)
+
+
+def read_date(text: str, *, fmt: str | None = None, tz: str = DEFAULT_TZ) -> datetime | None:
+    """A post date from page text: the operator's format first, then the usual shapes."""
+    text = text.strip()
+    if not text:
+        return None
+    if fmt:
+        try:
+            return localize(datetime.strptime(text.strip("[]()（）【】 "), fmt), tz)
+        except ValueError:
+            pass
+    return parse_cn_datetime(text, now=clock(), tz=tz)
+
+
+# -- HTML helpers shared with the other readers --------------------------------------------
+
+
+def page_base(tree: LexborHTMLParser, page_url: str) -> str:
+    """The URL relative links resolve against: ``<base href>`` if present, else the page."""
+    base = tree.css_first("base[href]")
+    href = base.attributes.get("href") if base is not None else None
+    return urljoin(page_url, href.strip()) if href else page_url
+
+
+def resolve(base: str, href: str | None) -> str:
+    """An absolute link, or "" for script/fragment pseudo-links."""
+    href = (href or "").strip()
+    if not href or href.lower().startswith(_NOT_LINKS):
+        return ""
+    return urljoin(base, href)
+
+
+def node_text(node: LexborNode | None) -> str:
+    if node is None:
+        return ""
+    return _SPACE.sub(" ", node.text(separator=" ")).strip()
+
+
+def strip_html(html: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    if not html or ("<" not in html and "&" not in html):
+        return _SPACE.sub(" ", html or "").strip()
+    return node_text(LexborHTMLParser(html).body)
+
+
+def extract_links(source: str | LexborNode, base: str) -> list[str]:
+    """Every ``a[href]`` in an HTML fragment or node, resolved, in order, without repeats."""
+    node = LexborHTMLParser(source).body if isinstance(source, str) else source
+    if node is None:
+        return []
+    out: list[str] = []
+    anchors = node.css("a[href]")
+    if node.tag == "a" and node.attributes.get("href"):
+        anchors.insert(0, node)
+    for a in anchors:
+        url = resolve(base, a.attributes.get("href"))
+        if url and url not in out:
+            out.append(url)
+    return out
+
+
+def shorten(text: str, limit: int = TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
