@@ -44,7 +44,31 @@ def open_app(settings: Settings) -> App:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def pg_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL on 127.0.0.1, dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"xuncha_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as e:  # pragma: no cover - machine without PostgreSQL
+        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed for this test: {e}")
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Each test that takes ``settings`` or ``app`` runs on both backends."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        return make_settings(tmp_path, database={"url": url})
     return make_settings(tmp_path)
 
 
