@@ -42,6 +42,9 @@ class Target:
     url: str = ""  # feed URL for rss, list page for webpage, profile URL otherwise
     handle: str = ""  # platform id (uid, gh_..., ...)
     options: dict[str, str] = field(default_factory=dict)  # reader-specific (selectors, ...)
+    # base URLs a reader contacts, from config [platforms.<p>].origin(s): a mirror, proxy or
+    # local simulator stands in for the real site; keys are reader-defined ("m", "www", ...)
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +91,40 @@ class Artifact:
 
 
 @dataclass
+class StorePresence:
+    """One app store's answer about a registered app."""
+
+    store: str  # appstore, yingyongbao, huawei, xiaomi, vivo
+    present: bool | None  # None = could not tell (fetch failed)
+    version: str | None = None
+    updated: str | None = None  # ISO date of the last release, as the store shows it
+    detail: str = ""
+
+
+@dataclass
+class AppFacts:
+    """What the download and store probes saw of a mobile client (filled by probes.apps)."""
+
+    download_url: str = ""
+    final_url: str | None = None
+    final_host: str | None = None
+    content_type: str | None = None
+    length: int | None = None
+    tls_valid: bool | None = None
+    tls_days_left: int | None = None
+    is_apk: bool | None = None
+    page_kind: str | None = None  # when not an APK: landing / error / hijacked
+    package: str | None = None
+    version_code: int | None = None
+    version_name: str | None = None
+    min_sdk: int | None = None
+    signer_sha256: str | None = None
+    signature_schemes: list[str] = field(default_factory=list)  # v1, v2, v3
+    problems: list[str] = field(default_factory=list)  # verification failures, in Chinese
+    stores: list[StorePresence] = field(default_factory=list)
+
+
+@dataclass
 class Observation:
     """What one probe saw of one account at one moment."""
 
@@ -104,6 +141,7 @@ class Observation:
     profile: Profile = field(default_factory=Profile)
     posts: list[Post] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
+    app: AppFacts | None = None
 
     def facts(self) -> dict[str, Any]:
         """JSON-able summary (no raw bytes) kept on the snapshot row."""
