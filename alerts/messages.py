@@ -31,6 +31,7 @@ PLATFORM_NAMES = {
     "web": "网站",
     "app": "移动客户端",
     "miniprogram": "小程序",
+    "other": "其他",
 }
 
 SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警", "info": "提示"}

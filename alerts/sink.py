@@ -74,7 +74,51 @@ class _Recorder:
             return list(self._items)
 
 
-class WebhookSink:
+class _Served:
+    """A local server run in a daemon thread: start/stop, context manager, port."""
+
+    _port: int
+    _server: socketserver.BaseServer | None
+    _thread: threading.Thread | None
+
+    def _make_server(self) -> socketserver.BaseServer:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        server = self._make_server()
+        server.daemon_threads = True  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name=f"xuncha-{type(self).__name__}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("sink is not started")
+        return int(self._server.server_address[1])  # type: ignore[attr-defined]
+
+
+class WebhookSink(_Served):
     """An HTTP receiver on 127.0.0.1 that records every POST/PUT in order.
 
     ``fail_first`` requests are answered with ``fail_status`` (to exercise retries), the rest
@@ -102,42 +146,10 @@ class WebhookSink:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    # lifecycle
-
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="xuncha-webhook-sink", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+    def _make_server(self) -> socketserver.BaseServer:
+        return ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
 
     # addresses
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("sink is not started")
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
@@ -256,7 +268,7 @@ class SinkMail:
         return str(part.get_content()) if part is not None else ""  # type: ignore[attr-defined]
 
 
-class SmtpSink:
+class SmtpSink(_Served):
     """A minimal SMTP receiver on 127.0.0.1: EHLO, AUTH PLAIN/LOGIN (any password unless
     ``reject_auth``), MAIL, RCPT, DATA, RSET, NOOP, QUIT. No TLS, so use ``mailto://`` (not
     ``mailtos://``) against it. Enough for apprise's email plugin; not a mail server.
@@ -269,39 +281,9 @@ class SmtpSink:
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
+    def _make_server(self) -> socketserver.BaseServer:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        server = socketserver.ThreadingTCPServer(("127.0.0.1", self._port), _smtp_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="xuncha-smtp-sink", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("sink is not started")
-        return int(self._server.server_address[1])
+        return socketserver.ThreadingTCPServer(("127.0.0.1", self._port), _smtp_handler(self))
 
     def apprise_url(
         self,

@@ -54,7 +54,9 @@ class PatrolConfig(Section):
 
 class PlatformConfig(Section):
     interval_minutes: int | None = Field(None, ge=1)
-    origin: str = ""  # base URL a platform reader contacts (mirror, proxy or simulator)
+    # base URLs the platform's reader contacts instead of the real hosts (a mirror, a proxy
+    # or a local simulator), by the reader's own keys, e.g. {m = "http://127.0.0.1:8000"}
+    origins: dict[str, str] = Field(default_factory=dict)
 
 
 class HttpConfig(Section):
@@ -99,6 +101,43 @@ class LoggingConfig(Section):
         return v
 
 
+class BrowserConfig(Section):
+    executable: Path = Path("/usr/bin/chromium")  # Debian's Chromium; playwright uses it too
+
+
+class MetricsConfig(Section):
+    enabled: bool = True
+    address: str = "127.0.0.1"  # listen address of the Prometheus endpoint
+    port: int = Field(9464, ge=0, le=65535)  # 0 = any free port (tests)
+
+
+class ServiceConfig(Section):
+    status_interval_seconds: float = Field(15.0, gt=0)  # how often STATUS= is refreshed
+
+
+class SelfwatchConfig(Section):
+    enabled: bool = True
+    interval_seconds: int = Field(300, ge=1)  # how often the patrol checks itself
+    blocked_window: int = Field(50, ge=1)  # latest snapshots per platform looked at
+    blocked_ratio: float = Field(0.5, gt=0, le=1)  # share of accounts blocked = a problem
+    blocked_min_accounts: int = Field(3, ge=1)  # fewer accounts seen: no judgement
+    check_browser: bool = True
+    browser_timeout_seconds: float = Field(30.0, gt=0)
+    min_free_mb: int = Field(1024, ge=0)  # free space under data_dir below this = a problem
+    outbox_max_pending: int = Field(500, ge=1)  # messages waiting to be sent
+    outbox_max_age_minutes: int = Field(30, ge=1)  # a due message older than this = stuck
+
+
+class RetentionConfig(Section):
+    enabled: bool = True
+    interval_seconds: int = Field(3600, ge=10)  # how often thinning and blob GC run
+    thin_after_days: float = Field(30.0, ge=0)  # unchanged snapshots older than this thin out
+    keep_one_per_hours: float = Field(24.0, ge=0)  # of those, keep one per account per period
+    batch_size: int = Field(2000, ge=1)  # rows deleted per transaction (short write locks)
+    vacuum_interval_seconds: int = Field(60, ge=1)  # SQLite incremental_vacuum timer
+    vacuum_pages: int = Field(256, ge=1)  # pages freed per step, never a full VACUUM
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="XUNCHA_", env_nested_delimiter="__", extra="forbid"
@@ -117,6 +156,11 @@ class Settings(BaseSettings):
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     rulesets: dict[str, Any] = Field(default_factory=dict)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    selfwatch: SelfwatchConfig = Field(default_factory=SelfwatchConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -32,6 +32,9 @@ class SchemaError(Exception):
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # only takes effect on a database with no tables yet (new installs); retention then
+    # frees pages with PRAGMA incremental_vacuum in small steps, never a full VACUUM
+    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -190,3 +190,14 @@ class Delivery(SQLModel, table=True):
     permanent: bool = False
     error: str = ""
     elapsed_ms: int = 0
+
+
+class ServiceState(SQLModel, table=True):
+    """Small durable state of the service itself (self-watch problems), so a restart
+    neither repeats an ops alert nor forgets a recovery is owed."""
+
+    __tablename__ = "service_state"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: dict[str, Any] = json_col(dict)
+    updated_at: datetime = ts_now()

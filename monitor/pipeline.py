@@ -19,6 +19,7 @@ import structlog
 from sqlmodel import Session, col, select
 
 from monitor.app import App
+from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.findings import Change, reconcile
 from monitor.models import Account, Snapshot, Unit
@@ -57,7 +58,8 @@ def ruleset_for(account: Account) -> str:
     return account.ruleset or ("national" if account.kind == "publish" else "service")
 
 
-def target_for(account: Account) -> Target:
+def target_for(account: Account, settings: Settings) -> Target:
+    platform = settings.platforms.get(account.platform)
     return Target(
         account_id=account.id,
         platform=account.platform,
@@ -66,6 +68,7 @@ def target_for(account: Account) -> Target:
         url=account.url,
         handle=account.handle,
         options=dict(account.options),
+        origins=dict(platform.origins) if platform else {},
     )
 
 
@@ -163,7 +166,7 @@ async def check(
 ) -> CheckResult:
     """Probe one account now and record the result."""
     account = await anyio.to_thread.run_sync(_load_account, app, account_id)
-    target = target_for(account)
+    target = target_for(account, app.settings)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
         obs = await observe(target, fetcher, now=now)

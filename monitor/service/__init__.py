@@ -1,0 +1,1 @@
+"""Running as a system service: sd_notify, metrics, self-watch, retention."""

@@ -1,0 +1,121 @@
+"""Prometheus metrics: what ops graph and alert on, served by prometheus-client.
+
+Counters that happen in this process (probes, durations, loop lag, browser pool)
+are updated where they happen; figures that live in the database (open findings,
+outbox depth, delivery failures) are read at scrape time, so they are right even
+when several nodes share the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.models import Delivery, Finding, Notification
+
+log = structlog.get_logger("xuncha.metrics")
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+PROBES = Counter(
+    "xuncha_probes", "Probes run, by platform and outcome", ["platform", "outcome"],
+    registry=REGISTRY,
+)  # fmt: skip
+PROBE_SECONDS = Histogram(
+    "xuncha_probe_duration_seconds", "Time one probe took, end to end", ["platform"],
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 180, 300), registry=REGISTRY,
+)  # fmt: skip
+SCHEDULER_LAG = Gauge(
+    "xuncha_scheduler_lag_seconds",
+    "How late the scheduler's event loop woke up on its last tick (a stuck loop grows this)",
+    registry=REGISTRY,
+)
+BROWSER_IN_USE = Gauge(
+    "xuncha_browser_pages_in_use", "Browser pages in use (set by the browser pool)",
+    registry=REGISTRY,
+)  # fmt: skip
+BROWSER_LIMIT = Gauge(
+    "xuncha_browser_pages_limit", "Size of the browser page pool", registry=REGISTRY
+)
+SELFWATCH_PROBLEMS = Gauge(
+    "xuncha_selfwatch_problem", "1 while a self-watch check is failing", ["check"],
+    registry=REGISTRY,
+)  # fmt: skip
+
+
+def observe_probe(platform: str, outcome: str, seconds: float) -> None:
+    PROBES.labels(platform=platform, outcome=outcome).inc()
+    PROBE_SECONDS.labels(platform=platform).observe(seconds)
+
+
+class DatabaseCollector(Collector):
+    """Figures read from the database at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        findings = GaugeMetricFamily(
+            "xuncha_open_findings", "Open findings, by kind and severity", labels=["kind", "severity"]
+        )
+        outbox = GaugeMetricFamily(
+            "xuncha_outbox_messages", "Outbox messages, by status", labels=["status"]
+        )
+        failures = CounterMetricFamily(
+            "xuncha_delivery_failures", "Delivery attempts that failed (all nodes)"
+        )
+        up = GaugeMetricFamily("xuncha_database_up", "1 if the database answered this scrape")
+        try:
+            with Session(self.engine) as s:
+                rows: list[Any] = s.exec(
+                    select(Finding.kind, Finding.severity, func.count())
+                    .where(col(Finding.status) == "open")
+                    .group_by(Finding.kind, Finding.severity)
+                ).all()
+                for kind, severity, n in rows:
+                    findings.add_metric([kind, severity], n)
+                by_status = dict(
+                    s.exec(
+                        select(Notification.status, func.count()).group_by(Notification.status)
+                    ).all()
+                )
+                for status in ("pending", "sending", "sent", "dead"):
+                    outbox.add_metric([status], by_status.get(status, 0))
+                failed = s.exec(
+                    select(func.count()).select_from(Delivery).where(col(Delivery.ok).is_(False))
+                ).one()
+                failures.add_metric([], failed)
+            up.add_metric([], 1)
+        except Exception as e:  # a scrape must not fail because the database did
+            log.warning("metrics_database_failed", error=str(e))
+            up.add_metric([], 0)
+            yield up
+            return
+        yield from (findings, outbox, failures, up)
+
+
+_db_collector: DatabaseCollector | None = None
+
+
+def bind_database(engine: Engine) -> None:
+    """Point the scrape-time figures at this engine (replacing any earlier one)."""
+    global _db_collector
+    if _db_collector is not None:
+        REGISTRY.unregister(_db_collector)
+    _db_collector = DatabaseCollector(engine)
+    REGISTRY.register(_db_collector)
+
+
+def serve(address: str, port: int) -> Any:
+    """Start the HTTP endpoint in a thread; returns the server so it can be shut down."""
+    server, _thread = start_http_server(port, addr=address, registry=REGISTRY)
+    log.info("metrics_serving", address=address, port=server.server_port)
+    return server
