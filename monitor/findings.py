@@ -103,9 +103,27 @@ def reconcile(
 
 
 def _event(
-    session: Session, f: Finding, event: str, snapshot_id: int, now: datetime, detail: dict
+    session: Session, f: Finding, event: str, snapshot_id: int | None, now: datetime, detail: dict
 ) -> None:
     assert f.id is not None
     session.add(
         FindingEvent(finding_id=f.id, event=event, snapshot_id=snapshot_id, at=now, detail=detail)
     )
+
+
+class AckError(Exception):
+    """The finding cannot be acknowledged (unknown, already resolved)."""
+
+
+def acknowledge(session: Session, finding_id: int, *, by: str, note: str, now: datetime) -> Finding:
+    """Record that a duty officer has seen a finding: who, when, and what they said."""
+    f = session.get(Finding, finding_id)
+    if f is None:
+        raise AckError(f"问题 #{finding_id} 不存在")
+    if f.status != "open":
+        raise AckError(f"问题 #{finding_id} 已于 {f.resolved_at:%Y-%m-%d %H:%M} UTC 解决，无需确认")
+    f.acknowledged_at, f.acknowledged_by = now, by
+    session.add(f)
+    session.flush()
+    _event(session, f, "acknowledged", f.last_snapshot_id, now, {"by": by, "note": note})
+    return f

@@ -117,9 +117,9 @@ def test_check_findings_history_json(
     units.write_text("code,name,parent,channels\nu1,青溪县人民政府办公室,,\n", encoding="utf-8")
     accounts = tmp_path / "accounts.csv"
     accounts.write_text(
-        "id,platform,name,url,owner\n"
-        f"qx,weibo,青溪发布,{platform.base_url}/stale.xml,u1\n"
-        f"gone,weibo,已注销,{platform.base_url}/missing.xml,u1\n",
+        "id,platform,name,url,reader,owner\n"
+        f"qx,weibo,青溪发布,{platform.base_url}/stale.xml,rss,u1\n"
+        f"gone,weibo,已注销,{platform.base_url}/missing.xml,rss,u1\n",
         encoding="utf-8",
     )
     assert xuncha(cfg, "registry", "import", str(units), str(accounts)).returncode == 0
@@ -147,6 +147,16 @@ def test_check_findings_history_json(
     snap = h["snapshots"][0]
     assert snap["artifacts"][0]["sha256"]
     assert h["findings"][0]["first_snapshot"] == snap["id"]
+
+    stale_id = next(f["id"] for f in json.loads(xuncha(cfg, "findings", "--json").stdout)
+                    if f["kind"] == "stale")  # fmt: skip
+    r = xuncha(
+        cfg, "ack", str(stale_id), "--note", "已通知运营人员", "--by", "值班员张三", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    acked = json.loads(r.stdout)
+    assert acked["acknowledged_at"] and acked["status"] == "open"
+    assert xuncha(cfg, "ack", "99999").returncode == 2
 
     r = xuncha(cfg, "check", "nobody")
     assert r.returncode == 2

@@ -14,6 +14,7 @@ import typer
 from monitor.cli import alerts_cmds, registry_cmds, views
 from monitor.cli.common import State, console, state
 from monitor.cli.doctor import doctor
+from monitor.cli.duty import ack
 from monitor.cli.patrol import check_cmd, init, run_cmd
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.command("run")(run_cmd)
 app.command("accounts")(views.accounts)
 app.command("findings")(views.findings)
 app.command("history")(views.history)
+app.command("ack")(ack)
 app.command("doctor")(doctor)
 app.add_typer(registry_cmds.app, name="registry")
 app.add_typer(alerts_cmds.app, name="alerts")

@@ -1,0 +1,39 @@
+"""What duty officers do: acknowledge a finding."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
+from monitor.cli.views import finding_dict
+from monitor.db import session_scope
+from monitor.findings import AckError, acknowledge
+from monitor.models import Account
+
+
+def ack(
+    ctx: typer.Context,
+    finding: Annotated[int, typer.Argument(help="问题编号（见 xuncha findings）")],
+    note: Annotated[
+        str, typer.Option("--note", "-m", help="说明，如“已通知运营人员今日更新”")
+    ] = "",
+    by: Annotated[str | None, typer.Option("--by", help="确认人（默认当前登录用户）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+) -> None:
+    """确认已知悉一个问题，记录确认人与时间 (acknowledge a finding)."""
+    who = by or getpass.getuser()
+    with open_app(ctx) as app, session_scope(app.engine) as s:
+        try:
+            f = acknowledge(s, finding, by=who, note=note, now=datetime.now(UTC))
+        except AckError as e:
+            fail(str(e), EXIT_USAGE)
+        account = s.get(Account, f.account_id)
+        assert account is not None
+        if as_json:
+            print_json(finding_dict(f, account))
+        else:
+            console.print(f"已确认问题 #{f.id}（{account.name}：{f.title}），确认人 {who}")
