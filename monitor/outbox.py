@@ -64,6 +64,8 @@ def enqueue(
         if change.event not in NOTIFY_EVENTS:
             continue
         f = change.finding
+        if change.event == "resolved" and f.severity == "info":
+            continue  # a notice that needed no action needs no "resolved" either
         if f.kind in OPS_KINDS:
             channels, via = list(settings.alerts.ops_channels), None
         else:

@@ -25,8 +25,10 @@ from monitor.findings import Change, reconcile
 from monitor.models import Account, Snapshot, Unit
 from monitor.outbox import enqueue
 from probes.checks import evaluate
+from probes.checks.links import resolve_short_links
+from probes.checks.theft import observation_from_facts
 from probes.fetch.http import Fetcher
-from probes.model import Observation, Outcome, Post, Signal, Target, post_from_dict
+from probes.model import Observation, Outcome, Signal, Target, post_from_dict
 from probes.platforms import READERS, observe
 
 log = structlog.get_logger("xuncha.check")
@@ -81,17 +83,25 @@ def _load_account(app: App, account_id: str) -> Account:
         return account
 
 
-def _history(session: Session, account_id: str) -> list[Post]:
-    """Posts seen by the last good snapshot: lets a short feed still count a week."""
-    last = session.exec(
+def _last_good(session: Session, account_id: str) -> Snapshot | None:
+    """The last snapshot whose fetch worked: history for the rules, identity for theft."""
+    return session.exec(
         select(Snapshot)
         .where(Snapshot.account_id == account_id, Snapshot.outcome == Outcome.ok.value)
         .order_by(col(Snapshot.taken_at).desc())
         .limit(1)
     ).first()
-    if last is None:
-        return []
-    return [post_from_dict(p) for p in last.facts.get("posts", [])]
+
+
+def province_of(region: str) -> str:
+    """ "贵州省贵阳市" -> "贵州": the home province a post's IP location is compared with."""
+    for suffix in ("省", "自治区", "市"):
+        if suffix in region:
+            head = region.split(suffix, 1)[0]
+            for minority in ("壮族", "回族", "维吾尔"):
+                head = head.removesuffix(minority)
+            return head
+    return region
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:
@@ -118,21 +128,28 @@ def _record(app: App, account: Account, obs: Observation, now: datetime) -> Chec
     facts_hash = hashlib.sha256(
         json.dumps(seen, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
-    ruleset_name = ruleset_for(account)
+    # a closed account is watched only for coming back to life, not for posting often
+    ruleset_name = "service" if account.status == "closed" else ruleset_for(account)
     ruleset = app.rulesets.get(ruleset_name)
     if ruleset is None:
         raise CheckError(f"账号 '{account.id}' 的更新规则 '{ruleset_name}' 未定义")
 
     with session_scope(app.engine) as s:
-        history = _history(s, account.id)
+        last = _last_good(s, account.id)
+        unit = s.get(Unit, account.owner_code)
         signals = evaluate(
             obs,
             ruleset=ruleset,
             calendar=app.calendar,
             now=now,
-            history_posts=history,
+            history_posts=[post_from_dict(p) for p in last.facts.get("posts", [])] if last else [],
             tz=app.settings.timezone,
+            previous=observation_from_facts(last.facts) if last else None,
+            registered_name=account.name,
+            home_province=province_of(unit.region) if unit else "",
+            account_status=account.status,
         )
+        _pin_signer(s, account, signals)
         snap = Snapshot(
             account_id=account.id,
             taken_at=obs.fetched_at,
@@ -156,9 +173,28 @@ def _record(app: App, account: Account, obs: Observation, now: datetime) -> Chec
         changes = reconcile(
             s, account.id, snap.id, signals, content_seen=obs.outcome is Outcome.ok, now=now
         )
-        unit = s.get(Unit, account.owner_code)
         enqueue(s, app.settings, account, unit, changes, now=now)
     return CheckResult(account, snap, obs, signals, changes)
+
+
+def _pin_signer(session: Session, account: Account, signals: list[Signal]) -> None:
+    """An app registered without a signer gets the first verified one pinned (DOMAIN §4).
+
+    Written with the snapshot that saw it; the info finding this signal opens tells the unit
+    which certificate is now expected, and any later change is "signer changed".
+    """
+    for sig in signals:
+        observed = sig.evidence.get("observed_signer")
+        if (
+            sig.kind == "app_signer_pinned"
+            and observed
+            and not account.options.get("signer_sha256")
+        ):
+            row = session.get(Account, account.id)
+            assert row is not None
+            row.options = {**row.options, "signer_sha256": observed}
+            session.add(row)
+            log.info("app_signer_pinned", account=account.id, signer=observed)
 
 
 async def check(
@@ -170,6 +206,10 @@ async def check(
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
         obs = await observe(target, fetcher, now=now)
+    if not scope.cancelled_caught and obs.outcome is Outcome.ok:
+        # detectors judge where a short link lands, not the link text
+        with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
+            await resolve_short_links(obs, fetcher)
     if scope.cancelled_caught:
         obs = Observation(
             account_id=account.id,

@@ -31,20 +31,34 @@ class Context:
     now: datetime
     posts: Sequence[Post]  # the observation's posts merged with history, newest version kept
     tz: str = "Asia/Shanghai"
+    # theft detection compares against the registry and the last good snapshot
+    previous: Observation | None = None  # last ok snapshot (profile + posts), None if unknown
+    registered_name: str = ""  # the name filed in the registry (Target.name)
+    home_province: str = ""  # e.g. "贵州": IP locations elsewhere are a theft sign
+    account_status: str = "active"  # "closed": the unit closed/cancelled it; posts are a sign
 
 
 Detector = Callable[[Observation, Context], list[Signal]]
 
 DETECTORS: dict[str, Detector] = {}
+# detectors that judge a mobile client (Observation.app); the others judge posts, and an app
+# has none (an app judged for staleness would be "never updated")
+APP_DETECTORS: set[str] = set()
 
 
-def register(name: str) -> Callable[[Detector], Detector]:
-    """Add a content detector; it runs on every observation whose fetch succeeded."""
+def register(name: str, *, apps: bool = False) -> Callable[[Detector], Detector]:
+    """Add a content detector; it runs on every observation whose fetch succeeded.
+
+    ``apps=True``: it judges mobile clients and runs only on observations that carry
+    ``app`` facts; otherwise it runs only on observations that do not.
+    """
 
     def add(fn: Detector) -> Detector:
         if name in DETECTORS:
             raise ValueError(f"detector {name!r} is already registered")
         DETECTORS[name] = fn
+        if apps:
+            APP_DETECTORS.add(name)
         return fn
 
     return add
@@ -98,9 +112,21 @@ def evaluate(
     now: datetime,
     history_posts: Sequence[Post] = (),
     tz: str = "Asia/Shanghai",
+    previous: Observation | None = None,
+    registered_name: str = "",
+    home_province: str = "",
+    account_status: str = "active",
 ) -> list[Signal]:
-    """All signals for one observation: a fetch signal, or what every content detector says."""
+    """All signals for one observation: a fetch signal, or what every content detector says.
+
+    The keyword arguments after ``tz`` feed the theft detector; left out, it judges only what
+    the observation itself shows (spam, night bursts), never identity drift. For a closed
+    account (``account_status="closed"``) a page that is gone is no finding, and any new post
+    is a theft sign.
+    """
     outcome = Outcome(observation.outcome)
+    if outcome is Outcome.not_found and account_status == "closed":
+        return []  # a closed account must stay closed: its page being gone is the goal
     if outcome is not Outcome.ok:
         kind, severity, title = _FETCH_SIGNALS[outcome]
         return [
@@ -119,8 +145,20 @@ def evaluate(
         now=now,
         posts=merge_posts(observation.posts, history_posts),
         tz=tz,
+        previous=previous,
+        registered_name=registered_name,
+        home_province=home_province,
+        account_status=account_status,
     )
+    is_app = observation.app is not None
     signals: list[Signal] = []
-    for detect in DETECTORS.values():
-        signals.extend(detect(observation, ctx))
+    for name, detect in DETECTORS.items():
+        if (name in APP_DETECTORS) == is_app:
+            signals.extend(detect(observation, ctx))
     return signals
+
+
+# content detectors register themselves on import; imported last, after ``register`` exists
+from probes.checks import commercial as _commercial  # noqa: E402, F401
+from probes.checks import install as _install  # noqa: E402, F401
+from probes.checks import theft as _theft  # noqa: E402, F401

@@ -166,18 +166,38 @@ def observation_from(
 
 
 # readers register themselves on import
-from probes.platforms import rss, webpage  # noqa: E402
+from probes.platforms import (  # noqa: E402
+    bilibili,
+    douyin,
+    kuaishou,
+    rss,
+    toutiao,
+    webpage,
+    wechat,
+    weibo,
+    xiaohongshu,
+)
 
 __all__ = [
     "READERS",
     "Reader",
+    "bilibili",
     "clock",
     "describe_status",
+    "douyin",
     "get_reader",
+    "kuaishou",
     "observation_from",
     "observe",
     "outcome_for_status",
     "register",
     "rss",
+    "toutiao",
     "webpage",
+    "wechat",
+    "weibo",
+    "xiaohongshu",
 ]
+
+# mobile clients live in probes.apps; their reader registers here like any other
+from probes.apps import reader as _app_reader  # noqa: E402, F401

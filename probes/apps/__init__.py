@@ -1,0 +1,8 @@
+"""Mobile clients: streamed download, APK verification and app-store presence.
+
+``download`` fetches a package hop by hop into a temporary file (TLS facts per host);
+``apk`` reads its manifest and signers (v3 → v2 → v1, as Android does; ``jar`` verifies a
+v1-only signature); ``stores`` asks the iOS and Android stores; ``reader`` registers the
+``app`` reader that puts all of it on :attr:`probes.model.Observation.app`. The judgement
+lives in :mod:`probes.checks.install`.
+"""

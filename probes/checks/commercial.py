@@ -1,0 +1,376 @@
+"""Commercial content: ads and commercial links in government posts (problem 1 of the eight).
+
+An accusation that turns out wrong teaches duty officers to ignore alerts, so the verdict is
+built from evidence of different strengths:
+
+- a link whose *final* host is deny-listed (e-commerce, ad networks), a 淘口令 share code, or
+  lexicon words with a contact bait or an unknown external link: ``commercial`` (high);
+- words alone count only when several distinct words (weighted: 贷款 is common in 公积金 news)
+  add up; a post that is *about* fraud (诈骗, 警惕, 反诈...) quotes spam words to warn, so its
+  words and contact baits do not count, only its links do;
+- public-welfare sales (消费帮扶, 助农) and official service mini-programs go to
+  ``commercial_review`` (info): a person decides.
+
+Lexicons and domain lists are data files (``probes/data``) users extend without code.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import ahocorasick
+import tldextract
+
+from probes.checks import Context, register
+from probes.checks.links import host_of, post_links, unwrap
+from probes.model import Observation, Post, Severity, Signal
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+#: lexicon files that accuse; other files in the directory only qualify (context, welfare)
+CATEGORIES = ("commerce", "loans", "gambling", "crypto", "adult", "parttime")
+CATEGORY_NAMES = {
+    "commerce": "商业推广",
+    "loans": "网贷",
+    "gambling": "赌博",
+    "crypto": "虚拟币/荐股",
+    "adult": "低俗",
+    "parttime": "兼职刷单",
+    "fraud_context": "反诈语境",
+    "welfare": "公益帮扶",
+}
+#: categories whose words are never public-welfare: welfare context does not soften them
+HARD = frozenset({"gambling", "adult", "crypto", "parttime", "loans"})
+WORD_THRESHOLD = 2.0  # summed weight of distinct words that accuses without other evidence
+
+_TAOKOULING = re.compile(
+    r"[￥$€₤¢₳₴][A-Za-z0-9]{8,14}[￥$€₤¢₳₴]|[(（]\s*[A-Za-z0-9]{10,13}\s*[)）]\s*(?:/|打开|复制)|"
+    r"复制这段描述|复制(?:本条)?(?:信息|口令).{0,12}打开.{0,6}(?:淘宝|手淘|天猫|京东|拼多多)",
+)
+_CONTACT = re.compile(
+    r"(?:加|\+|➕|添加|私信|联系)\s*(?:微信|薇信|威信|V信|v信|VX|vx|Vx|wx|WX|微|V|v|扣扣|QQ|qq)"
+    r"\s*[:：]?\s*[A-Za-z][-_A-Za-z0-9]{5,19}"
+    r"|(?:微信|VX|vx|V信|v信|薇信|wx)(?:号)?\s*[:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
+    r"|(?:QQ|qq|扣扣)(?:号|群)?\s*[:：]?\s*[1-9][0-9]{4,10}"
+    r"|(?:加|\+)\s*(?:微信|VX|vx|V信|v信|微)"
+    r"|(?<![A-Za-z])[Vv][:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
+)
+_SELLING = re.compile(r"选购|购买|订购|抢购|购物|下单|领取|领券|发放|包邮|满\d+减")
+# an anchor whose text shows one domain while its href goes to another: a disguise
+_ANCHOR = re.compile(r"""<a\b[^>]*?href=["']([^"']+)["'][^>]*>([^<]{4,200})</a>""", re.I)
+_DOMAINISH = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
+_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9][-\s]?[0-9]{4}[-\s]?[0-9]{4}(?![0-9])")
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """Aho-Corasick automaton over every lexicon word -> (category, word, weight)."""
+
+    automaton: Any
+    words: int
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [s.strip() for s in lines if s.strip() and not s.strip().startswith("#")]
+
+
+def load_lexicons(directory: Path | None = None) -> Lexicons:
+    """Build the automaton from ``*.txt`` (file name = category; ``word<TAB or spaces>weight``;
+    lower-cased so "USDT" and "usdt" match alike)."""
+    directory = directory or DATA / "lexicons"
+    auto = ahocorasick.Automaton()
+    n = 0
+    for path in sorted(directory.glob("*.txt")):
+        category = path.stem
+        for line in _read_lines(path):
+            word, _, weight = line.partition(" ") if " " in line else line.partition("\t")
+            word = word.strip().lower()
+            if not word:
+                continue
+            entry = (category, word, float(weight) if weight.strip() else 1.0)
+            existing = auto.get(word, ()) if word in auto else ()
+            auto.add_word(word, (*existing, entry))
+            n += 1
+    auto.make_automaton()
+    return Lexicons(auto, n)
+
+
+@cache
+def default_lexicons() -> Lexicons:
+    return load_lexicons()
+
+
+@dataclass(frozen=True)
+class DomainLists:
+    allow: frozenset[str]
+    deny: frozenset[str]
+    miniprograms: frozenset[str]  # official mini-program names or appids
+
+
+@cache
+def default_domains() -> DomainLists:
+    d = DATA / "domains"
+    return DomainLists(
+        frozenset(x.lower() for x in _read_lines(d / "allow.txt")),
+        frozenset(x.lower() for x in _read_lines(d / "deny.txt")),
+        frozenset(_read_lines(d / "miniprograms_allow.txt")),
+    )
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # bundled suffix list only: a patrol box may have no internet, and must not phone out
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """``news.sina.com.cn`` -> ``sina.com.cn``; IPs and unknown suffixes come back as given."""
+    ext = _extractor()(host)
+    return ext.top_domain_under_public_suffix or host
+
+
+def _listed(host: str, listed: frozenset[str]) -> str | None:
+    """The most specific entry of ``listed`` that ``host`` is or lies under."""
+    labels = host.split(".")
+    for i in range(len(labels)):
+        cand = ".".join(labels[i:])
+        if cand in listed:
+            return cand
+    return None
+
+
+def classify_link(url: str, lists: DomainLists | None = None) -> tuple[str, str]:
+    """-> (verdict, reason): verdict one of allow, deny, miniprogram_official, miniprogram,
+    weixin_business, unknown. Judges the host, never the text that shows it."""
+    lists = lists or default_domains()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "miniprogram":
+        parts = urlsplit(url)
+        appid = parts.netloc
+        name = (parse_qs(parts.query).get("name") or [""])[0]
+        if appid in lists.miniprograms or (name and name in lists.miniprograms):
+            return "miniprogram_official", name or appid
+        return "miniprogram", name or appid
+    if scheme == "weixin":
+        return "weixin_business", url
+    host = host_of(url)
+    if not host:
+        return "unknown", url
+    if host == "wxaurl.cn":
+        return "miniprogram", host
+    deny = _listed(host, lists.deny)
+    allow = _listed(host, lists.allow)
+    # the more specific entry wins: s.click.taobao.com over an allowed parent, and so on
+    if deny and (not allow or len(deny) >= len(allow)):
+        return "deny", deny
+    if allow:
+        return "allow", allow
+    reg = registrable_domain(host)
+    if reg in lists.deny:
+        return "deny", reg
+    return "unknown", reg
+
+
+@dataclass
+class Hit:
+    category: str
+    word: str
+    weight: float
+    context: str
+
+
+@dataclass
+class PostVerdict:
+    """What one post shows; ``level`` is None, "review" or "commercial"."""
+
+    post: Post
+    level: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    baits: list[str] = field(default_factory=list)
+    fraud_context: list[str] = field(default_factory=list)
+    welfare: list[str] = field(default_factory=list)
+
+    def evidence(self) -> dict[str, Any]:
+        ev: dict[str, Any] = {
+            "post_id": self.post.id,
+            "post_url": self.post.url,
+            "level": self.level,
+            "reasons": self.reasons,
+        }
+        if self.hits:
+            ev["words"] = [
+                {"category": h.category, "word": h.word, "context": h.context} for h in self.hits
+            ]
+        if self.links:
+            ev["links"] = self.links
+        if self.baits:
+            ev["contact"] = self.baits
+        if self.welfare:
+            ev["welfare"] = self.welfare
+        if self.fraud_context:
+            ev["fraud_context"] = self.fraud_context
+        return ev
+
+
+def _context(text: str, start: int, end: int, width: int = 12) -> str:
+    return text[max(0, start - width) : end + width].replace("\n", " ")
+
+
+def scan_words(text: str, lex: Lexicons | None = None) -> list[Hit]:
+    """Every lexicon match, one per distinct word, with the text around it."""
+    lex = lex or default_lexicons()
+    low = text.lower()
+    seen: set[str] = set()
+    hits: list[Hit] = []
+    for end, entries in lex.automaton.iter(low):
+        for category, word, weight in entries:
+            if word in seen:
+                continue
+            seen.add(word)
+            start = end - len(word) + 1
+            hits.append(Hit(category, word, weight, _context(text, start, end + 1)))
+    return hits
+
+
+def _text_of(post: Post) -> str:
+    return f"{post.title}\n{post.text}" if post.title else post.text
+
+
+def judge_post(
+    post: Post, lex: Lexicons | None = None, lists: DomainLists | None = None
+) -> PostVerdict:
+    """One post's verdict, with the evidence that led to it."""
+    text = _text_of(post)
+    v = PostVerdict(post)
+    all_hits = scan_words(text, lex)
+    v.fraud_context = [h.word for h in all_hits if h.category == "fraud_context"]
+    v.welfare = [h.word for h in all_hits if h.category == "welfare"]
+    hits = [h for h in all_hits if h.category in CATEGORIES]
+    about_fraud = sum(h.weight for h in all_hits if h.category == "fraud_context") >= 1
+    all_links = post_links(post)
+    for link in all_links:
+        verdict, reason = classify_link(link, lists)
+        if verdict != "allow":
+            v.links.append({"url": link, "verdict": verdict, "domain": reason})
+    kinds = {x["verdict"] for x in v.links}
+    taokouling = _TAOKOULING.search(text)
+    baits = [m.group(0) for m in _CONTACT.finditer(text)] + [
+        m.group(0) for m in _PHONE.finditer(text)
+    ]
+    v.baits = baits
+    v.hits = hits
+    score = sum(h.weight for h in hits)
+    hard = any(h.category in HARD for h in hits)
+    words = hits and not about_fraud
+
+    accuse: list[str] = []
+    review: list[str] = []
+    if "deny" in kinds:
+        accuse.append("链接指向电商/广告域名")
+    if disguised := _disguised_links(text, all_links):
+        accuse.append("链接伪装为其他域名（" + "、".join(disguised[:2]) + "）")
+    if taokouling and not about_fraud:
+        accuse.append(f"含淘口令（{taokouling.group(0)}）")
+    if words and score >= WORD_THRESHOLD:
+        accuse.append("含多个商业/垃圾广告词")
+    if words and baits and (score >= 1 or hard):
+        accuse.append("广告词并附联系方式")
+    if words and kinds & {"unknown", "miniprogram", "weixin_business"}:
+        accuse.append("广告词并附外部链接或小程序")
+    if "miniprogram_official" in kinds:
+        review.append("含政务服务小程序")
+    if kinds & {"miniprogram", "weixin_business"} and not accuse:
+        review.append("含非政务小程序或跳转链接")
+    if v.welfare and not accuse and (hits or v.links or _SELLING.search(text)):
+        review.append(f"公益帮扶/惠民销售（{v.welfare[0]}）")
+    # 消费帮扶 sells on purpose: unless hard spam words or a share code, a person decides
+    if v.welfare and accuse and not hard and not taokouling:
+        review.extend(f"公益帮扶（{w}）" for w in v.welfare[:1])
+        review.extend(accuse)
+        accuse = []
+    if accuse:
+        v.level, v.reasons = "commercial", accuse
+    elif review:
+        v.level, v.reasons = "review", review
+    return v
+
+
+def _disguised_links(text: str, links: Sequence[str]) -> list[str]:
+    """Anchors showing a domain other than where they lead, and hosts dressed as gov.cn
+    (``www.gov.cn.example.com``): the text is what people trust, the host is what they get."""
+    out: list[str] = []
+    if not links:
+        return out
+    for href, shown in _ANCHOR.findall(text):
+        real = host_of(unwrap(html.unescape(href)))
+        if not real:
+            continue
+        m = _DOMAINISH.search(shown.strip())
+        if m and registrable_domain(m.group(1).lower()) != registrable_domain(real):
+            out.append(f"显示 {m.group(1)}，实为 {real}")
+    for link in links:
+        host = host_of(link)
+        if "gov.cn" in host and not (host == "gov.cn" or host.endswith(".gov.cn")):
+            out.append(f"仿冒政府域名 {host}")
+    return list(dict.fromkeys(out))
+
+
+def judge_posts(posts: Iterable[Post]) -> list[PostVerdict]:
+    lex, lists = default_lexicons(), default_domains()
+    return [v for p in posts if (v := judge_post(p, lex, lists)).level]
+
+
+def _summary(verdicts: Sequence[PostVerdict]) -> str:
+    lines = []
+    for v in verdicts[:5]:
+        what = "、".join(v.reasons)
+        sample = (v.post.title or v.post.text)[:40].replace("\n", " ")
+        lines.append(f"{v.post.id or v.post.url}：{what}（{sample}）")
+    if len(verdicts) > 5:
+        lines.append(f"等共 {len(verdicts)} 条")
+    return "\n".join(lines)
+
+
+@register("commercial")
+def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
+    """One ``commercial`` (high) and/or one ``commercial_review`` (info) signal per observation,
+    judged on the posts this observation saw (history was judged when it was new)."""
+    verdicts = judge_posts(obs.posts)
+    signals: list[Signal] = []
+    bad = [v for v in verdicts if v.level == "commercial"]
+    rev = [v for v in verdicts if v.level == "review"]
+    if bad:
+        signals.append(
+            Signal(
+                kind="commercial",
+                severity=Severity.high,
+                title=f"发布或链接商业广告（{len(bad)} 条）",
+                detail=_summary(bad),
+                rule="commercial",
+                evidence={"posts": [v.evidence() for v in bad[:20]]},
+            )
+        )
+    if rev:
+        signals.append(
+            Signal(
+                kind="commercial_review",
+                severity=Severity.info,
+                title=f"含商品销售或小程序，需人工复核（{len(rev)} 条）",
+                detail=_summary(rev),
+                rule="commercial.review",
+                evidence={"posts": [v.evidence() for v in rev[:20]]},
+            )
+        )
+    return signals

@@ -1,0 +1,241 @@
+"""Stolen-account detector: each sign, the combined finding, pHash, and the corpus."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).parent / "corpus"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+
+from corpus_cases import load_accounts
+from detectors import account_verdict
+
+from probes.checks import Context, evaluate, merge_posts
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import BUILTIN_RULESETS
+from probes.checks.theft import (
+    AVATAR_DISTANCE,
+    THRESHOLD,
+    detect_theft,
+    hash_distance,
+    observation_from_facts,
+    phash,
+    province_of,
+    theft_signs,
+)
+from probes.model import Observation, Outcome, Post, Profile, Severity
+
+NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 12:00 Asia/Shanghai
+PREV_AT = NOW - timedelta(days=7)
+CAL = WorkCalendar()
+NATIONAL = BUILTIN_RULESETS["national"]
+GOV = Profile(
+    name="平安某县",
+    bio="某县公安局官方微博",
+    avatar_hash="c3a1b2d4e5f60718",
+    verified=True,
+    verified_type="1",
+    verified_reason="某县公安局官方微博",
+    ip_location="IP属地：贵州",
+)
+
+
+def history(n: int = 10, every_days: float = 2, last: datetime = PREV_AT) -> list[Post]:
+    return [
+        Post(
+            id=f"h{k}",
+            published_at=last - timedelta(days=every_days * k),
+            text="【通知】工作动态",
+            client="微博网页版",
+        )
+        for k in range(n)
+    ]
+
+
+def snapshot(profile: Profile, posts: list[Post], at: datetime = NOW) -> Observation:
+    return Observation("a", "weibo", "", at, Outcome.ok, profile=profile, posts=posts)
+
+
+def ctx_for(cur: Observation, prev: Observation | None, **kw: str) -> Context:
+    return Context(
+        ruleset=NATIONAL,
+        calendar=CAL,
+        now=cur.fetched_at,
+        posts=merge_posts(cur.posts, prev.posts if prev else []),
+        previous=prev,
+        registered_name=kw.get("registered_name", "平安某县"),
+        home_province=kw.get("home_province", "贵州"),
+        account_status=kw.get("account_status", "active"),
+    )
+
+
+def codes(cur: Observation, prev: Observation | None, **kw: str) -> dict[str, float]:
+    return {s.code: s.score for s in theft_signs(cur, ctx_for(cur, prev, **kw))}
+
+
+def test_rename_against_registry_and_previous() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    cur = snapshot(replace(GOV, name="小美爱生活"), history())
+    assert set(codes(cur, prev)) >= {"name_changed", "name_not_registered"}
+    # the same rename filed in the registry: no sign at all
+    proper = snapshot(replace(GOV, name="某县公安"), history())
+    assert codes(proper, prev, registered_name="某县公安") == {}
+
+
+def test_avatar_distance_tolerates_recompression() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    near = snapshot(replace(GOV, avatar_hash="c3a1b2d4e5f60719"), history())
+    far = snapshot(replace(GOV, avatar_hash="3c5e4b2d1a0f9e87"), history())
+    assert "avatar_changed" not in codes(near, prev)
+    assert "avatar_changed" in codes(far, prev)
+
+
+def test_verification_lost_alone_crosses_threshold() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    cur = snapshot(replace(GOV, verified=False, verified_type="-1", verified_reason=""), history())
+    sigs = detect_theft(cur, ctx_for(cur, prev))
+    assert [s.kind for s in sigs] == ["theft"]
+    assert sigs[0].severity is Severity.high
+    assert sigs[0].title.startswith("疑似被盗用")
+    signs = {x["code"]: x for x in sigs[0].evidence["signs"]}
+    assert signs["verification_lost"]["from_type"] == "1"
+    assert sigs[0].evidence["score"] >= THRESHOLD
+
+
+def test_ip_province_and_client() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    new = Post("n1", NOW - timedelta(hours=1), text="大家好", client="iPhone 15 Pro")
+    cur = snapshot(replace(GOV, ip_location="IP属地：广东"), [new, *history()])
+    got = codes(cur, prev)
+    assert got["ip_outside_home"] == 1.5 and got["client_changed"] == 1.0
+    assert province_of("IP属地：内蒙古") == "内蒙古"
+    assert province_of("发布于 美国") == "美国"
+
+
+def test_dormancy_night_burst_and_spam() -> None:
+    old = history(8, 7, NOW - timedelta(days=80))
+    prev = snapshot(GOV, old, NOW - timedelta(days=5))
+    night = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # 02:30 local
+    spam = [
+        Post(f"s{k}", night + timedelta(minutes=5 * k), text="兼职刷单日结，加微信sd88888")
+        for k in range(6)
+    ]
+    cur = snapshot(GOV, [*spam, *old])
+    got = codes(cur, prev)
+    assert got["dormant_then_active"] == 4.0  # 2 + burst + night
+    assert {"burst", "night_posting", "spam_posts"} <= set(got)
+    # a single daytime post after a long pause is not theft
+    one = snapshot(GOV, [Post("d1", NOW - timedelta(hours=2), text="恢复更新"), *old])
+    assert detect_theft(one, ctx_for(one, prev)) == []
+
+
+def test_closed_account_posting_again() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    cur = snapshot(GOV, [Post("c1", NOW - timedelta(hours=1), text="你好"), *history()])
+    sigs = detect_theft(cur, ctx_for(cur, prev, account_status="closed"))
+    assert sigs and sigs[0].kind == "theft"
+    assert "closed_account_active" in {x["code"] for x in sigs[0].evidence["signs"]}
+
+
+def test_comments_off_is_a_separate_info_signal() -> None:
+    prof = replace(GOV)
+    prof.comments_disabled = True  # type: ignore[attr-defined]
+    cur = snapshot(prof, history())
+    sigs = detect_theft(cur, ctx_for(cur, snapshot(GOV, history(), PREV_AT)))
+    assert [(s.kind, s.severity, s.title) for s in sigs] == [
+        ("no_interaction", Severity.info, "未提供有效互动功能（评论已关闭）")
+    ]
+
+
+def test_evaluate_passes_theft_context() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    cur = snapshot(replace(GOV, name="鑫鑫商贸", verified=False), history())
+    kinds = {
+        s.kind
+        for s in evaluate(
+            cur,
+            ruleset=NATIONAL,
+            calendar=CAL,
+            now=NOW,
+            previous=prev,
+            registered_name="平安某县",
+            home_province="贵州",
+        )
+    }
+    assert "theft" in kinds
+    # without the registry and previous snapshot, identity drift cannot be judged
+    assert "theft" not in {s.kind for s in evaluate(cur, ruleset=NATIONAL, calendar=CAL, now=NOW)}
+
+
+def _png(draw: str, size: int = 180) -> bytes:
+    im = Image.new("RGB", (180, 180), "white")
+    d = ImageDraw.Draw(im)
+    if draw == "circle":
+        d.ellipse((30, 30, 150, 150), fill="red")
+    else:
+        d.rectangle((0, 0, 90, 180), fill="blue")
+        d.line((0, 180, 180, 0), fill="black", width=12)
+    buf = io.BytesIO()
+    if size != 180:  # the same picture, shrunk and recompressed as platforms do
+        im.resize((size, size)).save(buf, "JPEG", quality=70)
+    else:
+        im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_phash_is_robust_to_resize_and_separates_pictures() -> None:
+    a = phash(_png("circle"))
+    a_small = phash(_png("circle", 90))
+    b = phash(_png("other"))
+    assert len(a) == 16
+    assert (hash_distance(a, a_small) or 0) <= AVATAR_DISTANCE
+    assert (hash_distance(a, b) or 0) > AVATAR_DISTANCE
+    assert hash_distance("abc", "abcd") is None
+
+
+# holdout cases written after tuning that still fail, and why (see bench/detectors.py):
+KNOWN_FAILURES = {
+    # one e-commerce link, identity unchanged: the commercial detector fires; theft cannot
+    # tell it from a unit posting an ad itself
+    "stolen_h0_holdout_soft_ad_only",
+    # Weibo type 1 (government) -> 3: DOMAIN §6 counts leaving the government type as a sign
+    # worth a finding on its own; a real reclassification is a false alarm
+    "clean_12_holdout_verified_type_reclassified",
+}
+
+
+def test_corpus_goals() -> None:
+    cases = load_accounts()
+    stolen = [c for c in cases if c.label == "stolen"]
+    wrong = {c.id for c in cases if account_verdict(c, CAL)[0] != c.label}
+    missed = [c for c in stolen if c.id in wrong]
+    assert 1 - len(missed) / len(stolen) >= 0.95
+    assert wrong <= KNOWN_FAILURES, wrong - KNOWN_FAILURES
+
+
+def test_closed_account_gone_is_no_finding() -> None:
+    gone = Observation("a", "weibo", "", NOW, Outcome.not_found, detail="该账号已注销")
+    assert evaluate(gone, ruleset=NATIONAL, calendar=CAL, now=NOW, account_status="closed") == []
+    assert [s.kind for s in evaluate(gone, ruleset=NATIONAL, calendar=CAL, now=NOW)] == ["gone"]
+
+
+def test_douyin_government_flag_cleared() -> None:
+    dy = replace(GOV, verified_type="gov_media_vip", verified_reason="某县融媒体中心")
+    prev = snapshot(dy, history(), PREV_AT)
+    cur = snapshot(replace(dy, verified_type="enterprise"), history())
+    sigs = detect_theft(cur, ctx_for(cur, prev))
+    assert sigs and "政府认证被取消" in sigs[0].detail
+
+
+def test_previous_rebuilt_from_stored_facts() -> None:
+    prev = snapshot(GOV, history(), PREV_AT)
+    again = observation_from_facts(prev.facts())
+    assert again.profile == prev.profile and again.posts == prev.posts
+    cur = snapshot(replace(GOV, verified=False), history())
+    assert detect_theft(cur, ctx_for(cur, again))[0].kind == "theft"
