@@ -3,9 +3,56 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 import structlog
+
+from alerts.send import mask_url, redact
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+_secrets: set[str] = set()
+
+
+def register_secrets(urls: Iterable[str]) -> None:
+    """Channel URLs (with their tokens) that must never appear in a log line."""
+    _secrets.update(u for u in urls if u and "://" in u)
+
+
+def _scrub(text: str) -> str:
+    for url in _secrets:
+        masked = mask_url(url)
+        if masked != url:  # nothing secret in it: leave it readable
+            text = redact(text.replace(url, masked), url)
+
+    def one(m: re.Match[str]) -> str:
+        url = m.group(0)
+        scheme = url.split("://", 1)[0].lower()
+        rest = url.split("://", 1)[1]
+        # plain web pages (account URLs) stay readable; anything that can carry a token
+        # (apprise schemes, credentials, query strings) is masked
+        if scheme in {"http", "https"} and "@" not in rest.split("/", 1)[0] and "?" not in rest:
+            return url
+        return mask_url(url)
+
+    return _URL.sub(one, text) if "://" in text else text
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _scrub(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def redact_secrets(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: secrets in apprise URLs never reach the journal."""
+    return {k: _clean(v) for k, v in event_dict.items()}
 
 
 def setup_logging(level: str = "info", fmt: str = "auto") -> None:
@@ -23,6 +70,7 @@ def setup_logging(level: str = "info", fmt: str = "auto") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import signal
 import sqlite3
@@ -81,6 +82,15 @@ def ids(db: Path, sql: str) -> set[str]:
         return {r[0] for r in query(db, sql)}
     except sqlite3.OperationalError:
         return set()
+
+
+def interval_of(db: Path, schedule: str) -> timedelta | None:
+    """A probe schedule's interval, read from APScheduler's store (pickled trigger)."""
+    try:
+        rows = query(db, f"select trigger from schedules where id = '{schedule}'")
+    except sqlite3.OperationalError:
+        return None
+    return pickle.loads(rows[0][0])._interval if rows else None
 
 
 def wait_until(pred, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
@@ -213,11 +223,11 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
             proc.send_signal(signal.SIGHUP)
             wait_until(
                 lambda: (
-                    "probe:new1" in (probes := ids(db, "select id from schedules"))
-                    and "probe:acc00" not in probes
+                    "probe:new1" in ids(db, "select id from schedules")
+                    and interval_of(db, "probe:acc00") == timedelta(days=1)
                 ),
                 30,
-                "schedules follow the registry after SIGHUP",
+                "schedules follow the registry after SIGHUP (closed: watched daily)",
                 proc,
             )
             proc.send_signal(signal.SIGTERM)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -15,18 +16,34 @@ from monitor.db import SchemaError, check_schema, make_engine
 from monitor.models import Unit
 
 
-def doctor(ctx: typer.Context) -> None:
-    """检查配置、数据库、日历和通知渠道 (check config, database, calendar, channels)."""
+def _well_formed(url: str) -> bool:
+    """apprise can build a notifier from it (no network): the same test delivery makes."""
+    import apprise
+
+    asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
+    try:
+        return apprise.Apprise.instantiate(url, asset=asset) is not None
+    except Exception:
+        return False
+
+
+def doctor(
+    ctx: typer.Context,
+    send: bool = typer.Option(
+        False, "--send", help="向每个通知渠道发送一条测试消息 (send a test message to each channel)"
+    ),
+) -> None:
+    """检查配置、数据库、磁盘、浏览器、日历和通知渠道 (is this installation fit to patrol?)."""
     settings = state(ctx).settings  # an invalid config already exits 2 with the reason
     problems = 0
 
     def ok(msg: str) -> None:
-        console.print(f"[green]OK[/]    {msg}")
+        console.print(f"[green]OK[/]    {escape(msg)}")
 
     def bad(msg: str) -> None:
         nonlocal problems
         problems += 1
-        console.print(f"[red]需处理[/] {msg}")
+        console.print(f"[red]需处理[/] {escape(msg)}")
 
     ok("配置有效")
     engine = make_engine(settings.database_url)
@@ -70,16 +87,60 @@ def doctor(ctx: typer.Context) -> None:
     else:
         ok(f"工作日历包含 {today.year} 与 {today.year + 1} 年的调休安排")
 
+    from monitor.service.selfwatch import browser_starts
+
+    started, why = browser_starts(
+        settings.browser.executable, settings.selfwatch.browser_timeout_seconds
+    )
+    if started:
+        ok(f"浏览器可以启动（{settings.browser.executable}）")
+    else:
+        bad(f"{why}（Debian: apt-get install chromium）")
+
     from alerts.send import mask_url
 
     referenced = {c for u in units for c in u.channels}
-    for c in sorted(referenced):
+    ops = set(settings.alerts.ops_channels)
+    if not ops:
+        console.print(
+            "[yellow]注意[/]  未配置运维渠道 \\[alerts].ops_channels："
+            "巡查系统自身的故障（浏览器、数据库、被拦截）将只写入日志"
+        )
+    channel_problems = problems
+    checked: dict[str, str] = {}
+    for c in sorted(referenced | ops):
         url = settings.channel_url(c)
+        where = "运维渠道" if c in ops else "登记表中使用的通知渠道"
         if url is None:
-            bad(f"通知渠道 {c} 在登记表中使用，但配置 [channels] 中未定义")
-        elif "://" not in url:
-            bad(f"通知渠道 {mask_url(url)} 不是有效的地址")
-    if referenced and not problems:
-        ok(f"{len(referenced)} 个通知渠道格式正确")
+            bad(
+                f"{where} {c} 未在配置 [channels] 中定义：请在 [channels] 或环境变量 "
+                f"XUNCHA_CHANNELS__{c[1:].upper()} 中给出地址"
+            )
+        elif "://" not in url or not _well_formed(url):
+            bad(
+                f"{where} {c if c.startswith('@') else ''} 地址 {mask_url(url)} 无法识别，"
+                "请对照 apprise 的地址格式修改"
+            )
+        else:
+            checked[c] = url
+    if checked and problems == channel_problems:
+        ok(f"{len(checked)} 个通知渠道格式正确")
+    if send and checked:
+        import anyio
+
+        from alerts.notice import Message
+        from alerts.send import deliver
+
+        note = f"xuncha doctor 测试消息，来自节点 {settings.node_name}，无需处理。"
+        msg = Message(title="【测试】xuncha 通知渠道检查", markdown=note, text=note)
+        for c, url in checked.items():
+            r = anyio.run(
+                lambda u=url: deliver(u, msg, timeout=settings.alerts.send_timeout_seconds)
+            )
+            name = c if c.startswith("@") else mask_url(url)
+            if r.ok:
+                ok(f"通知渠道 {name} 可送达（{r.elapsed_ms} 毫秒）")
+            else:
+                bad(f"通知渠道 {name} 发送失败：{r.error}")
     if problems:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -33,8 +33,15 @@ PROBE_SECONDS = Histogram(
     "xuncha_probe_duration_seconds", "Time one probe took, end to end", ["platform"],
     buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 180, 300), registry=REGISTRY,
 )  # fmt: skip
-SCHEDULER_LAG = Gauge(
+SCHEDULER_LAG = Histogram(
     "xuncha_scheduler_lag_seconds",
+    "How late scheduled jobs started against their fire time (a backlog grows this)",
+    ["task"],
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
+LOOP_LAG = Gauge(
+    "xuncha_event_loop_lag_seconds",
     "How late the scheduler's event loop woke up on its last tick (a stuck loop grows this)",
     registry=REGISTRY,
 )
@@ -51,6 +58,18 @@ SELFWATCH_PROBLEMS = Gauge(
 )  # fmt: skip
 
 
+def note_job_lag(task: str) -> None:
+    """Call at the start of a scheduled job: how late it started against its fire time."""
+    from datetime import UTC, datetime
+
+    from apscheduler import current_job
+
+    job = current_job.get(None)
+    if job is not None and job.scheduled_fire_time is not None:
+        lag = (datetime.now(UTC) - job.scheduled_fire_time).total_seconds()
+        SCHEDULER_LAG.labels(task=task).observe(max(0.0, lag))
+
+
 def observe_probe(platform: str, outcome: str, seconds: float) -> None:
     PROBES.labels(platform=platform, outcome=outcome).inc()
     PROBE_SECONDS.labels(platform=platform).observe(seconds)
@@ -64,7 +83,9 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         findings = GaugeMetricFamily(
-            "xuncha_open_findings", "Open findings, by kind and severity", labels=["kind", "severity"]
+            "xuncha_open_findings",
+            "Open findings, by kind and severity",
+            labels=["kind", "severity"],
         )
         outbox = GaugeMetricFamily(
             "xuncha_outbox_messages", "Outbox messages, by status", labels=["status"]
@@ -119,3 +140,29 @@ def serve(address: str, port: int) -> Any:
     server, _thread = start_http_server(port, addr=address, registry=REGISTRY)
     log.info("metrics_serving", address=address, port=server.server_port)
     return server
+
+
+def _pool() -> Any:
+    """The browser pool probes installed, if any (probes cannot import monitor, so we look)."""
+    try:
+        from probes.fetch import browser
+    except ImportError:
+        return None
+    return getattr(browser, "_pool", None)
+
+
+def _pages_in_use() -> float:
+    pool = _pool()
+    sem = getattr(pool, "_sem", None)
+    limit = getattr(getattr(pool, "settings", None), "max_pages", 0)
+    return float(limit - sem._value) if sem is not None and limit else 0.0
+
+
+def _pages_limit() -> float:
+    return float(getattr(getattr(_pool(), "settings", None), "max_pages", 0) or 0)
+
+
+def track_browser_pool() -> None:
+    """Read the pool's use at scrape time instead of asking the pool to report it."""
+    BROWSER_IN_USE.set_function(_pages_in_use)
+    BROWSER_LIMIT.set_function(_pages_limit)

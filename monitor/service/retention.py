@@ -1,0 +1,200 @@
+"""Retention: keep what matters as evidence, thin the rest, give the space back.
+
+A snapshot is kept forever when it changed something (its ``facts_hash`` differs
+from the account's previous snapshot), when a finding points at it (first/last
+evidence, finding events), or when it is an account's first or newest. Unchanged
+snapshots older than ``thin_after_days`` are thinned to one per account per
+``keep_one_per_hours``; deleting them loses nothing, since a kept snapshot holds the
+same facts. Blobs no snapshot refers to any more are then removed, and SQLite's
+free pages are returned with ``PRAGMA incremental_vacuum`` in small steps (a full
+VACUUM would lock the patrol out for minutes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select, union
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from monitor.blobs import BlobStore
+from monitor.config import Settings
+from monitor.models import Finding, FindingEvent, Snapshot
+
+log = structlog.get_logger("xuncha.retention")
+
+BLOB_GRACE = timedelta(hours=6)  # a blob newer than this may belong to a snapshot in flight
+
+
+@dataclass
+class RetentionStats:
+    examined: int = 0
+    kept_changed: int = 0
+    kept_evidence: int = 0
+    deleted: int = 0
+    blobs_deleted: int = 0
+    seconds: float = 0.0
+    deleted_ids: list[int] = field(default_factory=list, repr=False)
+
+
+def evidence_ids(engine: Engine) -> set[int]:
+    """Snapshots a finding points at: what a unit may dispute."""
+    q = union(
+        select(Finding.first_snapshot_id).where(col(Finding.first_snapshot_id).is_not(None)),
+        select(Finding.last_snapshot_id).where(col(Finding.last_snapshot_id).is_not(None)),
+        select(FindingEvent.snapshot_id).where(col(FindingEvent.snapshot_id).is_not(None)),
+    )
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(q)}
+
+
+def plan_thinning(
+    rows: Iterable[tuple[int, str, datetime, str]],
+    evidence: set[int],
+    cutoff: datetime,
+    period: timedelta,
+    stats: RetentionStats,
+) -> Iterator[int]:
+    """Ids to delete, from rows ordered by account, then time (id, account, taken_at, hash)."""
+    period_s = period.total_seconds()
+    for _account, group in itertools.groupby(rows, key=lambda r: r[1]):
+        items = list(group)
+        kept_buckets: set[int] = set()
+        prev_hash: str | None = None
+        for i, (sid, _acc, taken_at, fhash) in enumerate(items):
+            stats.examined += 1
+            if taken_at.tzinfo is None:
+                taken_at = taken_at.replace(tzinfo=UTC)
+            bucket = int(taken_at.timestamp() // period_s) if period_s > 0 else sid
+            changed = prev_hash is None or fhash != prev_hash
+            prev_hash = fhash
+            if changed:
+                stats.kept_changed += 1
+            elif sid in evidence:
+                stats.kept_evidence += 1
+            elif (
+                taken_at < cutoff
+                and i != len(items) - 1
+                and (period_s <= 0 or bucket in kept_buckets)
+            ):
+                yield sid
+                continue
+            kept_buckets.add(bucket)
+
+
+def thin_snapshots(
+    engine: Engine, settings: Settings, *, now: datetime | None = None
+) -> RetentionStats:
+    """Delete unchanged, unreferenced, old snapshots in short batches."""
+    started = time.monotonic()
+    r = settings.retention
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=r.thin_after_days)
+    stats = RetentionStats()
+    evidence = evidence_ids(engine)
+    q = select(Snapshot.id, Snapshot.account_id, Snapshot.taken_at, Snapshot.facts_hash).order_by(
+        col(Snapshot.account_id), col(Snapshot.taken_at), col(Snapshot.id)
+    )
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.execute(q)]
+    doomed = list(
+        plan_thinning(rows, evidence, cutoff, timedelta(hours=r.keep_one_per_hours), stats)  # type: ignore[arg-type]
+    )
+    del rows
+    for i in range(0, len(doomed), r.batch_size):
+        # a finding may have pointed at one of these since the plan was made
+        fresh = evidence_ids(engine) if i else evidence
+        batch = [b for b in doomed[i : i + r.batch_size] if b not in fresh]
+        try:
+            with engine.begin() as conn:  # short transactions: the patrol keeps writing
+                conn.execute(delete(Snapshot).where(col(Snapshot.id).in_(batch)))
+        except IntegrityError as e:  # referenced in the meantime: next pass decides again
+            log.warning("retention_batch_skipped", rows=len(batch), error=str(e)[:200])
+            continue
+        stats.deleted += len(batch)
+    stats.deleted_ids = doomed
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def referenced_blobs(engine: Engine) -> set[str]:
+    refs: set[str] = set()
+    with engine.connect() as conn:
+        for (artifacts,) in conn.execute(select(Snapshot.artifacts)).yield_per(5000):
+            for a in artifacts or []:
+                if isinstance(a, dict) and (d := a.get("sha256")):
+                    refs.add(str(d))
+    return refs
+
+
+def collect_blobs(engine: Engine, store: BlobStore, *, grace: timedelta = BLOB_GRACE) -> int:
+    """Remove blob files no snapshot refers to (older than ``grace``, so none in flight)."""
+    if not store.root.exists():
+        return 0
+    refs = referenced_blobs(engine)
+    limit = time.time() - grace.total_seconds()
+    removed = 0
+    for path in store.root.glob("??/??/*.gz"):
+        digest = path.name.removesuffix(".gz")
+        if digest in refs:
+            continue
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def incremental_vacuum(engine: Engine, pages: int) -> dict[str, Any]:
+    """Give up to ``pages`` free pages back to the file system (SQLite only; a no-op else)."""
+    if engine.dialect.name != "sqlite":
+        return {}
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        mode = cur.execute("PRAGMA auto_vacuum").fetchone()[0]
+        free = cur.execute("PRAGMA freelist_count").fetchone()[0] or 0
+        if mode != 2 or not free:
+            return {"auto_vacuum": mode, "freelist": free, "freed": 0}
+        # executescript steps the pragma to completion; execute() frees one page per call
+        raw.driver_connection.executescript(f"PRAGMA incremental_vacuum({int(pages)});")  # type: ignore[union-attr]
+        after = cur.execute("PRAGMA freelist_count").fetchone()[0] or 0
+        cur.close()
+    finally:
+        raw.close()
+    return {"auto_vacuum": mode, "freelist": after, "freed": free - after}
+
+
+def run_retention(engine: Engine, settings: Settings, store: BlobStore) -> RetentionStats:
+    """One retention pass: thin, then collect blobs (compaction runs on its own timer)."""
+    stats = thin_snapshots(engine, settings)
+    if stats.deleted:
+        stats.blobs_deleted = collect_blobs(engine, store)
+    log.info(
+        "retention_done",
+        examined=stats.examined,
+        deleted=stats.deleted,
+        kept_changed=stats.kept_changed,
+        kept_evidence=stats.kept_evidence,
+        blobs_deleted=stats.blobs_deleted,
+        seconds=round(stats.seconds, 2),
+    )
+    return stats
+
+
+def db_size(engine: Engine) -> int | None:
+    """Bytes of the SQLite file (None elsewhere), for the bench and logs."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return os.path.getsize(engine.url.database)
