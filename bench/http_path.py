@@ -1,0 +1,177 @@
+"""The HTTP reader path against simulated Weibo accounts on loopback.
+
+Not a test: prints figures. For N accounts, each read by the ``weibo`` reader (3 requests:
+getIndex user, getIndex posts, profile/info; JSON parsed into an Observation), compared with
+a bare ``httpx`` fetch of the same 3 URLs per account at the same concurrency — the ceiling
+for this machine. The simulator's handlers are served by a small asyncio keep-alive server
+in a process of its own (the tests' threaded server would be the bottleneck, hiding the
+client's cost). Peak RSS is the process's ``ru_maxrss``; each stage runs in a fresh child
+process so one peak does not hide the other.
+
+    python bench/http_path.py --accounts 1000
+    python bench/http_path.py --accounts 10000 --concurrency 32
+
+What it does not cover: snapshot, detect and store (the daemon's part, bench/
+patrol_throughput.py); this is the fetch-and-parse share of a check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _uids(n: int) -> list[str]:
+    return [str(2_000_000_000 + i) for i in range(n)]
+
+
+async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
+    from probes.fetch.http import Fetcher, HttpSettings
+    from probes.model import Outcome, Target
+    from probes.platforms import observe
+
+    settings = HttpSettings(max_connections=conc, per_host=conc, retries=0)
+    sem = asyncio.Semaphore(conc)
+    ok = 0
+
+    async def one(f: Fetcher, uid: str) -> None:
+        nonlocal ok
+        t = Target(uid, "weibo", "weibo", handle=uid, origins={"m": base, "www": base})
+        async with sem:
+            obs = await observe(t, f)
+        ok += obs.outcome is Outcome.ok and len(obs.posts) == 3
+
+    async with Fetcher(settings) as f:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(f, u) for u in _uids(n)))
+        return time.perf_counter() - started, ok
+
+
+async def _bare(base: str, n: int, conc: int) -> tuple[float, int]:
+    import httpx
+
+    sem = asyncio.Semaphore(conc)
+    ok = 0
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+
+    async def one(c: httpx.AsyncClient, uid: str) -> None:
+        nonlocal ok
+        urls = [
+            f"{base}/api/container/getIndex?type=uid&value={uid}",
+            f"{base}/api/container/getIndex?type=uid&value={uid}&containerid=107603{uid}",
+            f"{base}/ajax/profile/info?uid={uid}",
+        ]
+        async with sem:
+            codes = [(await c.get(u)).status_code for u in urls]
+        ok += codes == [200, 200, 200]
+
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as c:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(c, u) for u in _uids(n)))
+        return time.perf_counter() - started, ok
+
+
+def serve() -> None:
+    """Serve the simulator's routes on a free port (printed) until killed."""
+    from localserver import Reply, Request
+    from simulator import Simulator
+
+    routes = Simulator().routes()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
+                }
+                path, _, query = target.partition("?")
+                value = routes.get(path)
+                req = Request(method, path, query, headers, 1)
+                reply = value(req) if callable(value) else value or Reply(404, b"not found")
+                assert isinstance(reply, Reply)
+                body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                out = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(body)}"]
+                out += [f"{k}: {v}" for k, v in reply.headers.items()]
+                writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def stage(kind: str, n: int, conc: int, base: str) -> None:
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
+    fn = _reader if kind == "reader" else _bare
+    secs, ok = asyncio.run(fn(base, n, conc))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"kind": kind, "seconds": secs, "ok": ok, "peak_rss_mb": rss_mb}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=1000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--stage", choices=["reader", "bare", "serve"])
+    ap.add_argument("--base", default="")
+    a = ap.parse_args()
+    if a.stage == "serve":
+        serve()
+        return
+    if a.stage:
+        stage(a.stage, a.accounts, a.concurrency, a.base)
+        return
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--stage", "serve"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        res = {}
+        for kind in ("bare", "reader"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--stage", kind, "--accounts", str(a.accounts),
+                 "--concurrency", str(a.concurrency), "--base", base],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            res[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(5)
+    n = a.accounts
+    for kind in ("bare", "reader"):
+        r = res[kind]
+        print(
+            f"{kind:6}  {n} accounts ({3 * n} requests) in {r['seconds']:.2f} s = "
+            f"{n / r['seconds']:.0f} accounts/s, ok {r['ok']}/{n}, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+    ratio = res["bare"]["seconds"] / res["reader"]["seconds"]
+    print(f"reader / bare-fetch rate: {ratio:.0%} (goal >= 60%)")
+
+
+if __name__ == "__main__":
+    main()

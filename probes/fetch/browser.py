@@ -1,0 +1,454 @@
+"""The browser pool: one long-lived Chromium (playwright) for platforms that need a browser.
+
+Why a pool and not ``launch()`` per probe: a Chromium start costs ~1 s and ~150 MB, and
+leaked contexts are the top complaint about browser monitors. So:
+
+- one browser, started lazily on the first :meth:`BrowserPool.visit` (a patrol with no
+  browser platform never launches anything);
+- at most ``max_pages`` pages at once (a semaphore), one context per platform (its cookies
+  persist like a visitor's would), every page closed in ``finally``, each close bounded by
+  ``close_timeout_seconds`` (a hung renderer must not hang the patrol);
+- the browser recycled after ``recycle_after_pages`` pages or when the Chromium processes'
+  memory (PSS from ``/proc``) passes ``memory_ceiling_mb``: new pages wait, running ones
+  finish, then contexts and browser are closed (killed if close hangs) and relaunched;
+- :meth:`visit` captures the JSON responses whose URL matches given patterns (the list and
+  profile APIs the page itself calls, signed as only the site's own script can), waits for
+  them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and takes a
+  JPEG screenshot as evidence.
+
+The daemon owns one pool: ``pool = BrowserPool(BrowserSettings(...)); set_pool(pool)`` at
+start-up and ``await pool.close()`` at shutdown. Readers call :func:`get_pool`, which
+falls back to a default pool created on first use (closed by :func:`close_pool`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("xuncha.browser")
+
+DEFAULT_EXECUTABLE = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
+@dataclass
+class BrowserSettings:
+    executable_path: str = DEFAULT_EXECUTABLE
+    max_pages: int = 2  # pages open at once
+    recycle_after_pages: int = 500  # relaunch after this many pages
+    memory_ceiling_mb: int = 1200  # relaunch when Chromium's processes use more (PSS)
+    page_timeout_seconds: float = 30.0  # navigation plus waiting for captured responses
+    close_timeout_seconds: float = 5.0
+    settle_ms: int = 300  # after the awaited responses, for late ones
+    block_resources: tuple[str, ...] = ("image", "media", "font")  # not needed to read
+    user_agent: str | None = None
+    proxy: str | None = None
+    locale: str = "zh-CN"
+    extra_args: tuple[str, ...] = ()
+
+
+class BrowserError(Exception):
+    """The browser could not do its job; ``message`` is Chinese, for the duty officer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Captured:
+    """One response the page fetched whose URL matched a capture pattern."""
+
+    url: str
+    status: int
+    body: bytes
+    data: Any = None  # parsed JSON, None if the body is not JSON
+
+
+@dataclass
+class PageResult:
+    url: str
+    final_url: str
+    status: int | None  # of the main document
+    html: str
+    captured: list[Captured] = field(default_factory=list)
+    evaluated: Any = None
+    screenshot: bytes | None = None
+    elapsed_ms: int = 0
+
+    def first(self, pattern: str) -> Captured | None:
+        rx = re.compile(pattern)
+        return next((c for c in self.captured if rx.search(c.url)), None)
+
+
+class BrowserPool:
+    """One Chromium shared by all browser readers; see the module docstring."""
+
+    def __init__(self, settings: BrowserSettings | None = None) -> None:
+        self.settings = settings or BrowserSettings()
+        self._sem = asyncio.Semaphore(self.settings.max_pages)
+        self._lock = asyncio.Lock()  # launch and recycle
+        self._pw: Any = None
+        self._browser: Any = None
+        self._contexts: dict[str, Any] = {}
+        self._pages_since_launch = 0
+        self.pages_served = 0
+        self.launches = 0
+        self.peak_mb = 0.0
+        self._closed = False
+        self._recycling = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __aenter__(self) -> BrowserPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._browser is not None
+
+    async def _visit(
+        self,
+        platform: str,
+        url: str,
+        *,
+        capture: Sequence[str] = (),
+        wait_for: Sequence[str] | None = None,
+        evaluate: str | None = None,
+        screenshot: bool = True,
+        timeout: float | None = None,
+    ) -> PageResult:
+        """Open ``url`` in ``platform``'s context; capture JSON from URLs matching ``capture``.
+
+        Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
+        the timeout; missing responses are not an error here, the reader judges.
+        """
+        if self._closed:
+            raise BrowserError("浏览器池已关闭")
+        limit = timeout or self.settings.page_timeout_seconds
+        await self._permit()
+        try:
+            ctx = await self._context(platform)
+            started = time.monotonic()
+            try:
+                page = await asyncio.wait_for(ctx.new_page(), limit)
+            except Exception as e:  # a crashed or closed browser: relaunch on the next visit
+                self._pages_since_launch = self.settings.recycle_after_pages
+                raise BrowserError(
+                    f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
+                ) from e
+            try:
+                result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+                if screenshot:
+                    with contextlib.suppress(Exception):
+                        result.screenshot = await asyncio.wait_for(
+                            page.screenshot(type="jpeg", quality=60), 10
+                        )
+                result.elapsed_ms = int((time.monotonic() - started) * 1000)
+                return result
+            finally:
+                await self._bounded(page.close(), "page_close")
+                self._pages_since_launch += 1
+                self.pages_served += 1
+        finally:
+            self._sem.release()
+
+    async def _permit(self) -> None:
+        """A page slot; while a recycle is pending, slots go to the recycler first."""
+        while True:
+            await self._idle.wait()
+            await self._sem.acquire()
+            if not self._recycling:
+                return
+            self._sem.release()
+
+    async def visit(self, platform: str, url: str, **kw: Any) -> PageResult:
+        """Open ``url`` in ``platform``'s context (arguments: :meth:`_visit`), then recycle
+        the browser if it is due — after the page's permit is released, so it can drain."""
+        try:
+            return await self._visit(platform, url, **kw)
+        finally:
+            if not self._closed:
+                await self._maybe_recycle()
+
+    async def _run_page(
+        self,
+        page: Any,
+        url: str,
+        capture: Sequence[str],
+        wait_for: Sequence[str] | None,
+        evaluate: str | None,
+        limit: float,
+    ) -> PageResult:
+        patterns = [re.compile(p) for p in capture]
+        waits = [re.compile(p) for p in (capture if wait_for is None else wait_for)]
+        seen: list[Any] = []
+        arrived = asyncio.Event()
+
+        def on_response(resp: Any) -> None:
+            if any(p.search(resp.url) for p in patterns):
+                seen.append(resp)
+                if all(any(w.search(r.url) for r in seen) for w in waits):
+                    arrived.set()
+
+        page.on("response", on_response)
+        if not waits:
+            arrived.set()
+        deadline = time.monotonic() + limit
+        status: int | None = None
+        try:
+            main = await page.goto(url, wait_until="domcontentloaded", timeout=limit * 1000)
+            status = main.status if main is not None else None
+        except Exception as e:  # playwright's TimeoutError/Error: the page never came
+            raise BrowserError(f"浏览器打开页面失败：{_short(str(e).splitlines()[0])}") from e
+        if status is not None and status >= 400:
+            arrived.set()  # an error page will not call the account's APIs: do not wait
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), max(0.1, deadline - time.monotonic()))
+        if self.settings.settle_ms:
+            await asyncio.sleep(self.settings.settle_ms / 1000)
+        captured: list[Captured] = []
+        for resp in list(seen):
+            try:
+                body = await asyncio.wait_for(resp.body(), 5)
+            except Exception:
+                continue  # a redirect or aborted response has no body
+            captured.append(Captured(resp.url, resp.status, body, _json(body)))
+        evaluated = None
+        if evaluate:
+            with contextlib.suppress(Exception):
+                evaluated = await asyncio.wait_for(page.evaluate(evaluate), 5)
+        html = ""
+        with contextlib.suppress(Exception):
+            html = await asyncio.wait_for(page.content(), 5)
+        return PageResult(url, page.url, status, html, captured, evaluated)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def _context(self, platform: str) -> Any:
+        async with self._lock:
+            if self._browser is None:
+                await self._launch()
+            ctx = self._contexts.get(platform)
+            if ctx is None:
+                s = self.settings
+                ctx = await self._browser.new_context(
+                    user_agent=s.user_agent,
+                    locale=s.locale,
+                    timezone_id="Asia/Shanghai",
+                    viewport={"width": 1280, "height": 900},
+                )
+                if s.block_resources:
+                    blocked = set(s.block_resources)
+
+                    async def route(r: Any) -> None:
+                        if r.request.resource_type in blocked:
+                            await r.abort()
+                        else:
+                            await r.continue_()
+
+                    await ctx.route("**/*", route)
+                self._contexts[platform] = ctx
+            return ctx
+
+    async def _launch(self) -> None:
+        s = self.settings
+        exe = Path(s.executable_path)
+        if not exe.exists():
+            raise BrowserError(f"无法启动浏览器：找不到 {exe}（请安装 chromium 或配置浏览器路径）")
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as e:
+            raise BrowserError("无法启动浏览器：未安装 playwright（pip install playwright）") from e
+        try:
+            self._pw = await async_playwright().start()
+            self._browser = await self._pw.chromium.launch(
+                executable_path=str(exe),
+                args=[*CHROMIUM_ARGS, *s.extra_args],
+                proxy={"server": s.proxy} if s.proxy else None,
+                timeout=30_000,
+            )
+        except Exception as e:
+            await self._shutdown()
+            raise BrowserError(f"无法启动浏览器 {exe}：{_short(str(e).splitlines()[0])}") from e
+        self.launches += 1
+        self._pages_since_launch = 0
+        log.info("browser_launched", executable=str(exe), launches=self.launches)
+
+    async def _maybe_recycle(self) -> None:
+        s = self.settings
+        mb = chromium_memory_mb()
+        self.peak_mb = max(self.peak_mb, mb)
+        due = self._pages_since_launch >= s.recycle_after_pages or mb >= s.memory_ceiling_mb
+        if not due or self._recycling or self._browser is None:
+            return
+        self._recycling = True  # set before any await: one recycler at a time
+        self._idle.clear()
+        taken = 0
+        try:
+            # take every page permit (not holding the launch lock, which running pages may
+            # need): running pages finish, new ones wait for the relaunch
+            for _ in range(s.max_pages):
+                await self._sem.acquire()
+                taken += 1
+            log.info("browser_recycled", pages=self._pages_since_launch, memory_mb=int(mb))
+            async with self._lock:
+                await self._shutdown()
+        finally:
+            for _ in range(taken):
+                self._sem.release()
+            self._recycling = False
+            self._idle.set()
+
+    async def _shutdown(self) -> None:
+        """Close contexts, browser and driver, each within the close timeout; kill if hung."""
+        for ctx in list(self._contexts.values()):
+            await self._bounded(ctx.close(), "context_close")
+        self._contexts.clear()
+        if self._browser is not None:
+            if not await self._bounded(self._browser.close(), "browser_close"):
+                kill_chromium()
+            self._browser = None
+        if self._pw is not None:
+            await self._bounded(self._pw.stop(), "playwright_stop")
+            self._pw = None
+
+    async def _bounded(self, aw: Any, what: str) -> bool:
+        try:
+            await asyncio.wait_for(aw, self.settings.close_timeout_seconds)
+            return True
+        except Exception as e:
+            log.warning("browser_close_failed", step=what, error=type(e).__name__)
+            return False
+
+    async def close(self) -> None:
+        """Close everything; safe to call twice. The daemon calls this at shutdown."""
+        self._closed = True
+        async with self._lock:
+            await self._shutdown()
+
+
+# -- the process-wide pool ------------------------------------------------------------------
+
+_pool: BrowserPool | None = None
+
+
+def set_pool(pool: BrowserPool | None) -> None:
+    """Install the daemon's pool (configured from ``[browser]``) for the readers to use."""
+    global _pool
+    _pool = pool
+
+
+def get_pool() -> BrowserPool:
+    """The installed pool, or a default one made now (it launches nothing until used)."""
+    global _pool
+    if _pool is None or _pool._closed:
+        _pool = BrowserPool()
+    return _pool
+
+
+async def close_pool() -> None:
+    global _pool
+    if _pool is not None:
+        await _pool.close()
+        _pool = None
+
+
+# -- memory of the Chromium processes -------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def chromium_pids(root: int | None = None) -> list[int]:
+    """Chromium processes descending from this process (through playwright's driver)."""
+    tree = _children()
+    out: list[int] = []
+    stack = list(tree.get(root or os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        if "chrom" in comm:
+            out.append(pid)
+    return out
+
+
+def chromium_memory_mb() -> float:
+    """Memory of our Chromium processes: PSS (shared pages split fairly), else RSS."""
+    total_kb = 0
+    for pid in chromium_pids():
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            key = "Pss:"
+        except OSError:
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+                key = "VmRSS:"
+            except OSError:
+                continue
+        for line in text.splitlines():
+            if line.startswith(key):
+                total_kb += int(line.split()[1])
+                break
+    return total_kb / 1024
+
+
+def kill_chromium() -> None:
+    """Last resort when close hangs: kill our own Chromium processes, by pid."""
+    for pid in chromium_pids():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _json(body: bytes) -> Any:
+    text = body.strip()
+    if not text or text[:1] not in (b"{", b"["):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _short(s: str, limit: int = 160) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -1,0 +1,296 @@
+"""Reader "weibo": a Weibo account over HTTP, through the public mobile container API.
+
+Three requests (DOMAIN §7):
+
+1. ``{m}/api/container/getIndex?type=uid&value=<uid>`` → ``data.userInfo`` (name, bio,
+   avatar, verification) and the posts tab's ``containerid`` (``tabsInfo.tabs[]``);
+2. the same with ``&containerid=<id>`` → ``data.cards[].mblog`` (``card_type`` 9, or nested in
+   a ``card_group``): ``created_at`` like ``Sun Nov 22 14:05:00 +0800 2026``, pinned when
+   ``isTop`` or ``profile_type_id`` starts with ``proweibotop``, a repost when
+   ``retweeted_status`` is present, ``source`` = the posting client, ``region_name`` = IP;
+3. ``{www}/ajax/profile/info?uid=<uid>`` → ``data.user.{verified, verified_type,
+   verified_reason, followers_count, statuses_count}``; best effort: the account was already
+   read, so a failure here only leaves those fields empty (noted in ``detail``).
+
+Origins (``Target.origins``): ``m`` (default ``https://m.weibo.cn``) and ``www`` (default
+``https://weibo.com``). The uid is ``Target.handle`` or read from ``Target.url``
+(``weibo.com/u/<uid>``, ``m.weibo.cn/u/<uid>``, ``weibo.com/<uid>``).
+
+Anti-bot: Weibo answers strangers with a 302 to ``passport.weibo.com/visitor/...``, which
+sets visitor cookies (``SUB``/``SUBP``) and sends the browser back. The fetcher follows that
+bounce and keeps the cookies for the life of the client, so one visit serves every later
+account. If the bounce ends on the visitor or login page anyway (it needs JavaScript), or the
+answer is HTTP 432/412/418 or ``ok: -100`` (login required), the outcome is ``blocked``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from probes.fetch.http import Fetcher, FetchError, Response
+from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.platforms import (
+    clock,
+    describe_status,
+    failed,
+    observation_from,
+    outcome_for_status,
+    register,
+)
+from probes.platforms.common import (
+    add_json_artifact,
+    as_int,
+    first_marker,
+    load_json,
+    origin,
+    set_outcome,
+    strip_ip_prefix,
+    unwrap_link,
+)
+from probes.platforms.webpage import node_text, shorten
+
+M_ORIGIN = "https://m.weibo.cn"
+WWW_ORIGIN = "https://weibo.com"
+PUBLIC_POST = "https://weibo.com/{uid}/{bid}"  # what people open; not contacted
+
+#: Words Weibo uses for an account that is gone (deleted, banned, cancelled).
+GONE_MARKERS = (
+    "用户不存在",
+    "该账号已注销",
+    "账号已注销",
+    "已被封禁",
+    "账号已被冻结",
+    "现已无法查看",
+    "该用户已被屏蔽",
+    "这里还没有内容",
+)
+#: Hosts/paths of the visitor and login pages: reaching one means we were turned away.
+_BLOCK_PATHS = ("/visitor", "/signin", "/login", "/sso/")
+_BLOCK_HOSTS = ("passport.weibo.com", "passport.weibo.cn", "login.sina.com.cn")
+_BLOCK_STATUSES = (412, 418, 432)
+_UID_IN_URL = re.compile(r"/(?:u/|profile/)?(\d{4,})(?:[/?#]|$)")
+_CREATED = "%a %b %d %H:%M:%S %z %Y"
+
+JSON_ACCEPT = "application/json, text/plain, */*"
+
+
+@register("weibo")
+async def read_weibo(target: Target, fetcher: Fetcher) -> Observation:
+    uid = weibo_uid(target)
+    if not uid:
+        return failed(target, clock(), "微博账号缺少 uid（handle 或 weibo.com/u/<uid> 网址）")
+    m = origin(target, "m", M_ORIGIN)
+    www = origin(target, "www", WWW_ORIGIN)
+    headers = {"Accept": JSON_ACCEPT, "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
+
+    resp = await fetcher.get(f"{m}/api/container/getIndex?type=uid&value={uid}", headers=headers)
+    obs = observation_from(target, resp, kind="json", default_media_type="application/json")
+    data = _check(obs, resp)
+    if data is None:
+        return obs
+    info = (data.get("data") or {}).get("userInfo") or {}
+    if not info:
+        return set_outcome(obs, Outcome.not_found, "微博账号不存在或已注销（没有用户信息）")
+    obs.profile = _profile(info)
+
+    cid = _posts_container(data, uid)
+    resp = await fetcher.get(
+        f"{m}/api/container/getIndex?type=uid&value={uid}&containerid={cid}", headers=headers
+    )
+    _merge(obs, resp)
+    data = _check(obs, resp)
+    if data is None:
+        return obs
+    obs.posts = [_post(mb, uid) for mb in _mblogs(data)]
+    if obs.profile.ip_location is None:
+        latest = [p for p in _mblogs(data) if p.get("region_name")]
+        if latest:
+            obs.profile.ip_location = strip_ip_prefix(latest[0]["region_name"])
+
+    await _profile_info(obs, fetcher, f"{www}/ajax/profile/info?uid={uid}", headers)
+    return obs
+
+
+def weibo_uid(target: Target) -> str:
+    if target.handle.strip().isdigit():
+        return target.handle.strip()
+    m = _UID_IN_URL.search(urlsplit(target.url).path + "/") if target.url else None
+    return m.group(1) if m else ""
+
+
+def _merge(obs: Observation, resp: Response) -> None:
+    """Fold a follow-up request into the observation: its hops and raw body are evidence."""
+    obs.redirects.extend(resp.redirects)
+    obs.status_code = resp.status
+    obs.final_url = resp.final_url
+    obs.elapsed_ms += resp.elapsed_ms
+    add_json_artifact(obs, resp)
+
+
+def turned_away(resp: Response) -> bool:
+    """True when the answer is Weibo's visitor/login page rather than the API."""
+    parts = urlsplit(resp.final_url)
+    host = (parts.hostname or "").lower()
+    if host in _BLOCK_HOSTS:
+        return True
+    # only where the bounce ended counts: passing through the visitor page is the normal flow
+    return parts.path.startswith(_BLOCK_PATHS)
+
+
+def _check(obs: Observation, resp: Response) -> dict[str, Any] | None:
+    """The JSON body if the answer is usable; otherwise set the outcome and return None."""
+    if turned_away(resp):
+        set_outcome(obs, Outcome.blocked, "被微博访客验证拦截（跳转到 passport 访客/登录页）")
+        return None
+    if resp.status in _BLOCK_STATUSES:
+        set_outcome(obs, Outcome.blocked, f"被微博风控拦截（HTTP {resp.status}）")
+        return None
+    status_outcome = outcome_for_status(resp.status)
+    if status_outcome is not None:
+        set_outcome(obs, status_outcome, describe_status(resp.status))
+        return None
+    data = load_json(resp.text)
+    if not isinstance(data, dict):
+        if first_marker(resp.text, ("验证码", "安全验证", "环境异常")):
+            set_outcome(obs, Outcome.blocked, "被微博安全验证拦截（验证码页面）")
+        else:
+            set_outcome(obs, Outcome.error, "微博接口没有返回 JSON")
+        return None
+    ok = data.get("ok")
+    if ok in (1, "1", True):
+        return data
+    msg = str(data.get("msg") or "")
+    if ok in (-100, "-100") or "登录" in msg:
+        set_outcome(obs, Outcome.blocked, f"微博要求登录（{msg or 'ok=-100'}）")
+    elif marker := first_marker(msg, GONE_MARKERS):
+        set_outcome(obs, Outcome.not_found, f"微博账号已不存在：{msg or marker}")
+    else:
+        set_outcome(obs, Outcome.error, f"微博接口返回错误：{msg or f'ok={ok}'}")
+    return None
+
+
+def _posts_container(data: dict[str, Any], uid: str) -> str:
+    tabs = ((data.get("data") or {}).get("tabsInfo") or {}).get("tabs") or []
+    for tab in tabs:
+        if isinstance(tab, dict) and tab.get("tabKey") == "weibo" and tab.get("containerid"):
+            return str(tab["containerid"])
+    return f"107603{uid}"  # the well-known prefix of a user's posts container
+
+
+def _profile(info: dict[str, Any]) -> Profile:
+    verified = info.get("verified")
+    vtype = info.get("verified_type")
+    return Profile(
+        name=info.get("screen_name") or None,
+        bio=info.get("description") or None,
+        avatar_url=info.get("avatar_hd") or info.get("profile_image_url") or None,
+        verified=bool(verified) if verified is not None else None,
+        verified_type=str(vtype) if vtype is not None else None,
+        verified_reason=info.get("verified_reason") or None,
+        ip_location=strip_ip_prefix(info.get("ip_location")),
+        followers=as_int(info.get("followers_count")),
+        posts_count=as_int(info.get("statuses_count")),
+    )
+
+
+async def _profile_info(
+    obs: Observation, fetcher: Fetcher, url: str, headers: dict[str, str]
+) -> None:
+    """Verification and counts from weibo.com; best effort (the posts are already read)."""
+    try:
+        resp = await fetcher.get(url, headers=headers)
+    except FetchError as e:
+        obs.detail = f"认证信息未取到：{e.message}"
+        return
+    obs.redirects.extend(resp.redirects)
+    add_json_artifact(obs, resp)
+    data = load_json(resp.text) if resp.status == 200 and not turned_away(resp) else None
+    user = ((data or {}).get("data") or {}).get("user") if isinstance(data, dict) else None
+    msg = str(data.get("msg") or "") if isinstance(data, dict) else ""
+    if marker := first_marker(msg, GONE_MARKERS):
+        set_outcome(obs, Outcome.not_found, f"微博账号已不存在：{msg or marker}")
+        return
+    if not isinstance(user, dict):
+        obs.detail = "认证信息未取到（weibo.com 资料接口被拦截或无数据）"
+        return
+    p = obs.profile
+    if "verified" in user:
+        p.verified = bool(user["verified"])
+    if user.get("verified_type") is not None:
+        p.verified_type = str(user["verified_type"])
+    if "verified_reason" in user:
+        p.verified_reason = user.get("verified_reason") or None
+    p.followers = as_int(user.get("followers_count")) or p.followers
+    p.posts_count = as_int(user.get("statuses_count")) or p.posts_count
+    p.name = user.get("screen_name") or p.name
+    p.bio = user.get("description") or p.bio
+    p.ip_location = strip_ip_prefix(user.get("ip_location")) or p.ip_location
+
+
+def _mblogs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for card in (data.get("data") or {}).get("cards") or []:
+        if not isinstance(card, dict):
+            continue
+        group = card.get("card_group") if isinstance(card.get("card_group"), list) else [card]
+        for c in group:
+            if isinstance(c, dict) and isinstance(c.get("mblog"), dict):
+                out.append(c["mblog"])
+    return out
+
+
+def parse_created_at(value: Any) -> datetime | None:
+    """``Sun Nov 22 14:05:00 +0800 2026`` -> aware UTC."""
+    try:
+        return datetime.strptime(str(value).strip(), _CREATED).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _post(mb: dict[str, Any], uid: str) -> Post:
+    html = str(mb.get("text") or "")
+    links = _links(html)
+    rt = mb.get("retweeted_status")
+    if isinstance(rt, dict):
+        links += [u for u in _links(str(rt.get("text") or "")) if u not in links]
+    page = (
+        (mb.get("page_info") or {}).get("page_url")
+        if isinstance(mb.get("page_info"), dict)
+        else None
+    )
+    if page and unwrap_link(page) not in links:
+        links.append(unwrap_link(page))
+    ptid = str(mb.get("profile_type_id") or "")
+    bid = str(mb.get("bid") or mb.get("mblogid") or "")
+    ident = str(mb.get("id") or mb.get("mid") or bid)
+    source = node_text(LexborHTMLParser(str(mb["source"])).body) if mb.get("source") else None
+    return Post(
+        id=ident,
+        published_at=parse_created_at(mb.get("created_at")),
+        text=shorten(node_text(LexborHTMLParser(html).body)) if html else "",
+        url=PUBLIC_POST.format(uid=uid, bid=bid or ident),
+        pinned=ptid.startswith("proweibotop") or str(mb.get("isTop") or "0") in ("1", "True"),
+        repost=isinstance(rt, dict) or bool(mb.get("retweeted_status")),
+        links=links,
+        client=source or None,
+    )
+
+
+def _links(html: str) -> list[str]:
+    """Outbound links in a post; Weibo's ``sinaurl`` wrapper unwrapped, hashtags skipped."""
+    if "<a" not in html:
+        return []
+    out: list[str] = []
+    for a in LexborHTMLParser(html).css("a[href]"):
+        href = (a.attributes.get("href") or "").strip()
+        if not href.startswith(("http://", "https://")):
+            continue  # /search?containerid=... hashtags, /n/<name> mentions
+        url = unwrap_link(href)
+        if url not in out:
+            out.append(url)
+    return out

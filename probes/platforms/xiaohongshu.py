@@ -1,0 +1,90 @@
+"""Reader "xiaohongshu": a Xiaohongshu account through the browser (``__INITIAL_STATE__``).
+
+The profile page ``{www}/user/profile/<user_id>`` renders from ``window.__INITIAL_STATE__``:
+``user.userPageData.basicInfo.{nickname, desc, images, ipLocation}``,
+``user.userPageData.interactions[]`` (``type`` "fans" → followers) and ``user.notes[0][]``
+with ``noteCard.{noteId, displayTitle, interactInfo.sticky}``. The list carries no times,
+so posts have ``published_at`` None (a staleness rule cannot use Xiaohongshu's list alone).
+Vue's reactive wrappers (``_rawValue``/``_value``) are unwrapped.
+
+A redirect to ``/website-login/captcha`` or "安全限制" = blocked; "用户不存在"/"已注销" = gone.
+Origins: ``www`` (default ``https://www.xiaohongshu.com``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from probes.fetch.http import Fetcher
+from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.platforms import clock, failed, register
+from probes.platforms.browsing import dig, open_page
+from probes.platforms.common import as_int, first_marker, origin, set_outcome
+
+WWW_ORIGIN = "https://www.xiaohongshu.com"
+GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
+BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证")
+
+
+@register("xiaohongshu")
+async def read_xiaohongshu(target: Target, fetcher: Fetcher) -> Observation:
+    uid = target.handle.strip() or urlsplit(target.url).path.rstrip("/").rsplit("/", 1)[-1]
+    if not uid:
+        return failed(target, clock(), "小红书账号缺少用户 id（handle 或主页网址）")
+    url = f"{origin(target, 'www', WWW_ORIGIN)}/user/profile/{uid}"
+    obs, page = await open_page(
+        target, "xiaohongshu", url, capture=(), evaluate="window.__INITIAL_STATE__"
+    )
+    if page is None or obs.outcome is not Outcome.ok:
+        return obs
+    if "captcha" in page.final_url or first_marker(page.html, BLOCK_MARKERS):
+        return set_outcome(obs, Outcome.blocked, "被小红书安全验证拦截")
+    state = unref(page.evaluated)
+    basic = dig(state, "user", "userPageData", "basicInfo")
+    if not isinstance(basic, dict):
+        if marker := first_marker(page.html, GONE_MARKERS):
+            return set_outcome(obs, Outcome.not_found, f"小红书账号已不存在：{marker}")
+        return set_outcome(obs, Outcome.error, "页面没有 __INITIAL_STATE__ 用户数据（平台改版？）")
+    fans = next(
+        (
+            i.get("count")
+            for i in dig(state, "user", "userPageData", "interactions") or []
+            if isinstance(i, dict) and i.get("type") == "fans"
+        ),
+        None,
+    )
+    obs.profile = Profile(
+        name=basic.get("nickname") or None,
+        bio=basic.get("desc") or None,
+        avatar_url=basic.get("images") or basic.get("imageb") or None,
+        ip_location=basic.get("ipLocation") or None,
+        followers=as_int(fans),
+    )
+    notes = dig(state, "user", "notes", 0) or []
+    obs.posts = [_post(n) for n in notes if isinstance(n, dict)]
+    return obs
+
+
+def unref(value: Any) -> Any:
+    """Plain data from Vue reactive state: ``{_rawValue: x}``/``{_value: x}`` -> ``x``."""
+    if isinstance(value, dict):
+        for k in ("_rawValue", "_value"):
+            if k in value:
+                return unref(value[k])
+        return {k: unref(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unref(v) for v in value]
+    return value
+
+
+def _post(n: dict[str, Any]) -> Post:
+    card = n.get("noteCard") if isinstance(n.get("noteCard"), dict) else n
+    ident = str(card.get("noteId") or n.get("id") or "")
+    return Post(
+        id=ident,
+        published_at=None,
+        title=str(card.get("displayTitle") or ""),
+        url=f"https://www.xiaohongshu.com/explore/{ident}",
+        pinned=bool(dig(card, "interactInfo", "sticky")),
+    )

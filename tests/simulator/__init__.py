@@ -1,0 +1,453 @@
+"""A local stand-in for the platforms, serving their pages and JSON in the real shapes.
+
+``Simulator().routes()`` plugs into :class:`localserver.LocalServer`; point a target's
+``origins`` at the server's base URL. Accounts are keyed by id; what an id is decides the
+answer (DOMAIN §7 field names, real timestamp formats):
+
+- Weibo uids: ``1000`` normal (pinned old post, repost, wrapped outbound link), ``1404``
+  gone (``这里还没有内容``), ``1405`` banned (profile info ``现已无法查看``), ``1432`` /
+  ``1412`` anti-bot statuses, ``1100`` login required (``ok: -100``). With
+  ``weibo_visitor`` set, the API needs a ``SUB`` cookie and bounces strangers through
+  ``/visitor/visitor``, which hands one out unless ``weibo_visitor_passes`` is False.
+- WeChat article ids under ``/s/``: ``ok``, ``deleted``, ``env`` (环境异常 captcha page).
+- Browser platforms (``/douyin/user/<id>`` etc.): an HTML page whose script fetches the
+  platform's JSON API the way the real site does, so a browser reader captures it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from localserver import Reply, Request
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 14:00 in Beijing
+CST = "+0800"
+JSON = "application/json; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+
+def weibo_time(dt: datetime) -> str:
+    """Weibo's ``created_at``: ``Sun Nov 22 14:05:00 +0800 2026`` (Beijing wall clock)."""
+    return (dt + timedelta(hours=8)).strftime(f"%a %b %d %H:%M:%S {CST} %Y")
+
+
+def js(data: Any) -> Reply:
+    return Reply(body=json.dumps(data, ensure_ascii=False), headers={"Content-Type": JSON})
+
+
+@dataclass
+class Simulator:
+    now: datetime = NOW
+    weibo_visitor: bool = False
+    weibo_visitor_passes: bool = True
+    pages: dict[str, int] = field(default_factory=dict)  # hits per page kind
+
+    def routes(self) -> dict[str, Any]:
+        return {
+            "/api/container/getIndex": self.weibo_index,
+            "/ajax/profile/info": self.weibo_info,
+            "/visitor/visitor": self.weibo_visitor_page,
+            "/s/AbCdEf123": lambda r: _wechat_article(self, r),
+            "/s/Old456": lambda r: _wechat_article(self, r),
+            "/s/deleted": Reply(body=WECHAT_DELETED, headers={"Content-Type": HTML}),
+            "/s/env": Reply(body=WECHAT_ENV, headers={"Content-Type": HTML}),
+            "/wx/feed.xml": lambda r: _wechat_feed(self, r),
+            "/wx/album": lambda r: _wechat_album(self, r),
+            **{f"/user/{sec}": _douyin_page for sec in DOUYIN_USERS},
+            "/aweme/v1/web/user/profile/other/": lambda r: _douyin_profile(self, r),
+            "/aweme/v1/web/aweme/post/": lambda r: _douyin_posts(self, r),
+            **{f"/{mid}": _bili_page for mid in BILI_MIDS},
+            "/x/space/wbi/acc/info": _bili_info,
+            "/x/space/wbi/arc/search": lambda r: _bili_videos(self, r),
+            "/c/user/token/MS4wLjABAAAAtt/": _toutiao_page,
+            "/api/pc/list/feed": lambda r: _toutiao_feed(self, r),
+            "/profile/3xks000001": _kuaishou_page,
+            "/live_api/baseuser/userinfo/byid": _kuaishou_info,
+            "/live_api/profile/public": lambda r: _kuaishou_list(self, r),
+            "/user/profile/5f0000000000000000000001": _xhs_page,
+            "/user/profile/5f0000000000000000000404": _xhs_page,
+            "/website-login/captcha": Reply(body=XHS_CAPTCHA, headers={"Content-Type": HTML}),
+            "/user/profile/5f0000000000000000000403": Reply.redirect(
+                "/website-login/captcha?redirectPath=%2Fuser%2Fprofile%2F5f0"
+            ),
+        }
+
+    # -- Weibo --------------------------------------------------------------------------
+
+    def _needs_visitor(self, req: Request) -> Reply | None:
+        if not self.weibo_visitor or "SUB=" in req.headers.get("cookie", ""):
+            return None
+        back = quote(f"{req.path}?{req.query}", safe="")
+        return Reply.redirect(f"/visitor/visitor?entry=miniblog&a=enter&url={back}")
+
+    def weibo_visitor_page(self, req: Request) -> Reply:
+        if not self.weibo_visitor_passes:
+            body = "<html><head><title>Sina Visitor System</title></head><body><script>"
+            body += "/* genvisitor needs JavaScript */</script></body></html>"
+            return Reply(body=body, headers={"Content-Type": HTML})
+        back = parse_qs(req.query).get("url", ["/"])[0]
+        return Reply(
+            status=302,
+            headers={"Location": back, "Set-Cookie": "SUB=_2AkMvisitor; Path=/; HttpOnly"},
+        )
+
+    def weibo_index(self, req: Request) -> Reply:
+        if (bounce := self._needs_visitor(req)) is not None:
+            return bounce
+        q = {k: v[0] for k, v in parse_qs(req.query).items()}
+        uid = q.get("value", "")
+        if uid == "1432":
+            return Reply(432, b"", {"Content-Type": "text/html"})
+        if uid == "1412":
+            return Reply(412, "<html>Request Blocked</html>", {"Content-Type": HTML})
+        if uid == "1100":
+            return js({"ok": -100, "url": "https://passport.weibo.cn/signin/welcome"})
+        if uid == "1404":
+            return js({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
+        if "containerid" not in q:
+            return js({"ok": 1, "data": {"userInfo": self._weibo_user(uid), "tabsInfo": {
+                "selectedTab": 1,
+                "tabs": [
+                    {"id": 1, "tabKey": "profile", "title": "主页", "containerid": f"230283{uid}"},
+                    {"id": 2, "tabKey": "weibo", "title": "微博", "containerid": f"107603{uid}"},
+                ],
+            }}})  # fmt: skip
+        return js({"ok": 1, "data": {"cardlistInfo": {"containerid": q["containerid"],
+                   "total": 3, "since_id": 4999}, "cards": self._weibo_cards(uid)}})  # fmt: skip
+
+    def _weibo_user(self, uid: str) -> dict[str, Any]:
+        return {
+            "id": int(uid),
+            "screen_name": "平安示例",
+            "profile_image_url": "https://tvax1.sinaimg.cn/crop.0.0.180.180.180/abc.jpg",
+            "avatar_hd": "https://wx1.sinaimg.cn/orj480/abc.jpg",
+            "description": "示例市公安局官方微博",
+            "verified": True,
+            "verified_type": 1,
+            "verified_reason": "示例市公安局官方微博",
+            "followers_count": "12.3万",
+            "statuses_count": 8765,
+            "gender": "m",
+        }
+
+    def _weibo_cards(self, uid: str) -> list[dict[str, Any]]:
+        n = self.now
+        return [
+            {"card_type": 9, "itemid": "", "mblog": {
+                "id": "4900000000000001", "mid": "4900000000000001", "bid": "PinOld1",
+                "created_at": weibo_time(n - timedelta(days=200)),
+                "text": "【置顶】欢迎关注示例市公安局", "source": "微博 weibo.com",
+                "isTop": 1, "profile_type_id": "proweibotop_4900000000000001",
+                "region_name": "发布于 山东",
+            }},
+            {"card_type": 9, "mblog": {
+                "id": "4900000000000003", "bid": "Fresh3",
+                "created_at": weibo_time(n - timedelta(hours=3)),
+                "text": '冬季防火提示 <a href="https://weibo.cn/sinaurl?u=https%3A%2F%2Fitem.taobao'
+                        '.com%2Fitem.htm%3Fid%3D1">网页链接</a> <a href="/search?containerid=231522'
+                        'type%3D1%26q%3D%23防火%23">#防火#</a>',
+                "source": "iPhone 15 Pro", "region_name": "发布于 山东",
+                "profile_type_id": "proweibo_4900000000000003",
+            }},
+            {"card_type": 11, "card_group": [{"card_type": 9, "mblog": {
+                "id": "4900000000000002", "bid": "Repost2",
+                "created_at": weibo_time(n - timedelta(days=2)),
+                "text": "转发微博", "source": "<a href='x'>微博网页版</a>",
+                "retweeted_status": {"id": "4800000000000000", "text": "原文 <a href="
+                                     "'https://www.gov.cn/zhengce/'>政策</a>"},
+            }}]},
+        ]  # fmt: skip
+
+    def weibo_info(self, req: Request) -> Reply:
+        if (bounce := self._needs_visitor(req)) is not None:
+            return bounce
+        uid = parse_qs(req.query).get("uid", [""])[0]
+        if uid == "1405":
+            return js({"ok": 0, "msg": "该账号因被投诉违反法律法规和《微博社区公约》的有关规定，"
+                       "现已无法查看。查看帮助"})  # fmt: skip
+        user = self._weibo_user(uid) | {"followers_count": 123456, "ip_location": "IP属地：山东"}
+        return js({"ok": 1, "data": {"user": user}})
+
+
+# -- WeChat ---------------------------------------------------------------------------------
+
+WECHAT_ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta property="og:title" content="{title}"><title>{title}</title></head><body>
+<div id="js_article"><h1 class="rich_media_title" id="activity-name">{title}</h1>
+<div id="meta_content"><span id="js_name" class="rich_media_meta_nickname">平安示例</span>
+<em id="publish_time"></em><span id="js_ip_wording_wrp"><span id="js_ip_wording"></span>
+</span></div>
+<div class="rich_media_content" id="js_content">
+<p>冬季防火，人人有责。</p>
+<p><a href="https://www.gov.cn/zhengce/2026-11/20/content_1.htm">政策原文</a>
+<a href="https://u.jd.com/abcdef" target="_blank">领券购买</a></p></div>
+<div class="wx_follow_nickname">平安示例</div></div>
+<script>
+var nickname = htmlDecode("平安示例");
+var user_name = "gh_0123456789ab";
+var msg_title = '{title}'.html(false);
+var msg_source_url = 'https://www.example-shop.com/promo?from=wx';
+var ct = "{ct}";
+var create_time = "{ct}" * 1;
+window.ip_wording = {{ countryName: '中国', countryId: '156', provinceName: '山东',
+  provinceId: '370000', cityName: '', cityId: '' }};
+</script></body></html>"""
+
+WECHAT_DELETED = """<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>
+<div class="weui-msg"><div class="weui-msg__text-area"><h2 class="weui-msg__title">
+该内容已被发布者删除</h2></div></div></body></html>"""
+
+WECHAT_ENV = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>微信公众平台</title></head>
+<body><div class="weui-msg"><p class="weui-msg__title">环境异常</p>
+<p class="weui-msg__desc">当前环境异常，完成验证后即可继续访问。</p>
+<a id="js_verify" class="weui-btn weui-btn_primary">去验证</a></div></body></html>"""
+
+
+def _wechat_ct(sim: Simulator, path: str) -> int:
+    age = timedelta(hours=5) if path.endswith("AbCdEf123") else timedelta(days=9)
+    return int((sim.now - age).timestamp())
+
+
+def _wechat_article(self: Simulator, req: Request) -> Reply:
+    title = "冬季防火提示" if req.path.endswith("AbCdEf123") else "旧文章"
+    body = WECHAT_ARTICLE.format(title=title, ct=_wechat_ct(self, req.path))
+    return Reply(body=body, headers={"Content-Type": HTML})
+
+
+def _wechat_feed(self: Simulator, req: Request) -> Reply:
+    """An RSS bridge's feed (RSSHub/WeRSS shape): dates are day-precise, links real."""
+    items = ""
+    for aid, title, age in (("Old456", "旧文章", 9), ("AbCdEf123", "冬季防火提示", 0)):
+        day = (self.now - timedelta(days=age)).strftime("%a, %d %b %Y 00:00:00 +0800")
+        items += (
+            f"<item><title>{title}</title><link>https://mp.weixin.qq.com/s/{aid}</link>"
+            f"<guid>https://mp.weixin.qq.com/s/{aid}</guid><pubDate>{day}</pubDate>"
+            f"<description>{title}</description></item>"
+        )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>平安示例</title><link>https://mp.weixin.qq.com/</link>"
+        f"<description>公众号 平安示例</description>{items}</channel></rss>"
+    )
+    return Reply(body=xml, headers={"Content-Type": "application/rss+xml; charset=utf-8"})
+
+
+def _wechat_album(self: Simulator, req: Request) -> Reply:
+    """An album page (mp.weixin.qq.com/mp/appmsgalbum): items carry ``data-link``/date."""
+    lis = ""
+    for aid, title, age in (("AbCdEf123", "冬季防火提示", 0), ("Old456", "旧文章", 9)):
+        day = (self.now + timedelta(hours=8) - timedelta(days=age)).strftime("%Y-%m-%d")
+        lis += (
+            f'<li class="album__list-item"><a href="https://mp.weixin.qq.com/s/{aid}">'
+            f'<span class="album__item-title">{title}</span></a>'
+            f'<span class="js_article_create_time">{day}</span></li>'
+        )
+    html = f'<html><body><ul class="album__list">{lis}</ul></body></html>'
+    return Reply(body=html, headers={"Content-Type": HTML})
+
+
+# -- Douyin (browser) -----------------------------------------------------------------------
+
+#: sec_uids: a normal account, a cancelled one, one answered with a captcha page
+DOUYIN_USERS = ("MS4wLjABAAAAok", "MS4wLjABAAAAgone", "MS4wLjABAAAAcaptcha")
+
+DOUYIN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>抖音</title></head>
+<body><div id="root"><h1 id="nick">加载中</h1><ul id="list"></ul></div><script>
+const sec = location.pathname.split('/').pop();
+const q = 'device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id=' + sec;
+fetch('/aweme/v1/web/user/profile/other/?' + q + '&a_bogus=sim').then(r => r.json())
+  .then(d => { const n = document.getElementById('nick');
+    n.textContent = d.user ? d.user.nickname : d.status_msg; });
+fetch('/aweme/v1/web/aweme/post/?' + q + '&max_cursor=0&count=18&a_bogus=sim')
+  .then(r => r.json()).then(d => { for (const a of d.aweme_list || []) {
+    const li = document.createElement('li'); li.textContent = a.desc;
+    document.getElementById('list').appendChild(li); } });
+</script></body></html>"""
+
+DOUYIN_CAPTCHA = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>验证码中间页</title></head>
+<body><div id="captcha_container">请完成下列验证后继续</div></body></html>"""
+
+
+def _douyin_page(req: Request) -> Reply:
+    body = DOUYIN_CAPTCHA if req.path.endswith("captcha") else DOUYIN_PAGE
+    return Reply(body=body, headers={"Content-Type": HTML})
+
+
+def _douyin_profile(self: Simulator, req: Request) -> Reply:
+    sec = parse_qs(req.query).get("sec_user_id", [""])[0]
+    if sec.endswith("gone"):
+        return js({"status_code": 2096, "status_msg": "该账号已注销", "user": None})
+    return js({"status_code": 0, "user": {
+        "sec_uid": sec, "uid": "1234567890", "nickname": "示例市融媒体中心",
+        "signature": "示例市委宣传部主办", "ip_location": "IP属地：山东",
+        "enterprise_verify_reason": "示例市融媒体中心官方账号", "is_gov_media_vip": True,
+        "follower_count": 56789, "aweme_count": 321,
+        "avatar_larger": {"url_list": ["https://p3.douyinpic.com/aweme/1080x1080/x.jpeg"]},
+    }})  # fmt: skip
+
+
+def _douyin_posts(self: Simulator, req: Request) -> Reply:
+    t = self.now.timestamp()
+    return js({"status_code": 0, "max_cursor": int(t * 1000), "has_more": 0, "aweme_list": [
+        {"aweme_id": "7300000000000000001", "desc": "置顶：防诈宣传", "is_top": 1,
+         "create_time": int(t - 90 * 86400)},
+        {"aweme_id": "7300000000000000002", "desc": "今日警情通报", "is_top": 0,
+         "create_time": int(t - 2 * 3600)},
+    ]})  # fmt: skip
+
+
+# -- Bilibili (browser) ---------------------------------------------------------------------
+
+#: mids: a normal space, risk control (-352), HTTP 412, gone (-404)
+BILI_MIDS = ("10001", "10352", "10412", "10404")
+
+BILI_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>个人空间</title></head>
+<body><div id="app"><h1 id="h-name"></h1></div><script>
+const mid = location.pathname.split('/').filter(Boolean)[0];
+const w = '&w_rid=0f1e2d3c4b5a69788796a5b4c3d2e1f0&wts=' + Math.floor(Date.now() / 1000);
+fetch('/x/space/wbi/acc/info?mid=' + mid + '&token=&platform=web' + w)
+  .then(r => r.json()).then(d => { document.getElementById('h-name').textContent =
+    d.code === 0 ? d.data.name : d.message; }).catch(() => {});
+fetch('/x/space/wbi/arc/search?mid=' + mid + '&ps=30&tid=0&pn=1&order=pubdate' + w)
+  .catch(() => {});
+</script></body></html>"""
+
+
+def _bili_page(req: Request) -> Reply:
+    return Reply(body=BILI_PAGE, headers={"Content-Type": HTML})
+
+
+def _bili_info(req: Request) -> Reply:
+    mid = parse_qs(req.query).get("mid", [""])[0]
+    if mid == "10404":
+        return js({"code": -404, "message": "啥都木有", "ttl": 1, "data": None})
+    return js({"code": 0, "message": "0", "ttl": 1, "data": {
+        "mid": int(mid), "name": "示例市政府", "sex": "保密", "sign": "示例市人民政府官方账号",
+        "face": "https://i0.hdslb.com/bfs/face/abc.jpg", "level": 6,
+        "official": {"role": 3, "title": "示例市人民政府官方账号", "desc": "", "type": 1},
+    }})  # fmt: skip
+
+
+def _bili_videos(self: Simulator, req: Request) -> Reply:
+    mid = parse_qs(req.query).get("mid", [""])[0]
+    if mid == "10352":
+        return js({"code": -352, "message": "风控校验失败", "ttl": 1,
+                   "data": {"v_voucher": "voucher_0a1b2c"}})  # fmt: skip
+    if mid == "10412":
+        return Reply(412, '{"code":-412,"message":"请求被拦截"}', {"Content-Type": JSON})
+    t = int(self.now.timestamp())
+    return js({"code": 0, "message": "0", "ttl": 1, "data": {
+        "list": {"tlist": {}, "vlist": [
+            {"aid": 1001, "bvid": "BV1xx411c7mD", "title": "冬季防火宣传片",
+             "description": "消防安全", "created": t - 86400, "length": "01:30"},
+            {"aid": 1000, "bvid": "BV1xx411c7mC", "title": "政务公开日",
+             "description": "", "created": t - 40 * 86400, "length": "03:10"},
+        ]},
+        "page": {"pn": 1, "ps": 30, "count": 2},
+    }})  # fmt: skip
+
+
+# -- Toutiao, Kuaishou, Xiaohongshu (browser) -----------------------------------------------
+
+
+def _fetch_page(title: str, *calls: str) -> Reply:
+    """A page whose script calls the given APIs (query strings as the real sites sign)."""
+    js_calls = "\n".join(f"fetch({c!r}).then(r => r.json()).catch(() => {{}});" for c in calls)
+    body = (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body><div id="root">{title}</div><script>\n{js_calls}\n</script></body></html>'
+    )
+    return Reply(body=body, headers={"Content-Type": HTML})
+
+
+def _toutiao_page(req: Request) -> Reply:
+    return _fetch_page(
+        "示例发布 - 今日头条",
+        "/api/pc/list/feed?category=profile_all&token=MS4wLjABAAAAtt&max_behot_time=0"
+        "&aid=24&app_name=toutiao_web&a_bogus=sim",
+    )
+
+
+def _toutiao_feed(self: Simulator, req: Request) -> Reply:
+    t = int(self.now.timestamp())
+    user = {
+        "name": "示例发布",
+        "avatar_url": "https://p3-sign.toutiaoimg.com/a.jpeg",
+        "description": "示例市人民政府新闻办公室",
+        "user_id": "5000000001",
+        "user_verified": True,
+        "verified_content": "示例市人民政府新闻办公室官方账号",
+    }
+    return js({"message": "success", "has_more": False, "data": [
+        {"item_id": "7440000000000000001", "group_id": "7440000000000000001",
+         "title": "置顶：办事指南", "abstract": "", "publish_time": t - 300 * 86400,
+         "is_top": 1, "user_info": user},
+        {"item_id": "7440000000000000002", "group_id": "7440000000000000002",
+         "title": "全市冬季供暖工作会议召开", "abstract": "会议要求…",
+         "publish_time": t - 6 * 3600, "user_info": user},
+    ]})  # fmt: skip
+
+
+def _kuaishou_page(req: Request) -> Reply:
+    return _fetch_page(
+        "示例警方的快手",
+        "/live_api/baseuser/userinfo/byid?principalId=3xks000001",
+        "/live_api/profile/public?count=12&pcursor=&principalId=3xks000001&hasMore=true",
+    )
+
+
+def _kuaishou_info(req: Request) -> Reply:
+    return js({"data": {"result": 1, "userInfo": {
+        "id": "3xks000001", "name": "示例警方", "description": "示例市公安局官方快手",
+        "avatar": "https://p2.a.yximgs.com/uhead/a.jpg", "counts": {"fan": "3.2万"},
+    }}})  # fmt: skip
+
+
+def _kuaishou_list(self: Simulator, req: Request) -> Reply:
+    ms = int(self.now.timestamp() * 1000)
+    return js({"data": {"result": 1, "pcursor": "no_more", "list": [
+        {"id": "3xabc001", "caption": "反诈提醒", "timestamp": ms - 4 * 86400_000,
+         "isPinned": True},
+        {"id": "3xabc002", "caption": "交通安全", "timestamp": ms - 20 * 3600_000},
+    ]}})  # fmt: skip
+
+
+XHS_STATE = {
+    "user": {
+        "userPageData": {"_rawValue": {
+            "basicInfo": {"nickname": "示例文旅", "desc": "示例市文化和旅游局",
+                          "images": "https://sns-avatar-qc.xhscdn.com/avatar/a.jpg",
+                          "ipLocation": "山东", "gender": 0},
+            "interactions": [{"type": "follows", "count": "3"}, {"type": "fans", "count": "1万"}],
+        }},
+        "notes": {"_rawValue": [[
+            {"id": "64a000000000000000000001", "noteCard": {
+                "noteId": "64a000000000000000000001", "displayTitle": "置顶｜游玩攻略",
+                "type": "normal", "interactInfo": {"sticky": True, "likedCount": "120"}}},
+            {"id": "64a000000000000000000002", "noteCard": {
+                "noteId": "64a000000000000000000002", "displayTitle": "初雪",
+                "type": "video", "interactInfo": {"sticky": False, "likedCount": "9"}}},
+        ], [], [], []]},
+    },
+}  # fmt: skip
+
+XHS_CAPTCHA = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>安全限制</title></head>
+<body><div class="captcha">请完成验证</div></body></html>"""
+
+
+def _xhs_page(req: Request) -> Reply:
+    gone = req.path.endswith("404")
+    state = {"user": {"userPageData": {}, "notes": [[]]}} if gone else XHS_STATE
+    text = '<div class="empty">用户不存在</div>' if gone else '<div id="app"></div>'
+    body = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>小红书</title></head><body>'
+        f"{text}<script>window.__INITIAL_STATE__="
+        + json.dumps(state, ensure_ascii=False)
+        + "</script></body></html>"
+    )
+    return Reply(body=body, headers={"Content-Type": HTML})

@@ -1,0 +1,166 @@
+"""Browser readers and the pool, with real Chromium loading simulator pages whose script
+fetches the platform JSON as the real sites do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from localserver import LocalServer, Reply
+from simulator import NOW, Simulator
+
+from probes.fetch.browser import (
+    DEFAULT_EXECUTABLE,
+    BrowserError,
+    BrowserPool,
+    BrowserSettings,
+    chromium_pids,
+    set_pool,
+)
+from probes.fetch.http import Fetcher, HttpSettings
+from probes.model import Observation, Outcome, Target
+from probes.platforms import observe
+
+pytestmark = pytest.mark.skipif(
+    not Path(DEFAULT_EXECUTABLE).exists(), reason=f"{DEFAULT_EXECUTABLE} is not installed"
+)
+FAST = BrowserSettings(page_timeout_seconds=10, settle_ms=50, max_pages=2)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(Simulator().routes()) as srv:
+        yield srv
+
+
+def run_many(targets: list[Target], settings: BrowserSettings = FAST) -> list[Observation]:
+    async def main() -> list[Observation]:
+        async with BrowserPool(settings) as pool, Fetcher(HttpSettings(retries=0)) as f:
+            set_pool(pool)
+            try:
+                return list(await asyncio.gather(*(observe(t, f, now=NOW) for t in targets)))
+            finally:
+                set_pool(None)
+
+    return asyncio.run(main())
+
+
+def t(reader: str, handle: str, base: str) -> Target:
+    key = {"bilibili": "space", "kuaishou": "live"}.get(reader, "www")
+    return Target("acc", reader, reader, handle=handle, origins={key: base})
+
+
+def test_douyin_profile_and_posts_are_captured(server: LocalServer) -> None:
+    (obs,) = run_many([t("douyin", "MS4wLjABAAAAok", server.base)])
+    assert obs.outcome is Outcome.ok, obs.detail
+    p = obs.profile
+    assert (p.name, p.ip_location, p.followers) == ("示例市融媒体中心", "山东", 56789)
+    assert p.verified and p.verified_type == "gov_media_vip"
+    assert p.verified_reason == "示例市融媒体中心官方账号"
+    pin, fresh = obs.posts
+    assert pin.pinned and pin.published_at == NOW - timedelta(days=90)
+    assert not fresh.pinned and fresh.published_at == NOW - timedelta(hours=2)
+    kinds = [a.kind for a in obs.artifacts]
+    assert kinds.count("json") == 2 and "page" in kinds and "screenshot" in kinds
+    shot = next(a for a in obs.artifacts if a.kind == "screenshot")
+    assert shot.content[:2] == b"\xff\xd8"  # JPEG
+
+
+def test_douyin_gone_and_captcha_and_bilibili_answers(server: LocalServer) -> None:
+    b = server.base
+    gone, captcha, ok, risk, s412, missing = run_many(
+        [
+            t("douyin", "MS4wLjABAAAAgone", b),
+            t("douyin", "MS4wLjABAAAAcaptcha", b),
+            t("bilibili", "10001", b),
+            t("bilibili", "10352", b),
+            t("bilibili", "10412", b),
+            t("bilibili", "10404", b),
+        ],
+        BrowserSettings(page_timeout_seconds=3, settle_ms=50, max_pages=3),
+    )
+    assert gone.outcome is Outcome.not_found and "已注销" in gone.detail
+    assert captcha.outcome is Outcome.blocked, captcha.detail
+    assert ok.outcome is Outcome.ok, ok.detail
+    assert ok.profile.name == "示例市政府" and ok.profile.verified
+    assert ok.profile.verified_reason == "示例市人民政府官方账号"
+    assert [p.id for p in ok.posts] == ["BV1xx411c7mD", "BV1xx411c7mC"]
+    assert ok.posts[0].published_at == NOW - timedelta(days=1)
+    assert risk.outcome is Outcome.blocked and "-352" in risk.detail
+    assert s412.outcome is Outcome.blocked and "412" in s412.detail
+    assert missing.outcome is Outcome.not_found
+
+
+def test_pool_is_lazy_recycles_and_leaves_no_process(server: LocalServer) -> None:
+    async def main() -> tuple[bool, int, int, int]:
+        pool = BrowserPool(BrowserSettings(recycle_after_pages=3, settle_ms=0, max_pages=2))
+        lazy = not pool.running and not chromium_pids()
+        url = server.url("/10001")
+        cap = [r"/x/space/wbi/arc/search"]
+        try:
+            results = await asyncio.gather(
+                *(pool.visit("bilibili", url, capture=cap, screenshot=False) for _ in range(7))
+            )
+            assert all(r.first(cap[0]) for r in results)
+        finally:
+            await pool.close()
+        return lazy, pool.launches, pool.pages_served, len(chromium_pids())
+
+    lazy, launches, served, left = asyncio.run(main())
+    assert lazy and served == 7
+    assert launches >= 2  # recycled after 3 pages
+    assert left == 0
+
+
+def test_missing_browser_is_a_chinese_error() -> None:
+    async def main() -> None:
+        async with BrowserPool(BrowserSettings(executable_path="/nonexistent/chromium")) as p:
+            await p.visit("douyin", "http://127.0.0.1:9/")
+
+    with pytest.raises(BrowserError, match="无法启动浏览器"):
+        asyncio.run(main())
+
+
+def test_toutiao_kuaishou_xiaohongshu(server: LocalServer) -> None:
+    b = server.base
+    tt, ks, xhs, xhs_gone, xhs_captcha = run_many(
+        [
+            t("toutiao", "MS4wLjABAAAAtt", b),
+            t("kuaishou", "3xks000001", b),
+            t("xiaohongshu", "5f0000000000000000000001", b),
+            t("xiaohongshu", "5f0000000000000000000404", b),
+            t("xiaohongshu", "5f0000000000000000000403", b),
+        ],
+        BrowserSettings(page_timeout_seconds=5, settle_ms=50, max_pages=3),
+    )
+    assert tt.outcome is Outcome.ok, tt.detail
+    assert tt.profile.name == "示例发布" and tt.profile.verified
+    assert [p.pinned for p in tt.posts] == [True, False]
+    assert tt.posts[1].published_at == NOW - timedelta(hours=6)
+    assert ks.outcome is Outcome.ok, ks.detail
+    assert (ks.profile.name, ks.profile.followers) == ("示例警方", 32000)
+    assert ks.posts[0].pinned and ks.posts[1].published_at == NOW - timedelta(hours=20)
+    assert xhs.outcome is Outcome.ok, xhs.detail
+    assert (xhs.profile.name, xhs.profile.ip_location, xhs.profile.followers) == (
+        "示例文旅",
+        "山东",
+        10000,
+    )
+    assert [p.pinned for p in xhs.posts] == [True, False]
+    assert all(p.published_at is None for p in xhs.posts)
+    assert xhs_gone.outcome is Outcome.not_found
+    assert xhs_captcha.outcome is Outcome.blocked
+
+
+def test_hung_page_is_an_error_and_missing_page_is_not_found() -> None:
+    routes = {"/user/slow": Reply(body="<html></html>", delay=5)}
+    with LocalServer(routes) as srv:
+        slow, missing = run_many(
+            [t("douyin", "slow", srv.base), t("douyin", "nobody", srv.base)],
+            BrowserSettings(page_timeout_seconds=1, settle_ms=0, close_timeout_seconds=2),
+        )
+    assert slow.outcome is Outcome.error and "浏览器打开页面失败" in slow.detail
+    assert missing.outcome is Outcome.not_found and "404" in missing.detail
