@@ -6,6 +6,8 @@ an event loop.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,7 +19,8 @@ from monitor.config import Settings
 from monitor.db import check_schema, make_engine
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet, load_rulesets
-from probes.fetch.http import HttpSettings
+from probes.fetch.browser import BrowserPool, BrowserSettings, close_pool, set_pool
+from probes.fetch.http import Fetcher, HttpSettings
 
 
 @dataclass
@@ -62,6 +65,28 @@ class App:
         if h.user_agent:
             kw["user_agent"] = h.user_agent
         return HttpSettings(**kw)
+
+    def browser_settings(self) -> BrowserSettings:
+        b = self.settings.browser
+        h = self.settings.http
+        return BrowserSettings(
+            executable_path=str(b.executable),
+            max_pages=b.max_pages,
+            recycle_after_pages=b.recycle_after_pages,
+            memory_ceiling_mb=b.memory_ceiling_mb,
+            page_timeout_seconds=b.page_timeout_seconds,
+            proxy=h.proxy or None,
+        )
+
+    @asynccontextmanager
+    async def probing(self) -> AsyncIterator[Fetcher]:
+        """The HTTP client and the (lazily launched) browser pool a patrol shares."""
+        set_pool(BrowserPool(self.browser_settings()))
+        try:
+            async with Fetcher(self.http_settings()) as fetcher:
+                yield fetcher
+        finally:
+            await close_pool()
 
     def close(self) -> None:
         self.engine.dispose()

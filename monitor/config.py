@@ -20,6 +20,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+# a browser page costs about half a second of a core: browser platforms are read less often
+# by default (a [platforms.<p>] interval_minutes overrides)
+BROWSER_PLATFORMS = ("douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu")
+DEFAULT_PLATFORM_INTERVALS = {p: 240 for p in BROWSER_PLATFORMS}
+
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person who wrote the file."""
@@ -103,6 +108,10 @@ class LoggingConfig(Section):
 
 class BrowserConfig(Section):
     executable: Path = Path("/usr/bin/chromium")  # Debian's Chromium; playwright uses it too
+    max_pages: int = Field(2, ge=1)  # pages open at once (each ~55 MiB)
+    recycle_after_pages: int = Field(500, ge=1)  # relaunch the browser after this many pages
+    memory_ceiling_mb: int = Field(1200, ge=200)  # relaunch when Chromium uses more
+    page_timeout_seconds: float = Field(30.0, gt=0)
 
 
 class MetricsConfig(Section):
@@ -186,7 +195,11 @@ class Settings(BaseSettings):
         if override:
             return override
         p = self.platforms.get(platform)
-        return (p.interval_minutes if p else None) or self.patrol.default_interval_minutes
+        return (
+            (p.interval_minutes if p else None)
+            or DEFAULT_PLATFORM_INTERVALS.get(platform)
+            or self.patrol.default_interval_minutes
+        )
 
     def channel_url(self, channel: str) -> str | None:
         """Resolve ``@name`` through ``[channels]``; a literal URL is returned as is."""

@@ -224,7 +224,7 @@ async def _serve(
     patrol = settings.patrol
     try:
         async with (
-            Fetcher(app.http_settings()) as fetcher,
+            app.probing() as fetcher,
             AsyncScheduler(
                 data_store,
                 identity=settings.node_name,

@@ -25,7 +25,6 @@ from monitor.cli.views import snapshot_dict
 from monitor.db import make_engine, upgrade
 from monitor.labels import OUTCOME, SEVERITY, label
 from monitor.pipeline import CheckError, CheckResult, check
-from probes.fetch.http import Fetcher
 
 
 def init(ctx: typer.Context) -> None:
@@ -67,7 +66,7 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
 
 
 async def check_many(app: App, account_ids: list[str]) -> list[CheckResult]:
-    async with Fetcher(app.http_settings()) as fetcher:
+    async with app.probing() as fetcher:
         return [await check(app, fetcher, a) for a in account_ids]
 
 

@@ -35,7 +35,6 @@ from monitor.outbox import dispatch_once
 from monitor.pipeline import check
 from monitor.registry import apply_registry, read_registry
 from probes.checks.calendar import WorkCalendar
-from probes.fetch.http import Fetcher
 from probes.platforms import READERS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -251,7 +250,7 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
     with Session(app.engine) as s:
         accounts = s.exec(select(Account).order_by(col(Account.id))).all()
     tz = app.settings.timezone
-    async with Fetcher(app.http_settings()) as fetcher:
+    async with app.probing() as fetcher:
         for i, a in enumerate(accounts, 1):
             console.print(
                 f"[{i}/{len(accounts)}] {a.name}（{label(PLATFORM, a.platform)}）…", end=" "
