@@ -27,7 +27,7 @@ import anyio
 import httpx
 from cryptography import x509
 
-from probes.fetch.http import DEFAULT_USER_AGENT, REDIRECT_STATUSES
+from probes.fetch.http import DEFAULT_USER_AGENT, REDIRECT_STATUSES, cert_reason
 from probes.model import Redirect
 
 HEAD_BYTES = 256 * 1024  # first bytes kept in memory: enough to classify an HTML page
@@ -223,7 +223,7 @@ async def tls_facts(host: str, port: int, s: DownloadSettings | None = None) -> 
         der = await _peer_cert(host, port, strict, s.connect_timeout_seconds)
         facts.valid = True
     except ssl.SSLCertVerificationError as e:
-        facts.reason = _cert_reason(e)
+        facts.reason = cert_reason(e)
     except (ssl.SSLError, OSError, TimeoutError) as e:
         facts.reason = f"TLS 握手失败（{_short(e)}）"
         return facts
@@ -256,19 +256,6 @@ async def _peer_cert(host: str, port: int, ctx: ssl.SSLContext, timeout: float) 
         writer.close()
         with contextlib.suppress(ssl.SSLError, OSError):
             await writer.wait_closed()
-
-
-def _cert_reason(e: ssl.SSLCertVerificationError) -> str:
-    msg = (e.verify_message or str(e)).lower()
-    if "expired" in msg:
-        return "证书已过期"
-    if "self-signed" in msg or "self signed" in msg:
-        return "自签名证书，不受信任"
-    if "hostname" in msg or "ip address mismatch" in msg:
-        return "证书与域名不符"
-    if "unable to get local issuer" in msg:
-        return "证书链不完整或签发机构不受信任"
-    return f"证书校验失败（{e.verify_message or e}）"
 
 
 def _short(e: object, limit: int = 120) -> str:

@@ -397,7 +397,7 @@ def _classify_network_error(exc: Exception, host: str, url: str) -> FetchError:
         cur = cur.__cause__ or cur.__context__
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError):
-            return FetchError("tls", f"{host} 的 TLS 证书无效：{_cert_reason(e)}", url)
+            return FetchError("tls", f"{host} 的 TLS 证书无效：{cert_reason(e)}", url)
         if isinstance(e, ssl.SSLError):
             return FetchError("tls", f"与 {host} 的 TLS 握手失败（{e.reason or e}）", url)
         if isinstance(e, socket.gaierror):
@@ -414,7 +414,8 @@ def _classify_network_error(exc: Exception, host: str, url: str) -> FetchError:
     return FetchError("connect", f"与 {host} 的连接中断", url)
 
 
-def _cert_reason(e: ssl.SSLCertVerificationError) -> str:
+def cert_reason(e: ssl.SSLCertVerificationError) -> str:
+    """Why a certificate was refused, in the words a duty officer reads."""
     msg = (e.verify_message or str(e)).lower()
     if "expired" in msg:
         return "证书已过期"
