@@ -21,6 +21,12 @@ def origin(target: Target, key: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def account_key(target: Target) -> str:
+    """The platform's id for the account: the registered handle, else the profile URL's
+    last path segment (``https://www.douyin.com/user/<sec_uid>``)."""
+    return target.handle.strip() or urlsplit(target.url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def load_json(text: str) -> Any:
     """The JSON in a body, or None when it is not JSON (an HTML anti-bot page, say)."""
     text = text.strip()

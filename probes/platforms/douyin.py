@@ -14,13 +14,19 @@ those words on the page; captcha page = blocked.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from probes.fetch.http import Fetcher
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, missing, open_page
-from probes.platforms.common import as_int, first_marker, from_unix, origin, set_outcome
+from probes.platforms.common import (
+    account_key,
+    as_int,
+    first_marker,
+    from_unix,
+    origin,
+    set_outcome,
+)
 from probes.platforms.common import strip_ip_prefix as ip
 
 WWW_ORIGIN = "https://www.douyin.com"
@@ -31,7 +37,7 @@ GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账
 
 @register("douyin")
 async def read_douyin(target: Target, fetcher: Fetcher) -> Observation:
-    sec_uid = target.handle.strip() or urlsplit(target.url).path.rstrip("/").rsplit("/", 1)[-1]
+    sec_uid = account_key(target)
     if not sec_uid:
         return failed(target, clock(), "抖音账号缺少 sec_uid（handle 或用户页网址）")
     url = f"{origin(target, 'www', WWW_ORIGIN)}/user/{sec_uid}"

@@ -13,13 +13,12 @@ last path part of ``Target.url``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from probes.fetch.http import Fetcher
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, missing, open_page
-from probes.platforms.common import as_int, from_unix, origin
+from probes.platforms.common import account_key, as_int, from_unix, origin
 
 LIVE_ORIGIN = "https://live.kuaishou.com"
 LIST_API = r"/live_api/profile/public"
@@ -29,7 +28,7 @@ GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账
 
 @register("kuaishou")
 async def read_kuaishou(target: Target, fetcher: Fetcher) -> Observation:
-    pid = target.handle.strip() or urlsplit(target.url).path.rstrip("/").rsplit("/", 1)[-1]
+    pid = account_key(target)
     if not pid:
         return failed(target, clock(), "快手账号缺少 principalId（handle 或主页网址）")
     url = f"{origin(target, 'live', LIVE_ORIGIN)}/profile/{pid}"

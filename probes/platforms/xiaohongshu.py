@@ -14,13 +14,12 @@ Origins: ``www`` (default ``https://www.xiaohongshu.com``).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from probes.fetch.http import Fetcher
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, open_page
-from probes.platforms.common import as_int, first_marker, origin, set_outcome
+from probes.platforms.common import account_key, as_int, first_marker, origin, set_outcome
 
 WWW_ORIGIN = "https://www.xiaohongshu.com"
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
@@ -29,7 +28,7 @@ BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证")
 
 @register("xiaohongshu")
 async def read_xiaohongshu(target: Target, fetcher: Fetcher) -> Observation:
-    uid = target.handle.strip() or urlsplit(target.url).path.rstrip("/").rsplit("/", 1)[-1]
+    uid = account_key(target)
     if not uid:
         return failed(target, clock(), "小红书账号缺少用户 id（handle 或主页网址）")
     url = f"{origin(target, 'www', WWW_ORIGIN)}/user/profile/{uid}"
