@@ -55,6 +55,7 @@ class PatrolConfig(Section):
     max_concurrency: int = Field(8, ge=1)  # probes running at once in this process
     probe_timeout_seconds: int = Field(180, ge=5)  # a probe is abandoned after this
     registry_sync_seconds: int = Field(300, ge=10)  # how often schedules follow the registry
+    stop_grace_seconds: float = Field(20.0, gt=0)  # SIGTERM → gone within this, whatever runs
 
 
 class PlatformConfig(Section):

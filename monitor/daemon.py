@@ -9,8 +9,10 @@ coalesce to one run and are never dropped (no misfire grace limit).
 
 from __future__ import annotations
 
+import os
 import random
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -254,6 +256,7 @@ async def _serve(
                     notifier.status(runtime().status())
                     continue
                 log.info("patrol_stopping", signal=signal.Signals(signum).name)
+                _arm_stop_deadline(settings.patrol.stop_grace_seconds)
                 break
             notifier.stopping("stopping: waiting for running probes")
             tg.cancel_scope.cancel()
@@ -264,6 +267,24 @@ async def _serve(
             metrics_server.shutdown()
             metrics_server.server_close()
         notifier.close()
+
+
+def _arm_stop_deadline(grace: float) -> None:
+    """Leave within ``grace`` seconds of SIGTERM, whatever is still running.
+
+    Worker threads (a database write waiting on a lock, a slow self-check) cannot be
+    cancelled and would hold the exit until systemd kills the service. Every write is one
+    transaction and every blob is renamed into place, so leaving mid-way loses nothing:
+    an unfinished transaction is rolled back by the database.
+    """
+
+    def leave() -> None:
+        log.error("stop_grace_exceeded", grace_seconds=grace)
+        os._exit(0)
+
+    timer = threading.Timer(grace, leave)
+    timer.daemon = True
+    timer.start()
 
 
 async def _heartbeat(notifier: Notifier, status_every: float) -> None:
