@@ -50,6 +50,7 @@ class Runtime:
 
     app: App
     fetcher: Fetcher
+    scheduler: AsyncScheduler
     limiter: anyio.CapacityLimiter
     config_path: Path | None
     # what the patrol is doing, for sd_notify STATUS=
@@ -134,15 +135,8 @@ async def dispatch_alerts() -> None:
 
 
 async def sync_registry() -> None:
-    await sync_schedules(runtime().app, _scheduler())
-
-
-_current_scheduler: AsyncScheduler | None = None
-
-
-def _scheduler() -> AsyncScheduler:
-    assert _current_scheduler is not None
-    return _current_scheduler
+    rt = runtime()
+    await sync_schedules(rt.app, rt.scheduler)
 
 
 # a closed account is still looked at, daily, because "closed accounts stay closed" is a rule
@@ -202,7 +196,7 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
 
 async def run(settings: Settings, *, config_path: Path | None = None) -> None:
     """Run the patrol until SIGTERM/SIGINT; SIGHUP reloads config and registry."""
-    global _runtime, _current_scheduler
+    global _runtime
     # signals are received from the very start: a SIGHUP or SIGTERM during start-up waits
     # for the loop below instead of killing the process with the default action
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as sigs:
@@ -210,7 +204,7 @@ async def run(settings: Settings, *, config_path: Path | None = None) -> None:
         try:
             await _serve(app, settings, config_path, sigs)
         finally:
-            _runtime = _current_scheduler = None
+            _runtime = None
             app.close()
     log.info("patrol_stopped")
 
@@ -218,7 +212,7 @@ async def run(settings: Settings, *, config_path: Path | None = None) -> None:
 async def _serve(
     app: App, settings: Settings, config_path: Path | None, sigs: AsyncIterator[int]
 ) -> None:
-    global _runtime, _current_scheduler
+    global _runtime
     notifier = Notifier()
     register_secrets(_channel_urls(settings))
     metrics_server = _start_metrics(app, settings)
@@ -235,9 +229,12 @@ async def _serve(
             anyio.create_task_group() as tg,
         ):
             _runtime = Runtime(
-                app, fetcher, anyio.CapacityLimiter(patrol.max_concurrency), config_path
+                app,
+                fetcher,
+                scheduler,
+                anyio.CapacityLimiter(patrol.max_concurrency),
+                config_path,
             )
-            _current_scheduler = scheduler
             await scheduler.configure_task(
                 probe_account, max_running_jobs=patrol.max_concurrency, misfire_grace_time=None
             )
