@@ -58,14 +58,30 @@ format = "json"
     return cfg
 
 
-def start(cfg: Path, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start(cfg: Path, log: Path, **env_extra: str) -> subprocess.Popen:
+    """``xuncha run`` as its own process, free of this shell's xuncha and systemd variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XUNCHA_", "NOTIFY_", "WATCH"))}
+    env.update(env_extra)
     return subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(cfg), "run"],
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
         env=env,
+        cwd=REPO,
     )
+
+
+def stop(proc: subprocess.Popen) -> int:
+    """SIGTERM, and the exit code; a process still there after 30 s is killed."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -165,11 +181,8 @@ def test_sigkill_mid_patrol_loses_nothing_and_sends_nothing_twice(
                 "every due alert sent",
                 proc,
             )
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(30) == 0
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            assert stop(proc) == 0
 
         # every snapshot is whole: its evidence exists and matches its hash
         store = BlobStore(tmp_path / "blobs")
@@ -230,9 +243,6 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
                 "schedules follow the registry after SIGHUP (closed: watched daily)",
                 proc,
             )
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(30) == 0
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            assert stop(proc) == 0
         assert query(db, "pragma integrity_check") == [("ok",)]

@@ -27,9 +27,7 @@ from monitor.db import make_engine, session_scope
 from monitor.models import Finding, FindingEvent, Notification, Snapshot
 from monitor.service import metrics, retention, selfwatch
 from tests.conftest import add_account, add_unit, make_settings, open_app
-from tests.test_daemon import query, wait_until
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.test_daemon import REPO, query, start, stop, wait_until
 
 
 class NotifySocket:
@@ -106,33 +104,12 @@ format = "json"
     return cfg
 
 
-def start(cfg: Path, log: Path, **env_extra: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XUNCHA_", "NOTIFY_", "WATCH"))}
-    env.update(env_extra)
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(cfg), "run"],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("ab"),
-        env=env,
-        cwd=REPO,
-    )
-
-
 def fake_browser(path: Path, ok: bool = True) -> Path:
     """A stand-in for Chromium that answers ``--dump-dom`` like the real one."""
     body = 'echo "<html><head></head><body></body></html>"' if ok else "exit 21"
     path.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
     path.chmod(0o755)
     return path
-
-
-def stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def init_db(tmp: Path) -> None:
