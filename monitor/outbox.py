@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from anyio import to_thread
 from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from alerts.messages import render
@@ -172,11 +174,9 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 
 async def dispatch_once(
-    engine, settings: Settings, *, limit: int = 50, concurrency: int = 4
+    engine: Engine, settings: Settings, *, limit: int = 50, concurrency: int = 4
 ) -> DispatchStats:
     """Claim due messages and deliver them; safe to run in several processes at once."""
-    from anyio import to_thread
-
     node = settings.node_name
     lease = timedelta(seconds=settings.alerts.lease_seconds)
     stats = DispatchStats()
@@ -224,7 +224,9 @@ async def dispatch_once(
     return stats
 
 
-def _finish(engine, settings: Settings, n: Notification, r: DeliveryResult, node: str) -> None:
+def _finish(
+    engine: Engine, settings: Settings, n: Notification, r: DeliveryResult, node: str
+) -> None:
     now = datetime.now(UTC)
     with Session(engine) as s:
         row = s.get(Notification, n.id)
