@@ -358,3 +358,172 @@ def test_user_agent_and_extra_headers_are_sent() -> None:
 def test_fetcher_outside_its_context_is_a_programming_error() -> None:
     with pytest.raises(RuntimeError):
         run(Fetcher(FAST).get("http://127.0.0.1:9/"))
+
+
+# -- per-platform cookie jars --------------------------------------------------------------
+
+
+def _echo_cookie(req: Request) -> Reply:
+    body = f"{req.headers.get('host', '')}|{req.headers.get('cookie', '')}"
+    return Reply(body=body, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _set_cookie(name: str, domain: str = "") -> Reply:
+    attr = f"; Domain={domain}" if domain else ""
+    return Reply(body="ok", headers={"Set-Cookie": f"{name}=v-{name}; Path=/{attr}"})
+
+
+def test_each_platform_has_its_own_jar_on_the_same_host() -> None:
+    """All platforms behind one mirror host: a platform's cookies still stay its own."""
+    routes: dict[str, object] = {"/echo": _echo_cookie}
+    for name in ("SUB", "ttwid", "buvid3"):
+        routes[f"/set/{name}"] = _set_cookie(name)
+    with LocalServer(routes) as srv:  # type: ignore[arg-type]
+
+        async def main() -> dict[str, str]:
+            async with Fetcher(FAST) as f:
+                for platform, name in (
+                    ("weibo", "SUB"),
+                    ("douyin", "ttwid"),
+                    ("bilibili", "buvid3"),
+                ):
+                    await f.get(srv.url(f"/set/{name}"), platform=platform)
+                seen = {p: (await f.get(srv.url("/echo"), platform=p)).text for p in
+                        ("weibo", "douyin", "bilibili", "")}  # fmt: skip
+                f.clear_cookies("weibo")  # after a "blocked" answer, say
+                seen["weibo-cleared"] = (await f.get(srv.url("/echo"), platform="weibo")).text
+                seen["douyin-after"] = (await f.get(srv.url("/echo"), platform="douyin")).text
+                return seen
+
+        seen = run(main())
+    cookies = {k: v.split("|", 1)[1] for k, v in seen.items()}
+    assert cookies == {
+        "weibo": "SUB=v-SUB",
+        "douyin": "ttwid=v-ttwid",
+        "bilibili": "buvid3=v-buvid3",
+        "": "",  # a reader that names no platform sees none of theirs
+        "weibo-cleared": "",
+        "douyin-after": "ttwid=v-ttwid",  # clearing one platform leaves the others alone
+    }
+
+
+def test_platform_cookies_never_reach_another_platforms_hosts() -> None:
+    """Named hosts (the server acts as the HTTP proxy, nothing leaves loopback)."""
+    routes: dict[str, object] = {
+        "/echo": _echo_cookie,
+        "/set/wb": _set_cookie("SUB", ".weibo.com"),
+        "/set/dy": _set_cookie("ttwid", ".douyin.com"),
+        "/set/bili": _set_cookie("buvid3", ".bilibili.com"),
+    }
+    with LocalServer(routes) as srv:  # type: ignore[arg-type]
+        proxied = settings(proxy=srv.base)
+
+        async def main() -> dict[tuple[str, str], str]:
+            async with Fetcher(proxied) as f:
+                await f.get("http://passport.weibo.com/set/wb", platform="weibo")
+                await f.get("http://www.douyin.com/set/dy", platform="douyin")
+                await f.get("http://space.bilibili.com/set/bili", platform="bilibili")
+                out = {}
+                for host in ("weibo.com", "www.douyin.com", "api.bilibili.com"):
+                    for p in ("weibo", "douyin", "bilibili"):
+                        r = await f.get(f"http://{host}/echo", platform=p)
+                        out[(host, p)] = r.text.split("|", 1)[1]
+                return out
+
+        out = run(main())
+        hosts = {r.headers["host"] for r in srv.requests}
+    assert hosts == {"passport.weibo.com", "www.douyin.com", "space.bilibili.com", "weibo.com",
+                     "api.bilibili.com"}  # fmt: skip
+    sent = {k: v for k, v in out.items() if v}
+    assert sent == {
+        ("weibo.com", "weibo"): "SUB=v-SUB",
+        ("www.douyin.com", "douyin"): "ttwid=v-ttwid",
+        ("api.bilibili.com", "bilibili"): "buvid3=v-buvid3",
+    }
+
+
+# -- POST ----------------------------------------------------------------------------------
+
+CLOSE = {"Connection": "close"}  # the local server does not read request bodies
+
+
+def test_post_sends_a_form_and_keeps_the_platforms_cookies() -> None:
+    def form(req: Request) -> Reply:
+        body = f"{req.method}|{req.headers.get('content-type')}|{req.headers.get('content-length')}"
+        return Reply(body=body, headers={"Set-Cookie": "tid=abc; Path=/", **CLOSE})
+
+    with LocalServer({"/gen": form, "/echo": _echo_cookie}) as srv:
+
+        async def main() -> tuple[Response, str]:
+            async with Fetcher(FAST) as f:
+                r = await f.post(srv.url("/gen"), data={"cb": "gen_callback", "fp": "{}"},
+                                 platform="weibo")  # fmt: skip
+                return r, (await f.get(srv.url("/echo"), platform="weibo")).text
+
+        r, echoed = run(main())
+    method, ctype, length = r.text.split("|")
+    assert (method, ctype) == ("POST", "application/x-www-form-urlencoded")
+    assert int(length) == len("cb=gen_callback&fp=%7B%7D")
+    assert echoed.endswith("|tid=abc")
+
+
+def test_post_answered_with_303_is_followed_by_a_get() -> None:
+    routes = {
+        "/form": Reply(303, headers={"Location": "/done", **CLOSE}),
+        "/done": lambda req: Reply(body=req.method),
+    }
+    with LocalServer(routes) as srv:  # type: ignore[arg-type]
+
+        async def main() -> Response:
+            async with Fetcher(FAST) as f:
+                return await f.post(srv.url("/form"), data={"a": "1"})
+
+        r = run(main())
+    assert r.text == "GET" and [h.status for h in r.redirects] == [303]
+
+
+@pytest.mark.parametrize(("idempotent", "attempts"), [(False, 1), (True, 2)])
+def test_post_is_resent_after_a_read_timeout_only_if_idempotent(
+    idempotent: bool, attempts: int
+) -> None:
+    """The server may have acted on a POST it never answered: do not do it twice."""
+    with LocalServer({"/slow": Reply(body="late", delay=10, headers=CLOSE)}) as srv:
+
+        async def main() -> None:
+            async with Fetcher(settings(timeout_seconds=0.3, retries=1)) as f:
+                await f.post(srv.url("/slow"), data={"a": "1"}, idempotent=idempotent)
+
+        with pytest.raises(FetchError) as info:
+            run(main())
+        assert srv.hits["/slow"] == attempts
+    assert info.value.kind == "timeout"
+
+
+def test_post_is_retried_on_503_but_not_on_502() -> None:
+    routes = {
+        "/busy": [Reply(503, "busy", CLOSE), Reply(200, "好了", CLOSE)],
+        "/gateway": [Reply(502, "bad gateway", CLOSE), Reply(200, "好了", CLOSE)],
+    }
+    with LocalServer(routes) as srv:  # type: ignore[arg-type]
+
+        async def main() -> tuple[int, int]:
+            async with Fetcher(FAST) as f:
+                a = await f.post(srv.url("/busy"), data={"a": "1"})
+                b = await f.post(srv.url("/gateway"), data={"a": "1"})
+                return a.status, b.status
+
+        assert run(main()) == (200, 502)
+        assert srv.hits == {"/busy": 2, "/gateway": 1}
+
+
+def test_refused_post_is_marked_unsent_so_it_may_be_retried() -> None:
+    with LocalServer({}) as srv:
+        url = srv.url("/x")  # closed again: the port now refuses
+
+    async def main() -> None:
+        async with Fetcher(settings(retries=1)) as f:
+            await f.post(url, data={"a": "1"})
+
+    with pytest.raises(FetchError) as info:
+        run(main())
+    assert info.value.kind == "connect" and info.value.sent is False

@@ -22,7 +22,7 @@ def target(base: str, uid: str = "1000", **kw: str) -> Target:
         platform="weibo",
         reader="weibo",
         url=f"https://weibo.com/u/{uid}",
-        origins={"m": base, "www": base},
+        origins={"m": base, "www": base, "passport": base},
         **kw,
     )
 
@@ -79,19 +79,119 @@ def test_account_profile_posts_pinned_repost_links_client() -> None:
     assert srv.hits["/api/container/getIndex"] == 2
 
 
-def test_visitor_cookie_bounce_is_followed() -> None:
+def test_visitor_cookie_flow_then_the_account_reads() -> None:
+    """302 to the visitor page, genvisitor POST, incarnate sets SUB, then the API answers."""
     obs, srv = run(Simulator(weibo_visitor=True))
     assert obs.outcome is Outcome.ok, obs.detail
     assert len(obs.posts) == 3 and obs.profile.verified is True
-    assert srv.hits["/visitor/visitor"] == 1  # the cookie then serves every later request
-    assert obs.redirects[0].url.endswith("type=uid&value=1000")
+    assert srv.hits["/visitor/genvisitor"] == 1  # the cookie then serves every later request
+    gen = next(r for r in srv.requests if r.path == "/visitor/genvisitor")
+    assert gen.method == "POST"
+    incarnate = [r for r in srv.requests if "a=incarnate" in r.query]
+    assert len(incarnate) == 1 and "&w=3&c=095&gc=&cb=cross_domain&from=weibo" in (
+        incarnate[0].query
+    )
+    api = [r for r in srv.requests if r.path in ("/api/container/getIndex", "/ajax/profile/info")]
+    assert "SUB=" not in api[0].headers.get("cookie", "")
+    assert all("SUB=_2AkMV" in r.headers.get("cookie", "") for r in api[1:])
+    assert obs.redirects[0].url.endswith("type=uid&value=1000")  # the bounce is evidence
 
 
-def test_visitor_page_that_does_not_let_us_through_is_blocked() -> None:
-    obs, _ = run(Simulator(weibo_visitor=True, weibo_visitor_passes=False))
+def test_visitor_system_that_refuses_is_blocked_not_stale_or_gone() -> None:
+    obs, srv = run(Simulator(weibo_visitor=True, weibo_visitor_passes=False))
     assert obs.outcome is Outcome.blocked
-    assert "访客" in obs.detail and obs.redirects and obs.final_url
-    assert "/visitor/visitor" in obs.final_url
+    assert "访客" in obs.detail and "retcode=50111299" in obs.detail
+    assert obs.redirects and "/visitor/visitor" in obs.final_url
+    assert srv.hits["/visitor/genvisitor"] == 1 and not obs.posts
+
+
+# -- the visitor flow on the real host names, across accounts ------------------------------
+
+HOSTS = {
+    "m": "http://m.weibo.cn",
+    "www": "http://weibo.com",
+    "passport": "http://passport.weibo.com",
+}
+
+
+def named(uid: str) -> Target:
+    """A target on Weibo's real host names; the simulator is the HTTP proxy (loopback only)."""
+    return Target(f"wb-{uid}", "weibo", "weibo", handle=uid, origins=dict(HOSTS))
+
+
+def test_first_account_runs_the_flow_and_later_accounts_reuse_the_cookies() -> None:
+    sim = Simulator(weibo_visitor=True, weibo_passport=HOSTS["passport"])
+    with LocalServer(sim.routes()) as srv:
+
+        async def main() -> tuple[list[Observation], list[Observation], set[str], Fetcher]:
+            async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
+                first = [await observe(named("1000"), f, now=NOW)]
+                later = await asyncio.gather(
+                    *(observe(named(str(2000 + i)), f, now=NOW) for i in range(20))
+                )
+                domains = {c.domain for c in f.jar("weibo").cookies.jar if c.name == "SUB"}
+                return first, list(later), domains, f
+
+        first, later, domains, f = asyncio.run(main())
+        assert srv.hits["/visitor/genvisitor"] == 1
+        assert len(sim.weibo_subs) == 1
+        hosts = {r.headers["host"] for r in srv.requests}
+    assert all(o.outcome is Outcome.ok and len(o.posts) == 3 for o in first + later)
+    assert domains == {".weibo.com", ".weibo.cn"}  # incarnate's, and the cross-domain copy
+    assert hosts == {"m.weibo.cn", "weibo.com", "passport.weibo.com"}
+    assert f.jar("douyin").cookies.jar is not f.jar("weibo").cookies.jar
+    assert len(f.jar("douyin")) == 0  # other platforms never got Weibo's visitor cookies
+
+
+def test_cold_start_with_many_accounts_at_once_runs_the_flow_once() -> None:
+    sim = Simulator(weibo_visitor=True, weibo_passport=HOSTS["passport"])
+    with LocalServer(sim.routes()) as srv:
+
+        async def main() -> list[Observation]:
+            async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
+                return list(
+                    await asyncio.gather(*(observe(named(str(3000 + i)), f) for i in range(10)))
+                )
+
+        obs = asyncio.run(main())
+        assert srv.hits["/visitor/genvisitor"] == 1
+    assert all(o.outcome is Outcome.ok for o in obs), [o.detail for o in obs]
+
+
+def test_expired_visitor_cookie_runs_the_flow_again() -> None:
+    sim = Simulator(weibo_visitor=True, weibo_passport=HOSTS["passport"])
+    with LocalServer(sim.routes()) as srv:
+
+        async def main() -> tuple[Observation, Observation, int]:
+            async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
+                a = await observe(named("1000"), f, now=NOW)
+                sub = f.jar("weibo").value("SUB")
+                sim.expire_weibo_visitors()  # Weibo stops honouring it: HTTP 432
+                b = await observe(named("1001"), f, now=NOW)
+                return a, b, int(sub != f.jar("weibo").value("SUB"))
+
+        a, b, renewed = asyncio.run(main())
+        assert srv.hits["/visitor/genvisitor"] == 2
+        api = [r for r in srv.requests if r.path == "/api/container/getIndex"]
+    assert a.outcome is Outcome.ok and b.outcome is Outcome.ok, b.detail
+    assert renewed == 1
+    assert [r.query.endswith("value=1001") for r in api].count(True) == 2  # 432, then retry
+
+
+def test_broken_genvisitor_is_blocked_for_every_account() -> None:
+    sim = Simulator(weibo_visitor=True, weibo_visitor_passes=False)
+    sim.weibo_passport = HOSTS["passport"]
+    with LocalServer(sim.routes()) as srv:
+
+        async def main() -> list[Observation]:
+            async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
+                return [await observe(named(u), f, now=NOW) for u in ("1000", "1001")]
+
+        obs = asyncio.run(main())
+        assert srv.hits["/visitor/genvisitor"] == 1  # not asked again for every account
+    for o in obs:
+        assert o.outcome is Outcome.blocked and "访客" in o.detail, o.detail
+        assert not o.posts
 
 
 def test_anti_bot_statuses_and_login_are_blocked() -> None:

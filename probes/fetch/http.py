@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import http.cookiejar
 import random
 import re
 import socket
@@ -88,12 +89,71 @@ class FetchError(Exception):
         message: str,
         url: str = "",
         redirects: list[Redirect] | None = None,
+        *,
+        sent: bool = True,
     ) -> None:
         super().__init__(message)
         self.kind: FetchErrorKind = kind
         self.message = message
         self.url = url
         self.redirects: list[Redirect] = redirects or []  # hops seen before it failed
+        # False only when the request surely never reached the server (no connection):
+        # the one case in which a non-idempotent POST may be sent again
+        self.sent = sent
+
+
+class PlatformJar:
+    """The cookies of one platform (``""``: readers that name none).
+
+    A platform hands out its own visitor cookies; keeping them apart means a platform's
+    cookies never reach another platform's hosts, and clearing one platform's cookies after
+    a "blocked" answer leaves the others' sessions alone. ``renewal`` lets one reader task
+    renew the platform's cookies while the others wait and then reuse them.
+    """
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.cookies = httpx.Cookies()
+        self.renewal = asyncio.Lock()
+
+    def value(self, name: str) -> str | None:
+        """The value of cookie ``name`` for any domain (the first one), or None."""
+        for c in self.cookies.jar:
+            if c.name == name:
+                return c.value
+        return None
+
+    def set(self, name: str, value: str, domain: str, path: str = "/") -> None:
+        self.cookies.set(name, value, domain=domain, path=path)
+
+    def clear(self) -> None:
+        self.cookies.clear()
+
+    def state(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(sorted((c.domain, c.name, c.value or "") for c in self.cookies.jar))
+
+    def __len__(self) -> int:
+        return len(self.cookies.jar)
+
+
+class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
+    """The shared client's own jar keeps nothing: cookies live in :class:`PlatformJar`."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+@dataclass
+class _Req:
+    method: str
+    url: str
+    headers: dict[str, str] | None
+    data: dict[str, str] | None
+    jar: PlatformJar
+    idempotent: bool
 
 
 @dataclass
@@ -108,8 +168,10 @@ class Fetcher:
     """Async context manager owning one ``httpx.AsyncClient`` shared by all probes.
 
     Redirects are followed here, not by httpx, so every hop is recorded and loops are
-    caught. Limits: ``max_connections`` requests at once overall and ``per_host`` per host.
-    Cookies persist for the life of the fetcher (platforms hand out visitor cookies).
+    caught. Limits: ``max_connections`` requests at once overall and ``per_host`` per host,
+    whichever platform asks. Cookies persist for the life of the fetcher, one
+    :class:`PlatformJar` per platform (``platform=`` on :meth:`get`/:meth:`post`): the
+    platforms hand out visitor cookies, and one platform's must never reach another's hosts.
     """
 
     def __init__(
@@ -123,6 +185,7 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(self.settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._jars: dict[str, PlatformJar] = {}
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
@@ -134,6 +197,7 @@ class Fetcher:
                 # only what _BoundedDecoder can inflate within the size cap
                 "Accept-Encoding": "gzip, deflate",
             },
+            cookies=http.cookiejar.CookieJar(policy=_RefuseAll()),
             timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
             limits=httpx.Limits(
                 max_connections=s.max_connections, max_keepalive_connections=s.max_connections
@@ -151,38 +215,79 @@ class Fetcher:
             await self._client.aclose()
             self._client = None
 
+    def jar(self, platform: str = "") -> PlatformJar:
+        """The cookie jar of ``platform`` (created empty on first use)."""
+        jar = self._jars.get(platform)
+        if jar is None:
+            jar = self._jars[platform] = PlatformJar(platform)
+        return jar
+
+    def clear_cookies(self, platform: str = "") -> None:
+        """Forget ``platform``'s cookies (after a "blocked" answer); others keep theirs."""
+        self.jar(platform).clear()
+
     async def get(
         self,
         url: str,
         *,
         headers: dict[str, str] | None = None,
         max_body_bytes: int | None = None,
+        platform: str = "",
     ) -> Response:
         """GET ``url``, following redirects; raise :class:`FetchError` if nothing came back.
 
-        ``max_body_bytes`` overrides the configured cap for this call.
+        ``max_body_bytes`` overrides the configured cap for this call; cookies come from and
+        go to ``platform``'s jar.
         """
+        req = _Req("GET", url, headers, None, self.jar(platform), idempotent=True)
+        return await self._request(req, max_body_bytes)
+
+    async def post(
+        self,
+        url: str,
+        *,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        max_body_bytes: int | None = None,
+        platform: str = "",
+        idempotent: bool = False,
+    ) -> Response:
+        """POST ``data`` as a form, with the limits, timeouts, size cap and jar of :meth:`get`.
+
+        A POST may change something on the server, so after a read timeout or a dropped
+        connection it is sent again only if the caller says it is ``idempotent``; a failed
+        connection (nothing was sent) and 429/503 (not processed) are retried either way.
+        A 301/302/303 answer is followed with a GET, as browsers do; 307/308 repeat the POST.
+        """
+        req = _Req("POST", url, headers, data or {}, self.jar(platform), idempotent)
+        return await self._request(req, max_body_bytes)
+
+    async def _request(self, req: _Req, max_body_bytes: int | None) -> Response:
         cap = self.settings.max_body_bytes if max_body_bytes is None else max_body_bytes
         started = time.monotonic()
+        url = req.url
         redirects: list[Redirect] = []
-        seen: dict[str, tuple[tuple[str, str, str], ...]] = {}
-        current = url
+        seen: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
         while True:
-            _check_url(current)
-            seen[current] = self._cookie_state()
+            _check_url(req.url)
+            seen[(req.method, req.url)] = req.jar.state()
             try:
-                raw = await self._fetch_with_retries(current, headers, cap)
+                raw = await self._fetch_with_retries(req, cap)
             except FetchError as e:
                 e.redirects = list(redirects)
                 raise
             location = raw.headers.get("location", "").strip()
             if raw.status not in REDIRECT_STATUSES or not location:
                 break
-            redirects.append(Redirect(url=current, status=raw.status))
-            nxt = urljoin(current, location)
+            redirects.append(Redirect(url=req.url, status=raw.status))
+            nxt = urljoin(req.url, location)
+            if req.method == "POST" and raw.status in (301, 302, 303):
+                req = _Req("GET", nxt, req.headers, None, req.jar, idempotent=True)
+            else:
+                req = _Req(req.method, nxt, req.headers, req.data, req.jar, req.idempotent)
             # revisiting a URL is a loop unless a cookie was set meanwhile (visitor-cookie
             # bounces: A -> B sets cookie -> A succeeds)
-            if seen.get(nxt) == self._cookie_state():
+            if seen.get((req.method, nxt)) == req.jar.state():
                 raise FetchError(
                     "redirect_loop",
                     f"重定向循环：{_short(nxt)} 在第 {len(redirects)} 跳重复出现",
@@ -192,14 +297,13 @@ class Fetcher:
             if len(redirects) > self.settings.max_redirects:
                 message = f"重定向超过 {self.settings.max_redirects} 次"
                 raise FetchError("too_many_redirects", message, url, redirects)
-            current = nxt
         text, encoding = ("", "")
         media = raw.headers.get("content-type", "")
         if raw.content and _is_textual(media):
             text, encoding = decode_text(raw.content, media)
         return Response(
             url=url,
-            final_url=current,
+            final_url=req.url,
             status=raw.status,
             headers=raw.headers,
             content=raw.content,
@@ -217,10 +321,6 @@ class Fetcher:
             raise RuntimeError("Fetcher used outside 'async with'")
         return self._client
 
-    def _cookie_state(self) -> tuple[tuple[str, str, str], ...]:
-        jar = self._client_or_fail().cookies.jar
-        return tuple(sorted((c.domain, c.name, c.value or "") for c in jar))
-
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
         sem = self._hosts.get(host)
@@ -228,26 +328,32 @@ class Fetcher:
             sem = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
         return sem
 
-    async def _fetch_with_retries(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+    async def _fetch_with_retries(self, req: _Req, cap: int) -> _Raw:
         """One hop. Retries transient failures only: a 404 or 403 is an answer, not a fault."""
         attempt = 0
         while True:
             try:
-                raw = await self._fetch_once(url, headers, cap)
+                raw = await self._fetch_once(req, cap)
             except FetchError as e:
-                if e.kind not in ("timeout", "connect") or attempt >= self.settings.retries:
+                if (
+                    e.kind not in ("timeout", "connect")
+                    or attempt >= self.settings.retries
+                    or (e.sent and not req.idempotent)
+                ):
                     raise
                 attempt += 1
-                log.info("http_retry", url=url, attempt=attempt, reason=e.kind)
+                log.info("http_retry", url=req.url, attempt=attempt, reason=e.kind)
                 await asyncio.sleep(self._backoff(attempt))
                 continue
             if raw.status not in RETRY_STATUSES or attempt >= self.settings.retries:
                 return raw
+            if not req.idempotent and raw.status not in (429, 503):
+                return raw  # a gateway error may come after the server acted on the POST
             wait = self._retry_wait(raw, attempt + 1)
             if wait is None:
                 return raw
             attempt += 1
-            log.info("http_retry", url=url, attempt=attempt, reason=raw.status, wait=wait)
+            log.info("http_retry", url=req.url, attempt=attempt, reason=raw.status, wait=wait)
             await asyncio.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
@@ -263,7 +369,8 @@ class Fetcher:
             return self._backoff(attempt)
         return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
 
-    async def _fetch_once(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+    async def _fetch_once(self, req: _Req, cap: int) -> _Raw:
+        url = req.url
         host = urlsplit(url).hostname or url
         s = self.settings
         async with self._global, self._host_limit(url):
@@ -271,23 +378,30 @@ class Fetcher:
                 # httpx's timeouts are per read: a server trickling a byte a second would
                 # never trip them, so the whole attempt has a deadline too
                 with anyio.fail_after(s.timeout_seconds):
-                    return await self._stream(url, headers, cap)
+                    return await self._stream(req, cap)
             except TimeoutError:
                 raise FetchError(
                     "timeout", f"{host} 响应超时（{_num(s.timeout_seconds)} 秒）", url
                 ) from None
             except httpx.ConnectTimeout:
                 raise FetchError(
-                    "timeout", f"连接 {host} 超时（{_num(s.connect_timeout_seconds)} 秒）", url
+                    "timeout",
+                    f"连接 {host} 超时（{_num(s.connect_timeout_seconds)} 秒）",
+                    url,
+                    sent=False,
                 ) from None
             except httpx.TimeoutException:
                 raise FetchError(
                     "timeout", f"{host} 响应超时（{_num(s.timeout_seconds)} 秒）", url
                 ) from None
             except httpx.ProxyError as e:
-                raise FetchError("connect", f"代理服务器连接失败：{_short(str(e))}", url) from e
+                raise FetchError(
+                    "connect", f"代理服务器连接失败：{_short(str(e))}", url, sent=False
+                ) from e
             except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as e:
-                raise _classify_network_error(e, host, url) from e
+                err = _classify_network_error(e, host, url)
+                err.sent = not isinstance(e, httpx.ConnectError)
+                raise err from e
             except (httpx.ProtocolError, httpx.DecodingError) as e:
                 raise FetchError(
                     "protocol", f"{host} 的响应不符合 HTTP 协议（{_short(str(e))}）", url
@@ -297,9 +411,12 @@ class Fetcher:
             except httpx.TransportError as e:
                 raise FetchError("connect", f"与 {host} 的连接出错：{_short(str(e))}", url) from e
 
-    async def _stream(self, url: str, headers: dict[str, str] | None, cap: int) -> _Raw:
+    async def _stream(self, req: _Req, cap: int) -> _Raw:
+        url = req.url
         client = self._client_or_fail()
-        request = client.build_request("GET", url, headers=headers)
+        request = client.build_request(req.method, url, headers=req.headers, data=req.data)
+        if len(req.jar):  # the cookie machinery is slow: skip it while the jar is empty
+            req.jar.cookies.set_cookie_header(request)
         try:
             response = await client.send(request, stream=True)
         except httpx.RemoteProtocolError as e:
@@ -309,6 +426,8 @@ class Fetcher:
             host = urlsplit(url).hostname or url
             raise FetchError("connect", f"{host} 断开了连接，未返回任何内容", url) from e
         try:
+            if "set-cookie" in response.headers:
+                req.jar.cookies.extract_cookies(response)
             hdrs = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code in REDIRECT_STATUSES and hdrs.get("location"):
                 return _Raw(response.status_code, hdrs, b"", False)  # body of a hop: unread

@@ -49,7 +49,7 @@ _CN_TZINFOS = {"CST": timezone(timedelta(hours=8)), "BJT": timezone(timedelta(ho
 
 @register("rss")
 async def read_rss(target: Target, fetcher: Fetcher) -> Observation:
-    resp = await fetcher.get(target.url, headers={"Accept": FEED_ACCEPT})
+    resp = await fetcher.get(target.url, headers={"Accept": FEED_ACCEPT}, platform=target.platform)
     obs = observation_from(target, resp, kind="feed", default_media_type="application/xml")
     if obs.outcome is not Outcome.ok:
         return obs

@@ -40,7 +40,7 @@ async def read_webpage(target: Target, fetcher: Fetcher) -> Observation:
     item_sel = (opts.get("item") or "").strip()
     if not item_sel:
         return failed(target, clock(), "网页读取缺少参数 item")
-    resp = await fetcher.get(target.url)
+    resp = await fetcher.get(target.url, platform=target.platform)
     obs = observation_from(target, resp, kind="page", default_media_type="text/html")
     if obs.outcome is not Outcome.ok:
         return obs

@@ -97,7 +97,7 @@ async def read_wechat(target: Target, fetcher: Fetcher) -> Observation:
 
 
 async def _single_article(target: Target, fetcher: Fetcher) -> Observation:
-    resp = await fetcher.get(_fetch_url(target, target.url))
+    resp = await fetcher.get(_fetch_url(target, target.url), platform="wechat")
     obs = observation_from(target, resp, kind="page", default_media_type="text/html")
     if obs.outcome is not Outcome.ok:
         return obs
@@ -116,7 +116,7 @@ async def _single_article(target: Target, fetcher: Fetcher) -> Observation:
 async def _enrich(target: Target, fetcher: Fetcher, obs: Observation, post: Post) -> None:
     """Open one listed article: its page knows the exact time, links and IP location."""
     try:
-        resp = await fetcher.get(_fetch_url(target, post.url))
+        resp = await fetcher.get(_fetch_url(target, post.url), platform="wechat")
     except FetchError as e:
         obs.detail = f"文章页面未取到：{e.message}"
         return

@@ -12,27 +12,39 @@ Three requests (DOMAIN §7):
    verified_reason, followers_count, statuses_count}``; best effort: the account was already
    read, so a failure here only leaves those fields empty (noted in ``detail``).
 
-Origins (``Target.origins``): ``m`` (default ``https://m.weibo.cn``) and ``www`` (default
-``https://weibo.com``). The uid is ``Target.handle`` or read from ``Target.url``
-(``weibo.com/u/<uid>``, ``m.weibo.cn/u/<uid>``, ``weibo.com/<uid>``).
+Origins (``Target.origins``): ``m`` (default ``https://m.weibo.cn``), ``www`` (default
+``https://weibo.com``) and ``passport`` (default ``https://passport.weibo.com``). The uid is
+``Target.handle`` or read from ``Target.url`` (``weibo.com/u/<uid>``, ``m.weibo.cn/u/<uid>``,
+``weibo.com/<uid>``).
 
-Anti-bot: Weibo answers strangers with a 302 to ``passport.weibo.com/visitor/...``, which
-sets visitor cookies (``SUB``/``SUBP``) and sends the browser back. The fetcher follows that
-bounce and keeps the cookies for the life of the client, so one visit serves every later
-account. If the bounce ends on the visitor or login page anyway (it needs JavaScript), or the
-answer is HTTP 432/412/418 or ``ok: -100`` (login required), the outcome is ``blocked``.
+Visitor cookies (DOMAIN §7): Weibo answers a request without cookies with a 302 to
+``passport.weibo.com/visitor/visitor?a=enter...``, a page whose script POSTs
+``/visitor/genvisitor`` (``cb=gen_callback&fp=<fingerprint JSON>``) for a ``tid``, then GETs
+``/visitor/visitor?a=incarnate&t=<tid>...``, which answers ``{"sub", "subp"}`` and sets the
+``SUB``/``SUBP`` cookies; an unknown or expired ``SUB`` gets HTTP 432. The reader does what
+that script does when it is sent to the visitor page or gets a 432, then retries the request
+once. The cookies live in the fetcher's ``weibo`` jar, so later accounts reuse them until they
+stop working; one task renews them while the others wait. If the flow fails, or the retry is
+turned away again, the outcome is ``blocked`` (as for 412/418 or ``ok: -100``), never stale
+or gone; for a minute after a failed flow later accounts are blocked without asking again.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import re
+import time
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+import structlog
 from selectolax.lexbor import LexborHTMLParser
 
-from probes.fetch.http import Fetcher, FetchError, Response
+from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms import (
     clock,
@@ -54,8 +66,24 @@ from probes.platforms.common import (
 )
 from probes.platforms.webpage import node_text, shorten
 
+log = structlog.get_logger("xuncha.probe.weibo")
+
+PLATFORM = "weibo"  # the fetcher's cookie jar
 M_ORIGIN = "https://m.weibo.cn"
 WWW_ORIGIN = "https://weibo.com"
+PASSPORT_ORIGIN = "https://passport.weibo.com"
+VISITOR_OK = 20000000  # genvisitor / incarnate ``retcode`` for success
+#: after a failed renewal, later accounts are "blocked" for this long without asking again
+RENEW_BACKOFF_SECONDS = 60.0
+_FAILED: weakref.WeakKeyDictionary[PlatformJar, tuple[float, str]] = weakref.WeakKeyDictionary()
+#: what the visitor page's script reports about the browser (genvisitor ``fp``)
+FINGERPRINT = {
+    "os": "1",
+    "browser": "Chrome131,0,0,0",
+    "fonts": "undefined",
+    "screenInfo": "1920*1080*24",
+    "plugins": "",
+}
 PUBLIC_POST = "https://weibo.com/{uid}/{bid}"  # what people open; not contacted
 
 #: Words Weibo uses for an account that is gone (deleted, banned, cancelled).
@@ -73,6 +101,7 @@ GONE_MARKERS = (
 _BLOCK_PATHS = ("/visitor", "/signin", "/login", "/sso/")
 _BLOCK_HOSTS = ("passport.weibo.com", "passport.weibo.cn", "login.sina.com.cn")
 _BLOCK_STATUSES = (412, 418, 432)
+_JSONP = re.compile(r"\(\s*(\{.*\})\s*\)\s*;?\s*$", re.S)
 _UID_IN_URL = re.compile(r"/(?:u/|profile/)?(\d{4,})(?:[/?#]|$)")
 _CREATED = "%a %b %d %H:%M:%S %z %Y"
 
@@ -86,11 +115,11 @@ async def read_weibo(target: Target, fetcher: Fetcher) -> Observation:
         return failed(target, clock(), "微博账号缺少 uid（handle 或 weibo.com/u/<uid> 网址）")
     m = origin(target, "m", M_ORIGIN)
     www = origin(target, "www", WWW_ORIGIN)
-    headers = {"Accept": JSON_ACCEPT, "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
+    api = _Api(fetcher, target, m, www)
 
-    resp = await fetcher.get(f"{m}/api/container/getIndex?type=uid&value={uid}", headers=headers)
+    resp = await api.get(f"{m}/api/container/getIndex?type=uid&value={uid}")
     obs = observation_from(target, resp, kind="json", default_media_type="application/json")
-    data = _check(obs, resp)
+    data = _check(obs, resp, api.failure)
     if data is None:
         return obs
     info = (data.get("data") or {}).get("userInfo") or {}
@@ -99,11 +128,9 @@ async def read_weibo(target: Target, fetcher: Fetcher) -> Observation:
     obs.profile = _profile(info)
 
     cid = _posts_container(data, uid)
-    resp = await fetcher.get(
-        f"{m}/api/container/getIndex?type=uid&value={uid}&containerid={cid}", headers=headers
-    )
+    resp = await api.get(f"{m}/api/container/getIndex?type=uid&value={uid}&containerid={cid}")
     _merge(obs, resp)
-    data = _check(obs, resp)
+    data = _check(obs, resp, api.failure)
     if data is None:
         return obs
     obs.posts = [_post(mb, uid) for mb in _mblogs(data)]
@@ -112,8 +139,144 @@ async def read_weibo(target: Target, fetcher: Fetcher) -> Observation:
         if latest:
             obs.profile.ip_location = strip_ip_prefix(latest[0]["region_name"])
 
-    await _profile_info(obs, fetcher, f"{www}/ajax/profile/info?uid={uid}", headers)
+    await _profile_info(obs, api, f"{www}/ajax/profile/info?uid={uid}")
     return obs
+
+
+@dataclass
+class _Api:
+    """Weibo's JSON API with the platform's visitor cookies, renewed when they stop working."""
+
+    fetcher: Fetcher
+    target: Target
+    m: str
+    www: str
+    failure: str = ""  # why the last renewal failed ("" = it did not fail)
+
+    async def get(self, url: str) -> Response:
+        """GET ``url``; if turned away for want of visitor cookies, get them and retry once."""
+        headers = {"Accept": JSON_ACCEPT, "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
+        jar = self.fetcher.jar(PLATFORM)
+        sent = jar.value("SUB")
+        first = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        self.failure = ""
+        if not needs_visitor(first):
+            return first
+        self.failure = await self._renew(sent)
+        if self.failure:
+            return first
+        resp = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        resp.redirects = first.redirects + resp.redirects  # the whole way is evidence
+        if needs_visitor(resp):
+            self.failure = "取得访客 Cookie 后仍被转到访客页或 HTTP 432"
+        return resp
+
+    async def _renew(self, sent: str | None) -> str:
+        """New visitor cookies, once for all the accounts waiting; "" or why it failed."""
+        jar = self.fetcher.jar(PLATFORM)
+        async with jar.renewal:
+            current = jar.value("SUB")
+            if current is not None and current != sent:
+                return ""  # another account renewed them while this one waited
+            failed = _FAILED.get(jar)
+            if failed is not None and time.monotonic() - failed[0] < RENEW_BACKOFF_SECONDS:
+                return failed[1]  # the visitor system just refused: do not ask per account
+            jar.clear()  # the weibo jar only: other platforms keep their sessions
+            reason = await self._flow()
+            if reason:
+                _FAILED[jar] = (time.monotonic(), reason)
+                log.info("weibo_visitor_failed", account=self.target.account_id, reason=reason)
+            else:
+                _FAILED.pop(jar, None)
+                log.info("weibo_visitor_renewed", account=self.target.account_id)
+            return reason
+
+    async def _flow(self) -> str:
+        """Run the visitor page's script: genvisitor, then incarnate. "" or why it failed."""
+        jar = self.fetcher.jar(PLATFORM)
+        passport = origin(self.target, "passport", PASSPORT_ORIGIN)
+        try:
+            data = await self._genvisitor(passport)
+            if isinstance(data, str):
+                return data
+            tid = str(data.get("tid") or "")
+            w = 3 if data.get("new_tid") else 2
+            c = f"{as_int(data.get('confidence')) or 100:03d}"
+            resp = await self.fetcher.get(
+                f"{passport}/visitor/visitor?a=incarnate&t={quote(tid, safe='')}&w={w}"
+                f"&c={c}&gc=&cb=cross_domain&from=weibo&_rand={random.random():.16f}",
+                headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
+                platform=PLATFORM,
+            )
+        except FetchError as e:
+            return f"访客接口无法访问：{e.message}"
+        got = _visitor_answer(resp, "incarnate")
+        if isinstance(got, str):
+            return got
+        self._cross_domain(str(got.get("sub") or ""), str(got.get("subp") or ""))
+        if jar.value("SUB") is None:
+            return "incarnate 未给出 SUB Cookie"
+        return ""
+
+    async def _genvisitor(self, passport: str) -> dict[str, Any] | str:
+        fp = json.dumps(FINGERPRINT, separators=(",", ":"))
+        # generating a visitor has no effect a second one would double: safe to resend
+        resp = await self.fetcher.post(
+            f"{passport}/visitor/genvisitor",
+            data={"cb": "gen_callback", "fp": fp},
+            headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
+            platform=PLATFORM,
+            idempotent=True,
+        )
+        return _visitor_answer(resp, "genvisitor")
+
+    def _cross_domain(self, sub: str, subp: str) -> None:
+        """What the ``cross_domain`` callback does: the same visitor on the API hosts too."""
+        jar = self.fetcher.jar(PLATFORM)
+        for base in (self.m, self.www):
+            domain = cookie_domain(urlsplit(base).hostname or "")
+            if (
+                sub
+                and domain
+                and not any(c.name == "SUB" and c.domain == domain for c in jar.cookies.jar)
+            ):
+                jar.set("SUB", sub, domain)
+                if subp:
+                    jar.set("SUBP", subp, domain)
+
+
+def needs_visitor(resp: Response) -> bool:
+    """Sent to the visitor page, or 432 (no/expired ``SUB``): visitor cookies would help."""
+    if resp.status == 432:
+        return True
+    return turned_away(resp) and urlsplit(resp.final_url).path.startswith("/visitor")
+
+
+def _visitor_answer(resp: Response, step: str) -> dict[str, Any] | str:
+    """``data`` of a visitor JSONP answer, or why it failed (Chinese)."""
+    if resp.status != 200:
+        return f"{step} 返回 HTTP {resp.status}"
+    m = _JSONP.search(resp.text.strip())
+    body = load_json(m.group(1)) if m else load_json(resp.text)
+    if not isinstance(body, dict):
+        return f"{step} 返回的不是 JSONP"
+    if as_int(body.get("retcode")) != VISITOR_OK:
+        msg = str(body.get("msg") or "")
+        return f"{step} retcode={body.get('retcode')}" + (f"：{msg}" if msg else "")
+    data = body.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def cookie_domain(host: str) -> str:
+    """Cookie domain for an API host: ``.weibo.cn`` for ``m.weibo.cn``; an IP as it is."""
+    host = host.lower().strip(".")
+    if not host:
+        return ""
+    if "." not in host:
+        return host + ".local"  # how http.cookiejar names dotless hosts (localhost)
+    if host.replace(".", "").isdigit() or ":" in host:
+        return host
+    return "." + ".".join(host.split(".")[-2:])
 
 
 def weibo_uid(target: Target) -> str:
@@ -142,8 +305,11 @@ def turned_away(resp: Response) -> bool:
     return parts.path.startswith(_BLOCK_PATHS)
 
 
-def _check(obs: Observation, resp: Response) -> dict[str, Any] | None:
+def _check(obs: Observation, resp: Response, visitor_failure: str = "") -> dict[str, Any] | None:
     """The JSON body if the answer is usable; otherwise set the outcome and return None."""
+    if visitor_failure:
+        set_outcome(obs, Outcome.blocked, f"被微博访客验证拦截（{visitor_failure}）")
+        return None
     if turned_away(resp):
         set_outcome(obs, Outcome.blocked, "被微博访客验证拦截（跳转到 passport 访客/登录页）")
         return None
@@ -198,12 +364,10 @@ def _profile(info: dict[str, Any]) -> Profile:
     )
 
 
-async def _profile_info(
-    obs: Observation, fetcher: Fetcher, url: str, headers: dict[str, str]
-) -> None:
+async def _profile_info(obs: Observation, api: _Api, url: str) -> None:
     """Verification and counts from weibo.com; best effort (the posts are already read)."""
     try:
-        resp = await fetcher.get(url, headers=headers)
+        resp = await api.get(url)
     except FetchError as e:
         obs.detail = f"认证信息未取到：{e.message}"
         return

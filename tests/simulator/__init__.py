@@ -7,8 +7,14 @@ answer (DOMAIN §7 field names, real timestamp formats):
 - Weibo uids: ``1000`` normal (pinned old post, repost, wrapped outbound link), ``1404``
   gone (``这里还没有内容``), ``1405`` banned (profile info ``现已无法查看``), ``1432`` /
   ``1412`` anti-bot statuses, ``1100`` login required (``ok: -100``). With
-  ``weibo_visitor`` set, the API needs a ``SUB`` cookie and bounces strangers through
-  ``/visitor/visitor``, which hands one out unless ``weibo_visitor_passes`` is False.
+  ``weibo_visitor`` set, the API needs a visitor ``SUB`` cookie, as the real site does: a
+  request without one gets ``302`` to ``/visitor/visitor?a=enter`` (the "Sina Visitor
+  System" page, whose script POSTs ``/visitor/genvisitor`` for a ``tid``, then GETs
+  ``/visitor/visitor?a=incarnate&t=<tid>``, which sets ``SUB``/``SUBP``); a ``SUB`` the
+  simulator does not know (forged, or expired by :meth:`Simulator.expire_weibo_visitors`)
+  gets HTTP 432. ``weibo_visitor_passes = False`` makes genvisitor refuse (retcode ≠
+  20000000). Cookies carry ``Domain=.weibo.com``/``.weibo.cn`` when the request's Host is
+  such a name (tests reach named hosts by using the server as an HTTP proxy), else none.
 - WeChat article ids under ``/s/``: ``ok``, ``deleted``, ``env`` (环境异常 captcha page).
 - Browser platforms (``/douyin/user/<id>`` etc.): an HTML page whose script fetches the
   platform's JSON API the way the real site does, so a browser reader captures it.
@@ -16,7 +22,9 @@ answer (DOMAIN §7 field names, real timestamp formats):
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,13 +52,25 @@ class Simulator:
     now: datetime = NOW
     weibo_visitor: bool = False
     weibo_visitor_passes: bool = True
+    #: where strangers are sent for visitor cookies; "" = this server (relative redirect)
+    weibo_passport: str = ""
     pages: dict[str, int] = field(default_factory=dict)  # hits per page kind
+    weibo_tids: set[str] = field(default_factory=set)  # handed out by genvisitor
+    weibo_subs: set[str] = field(default_factory=set)  # visitor SUBs currently honoured
+    _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expire_weibo_visitors(self) -> None:
+        """Every visitor cookie handed out so far stops working (HTTP 432 from now on)."""
+        with self._lock:
+            self.weibo_subs.clear()
 
     def routes(self) -> dict[str, Any]:
         return {
             "/api/container/getIndex": self.weibo_index,
             "/ajax/profile/info": self.weibo_info,
             "/visitor/visitor": self.weibo_visitor_page,
+            "/visitor/genvisitor": self.weibo_genvisitor,
             "/s/AbCdEf123": lambda r: _wechat_article(self, r),
             "/s/Old456": lambda r: _wechat_article(self, r),
             "/s/deleted": Reply(body=WECHAT_DELETED, headers={"Content-Type": HTML}),
@@ -79,21 +99,64 @@ class Simulator:
     # -- Weibo --------------------------------------------------------------------------
 
     def _needs_visitor(self, req: Request) -> Reply | None:
-        if not self.weibo_visitor or "SUB=" in req.headers.get("cookie", ""):
+        if not self.weibo_visitor:
             return None
-        back = quote(f"{req.path}?{req.query}", safe="")
-        return Reply.redirect(f"/visitor/visitor?entry=miniblog&a=enter&url={back}")
+        sub = _cookies(req).get("SUB")
+        if sub is None:
+            host = req.headers.get("host", "")
+            back = quote(f"http://{host}{req.path}?{req.query}", safe="")
+            return Reply.redirect(
+                f"{self.weibo_passport}/visitor/visitor?entry=miniblog&a=enter&url={back}"
+                "&domain=weibo.com&ua=Mozilla&_rand=1732428000.123"
+            )
+        with self._lock:
+            known = sub in self.weibo_subs
+        if not known:
+            return Reply(432, b"", {"Content-Type": "text/html"})
+        return None
 
     def weibo_visitor_page(self, req: Request) -> Reply:
+        """``a=enter``: the page whose script runs genvisitor; ``a=incarnate``: the cookies."""
+        q = {k: v[0] for k, v in parse_qs(req.query, keep_blank_values=True).items()}
+        if q.get("a") != "incarnate":
+            return Reply(body=VISITOR_PAGE, headers={"Content-Type": HTML})
+        cb = q.get("cb", "cross_domain")
+        with self._lock:
+            known = q.get("t", "") in self.weibo_tids
+            n = next(self._serial)
+            sub = f"_2AkMV{n:06d}isitorSUBf8Fnq5RZ"
+            if known:
+                self.weibo_subs.add(sub)
+        if not known:
+            return _jsonp(cb, {"retcode": 50111299, "msg": "tid invalid", "data": {}})
+        subp = f"0033WrSXqPxfM72-Ws9jqgMF55529P9D9W{n:06d}"
+        domain = _cookie_domain(req)
+        reply = _jsonp(cb, {"retcode": 20000000, "msg": "succ", "data": {"sub": sub, "subp": subp}})
+        expires = "expires=Thu, 24-Nov-2027 06:00:00 GMT; path=/" + domain
+        # Reply.headers is a dict: keys that differ in case give two Set-Cookie lines
+        reply.headers["Set-Cookie"] = f"SUB={sub}; {expires}; httponly"
+        reply.headers["set-cookie"] = f"SUBP={subp}; {expires}"
+        return reply
+
+    def weibo_genvisitor(self, req: Request) -> Reply:
+        """POST ``cb=gen_callback&fp=<json>`` -> a visitor ``tid`` (JSONP)."""
+        if req.method != "POST":
+            return Reply(405, b"", {"Content-Type": "text/html", "Allow": "POST"})
         if not self.weibo_visitor_passes:
-            body = "<html><head><title>Sina Visitor System</title></head><body><script>"
-            body += "/* genvisitor needs JavaScript */</script></body></html>"
-            return Reply(body=body, headers={"Content-Type": HTML})
-        back = parse_qs(req.query).get("url", ["/"])[0]
-        return Reply(
-            status=302,
-            headers={"Location": back, "Set-Cookie": "SUB=_2AkMvisitor; Path=/; HttpOnly"},
-        )
+            body = {"retcode": 50111299, "msg": "系统繁忙", "data": {}}
+        else:
+            with self._lock:
+                tid = f"+AsJ{next(self._serial):06d}Ha0jZt3eJg0Nw3JOkhA2JC0tB0="
+                self.weibo_tids.add(tid)
+            body = {
+                "retcode": 20000000,
+                "msg": "succ",
+                "data": {"tid": tid, "new_tid": True, "confidence": 95},
+            }
+        reply = _jsonp("gen_callback", body)
+        # the local server does not read request bodies: end the connection after this one
+        reply.headers["Connection"] = "close"
+        return reply
 
     def weibo_index(self, req: Request) -> Reply:
         if (bounce := self._needs_visitor(req)) is not None:
@@ -171,6 +234,44 @@ class Simulator:
                        "现已无法查看。查看帮助"})  # fmt: skip
         user = self._weibo_user(uid) | {"followers_count": 123456, "ip_location": "IP属地：山东"}
         return js({"ok": 1, "data": {"user": user}})
+
+
+VISITOR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>Sina Visitor System</title></head><body><script type="text/javascript">
+var url = url || {}; (function () { this.l = function (u, c) { var s = document.createElement(
+"script"); s.src = u; s.charset = "utf-8"; document.body.appendChild(s); }; }).call(url);
+function gen_callback(d) { if (d.retcode == 20000000) { var t = encodeURIComponent(d.data.tid);
+url.l("/visitor/visitor?a=incarnate&t=" + t + "&w=" + (d.data.new_tid ? 3 : 2) + "&c=" +
+("00" + d.data.confidence).slice(-3) + "&gc=&cb=cross_domain&from=weibo&_rand=" +
+Math.random()); } }
+var xhr = new XMLHttpRequest(); xhr.open("POST", "/visitor/genvisitor", true);
+xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+xhr.send("cb=gen_callback&fp=" + encodeURIComponent(JSON.stringify({os: "1",
+browser: "Chrome131,0,0,0", fonts: "undefined", screenInfo: "1920*1080*24", plugins: ""})));
+</script></body></html>"""
+
+
+def _jsonp(cb: str, data: dict[str, Any]) -> Reply:
+    body = f"window.{cb} && {cb}({json.dumps(data, ensure_ascii=False)});"
+    return Reply(body=body, headers={"Content-Type": "application/javascript; charset=utf-8"})
+
+
+def _cookies(req: Request) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in req.headers.get("cookie", "").split(";"):
+        name, eq, value = part.strip().partition("=")
+        if eq:
+            out.setdefault(name, value)
+    return out
+
+
+def _cookie_domain(req: Request) -> str:
+    """``; domain=.weibo.com`` for the real names, nothing for 127.0.0.1 (host-only)."""
+    host = req.headers.get("host", "").split(":")[0].lower()
+    for parent in ("weibo.com", "weibo.cn"):
+        if host == parent or host.endswith("." + parent):
+            return f"; domain=.{parent}"
+    return ""
 
 
 # -- WeChat ---------------------------------------------------------------------------------
