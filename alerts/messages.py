@@ -18,6 +18,8 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.notice import FindingNotice, Level, Message
+from alerts.templates import AlertTemplates
+from alerts.templates import apply as apply_templates
 
 PLATFORM_NAMES = {
     "weibo": "微博",
@@ -81,10 +83,13 @@ _MD_INERT = str.maketrans(
 )
 
 
-def render(notice: FindingNotice, *, tz: str = "Asia/Shanghai") -> Message:
+def render(
+    notice: FindingNotice, *, tz: str = "Asia/Shanghai", templates: AlertTemplates | None = None
+) -> Message:
     """Render ``notice`` for chat bots (markdown) and mail (plain text).
 
     Both bodies stay within DingTalk's request limit: evidence goes first when space runs out.
+    ``templates`` (from config) replace the parts an office wrote its own wording for.
     """
     zone = _zone(tz)
     title = _title(notice)
@@ -98,7 +103,40 @@ def render(notice: FindingNotice, *, tz: str = "Asia/Shanghai") -> Message:
         else:
             body = _cut_to(body, budget)
         bodies.append(body)
-    return Message(title=title, markdown=bodies[0], text=bodies[1], level=_level(notice))
+    message = Message(title=title, markdown=bodies[0], text=bodies[1], level=_level(notice))
+    if templates is not None and templates.active:
+        message = apply_templates(templates, message, _template_context(notice, zone))
+        for part in ("markdown", "text"):
+            if _wire_size(getattr(message, part)) > budget:
+                setattr(message, part, _cut_to(getattr(message, part), budget))
+    return message
+
+
+def _template_context(n: FindingNotice, zone: tzinfo) -> dict[str, Any]:
+    """Every value already inert (full-width brackets, no mentions, no bare links)."""
+
+    def s(value: object, limit: int = 200) -> str:
+        return _inline(str(value), limit).translate(_MD_INERT)
+
+    return {
+        "event": n.event,
+        "label": _label(n),
+        "account": s(n.account_name or n.account_id, 80),
+        "account_id": s(n.account_id, 64),
+        "platform": platform_name(n.platform),
+        "unit": s(n.unit_name or n.unit_code, 120),
+        "unit_code": s(n.unit_code, 64),
+        "kind": kind_name(n.kind),
+        "problem": s(n.title),
+        "detail": s(n.detail, 1000),
+        "rule": s(n.rule),
+        "severity": SEVERITY_NAMES.get(n.severity, s(n.severity, 20)),
+        "deadline": _time(n.deadline, zone) if n.deadline else "",
+        "found": _time(n.opened_at or n.at, zone),
+        "snapshot": int(n.snapshot_id) if n.snapshot_id is not None else "",
+        "finding": int(n.finding_id) if n.finding_id is not None else "",
+        "link": _safe_url(n.console_url),
+    }
 
 
 # -- pieces -----------------------------------------------------------------------------------
@@ -120,6 +158,8 @@ def _label(notice: FindingNotice) -> str:
     severity = SEVERITY_NAMES.get(notice.severity, notice.severity)
     if notice.event == "reminder":
         return f"{severity}·仍未整改"
+    if notice.event == "escalated":
+        return f"上报·{severity}"
     if notice.event == "updated":
         return f"{severity}·情况有变"
     return severity
@@ -198,6 +238,9 @@ def _body(
         lines.append(f.field("提醒", f"该问题{since}，仍未整改"))
     elif n.event == "updated":
         lines.append(f.field("状态", "问题仍在，情况有变化"))
+    elif n.event == "escalated":
+        why = n.detail_escalation or "主办单位未在时限内处理"
+        lines.append(f.field("上报", s(f"{why}，按规则告知主管单位", 200)))
 
     if n.account_name or n.account_id:
         lines.append(f.field("账号", s(n.account_name or n.account_id, 80)))
@@ -228,7 +271,7 @@ def _body(
     found = n.opened_at or (n.at if n.event == "opened" else None)
     if found:
         lines.append(f.field("发现时间", _time(found, zone)))
-    if n.event in ("updated", "reminder"):
+    if n.event in ("updated", "reminder", "escalated"):
         lines.append(f.field("本次检查", _time(n.at, zone)))
     elif n.event == "resolved":
         lines.append(f.field("恢复时间", _time(n.at, zone)))

@@ -6,11 +6,11 @@ database, so everything a message needs travels in this one value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
-Event = Literal["opened", "updated", "resolved", "reminder", "test"]
+Event = Literal["opened", "updated", "resolved", "reminder", "escalated", "test"]
 Level = Literal["info", "success", "warning", "failure"]
 
 
@@ -46,6 +46,7 @@ class FindingNotice:
     snapshot_id: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     console_url: str = ""  # "" if there is no console
+    detail_escalation: str = ""  # why a supervisor is told (escalated notices)
 
 
 @dataclass
@@ -60,3 +61,24 @@ class Message:
     markdown: str
     text: str
     level: Level = "info"
+
+
+_TIMES = ("deadline", "opened_at", "at")
+
+
+def notice_to_dict(notice: FindingNotice) -> dict[str, Any]:
+    """JSON-safe form, so a notice can wait in the outbox as it was when the change happened."""
+    out: dict[str, Any] = {}
+    for f in fields(notice):
+        value = getattr(notice, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def notice_from_dict(data: dict[str, Any]) -> FindingNotice:
+    known = {f.name for f in fields(FindingNotice)}
+    kw = {k: v for k, v in data.items() if k in known}
+    for name in _TIMES:
+        if isinstance(kw.get(name), str):
+            kw[name] = datetime.fromisoformat(kw[name])
+    return FindingNotice(**kw)

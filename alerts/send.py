@@ -12,22 +12,19 @@ URL leaves this module unmasked, and every error passes through ``redact`` as a 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote
 
 import apprise
 import structlog
 
+from alerts import bots
+from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE
 from alerts.notice import Message
 
 log = structlog.get_logger(__name__)
-
-UNPARSEABLE = "通知地址无法识别"
 
 
 @dataclass
@@ -36,6 +33,7 @@ class DeliveryResult:
     permanent: bool  # retrying cannot help: fix the address or the channel first
     error: str  # Chinese, for operators; never holds a secret from the URL
     elapsed_ms: int
+    throttled: bool = False  # the provider said "too fast": leave the channel alone a while
 
 
 # -- formats ----------------------------------------------------------------------------------
@@ -190,13 +188,10 @@ def http_verdict(status: int) -> tuple[bool, str]:
     return False, f"HTTP {status}：通知渠道暂时不可用"
 
 
-# Providers that answer errors inside HTTP 200 with a JSON code. Codes that mean "later" are
-# transient; any other non-zero code is a refusal (bad token, signature, keyword, IP list).
-# The codes below are recalled from the providers' docs, not verified against them here:
-# check them before the hook is wired. -1 is "system busy" on DingTalk and WeCom.
+# Feishu/Lark answer errors inside HTTP 200 with a ``code``; apprise reads it and logs
+# "rejected our notification: code=…", which is where we read it. (DingTalk and WeCom robots
+# are sent by ``alerts.bots``, which reads their ``errcode`` itself.)
 _TRANSIENT_CODES: dict[str, frozenset[int]] = {
-    "dingtalk": frozenset({-1, 410100}),  # 410100: over 20 messages a minute, throttled
-    "wecombot": frozenset({-1, 45009}),  # 45009: API frequency limit
     "feishu": frozenset({11232}),  # 11232: frequency limited
     "lark": frozenset({11232}),
 }
@@ -208,42 +203,6 @@ def code_verdict(scheme: str, code: int, msg: str = "") -> tuple[bool, str]:
     if code in _TRANSIENT_CODES.get(scheme, frozenset()):
         return False, f"通知渠道暂时拒绝，错误码 {code}{detail}，稍后重试"
     return True, f"通知渠道拒绝了该消息，错误码 {code}{detail}"
-
-
-def _errcode(reply: dict[str, Any]) -> tuple[int, str] | None:
-    code = reply.get("errcode", reply.get("code", reply.get("StatusCode")))
-    if isinstance(code, int) and code != 0:
-        return code, str(reply.get("errmsg") or reply.get("msg") or reply.get("StatusMessage", ""))
-    return None
-
-
-REPLY_CHECKS: dict[str, Callable[[dict[str, Any]], tuple[int, str] | None]] = {
-    "dingtalk": _errcode,
-    "wecombot": _errcode,
-    "feishu": _errcode,
-    "lark": _errcode,
-}
-
-
-def judge_reply(scheme: str, status: int, body: bytes) -> tuple[bool, str] | None:
-    """(permanent, reason) when a 200 reply still carries an error; None when it is fine.
-
-    HOOK, not wired yet: apprise 2.3 reads Feishu/Lark ``code`` itself (we see its
-    "rejected our notification: code=…" line), but judges DingTalk and WeCom bots by the HTTP
-    status alone and does not hand us the body. To close that gap, send those two schemes
-    through our own httpx call (DingTalk signing is an HMAC of "timestamp\\nsecret") and pass
-    the reply here.
-    """
-    if status != 200 or scheme not in REPLY_CHECKS:
-        return None
-    try:
-        reply = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(reply, dict):
-        return None
-    found = REPLY_CHECKS[scheme](reply)
-    return code_verdict(scheme, *found) if found else None
 
 
 _STATUS_IN_LOG = (re.compile(r"\berror=(\d{3})\b"), re.compile(r"\bfailed: (\d{3}) - "))
@@ -271,17 +230,41 @@ def _judge_logs(scheme: str, lines: list[str]) -> tuple[bool, str]:
 # -- delivery ---------------------------------------------------------------------------------
 
 
-async def deliver(url: str, message: Message, *, timeout: float = 15) -> DeliveryResult:
+async def deliver(
+    url: str, message: Message, *, timeout: float = 15, origins: dict[str, str] | None = None
+) -> DeliveryResult:
     """Send ``message`` to one apprise ``url``; never raises.
 
-    apprise is synchronous (requests, smtplib), so it runs in a worker thread. ``timeout``
-    bounds the whole call: apprise stops waiting at the deadline and reports a timeout.
+    DingTalk and WeCom robots go through ``alerts.bots`` (their errors hide inside HTTP 200;
+    ``origins`` may point them at a proxy or a test stand-in); everything else through
+    apprise, which is synchronous (requests, smtplib) and so runs in a worker thread.
+    ``timeout`` bounds the whole call.
     """
     started = time.monotonic()
+    throttled = False
+    scheme = _scheme(url)
     try:
-        permanent, error = await asyncio.wait_for(
-            asyncio.to_thread(_deliver_sync, url, message, timeout), timeout + 5
-        )
+        if scheme in BOT_SCHEMES:
+            rest = url.split("://", 1)[1]
+            body = message.text if body_format(url) == "text" else message.markdown
+            title, body = _fit(scheme, message.title, body)
+            origin = (origins or {}).get(scheme) or DEFAULT_ORIGINS[scheme]
+            verdict = await asyncio.wait_for(
+                bots.send(
+                    scheme,
+                    rest,
+                    Message(title=title, markdown=body, text=body, level=message.level),
+                    body,
+                    origin=origin,
+                    timeout=timeout,
+                ),
+                timeout + 5,
+            )
+            permanent, error, throttled = verdict.permanent, verdict.error, verdict.throttled
+        else:
+            permanent, error = await asyncio.wait_for(
+                asyncio.to_thread(_deliver_sync, url, message, timeout), timeout + 5
+            )
     except TimeoutError:
         permanent, error = False, f"发送超时（超过 {timeout:g} 秒）"
     except Exception as exc:  # apprise catches its plugins' errors; this is a last guard
@@ -290,7 +273,13 @@ async def deliver(url: str, message: Message, *, timeout: float = 15) -> Deliver
     if error and error != UNPARSEABLE:
         error = f"{error}：{mask_url(url)}"
     elapsed_ms = int((time.monotonic() - started) * 1000)
-    result = DeliveryResult(ok=not error, permanent=permanent, error=error, elapsed_ms=elapsed_ms)
+    result = DeliveryResult(
+        ok=not error,
+        permanent=permanent,
+        error=error,
+        elapsed_ms=elapsed_ms,
+        throttled=throttled,
+    )
     if result.ok:
         log.info("alert_delivered", target=mask_url(url), elapsed_ms=elapsed_ms)
     else:
@@ -298,6 +287,7 @@ async def deliver(url: str, message: Message, *, timeout: float = 15) -> Deliver
             "alert_delivery_failed",
             target=mask_url(url),
             permanent=permanent,
+            throttled=throttled,
             error=error,
             elapsed_ms=elapsed_ms,
         )

@@ -139,6 +139,7 @@ class WebhookSink(_Served):
         self.fail_status = fail_status
         self.reply = dict(_OK_REPLY if reply is None else reply)
         self.delay = delay
+        self.down = False  # answer every request with ``fail_status`` while True (an outage)
         self._port = port
         self._seen = 0
         self._lock = threading.Lock()
@@ -182,7 +183,7 @@ class WebhookSink(_Served):
     def _answer(self) -> int:
         with self._lock:
             self._seen += 1
-            return self.fail_status if self._seen <= self.fail_first else 200
+            return self.fail_status if self.down or self._seen <= self.fail_first else 200
 
 
 def _handler_for(sink: WebhookSink) -> type[BaseHTTPRequestHandler]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from monitor.blobs import BlobStore
+from monitor.blobs_db import DatabaseBlobStore
 from monitor.config import Settings
 from monitor.db import check_schema, make_engine
 from probes.checks.calendar import WorkCalendar
@@ -37,7 +38,10 @@ class App:
         return cls(settings=settings, engine=engine)
 
     @cached_property
-    def blobs(self) -> BlobStore:
+    def blobs(self) -> BlobStore | DatabaseBlobStore:
+        """Files (a directory, shared storage for several nodes) or the database's blob table."""
+        if self.settings.blobs.backend == "database":
+            return DatabaseBlobStore(self.engine)
         return BlobStore(self.settings.blob_path)
 
     @cached_property

@@ -12,13 +12,17 @@ Every key is documented in ``docs/config.md``; keep the two in step.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from alerts.routing import AlertRoute
+from alerts.templates import AlertTemplates
 
 # a browser page costs about half a second of a core: browser platforms are read less often
 # by default (a [platforms.<p>] interval_minutes overrides)
@@ -82,13 +86,44 @@ class HttpConfig(Section):
 class AlertsConfig(Section):
     enabled: bool = True
     dispatch_interval_seconds: int = Field(10, ge=1)
-    max_attempts: int = Field(10, ge=1)
+    max_attempts: int = Field(30, ge=1)  # transient failures before a message is given up
     retry_base_seconds: float = Field(30.0, ge=0)
-    retry_max_seconds: float = Field(3600.0, ge=1)
+    retry_max_seconds: float = Field(600.0, ge=1)
     send_timeout_seconds: float = Field(15.0, gt=0)
     lease_seconds: int = Field(120, ge=10)  # a claimed message is retried after this
     console_url: str = ""  # base URL of the web console, for links in messages
     ops_channels: list[str] = Field(default_factory=list)  # told about fetch/blocking problems
+    # -- grouping and pacing ------------------------------------------------------------------
+    group_wait_seconds: int = Field(60, ge=0)  # findings for one channel within this go as one
+    max_items_per_message: int = Field(40, ge=1)  # a longer group is split (and paced)
+    repeat_minutes: int = Field(1440, ge=0)  # remind of open, unacknowledged findings; 0 = never
+    # messages a minute per channel, by apprise scheme or by "@name"; 0 = no limit
+    rate_limits: dict[str, int] = Field(
+        default_factory=lambda: {"dingtalk": 20, "wecombot": 20, "feishu": 100, "lark": 100}
+    )
+    throttle_minutes: int = Field(10, ge=1)  # leave a channel alone after "too fast"
+    broken_retry_minutes: int = Field(60, ge=1)  # a refused (broken) channel is retried after
+    # -- escalation ---------------------------------------------------------------------------
+    escalate_after_minutes: int | None = Field(1440, ge=0)  # None = never
+    # severities or kinds escalated to the supervisor the moment they open
+    escalate_immediately: list[str] = Field(default_factory=lambda: ["veto", "theft"])
+    it_kinds: list[str] = Field(default_factory=lambda: ["install"])  # to 技术联系渠道
+    routes: list[AlertRoute] = Field(default_factory=list)  # first match wins
+    # -- digests ------------------------------------------------------------------------------
+    daily_digest_time: str = "08:30"  # local time; "" = no daily digest
+    weekly_digest_day: int = Field(1, ge=1, le=7)  # ISO weekday (1 = Monday)
+    weekly_digest_time: str = "09:00"  # local time; "" = no weekly digest
+    # -- delivery -----------------------------------------------------------------------------
+    # hosts of the bots xuncha talks to itself (to read errcode): a proxy or a test stand-in
+    origins: dict[str, str] = Field(default_factory=dict)  # {dingtalk = "https://…"}
+    templates: AlertTemplates = Field(default_factory=lambda: AlertTemplates())
+
+    @field_validator("daily_digest_time", "weekly_digest_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError("must be HH:MM (24-hour), or empty to turn it off")
+        return v
 
 
 class CalendarConfig(Section):
@@ -148,6 +183,28 @@ class RetentionConfig(Section):
     vacuum_pages: int = Field(256, ge=1)  # pages freed per step, never a full VACUUM
 
 
+class WebConfig(Section):
+    """The web console and JSON API (``xuncha web``; also inside ``xuncha run`` if enabled)."""
+
+    enabled: bool = False  # serve it from ``xuncha run`` too
+    address: str = "127.0.0.1"  # listen address; put a TLS proxy in front for other hosts
+    port: int = Field(8080, ge=0, le=65535)  # 0 = any free port (tests)
+    session_hours: float = Field(12.0, gt=0)  # a login lasts this long
+    secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
+
+
+class BlobsConfig(Section):
+    # where raw artifacts live: "files" (a directory; on shared storage for several nodes)
+    # or "database" (the blob table; for PostgreSQL nodes with no shared file system)
+    backend: Literal["files", "database"] = "files"
+    dir: Path | None = None  # files backend; None = blobs_dir, else <data_dir>/blobs
+
+
+class ClusterConfig(Section):
+    # several `xuncha run` nodes on one PostgreSQL (docs/scale-out.md)
+    lease_seconds: float = Field(30.0, ge=5)  # a dead node's jobs move on after this
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="XUNCHA_", env_nested_delimiter="__", extra="forbid"
@@ -158,6 +215,8 @@ class Settings(BaseSettings):
     node_name: str = Field(default_factory=socket.gethostname)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     blobs_dir: Path | None = None  # None = <data_dir>/blobs
+    blobs: BlobsConfig = Field(default_factory=BlobsConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     patrol: PatrolConfig = Field(default_factory=PatrolConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     http: HttpConfig = Field(default_factory=HttpConfig)
@@ -171,6 +230,7 @@ class Settings(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     selfwatch: SelfwatchConfig = Field(default_factory=SelfwatchConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -190,7 +250,7 @@ class Settings(BaseSettings):
 
     @property
     def blob_path(self) -> Path:
-        return self.blobs_dir or self.data_dir / "blobs"
+        return self.blobs.dir or self.blobs_dir or self.data_dir / "blobs"
 
     def interval_minutes(self, platform: str, override: int | None = None) -> int:
         if override:

@@ -2,9 +2,14 @@
 
 Schedules live in APScheduler's SQLAlchemy data store in the same database, so
 they survive restarts (a restart does not fire everything at once) and, on
-PostgreSQL, are shared by several nodes. One schedule per active account
-(``probe:<id>``), plus the outbox dispatcher and the registry sync. Misfires
+PostgreSQL, are shared by several nodes (docs/scale-out.md). One schedule per active
+account (``probe:<id>``), plus the outbox dispatcher and the registry sync. Misfires
 coalesce to one run and are never dropped (no misfire grace limit).
+
+Each scheduled role (``probe``, ``alerts``) has its own data store — on PostgreSQL
+its own schema and ``NOTIFY`` channel — so a node started with ``--role probe`` never
+picks up an alerts job. An account is probed by one node at a time and a role job
+runs once at a time across nodes (``monitor.cluster`` locks).
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import random
 import signal
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,17 +30,31 @@ from zoneinfo import ZoneInfo
 
 import anyio
 import structlog
-from apscheduler import AsyncScheduler, CoalescePolicy, ConflictPolicy
+from apscheduler import (
+    AsyncScheduler,
+    CoalescePolicy,
+    ConflictPolicy,
+    JobAdded,
+    RunState,
+    SchedulerStopped,
+)
+from apscheduler.abc import EventBroker, Trigger
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
+from apscheduler.eventbrokers.local import LocalEventBroker
+from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session, select
 
+from monitor.alerting import digest as alerting_digest
+from monitor.alerting import dispatch_once
+from monitor.alerting import timers as alerting_timers
 from monitor.app import App
+from monitor.cluster import ROLES, SCHEDULED_ROLES, NodeLocks, is_postgres, startup_lock
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.db import make_async_engine
 from monitor.logs import register_secrets
 from monitor.models import Account
-from monitor.outbox import dispatch_once
 from monitor.pipeline import CheckError, check
 from monitor.service import metrics, retention, selfwatch
 from monitor.service.notify import Notifier, watchdog_interval
@@ -50,9 +71,11 @@ class Runtime:
 
     app: App
     fetcher: Fetcher
-    scheduler: AsyncScheduler
+    schedulers: dict[str, AsyncScheduler]  # role → its scheduler (one on SQLite)
     limiter: anyio.CapacityLimiter
     config_path: Path | None
+    locks: NodeLocks
+    roles: tuple[str, ...] = ROLES
     # what the patrol is doing, for sd_notify STATUS=
     accounts: int = 0
     running: int = 0
@@ -82,7 +105,10 @@ def runtime() -> Runtime:
 async def probe_account(account_id: str) -> None:
     metrics.note_job_lag("probe")
     rt = runtime()
-    async with rt.limiter:
+    async with rt.limiter, rt.locks.hold(f"{PROBE_PREFIX}{account_id}") as mine:
+        if not mine:  # another node (or a late run here) is probing it right now
+            log.info("probe_skipped_busy", account=account_id)
+            return
         rt.running += 1
         started = time.monotonic()
         try:
@@ -129,14 +155,89 @@ async def vacuum_tick() -> None:
 async def dispatch_alerts() -> None:
     metrics.note_job_lag("dispatch")
     rt = runtime()
-    stats = await dispatch_once(rt.app.engine, rt.app.settings)
-    if stats.sent or stats.retried or stats.dead:
-        log.info("alerts_dispatched", sent=stats.sent, retried=stats.retried, dead=stats.dead)
+    stats = await dispatch_once(
+        rt.app.engine, rt.app.settings, with_timers=False, with_digests=False
+    )
+    if stats.sent or stats.retried or stats.dead or stats.held:
+        log.info(
+            "alerts_dispatched",
+            composed=stats.composed,
+            sent=stats.sent,
+            retried=stats.retried,
+            dead=stats.dead,
+            held=stats.held,
+            throttled=stats.throttled,
+        )
+
+
+async def alert_timers() -> None:
+    """Reminders, escalations and digests: a scan of open findings, once a minute."""
+    metrics.note_job_lag("alert_timers")
+    rt = runtime()
+    app = rt.app
+    reminders, escalations = await anyio.to_thread.run_sync(
+        alerting_timers.scan, app.engine, app.settings, datetime.now(UTC)
+    )
+    digests = await anyio.to_thread.run_sync(
+        alerting_digest.run, app.engine, app.settings, datetime.now(UTC)
+    )
+    if reminders or escalations or digests:
+        log.info("alert_timers", reminders=reminders, escalations=escalations, digests=digests)
 
 
 async def sync_registry() -> None:
     rt = runtime()
-    await sync_schedules(rt.app, rt.scheduler)
+    await sync_schedules(rt.app, rt.schedulers["probe"])
+
+
+async def run_exclusive(ref: str) -> None:
+    """Run a role job (``module:function``) unless another node is running it right now."""
+    from apscheduler._marshalling import callable_from_ref
+
+    rt = runtime()
+    async with rt.locks.hold(f"job:{ref}") as mine:
+        if not mine:
+            log.info("job_skipped_busy", job=ref)
+            return
+        await callable_from_ref(ref)()
+
+
+@dataclass
+class RoleJob:
+    """A job that must happen once across nodes, owned by a role's nodes."""
+
+    func: Any  # an async function at module level (it is stored by reference)
+    trigger: Trigger
+    id: str
+
+
+def alerts_jobs(settings: Settings) -> list[RoleJob]:
+    """The ``alerts`` role's jobs: dispatch, and digests/escalation appended here."""
+    jobs = []
+    if settings.alerts.enabled:
+        every = IntervalTrigger(seconds=settings.alerts.dispatch_interval_seconds)
+        jobs.append(RoleJob(dispatch_alerts, every, "alerts:dispatch"))
+        jobs.append(RoleJob(alert_timers, IntervalTrigger(seconds=60), "alerts:timers"))
+    return jobs
+
+
+def probe_jobs(settings: Settings) -> list[RoleJob]:
+    """The ``probe`` role's housekeeping (self-watch looks at the browser these nodes run)."""
+    jobs = []
+    if settings.selfwatch.enabled:
+        every = IntervalTrigger(seconds=settings.selfwatch.interval_seconds)
+        jobs.append(RoleJob(selfwatch_tick, every, "service:selfwatch"))
+    if settings.retention.enabled:
+        r = settings.retention
+        jobs.append(RoleJob(retention_tick, IntervalTrigger(seconds=r.interval_seconds),
+                            "service:retention"))  # fmt: skip
+        jobs.append(RoleJob(vacuum_tick, IntervalTrigger(seconds=r.vacuum_interval_seconds),
+                            "service:vacuum"))  # fmt: skip
+    return jobs
+
+
+ROLE_JOBS = {"probe": probe_jobs, "alerts": alerts_jobs}
+REGISTRY_SYNC = "registry:sync"
 
 
 # a closed account is still looked at, daily, because "closed accounts stay closed" is a rule
@@ -163,29 +264,42 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
     now = datetime.now(UTC)
     jitter = app.settings.patrol.jitter_seconds
     added = changed = removed = 0
-    for sid, minutes in desired.items():
-        old = existing.get(sid)
-        if old is not None and isinstance(old.trigger, IntervalTrigger):
-            if old.trigger._interval == timedelta(minutes=minutes):
-                continue
-            changed += 1
-        else:
-            added += 1
+    # one transaction per schedule: on PostgreSQL several at once, or thousands of accounts
+    # keep a new cluster waiting for minutes; SQLite has one writer anyway
+    limit = anyio.CapacityLimiter(8 if is_postgres(app.settings.database_url) else 1)
+
+    async def add(sid: str, minutes: int) -> None:
         # spread first runs over the jitter window (at most one interval)
         offset = random.uniform(0, min(jitter, minutes * 60))
-        await scheduler.add_schedule(
-            probe_account,
-            IntervalTrigger(minutes=minutes, start_time=now + timedelta(seconds=offset)),
-            id=sid,
-            args=[sid.removeprefix(PROBE_PREFIX)],
-            coalesce=CoalescePolicy.latest,
-            misfire_grace_time=None,
-            max_jitter=min(60.0, minutes * 6.0),
-            conflict_policy=ConflictPolicy.replace,
-        )
-    for sid in existing.keys() - desired.keys():
-        await scheduler.remove_schedule(sid)
-        removed += 1
+        async with limit:
+            await scheduler.add_schedule(
+                probe_account,
+                IntervalTrigger(minutes=minutes, start_time=now + timedelta(seconds=offset)),
+                id=sid,
+                args=[sid.removeprefix(PROBE_PREFIX)],
+                coalesce=CoalescePolicy.latest,
+                misfire_grace_time=None,
+                max_jitter=min(60.0, minutes * 6.0),
+                conflict_policy=ConflictPolicy.replace,
+            )
+
+    async def remove(sid: str) -> None:
+        async with limit:
+            await scheduler.remove_schedule(sid)
+
+    async with anyio.create_task_group() as tg:
+        for sid, minutes in desired.items():
+            old = existing.get(sid)
+            if old is not None and isinstance(old.trigger, IntervalTrigger):
+                if old.trigger._interval == timedelta(minutes=minutes):
+                    continue
+                changed += 1
+            else:
+                added += 1
+            tg.start_soon(add, sid, minutes)
+        for sid in existing.keys() - desired.keys():
+            tg.start_soon(remove, sid)
+            removed += 1
     summary = {"accounts": len(desired), "added": added, "changed": changed, "removed": removed}
     if _runtime is not None:
         _runtime.accounts = len(desired)
@@ -194,7 +308,9 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
     return summary
 
 
-async def run(settings: Settings, *, config_path: Path | None = None) -> None:
+async def run(
+    settings: Settings, *, config_path: Path | None = None, roles: tuple[str, ...] = ROLES
+) -> None:
     """Run the patrol until SIGTERM/SIGINT; SIGHUP reloads config and registry."""
     global _runtime
     # signals are received from the very start: a SIGHUP or SIGTERM during start-up waits
@@ -202,7 +318,7 @@ async def run(settings: Settings, *, config_path: Path | None = None) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as sigs:
         app = App.open(settings)
         try:
-            await _serve(app, settings, config_path, sigs)
+            await _serve(app, settings, config_path, sigs, roles)
         finally:
             _runtime = None
             app.close()
@@ -210,46 +326,64 @@ async def run(settings: Settings, *, config_path: Path | None = None) -> None:
 
 
 async def _serve(
-    app: App, settings: Settings, config_path: Path | None, sigs: AsyncIterator[int]
+    app: App,
+    settings: Settings,
+    config_path: Path | None,
+    sigs: AsyncIterator[int],
+    roles: tuple[str, ...] = ROLES,
 ) -> None:
     global _runtime
     notifier = Notifier()
     register_secrets(_channel_urls(settings))
     metrics_server = _start_metrics(app, settings)
-    data_store = SQLAlchemyDataStore(make_async_engine(settings.database_url))
+    engine = make_async_engine(settings.database_url)
+    locks = NodeLocks(settings.database_url)
     patrol = settings.patrol
     try:
-        async with (
-            app.probing() as fetcher,
-            AsyncScheduler(
-                data_store,
-                identity=settings.node_name,
-                max_concurrent_jobs=patrol.max_concurrency + 4,
-            ) as scheduler,
-            anyio.create_task_group() as tg,
-        ):
+        async with AsyncExitStack() as stack:
+            fetcher = await stack.enter_async_context(app.probing())
             _runtime = Runtime(
                 app,
                 fetcher,
-                scheduler,
+                {},
                 anyio.CapacityLimiter(patrol.max_concurrency),
                 config_path,
+                locks,
+                roles,
             )
-            await scheduler.configure_task(
-                probe_account, max_running_jobs=patrol.max_concurrency, misfire_grace_time=None
-            )
-            await sync_schedules(app, scheduler)
-            await _add_service_schedules(settings, scheduler)
-            await scheduler.start_in_background()
+            # nodes starting together set the shared schedules up one after another
+            async with startup_lock(settings.database_url):
+                for group, group_roles in store_groups(settings, roles).items():
+                    scheduler = await stack.enter_async_context(
+                        make_scheduler(settings, engine, group, group_roles)
+                    )
+                    for role in group_roles:
+                        _runtime.schedulers[role] = scheduler
+                    await _add_role_schedules(app, settings, scheduler, group_roles)
+                for scheduler in set(_runtime.schedulers.values()):
+                    await scheduler.start_in_background()
+            # entered after the schedulers: cancelling it must not reach their event brokers
+            tg = await stack.enter_async_context(anyio.create_task_group())
             tg.start_soon(_heartbeat, notifier, settings.service.status_interval_seconds)
-            log.info("patrol_started", node=settings.node_name, database=_safe_db(settings))
+            for scheduler in set(_runtime.schedulers.values()):
+                tg.start_soon(_wake_for_abandoned_jobs, scheduler, settings.cluster.lease_seconds)
+            if settings.web.enabled and "web" in roles:  # console (issue 7); ends with tg
+                from monitor.web.server import serve as serve_web
+
+                tg.start_soon(serve_web, app, settings)
+            log.info(
+                "patrol_started",
+                node=settings.node_name,
+                roles=",".join(roles),
+                database=_safe_db(settings),
+            )
             _warn_calendar(app)
             notifier.ready(_runtime.status())
 
             async for signum in sigs:
                 if signum == signal.SIGHUP:
                     notifier.status("reloading configuration and registry")
-                    await _reload(config_path, scheduler)
+                    await _reload(config_path)
                     notifier.status(runtime().status())
                     continue
                 log.info("patrol_stopping", signal=signal.Signals(signum).name)
@@ -257,13 +391,127 @@ async def _serve(
                 break
             notifier.stopping("stopping: waiting for running probes")
             tg.cancel_scope.cancel()
-            await scheduler.stop()
-            await scheduler.wait_until_stopped()
+            for scheduler in set(_runtime.schedulers.values()):
+                await _stop_scheduler(scheduler, settings.patrol.stop_grace_seconds)
     finally:
+        await locks.close()
+        await engine.dispose()
         if metrics_server is not None:
             metrics_server.shutdown()
             metrics_server.server_close()
         notifier.close()
+
+
+async def _stop_scheduler(scheduler: AsyncScheduler, grace: float) -> None:
+    """Stop and wait until the cancelled jobs are released, before the event broker closes.
+
+    (``wait_until_stopped`` returns at once once stopping has begun; leaving then would close
+    the broker under the jobs still being released.)
+    """
+    if scheduler.state is not RunState.started:
+        return
+    stopped = anyio.Event()
+    with scheduler.subscribe(lambda _e: stopped.set(), {SchedulerStopped}):
+        await scheduler.stop()
+        with anyio.move_on_after(grace):
+            await stopped.wait()
+
+
+async def _wake_for_abandoned_jobs(scheduler: AsyncScheduler, lease: float) -> None:
+    """Look for jobs whose lease ran out (their node died) at least every half lease.
+
+    APScheduler 4.0.0a6 looks for jobs only when a job is added or released somewhere; a
+    dead node's jobs whose lease expires in a quiet moment would wait for the next such
+    event. A local "job added" nudge makes this node look (and take them) in time.
+    """
+    while True:
+        await anyio.sleep(lease / 2)
+        nudge = JobAdded(job_id=uuid.uuid4(), task_id="xuncha:lease-check", schedule_id=None)
+        await scheduler.event_broker.publish_local(nudge)
+
+
+def store_groups(settings: Settings, roles: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Which data stores this node opens, and the roles each serves.
+
+    On PostgreSQL every scheduled role has its own store, so only nodes with the role take
+    its jobs. SQLite serves one node, with every role in APScheduler's default tables.
+    """
+    mine = tuple(r for r in SCHEDULED_ROLES if r in roles)
+    if not mine:
+        return {}
+    if not is_postgres(settings.database_url):
+        return {"default": mine}
+    return {role: (role,) for role in mine}
+
+
+def make_scheduler(
+    settings: Settings, engine: AsyncEngine, group: str, roles: tuple[str, ...]
+) -> AsyncScheduler:
+    """An AsyncScheduler on the group's data store; leases decide how fast a dead node's jobs
+    move on (they are extended while a job runs, so a slow probe keeps its job)."""
+    broker: EventBroker
+    if group == "default":
+        store = SQLAlchemyDataStore(engine)
+        broker = LocalEventBroker()
+    else:
+        store = SQLAlchemyDataStore(engine, schema=f"xuncha_{group}")
+        broker = PsycopgEventBroker.from_async_sqla_engine(engine, channel=f"xuncha_{group}")
+    probes = "probe" in roles
+    patrol = settings.patrol
+    return AsyncScheduler(
+        store,
+        broker,
+        identity=f"{settings.node_name}/{group}",
+        # a node takes no more probe jobs than it can run, so the rest go to other nodes
+        max_concurrent_jobs=(patrol.max_concurrency if probes else 0) + 4,
+        lease_duration=timedelta(seconds=settings.cluster.lease_seconds),
+        # APScheduler's clean-up would finish a dead node's expired jobs as "abandoned", i.e.
+        # drop them; we want them run by another node (see _wake_for_abandoned_jobs). It has
+        # nothing else to do here: no job results are kept, interval schedules never finish.
+        cleanup_interval=None,
+    )
+
+
+async def _add_role_schedules(
+    app: App, settings: Settings, scheduler: AsyncScheduler, roles: tuple[str, ...]
+) -> dict[str, int]:
+    """The roles' schedules, each once in the shared store; ones no longer wanted go."""
+    wanted: set[str] = set()
+    summary: dict[str, int] = {}
+    if "probe" in roles:
+        # max_running_jobs is counted per task across ALL nodes: no cap here, or the cluster
+        # would run no more probes than one node; each node caps itself (max_concurrent_jobs
+        # and the limiter), and an account is probed once at a time through NodeLocks
+        await scheduler.configure_task(
+            probe_account, max_running_jobs=None, misfire_grace_time=None
+        )
+        summary = await sync_schedules(app, scheduler)
+        await scheduler.add_schedule(
+            sync_registry,
+            IntervalTrigger(seconds=settings.patrol.registry_sync_seconds),
+            id=REGISTRY_SYNC,
+            conflict_policy=ConflictPolicy.replace,
+        )
+        wanted.add(REGISTRY_SYNC)
+    await scheduler.configure_task(run_exclusive, max_running_jobs=None)
+    await scheduler.configure_task(sync_registry, max_running_jobs=None)
+    for role in roles:
+        for job in ROLE_JOBS[role](settings):
+            ref = f"{job.func.__module__}:{job.func.__qualname__}"
+            await scheduler.add_schedule(
+                run_exclusive,
+                job.trigger,
+                id=job.id,
+                args=[ref],
+                coalesce=CoalescePolicy.latest,
+                conflict_policy=ConflictPolicy.replace,
+            )
+            wanted.add(job.id)
+    # a job switched off in config must not keep running from the shared data store
+    for sch in await scheduler.get_schedules():
+        if not sch.id.startswith(PROBE_PREFIX) and sch.id not in wanted:
+            await scheduler.remove_schedule(sch.id)
+    return summary
 
 
 def _arm_stop_deadline(grace: float) -> None:
@@ -306,39 +554,6 @@ async def _heartbeat(notifier: Notifier, status_every: float) -> None:
             last_status = now
 
 
-async def _add_service_schedules(settings: Settings, scheduler: AsyncScheduler) -> None:
-    """Self-watch, retention and compaction run on the scheduler like everything else."""
-    jobs = []
-    if settings.alerts.enabled:
-        jobs.append((dispatch_alerts, settings.alerts.dispatch_interval_seconds, "alerts:dispatch"))
-    if settings.selfwatch.enabled:
-        jobs.append((selfwatch_tick, settings.selfwatch.interval_seconds, "service:selfwatch"))
-    if settings.retention.enabled:
-        r = settings.retention
-        jobs.append((retention_tick, r.interval_seconds, "service:retention"))
-        jobs.append((vacuum_tick, r.vacuum_interval_seconds, "service:vacuum"))
-    await scheduler.add_schedule(
-        sync_registry,
-        IntervalTrigger(seconds=settings.patrol.registry_sync_seconds),
-        id="registry:sync",
-        conflict_policy=ConflictPolicy.replace,
-    )
-    for func, seconds, sid in jobs:
-        await scheduler.configure_task(func, max_running_jobs=1)
-        await scheduler.add_schedule(
-            func,
-            IntervalTrigger(seconds=seconds),
-            id=sid,
-            coalesce=CoalescePolicy.latest,
-            conflict_policy=ConflictPolicy.replace,
-        )
-    # a job switched off in config must not keep running from the shared data store
-    wanted = {sid for _f, _s, sid in jobs}
-    for sid in {"alerts:dispatch", "service:selfwatch", "service:retention", "service:vacuum"}:
-        if sid not in wanted:
-            await scheduler.remove_schedule(sid)
-
-
 def _start_metrics(app: App, settings: Settings) -> Any:
     if not settings.metrics.enabled:
         return None
@@ -362,7 +577,7 @@ def _channel_urls(settings: Settings) -> list[str]:
     return urls
 
 
-async def _reload(config_path: Path | None, scheduler: AsyncScheduler) -> None:
+async def _reload(config_path: Path | None) -> None:
     rt = runtime()
     try:
         new = load_settings(config_path)
@@ -374,8 +589,12 @@ async def _reload(config_path: Path | None, scheduler: AsyncScheduler) -> None:
         new.database = rt.app.settings.database
     rt.app = App(settings=new, engine=rt.app.engine)
     register_secrets(_channel_urls(new))
-    summary = await sync_schedules(rt.app, scheduler)
-    await _add_service_schedules(new, scheduler)  # intervals or switches may have changed
+    summary: dict[str, int] = {}
+    groups: dict[AsyncScheduler, list[str]] = {}
+    for role, scheduler in rt.schedulers.items():
+        groups.setdefault(scheduler, []).append(role)
+    for scheduler, roles in groups.items():  # intervals or switches may have changed
+        summary |= await _add_role_schedules(rt.app, new, scheduler, tuple(roles))
     log.info("reloaded", **summary)
 
 

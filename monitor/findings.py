@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from monitor.models import Finding, FindingEvent
 from probes.model import SEVERITY_RANK, Severity, Signal
@@ -36,6 +37,20 @@ def open_findings(session: Session, account_id: str) -> dict[str, Finding]:
     return {f.kind: f for f in rows}
 
 
+def open_findings_of(session: Session, account_ids: list[str]) -> dict[str, dict[str, Finding]]:
+    """:func:`open_findings` for several accounts in one query (a batch of checks)."""
+    out: dict[str, dict[str, Finding]] = {a: {} for a in account_ids}
+    if account_ids:
+        rows = session.exec(
+            select(Finding).where(
+                col(Finding.account_id).in_(account_ids), Finding.status == "open"
+            )
+        ).all()
+        for f in rows:
+            out[f.account_id][f.kind] = f
+    return out
+
+
 def reconcile(
     session: Session,
     account_id: str,
@@ -44,15 +59,27 @@ def reconcile(
     *,
     content_seen: bool,
     now: datetime,
+    current: dict[str, Finding] | None = None,
+    events: list[PendingEvent] | None = None,
 ) -> list[Change]:
-    """Apply one snapshot's signals to the account's open findings (caller commits)."""
-    current = open_findings(session, account_id)
+    """Apply one snapshot's signals to the account's open findings (caller commits).
+
+    ``current``: the account's open findings by kind, when the caller loaded them already
+    (:func:`open_findings_of` for a batch); they are changed in place. ``events``: a batch
+    of checks collects its finding events there instead, and after one flush (which gives
+    new findings their ids) writes them with :func:`write_events`; nothing is flushed here.
+    """
+    deferred = events is not None
+    pending: list[PendingEvent] = events if events is not None else []
+    if current is None:
+        current = open_findings(session, account_id)
     by_kind: dict[str, Signal] = {}
     for s in signals:  # one per kind: keep the most severe if a detector repeats itself
         old = by_kind.get(s.kind)
         if old is None or SEVERITY_RANK[s.severity] > SEVERITY_RANK[old.severity]:
             by_kind[s.kind] = s
     changes: list[Change] = []
+    new: list[Finding] = []  # flushed together: one INSERT batch, not one round trip each
 
     for kind, sig in by_kind.items():
         f = current.get(kind)
@@ -72,8 +99,7 @@ def reconcile(
                 last_snapshot_id=snapshot_id,
             )
             session.add(f)
-            session.flush()
-            _event(session, f, "opened", snapshot_id, now, {"severity": f.severity})
+            new.append(f)
             changes.append(Change("opened", f))
             continue
         previous = f.severity
@@ -82,10 +108,11 @@ def reconcile(
         f.last_snapshot_id, f.updated_at = snapshot_id, now
         if sig.severity.value != previous:
             f.severity = sig.severity.value
-            _event(session, f, "updated", snapshot_id, now, {"severity": [previous, f.severity]})
+            pending.append((f, "updated", snapshot_id, now, {"severity": [previous, f.severity]}))
             if SEVERITY_RANK[sig.severity] > SEVERITY_RANK[Severity(previous)]:
                 changes.append(Change("updated", f, previous))
         session.add(f)
+    pending += [(f, "opened", snapshot_id, now, {"severity": f.severity}) for f in new]
 
     opened = {c.finding.kind for c in changes if c.event == "opened"}
     superseded = {SUPERSEDES[k] for k in opened if k in SUPERSEDES}
@@ -96,10 +123,31 @@ def reconcile(
         f.status, f.resolved_at, f.updated_at = "resolved", now, now
         f.last_snapshot_id = snapshot_id
         session.add(f)
-        _event(session, f, event, snapshot_id, now, {})
+        pending.append((f, event, snapshot_id, now, {}))
         changes.append(Change(event, f))
-    session.flush()
+    if not deferred:
+        session.flush()  # the new findings' ids, for their events
+        write_events(session, pending)
+        session.flush()
     return changes
+
+
+#: a finding event not yet written: (finding, event, snapshot id, at, detail)
+PendingEvent = tuple[Finding, str, int | None, datetime, dict]
+
+
+def write_events(session: Session, events: list[PendingEvent]) -> None:
+    """Insert collected events in one statement (their findings must have ids: flush first)."""
+    rows = []
+    for f, event, snapshot_id, at, detail in events:
+        assert f.id is not None
+        rows.append(
+            {"finding_id": f.id, "event": event, "snapshot_id": snapshot_id, "at": at,
+             "detail": detail}
+        )  # fmt: skip
+    if rows:
+        session.execute(insert(FindingEvent), rows)
+    events.clear()
 
 
 def _event(

@@ -55,6 +55,12 @@ def redact_secrets(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict
     return {k: _clean(v) for k, v in event_dict.items()}
 
 
+def _current_stderr(*_args: Any) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is now, not the one at configure time: a test
+    runner or tool that swaps and closes its stream must not break later log lines."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def setup_logging(level: str = "info", fmt: str = "auto") -> None:
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
@@ -74,7 +80,7 @@ def setup_logging(level: str = "info", fmt: str = "auto") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_current_stderr,
         cache_logger_on_first_use=False,
     )
     # libraries (APScheduler, httpx) log through stdlib logging: keep them quiet but visible

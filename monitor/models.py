@@ -7,6 +7,8 @@ back aware values), displayed in Asia/Shanghai by the interfaces.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +66,9 @@ class Unit(SQLModel, table=True):
     # apprise URLs, or "@name" referring to a channel defined in config (keeps secrets
     # out of the registry spreadsheet)
     channels: list[str] = json_col(list)
+    # 技术联系渠道: where problems with the unit's mobile clients go ([alerts].it_kinds);
+    # empty = the unit's channels
+    it_channels: list[str] = json_col(list)
     updated_at: datetime = ts_now()
 
 
@@ -105,10 +110,51 @@ class Snapshot(SQLModel, table=True):
     post_count: int = 0
     facts: dict[str, Any] = json_col(dict)  # Observation.facts()
     facts_hash: str = Field(default="", max_length=64)  # sha256 of what was seen (for thinning)
+    # fingerprint of the profile without its counters (see ``profile_fingerprint``): history
+    # finds profile changes by comparing neighbours, without reading 50,000 facts
+    profile_hash: str = Field(default="", max_length=16)
+    # the profile differs from the account's previous ok snapshot (set on insert)
+    profile_changed: bool = Field(default=False)
     # [{"kind", "media_type", "sha256", "size", "url"}]; bytes live in the blob store
     artifacts: list[dict[str, Any]] = json_col(list)
 
-    __table_args__ = (sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),)
+    __table_args__ = (
+        sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),
+        sa.Index("ix_snapshot_profile", "account_id", "profile_changed", "taken_at"),
+    )
+
+
+# profile fields that change all the time: a change in them is not a profile change
+PROFILE_COUNTERS = frozenset({"followers", "posts_count"})
+
+
+def profile_fingerprint(facts: dict[str, Any]) -> str:
+    """A short hash of ``facts["profile"]`` without its counters ("" for no profile)."""
+    profile = facts.get("profile") if isinstance(facts, dict) else None
+    if not isinstance(profile, dict) or not profile:
+        return ""
+    stable = {k: v for k, v in profile.items() if k not in PROFILE_COUNTERS}
+    text = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@sa.event.listens_for(Snapshot, "before_insert")
+def _fill_profile_hash(_mapper: Any, conn: sa.Connection, snap: Snapshot) -> None:
+    """Fingerprint the profile and mark a change against the previous ok snapshot, so the
+    history page lists profile changes with one indexed query (one small lookup here)."""
+    if not snap.profile_hash:
+        snap.profile_hash = profile_fingerprint(snap.facts)
+    if snap.outcome != "ok" or not snap.profile_hash:
+        return
+    t = Snapshot.__table__  # type: ignore[attr-defined]
+    previous = conn.execute(
+        sa.select(t.c.profile_hash)
+        .where(t.c.account_id == snap.account_id, t.c.outcome == "ok", t.c.profile_hash != "")
+        .where(t.c.taken_at <= snap.taken_at)
+        .order_by(t.c.taken_at.desc(), t.c.id.desc())
+        .limit(1)
+    ).scalar()
+    snap.profile_changed = previous is not None and previous != snap.profile_hash
 
 
 class Finding(SQLModel, table=True):
@@ -129,6 +175,8 @@ class Finding(SQLModel, table=True):
     resolved_at: datetime | None = ts(nullable=True)
     acknowledged_at: datetime | None = ts(nullable=True)
     acknowledged_by: str | None = Field(default=None, max_length=200)
+    notified_at: datetime | None = ts(nullable=True)  # the owner was last told (for repeats)
+    escalated_at: datetime | None = ts(nullable=True)  # the supervisor was told
     first_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
     last_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
 
@@ -166,12 +214,16 @@ class Notification(SQLModel, table=True):
     finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
     unit_code: str = Field(max_length=64, index=True)
     channel: str = Field(max_length=2000)  # apprise URL or "@name"
+    channel_key: str = Field(default="", max_length=32, index=True)  # see alerting.channels
+    kind: str = Field(default="finding", max_length=16)  # finding/group/digest/ops/test
+    items: int = 0  # alert items this message carries
     event: str = Field(max_length=32)
     title: str = ""
     body: str = ""
     created_at: datetime = ts_now()
     due_at: datetime = ts_now(index=True)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending/sending/sent/dead
+    # pending / sending / sent / dead (gave up) / held (channel refused: kept until fixed)
+    status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     claimed_by: str | None = Field(default=None, max_length=200)
     claimed_until: datetime | None = ts(nullable=True)
@@ -184,12 +236,81 @@ class Delivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     notification_id: int = Field(foreign_key="notification.id", index=True)
-    at: datetime = ts_now()
+    channel_key: str = Field(default="", max_length=32)  # the rate window counts attempts
+    at: datetime = ts_now()  # when the attempt started
     node: str = Field(default="", max_length=200)
     ok: bool = False
     permanent: bool = False
     error: str = ""
     elapsed_ms: int = 0
+
+    __table_args__ = (sa.Index("ix_delivery_channel_at", "channel_key", "at"),)
+
+
+class AlertItem(SQLModel, table=True):
+    """One finding change to tell one channel: routed in the finding's transaction, then
+    grouped with its neighbours into a message when the group wait is over and the channel
+    has room (Alertmanager's alert → group → notification)."""
+
+    __tablename__ = "alert_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, unique=True)
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    account_id: str = Field(default="", max_length=64)
+    unit_code: str = Field(max_length=64)  # the unit whose channel this is
+    channel: str = Field(max_length=2000)
+    channel_key: str = Field(max_length=32)
+    event: str = Field(max_length=32)  # opened/updated/resolved/reminder/escalated
+    kind: str = Field(default="", max_length=32)
+    severity: str = Field(default="", max_length=16)
+    platform: str = Field(default="", max_length=32)
+    notice: dict[str, Any] = json_col(dict)  # the FindingNotice as it was at the change
+    created_at: datetime = ts_now()
+    due_at: datetime = ts_now()
+    # queued / sent (in a message) / silenced / skipped (opened and resolved unseen)
+    status: str = Field(default="queued", max_length=16)
+    notification_id: int | None = Field(default=None, foreign_key="notification.id", index=True)
+    silence_id: int | None = Field(default=None, foreign_key="silence.id")
+
+    __table_args__ = (sa.Index("ix_alert_item_queue", "status", "channel_key", "due_at"),)
+
+
+class ChannelState(SQLModel, table=True):
+    """What xuncha knows about one channel: throttled by the provider, or refusing us.
+
+    Its row is also the lock under which a channel's rate budget is spent, so two
+    dispatchers (two nodes) never together exceed a robot's limit."""
+
+    __tablename__ = "channel_state"
+
+    key: str = Field(primary_key=True, max_length=32)
+    channel: str = Field(default="", max_length=2000)  # "@name" or the literal URL
+    url_hash: str = Field(default="", max_length=32)  # a changed URL un-breaks the channel
+    throttled_until: datetime | None = ts(nullable=True)
+    broken_since: datetime | None = ts(nullable=True)
+    broken_error: str = ""
+    retry_at: datetime | None = ts(nullable=True)  # next try of a broken channel
+    updated_at: datetime = ts_now()
+
+
+class Silence(SQLModel, table=True):
+    """A time-boxed mute (silence) or planned pause (maintenance), with who and why.
+
+    Matchers left empty match everything; ``unit_code`` covers the units below it too."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="silence", max_length=16)  # silence / maintenance
+    unit_code: str | None = Field(default=None, max_length=64)
+    account_id: str | None = Field(default=None, max_length=64)
+    platform: str | None = Field(default=None, max_length=32)
+    finding_kind: str | None = Field(default=None, max_length=32)
+    starts_at: datetime = ts_now()
+    ends_at: datetime = ts(index=True)
+    created_by: str = Field(max_length=200)
+    comment: str = ""
+    created_at: datetime = ts_now()
+    expired_at: datetime | None = ts(nullable=True)  # ended early by hand
 
 
 class ServiceState(SQLModel, table=True):
@@ -201,3 +322,45 @@ class ServiceState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     value: dict[str, Any] = json_col(dict)
     updated_at: datetime = ts_now()
+
+
+# -- web console (issue 7) ----------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A console user. ``admin`` sees everything; ``supervisor`` its unit and all units below;
+    ``duty`` (值班) its own unit only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    password_hash: str = Field(default="", max_length=500)  # argon2id
+    role: str = Field(max_length=16)  # admin / supervisor / duty
+    unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=64)
+    created_at: datetime = ts_now()
+    disabled: bool = Field(default=False)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its sha256 is kept (shown once at creation)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = ts_now()
+    last_used_at: datetime | None = ts(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A console login, server-side so that logging out, disabling a user or a new
+    password really ends it, on every node sharing the database."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 of the cookie value
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = ts_now()
+    expires_at: datetime = ts(index=True)

@@ -26,7 +26,16 @@ def make_settings(data_dir: Path, **over: Any) -> Settings:
         "data_dir": data_dir,
         "node_name": "test-node",
         "http": {"retries": 0, "timeout_seconds": 5, "backoff_seconds": 0.05},
-        "alerts": {"retry_base_seconds": 0.2, "retry_max_seconds": 1},
+        # messages go out at the next dispatch, one finding at a time unless a test groups
+        # them; no digests or escalations unless a test asks (tests/test_alerting.py does)
+        "alerts": {
+            "retry_base_seconds": 0.2,
+            "retry_max_seconds": 1,
+            "group_wait_seconds": 0,
+            "daily_digest_time": "",
+            "weekly_digest_time": "",
+            "escalate_immediately": [],
+        },
     }
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict):

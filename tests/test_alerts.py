@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import pytest
 
 from alerts import DeliveryResult, FindingNotice, Message, SmtpSink, WebhookSink, deliver, render
+from alerts.bots import judge
 from alerts.messages import MAX_REQUEST_BYTES
-from alerts.send import _judge_logs, body_format, judge_reply, mask_url, redact
+from alerts.send import _judge_logs, body_format, mask_url, redact
 
 T = TypeVar("T")
 HOSTILE = "[点我](http://evil.example) @all <script>alert(1)</script>"
@@ -282,23 +283,66 @@ def test_concurrent_deliveries_keep_their_own_outcomes() -> None:
     assert all(r.permanent for r in results[1::2])
 
 
-# -- the in-body error hook (DingTalk / WeCom answer errors inside HTTP 200) --------------------
+# -- errors inside HTTP 200 (DingTalk / WeCom robots) ----------------------------------------
 
 
-def test_judge_reply_reads_error_codes_inside_http_200() -> None:
+def test_robot_answers_are_read_for_errcode() -> None:
     ok = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
     keyword = json.dumps({"errcode": 310000, "errmsg": "keywords not in content"}).encode()
-    too_fast = json.dumps({"errcode": 410100, "errmsg": "send too fast"}).encode()
+    too_fast = json.dumps({"errcode": 130101, "errmsg": "send too fast"}).encode()
 
-    assert judge_reply("dingtalk", 200, ok) is None
-    permanent, reason = judge_reply("dingtalk", 200, keyword)  # type: ignore[misc]
-    assert permanent and "310000" in reason
-    permanent, _ = judge_reply("dingtalk", 200, too_fast)  # type: ignore[misc]
-    assert not permanent
-    assert judge_reply("json", 200, keyword) is None
+    assert judge("dingtalk", ok).ok
+    refused = judge("dingtalk", keyword)
+    assert refused.permanent and "310000" in refused.error and "关键词" in refused.error
+    throttled = judge("dingtalk", too_fast)
+    assert not throttled.ok and not throttled.permanent and throttled.throttled
+    assert not judge("wecombot", b"<html>portal</html>").ok
 
 
 def test_feishu_refusal_logged_by_apprise_is_permanent() -> None:
     line = "Feishu rejected our notification: code=19021 msg=sign match fail or timestamp is not"
     permanent, reason = _judge_logs("feishu", [line])
     assert permanent and "19021" in reason
+
+
+def test_wecom_robot_refusal_inside_http_200_is_read() -> None:
+    with WebhookSink(reply={"errcode": 93000, "errmsg": "invalid webhook url"}) as sink:
+        r = run(deliver("wecombot://KEY123", Message("标题", "正文", "正文"),
+                        origins={"wecombot": sink.url}))  # fmt: skip
+        assert not r.ok and r.permanent and "93000" in r.error and "KEY123" not in r.error
+        req = sink.messages[0]
+        assert req.path.startswith("/cgi-bin/webhook/send?key=KEY123")
+        assert req.json["msgtype"] == "text" and "标题" in req.json["text"]["content"]
+    with WebhookSink(reply={"errcode": 0, "errmsg": "ok"}) as sink:
+        r = run(deliver("wecombot://KEY123", Message("标题", "正文", "正文"),
+                        origins={"wecombot": sink.url}))  # fmt: skip
+        assert r.ok
+
+
+def test_office_templates_replace_the_wording_and_stay_inert() -> None:
+    from alerts.templates import AlertTemplates
+
+    notice = FindingNotice(
+        event="opened",
+        account_id="a1",
+        account_name="[点此领奖](http://evil.example) <script>x</script>",
+        platform="weibo",
+        unit_code="qx",
+        unit_name="青溪县",
+        kind="stale",
+        severity="veto",
+        title="已 15 天未更新",
+        at=datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+        finding_id=7,
+    )
+    t = AlertTemplates(
+        title="巡查通报｜{{ label }}｜{{ account }}",
+        markdown="请 {{ unit }} 于今日处理：{{ problem }}（问题 #{{ finding }}）",
+    )
+    m = render(notice, templates=t)
+    assert m.title.startswith("巡查通报｜单项否决｜")
+    assert m.markdown == "请 青溪县 于今日处理：已 15 天未更新（问题 #7）"
+    assert "](" not in m.title and "<script>" not in m.title and "http:" not in m.title
+    assert m.text == render(notice).text  # parts not templated keep the built-in wording
+    with pytest.raises(ValueError):
+        AlertTemplates(title="{{ unclosed")

@@ -11,7 +11,16 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import alerts_cmds, registry_cmds, views
+from monitor.cli import (
+    alerts_cmds,
+    db_cmds,
+    registry_cmds,
+    report_cmds,
+    routes_cmds,
+    silence_cmds,
+    views,
+    web_cmds,
+)
 from monitor.cli.common import State, console, state
 from monitor.cli.doctor import doctor
 from monitor.cli.duty import ack
@@ -48,10 +57,18 @@ app.command("run")(run_cmd)
 app.command("accounts")(views.accounts)
 app.command("findings")(views.findings)
 app.command("history")(views.history)
+app.command("snapshot")(report_cmds.snapshot)
+app.command("diff")(report_cmds.diff)
+app.command("report")(report_cmds.report)
 app.command("ack")(ack)
 app.command("doctor")(doctor)
 app.add_typer(registry_cmds.app, name="registry")
 app.add_typer(alerts_cmds.app, name="alerts")
+app.add_typer(routes_cmds.app, name="routes")
+app.add_typer(silence_cmds.app, name="silence")
+app.add_typer(db_cmds.app, name="db")
+app.command("web")(web_cmds.web)
+app.add_typer(web_cmds.app, name="users")
 
 
 @app.command("demo")

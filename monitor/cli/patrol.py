@@ -99,11 +99,27 @@ def check_cmd(
             raise typer.Exit(EXIT_PROBLEMS)
 
 
-def run_cmd(ctx: typer.Context) -> None:
+def run_cmd(
+    ctx: typer.Context,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="本节点的角色: probe（巡查）、alerts（提醒）、web（控制台），"
+            "可重复或用逗号分隔；默认全部（多节点见 docs/scale-out.md）",
+        ),
+    ] = None,
+) -> None:
     """长期运行巡查（守护进程） (run the patrol until SIGTERM; SIGHUP reloads)."""
+    from monitor.cluster import RoleError, check_roles, parse_roles
     from monitor.daemon import run
 
     st = state(ctx)
+    try:
+        roles = parse_roles(role)
+        check_roles(roles, st.settings.database_url)
+    except RoleError as e:
+        fail(str(e), EXIT_USAGE)
     with open_app(ctx):  # refuses an old schema before anything starts
         pass
-    anyio.run(partial(run, st.settings, config_path=st.config_path))
+    anyio.run(partial(run, st.settings, config_path=st.config_path, roles=roles))

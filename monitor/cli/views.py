@@ -85,6 +85,9 @@ def finding_dict(f: Finding, a: Account) -> dict[str, Any]:
         "updated_at": iso(f.updated_at),
         "resolved_at": iso(f.resolved_at),
         "acknowledged_at": iso(f.acknowledged_at),
+        "acknowledged_by": f.acknowledged_by,
+        "notified_at": iso(f.notified_at),
+        "escalated_at": iso(f.escalated_at),
         "first_snapshot": f.first_snapshot_id,
         "last_snapshot": f.last_snapshot_id,
         "evidence": f.evidence,
@@ -152,20 +155,23 @@ def snapshot_dict(snap: Snapshot) -> dict[str, Any]:
 def history(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="账号编号")],
-    limit: Annotated[int, typer.Option(help="最多显示多少条快照")] = 20,
+    limit: Annotated[int, typer.Option(help="最多显示多少条快照", min=1, max=1000)] = 20,
+    before: Annotated[
+        int | None, typer.Option("--before", help="从该快照之前接着列（翻页：上一页最后的编号）")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """一个账号的快照历史 (an account's snapshots, newest first)."""
+    """一个账号的快照历史 (an account's snapshots, newest first, paged with --before)."""
+    from rich.markup import escape
+
+    from monitor.history import account_history
+
     with open_app(ctx) as app, Session(app.engine) as s:
         a = s.get(Account, account)
         if a is None:
             fail(f"账号 '{account}' 不在登记表中", 2)
-        snaps = s.exec(
-            select(Snapshot)
-            .where(Snapshot.account_id == account)
-            .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc())
-            .limit(limit)
-        ).all()
+        snaps = account_history(s, account, before_id=before, limit=limit)
+        next_before = snaps[-1].id if len(snaps) == limit else None
         found = s.exec(
             select(Finding).where(Finding.account_id == account).order_by(col(Finding.opened_at))
         ).all()
@@ -173,13 +179,16 @@ def history(
             print_json(
                 {
                     "account": account_dict(a, s.get(Unit, a.owner_code)),
-                    "snapshots": [snapshot_dict(x) for x in snaps],
+                    "snapshots": [{**x.to_dict(), "account": x.account_id} for x in snaps],
+                    "next_before": next_before,
                     "findings": [finding_dict(f, a) for f in found],
                 }
             )
             return
         tz = app.settings.timezone
-        t = Table("快照", "时间", "结果", "最新发布", "条数", "说明", title=f"{a.name} 的快照")
+        t = Table(
+            "快照", "时间", "结果", "最新发布", "条数", "说明", title=f"{escape(a.name)} 的快照"
+        )
         for x in snaps:
             t.add_row(
                 str(x.id),
@@ -187,10 +196,14 @@ def history(
                 label(OUTCOME, x.outcome),
                 local(x.latest_post_at, tz),
                 str(x.post_count),
-                x.detail,
+                escape(x.detail),
             )
         console.print(t)
+        if next_before is not None:
+            console.print(f"  更早的快照：xuncha history {account} --before {next_before}")
         for f in found:
             console.print(
-                f"  问题 #{f.id} [{label(STATUS, f.status)}] {label(KIND, f.kind)}: {f.title}"
+                f"  问题 #{f.id} [{label(STATUS, f.status)}] {label(KIND, f.kind)}: "
+                f"{escape(f.title)}",
+                highlight=False,
             )

@@ -24,14 +24,14 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from alerts.sink import WebhookSink
+from monitor.alerting import dispatch_once
 from monitor.app import App
 from monitor.config import load_settings
 from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, SimulatedPlatform, album_page, rss_feed
 from monitor.labels import OUTCOME, PLATFORM, SEVERITY, label
 from monitor.logs import setup_logging
-from monitor.models import Account, Finding, Notification
-from monitor.outbox import dispatch_once
+from monitor.models import Account, AlertItem, Finding, Notification
 from monitor.pipeline import check
 from monitor.registry import apply_registry, read_registry
 from probes.checks.calendar import WorkCalendar
@@ -166,6 +166,9 @@ timeout_seconds = 5
 [alerts]
 retry_base_seconds = 1
 console_url = ""
+group_wait_seconds = 0  # the demo shows its messages at once
+daily_digest_time = ""
+weekly_digest_time = ""
 
 [channels]
 yl = "{sink_url}/yl"
@@ -227,11 +230,11 @@ def _demo(
         console.rule("巡查")
         anyio.run(_patrol, app, now, console)
         console.rule("告警")
-        expected = _count(app, "pending")
         deadline = time.monotonic() + 30
-        while _count(app, "pending") and time.monotonic() < deadline:
+        while (_queued(app) or _count(app, "pending")) and time.monotonic() < deadline:
             anyio.run(dispatch_once, app.engine, app.settings)
             time.sleep(0.2)
+        expected = _count(app, "sent")
         sink.wait_for(expected, timeout=10)
         _print_findings(app, console)
         _print_delivered(sink, console)
@@ -272,6 +275,11 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
             console.print(line)
             for sig in r.signals:
                 console.print(f"      → [{label(SEVERITY, sig.severity.value)}] {sig.title}")
+
+
+def _queued(app: App) -> int:
+    with Session(app.engine) as s:
+        return len(s.exec(select(AlertItem.id).where(AlertItem.status == "queued")).all())
 
 
 def _count(app: App, status: str) -> int:

@@ -52,6 +52,8 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("level", "level", "级别", max_len=32),
     Column("region", "region", "地区", max_len=64),
     Column("channels", "channels", "通知渠道"),
+    # where problems with the unit's mobile clients go ([alerts].it_kinds); empty = 通知渠道
+    Column("it_channels", "it_channels", "技术联系渠道", ("技术渠道", "IT渠道")),
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (

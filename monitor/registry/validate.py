@@ -68,6 +68,7 @@ class UnitRow:
     level: str = ""
     region: str = ""
     channels: list[str] = field(default_factory=list)
+    it_channels: list[str] = field(default_factory=list)
     origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
@@ -176,6 +177,7 @@ class _Checker:
             level=text["level"],
             region=text["region"],
             channels=self._channels(o, text["channels"]),
+            it_channels=self._channels(o, text["it_channels"], "it_channels"),
             origin=o,
         )
 
@@ -300,18 +302,18 @@ class _Checker:
             self._add(o, "options", reason)
         return options
 
-    def _channels(self, o: Origin, value: str) -> list[str]:
+    def _channels(self, o: Origin, value: str, column: str = "channels") -> list[str]:
         out: list[str] = []
         for item in value.split():
             if _CHANNEL_REF.fullmatch(item):
                 if self.channels is not None and item[1:] not in self.channels:
-                    self._add(o, "channels", f"通知渠道 '{item}' 未在配置 [channels] 中定义")
+                    self._add(o, column, f"通知渠道 '{item}' 未在配置 [channels] 中定义")
             elif not _SCHEME_URL.fullmatch(item):
                 hint = "；多个渠道请用空格或换行分隔" if re.search(r"[,，;；、]", item) else ""
                 reason = f"通知渠道 '{item}' 既不是 apprise 网址（scheme://…）也不是 @名称{hint}"
-                self._add(o, "channels", reason)
+                self._add(o, column, reason)
             if len(item) > 2000:
-                self._add(o, "channels", "通知渠道太长：最多 2000 个字符")
+                self._add(o, column, "通知渠道太长：最多 2000 个字符")
             if item not in out:
                 out.append(item)
         return out

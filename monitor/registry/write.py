@@ -30,7 +30,7 @@ from monitor.registry.validate import (
     parents_first,
 )
 
-UNIT_FIELDS = ("name", "parent_code", "level", "region", "channels")
+UNIT_FIELDS = ("name", "parent_code", "level", "region", "channels", "it_channels")
 ACCOUNT_FIELDS = (
     "platform",
     "name",
@@ -262,7 +262,9 @@ def export_registry(session: Session, path: Path) -> list[Path]:
 
 
 def _unit_row(u: Unit) -> UnitRow:
-    return UnitRow(u.code, u.name, u.parent_code, u.level, u.region, list(u.channels))
+    return UnitRow(
+        u.code, u.name, u.parent_code, u.level, u.region, list(u.channels), list(u.it_channels)
+    )
 
 
 def _cells(columns: Sequence[Column], obj: Any) -> list[str | int]:
@@ -270,7 +272,7 @@ def _cells(columns: Sequence[Column], obj: Any) -> list[str | int]:
     out: list[str | int] = []
     for col in columns:
         value = getattr(obj, col.field)
-        if col.field == "channels":
+        if col.field in ("channels", "it_channels"):
             out.append("\n".join(value))
         elif col.field == "options":
             out.append(format_options(value))

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.models import Delivery, Finding, Notification
+from monitor.models import AlertItem, ChannelState, Delivery, Finding, Notification
 
 log = structlog.get_logger("xuncha.metrics")
 
@@ -94,6 +94,12 @@ class DatabaseCollector(Collector):
             "xuncha_delivery_failures", "Delivery attempts that failed (all nodes)"
         )
         up = GaugeMetricFamily("xuncha_database_up", "1 if the database answered this scrape")
+        waiting = GaugeMetricFamily(
+            "xuncha_alert_items_waiting", "Finding changes waiting to be grouped into a message"
+        )
+        broken = GaugeMetricFamily(
+            "xuncha_channels_broken", "Channels refusing our messages (their messages are held)"
+        )
         try:
             with Session(self.engine) as s:
                 rows: list[Any] = s.exec(
@@ -108,8 +114,24 @@ class DatabaseCollector(Collector):
                         select(Notification.status, func.count()).group_by(Notification.status)
                     ).all()
                 )
-                for status in ("pending", "sending", "sent", "dead"):
+                for status in ("pending", "sending", "sent", "dead", "held"):
                     outbox.add_metric([status], by_status.get(status, 0))
+                waiting.add_metric(
+                    [],
+                    s.exec(
+                        select(func.count())
+                        .select_from(AlertItem)
+                        .where(col(AlertItem.status) == "queued")
+                    ).one(),
+                )
+                broken.add_metric(
+                    [],
+                    s.exec(
+                        select(func.count())
+                        .select_from(ChannelState)
+                        .where(col(ChannelState.broken_since).is_not(None))
+                    ).one(),
+                )
                 failed = s.exec(
                     select(func.count()).select_from(Delivery).where(col(Delivery.ok).is_(False))
                 ).one()
@@ -120,7 +142,7 @@ class DatabaseCollector(Collector):
             up.add_metric([], 0)
             yield up
             return
-        yield from (findings, outbox, failures, up)
+        yield from (findings, outbox, waiting, broken, failures, up)
 
 
 _db_collector: DatabaseCollector | None = None

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from monitor.blobs import BlobStore
+from monitor.blobs_db import DatabaseBlobStore
 from monitor.config import Settings
 from monitor.models import Finding, FindingEvent, Snapshot
 
@@ -136,8 +137,13 @@ def referenced_blobs(engine: Engine) -> set[str]:
     return refs
 
 
-def collect_blobs(engine: Engine, store: BlobStore, *, grace: timedelta = BLOB_GRACE) -> int:
-    """Remove blob files no snapshot refers to (older than ``grace``, so none in flight)."""
+def collect_blobs(
+    engine: Engine, store: BlobStore | DatabaseBlobStore, *, grace: timedelta = BLOB_GRACE
+) -> int:
+    """Remove blobs no snapshot refers to (older than ``grace``, so none in flight)."""
+    if isinstance(store, DatabaseBlobStore):
+        refs = referenced_blobs(engine)
+        return store.delete([d for d in store.digests(older_than=grace) if d not in refs])
     if not store.root.exists():
         return 0
     refs = referenced_blobs(engine)
@@ -176,7 +182,9 @@ def incremental_vacuum(engine: Engine, pages: int) -> dict[str, Any]:
     return {"auto_vacuum": mode, "freelist": after, "freed": free - after}
 
 
-def run_retention(engine: Engine, settings: Settings, store: BlobStore) -> RetentionStats:
+def run_retention(
+    engine: Engine, settings: Settings, store: BlobStore | DatabaseBlobStore
+) -> RetentionStats:
     """One retention pass: thin, then collect blobs (compaction runs on its own timer)."""
     stats = thin_snapshots(engine, settings)
     if stats.deleted:

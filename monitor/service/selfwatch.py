@@ -10,7 +10,6 @@ and delivery is retried like every other message.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from alerts.notice import Message
+from monitor.alerting import direct
 from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.models import Account, Notification, ServiceState, Snapshot
@@ -187,23 +188,15 @@ def _enqueue_ops(
         body = f"{detail}\n\n节点 {settings.node_name}，发现于 {now.isoformat(timespec='seconds')}"
     else:
         body = f"{_what(key)} 已恢复（故障自 {since} 起）。节点 {settings.node_name}"
-    n = 0
-    for channel in settings.alerts.ops_channels:
-        tag = hashlib.sha256(channel.encode()).hexdigest()[:12]
-        session.add(
-            Notification(
-                dedup_key=f"ops:{key}:{event}:{since}:{tag}"[:200],
-                unit_code="ops",
-                channel=channel,
-                event=f"ops_{event}",
-                title=title,
-                body=body,  # no markup: the same text suits mail and chat targets
-                created_at=now,
-                due_at=now,
-            )
-        )
-        n += 1
-    return n
+    message = Message(title=title, markdown=body, text=body, level="failure")
+    return direct.to_ops(
+        session,
+        settings,
+        event=f"ops_{event}",
+        message=message,
+        dedup_key=f"ops:{key}:{event}:{since}"[:180],
+        now=now,
+    )
 
 
 def record(settings: Settings, engine: Engine, results: list[CheckResult]) -> list[str]:

@@ -1,0 +1,314 @@
+"""Deliver written messages: claim, send, record — safe in several processes at once.
+
+Exactly-once as far as a messenger allows: a worker claims a row with a conditional UPDATE
+(status + lease), under the channel's lock so the claim also spends the channel's rate
+budget; a sent row is marked in the transaction right after the messenger accepted it. The
+one window left — a crash between the messenger's acceptance and that commit — resends after
+the lease expires, and the resent message says it may be a repeat.
+
+What the messenger says decides what happens next: delivered; "too fast" (the channel rests
+for ``throttle_minutes``, nothing counts against the message); a refusal that retrying cannot
+fix (bad token, signature, keyword) — the channel is marked broken, its messages are *held*,
+not dropped, ops are told once, and one held message is tried again later or as soon as the
+channel's address changes; anything else — retried with backoff until ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from anyio import to_thread
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from alerts.notice import Message
+from alerts.send import DeliveryResult, deliver
+from monitor.alerting import channels, direct
+from monitor.config import Settings
+from monitor.models import ChannelState, Delivery, Notification
+
+log = structlog.get_logger("xuncha.alerts")
+
+MAYBE_REPEAT = "（可能重复）"
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class DispatchStats:
+    composed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    held: int = 0
+    throttled: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    digests: int = 0
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    a = settings.alerts
+    delay = min(a.retry_max_seconds, a.retry_base_seconds * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+def _due(now: datetime):
+    return or_(
+        (col(Notification.status) == "pending") & (col(Notification.due_at) <= now),
+        (col(Notification.status) == "sending") & (col(Notification.claimed_until) < now),
+    )
+
+
+def release_broken(engine: Engine, settings: Settings, now: datetime) -> None:
+    """Give broken channels another try: one held message, when their time comes or their
+    address changed (ops fixed the token and reloaded)."""
+    with Session(engine) as s:
+        broken = s.exec(
+            select(ChannelState).where(col(ChannelState.broken_since).is_not(None))
+        ).all()
+        for st in broken:
+            changed = st.url_hash != channels.url_hash(settings, st.channel)
+            if not changed and (st.retry_at is None or st.retry_at > now):
+                continue
+            probe = s.exec(
+                select(Notification)
+                .where(col(Notification.channel_key) == st.key, col(Notification.status) == "held")
+                .order_by(col(Notification.id))
+                .limit(1)
+            ).first()
+            st.retry_at = now + timedelta(minutes=settings.alerts.broken_retry_minutes)
+            if probe is None:  # nothing held (all given up by hand): the channel is not known bad
+                st.broken_since, st.broken_error = None, ""
+            else:
+                probe.status, probe.due_at = "pending", now
+                s.add(probe)
+            s.add(st)
+            if changed:
+                st.url_hash = channels.url_hash(settings, st.channel)
+        s.commit()
+
+
+def _claim(
+    engine: Engine, settings: Settings, node: str, now: datetime, limit: int
+) -> list[tuple[Notification, bool]]:
+    """Claim due rows, channel by channel, within each channel's budget."""
+    lease = timedelta(seconds=settings.alerts.lease_seconds)
+    claimed: list[tuple[Notification, bool]] = []
+    with Session(engine) as s:
+        rows = s.exec(
+            select(Notification.id, Notification.status, Notification.channel)
+            .where(_due(now))
+            .order_by(col(Notification.id))
+            .limit(limit)
+        ).all()
+    by_channel: dict[str, list[tuple[int, str]]] = {}
+    for nid, status, channel in rows:
+        by_channel.setdefault(channel, []).append((nid, status))
+    for channel, due in by_channel.items():
+        with Session(engine, expire_on_commit=False) as s:
+            state = channels.lock(s, channel, now)
+            if state.throttled_until is not None and state.throttled_until > now:
+                s.commit()
+                continue
+            room = channels.room(s, settings, channel, now)
+            for nid, status in due[:room]:
+                res = s.execute(
+                    update(Notification)
+                    .where(col(Notification.id) == nid, _due(now))
+                    .values(
+                        status="sending",
+                        claimed_by=node,
+                        claimed_until=now + lease,
+                        attempts=Notification.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if res.rowcount == 1:  # type: ignore[attr-defined]
+                    n = s.get(Notification, nid)
+                    assert n is not None
+                    # a row whose lease ran out may have reached the messenger before a crash
+                    claimed.append((n, status == "sending"))
+            s.commit()
+    return claimed
+
+
+async def send_due(
+    engine: Engine,
+    settings: Settings,
+    clock: Clock,
+    stats: DispatchStats,
+    *,
+    limit: int = 200,
+    concurrency: int = 4,
+) -> None:
+    node = settings.node_name
+    now = clock()
+    claimed = await to_thread.run_sync(_claim, engine, settings, node, now, limit)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(n: Notification, maybe_repeat: bool) -> None:
+        url = settings.channel_url(n.channel)
+        async with sem:
+            if url is None:
+                result = DeliveryResult(
+                    ok=False,
+                    permanent=True,
+                    error=f"渠道 {n.channel} 未在配置 [channels] 中定义",
+                    elapsed_ms=0,
+                )
+            else:
+                title = f"{MAYBE_REPEAT}{n.title}" if maybe_repeat else n.title
+                result = await deliver(
+                    url,
+                    Message(title=title, markdown=n.body, text=n.body),
+                    timeout=settings.alerts.send_timeout_seconds,
+                    origins=settings.alerts.origins,
+                )
+        outcome = await to_thread.run_sync(_finish, engine, settings, n, result, now, clock())
+        setattr(stats, outcome, getattr(stats, outcome) + 1)
+
+    await asyncio.gather(*(one(n, r) for n, r in claimed))
+
+
+def _finish(
+    engine: Engine,
+    settings: Settings,
+    n: Notification,
+    r: DeliveryResult,
+    started: datetime,
+    now: datetime,
+) -> str:
+    """Record the attempt and decide the row's next state; returns the stats field to count."""
+    a = settings.alerts
+    shown = channels.shown(settings, n.channel)
+    with Session(engine) as s:
+        # the channel's lock first, then the row — the order every stage takes them in, so
+        # two nodes never wait on each other in a circle (PostgreSQL would abort one)
+        state = channels.lock(s, n.channel, now)
+        row = s.get(Notification, n.id)
+        assert row is not None
+        s.add(
+            Delivery(
+                notification_id=row.id,
+                channel_key=row.channel_key,
+                at=started,
+                node=settings.node_name,
+                ok=r.ok,
+                permanent=r.permanent,
+                error=r.error,
+                elapsed_ms=r.elapsed_ms,
+            )
+        )
+        row.claimed_by, row.claimed_until = None, None
+        if r.ok:
+            row.status, row.sent_at, row.last_error = "sent", now, ""
+            outcome = "sent"
+            _recovered(s, settings, state, row, now)
+        elif r.throttled:
+            until = now + timedelta(minutes=a.throttle_minutes)
+            state.throttled_until = until
+            s.add(state)
+            row.status, row.last_error, row.due_at = "pending", r.error, until
+            row.attempts = max(0, row.attempts - 1)  # the provider's pause, not our failure
+            outcome = "throttled"
+            log.warning("channel_throttled", channel=shown, until=until.isoformat())
+        elif r.permanent:
+            row.status, row.last_error = "held", r.error
+            outcome = "held"
+            _broken(s, settings, state, row, r.error, now)
+        elif row.attempts >= a.max_attempts:
+            row.status, row.last_error = "dead", r.error
+            outcome = "dead"
+            log.error("notification_dead", notification=row.id, channel=shown, error=r.error)
+        else:
+            row.status, row.last_error = "pending", r.error
+            row.due_at = now + backoff(settings, row.attempts)
+            outcome = "retried"
+            log.warning(
+                "notification_retry",
+                notification=row.id,
+                channel=shown,
+                error=r.error,
+                attempts=row.attempts,
+                due_at=row.due_at.isoformat(),
+            )
+        s.add(row)
+        s.commit()
+    return outcome
+
+
+def _broken(
+    s: Session,
+    settings: Settings,
+    state: ChannelState,
+    row: Notification,
+    error: str,
+    now: datetime,
+) -> None:
+    state.retry_at = now + timedelta(minutes=settings.alerts.broken_retry_minutes)
+    state.url_hash = channels.url_hash(settings, row.channel)
+    if state.broken_since is None:
+        state.broken_since, state.broken_error = now, error
+        shown = channels.shown(settings, row.channel)
+        log.error("channel_broken", channel=shown, error=error)
+        direct.to_ops(
+            s,
+            settings,
+            event="channel_broken",
+            message=Message(
+                title=f"【巡查运维】通知渠道不可用：{shown}",
+                markdown=(
+                    f"通知渠道 {shown}（单位 {row.unit_code}）拒绝了消息：{error}\n\n"
+                    "该渠道的消息已暂存，不会丢失；修正配置后执行 `systemctl reload xuncha`"
+                    "（或等待自动重试）即可补发。`xuncha alerts outbox --status held` 可查看。"
+                ),
+                text=(
+                    f"通知渠道 {shown}（单位 {row.unit_code}）拒绝了消息：{error}\n"
+                    "该渠道的消息已暂存，不会丢失；修正配置后重新加载即可补发。"
+                ),
+                level="failure",
+            ),
+            dedup_key=f"channel-broken:{state.key}:{now.isoformat()}",
+            now=now,
+            skip=row.channel,
+        )
+    s.add(state)
+
+
+def _recovered(
+    s: Session, settings: Settings, state: ChannelState, row: Notification, now: datetime
+) -> None:
+    if state.broken_since is None:
+        return
+    since = state.broken_since
+    state.broken_since, state.broken_error, state.retry_at = None, "", None
+    s.add(state)
+    released = s.execute(
+        update(Notification)
+        .where(col(Notification.channel_key) == row.channel_key, col(Notification.status) == "held")
+        .values(status="pending", due_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    shown = channels.shown(settings, row.channel)
+    log.info("channel_recovered", channel=shown, released=released)
+    direct.to_ops(
+        s,
+        settings,
+        event="channel_recovered",
+        message=Message(
+            title=f"【巡查运维】通知渠道已恢复：{shown}",
+            markdown=f"通知渠道 {shown} 已恢复（自 {since:%Y-%m-%d %H:%M} UTC 起不可用），"
+            f"暂存的 {released} 条消息正在补发。",
+            text=f"通知渠道 {shown} 已恢复，暂存的 {released} 条消息正在补发。",
+            level="success",
+        ),
+        dedup_key=f"channel-recovered:{row.channel_key}:{since.isoformat()}",
+        now=now,
+        skip=row.channel,
+    )

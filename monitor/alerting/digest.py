@@ -1,0 +1,157 @@
+"""Digests: what is still open, once a day per unit and once a week per supervisor.
+
+A digest goes to the unit that hears a finding first (the owner, or the nearest unit above
+with channels), and the weekly one to every unit that has units below it, covering them
+all. The dedup key carries the day (or ISO week), so a digest is written once whichever
+node, or how many runs, get there first; a node that was down at the hour writes it late,
+not never.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from alerts.group import DigestRow, render_digest
+from alerts.notice import Message
+from monitor.alerting import direct
+from monitor.alerting.channels import channel_key
+from monitor.config import Settings
+from monitor.models import Account, Finding, Notification, Unit
+from monitor.scope import descendants
+
+
+def _at(hhmm: str) -> time:
+    h, m = hhmm.split(":")
+    return time(int(h), int(m))
+
+
+def _tree(units: list[Unit]) -> tuple[dict[str, Unit], dict[str, list[str]]]:
+    by_code = {u.code: u for u in units}
+    children: dict[str, list[str]] = defaultdict(list)
+    for u in units:
+        if u.parent_code and u.parent_code in by_code:
+            children[u.parent_code].append(u.code)
+    return by_code, children
+
+
+def _hearer(code: str, by_code: dict[str, Unit]) -> str | None:
+    """The nearest unit, from ``code`` up, that has channels."""
+    seen: set[str] = set()
+    u = by_code.get(code)
+    while u is not None and u.code not in seen:
+        if u.channels:
+            return u.code
+        seen.add(u.code)
+        u = by_code.get(u.parent_code) if u.parent_code else None
+    return None
+
+
+def run(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Write the digests that are due and not yet written; returns how many."""
+    a = settings.alerts
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone)
+    daily = bool(a.daily_digest_time) and local.time() >= _at(a.daily_digest_time)
+    weekly = (
+        bool(a.weekly_digest_time)
+        and local.isoweekday() == a.weekly_digest_day
+        and local.time() >= _at(a.weekly_digest_time)
+    )
+    year, week, _ = local.isocalendar()
+    day = local.date()
+    with Session(engine) as s:
+        daily = daily and not _done(s, f"daily:{day.isoformat()}")
+        weekly = weekly and not _done(s, f"weekly:{year}-W{week:02d}")
+    if not (daily or weekly):
+        return 0
+    written = 0
+    with Session(engine) as s:
+        units = list(s.exec(select(Unit)).all())
+        by_code, children = _tree(units)
+        rows_by_owner: dict[str, list[DigestRow]] = defaultdict(list)
+        for f, acc in s.exec(
+            select(Finding, Account)
+            .join(Account, col(Account.id) == col(Finding.account_id))
+            .where(col(Finding.status) == "open", col(Finding.severity) != "info")
+        ).all():
+            owner = by_code.get(acc.owner_code)
+            rows_by_owner[acc.owner_code].append(
+                DigestRow(
+                    unit=owner.name if owner else acc.owner_code,
+                    account=acc.name,
+                    platform=acc.platform,
+                    kind=f.kind,
+                    severity=f.severity,
+                    title=f.title,
+                    opened_at=f.opened_at,
+                    acknowledged=f.acknowledged_at is not None,
+                    escalated=f.escalated_at is not None,
+                    finding_id=f.id or 0,
+                )
+            )
+        if daily:
+            per_hearer: dict[str, list[DigestRow]] = defaultdict(list)
+            for owner_code, rows in rows_by_owner.items():
+                hearer = _hearer(owner_code, by_code)
+                if hearer:
+                    per_hearer[hearer].extend(rows)
+            for code, rows in per_hearer.items():
+                unit = by_code[code]
+                message = render_digest(
+                    rows,
+                    recipient=unit.name,
+                    period="日报",
+                    day=f"{day.month}月{day.day}日",
+                    tz=settings.timezone,
+                )
+                written += _write(s, settings, unit, message, f"daily:{day.isoformat()}", now)
+        if weekly:
+            monday = local.date() - timedelta(days=local.isoweekday() - 1)
+            for u in units:
+                if not children.get(u.code) or not u.channels:
+                    continue
+                covered = descendants(children, u.code)
+                rows = [r for c in covered for r in rows_by_owner.get(c, [])]
+                sunday = monday + timedelta(days=6)
+                message = render_digest(
+                    rows,
+                    recipient=u.name,
+                    period="周报",
+                    day=f"{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日",
+                    tz=settings.timezone,
+                    extra=[f"覆盖本单位及下属 {len(covered) - 1} 个单位"],
+                )
+                written += _write(s, settings, u, message, f"weekly:{year}-W{week:02d}", now)
+        s.commit()
+    return written
+
+
+def _done(s: Session, period: str) -> bool:
+    """Written already (every unit's digest of a period is written in one transaction)."""
+    q = select(Notification.id).where(col(Notification.dedup_key).startswith(f"digest:{period}:"))
+    return s.exec(q.limit(1)).first() is not None
+
+
+def _write(
+    s: Session, settings: Settings, unit: Unit, message: Message, period: str, now: datetime
+) -> int:
+    n = 0
+    for channel in unit.channels:
+        row = direct.write(
+            s,
+            settings,
+            channel=channel,
+            unit_code=unit.code,
+            kind="digest",
+            event="digest",
+            message=message,
+            dedup_key=f"digest:{period}:{unit.code}:{channel_key(channel)[:12]}",
+            now=now,
+        )
+        n += row is not None
+    return n

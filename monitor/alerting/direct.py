@@ -1,0 +1,94 @@
+"""Messages written straight to the outbox, not grouped from finding items: digests, ops
+notices (a broken channel, a self-watch problem), test messages.
+
+They still pass the channel's rate budget and retries when delivered. ``dedup_key`` makes
+writing them idempotent across nodes: a second node writing the same digest is a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from alerts.notice import Message
+from alerts.send import body_format
+from monitor.alerting.channels import channel_key
+from monitor.config import Settings
+from monitor.models import Notification
+
+
+def write(
+    session: Session,
+    settings: Settings,
+    *,
+    channel: str,
+    unit_code: str,
+    kind: str,
+    event: str,
+    message: Message,
+    dedup_key: str,
+    now: datetime,
+) -> Notification | None:
+    """Insert the message unless one with ``dedup_key`` exists; returns the new row or None."""
+    fmt = body_format(settings.channel_url(channel) or "")
+    values = {
+        "dedup_key": dedup_key[:200],
+        "unit_code": unit_code,
+        "channel": channel,
+        "channel_key": channel_key(channel),
+        "kind": kind,
+        "items": 0,
+        "event": event,
+        "title": message.title,
+        "body": message.text if fmt == "text" else message.markdown,
+        "created_at": now,
+        "due_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "last_error": "",
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    n = session.exec(
+        select(Notification).where(Notification.dedup_key == values["dedup_key"])
+    ).one()
+    n.body = f"{n.body}\n\n消息编号 #{n.id}"
+    session.add(n)
+    return n
+
+
+def to_ops(
+    session: Session,
+    settings: Settings,
+    *,
+    event: str,
+    message: Message,
+    dedup_key: str,
+    now: datetime,
+    skip: str | None = None,
+) -> int:
+    """The same message to every ops channel (except ``skip``, the one that is broken)."""
+    n = 0
+    for channel in settings.alerts.ops_channels:
+        if channel == skip:
+            continue
+        row = write(
+            session,
+            settings,
+            channel=channel,
+            unit_code="ops",
+            kind="ops",
+            event=event,
+            message=message,
+            dedup_key=f"{dedup_key}:{channel_key(channel)[:12]}",
+            now=now,
+        )
+        n += row is not None
+    return n

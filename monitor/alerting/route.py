@@ -1,0 +1,266 @@
+"""Route finding changes to channels, in the finding's own transaction.
+
+A change becomes one ``AlertItem`` per channel it must reach — the owner unit's (or its
+technical contact's, or ops'), and the supervisor's when the rule says to escalate at
+once. Items are written with the change (no change without its alert, no alert without its
+change); grouping, pacing and delivery happen later, in the dispatcher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from alerts.notice import FindingNotice, notice_to_dict
+from alerts.routing import Defaults, Plan, Subject, plan
+from monitor.alerting.channels import channel_key
+from monitor.config import Settings
+from monitor.findings import Change
+from monitor.models import Account, AlertItem, Finding, FindingEvent, Unit
+
+log = structlog.get_logger("xuncha.alerts")
+
+NOTIFY_EVENTS = {"opened", "updated", "resolved"}
+OPS_KINDS = frozenset({"blocked"})  # an operator problem, not the unit's
+
+
+def defaults(settings: Settings) -> Defaults:
+    a = settings.alerts
+    return Defaults(
+        group_wait_seconds=a.group_wait_seconds,
+        repeat_minutes=a.repeat_minutes,
+        escalate_after_minutes=a.escalate_after_minutes,
+        escalate_immediately=frozenset(a.escalate_immediately),
+        it_kinds=frozenset(a.it_kinds),
+        ops_kinds=OPS_KINDS,
+    )
+
+
+def unit_line(session: Session, unit: Unit | None) -> list[Unit]:
+    """The unit, its parent, grandparent… (a cycle in the registry stops the walk)."""
+    line: list[Unit] = []
+    seen: set[str] = set()
+    while unit is not None and unit.code not in seen:
+        line.append(unit)
+        seen.add(unit.code)
+        unit = session.get(Unit, unit.parent_code) if unit.parent_code else None
+    return line
+
+
+def plan_for(settings: Settings, finding: Finding, account: Account, line: list[Unit]) -> Plan:
+    subject = Subject(
+        kind=finding.kind,
+        severity=finding.severity,
+        platform=account.platform,
+        unit_line=tuple(u.code for u in line) or (account.owner_code,),
+    )
+    return plan(subject, settings.alerts.routes, defaults(settings))
+
+
+@dataclass
+class Target:
+    unit: str  # whose channel
+    channel: str
+
+
+def first_with_channels(line: list[Unit]) -> tuple[int, Unit] | None:
+    for i, u in enumerate(line):
+        if u.channels:
+            return i, u
+    return None
+
+
+def owner_targets(settings: Settings, p: Plan, line: list[Unit], owner_code: str) -> list[Target]:
+    """Who hears first: by audience, then the route's extra channels."""
+    out: list[Target] = []
+    if p.audience == "ops":
+        out = [Target("ops", c) for c in settings.alerts.ops_channels]
+    elif p.audience == "it" and line and line[0].it_channels:
+        out = [Target(line[0].code, c) for c in line[0].it_channels]
+    else:
+        found = first_with_channels(line)
+        if found:
+            out = [Target(found[1].code, c) for c in found[1].channels]
+    out += [Target(owner_code, c) for c in p.extra_channels]
+    return _unique(out)
+
+
+def supervisor_targets(line: list[Unit]) -> list[Target]:
+    """The nearest unit *above* the one that hears first, with channels of its own."""
+    found = first_with_channels(line)
+    if found is None:
+        return []
+    above = first_with_channels(line[found[0] + 1 :])
+    return [Target(above[1].code, c) for c in above[1].channels] if above else []
+
+
+def _unique(targets: list[Target]) -> list[Target]:
+    seen: set[str] = set()
+    out = []
+    for t in targets:
+        if t.channel not in seen:
+            seen.add(t.channel)
+            out.append(t)
+    return out
+
+
+def console_link(settings: Settings, snapshot_id: int | None) -> str:
+    base = settings.alerts.console_url.rstrip("/")
+    if not base:
+        return ""
+    return f"{base}/snapshots/{snapshot_id}" if snapshot_id is not None else base
+
+
+def notice_for(
+    settings: Settings,
+    f: Finding,
+    account: Account,
+    unit: Unit | None,
+    event: str,
+    now: datetime,
+    why: str = "",
+) -> FindingNotice:
+    return FindingNotice(
+        event=event,  # type: ignore[arg-type]
+        finding_id=f.id,
+        account_id=account.id,
+        account_name=account.name,
+        platform=account.platform,
+        unit_code=account.owner_code,
+        unit_name=unit.name if unit else account.owner_code,
+        kind=f.kind,
+        severity=f.severity,
+        title=f.title,
+        detail=f.detail,
+        rule=f.rule,
+        deadline=f.deadline,
+        opened_at=f.opened_at,
+        at=now,
+        snapshot_id=f.last_snapshot_id,
+        evidence=f.evidence,
+        console_url=console_link(settings, f.last_snapshot_id),
+        detail_escalation=why,
+    )
+
+
+def add_items(
+    session: Session,
+    targets: list[Target],
+    notice: FindingNotice,
+    *,
+    now: datetime,
+    wait_seconds: int,
+    tag: str,
+) -> int:
+    """One queued item per target; ``tag`` makes the dedup key unique per change.
+
+    A Core insert, not ORM objects: building SQLModel rows costs about a millisecond each
+    (validation), which the daily reminder scan over thousands of findings felt."""
+    data = notice_to_dict(notice)
+    rows = []
+    for t in targets:
+        key = channel_key(t.channel)
+        rows.append(
+            {
+                "dedup_key": f"{notice.finding_id}:{notice.event}:{tag}:{key}"[:200],
+                "finding_id": notice.finding_id,
+                "account_id": notice.account_id,
+                "unit_code": t.unit,
+                "channel": t.channel,
+                "channel_key": key,
+                "event": notice.event,
+                "kind": notice.kind,
+                "severity": notice.severity,
+                "platform": notice.platform,
+                "notice": data,
+                "created_at": now,
+                "due_at": now + timedelta(seconds=wait_seconds),
+                "status": "queued",
+            }
+        )
+    if rows:
+        session.execute(insert(AlertItem.__table__), rows)  # type: ignore[attr-defined]
+    return len(rows)
+
+
+def escalation_event(
+    session: Session, f: Finding, targets: list[Target], now: datetime, why: str
+) -> None:
+    assert f.id is not None
+    session.add(
+        FindingEvent(
+            finding_id=f.id,
+            event="escalated",
+            snapshot_id=f.last_snapshot_id,
+            at=now,
+            detail={"to": sorted({t.unit for t in targets}), "why": why},
+        )
+    )
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    account: Account,
+    unit: Unit | None,
+    changes: list[Change],
+    *,
+    now: datetime,
+) -> int:
+    """Route these finding changes to their channels (caller commits); returns the number
+    of items written."""
+    if not settings.alerts.enabled:
+        return 0
+    # the dispatcher runs on the wall clock even when a check is dated otherwise (demo,
+    # replays): an item is due a group wait from when it is written
+    written = datetime.now(UTC)
+    line = unit_line(session, unit)
+    items = 0
+    for change in changes:
+        if change.event not in NOTIFY_EVENTS:
+            continue
+        f = change.finding
+        if change.event == "resolved" and f.severity == "info":
+            continue  # a notice that needed no action needs no "resolved" either
+        p = plan_for(settings, f, account, line)
+        if p.mute:
+            log.info("finding_muted_by_route", finding=f.id, route=p.route)
+            continue
+        targets = owner_targets(settings, p, line, account.owner_code)
+        if not targets:
+            log.warning(
+                "no_channel_for_finding",
+                account=account.id,
+                unit=account.owner_code,
+                finding=f.id,
+                kind=f.kind,
+            )
+            continue
+        tag = now.isoformat()
+        notice = notice_for(settings, f, account, unit, change.event, now)
+        items += add_items(
+            session, targets, notice, now=written, wait_seconds=p.group_wait_seconds, tag=tag
+        )
+        if change.event == "opened":
+            f.notified_at = now
+        supervisors = supervisor_targets(line) if p.audience != "ops" else []
+        if change.event == "opened" and p.escalate_immediately and supervisors:
+            why = "该类问题按规则立即告知主管单位"
+            up = notice_for(settings, f, account, unit, "escalated", now, why)
+            items += add_items(
+                session, supervisors, up, now=written, wait_seconds=p.group_wait_seconds, tag=tag
+            )
+            f.escalated_at = now
+            escalation_event(session, f, supervisors, now, why)
+        elif change.event == "resolved" and f.escalated_at is not None and supervisors:
+            # the supervisor was told of it: tell them it is over, too
+            items += add_items(
+                session, supervisors, notice, now=written, wait_seconds=p.group_wait_seconds,
+                tag=tag + ":up",
+            )  # fmt: skip
+        session.add(f)
+    return items  # flushed with the caller's transaction (a batch of checks flushes once)

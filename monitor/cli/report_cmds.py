@@ -1,0 +1,269 @@
+"""``report``, ``snapshot`` and ``diff``: the supervisor's evidence from the command line."""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import Session
+
+from monitor.blobs import BlobCorrupt
+from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
+from monitor.history import (
+    diff_snapshots,
+    read_artifact,
+    snapshot_detail,
+    verify_artifacts,
+)
+from monitor.labels import OUTCOME, PLATFORM, label
+from monitor.report import Period, PeriodError, ReportError, build_report
+from monitor.report.write import pct, render_html, write_csv, write_xlsx
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
+FORMATS = ("xlsx", "html", "csv", "json")
+
+
+def _show(v: Any) -> str:
+    """A scraped value for the terminal: markup escaped, control characters made visible."""
+    text = "—" if v is None or v == "" else str(v)
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return escape(text)
+
+
+def _post_time(value: Any, tz: str) -> str:
+    """A post's ISO time from the facts, in local time; shown as stored if unreadable."""
+    try:
+        return local(datetime.fromisoformat(value), tz) if value else "—"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def report(
+    ctx: typer.Context,
+    period: Annotated[
+        str, typer.Option("--period", help="统计周期，如 2026Q4（或 2026-11、2026）")
+    ],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只统计该单位（编码）及其下级单位")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="输出格式：xlsx、html、csv 或 json")
+    ] = "xlsx",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="输出文件（默认按周期命名）")
+    ] = None,
+    rectify_days: Annotated[
+        int, typer.Option("--rectify-days", help="整改期限：周期结束后多少天", min=0)
+    ] = 15,
+) -> None:
+    """生成季度检查通报 (the inspection report for a period, from stored snapshots)."""
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        fail(f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}", EXIT_USAGE)
+    settings_tz = "Asia/Shanghai"
+    try:
+        p = Period.parse(period)
+    except PeriodError as e:
+        fail(str(e), EXIT_USAGE)
+    with open_app(ctx) as app, Session(app.engine) as s:
+        settings_tz = app.settings.timezone
+        p = Period(p.kind, p.year, p.number, settings_tz)  # quarters of the configured zone
+        try:
+            rep = build_report(s, app.settings, p, unit, rectify_days=rectify_days)
+        except ReportError as e:
+            fail(str(e), EXIT_USAGE)
+    if fmt == "json" and output is None:
+        print_json(rep.to_dict())
+        return
+    name = f"xuncha-report-{p}-{unit}.{fmt}" if unit else f"xuncha-report-{p}.{fmt}"
+    target = output or Path("".join(c if c.isalnum() or c in "-_." else "_" for c in name))
+    try:
+        if fmt == "xlsx":
+            buf = io.BytesIO()
+            write_xlsx(rep, buf, tz=settings_tz)
+            data = buf.getvalue()
+        elif fmt == "html":
+            data = render_html(rep, tz=settings_tz).encode("utf-8")
+        elif fmt == "csv":
+            buf = io.BytesIO()
+            write_csv(rep, buf, tz=settings_tz)
+            data = buf.getvalue()
+        else:
+            import json
+
+            data = json.dumps(rep.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+        target.write_bytes(data)
+    except OSError as e:
+        fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
+    t = rep.totals
+    console.print(
+        f"{_show(rep.title)}：纳入 {t.accounts} 个，检查 {t.checked} 个，"
+        f"不合格 {t.unqualified} 个，合格率 {pct(t.pass_rate)}；"
+        f"单项否决 {len(rep.vetoes)} 项，扣分 {len(rep.deductions)} 项。",
+        highlight=False,
+    )
+    console.print(f"已写入 {_show(target)}", highlight=False)
+
+
+def snapshot(
+    ctx: typer.Context,
+    snapshot_id: Annotated[int, typer.Argument(help="快照编号")],
+    raw: Annotated[
+        bool, typer.Option("--raw", help="输出原始证据文件的字节（须配合 --output）")
+    ] = False,
+    artifact: Annotated[
+        int, typer.Option("--artifact", help="--raw 时取第几个证据文件（从 0 起）", min=0)
+    ] = 0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="--raw 的输出文件；- 为标准输出")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """一个快照的详情：提取的事实、证据文件及其哈希校验 (one snapshot, blobs verified)."""
+    with open_app(ctx) as app, Session(app.engine) as s:
+        d = snapshot_detail(s, snapshot_id)
+        if d is None:
+            fail(f"快照 #{snapshot_id} 不存在", EXIT_USAGE)
+        if raw:
+            if output is None:
+                fail(
+                    "--raw 输出的是原始字节，请用 --output 指定文件（或 --output - 写到管道）",
+                    EXIT_USAGE,
+                )
+            if artifact >= len(d.artifacts):
+                fail(
+                    f"快照 #{snapshot_id} 没有第 {artifact} 个证据文件（共 {len(d.artifacts)} 个）",
+                    EXIT_USAGE,
+                )
+            try:
+                data = read_artifact(app.blobs, d.artifacts[artifact])
+            except BlobCorrupt as e:
+                fail(str(e))
+            if str(output) == "-":
+                if sys.stdout.isatty():
+                    fail("拒绝把原始字节写到终端，请重定向到文件", EXIT_USAGE)
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                try:
+                    output.write_bytes(data)
+                except OSError as e:
+                    fail(f"无法写入 {output}: {e.strerror or e}", EXIT_USAGE)
+                console.print(f"已写入 {_show(output)}（{len(data)} 字节）", highlight=False)
+            return
+        verify_artifacts(app.blobs, d.artifacts)
+        bad = [a for a in d.artifacts if not a.verified]
+        tz = app.settings.timezone
+        if as_json:
+            print_json(d.to_dict())
+        else:
+            sm = d.summary
+            console.print(
+                f"快照 #{sm.id} · {_show(d.account_name)}（{label(PLATFORM, d.platform)}）"
+                f" · 主办单位 {_show(d.owner_name or d.owner_code)}",
+                highlight=False,
+            )
+            for k, v in (
+                ("时间", local(sm.taken_at, tz, "%Y-%m-%d %H:%M:%S")),
+                ("结果", label(OUTCOME, sm.outcome)),
+                ("状态码", sm.status_code),
+                ("地址", sm.url),
+                ("最终地址", sm.final_url),
+                ("说明", sm.detail),
+                ("最新发布", local(sm.latest_post_at, tz)),
+                ("内容条数", sm.post_count),
+                ("巡查节点", sm.node),
+                ("内容哈希", sm.facts_hash),
+            ):
+                console.print(f"  {k}：{_show(v)}", highlight=False)
+            profile = d.facts.get("profile") or {}
+            shown = {k: v for k, v in profile.items() if v not in (None, "")}
+            if shown:
+                console.print("  资料：", highlight=False)
+                for k, v in shown.items():
+                    console.print(f"    {k}: {_show(v)}", highlight=False)
+            posts = d.facts.get("posts") or []
+            if posts:
+                t = Table("编号", "发布时间", "标题", "置顶", title=f"内容 {len(posts)} 条")
+                for p in posts[:50]:
+                    t.add_row(
+                        _show(p.get("id")),
+                        _show(p.get("published_at")),
+                        _show((p.get("title") or p.get("text") or "")[:60]),
+                        "是" if p.get("pinned") else "",
+                    )
+                console.print(t)
+            t = Table("#", "类型", "大小", "sha256", "校验", title="证据文件")
+            for a in d.artifacts:
+                t.add_row(
+                    str(a.index),
+                    _show(a.media_type or a.kind),
+                    str(a.size or ""),
+                    a.sha256,
+                    "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]",
+                )
+            console.print(t if d.artifacts else "  （无证据文件）")
+        if bad:
+            raise typer.Exit(1)
+
+
+def diff(
+    ctx: typer.Context,
+    a: Annotated[int, typer.Argument(help="快照编号（旧）")],
+    b: Annotated[int, typer.Argument(help="快照编号（新）")],
+    as_json: JsonOpt = False,
+) -> None:
+    """比较同一账号的两个快照 (what changed from snapshot A to snapshot B)."""
+    with open_app(ctx) as app, Session(app.engine) as s:
+        try:
+            d = diff_snapshots(s, a, b)
+        except ValueError as e:
+            fail(str(e), EXIT_USAGE)
+        tz = app.settings.timezone
+    if as_json:
+        print_json(d.to_dict())
+        return
+    console.print(
+        f"账号 {_show(d.account_id)}：快照 #{a}（{local(d.a.taken_at, tz)}）→ "
+        f"#{b}（{local(d.b.taken_at, tz)}）",
+        highlight=False,
+    )
+    if not d.a_is_older:
+        console.print("  注意：快照 A 晚于快照 B", highlight=False)
+    if d.empty:
+        console.print("  两次看到的内容相同。", highlight=False)
+        return
+    names = {
+        "outcome": "结果",
+        "status_code": "状态码",
+        "latest_post_at": "最新发布",
+        "post_count": "内容条数",
+        "final_url": "最终地址",
+    }
+    for c in d.changes:
+        old, new = c.old, c.new
+        if c.field == "latest_post_at":
+            old, new = local(old, tz), local(new, tz)
+        elif c.field == "outcome":
+            old, new = label(OUTCOME, old), label(OUTCOME, new)
+        console.print(
+            f"  {names.get(c.field, c.field)}：{_show(old)} → {_show(new)}", highlight=False
+        )
+    for c in d.profile:
+        console.print(f"  资料 {c.field}：{_show(c.old)} → {_show(c.new)}", highlight=False)
+    for sign, posts in (("+", d.posts_added), ("-", d.posts_removed)):
+        for p in posts:
+            console.print(
+                f"  {sign} 内容 {_show(p['id'])} {_show(_post_time(p['published_at'], tz))} "
+                f"{_show(p['title'])}",
+                highlight=False,
+            )
+    for sign, hashes in (("+", d.artifacts_added), ("-", d.artifacts_removed)):
+        for h in hashes:
+            console.print(f"  {sign} 证据 {h}", highlight=False)

@@ -1,0 +1,123 @@
+"""``xuncha routes test``: for a described finding, who is told what, and when.
+
+Like ``amtool config routes test``: it runs the dispatcher's own routing code on a finding
+that need not exist, so ops can check a new ``[[alerts.routes]]`` before the first real
+problem tests it for them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from alerts.messages import KIND_NAMES, PLATFORM_NAMES, SEVERITY_NAMES
+from monitor.alerting import channels
+from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
+from monitor.alerting.silences import Matcher
+from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
+from monitor.models import Account, Finding, Unit
+
+app = typer.Typer(help="告警路由 (alert routing)", no_args_is_help=True)
+
+
+def _minutes(m: int | None) -> str:
+    if m is None:
+        return "不上报"
+    if m == 0:
+        return "立即"
+    return f"{m // 60} 小时" if m % 60 == 0 else f"{m} 分钟"
+
+
+@app.command("test")
+def routes_test(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option(help="账号编号（取其平台与主办单位）")] = None,
+    unit: Annotated[str | None, typer.Option(help="主办单位编码（不指定账号时）")] = None,
+    platform: Annotated[str, typer.Option(help="平台（不指定账号时）")] = "weibo",
+    kind: Annotated[str, typer.Option(help="问题类别，如 stale / theft / install")] = "stale",
+    severity: Annotated[str, typer.Option(help="级别: veto / high / warning / info")] = "veto",
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+) -> None:
+    """显示一个问题会通知谁、何时提醒、何时上报 (who is told what, and when)."""
+    if severity not in SEVERITY_NAMES:
+        fail(f"级别须为 {' / '.join(SEVERITY_NAMES)} 之一，不是 '{severity}'", EXIT_USAGE)
+    with open_app(ctx) as xapp, Session(xapp.engine) as s:
+        settings = xapp.settings
+        if account:
+            acc = s.get(Account, account)
+            if acc is None:
+                fail(f"账号 '{account}' 不在登记表中", EXIT_USAGE)
+        elif unit:
+            if s.get(Unit, unit) is None:
+                fail(f"单位 '{unit}' 不在登记表中", EXIT_USAGE)
+            acc = Account(id="(示例)", platform=platform, name="（示例账号）", owner_code=unit)
+        else:
+            fail("请用 --account 或 --unit 指明问题属于谁", EXIT_USAGE)
+        owner = s.get(Unit, acc.owner_code)
+        line = unit_line(s, owner)
+        f = Finding(account_id=acc.id, kind=kind, severity=severity, opened_at=datetime.now(UTC))
+        p = plan_for(settings, f, acc, line)
+        first = owner_targets(settings, p, line, acc.owner_code)
+        up = supervisor_targets(line) if p.audience != "ops" else []
+        silence = Matcher(s, datetime.now(UTC)).covering(acc.id, acc.platform, kind)
+        names = {u.code: u.name for u in line}
+
+        def who(targets: list) -> list[dict]:
+            return [
+                {
+                    "unit": t.unit,
+                    "unit_name": names.get(t.unit, t.unit),
+                    "channel": channels.shown(settings, t.channel),
+                    "per_minute": channels.limit_for(settings, t.channel) or None,
+                }
+                for t in targets
+            ]
+
+        result = {
+            "route": p.route,
+            "audience": p.audience,
+            "muted": p.mute,
+            "first": who(first),
+            "group_wait_seconds": p.group_wait_seconds,
+            "repeat_minutes": p.repeat_minutes or None,
+            "escalate": "immediately" if p.escalate_immediately else p.escalate_after_minutes,
+            "escalate_to": who(up),
+            "silenced_by": silence.id if silence else None,
+        }
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"问题：{PLATFORM_NAMES.get(acc.platform, acc.platform)} 账号 {acc.name}，"
+        f"{KIND_NAMES.get(kind, kind)}（{SEVERITY_NAMES[severity]}），主办单位 {acc.owner_code}"
+    )
+    console.print(f"匹配路由：{p.route}；受众：{p.audience}")
+    if p.mute:
+        console.print("[yellow]该路由静音：只记录，不发送[/]")
+    if silence:
+        console.print(f"[yellow]当前被静默 #{silence.id} 覆盖（{silence.comment}）：暂不发送[/]")
+    if not first:
+        console.print("[red]没有可用的通知渠道：该问题不会通知任何人[/]")
+    for t in who(first):
+        rate = f"，每分钟最多 {t['per_minute']} 条" if t["per_minute"] else ""
+        console.print(
+            f"  发现后 {p.group_wait_seconds} 秒内（与同渠道问题合并）→ "
+            f"{t['unit_name']} {t['channel']}{rate}"
+        )
+    if p.repeat_minutes:
+        console.print(f"  未确认时每 {_minutes(p.repeat_minutes)} 提醒一次；确认后不再提醒")
+    else:
+        console.print("  不重复提醒")
+    when = "立即" if p.escalate_immediately else _minutes(p.escalate_after_minutes)
+    if not up:
+        console.print("  没有上级通知渠道：不会上报")
+    for t in who(up):
+        if p.escalate_immediately:
+            console.print(f"  同时立即上报 → {t['unit_name']} {t['channel']}")
+        else:
+            console.print(
+                f"  {when}内未确认也未解决，或超过整改期限 → 上报 {t['unit_name']} {t['channel']}"
+            )

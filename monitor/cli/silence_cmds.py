@@ -1,0 +1,153 @@
+"""``xuncha silence``: time-boxed mutes and maintenance windows, with who and why."""
+
+from __future__ import annotations
+
+import getpass
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlmodel import Session, col, select
+
+from monitor.alerting.silences import KINDS, SilenceError, active, add, expire
+from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json
+from monitor.db import session_scope
+from monitor.models import Silence
+
+app = typer.Typer(help="静默与维护窗口 (silences)", no_args_is_help=True)
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$", re.I)
+
+
+def parse_span(text: str) -> timedelta:
+    m = _SPAN.match(text)
+    if not m:
+        raise typer.BadParameter("时长写作 30m、2h 或 3d")
+    n, unit = float(m.group(1)), m.group(2).lower()
+    return (
+        timedelta(minutes=n)
+        if unit in ("m", "min")
+        else (timedelta(hours=n) if unit == "h" else timedelta(days=n))
+    )
+
+
+def parse_local(text: str, tz: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter("时间写作 2026-11-25 18:00（北京时间）") from None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo(tz))).astimezone(UTC)
+
+
+def silence_dict(s: Silence) -> dict:
+    return {
+        "id": s.id,
+        "kind": s.kind,
+        "unit": s.unit_code,
+        "account": s.account_id,
+        "platform": s.platform,
+        "finding_kind": s.finding_kind,
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.expired_at or s.ends_at),
+        "by": s.created_by,
+        "why": s.comment,
+    }
+
+
+@app.command("add")
+def silence_add(
+    ctx: typer.Context,
+    why: Annotated[str, typer.Option("--why", help="原因（必填，便于事后核查）")],
+    unit: Annotated[str | None, typer.Option(help="单位编码（含下属单位）")] = None,
+    account: Annotated[str | None, typer.Option(help="账号编号")] = None,
+    platform: Annotated[str | None, typer.Option(help="平台，如 weibo")] = None,
+    kind: Annotated[str | None, typer.Option(help="问题类别，如 stale")] = None,
+    duration: Annotated[str | None, typer.Option("--for", help="时长，如 2h、3d")] = None,
+    until: Annotated[str | None, typer.Option(help="结束时间，如 2026-11-25 18:00")] = None,
+    start: Annotated[str | None, typer.Option(help="开始时间（默认现在）")] = None,
+    maintenance: Annotated[bool, typer.Option(help="维护窗口（可不限范围）")] = False,
+    by: Annotated[str | None, typer.Option(help="操作人（默认当前登录用户）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+) -> None:
+    """新建静默或维护窗口：期间照常巡查和记录，只是不发消息."""
+    with open_app(ctx) as xapp:
+        tz = xapp.settings.timezone
+        now = datetime.now(UTC)
+        begins = parse_local(start, tz) if start else now
+        if (duration is None) == (until is None):
+            fail("请用 --for 或 --until 之一指定结束时间", EXIT_USAGE)
+        ends = begins + parse_span(duration) if duration else parse_local(until or "", tz)
+        with session_scope(xapp.engine) as s:
+            try:
+                row = add(
+                    s,
+                    now=now,
+                    by=by or getpass.getuser(),
+                    comment=why,
+                    starts_at=begins,
+                    ends_at=ends,
+                    kind="maintenance" if maintenance else "silence",
+                    unit_code=unit,
+                    account_id=account,
+                    platform=platform,
+                    finding_kind=kind,
+                )
+            except SilenceError as e:
+                fail(str(e), EXIT_USAGE)
+            data = silence_dict(row)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(
+            f"已建立{KINDS[data['kind']]} #{data['id']}：{local(begins, tz)} 至 {local(ends, tz)}"
+        )
+
+
+@app.command("list")
+def silence_list(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="包括已结束的")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+) -> None:
+    """列出生效中的静默与维护窗口."""
+    with open_app(ctx) as xapp, Session(xapp.engine) as s:
+        now = datetime.now(UTC)
+        rows = (
+            s.exec(select(Silence).order_by(col(Silence.id).desc())).all()
+            if show_all
+            else active(s, now)
+        )
+        data = [silence_dict(r) for r in rows]
+        tz = xapp.settings.timezone
+    if as_json:
+        print_json(data)
+        return
+    if not data:
+        console.print("没有生效中的静默")
+    for r, d in zip(rows, data, strict=True):
+        scope = "，".join(
+            f"{k} {v}"
+            for k, v in (("单位", r.unit_code), ("账号", r.account_id), ("平台", r.platform),
+                         ("类别", r.finding_kind))
+            if v
+        ) or "全部"  # fmt: skip
+        console.print(
+            f"#{d['id']} {KINDS[r.kind]} {scope}：{local(r.starts_at, tz)} 至 "
+            f"{local(r.expired_at or r.ends_at, tz)}，{r.created_by}：{r.comment}"
+        )
+
+
+@app.command("expire")
+def silence_expire(
+    ctx: typer.Context,
+    silence_id: Annotated[int, typer.Argument(help="静默编号")],
+) -> None:
+    """提前结束一个静默；其间未通知的问题随即补发."""
+    with open_app(ctx) as xapp, session_scope(xapp.engine) as s:
+        try:
+            expire(s, silence_id, datetime.now(UTC))
+        except SilenceError as e:
+            fail(str(e), EXIT_USAGE)
+    console.print(f"静默 #{silence_id} 已结束")

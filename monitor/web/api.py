@@ -1,0 +1,204 @@
+"""The JSON API (``/api/v1``): the console's data for scripts, with bearer tokens.
+
+Same scope as the pages: objects outside the token user's units answer 404. Tokens are
+made with ``xuncha users token NAME``; the OpenAPI document is at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from monitor import history
+from monitor.findings import AckError, acknowledge
+from monitor.models import Unit
+from monitor.web import data
+from monitor.web.deps import DB, ApiUser, Cache, NotFound, Now, XApp
+from monitor.web.pages import artifact
+from monitor.web.reports import report_response
+
+router = APIRouter(prefix="/api/v1", tags=["xuncha"])
+NOT_FOUND = {404: {"description": "不存在，或不在令牌用户的单位范围内"}}
+
+
+class AckBody(BaseModel):
+    note: str = Field("", max_length=2000, description="确认说明（如：已通知主办单位更新）")
+
+
+@router.get("/me", summary="当前令牌的用户与可见单位")
+def me(session: DB, user: ApiUser) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "unit": user.unit_code,
+        "units": [u.code for u in data.visible_units(session, user)],
+    }
+
+
+@router.get("/overview", summary="总览：未解决问题统计与两个工作日内将超期的账号")
+def overview(session: DB, user: ApiUser, now: Now, xapp: XApp) -> dict[str, Any]:
+    return data.overview(session, user, xapp, now).to_dict()
+
+
+@router.get("/accounts", summary="账号列表")
+def accounts(
+    session: DB, user: ApiUser, unit: str | None = None, platform: str | None = None
+) -> list[dict[str, Any]]:
+    rows = data.list_accounts(session, user, unit=unit, platform=platform)
+    return [data.account_json(a, u) for a, u in rows]
+
+
+def _account(session: Any, user: Any, account_id: str) -> Any:
+    a = data.get_account(session, user, account_id)
+    if a is None:
+        raise NotFound
+    return a
+
+
+@router.get("/accounts/{account_id}", summary="账号详情", responses=NOT_FOUND)
+def account(session: DB, user: ApiUser, account_id: str) -> dict[str, Any]:
+    a = _account(session, user, account_id)
+    return data.account_json(a, session.get(Unit, a.owner_code))
+
+
+@router.get("/accounts/{account_id}/snapshots", summary="快照列表（新的在前，按 before_id 翻页）",
+            responses=NOT_FOUND)  # fmt: skip
+def snapshots(
+    session: DB,
+    user: ApiUser,
+    account_id: str,
+    before_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    a = _account(session, user, account_id)
+    rows = history.account_history(session, a.id, before_id=before_id, limit=limit)
+    return [r.to_dict() for r in rows]
+
+
+@router.get("/accounts/{account_id}/timeline", summary="每日发布数量", responses=NOT_FOUND)
+def timeline(
+    session: DB,
+    user: ApiUser,
+    now: Now,
+    xapp: XApp,
+    cache: Cache,
+    account_id: str,
+    days: Annotated[int, Query(ge=1, le=730)] = 90,
+) -> list[dict[str, Any]]:
+    a = _account(session, user, account_id)
+    series = data.timeline(session, xapp, cache, a.id, now, days)
+    return [{"date": d.isoformat(), "posts": n} for d, n in series]
+
+
+@router.get("/accounts/{account_id}/profile-changes", summary="资料变更记录",
+            responses=NOT_FOUND)  # fmt: skip
+def profile_changes(
+    session: DB,
+    user: ApiUser,
+    cache: Cache,
+    account_id: str,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    a = _account(session, user, account_id)
+    return [c.to_dict() for c in data.profile_changes(session, cache, a.id, limit)]
+
+
+@router.get("/snapshots/{snapshot_id}", summary="快照详情（提取的事实与证据文件列表）",
+            responses=NOT_FOUND)  # fmt: skip
+def snapshot(session: DB, user: ApiUser, snapshot_id: int) -> dict[str, Any]:
+    if data.snapshot_account(session, user, snapshot_id) is None:
+        raise NotFound
+    detail = history.snapshot_detail(session, snapshot_id)
+    if detail is None:
+        raise NotFound
+    return detail.to_dict()
+
+
+@router.get(
+    "/snapshots/{snapshot_id}/artifacts/{index}",
+    summary="证据文件（截图为图片；网页仅作纯文本或附件）",
+    responses=NOT_FOUND,
+    response_class=Response,
+)
+def snapshot_artifact(
+    session: DB, user: ApiUser, xapp: XApp, snapshot_id: int, index: int, download: bool = False
+) -> Response:
+    return artifact(session, user, xapp, snapshot_id, index, download)
+
+
+@router.get("/diff", summary="比较同一账号的两个快照", responses=NOT_FOUND)
+def diff(session: DB, user: ApiUser, a: int, b: int) -> dict[str, Any]:
+    for sid in (a, b):
+        if data.snapshot_account(session, user, sid) is None:
+            raise NotFound
+    try:
+        return history.diff_snapshots(session, a, b).to_dict()
+    except ValueError as e:
+        raise HTTPException(400, str(e)) from e
+
+
+@router.get("/findings", summary="问题列表")
+def findings(
+    session: DB,
+    user: ApiUser,
+    status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
+    unit: str | None = None,
+    account: str | None = None,
+    severity: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
+    rows = data.list_findings(
+        session, user, status=status, unit=unit, account=account, severity=severity, limit=limit
+    )
+    return [data.finding_json(f, a) for f, a in rows]
+
+
+@router.get("/findings/{finding_id}", summary="问题详情", responses=NOT_FOUND)
+def finding(session: DB, user: ApiUser, finding_id: int) -> dict[str, Any]:
+    row = data.get_finding(session, user, finding_id)
+    if row is None:
+        raise NotFound
+    return data.finding_json(*row)
+
+
+@router.post("/findings/{finding_id}/ack", summary="确认问题（已知悉）", responses=NOT_FOUND)
+def ack(
+    session: DB,
+    user: ApiUser,
+    now: Now,
+    finding_id: int,
+    body: Annotated[AckBody | None, Body()] = None,
+) -> dict[str, Any]:
+    if data.get_finding(session, user, finding_id) is None:
+        raise NotFound
+    try:
+        f = acknowledge(
+            session, finding_id, by=user.name, note=(body.note if body else "").strip(), now=now
+        )
+    except AckError as e:
+        raise HTTPException(409, str(e)) from e
+    session.commit()
+    row = data.get_finding(session, user, finding_id)
+    assert row is not None and f.id == finding_id
+    return data.finding_json(*row)
+
+
+@router.get(
+    "/reports/{period}",
+    summary="报表：xlsx / csv / html 附件，或 json",
+    responses=NOT_FOUND,
+    response_class=Response,
+)
+def report(
+    session: DB,
+    user: ApiUser,
+    now: Now,
+    xapp: XApp,
+    period: str,
+    unit: str | None = None,
+    format: Annotated[str, Query(pattern="^(xlsx|csv|html|json)$")] = "xlsx",
+) -> Response:
+    return report_response(session, xapp, user, period, unit, format, now)

@@ -1,0 +1,186 @@
+"""The FastAPI application: pages, API, security headers, error pages.
+
+Jinja2 autoescapes every template; no template marks scraped text ``|safe``. The CSP
+allows only this origin and no scripts at all: the console needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from monitor.app import App
+from monitor.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
+from monitor.web.cache import AccountCache
+from monitor.web.deps import LoginRequired, NotFound
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+FIELD_NAMES = {
+    "name": "名称",
+    "bio": "简介",
+    "avatar_url": "头像地址",
+    "avatar_hash": "头像指纹",
+    "verified": "已认证",
+    "verified_type": "认证类型",
+    "verified_reason": "认证信息",
+    "ip_location": "IP 属地",
+    "followers": "粉丝数",
+    "posts_count": "发布总数",
+    "outcome": "抓取结果",
+    "status_code": "HTTP 状态",
+    "latest_post_at": "最近更新",
+    "post_count": "内容条数",
+    "final_url": "最终地址",
+}
+
+
+def safe_href(url: Any) -> str:
+    """A scraped URL usable as a link only if it is plain http(s); else no link at all."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+    return url.strip() if scheme in ("http", "https") else ""
+
+
+def make_templates(tz: str) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.autoescape = True
+    zone = ZoneInfo(tz)
+
+    def local(dt: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if isinstance(dt, str):
+            try:
+                dt = datetime.fromisoformat(dt)
+            except ValueError:
+                return dt
+        if not isinstance(dt, datetime):
+            return "—"
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(zone).strftime(fmt)
+
+    def pretty(value: Any) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, datetime):
+            return local(value, "%Y-%m-%d %H:%M:%S")
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+    env.filters.update(
+        local=local,
+        pretty=pretty,
+        href=safe_href,
+        sev=lambda c: label(SEVERITY, c or ""),
+        platform=lambda c: label(PLATFORM, c or ""),
+        kind=lambda c: label(KIND, c or ""),
+        status=lambda c: label(STATUS, c or ""),
+        outcome=lambda c: label(OUTCOME, c or ""),
+        urlq=lambda s: quote(str(s), safe=""),
+        field=lambda f: FIELD_NAMES.get(f, f),
+    )
+    return templates
+
+
+def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The console for one opened App; ``clock`` is injectable for tests."""
+    from monitor.web import api, pages
+
+    web = FastAPI(
+        title="巡查 xuncha API",
+        description="政务新媒体巡查的只读数据与问题确认接口；每个令牌只能看到其用户所属单位的数据。",
+        version="1",
+        docs_url=None,  # Swagger UI loads scripts from a CDN: nothing external
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    web.state.xapp = xapp
+    web.state.clock = clock or (lambda: datetime.now(UTC))
+    web.state.templates = make_templates(xapp.settings.timezone)
+    web.state.cache = AccountCache()
+
+    @web.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        # server time, for ops and bench/web.py (browser dev tools show it too)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if "cache-control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def error_page(request: Request, status: int, message: str) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=status)
+        return web.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "message": message, "user": getattr(request.state, "user", None)},
+            status_code=status,
+        )  # fmt: skip
+
+    @web.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @web.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        return error_page(request, 404, "未找到：该对象不存在，或不在您有权查看的单位范围内。")
+
+    @web.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "未找到该页面。"
+        response = error_page(request, exc.status_code, message)
+        for k, v in (exc.headers or {}).items():
+            response.headers[k] = v
+        return response
+
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(".".join(str(x) for x in e.get("loc", ())[1:]) for e in exc.errors())
+        return error_page(request, 400, f"请求参数有误：{fields or '格式不对'}")
+
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    web.include_router(pages.router)
+    web.include_router(api.router)
+    return web

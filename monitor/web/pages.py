@@ -1,0 +1,336 @@
+"""Server-rendered pages (Jinja2, Chinese). Every handler starts from the asker's scope."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from monitor import history
+from monitor.blobs import BlobCorrupt
+from monitor.findings import AckError, acknowledge
+from monitor.labels import KIND, PLATFORM, SEVERITY
+from monitor.models import Unit, User
+from monitor.web import data
+from monitor.web.artifacts import artifact_response, is_image, is_text
+from monitor.web.auth import (
+    Principal,
+    check_password,
+    end_session,
+    principal_for,
+    same_secret,
+    start_session,
+)
+from monitor.web.chart import bar_chart
+from monitor.web.deps import (
+    DB,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Cache,
+    NotFound,
+    Now,
+    PageUser,
+    XApp,
+)
+from monitor.web.reports import FORMATS, report_response
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, name: str, user: Principal | None, **ctx: Any) -> Response:
+    templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, {"user": user, **ctx})
+
+
+def require_csrf(p: Principal, token: str) -> None:
+    if not same_secret(p.csrf_token, token):
+        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    target = unquote(target or "")
+    bad = target.startswith("//") or "\\" in target or any(ord(c) < 32 for c in target)
+    if not target.startswith("/") or bad:
+        return "/"
+    return target
+
+
+# -- login ------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, next=safe_next(next), csrf=token, error="")
+    secure = request.app.state.xapp.settings.web.secure_cookies
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, max_age=3600
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DB,
+    now: Now,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    settings = request.app.state.xapp.settings.web
+    if not same_secret(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
+        raise HTTPException(403, "登录表单已过期，请刷新页面后重试。")
+    user = session.exec(select(User).where(User.name == name.strip())).first()
+    error = "" if check_password(user, password) else "用户名或密码错误，或账户已停用。"
+    if not error and (user is None or principal_for(session, user) is None):
+        error = "该账户的所属单位已不在登记表中，请联系管理员。"
+    if error:
+        response = render(request, "login.html", None, next=safe_next(next), csrf=csrf, error=error)
+        response.status_code = 401
+        return response
+    assert user is not None
+    token = start_session(session, user, now, settings.session_hours)
+    session.commit()
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=int(settings.session_hours * 3600),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: DB, user: PageUser, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    require_csrf(user, csrf)
+    end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -- overview ---------------------------------------------------------------------------------
+
+
+@router.get("/")
+def overview_page(request: Request, session: DB, user: PageUser, now: Now, xapp: XApp) -> Response:
+    ov = data.overview(session, user, xapp, now)
+    return render(
+        request, "overview.html", user, ov=ov, severities=data.SEVERITY_ORDER, now=now,
+    )  # fmt: skip
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+@router.get("/accounts")
+def accounts_page(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    unit: str | None = None,
+    platform: str | None = None,
+) -> Response:
+    rows = data.list_accounts(session, user, unit=unit or None, platform=platform or None)
+    units = data.visible_units(session, user)
+    return render(
+        request, "accounts.html", user, rows=rows, units=units, unit=unit or "",
+        platform=platform or "", platforms=PLATFORM,
+    )  # fmt: skip
+
+
+@router.get("/accounts/{account_id}")
+def account_page(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    now: Now,
+    xapp: XApp,
+    cache: Cache,
+    account_id: str,
+    before: int | None = None,
+) -> Response:
+    account = data.get_account(session, user, account_id)
+    if account is None:
+        raise NotFound
+    unit = session.get(Unit, account.owner_code)
+    snapshots = history.account_history(session, account.id, before_id=before, limit=50)
+    timeline = data.timeline(session, xapp, cache, account.id, now, 90)
+    chart = bar_chart(timeline)
+    last30 = sum(n for d, n in timeline[-30:])
+    changes = data.profile_changes(session, cache, account.id, 30)
+    findings = data.list_findings(session, user, status="all", account=account.id, limit=100)
+    return render(
+        request, "account.html", user, account=account, unit=unit, snapshots=snapshots,
+        chart=chart, last30=last30, changes=changes, findings=findings,
+        older=snapshots[-1].id if len(snapshots) == 50 else None, before=before,
+    )  # fmt: skip
+
+
+# -- snapshots --------------------------------------------------------------------------------
+
+
+def _visible_snapshot(session: Any, user: Principal, snapshot_id: int) -> history.SnapshotDetail:
+    if data.snapshot_account(session, user, snapshot_id) is None:
+        raise NotFound
+    detail = history.snapshot_detail(session, snapshot_id)
+    if detail is None:
+        raise NotFound
+    return detail
+
+
+@router.get("/snapshots/{snapshot_id}")
+def snapshot_page(
+    request: Request, session: DB, user: PageUser, xapp: XApp, snapshot_id: int
+) -> Response:
+    detail = _visible_snapshot(session, user, snapshot_id)
+    history.verify_artifacts(xapp.blobs, detail.artifacts)
+    previous = history.account_history(
+        session, detail.summary.account_id, before_id=snapshot_id, limit=1
+    )
+    facts = dict(detail.facts)
+    profile = facts.pop("profile", None) or {}
+    posts = facts.pop("posts", None) or []
+    return render(
+        request, "snapshot.html", user, d=detail, s=detail.summary, profile=profile,
+        posts=posts, other_facts=facts, previous=previous[0] if previous else None,
+        is_image=is_image, is_text=is_text,
+    )  # fmt: skip
+
+
+@router.get("/snapshots/{snapshot_id}/artifacts/{index}")
+def snapshot_artifact(
+    session: DB, user: PageUser, xapp: XApp, snapshot_id: int, index: int, download: bool = False
+) -> Response:
+    return artifact(session, user, xapp, snapshot_id, index, download)
+
+
+def artifact(
+    session: Any, user: Principal, xapp: Any, snapshot_id: int, index: int, download: bool
+) -> Response:
+    detail = _visible_snapshot(session, user, snapshot_id)
+    if not 0 <= index < len(detail.artifacts):
+        raise NotFound
+    info = detail.artifacts[index]
+    try:
+        blob = history.read_artifact(xapp.blobs, info)
+    except BlobCorrupt as e:
+        raise HTTPException(410, f"证据文件缺失或已损坏：{e}") from e
+    return artifact_response(blob, info, snapshot_id, download=download)
+
+
+@router.get("/diff")
+def diff_page(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    a: Annotated[int, Query()],
+    b: Annotated[int, Query()],
+) -> Response:
+    for sid in (a, b):
+        if data.snapshot_account(session, user, sid) is None:
+            raise NotFound
+    try:
+        d = history.diff_snapshots(session, a, b)
+    except ValueError as e:
+        raise HTTPException(400, str(e)) from e
+    account = data.get_account(session, user, d.account_id)
+    return render(request, "diff.html", user, d=d, account=account)
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+
+@router.get("/findings")
+def findings_page(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    status: str = "open",
+    unit: str | None = None,
+    severity: str | None = None,
+    done: int | None = None,
+) -> Response:
+    rows = data.list_findings(
+        session, user, status=status, unit=unit or None, severity=severity or None
+    )
+    return render(
+        request, "findings.html", user, rows=rows, status=status, unit=unit or "",
+        severity=severity or "", units=data.visible_units(session, user), severities=SEVERITY,
+        kinds=KIND, done=done,
+    )  # fmt: skip
+
+
+@router.get("/findings/{finding_id}")
+def finding_page(request: Request, session: DB, user: PageUser, finding_id: int) -> Response:
+    row = data.get_finding(session, user, finding_id)
+    if row is None:
+        raise NotFound
+    return render(request, "finding.html", user, f=row[0], a=row[1])
+
+
+@router.post("/findings/{finding_id}/ack")
+def ack_finding(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    now: Now,
+    finding_id: int,
+    csrf: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    if data.get_finding(session, user, finding_id) is None:
+        raise NotFound
+    try:
+        acknowledge(session, finding_id, by=user.name, note=note.strip()[:2000], now=now)
+    except AckError as e:
+        raise HTTPException(409, str(e)) from e
+    session.commit()
+    target = safe_next(back) if back else "/findings"
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done={finding_id}", status_code=303)
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+@router.get("/reports")
+def reports_page(request: Request, session: DB, user: PageUser, now: Now, xapp: XApp) -> Response:
+    from monitor.report import Period
+
+    periods = [Period.containing(now, xapp.settings.timezone)]  # this quarter, then earlier
+    for _ in range(3):
+        periods.append(periods[-1].previous())
+    return render(
+        request, "reports.html", user, periods=periods, units=data.visible_units(session, user),
+        formats=list(FORMATS),
+    )  # fmt: skip
+
+
+@router.get("/reports/download")
+def report_download(
+    session: DB,
+    user: PageUser,
+    now: Now,
+    xapp: XApp,
+    period: str = "",
+    unit: str | None = None,
+    format: str = "xlsx",
+) -> Response:
+    return report_response(session, xapp, user, period, unit or None, format, now)

@@ -1,0 +1,637 @@
+"""Alert routing, grouping, pacing, escalation, silences and digests — through the real
+dispatcher, real apprise or robot HTTP calls, and local receivers, on a simulated clock.
+
+The clock is the dispatcher's (``dispatch_once(clock=...)``) and the robot's; it starts at
+the real time and only moves forward, so an hour of ticks takes a second.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from alerts.sink import WebhookSink
+from monitor.alerting import dispatch_once, enqueue
+from monitor.alerting.silences import add as add_silence
+from monitor.app import App
+from monitor.cli import app as cli
+from monitor.config import Settings
+from monitor.db import session_scope
+from monitor.findings import acknowledge, reconcile
+from monitor.models import Account, AlertItem, ChannelState, Finding, Notification, Snapshot, Unit
+from probes.model import Severity, Signal
+from tests.conftest import add_account, add_unit, make_settings, open_app
+from tests.robots import DingTalkRobot
+
+# production pacing: the defaults a real office runs with, not the test suite's fast ones
+REAL_PACING: dict[str, Any] = {
+    "retry_base_seconds": 30,
+    "retry_max_seconds": 600,
+    "group_wait_seconds": 60,
+}
+
+
+class Clock:
+    """Starts a second ahead of the wall clock: outbox rows are stamped with the wall clock
+    when written, and must never lie in the simulated clock's future."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, **kw: float) -> None:
+        with self._lock:
+            self.now += timedelta(**kw)
+
+
+def settings_for(tmp: Path, **alerts: Any) -> Settings:
+    return make_settings(tmp, alerts=alerts)
+
+
+def open_finding(
+    app: App, account_id: str, kind: str = "stale", severity: str = "veto", now=None
+) -> int:
+    """What the pipeline does for a snapshot with one signal: snapshot, finding, items."""
+    now = now or datetime.now(UTC)
+    with session_scope(app.engine) as s:
+        account = s.get(Account, account_id)
+        assert account is not None
+        snap = Snapshot(account_id=account_id, taken_at=now, outcome="ok")
+        s.add(snap)
+        s.flush()
+        assert snap.id is not None
+        signal = Signal(kind, Severity(severity), f"{account.name} 已 15 天未更新")
+        changes = reconcile(s, account_id, snap.id, [signal], content_seen=True, now=now)
+        enqueue(s, app.settings, account, s.get(Unit, account.owner_code), changes, now=now)
+        return changes[0].finding.id  # type: ignore[return-value]
+
+
+def tick(app: App, clock: Clock, settings: Settings | None = None) -> None:
+    anyio.run(lambda: dispatch_once(app.engine, settings or app.settings, clock=clock))
+
+
+def finding_ids_in(texts: list[str]) -> list[int]:
+    return [int(x) for t in texts for x in re.findall(r"问题(?:编号)?\**：?\s*#(\d+)", t)]
+
+
+def all_findings(app: App) -> list[int]:
+    with Session(app.engine) as s:
+        return sorted(f.id for f in s.exec(select(Finding)).all())  # type: ignore[misc]
+
+
+@pytest.fixture
+def sink():
+    with WebhookSink(fail_status=503) as s:
+        yield s
+
+
+# -- what the issue must show -------------------------------------------------------------------
+
+
+def test_receiver_down_for_an_hour_gets_every_alert_once_after(tmp_path: Path, sink) -> None:
+    clock = Clock()
+    app = open_app(settings_for(tmp_path, **REAL_PACING))
+    add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
+    for i in range(6):
+        add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/none", name=f"账号{i}")
+    sink.down = True
+    for i in range(3):
+        open_finding(app, f"a{i}")
+    for minute in range(60):  # an hour of ticks, receiver down
+        if minute == 30:  # more problems open during the outage: they wait and fold in
+            for i in range(3, 6):
+                open_finding(app, f"a{i}", now=clock())
+        tick(app, clock)
+        clock.advance(minutes=1)
+    assert sink.messages and not sink.delivered  # it was tried, and it was down
+    sink.down = False
+    for _ in range(20):  # back: the retry comes within its backoff (at most ~12 minutes)
+        tick(app, clock)
+        clock.advance(minutes=1)
+    delivered = [m.json["message"] for m in sink.delivered]
+    numbers = [re.search(r"消息编号 #(\d+)", t).group(1) for t in delivered]  # type: ignore[union-attr]
+    assert len(numbers) == len(set(numbers))  # none twice
+    assert sorted(finding_ids_in(delivered)) == all_findings(app)  # every alert, once
+    with Session(app.engine) as s:
+        assert not s.exec(select(Notification).where(Notification.status != "sent")).all()
+    app.close()
+
+
+def test_500_findings_never_exceed_20_messages_a_minute(tmp_path: Path) -> None:
+    clock = Clock()
+    with DingTalkRobot(clock=clock) as robot:
+        settings = settings_for(
+            tmp_path,
+            origins={"dingtalk": robot.origin},
+            group_wait_seconds=30,
+            max_items_per_message=10,  # 50 messages: more than two minutes of budget
+        )
+        app = open_app(settings)
+        add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
+        with session_scope(app.engine) as s:
+            for i in range(500):
+                s.add(Account(id=f"a{i:03d}", platform="weibo", name=f"账号{i}", owner_code="qx"))
+        for i in range(500):
+            open_finding(app, f"a{i:03d}", now=clock())
+        for _ in range(12 * 6):  # six simulated minutes, a tick every 5 seconds
+            tick(app, clock)
+            clock.advance(seconds=5)
+        assert not [m for m in robot.messages if m.errcode]  # never throttled, never refused
+        assert robot.max_in_any_minute() <= 20
+        told = finding_ids_in([m.text for m in robot.accepted])
+        assert sorted(told) == all_findings(app)  # every finding in some message, once
+        assert len(robot.accepted) < 60
+        app.close()
+
+
+def test_unacknowledged_veto_reaches_the_supervisor_at_the_configured_time(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    with WebhookSink() as county, WebhookSink() as city:
+        settings = settings_for(
+            tmp_path,
+            escalate_immediately=[],
+            repeat_minutes=60,
+            routes=[
+                {"name": "否决两小时上报", "severities": ["veto"], "escalate_after_minutes": 120}
+            ],
+        )
+        app = open_app(settings)
+        add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
+        add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
+        add_account(app, "ignored", "qx", "http://127.0.0.1:9/", name="青溪发布")
+        add_account(app, "acked", "qx", "http://127.0.0.1:9/", name="青溪政务")
+        ignored = open_finding(app, "ignored", now=clock())
+        acked = open_finding(app, "acked", now=clock())
+        tick(app, clock)
+        assert len(county.delivered) == 1  # both, grouped: the owner hears first
+        clock.advance(minutes=10)
+        with session_scope(app.engine) as s:
+            acknowledge(s, acked, by="值班员张三", note="已安排今日更新", now=clock())
+        for _ in range(109):  # up to 1 h 59 min after opening
+            clock.advance(minutes=1)
+            tick(app, clock)
+        assert city.delivered == []  # not yet
+        county_texts = [m.json["message"] for m in county.delivered[1:]]
+        assert county_texts and all(str(acked) not in finding_ids_in([t]) for t in county_texts)
+        assert ignored in finding_ids_in(county_texts)  # the ignored one was repeated
+        clock.advance(minutes=2)
+        tick(app, clock)
+        assert len(city.delivered) == 1
+        body = city.delivered[0].json
+        assert "上报" in body["title"] and finding_ids_in([body["message"]]) == [ignored]
+        assert "2 小时内未确认" in body["message"]
+        for _ in range(3):  # told once, not every tick
+            clock.advance(minutes=30)
+            tick(app, clock)
+        assert len(city.delivered) == 1
+        app.close()
+
+
+# -- routing ------------------------------------------------------------------------------------
+
+
+def test_veto_and_theft_go_to_the_supervisor_at_once_by_default(tmp_path: Path) -> None:
+    clock = Clock()
+    with WebhookSink() as county, WebhookSink() as city:
+        app = open_app(settings_for(tmp_path, escalate_immediately=["veto", "theft"]))
+        add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
+        add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/")
+        open_finding(app, "a", kind="theft", severity="high")
+        open_finding(app, "a", kind="stale_soon", severity="warning")
+        tick(app, clock)
+        assert len(county.delivered) == 1 and len(city.delivered) == 1
+        assert (
+            "疑似被盗用" in city.delivered[0].json["message"]
+            or "上报" in city.delivered[0].json["title"]
+        )
+        assert "stale_soon" not in city.delivered[0].json["message"]
+        app.close()
+
+
+def test_app_problems_go_to_the_units_it_contact(tmp_path: Path) -> None:
+    clock = Clock()
+    with WebhookSink() as duty, WebhookSink() as it:
+        app = open_app(settings_for(tmp_path))
+        with session_scope(app.engine) as s:
+            s.add(
+                Unit(
+                    code="qx",
+                    name="青溪县",
+                    channels=[duty.apprise_url()],
+                    it_channels=[it.apprise_url()],
+                )
+            )
+        add_account(app, "app", "qx", "http://127.0.0.1:9/x.apk", platform="app")
+        add_account(app, "wb", "qx", "http://127.0.0.1:9/")
+        open_finding(app, "app", kind="install", severity="high")
+        open_finding(app, "wb", kind="stale", severity="veto")
+        tick(app, clock)
+        assert len(it.delivered) == 1 and "客户端" in it.delivered[0].json["message"]
+        assert len(duty.delivered) == 1 and "客户端" not in duty.delivered[0].json["message"]
+        app.close()
+
+
+def test_findings_within_the_group_wait_go_out_as_one_message(tmp_path: Path, sink) -> None:
+    clock = Clock()
+    app = open_app(settings_for(tmp_path, group_wait_seconds=60))
+    add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
+    for i in range(3):
+        add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/")
+        open_finding(app, f"a{i}", now=clock())
+        clock.advance(seconds=10)
+        tick(app, clock)
+    assert sink.messages == []  # still waiting for the rest of the group
+    clock.advance(seconds=40)
+    tick(app, clock)
+    assert len(sink.delivered) == 1
+    assert "3 项" in sink.delivered[0].json["title"]
+    app.close()
+
+
+def test_a_problem_that_cleared_before_anyone_was_told_is_not_sent(tmp_path: Path, sink) -> None:
+    clock = Clock()
+    app = open_app(settings_for(tmp_path, group_wait_seconds=60))
+    add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
+    add_account(app, "a", "qx", "http://127.0.0.1:9/")
+    open_finding(app, "a", kind="fetch_failed", severity="warning")
+    with session_scope(app.engine) as s:  # the next snapshot is fine again
+        snap = Snapshot(account_id="a", outcome="ok")
+        s.add(snap)
+        s.flush()
+        changes = reconcile(s, "a", snap.id, [], content_seen=True, now=clock())  # type: ignore[arg-type]
+        enqueue(s, app.settings, s.get(Account, "a"), s.get(Unit, "qx"), changes, now=clock())  # type: ignore[arg-type]
+    clock.advance(minutes=2)
+    tick(app, clock)
+    assert sink.messages == []
+    with Session(app.engine) as s:
+        assert {i.status for i in s.exec(select(AlertItem)).all()} == {"skipped"}
+    app.close()
+
+
+# -- delivery: errors inside HTTP 200 -----------------------------------------------------------
+
+
+def test_dingtalk_refusal_holds_messages_tells_ops_once_and_resends_after_the_fix(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    with DingTalkRobot(clock=clock) as robot, WebhookSink() as ops:
+        base = {
+            "origins": {"dingtalk": robot.origin},
+            "ops_channels": ["@ops"],
+        }
+        wrong = make_settings(
+            tmp_path,
+            alerts=base,
+            channels={"qx": robot.apprise_url(secret="SECwrong"), "ops": ops.apprise_url()},
+        )
+        app = open_app(wrong)
+        add_unit(app, "qx", "青溪县", channels=["@qx"])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/")
+        add_account(app, "b", "qx", "http://127.0.0.1:9/")
+        open_finding(app, "a")
+        tick(app, clock)
+        open_finding(app, "b")
+        for _ in range(5):
+            clock.advance(minutes=1)
+            tick(app, clock)
+        assert [m.errcode for m in robot.messages] == [310000]  # tried once, then held
+        assert len(ops.delivered) == 1
+        assert "310000" in ops.delivered[0].json["message"]
+        assert "加签" in ops.delivered[0].json["message"]
+        with Session(app.engine) as s:
+            state = s.exec(select(ChannelState).where(ChannelState.channel == "@qx")).one()
+            assert state.broken_since is not None
+            assert {n.status for n in s.exec(select(Notification)) if n.unit_code == "qx"} == {
+                "held"
+            }
+
+        fixed = make_settings(
+            tmp_path,
+            alerts=base,
+            channels={"qx": robot.apprise_url(), "ops": ops.apprise_url()},
+        )
+        for _ in range(3):  # ops fixed the secret and reloaded
+            clock.advance(minutes=1)
+            tick(app, clock, fixed)
+        told = finding_ids_in([m.text for m in robot.accepted])
+        assert sorted(told) == all_findings(app)
+        assert len(ops.delivered) == 2 and "恢复" in ops.delivered[1].json["title"]
+        app.close()
+
+
+def test_robot_throttle_rests_the_channel_and_loses_nothing(tmp_path: Path) -> None:
+    clock = Clock()
+    with DingTalkRobot(clock=clock, per_minute=3) as robot:  # stricter than we were told
+        app = open_app(
+            settings_for(tmp_path, origins={"dingtalk": robot.origin}, max_items_per_message=1)
+        )
+        add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
+        for i in range(6):
+            add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/")
+            open_finding(app, f"a{i}")
+        tick(app, clock)
+        assert [m.errcode for m in robot.messages].count(130101) >= 1
+        attempts = len(robot.messages)
+        clock.advance(minutes=5)
+        tick(app, clock)
+        assert len(robot.messages) == attempts  # resting: nothing tried during the pause
+        for _ in range(8):
+            clock.advance(minutes=3)
+            tick(app, clock)
+        assert sorted(finding_ids_in([m.text for m in robot.accepted])) == all_findings(app)
+        app.close()
+
+
+# -- silences -----------------------------------------------------------------------------------
+
+
+def test_silence_holds_messages_and_the_finding_is_told_when_it_ends(tmp_path: Path, sink) -> None:
+    clock = Clock()
+    app = open_app(settings_for(tmp_path))
+    add_unit(app, "city", "黔岭市政府办")
+    add_unit(app, "qx", "青溪县", parent="city", channels=[sink.apprise_url()])
+    add_account(app, "a", "qx", "http://127.0.0.1:9/", platform="douyin")
+    with session_scope(app.engine) as s:
+        add_silence(
+            s,
+            now=clock(),
+            by="运维李四",
+            comment="抖音平台改版，页面结构调整中",
+            starts_at=clock(),
+            ends_at=clock() + timedelta(hours=2),
+            unit_code="city",  # the county is below the city: covered
+            platform="douyin",
+        )
+    fid = open_finding(app, "a", kind="fetch_failed", severity="warning")
+    for _ in range(119):
+        tick(app, clock)
+        clock.advance(minutes=1)
+    assert sink.messages == []
+    with Session(app.engine) as s:
+        silenced = s.exec(select(AlertItem).where(AlertItem.status == "silenced")).all()
+        assert len(silenced) == 1  # kept, with the silence that held it — not one per tick
+    clock.advance(minutes=2)
+    tick(app, clock)
+    tick(app, clock)
+    assert finding_ids_in([m.json["message"] for m in sink.delivered]) == [fid]
+    app.close()
+
+
+# -- digests ------------------------------------------------------------------------------------
+
+
+def test_daily_and_weekly_digests_are_written_once_across_dispatchers(
+    tmp_path: Path,
+) -> None:
+    with WebhookSink() as county, WebhookSink() as city:
+        app = open_app(
+            settings_for(tmp_path, daily_digest_time="08:30", weekly_digest_time="09:00")
+        )
+        add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
+        add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
+        open_finding(app, "a")
+        tick(app, Clock())  # the opening message itself
+        county.clear()
+        monday_0901 = datetime(2026, 11, 23, 1, 1, tzinfo=UTC)  # 09:01 in Beijing, a Monday
+        clock = Clock()
+        clock.now = monday_0901
+
+        def node() -> None:
+            for _ in range(3):
+                tick(app, clock)
+
+        threads = [threading.Thread(target=node) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        daily = [m.json for m in county.delivered]
+        weekly = [m.json for m in city.delivered]
+        assert len(daily) == 1 and "日报" in daily[0]["title"] and "青溪发布" in daily[0]["message"]
+        assert len(weekly) == 1 and "周报" in weekly[0]["title"]
+        assert "11月23日—11月29日" in weekly[0]["title"]
+        app.close()
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def write_config(tmp: Path, body: str) -> Path:
+    cfg = tmp / "xuncha.toml"
+    cfg.write_text(f'data_dir = "{tmp}"\n{body}', encoding="utf-8")
+    return cfg
+
+
+def test_routes_test_shows_who_is_told_what_and_when(tmp_path: Path) -> None:
+    cfg = write_config(
+        tmp_path,
+        """
+[alerts]
+escalate_immediately = []
+[[alerts.routes]]
+name = "否决两小时上报"
+severities = ["veto"]
+escalate_after_minutes = 120
+[channels]
+qx = "dingtalk://SECx@tok"
+city = "mailto://duty:pw@127.0.0.1?to=city@example.org"
+""",
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "init"]).exit_code == 0
+    app = open_app(make_settings(tmp_path))
+    add_unit(app, "city", "黔岭市政府办", channels=["@city"])
+    add_unit(app, "qx", "青溪县", parent="city", channels=["@qx"])
+    add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
+    app.close()
+    r = runner.invoke(cli, ["--config", str(cfg), "routes", "test", "--account", "a", "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    plan = json.loads(r.output)
+    assert plan["route"] == "否决两小时上报"
+    assert [t["channel"] for t in plan["first"]] == ["@qx"]
+    assert plan["first"][0]["per_minute"] == 20
+    assert plan["escalate"] == 120 and plan["escalate_to"][0]["unit"] == "city"
+    r = runner.invoke(cli, ["--config", str(cfg), "routes", "test", "--account", "a"])
+    assert "2 小时内未确认也未解决" in r.output and "黔岭市政府办" in r.output
+    r = runner.invoke(
+        cli, ["--config", str(cfg), "routes", "test", "--account", "a", "--severity", "bad"]
+    )
+    assert r.exit_code == 2
+
+
+def test_alerts_test_and_silence_commands(tmp_path: Path, sink) -> None:
+    cfg = write_config(tmp_path, f'[channels]\nqx = "{sink.apprise_url()}"\n')
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "init"]).exit_code == 0
+    app = open_app(make_settings(tmp_path))
+    add_unit(app, "qx", "青溪县", channels=["@qx"])
+    app.close()
+    r = runner.invoke(cli, ["--config", str(cfg), "alerts", "test", "qx"])
+    assert r.exit_code == 0, r.output
+    assert len(sink.delivered) == 1 and "测试" in sink.delivered[0].json["title"]
+    assert runner.invoke(cli, ["--config", str(cfg), "alerts", "test", "nope"]).exit_code == 2
+
+    r = runner.invoke(
+        cli,
+        ["--config", str(cfg), "silence", "add", "--unit", "qx", "--for", "2h", "--why", "换届"],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["--config", str(cfg), "silence", "list", "--json"])
+    import json
+
+    rows = json.loads(r.output)
+    assert rows[0]["unit"] == "qx" and rows[0]["why"] == "换届"
+    no_why = runner.invoke(
+        cli, ["--config", str(cfg), "silence", "add", "--for", "1h", "--why", ""]
+    )
+    assert no_why.exit_code == 2
+    r = runner.invoke(cli, ["--config", str(cfg), "silence", "expire", str(rows[0]["id"])])
+    assert r.exit_code == 0
+    assert (
+        json.loads(runner.invoke(cli, ["--config", str(cfg), "silence", "list", "--json"]).output)
+        == []
+    )
+    sink.down = True
+    sink.fail_status = 503
+    r = runner.invoke(cli, ["--config", str(cfg), "alerts", "test", "qx"])
+    assert r.exit_code == 1 and "503" in r.output
+    with Session(open_app(make_settings(tmp_path)).engine) as s:
+        assert s.exec(select(Notification).where(col(Notification.kind) == "test")).all() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_three_dispatchers_share_one_robots_budget(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Several nodes dispatching at once: still ≤ 20 a minute, every finding told once."""
+    clock = Clock()
+    db = {"url": request.getfixturevalue("pg_url")} if backend == "postgresql" else {}
+    with DingTalkRobot(clock=clock) as robot:
+        settings = make_settings(
+            tmp_path,
+            database=db,
+            alerts={"origins": {"dingtalk": robot.origin}, "max_items_per_message": 2},
+        )
+        app = open_app(settings)
+        add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
+        with session_scope(app.engine) as s:
+            for i in range(60):
+                s.add(Account(id=f"a{i:02d}", platform="weibo", name=f"账号{i}", owner_code="qx"))
+        for i in range(60):
+            open_finding(app, f"a{i:02d}", now=clock())
+
+        def node() -> None:
+            for _ in range(6):
+                tick(app, clock)
+
+        for _ in range(4):  # four simulated minutes, three nodes ticking at once in each
+            threads = [threading.Thread(target=node) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            clock.advance(seconds=61)
+        assert not [m for m in robot.messages if m.errcode]
+        assert robot.max_in_any_minute() <= 20
+        told = finding_ids_in([m.text for m in robot.accepted])
+        assert sorted(told) == all_findings(app)
+        app.close()
+
+
+def test_registry_carries_the_technical_contact_channel(tmp_path: Path) -> None:
+    from monitor.registry import apply_registry, export_registry, read_registry
+
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "单位编码,单位名称,主管单位,通知渠道,技术联系渠道\nqx,青溪县人民政府办公室,,@duty,@qx-it\n",
+        encoding="utf-8",
+    )
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("账号编号,平台,账号名称,主办单位,地址\nqx-app,app,青溪通,qx,\n", "utf-8")
+    bad = tmp_path / "units-bad.csv"
+    bad.write_text("单位编码,单位名称,技术联系渠道\nqx,青溪县,钉钉群\n", encoding="utf-8")
+    from monitor.registry import RegistryError
+
+    with pytest.raises(RegistryError) as e:
+        read_registry([bad, accounts], known_rulesets=["national"], known_readers=["rss"])
+    assert "技术联系渠道" in str(e.value) or "it_channels" in str(e.value)
+
+    app = open_app(make_settings(tmp_path))
+    reg = read_registry([units, accounts], known_rulesets=["national"], known_readers=["rss"])
+    with session_scope(app.engine) as s:
+        apply_registry(s, reg)
+    with Session(app.engine) as s:
+        assert s.get(Unit, "qx").it_channels == ["@qx-it"]  # type: ignore[union-attr]
+        out = export_registry(s, tmp_path / "out.csv")
+    assert "@qx-it" in out[0].read_text(encoding="utf-8-sig")
+    app.close()
+
+
+def test_acknowledged_finding_still_escalates_when_its_deadline_passes(tmp_path: Path) -> None:
+    clock = Clock()
+    with WebhookSink() as county, WebhookSink() as city:
+        app = open_app(settings_for(tmp_path, escalate_after_minutes=1440))
+        add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
+        add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/")
+        with session_scope(app.engine) as s:
+            snap = Snapshot(account_id="a", outcome="ok")
+            s.add(snap)
+            s.flush()
+            warn = Signal(
+                "stale_soon", Severity.warning, "即将超期", deadline=clock() + timedelta(hours=3)
+            )
+            changes = reconcile(s, "a", snap.id, [warn], content_seen=True, now=clock())  # type: ignore[arg-type]
+            enqueue(s, app.settings, s.get(Account, "a"), s.get(Unit, "qx"), changes, now=clock())  # type: ignore[arg-type]
+            fid = changes[0].finding.id
+        tick(app, clock)
+        with session_scope(app.engine) as s:
+            acknowledge(s, fid, by="值班员", note="今天下午发", now=clock())  # type: ignore[arg-type]
+        clock.advance(hours=2, minutes=59)
+        tick(app, clock)
+        assert city.delivered == []
+        clock.advance(minutes=2)
+        tick(app, clock)
+        assert len(city.delivered) == 1
+        assert "已过整改期限" in city.delivered[0].json["message"]
+        assert len(county.delivered) == 1  # acknowledged: no reminder to the owner
+        app.close()
+
+
+def test_robot_keyword_mismatch_is_a_refusal_ops_hear_about(tmp_path: Path) -> None:
+    clock = Clock()
+    with DingTalkRobot(clock=clock, keyword="政务巡查") as robot, WebhookSink() as ops:
+        app = open_app(
+            make_settings(
+                tmp_path,
+                alerts={"origins": {"dingtalk": robot.origin}, "ops_channels": [ops.apprise_url()]},
+            )
+        )
+        add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/")
+        open_finding(app, "a")
+        tick(app, clock)
+        assert [(m.errcode) for m in robot.messages] == [310000]
+        tick(app, clock)  # the ops notice goes through the outbox like any message
+        assert "keywords not in content" in ops.delivered[0].json["message"]
+        assert "关键词" in ops.delivered[0].json["message"]
+        app.close()

@@ -1,0 +1,281 @@
+"""The quarterly report: definitions, reproducibility, scoping, hostile names, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from monitor.app import App
+from monitor.db import session_scope
+from monitor.models import Finding, FindingEvent
+from monitor.report import Period, PeriodError, ReportError, build_report
+from monitor.report.write import render_html, write_csv, write_xlsx
+from tests.conftest import add_account, add_unit
+from tests.test_history import _cli, add_snap, post
+
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/","点我")'
+SCRIPT_NAME = "<script>alert(1)</script>发布"
+
+
+def at(month: int, day: int, hour: int = 2) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def add_finding(
+    app: App,
+    account: str,
+    kind: str,
+    severity: str,
+    opened: datetime,
+    *,
+    resolved: datetime | None = None,
+    escalate: tuple[datetime, str] | None = None,
+    snapshot: int | None = None,
+) -> int:
+    with session_scope(app.engine) as s:
+        f = Finding(
+            account_id=account,
+            kind=kind,
+            severity=escalate[1] if escalate else severity,
+            status="resolved" if resolved else "open",
+            title=kind,
+            opened_at=opened,
+            updated_at=opened,
+            resolved_at=resolved,
+            first_snapshot_id=snapshot,
+            last_snapshot_id=snapshot,
+        )
+        s.add(f)
+        s.flush()
+        assert f.id is not None
+        s.add(
+            FindingEvent(finding_id=f.id, at=opened, event="opened", detail={"severity": severity})
+        )
+        if escalate:
+            s.add(
+                FindingEvent(
+                    finding_id=f.id,
+                    at=escalate[0],
+                    event="updated",
+                    detail={"severity": [severity, escalate[1]]},
+                )
+            )
+        return f.id
+
+
+@pytest.fixture
+def world(app: App) -> App:
+    """Q2 and Q3 2026 of four accounts under a small unit tree."""
+    add_unit(app, "gz", "贵州省网信办")
+    add_unit(app, "gy", "贵阳市政府", parent="gz")
+    add_unit(app, "gy-hx", "花溪区政府", parent="gy")
+    add_unit(app, "zy", "遵义市政府", parent="gz")
+    add_account(app, "a1", "gy", "http://127.0.0.1/a1", name="贵阳发布", platform="weibo")
+    add_account(app, "a2", "gy-hx", "http://127.0.0.1/a2", name=SCRIPT_NAME, platform="wechat")
+    add_account(app, "a3", "zy", "http://127.0.0.1/a3", name=HOSTILE_NAME, platform="douyin")
+    add_account(app, "a4", "zy", "http://127.0.0.1/a4", name="遵义服务", platform="weibo")
+
+    # a1 posts every week, checked the day after each post: qualified
+    for week in range(-4, 14):
+        day = at(7, 1) + timedelta(days=7 * week)
+        add_snap(app, "a1", day + timedelta(days=1), posts=[post(f"a1-{week}", day)])
+    # a2: last post 6-20; the 7-10 check finds nothing newer (20 days): single veto
+    old = post("a2-old", at(6, 20))
+    add_snap(app, "a2", at(6, 21), posts=[old])
+    veto_snap = add_snap(app, "a2", at(7, 10), posts=[old])
+    add_snap(app, "a2", at(7, 13), posts=[post("a2-new", at(7, 12)), old])
+    add_finding(app, "a2", "stale", "veto", at(7, 10), resolved=at(7, 13), snapshot=veto_snap)
+    # a3 posts, but showed ads in July (high) and a theft suspicion in late September that was
+    # escalated to veto only in October
+    s3 = add_snap(
+        app, "a3", at(8, 1), posts=[post("a3-1", at(7, 30, 1), "<script>alert(1)</script>")]
+    )
+    add_snap(app, "a3", at(9, 28), posts=[post("a3-2", at(9, 27))])
+    add_finding(app, "a3", "commercial", "high", at(7, 20), resolved=at(8, 10), snapshot=s3)
+    add_finding(app, "a3", "theft", "high", at(9, 26), escalate=(at(10, 5), "veto"))
+    add_finding(app, "a3", "stale_soon", "warning", at(9, 1), resolved=at(9, 2))
+    # a4: every fetch failed: under patrol, not checked
+    add_snap(app, "a4", at(8, 2), outcome="error")
+    add_finding(app, "a4", "fetch_failed", "high", at(8, 2))
+    return app
+
+
+def _build(app: App, period: str = "2026Q3", unit: str | None = None) -> Any:
+    with Session(app.engine) as s:
+        return build_report(s, app.settings, Period.parse(period), unit)
+
+
+def test_period_boundaries_are_beijing_quarters() -> None:
+    p = Period.parse("2026Q4")
+    assert p.start == datetime(2026, 9, 30, 16, tzinfo=UTC)
+    assert p.end == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert str(p.previous()) == "2026Q3" and str(Period.parse("2026q1").previous()) == "2025Q4"
+    assert p.label == "2026年第四季度"
+    assert str(Period.parse("2026-02")) == "2026-02" and Period.parse("2026").end.year == 2026
+    for bad in ("2026Q5", "Q4", "2026-13", "last quarter", ""):
+        with pytest.raises(PeriodError, match="无法识别"):
+            Period.parse(bad)
+
+
+def test_totals_lists_and_change(world: App) -> None:
+    r = _build(world)
+    t = r.totals
+    assert (t.accounts, t.checked, t.unqualified, t.deducted) == (4, 3, 1, 1)
+    assert t.check_ratio == pytest.approx(0.75) and t.pass_rate == pytest.approx(2 / 3)
+    # Q2 saw a1 and a2, both fine
+    assert (r.previous.accounts, r.previous.checked, r.previous.unqualified) == (2, 2, 0)
+
+    [veto] = r.vetoes
+    assert (veto.account_id, veto.kind, veto.owner_name) == ("a2", "stale", "花溪区政府")
+    assert "20 天未更新" in veto.problem and "单项否决" in veto.problem
+    assert veto.latest_post_at == at(6, 20) and veto.checked_at == at(7, 10)
+    assert veto.snapshot_id is not None and veto.rectify_by.isoformat() == "2026-10-15"
+
+    # commercial (high) and theft (still high in Q3) are deductions; stale_soon and the
+    # fetch failure are not; a4 is not checked so nothing of it is listed
+    assert sorted((d.account_id, d.kind) for d in r.deductions) == [
+        ("a3", "commercial"),
+        ("a3", "theft"),
+    ]
+    commercial = next(d for d in r.deductions if d.kind == "commercial")
+    assert commercial.checked_at == at(8, 1) and commercial.latest_post_at == at(7, 30, 1)
+
+    platforms = {g.key: g.totals for g in r.by_platform}
+    assert platforms["wechat"].unqualified == 1 and platforms["weibo"].checked == 1
+    assert platforms["weibo"].accounts == 2
+    units = {g.label: (g.totals.accounts, g.totals.unqualified) for g in r.by_unit}
+    assert units == {"贵州省网信办": (4, 1)}  # top-level unit only: the whole province
+
+    # in Q4 the theft suspicion counted as veto
+    add_snap(world, "a3", at(10, 6), posts=[post("a3-3", at(10, 5))])
+    q4 = _build(world, "2026Q4")
+    assert [(v.account_id, v.kind) for v in q4.vetoes] == [("a3", "theft")]
+
+
+def test_unit_scope_covers_the_unit_and_below(world: App) -> None:
+    r = _build(world, unit="gy")
+    assert r.totals.accounts == 2 and r.unit_name == "贵阳市政府"
+    assert {g.label: g.totals.accounts for g in r.by_unit} == {
+        "贵阳市政府（本级）": 1,
+        "花溪区政府": 1,
+    }
+    assert [v.account_id for v in r.vetoes] == ["a2"] and r.deductions == []
+    province = _build(world, unit="gz")
+    assert {g.label for g in province.by_unit} == {"贵阳市政府", "遵义市政府"}
+    with pytest.raises(ReportError, match="不在登记表"):
+        _build(world, unit="nowhere")
+
+
+def test_past_period_is_reproducible(world: App) -> None:
+    before = _build(world)
+    html_before = render_html(before)
+    # Q4 happens: a1 goes stale, new findings open, an old one is resolved late
+    add_snap(world, "a1", at(11, 20), posts=[post("a1-late", at(9, 30))])
+    add_snap(world, "a2", at(10, 3), outcome="error")
+    add_finding(world, "a1", "stale", "veto", at(11, 20))
+    add_finding(world, "a4", "gone", "high", at(10, 2))
+    after = _build(world)
+    assert after.to_dict() == before.to_dict()
+    assert render_html(after) == html_before
+    q4 = _build(world, "2026Q4")
+    assert [v.account_id for v in q4.vetoes] == ["a1"] and q4.totals.checked == 1
+
+
+def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> None:
+    r = _build(world)
+    page = render_html(r)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;发布" in page
+
+    buf = io.BytesIO()
+    write_csv(r, buf)
+    raw = buf.getvalue()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    cells = [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
+    assert "'" + HOSTILE_NAME in cells and HOSTILE_NAME not in cells
+    risky = [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert all(re.fullmatch(r"[+-]\d+(\.\d+)?( 个百分点)?", c) for c in risky)  # figures only
+
+    path = tmp_path / "r.xlsx"
+    write_xlsx(r, path)
+    wb = load_workbook(path)
+    assert set(wb.sheetnames) == {"汇总", "单项否决", "扣分", "说明"}
+    found = [c for ws in wb for row in ws.iter_rows() for c in row if c.value == HOSTILE_NAME]
+    assert found and all(c.data_type == "s" for c in found)
+    assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
+    veto_rows = list(wb["单项否决"].iter_rows(values_only=True))
+    assert veto_rows[0][:5] == ("序号", "新媒体类型", "新媒体名称", "主办单位", "问题类别")
+    assert veto_rows[1][2] == SCRIPT_NAME and veto_rows[1][6] == "2026-06-20 10:00"
+
+
+def test_cli_report(world: App, tmp_path: Path) -> None:
+    r = _cli(world, "report", "--period", "2026Q5")
+    assert r.exit_code == 2 and "无法识别的统计周期" in r.output
+    r = _cli(world, "report", "--period", "2026Q3", "--unit", "nowhere")
+    assert r.exit_code == 2 and "不在登记表" in r.output
+    r = _cli(world, "report", "--period", "2026Q3", "--format", "pdf")
+    assert r.exit_code == 2 and "不支持的格式" in r.output
+
+    out = tmp_path / "q3.xlsx"
+    r = _cli(world, "report", "--period", "2026Q3", "--output", str(out))
+    assert r.exit_code == 0, r.output
+    assert "合格率 66.67%" in r.output and load_workbook(out)["单项否决"].max_row == 2
+    out = tmp_path / "q3.csv"
+    r = _cli(
+        world, "report", "--period", "2026Q3", "--unit", "zy", "--format", "csv", "-o", str(out)
+    )
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    r = _cli(world, "report", "--period", "2026Q3", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["totals"]["unqualified"] == 1
+
+
+def test_report_from_real_checks(app: App) -> None:
+    """Snapshots and findings written by the real pipeline, read back by the report."""
+    from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+    from tests.test_patrol import RSS, run_check
+
+    add_unit(app, "u1", "青溪县人民政府办公室")
+    check_at = datetime(2026, 8, 20, 2, tzinfo=UTC)
+    platform = SimulatedPlatform().start()
+    try:
+        platform.add(
+            "/fresh.xml",
+            rss_feed(
+                "青溪发布",
+                "https://weibo.com/1",
+                [Item("<script>alert(1)</script>", check_at - timedelta(days=1))],
+            ),
+            RSS,
+        )
+        platform.add(
+            "/silent.xml",
+            rss_feed(
+                "青溪税务", "https://weibo.com/2", [Item("旧闻", check_at - timedelta(days=20))]
+            ),
+            RSS,
+        )
+        add_account(app, "fresh", "u1", f"{platform.base_url}/fresh.xml", name="青溪发布")
+        add_account(app, "silent", "u1", f"{platform.base_url}/silent.xml", name="青溪税务")
+        assert run_check(app, "fresh", check_at).snapshot.outcome == "ok"
+        silent = run_check(app, "silent", check_at)
+    finally:
+        platform.stop()
+    assert {c.finding.severity for c in silent.changes} == {"veto"}
+
+    r = _build(app)
+    assert (r.totals.accounts, r.totals.checked, r.totals.unqualified) == (2, 2, 1)
+    [veto] = r.vetoes  # the finding and the snapshots agree: one line, not two
+    assert veto.account_id == "silent" and veto.snapshot_id == silent.snapshot.id
+    assert veto.latest_post_at == check_at - timedelta(days=20)
+    assert veto.evidence_sha256 == silent.snapshot.artifacts[0]["sha256"]
+    assert "20 天未更新" in veto.problem
