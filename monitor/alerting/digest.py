@@ -20,6 +20,7 @@ from alerts.group import DigestRow, render_digest
 from alerts.notice import Message
 from monitor.alerting import direct
 from monitor.alerting.channels import channel_key
+from monitor.alerting.route import first_with_channels, walk_up
 from monitor.config import Settings
 from monitor.models import Account, Finding, Notification, Unit
 from monitor.scope import descendants
@@ -37,18 +38,6 @@ def _tree(units: list[Unit]) -> tuple[dict[str, Unit], dict[str, list[str]]]:
         if u.parent_code and u.parent_code in by_code:
             children[u.parent_code].append(u.code)
     return by_code, children
-
-
-def _hearer(code: str, by_code: dict[str, Unit]) -> str | None:
-    """The nearest unit, from ``code`` up, that has channels."""
-    seen: set[str] = set()
-    u = by_code.get(code)
-    while u is not None and u.code not in seen:
-        if u.channels:
-            return u.code
-        seen.add(u.code)
-        u = by_code.get(u.parent_code) if u.parent_code else None
-    return None
 
 
 def run(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -97,9 +86,9 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
         if daily:
             per_hearer: dict[str, list[DigestRow]] = defaultdict(list)
             for owner_code, rows in rows_by_owner.items():
-                hearer = _hearer(owner_code, by_code)
-                if hearer:
-                    per_hearer[hearer].extend(rows)
+                found = first_with_channels(walk_up(by_code.get(owner_code), by_code.get))
+                if found:
+                    per_hearer[found[1].code].extend(rows)
             for code, rows in per_hearer.items():
                 unit = by_code[code]
                 message = render_digest(

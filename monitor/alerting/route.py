@@ -8,6 +8,7 @@ change); grouping, pacing and delivery happen later, in the dispatcher.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,13 +42,19 @@ def defaults(settings: Settings) -> Defaults:
 
 
 def unit_line(session: Session, unit: Unit | None) -> list[Unit]:
-    """The unit, its parent, grandparent… (a cycle in the registry stops the walk)."""
+    """The unit, its parent, grandparent… read through the session."""
+    return walk_up(unit, lambda code: session.get(Unit, code))
+
+
+def walk_up(unit: Unit | None, parent: Callable[[str], Unit | None]) -> list[Unit]:
+    """The unit and its line of supervisors, each looked up with ``parent`` (the session,
+    or units already loaded); a cycle in the registry stops the walk."""
     line: list[Unit] = []
     seen: set[str] = set()
     while unit is not None and unit.code not in seen:
         line.append(unit)
         seen.add(unit.code)
-        unit = session.get(Unit, unit.parent_code) if unit.parent_code else None
+        unit = parent(unit.parent_code) if unit.parent_code else None
     return line
 
 

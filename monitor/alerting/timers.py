@@ -27,6 +27,7 @@ from monitor.alerting.route import (
     owner_targets,
     plan_for,
     supervisor_targets,
+    walk_up,
 )
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
@@ -79,16 +80,6 @@ def _candidates(settings: Settings, now: datetime) -> list:
     return [col(Finding.status) == "open", col(Finding.severity) != "info", due]
 
 
-def _line(units: dict[str, Unit], code: str) -> list[Unit]:
-    """``unit_line`` from units already loaded (the scan reads the unit table once)."""
-    line: list[Unit] = []
-    u = units.get(code)
-    while u is not None and u not in line:
-        line.append(u)
-        u = units.get(u.parent_code) if u.parent_code else None
-    return line
-
-
 def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500) -> tuple[int, int]:
     """Write due reminders and escalations; returns (reminders, escalations).
 
@@ -112,7 +103,7 @@ def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500)
             ).all()
             with s.no_autoflush:  # one flush per batch, not one per conditional UPDATE
                 for f, account in rows:
-                    line = _line(units, account.owner_code)
+                    line = walk_up(units.get(account.owner_code), units.get)
                     r, e = _one(s, settings, f, account, line, matcher, now)
                     reminders += r
                     escalations += e
