@@ -98,6 +98,7 @@ def test_a_day_at_the_console(served: tuple[str, World], browser: object) -> Non
 
         # the overview
         page.get_by_role("link", name="总览").click()
+        page.wait_for_url(f"{base}/")
         assert page.get_by_role("heading", name="总览").is_visible()
         assert page.get_by_text("遵义").count() == 0  # not this duty officer's unit
 
@@ -141,7 +142,8 @@ def test_a_day_at_the_console(served: tuple[str, World], browser: object) -> Non
         page.get_by_label("用户名").fill("sup")
         page.get_by_label("密码").fill(PASSWORD)
         page.get_by_role("button", name="登录").click()
-        assert page.get_by_role("link", name="遵义发布").is_visible()  # due within 2 days
+        # is_visible() does not wait: the overview may still be loading after the login
+        page.get_by_role("link", name="遵义发布").wait_for(state="visible")  # due within 2 days
         page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
         page.get_by_role("link", name="报表").click()
         page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
