@@ -93,4 +93,8 @@ class App:
             await close_pool()
 
     def close(self) -> None:
+        """Write what checks have queued (and stop a writer process), then drop connections."""
+        rec = self.extras.pop("recorder", None)
+        if rec is not None:
+            rec.close()
         self.engine.dispose()

@@ -60,6 +60,9 @@ class PatrolConfig(Section):
     probe_timeout_seconds: int = Field(180, ge=5)  # a probe is abandoned after this
     registry_sync_seconds: int = Field(300, ge=10)  # how often schedules follow the registry
     stop_grace_seconds: float = Field(20.0, gt=0)  # SIGTERM → gone within this, whatever runs
+    # where checks' records are written: "auto" = a writer process under `xuncha run`, the
+    # command's own thread for one-off commands; "process" / "thread" = always so
+    writer: Literal["auto", "process", "thread"] = "auto"
 
 
 class PlatformConfig(Section):

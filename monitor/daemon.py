@@ -56,6 +56,7 @@ from monitor.db import make_async_engine
 from monitor.logs import register_secrets
 from monitor.models import Account
 from monitor.pipeline import CheckError, check
+from monitor.recorder import recorder
 from monitor.service import metrics, retention, selfwatch
 from monitor.service.notify import Notifier, watchdog_interval
 from probes.fetch.http import Fetcher
@@ -351,6 +352,8 @@ async def _serve(
                 locks,
                 roles,
             )
+            if "probe" in roles:  # checks' records are written by a process of their own
+                recorder(app, daemon=True)
             # nodes starting together set the shared schedules up one after another
             async with startup_lock(settings.database_url):
                 for group, group_roles in store_groups(settings, roles).items():

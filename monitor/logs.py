@@ -21,6 +21,11 @@ def register_secrets(urls: Iterable[str]) -> None:
     _secrets.update(u for u in urls if u and "://" in u)
 
 
+def secrets() -> frozenset[str]:
+    """What :func:`register_secrets` has been told so far (a writer process needs it too)."""
+    return frozenset(_secrets)
+
+
 def _scrub(text: str) -> str:
     for url in _secrets:
         masked = mask_url(url)

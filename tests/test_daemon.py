@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import re
@@ -87,6 +88,23 @@ def stop(proc: subprocess.Popen) -> int:
             proc.kill()
 
 
+def helpers_of(pid: int) -> set[int]:
+    """The daemon's child processes (its writer process and multiprocessing's tracker)."""
+    out: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            out.update(int(c) for c in (task / "children").read_text().split())
+    return out
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (PID 1 here may not reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
 def query(db: Path, sql: str) -> list[tuple]:
     con = sqlite3.connect(db, timeout=30)
     try:
@@ -158,8 +176,12 @@ def test_sigkill_mid_patrol_loses_nothing_and_sends_nothing_twice(
             "first snapshots",
             proc,
         )
+        helpers = helpers_of(proc.pid)
+        assert helpers, "checks are written by a writer process under xuncha run"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        # the writer finishes the batch in hand and leaves when its pipe closes: no orphan
+        wait_until(lambda: not any(running(p) for p in helpers), 20, "writer process gone")
         killed_at = query(db, "select count(*) from snapshot")[0][0]
         assert killed_at < N_ACCOUNTS, "the kill must land mid-patrol"
         assert query(db, "pragma integrity_check") == [("ok",)]
@@ -242,6 +264,10 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
             )
             con.commit()
             con.close()
+            wait_until(
+                lambda: query(db, "select count(*) from snapshot")[0][0] > 0, 60, "a check", proc
+            )
+            helpers = helpers_of(proc.pid)
             proc.send_signal(signal.SIGHUP)
             wait_until(
                 lambda: (
@@ -255,3 +281,6 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
         finally:
             assert stop(proc) == 0
         assert query(db, "pragma integrity_check") == [("ok",)]
+        # SIGTERM reached the writer process too (systemd signals the whole group; here only
+        # the daemon): it is stopped by the daemon, after the last record, not left behind
+        assert helpers and not any(running(p) for p in helpers)

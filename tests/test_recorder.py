@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
 import anyio
+import pytest
 from localserver import LocalServer
 from simulator import NOW, Simulator
 from sqlmodel import Session, col, func, select
 
 from monitor.models import Account, Finding, FindingEvent, Snapshot
 from monitor.pipeline import CheckResult, check, recorder
+from monitor.record import Record
 from probes.model import Observation, Outcome
 from tests.conftest import add_account, add_unit, make_settings, open_app
+from tests.test_daemon import REPO, running
 
 
-def weibo_app(tmp_path: Path, base: str, n: int):
-    settings = make_settings(tmp_path, platforms={"weibo": {"origins": {"m": base, "www": base}}})
+def weibo_app(tmp_path: Path, base: str, n: int, writer: str = "thread"):
+    settings = make_settings(
+        tmp_path,
+        platforms={"weibo": {"origins": {"m": base, "www": base}}},
+        patrol={"writer": writer},
+    )
     app = open_app(settings)
     add_unit(app, "u1", "示例市公安局")
     for i in range(n):
@@ -25,9 +37,12 @@ def weibo_app(tmp_path: Path, base: str, n: int):
     return app
 
 
-def test_concurrent_checks_share_transactions_and_all_are_recorded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_concurrent_checks_share_transactions_and_all_are_recorded(
+    tmp_path: Path, writer: str
+) -> None:
     with LocalServer(Simulator().routes()) as srv:
-        app = weibo_app(tmp_path, srv.base, 12)
+        app = weibo_app(tmp_path, srv.base, 12, writer)
         try:
 
             async def go() -> list[CheckResult]:
@@ -59,10 +74,11 @@ def test_concurrent_checks_share_transactions_and_all_are_recorded(tmp_path: Pat
             assert app.blobs.get(a["sha256"])
 
 
-def test_a_record_that_fails_does_not_take_the_others_with_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_a_record_that_fails_does_not_take_the_others_with_it(tmp_path: Path, writer: str) -> None:
     """An account removed from the registry mid-patrol: its snapshot cannot be written."""
     with LocalServer(Simulator().routes()) as srv:
-        app = weibo_app(tmp_path, srv.base, 5)
+        app = weibo_app(tmp_path, srv.base, 5, writer)
         try:
             with Session(app.engine) as s:
                 accounts = list(s.exec(select(Account).order_by(col(Account.id))).all())
@@ -78,7 +94,7 @@ def test_a_record_that_fails_does_not_take_the_others_with_it(tmp_path: Path) ->
                 async def one(a: Account) -> None:
                     obs = Observation(a.id, "weibo", "", NOW, Outcome.ok)
                     try:
-                        done.append(await rec.record(a, obs, NOW))
+                        done.append(await rec.record(Record(a, obs, NOW)))
                     except Exception as e:
                         errors.append(e)
 
@@ -115,3 +131,142 @@ def test_an_idle_recorder_ends_its_thread(tmp_path: Path) -> None:
             anyio.run(go)  # and starts again when needed
         finally:
             app.close()
+
+
+def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Path) -> None:
+    """The writer process dies holding a batch: those checks fail (never falsely confirmed),
+    the others are unharmed, and the next batch starts a new writer."""
+    from monitor.writer_process import WriterDied
+
+    n = 20
+    with LocalServer(Simulator().routes()) as srv:
+        app = weibo_app(tmp_path, srv.base, n, "process")
+        try:
+            rec = recorder(app)
+            results: dict[str, CheckResult] = {}
+            errors: dict[str, BaseException] = {}
+
+            async def one(f, i: int) -> None:
+                try:
+                    results[f"wb{i}"] = await check(app, f, f"wb{i}", now=NOW)
+                except Exception as e:
+                    errors[f"wb{i}"] = e
+
+            async def go() -> None:
+                async with app.probing() as f:
+                    await one(f, 0)  # the writer process is up
+                    pid = rec.writer.pid
+                    assert pid
+                    os.kill(pid, signal.SIGSTOP)  # it will hold the next batch...
+                    async with anyio.create_task_group() as tg:
+                        for i in range(1, n):
+                            tg.start_soon(one, f, i)
+                        while rec.waiting < n - 1:  # every check has handed its record over
+                            await anyio.sleep(0.05)
+                        await anyio.sleep(0.3)  # ...and a batch of them is in the writer's pipe
+                        os.kill(pid, signal.SIGKILL)  # ...and die with it
+
+            anyio.run(go)
+            assert errors, "the batch in flight must not be confirmed"
+            assert all(isinstance(e, WriterDied) for e in errors.values()), errors
+            assert "未确认写入" in str(next(iter(errors.values())))
+
+            async def again() -> None:  # the unconfirmed checks are simply run again
+                async with app.probing() as f:
+                    for account in sorted(errors):
+                        results[account] = await check(app, f, account, now=NOW)
+
+            anyio.run(again)
+            assert rec.writer.started == 2
+        finally:
+            app.close()
+    with Session(app.engine) as s:
+        written = s.exec(select(Snapshot.id, Snapshot.account_id)).all()
+    # every confirmed check is in the database, as confirmed; the killed batch left nothing
+    assert {sid for sid, _ in written} == {r.snapshot.id for r in results.values()}
+    assert sorted(a for _, a in written) == sorted(f"wb{i}" for i in range(n))
+
+
+def test_the_writer_process_leaves_with_its_parent(tmp_path: Path) -> None:
+    """A SIGKILLed patrol leaves no writer behind (it leaves when its pipe closes)."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys, time
+            sys.path[:0] = [{str(REPO)!r}, {str(REPO / "tests")!r}]
+            import anyio
+            from localserver import LocalServer
+            from simulator import NOW, Simulator
+            from monitor.pipeline import check, recorder
+            from tests.test_recorder import weibo_app
+            from pathlib import Path
+
+            def main():  # a spawned writer imports this file again: only the parent runs it
+                with LocalServer(Simulator().routes()) as srv:
+                    app = weibo_app(Path({str(tmp_path)!r}), srv.base, 1, "process")
+
+                    async def go():
+                        async with app.probing() as f:
+                            await check(app, f, "wb0", now=NOW)
+
+                    anyio.run(go)
+                    print("writer", recorder(app).writer.pid, flush=True)
+                    time.sleep(120)
+
+            if __name__ == "__main__":
+                main()
+            """
+        )
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        line = ""
+        while not line.startswith("writer "):
+            line = parent.stdout.readline()
+            assert line, "the parent script ended early"
+        writer = int(line.split()[1])
+        assert running(writer)
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while running(writer) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(writer)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_an_unknown_account_among_others_is_named_and_the_rest_are_checked(
+    tmp_path: Path,
+) -> None:
+    """Checks starting together read their registry rows together; a missing one is the
+    user's error, in their words, and does not fail the others read with it."""
+    from monitor.pipeline import CheckError
+
+    with LocalServer(Simulator().routes()) as srv:
+        app = weibo_app(tmp_path, srv.base, 4)
+        try:
+            outcomes: dict[str, object] = {}
+
+            async def go() -> None:
+                async with app.probing() as f, anyio.create_task_group() as tg:
+
+                    async def one(account_id: str) -> None:
+                        try:
+                            outcomes[account_id] = await check(app, f, account_id, now=NOW)
+                        except CheckError as e:
+                            outcomes[account_id] = e
+
+                    for account_id in ["wb0", "wb1", "nosuch", "wb2", "wb3"]:
+                        tg.start_soon(one, account_id)
+
+            anyio.run(go)
+        finally:
+            app.close()
+    missing = outcomes.pop("nosuch")
+    assert isinstance(missing, CheckError) and "'nosuch' 不在登记表中" in str(missing)
+    assert all(isinstance(r, CheckResult) and r.snapshot.id for r in outcomes.values())
+    assert sorted(outcomes) == ["wb0", "wb1", "wb2", "wb3"]

@@ -1,0 +1,164 @@
+"""A writer process: checks' records written outside the patrol's interpreter.
+
+Why a process: writing a check (ORM objects, detectors, JSON, SQL, evidence files) costs
+about as much Python as fetching and parsing it. In a thread it holds the interpreter lock
+the event loop needs to drive the probes, so the whole pipeline ran at 44 % of a bare
+fetch of the same pages (``bench/http_path.py``, 10,000 accounts); in a process of its
+own it runs on another core. Records and results travel pickled over a pipe (about 4 KB
+a check, tens of microseconds).
+
+Lifecycle: started with the first batch, it lives until :meth:`ProcessWriter.close` (or
+the end of the parent). It ignores SIGTERM and SIGINT — a terminal's Ctrl-C or a ``kill``
+of the process group reaches it too, while the parent still has records to hand over
+during its stop grace (systemd's ``KillMode=mixed`` signals only the parent) — and leaves
+when its pipe closes, after the batch in hand; so a SIGKILLed parent leaves no orphan
+behind for longer than one batch. If it dies, the checks of the batch in flight
+fail with :class:`WriterDied` (nothing is acknowledged that was not committed) and the next
+batch starts a new one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing
+import pickle
+import signal
+import threading
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+import structlog
+
+from monitor import logs
+from monitor.config import Settings
+from monitor.record import CheckResult, Outcomes, Record
+
+log = structlog.get_logger("xuncha.writer")
+
+
+class WriterDied(Exception):
+    """The writer process ended or hung while it held a batch: its checks are not confirmed."""
+
+
+class ProcessWriter:
+    """Hands batches to a child process and returns its answers (see the module)."""
+
+    def __init__(self, settings: Settings, *, answer_timeout: float = 300.0) -> None:
+        self.settings = settings
+        self.answer_timeout = answer_timeout
+        self._lock = threading.Lock()
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._secrets: frozenset[str] = frozenset()
+        self.started = 0  # processes started (tests, metrics)
+        self._closed = False
+        atexit.register(self.close)  # before multiprocessing's own exit hook joins children
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.is_alive() else None
+
+    def write(self, records: list[Record]) -> tuple[Outcomes, int]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the writer process is closed")
+            if self._proc is None or not self._proc.is_alive():
+                self._start()
+            assert self._conn is not None and self._proc is not None
+            secrets = logs.secrets()
+            try:
+                self._conn.send((records, secrets if secrets != self._secrets else None))
+                self._secrets = secrets
+                if not self._conn.poll(self.answer_timeout):
+                    raise TimeoutError(f"{self.answer_timeout:.0f} 秒无应答")
+                answers, transactions = self._conn.recv()
+            except (EOFError, OSError, TimeoutError) as e:
+                why = self._discard(e)
+                log.error("writer_process_lost", why=why, checks=len(records))
+                return [WriterDied(why)] * len(records), 0
+        outcomes: Outcomes = []
+        for rec, answer in zip(records, answers, strict=True):
+            if isinstance(answer, BaseException):
+                outcomes.append(answer)
+            else:
+                snapshot, signals, changes = answer
+                outcomes.append(CheckResult(rec.account, snapshot, rec.obs, signals, changes))
+        return outcomes, transactions
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let the process finish the batch in hand and leave; kill it after ``timeout``."""
+        with self._lock:
+            self._closed = True
+            proc, conn = self._proc, self._conn
+            self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            proc.join(timeout)
+            if proc.is_alive():
+                log.error("writer_process_killed", pid=proc.pid, after_seconds=timeout)
+                proc.kill()
+                proc.join(5)
+        atexit.unregister(self.close)
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # never fork a process with threads
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(self.settings, theirs), name="xuncha-writer")
+        proc.start()
+        theirs.close()
+        self._proc, self._conn = proc, mine
+        self._secrets = frozenset()
+        self.started += 1
+        log.info("writer_process_started", pid=proc.pid, restart=self.started > 1)
+
+    def _discard(self, error: BaseException) -> str:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        code = None
+        if proc is not None:
+            proc.join(1)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+            code = proc.exitcode
+        what = str(error) or type(error).__name__
+        return f"记录进程意外结束（{what}，退出码 {code}），本批检查未确认写入"
+
+
+def _serve(settings: Settings, conn: Connection) -> None:
+    """The child: write each batch received, answer, until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from monitor.app import App
+    from monitor.record import write_batch
+
+    logs.setup_logging(settings.logging.level, settings.logging.format)
+    app = App.open(settings, check=False)
+    try:
+        while True:
+            try:
+                records, secrets = conn.recv()
+            except EOFError:
+                return
+            if secrets is not None:
+                logs.register_secrets(secrets)
+            outcomes, transactions = write_batch(app, records)
+            with contextlib.suppress(OSError):  # the parent is gone: the batch is written
+                conn.send(([_answer(o) for o in outcomes], transactions))
+    finally:
+        app.close()
+
+
+def _answer(outcome: CheckResult | BaseException) -> object:
+    """What crosses back: the parent has the account and observation already."""
+    if isinstance(outcome, CheckResult):
+        return (outcome.snapshot, outcome.signals, outcome.changes)
+    try:
+        pickle.dumps(outcome)
+    except Exception:
+        return RuntimeError(f"{type(outcome).__name__}: {outcome}")
+    return outcome
