@@ -59,6 +59,7 @@ from monitor.pipeline import CheckError, check
 from monitor.recorder import recorder
 from monitor.service import metrics, retention, selfwatch
 from monitor.service.notify import Notifier, watchdog_interval
+from monitor.writer_process import WriterDied
 from probes.fetch.http import Fetcher
 
 log = structlog.get_logger("xuncha.run")
@@ -117,6 +118,10 @@ async def probe_account(account_id: str) -> None:
         except CheckError as e:
             log.error("check_failed", account=account_id, error=str(e))
             metrics.observe_probe("unknown", "check_failed", time.monotonic() - started)
+            return
+        except WriterDied as e:  # not written, not confirmed: the account's next turn redoes it
+            log.error("check_not_written", account=account_id, error=str(e))
+            metrics.observe_probe("unknown", "not_written", time.monotonic() - started)
             return
         finally:
             rt.running -= 1
@@ -353,7 +358,7 @@ async def _serve(
                 roles,
             )
             if "probe" in roles:  # checks' records are written by a process of their own
-                recorder(app, daemon=True)
+                metrics.track_recorder(recorder(app, daemon=True))
             # nodes starting together set the shared schedules up one after another
             async with startup_lock(settings.database_url):
                 for group, group_roles in store_groups(settings, roles).items():

@@ -33,6 +33,7 @@ import structlog
 from monitor import logs
 from monitor.config import Settings
 from monitor.record import CheckResult, Outcomes, Record
+from monitor.service import metrics
 
 log = structlog.get_logger("xuncha.writer")
 
@@ -111,6 +112,7 @@ class ProcessWriter:
         self._proc, self._conn = proc, mine
         self._secrets = frozenset()
         self.started += 1
+        metrics.WRITER_STARTS.inc()
         log.info("writer_process_started", pid=proc.pid, restart=self.started > 1)
 
     def _discard(self, error: BaseException) -> str:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 from monitor.models import Account, Finding, FindingEvent, Snapshot
 from monitor.pipeline import CheckResult, check, recorder
 from monitor.record import Record
+from monitor.service import metrics
 from probes.model import Observation, Outcome
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.test_daemon import REPO, running
@@ -141,6 +142,7 @@ def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Pat
     n = 20
     with LocalServer(Simulator().routes()) as srv:
         app = weibo_app(tmp_path, srv.base, n, "process")
+        starts_before = metrics.REGISTRY.get_sample_value("xuncha_writer_process_starts_total")
         try:
             rec = recorder(app)
             results: dict[str, CheckResult] = {}
@@ -178,6 +180,10 @@ def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Pat
 
             anyio.run(again)
             assert rec.writer.started == 2
+            # ops see the replacement on the metrics endpoint
+            assert metrics.REGISTRY.get_sample_value("xuncha_writer_process_starts_total") == (
+                starts_before + 2
+            )
         finally:
             app.close()
     with Session(app.engine) as s:

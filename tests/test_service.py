@@ -143,6 +143,8 @@ def test_run_under_systemd_notify_ready_watchdog_stopping(
         assert b"xuncha_event_loop_lag_seconds" in text
         assert b'xuncha_outbox_messages{status="pending"}' in text
         assert b"xuncha_database_up 1.0" in text
+        assert b"xuncha_checks_awaiting_write 0.0" in text  # the recorder's backlog
+        assert b"xuncha_writer_process_starts_total" in text
     finally:
         code = stop(proc)
     assert code == 0

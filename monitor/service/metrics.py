@@ -52,6 +52,16 @@ BROWSER_IN_USE = Gauge(
 BROWSER_LIMIT = Gauge(
     "xuncha_browser_pages_limit", "Size of the browser page pool", registry=REGISTRY
 )
+WRITER_STARTS = Counter(
+    "xuncha_writer_process_starts",
+    "Writer processes started; more than one means one died or hung and was replaced",
+    registry=REGISTRY,
+)
+CHECKS_AWAITING_WRITE = Gauge(
+    "xuncha_checks_awaiting_write",
+    "Checks whose record waits to be committed (a slow database or disk grows this)",
+    registry=REGISTRY,
+)
 SELFWATCH_PROBLEMS = Gauge(
     "xuncha_selfwatch_problem", "1 while a self-watch check is failing", ["check"],
     registry=REGISTRY,
@@ -68,6 +78,11 @@ def note_job_lag(task: str) -> None:
     if job is not None and job.scheduled_fire_time is not None:
         lag = (datetime.now(UTC) - job.scheduled_fire_time).total_seconds()
         SCHEDULER_LAG.labels(task=task).observe(max(0.0, lag))
+
+
+def track_recorder(recorder: Any) -> None:
+    """Read the recorder's backlog at scrape time."""
+    CHECKS_AWAITING_WRITE.set_function(lambda: float(recorder.waiting))
 
 
 def observe_probe(platform: str, outcome: str, seconds: float) -> None:
