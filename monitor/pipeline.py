@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from monitor.app import App
 from monitor.config import Settings
 from monitor.models import Account
-from monitor.record import CheckError, CheckResult, Record, province_of, ruleset_for
+from monitor.record import CheckError, CheckResult, Record, ruleset_for
 from monitor.recorder import recorder
 from probes.checks.links import resolve_short_links
 from probes.fetch.http import Fetcher
@@ -31,7 +31,6 @@ __all__ = [
     "CheckError",
     "CheckResult",
     "check",
-    "province_of",
     "reader_for",
     "recorder",
     "ruleset_for",
@@ -76,15 +75,13 @@ class AccountLoader:
     def __init__(self, app: App) -> None:
         self.app = app
         self._waiting: dict[str, list[asyncio.Future[Account]]] = {}
-        self._reading = False
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the read under way, if any
 
     async def get(self, account_id: str) -> Account:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Account] = loop.create_future()
         self._waiting.setdefault(account_id, []).append(future)
-        if not self._reading:
-            self._reading = True
+        if self._task is None or self._task.done():
             self._task = loop.create_task(self._read())  # kept: a bare task may be collected
         return await future
 
@@ -112,7 +109,6 @@ class AccountLoader:
                             f.set_exception(CheckError(f"账号 '{account_id}' 不在登记表中"))
                 waiting = {}
         finally:
-            self._reading = False
             for futures in (*waiting.values(), *self._waiting.values()):
                 for f in futures:  # the loop is stopping: nobody is left hanging
                     f.cancel()

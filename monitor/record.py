@@ -68,17 +68,6 @@ def ruleset_for(account: Account) -> str:
     return account.ruleset or ("national" if account.kind == "publish" else "service")
 
 
-def province_of(region: str) -> str:
-    """ "贵州省贵阳市" -> "贵州": the home province a post's IP location is compared with."""
-    for suffix in ("省", "自治区", "市"):
-        if suffix in region:
-            head = region.split(suffix, 1)[0]
-            for minority in ("壮族", "回族", "维吾尔"):
-                head = head.removesuffix(minority)
-            return head
-    return region
-
-
 def _latest_post_at(obs: Observation) -> datetime | None:
     times = [p.published_at for p in obs.posts if p.published_at and not p.pinned]
     return max(times) if times else None
@@ -262,7 +251,7 @@ def _snapshot(
         tz=app.settings.timezone,
         previous=observation_from_facts(last) if last else None,
         registered_name=account.name,
-        home_province=province_of(unit.region) if unit else "",
+        home_province=unit.region if unit else "",  # the theft detector reads the province
         account_status=account.status,
     )
     _pin_signer(session, account, signals)

@@ -89,18 +89,9 @@ class ProcessWriter:
 
     def close(self, timeout: float = 30.0) -> None:
         """Let the process finish the batch in hand and leave; kill it after ``timeout``."""
-        with self._lock:
+        with self._lock:  # waits for a batch in flight
             self._closed = True
-            proc, conn = self._proc, self._conn
-            self._proc = self._conn = None
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            proc.join(timeout)
-            if proc.is_alive():
-                log.error("writer_process_killed", pid=proc.pid, after_seconds=timeout)
-                proc.kill()
-                proc.join(5)
+            self._stop(timeout)
         atexit.unregister(self.close)
 
     def _start(self) -> None:
@@ -116,19 +107,25 @@ class ProcessWriter:
         log.info("writer_process_started", pid=proc.pid, restart=self.started > 1)
 
     def _discard(self, error: BaseException) -> str:
+        code = self._stop(1.0)
+        what = str(error) or type(error).__name__
+        return f"记录进程意外结束（{what}，退出码 {code}），本批检查未确认写入"
+
+    def _stop(self, grace: float) -> int | None:
+        """Close the pipe (the process leaves after the batch in hand), wait ``grace``
+        seconds, then kill it; its exit code. Called with ``_lock`` held."""
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:
             conn.close()
-        code = None
-        if proc is not None:
-            proc.join(1)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(5)
-            code = proc.exitcode
-        what = str(error) or type(error).__name__
-        return f"记录进程意外结束（{what}，退出码 {code}），本批检查未确认写入"
+        if proc is None:
+            return None
+        proc.join(grace)
+        if proc.is_alive():
+            log.error("writer_process_killed", pid=proc.pid, after_seconds=grace)
+            proc.kill()
+            proc.join(5)
+        return proc.exitcode
 
 
 def _serve(settings: Settings, conn: Connection) -> None:

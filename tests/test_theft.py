@@ -116,6 +116,15 @@ def test_ip_province_and_client() -> None:
     assert got["ip_outside_home"] == 1.5 and got["client_changed"] == 1.0
     assert province_of("IP属地：内蒙古") == "内蒙古"
     assert province_of("发布于 美国") == "美国"
+    # the pipeline passes the owner unit's registry region as it is filed
+    assert province_of("贵州省贵阳市") == "贵州"
+    assert province_of("广西壮族自治区南宁市") == "广西"
+    assert codes(cur, prev, home_province="贵州省贵阳市")["ip_outside_home"] == 1.5
+    assert "ip_outside_home" not in codes(
+        replace(cur, profile=replace(GOV, ip_location="IP属地：贵州")),
+        prev,
+        home_province="贵州省贵阳市",
+    )
 
 
 def test_dormancy_night_burst_and_spam() -> None:

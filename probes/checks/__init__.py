@@ -34,7 +34,8 @@ class Context:
     # theft detection compares against the registry and the last good snapshot
     previous: Observation | None = None  # last ok snapshot (profile + posts), None if unknown
     registered_name: str = ""  # the name filed in the registry (Target.name)
-    home_province: str = ""  # e.g. "贵州": IP locations elsewhere are a theft sign
+    # "贵州", or the unit's region "贵州省贵阳市": IP locations outside it are a theft sign
+    home_province: str = ""
     account_status: str = "active"  # "closed": the unit closed/cancelled it; posts are a sign
 
 
