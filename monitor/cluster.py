@@ -7,8 +7,8 @@ not give, and PostgreSQL does: "this account is probed by one node at a time"
 (``max_running_jobs`` counts per task, cluster-wide, so it would cap the whole
 cluster) and "this job runs once at a time across nodes". Both are session-level
 advisory locks held on one connection per node, so a node that dies releases
-them the moment its connection drops. On SQLite (one node) the same calls are an
-in-process set.
+them as soon as the server sees its connection drop. On SQLite (one node) the
+same calls are an in-process set.
 """
 
 from __future__ import annotations
@@ -136,8 +136,21 @@ class NodeLocks:
                 await self.release(name)
 
     async def close(self) -> None:
+        """Free this node's locks now, then hang up.
+
+        Hanging up alone frees them too, but only once the server has seen the
+        connection go — a moment later, so another node asking right away would be
+        refused. Unlocking first makes a clean stop hand its accounts over at once.
+        """
         if self._conn is not None:
             with anyio.CancelScope(shield=True):
+                if self._held and not self._conn.closed:
+                    try:
+                        with anyio.fail_after(5):
+                            async with self._io:
+                                await self._conn.execute("SELECT pg_advisory_unlock_all()")
+                    except Exception as e:  # gone or stuck: hanging up frees them anyway
+                        log.warning("cluster_unlock_failed", lock="*", error=str(e))
                 await self._conn.close()
             self._conn = None
         self._held.clear()

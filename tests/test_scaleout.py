@@ -313,10 +313,54 @@ def test_an_account_is_held_by_one_node_and_freed_when_it_dies(pg_url: str) -> N
             assert await two.acquire("probe:a2")  # other accounts are free
             await one.release("probe:a1")
             assert await two.acquire("probe:a1")
-            await two.close()  # the node dies: its connection, and so its locks, go
+            await two.close()  # a clean stop hands its accounts over at once
             assert await one.acquire("probe:a1")
         finally:
             await one.close()
             await two.close()
 
     asyncio.run(scenario())
+
+
+def test_a_killed_node_s_accounts_are_freed_within_seconds(pg_url: str) -> None:
+    """SIGKILL leaves no chance to unlock: the server frees the locks when it sees the drop."""
+    from monitor.cluster import NodeLocks
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, sys, time\n"
+            "from monitor.cluster import NodeLocks\n"
+            "async def main():\n"
+            "    locks = NodeLocks(sys.argv[1])\n"
+            "    assert await locks.acquire('probe:a1')\n"
+            "    print('held', flush=True)\n"
+            "    time.sleep(600)\n"
+            "asyncio.run(main())\n",
+            pg_url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+
+        async def scenario() -> None:
+            other = NodeLocks(pg_url)
+            try:
+                assert not await other.acquire("probe:a1")  # held by the live node
+                holder.send_signal(signal.SIGKILL)
+                holder.wait(10)
+                deadline = time.monotonic() + 15
+                while not await other.acquire("probe:a1"):
+                    assert time.monotonic() < deadline, "a killed node's lock was never freed"
+                    await asyncio.sleep(0.1)
+            finally:
+                await other.close()
+
+        asyncio.run(scenario())
+    finally:
+        holder.kill()
+        holder.wait()
