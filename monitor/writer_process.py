@@ -64,7 +64,10 @@ class ProcessWriter:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the writer process is closed")
-            if self._proc is None or not self._proc.is_alive():
+            if self._proc is not None and not self._proc.is_alive():
+                # it died between batches: nothing was lost, but reap it and its pipe
+                log.error("writer_process_lost", why=f"退出码 {self._stop(0)}", checks=0)
+            if self._proc is None:
                 self._start()
             assert self._conn is not None and self._proc is not None
             secrets = logs.secrets()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import re
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,8 +214,6 @@ def test_sigkill_mid_patrol_loses_nothing_and_sends_nothing_twice(
 
         # every snapshot is whole: its evidence exists and matches its hash
         store = BlobStore(tmp_path / "blobs")
-        import json
-
         for (artifacts,) in query(db, "select artifacts from snapshot"):
             for a in json.loads(artifacts):
                 assert store.get(a["sha256"])  # raises if missing or altered
@@ -284,3 +284,65 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
         # SIGTERM reached the writer process too (systemd signals the whole group; here only
         # the daemon): it is stopped by the daemon, after the last record, not left behind
         assert helpers and not any(running(p) for p in helpers)
+
+
+def writer_of(pid: int) -> int:
+    """The daemon's writer process (spawned by multiprocessing; not its resource tracker)."""
+    for child in helpers_of(pid):
+        with contextlib.suppress(OSError):
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmd and running(child):
+                return child
+    raise AssertionError("xuncha run has no writer process")
+
+
+def test_a_killed_writer_process_is_replaced_and_the_patrol_goes_on(
+    tmp_path: Path, platform: SimulatedPlatform
+) -> None:
+    """The writer hangs holding checks, then is killed: those checks are reported not
+    written (never confirmed), a new writer takes over, the daemon patrols on."""
+    with WebhookSink() as sink:
+        cfg = setup_patrol(tmp_path, platform, sink)
+        with cfg.open("a", encoding="utf-8") as f:
+            f.write("[metrics]\nport = 0\n")
+        db = tmp_path / "xuncha.db"
+        log = tmp_path / "run.log"
+
+        def scrape(metric: str) -> float:
+            port = next(
+                json.loads(line)["port"]
+                for line in log.read_text().splitlines()
+                if '"metrics_serving"' in line
+            )
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+            found = re.search(rf"^{metric} (\S+)$", text.decode(), re.M)
+            assert found, f"{metric} not exposed"
+            return float(found.group(1))
+
+        proc = start(cfg, log)
+        try:
+            wait_until(
+                lambda: query(db, "select count(*) from snapshot")[0][0] >= 2, 60, "checks", proc
+            )
+            first = writer_of(proc.pid)
+            os.kill(first, signal.SIGSTOP)  # hung, holding whatever it was handed
+            wait_until(lambda: scrape("xuncha_checks_awaiting_write") > 0, 30, "checks held", proc)
+            before = query(db, "select count(*) from snapshot")[0][0]
+            os.kill(first, signal.SIGKILL)
+            wait_until(
+                lambda: query(db, "select count(*) from snapshot")[0][0] >= before + 4,
+                60,
+                "the patrol writes again after the writer was killed",
+                proc,
+            )
+            assert writer_of(proc.pid) != first
+            assert scrape("xuncha_writer_process_starts_total") == 2
+            assert proc.poll() is None
+        finally:
+            assert stop(proc) == 0
+        events = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        lost = [e for e in events if e.get("event") == "check_not_written"]
+        assert lost, "the held checks are reported not written"
+        assert all("未确认写入" in e["error"] for e in lost)
+        assert query(db, "pragma integrity_check") == [("ok",)]
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")

@@ -15,6 +15,7 @@ import pytest
 from localserver import LocalServer
 from simulator import NOW, Simulator
 from sqlmodel import Session, col, func, select
+from structlog.testing import capture_logs
 
 from monitor.models import Account, Finding, FindingEvent, Snapshot
 from monitor.pipeline import CheckResult, check, recorder
@@ -191,6 +192,37 @@ def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Pat
     # every confirmed check is in the database, as confirmed; the killed batch left nothing
     assert {sid for sid, _ in written} == {r.snapshot.id for r in results.values()}
     assert sorted(a for _, a in written) == sorted(f"wb{i}" for i in range(n))
+
+
+def test_a_writer_that_died_between_batches_is_reaped_and_replaced(tmp_path: Path) -> None:
+    """Killed while idle (the OOM killer, an operator): nothing was in hand, so nothing
+    fails; the next check starts a new writer and the dead one is not left a zombie."""
+    with LocalServer(Simulator().routes()) as srv:
+        app = weibo_app(tmp_path, srv.base, 2, "process")
+        try:
+            rec = recorder(app)
+
+            async def one(account: str) -> CheckResult:
+                async with app.probing() as f:
+                    return await check(app, f, account, now=NOW)
+
+            anyio.run(one, "wb0")
+            dead = rec.writer.pid
+            assert dead
+            os.kill(dead, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while Path(f"/proc/{dead}/stat").read_text().split(") ", 1)[1][0] != "Z":
+                assert time.monotonic() < deadline, "the writer did not die"
+                time.sleep(0.05)
+            with capture_logs() as logs:
+                result = anyio.run(one, "wb1")  # not a WriterDied: it held nothing
+            # ops still hear of it
+            assert [e["checks"] for e in logs if e["event"] == "writer_process_lost"] == [0]
+            assert result.snapshot.account_id == "wb1"
+            assert rec.writer.started == 2 and rec.writer.pid not in (None, dead)
+            assert not running(dead) and not Path(f"/proc/{dead}").exists()  # reaped
+        finally:
+            app.close()
 
 
 def test_the_writer_process_leaves_with_its_parent(tmp_path: Path) -> None:
