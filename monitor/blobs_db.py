@@ -30,7 +30,7 @@ blob_table = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),  # collection
 )
 
 
