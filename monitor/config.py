@@ -193,6 +193,10 @@ class WebConfig(Section):
     address: str = "127.0.0.1"  # listen address; put a TLS proxy in front for other hosts
     port: int = Field(8080, ge=0, le=65535)  # 0 = any free port (tests)
     session_hours: float = Field(12.0, gt=0)  # a login lasts this long
+    # password guessing: this many wrong passwords for one user name within
+    # ``login_pause_minutes`` pause logins as that name until the oldest of them is that old
+    login_attempts: int = Field(5, ge=1)
+    login_pause_minutes: float = Field(15.0, gt=0)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
 
 

@@ -352,6 +352,18 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = ts(nullable=True)
 
 
+class LoginFailure(SQLModel, table=True):
+    """A wrong password at the console's login form. Counted per user name to pause
+    password guessing; in the database so every node sharing it counts the same."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)  # as typed: unknown names count too
+    address: str = Field(default="", max_length=64)  # the client, for the ops log
+    at: datetime = ts(index=True)
+
+
 class WebSession(SQLModel, table=True):
     """A console login, server-side so that logging out, disabling a user or a new
     password really ends it, on every node sharing the database."""

@@ -400,6 +400,48 @@ def test_login_session_and_csrf(world: World) -> None:
         assert all(ws.token_hash != cookie for ws in s.exec(select(WebSession)))
 
 
+def test_password_guessing_pauses_logins_as_that_name(world: World) -> None:
+    xapp = world.xapp
+    at = {"now": NOW}
+
+    def node() -> TestClient:  # each is a fresh app on the same database: another node
+        return TestClient(create_app(xapp, clock=lambda: at["now"]), follow_redirects=False)
+
+    def attempt(name: str, password: str) -> object:
+        c = node()
+        token = csrf_of(c.get("/login").text)
+        return c.post("/login", data={"name": name, "password": password, "csrf": token})
+
+    for _ in range(5):
+        assert attempt("sup", "guess").status_code == 401
+    # the sixth try is refused even with the right password, on any node, with when to retry
+    r = attempt("sup", PASSWORD)
+    assert r.status_code == 429
+    assert "登录已暂停" in r.text and "14:15 后再试" in r.text  # 06:00 UTC + 15 min, Beijing
+    # others log in as usual
+    assert attempt("duty_gy", PASSWORD).status_code == 303
+    # a name that does not exist is paused alike: the pause tells nobody which names exist
+    for _ in range(5):
+        assert attempt("ghost", "guess").status_code == 401
+    assert attempt("ghost", "guess").status_code == 429
+
+    # the pause ends by itself...
+    at["now"] = NOW + timedelta(minutes=15, seconds=1)
+    assert attempt("sup", PASSWORD).status_code == 303
+    # ...and a good login wipes the slate: four more wrong ones do not pause it again
+    for _ in range(4):
+        assert attempt("sup", "guess").status_code == 401
+    assert attempt("sup", PASSWORD).status_code == 303
+
+    # an admin's new password lifts a pause at once
+    for _ in range(5):
+        attempt("duty_xz", "guess")
+    assert attempt("duty_xz", PASSWORD).status_code == 429
+    with session_scope(xapp.engine) as s:
+        auth.set_password(s, auth.get_user(s, "duty_xz"), "a new password 7")
+    assert attempt("duty_xz", "a new password 7").status_code == 303
+
+
 def test_api_tokens(world: World) -> None:
     c = client_for(world.xapp)
     assert c.get("/api/v1/accounts").status_code == 401

@@ -132,7 +132,7 @@ def users_passwd(
         bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
     ] = False,
 ) -> None:
-    """修改用户密码；该用户已登录的会话全部失效 (change a password)."""
+    """修改用户密码：其会话全部失效，因密码错误而暂停的登录随即恢复 (change a password)."""
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, delete, select
 
-from monitor.models import ApiToken, Unit, User, WebSession
+from monitor.models import ApiToken, LoginFailure, Unit, User, WebSession
 from monitor.scope import units_below
 
 ROLES = {"admin": "管理员", "supervisor": "主管单位", "duty": "值班员"}
@@ -136,11 +136,55 @@ def get_user(session: Session, name: str) -> User:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """A new password also ends every console login of the user."""
+    """A new password also ends every console login of the user, and lifts a pause
+    that wrong passwords put on it (the admin who sets it has just vouched for them)."""
     validate_password(password)
     user.password_hash = hash_password(password)
     session.add(user)
     session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))  # type: ignore[call-overload]
+    clear_login_failures(session, user.name)
+
+
+def login_paused_until(
+    session: Session, name: str, now: datetime, attempts: int, pause: timedelta
+) -> datetime | None:
+    """When logins as ``name`` may be tried again, if ``attempts`` wrong passwords came
+    within the last ``pause``; None if they may be tried now.
+
+    Counted per name, not per address: behind the reverse proxy the docs ask for, every
+    user would share the proxy's address. Unknown names are paused alike, so a pause
+    tells an outsider nothing about which names exist.
+    """
+    times = session.exec(
+        select(LoginFailure.at)
+        .where(LoginFailure.name == name, col(LoginFailure.at) > now - pause)
+        .order_by(col(LoginFailure.at).desc())
+        .limit(attempts)
+    ).all()
+    if len(times) < attempts:
+        return None
+    return times[-1] + pause  # the oldest of the last ``attempts`` falls out of the window
+
+
+def record_login_failure(
+    session: Session, name: str, address: str, now: datetime, pause: timedelta
+) -> int:
+    """Note a wrong password; return how many there were for ``name`` within ``pause``.
+    Older rows are swept at the same time, so the table stays small."""
+    session.exec(delete(LoginFailure).where(col(LoginFailure.at) <= now - pause))  # type: ignore[call-overload]
+    session.add(LoginFailure(name=name[:100], address=address[:64], at=now))
+    session.flush()
+    return len(
+        session.exec(
+            select(LoginFailure.id).where(
+                LoginFailure.name == name[:100], col(LoginFailure.at) > now - pause
+            )
+        ).all()
+    )
+
+
+def clear_login_failures(session: Session, name: str) -> None:
+    session.exec(delete(LoginFailure).where(col(LoginFailure.name) == name))  # type: ignore[call-overload]
 
 
 def set_disabled(session: Session, user: User, disabled: bool) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
+import structlog
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
@@ -20,8 +23,11 @@ from monitor.web.artifacts import artifact_response, is_image, is_text
 from monitor.web.auth import (
     Principal,
     check_password,
+    clear_login_failures,
     end_session,
+    login_paused_until,
     principal_for,
+    record_login_failure,
     same_secret,
     start_session,
 )
@@ -37,6 +43,8 @@ from monitor.web.deps import (
     XApp,
 )
 from monitor.web.reports import FORMATS, report_response
+
+log = structlog.get_logger("xuncha.web")
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,18 +92,39 @@ def login(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    settings = request.app.state.xapp.settings.web
+    xsettings = request.app.state.xapp.settings
+    settings = xsettings.web
     if not same_secret(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         raise HTTPException(403, "登录表单已过期，请刷新页面后重试。")
-    user = session.exec(select(User).where(User.name == name.strip())).first()
-    error = "" if check_password(user, password) else "用户名或密码错误，或账户已停用。"
-    if not error and (user is None or principal_for(session, user) is None):
-        error = "该账户的所属单位已不在登记表中，请联系管理员。"
-    if error:
+
+    def refuse(error: str, status: int) -> Response:
         response = render(request, "login.html", None, next=safe_next(next), csrf=csrf, error=error)
-        response.status_code = 401
+        response.status_code = status
         return response
-    assert user is not None
+
+    name = name.strip()
+    address = request.client.host if request.client else ""
+    pause = timedelta(minutes=settings.login_pause_minutes)
+    until = login_paused_until(session, name, now, settings.login_attempts, pause)
+    if until is not None:  # refused before the password is even looked at
+        log.warning("login_paused", user=name, address=address, until=until.isoformat())
+        local = until.astimezone(ZoneInfo(xsettings.timezone))
+        return refuse(
+            f"该用户名连续 {settings.login_attempts} 次密码错误，登录已暂停，"
+            f"请于 {local:%H:%M} 后再试；忘记密码请联系管理员重设。",
+            429,
+        )
+    user = session.exec(select(User).where(User.name == name)).first()
+    if not check_password(user, password):
+        failures = record_login_failure(session, name, address, now, pause)
+        session.commit()
+        log.warning("login_failed", user=name, address=address, failures=failures)
+        if failures >= settings.login_attempts:
+            log.warning("login_paused_now", user=name, address=address, failures=failures)
+        return refuse("用户名或密码错误，或账户已停用。", 401)
+    if user is None or principal_for(session, user) is None:
+        return refuse("该账户的所属单位已不在登记表中，请联系管理员。", 401)
+    clear_login_failures(session, name)
     token = start_session(session, user, now, settings.session_hours)
     session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
