@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session, select
+from structlog.testing import capture_logs
 
 from monitor.app import App
 from monitor.db import session_scope
@@ -412,10 +413,17 @@ def test_password_guessing_pauses_logins_as_that_name(world: World) -> None:
         token = csrf_of(c.get("/login").text)
         return c.post("/login", data={"name": name, "password": password, "csrf": token})
 
-    for _ in range(5):
-        assert attempt("sup", "guess").status_code == 401
-    # the sixth try is refused even with the right password, on any node, with when to retry
-    r = attempt("sup", PASSWORD)
+    with capture_logs() as logs:
+        for _ in range(5):
+            assert attempt("sup", "guess").status_code == 401
+        # the sixth try is refused even with the right password, on any node, with when to
+        # retry; ops read each wrong password and the pause in the log, with the address
+        r = attempt("sup", PASSWORD)
+    events = [(e["event"], e["user"], e["address"]) for e in logs if e["event"].startswith("login")]
+    assert events == [("login_failed", "sup", "testclient")] * 5 + [
+        ("login_paused_now", "sup", "testclient"),
+        ("login_paused", "sup", "testclient"),
+    ]
     assert r.status_code == 429
     assert "登录已暂停" in r.text and "14:15 后再试" in r.text  # 06:00 UTC + 15 min, Beijing
     # others log in as usual
