@@ -450,6 +450,47 @@ def test_password_guessing_pauses_logins_as_that_name(world: World) -> None:
     assert attempt("duty_xz", "a new password 7").status_code == 303
 
 
+def test_a_long_findings_list_is_counted_in_full_and_paged(world: World) -> None:
+    """250 resolved findings on top of the world's: the page says how many there are and
+    pages through all of them; the API pages with offset and tells the total."""
+    xapp = world.xapp
+    snap = world.snaps["zy-weibo"][0]
+    with session_scope(xapp.engine) as s:
+        for i in range(250):
+            at = NOW - timedelta(days=30, minutes=i)
+            s.add(Finding(
+                account_id="zy-weibo", kind="stale", severity="high", title=f"旧问题{i}",
+                detail="", rule="national.max_gap_days(14)", opened_at=at, updated_at=at,
+                status="resolved", resolved_at=at + timedelta(hours=1),
+                first_snapshot_id=snap, last_snapshot_id=snap,
+            ))  # fmt: skip
+    c = login(client_for(xapp), "sup")  # sees 贵阳 and 遵义: 2 open + 250 resolved
+    seen: list[str] = []
+    url: str | None = "/findings?status=all"
+    while url:
+        page = c.get(url)
+        assert page.status_code == 200
+        assert "问题（共 252 条，第" in page.text
+        seen += re.findall(r'<tr id="finding-(\d+)"', page.text)
+        nxt = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+        url = nxt[1].replace("&amp;", "&") if nxt else None
+    assert len(seen) == len(set(seen)) == 252  # every one, once, across three pages
+    # filters survive paging, and the count follows them
+    page = c.get("/findings?status=resolved&unit=GZ-ZY&page=3")
+    assert "问题（共 250 条，第 201–250 条）" in page.text and 'rel="prev"' in page.text
+    assert "page=2" in page.text and "unit=GZ-ZY" in page.text and 'rel="next"' not in page.text
+    assert "问题（共 2 条）" in c.get("/findings").text  # open only: one page, no pager
+    # an account's page shows its newest and links to all of them
+    account_page = c.get("/accounts/zy-weibo").text
+    assert "/findings?status=all&amp;account=zy-weibo" in account_page
+    assert "全部 251 条问题" in account_page
+
+    h = api(c, world, "sup")
+    r = c.get("/api/v1/findings?status=all&limit=100&offset=200", headers=h)
+    assert r.headers["x-total-count"] == "252"
+    assert len(r.json()) == 52
+
+
 def test_api_tokens(world: World) -> None:
     c = client_for(world.xapp)
     assert c.get("/api/v1/accounts").status_code == 401

@@ -144,15 +144,18 @@ def diff(session: DB, user: ApiUser, a: int, b: int) -> dict[str, Any]:
 def findings(
     session: DB,
     user: ApiUser,
+    response: Response,
     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     unit: str | None = None,
     account: str | None = None,
     severity: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = data.list_findings(
-        session, user, status=status, unit=unit, account=account, severity=severity, limit=limit
-    )
+    """Newest first; the header ``X-Total-Count`` says how many match, for paging."""
+    which = data.FindingFilter(status, unit, account, severity)
+    rows = data.list_findings(session, user, which, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(data.count_findings(session, user, which))
     return [data.finding_json(f, a) for f, a in rows]
 
 

@@ -77,28 +77,41 @@ def list_accounts(
     return [(a, u) for a, u in session.exec(q.order_by(col(Account.owner_code), col(Account.id)))]
 
 
+@dataclass(frozen=True)
+class FindingFilter:
+    """Which findings a list shows; the same for its rows and its total."""
+
+    status: str = "open"  # open | resolved | all
+    unit: str | None = None
+    account: str | None = None
+    severity: str | None = None
+
+    def apply(self, q: Any, p: Principal) -> Any:
+        q = scoped(q, p, Account.owner_code)
+        if self.status in ("open", "resolved"):
+            q = q.where(Finding.status == self.status)
+        if self.unit:
+            q = q.where(Account.owner_code == self.unit)
+        if self.account:
+            q = q.where(Finding.account_id == self.account)
+        if self.severity:
+            q = q.where(Finding.severity == self.severity)
+        return q
+
+
 def list_findings(
-    session: Session,
-    p: Principal,
-    *,
-    status: str = "open",
-    unit: str | None = None,
-    account: str | None = None,
-    severity: str | None = None,
-    limit: int = 500,
+    session: Session, p: Principal, which: FindingFilter, *, limit: int = 100, offset: int = 0
 ) -> list[tuple[Finding, Account]]:
+    """Newest first."""
     q = select(Finding, Account).join(Account, col(Account.id) == col(Finding.account_id))
-    q = scoped(q, p, Account.owner_code)
-    if status in ("open", "resolved"):
-        q = q.where(Finding.status == status)
-    if unit:
-        q = q.where(Account.owner_code == unit)
-    if account:
-        q = q.where(Finding.account_id == account)
-    if severity:
-        q = q.where(Finding.severity == severity)
-    q = q.order_by(col(Finding.opened_at).desc(), col(Finding.id).desc()).limit(limit)
-    return [(f, a) for f, a in session.exec(q)]
+    q = which.apply(q, p).order_by(col(Finding.opened_at).desc(), col(Finding.id).desc())
+    return [(f, a) for f, a in session.exec(q.limit(limit).offset(offset))]
+
+
+def count_findings(session: Session, p: Principal, which: FindingFilter) -> int:
+    q = select(sa.func.count()).select_from(Finding)
+    q = q.join(Account, col(Account.id) == col(Finding.account_id))
+    return int(session.exec(which.apply(q, p)).one())
 
 
 def finding_json(f: Finding, a: Account) -> dict[str, Any]:

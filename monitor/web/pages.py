@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -45,6 +45,8 @@ from monitor.web.deps import (
 from monitor.web.reports import FORMATS, report_response
 
 log = structlog.get_logger("xuncha.web")
+
+FINDINGS_PER_PAGE = 100  # a page a person reads; the total is always shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -202,10 +204,13 @@ def account_page(
     chart = bar_chart(timeline)
     last30 = sum(n for d, n in timeline[-30:])
     changes = data.profile_changes(session, cache, account.id, 30)
-    findings = data.list_findings(session, user, status="all", account=account.id, limit=100)
+    which = data.FindingFilter(status="all", account=account.id)
+    findings = data.list_findings(session, user, which, limit=FINDINGS_PER_PAGE)
+    findings_total = data.count_findings(session, user, which) if findings else 0
     return render(
         request, "account.html", user, account=account, unit=unit, snapshots=snapshots,
         chart=chart, last30=last30, changes=changes, findings=findings,
+        findings_total=findings_total,
         older=snapshots[-1].id if len(snapshots) == 50 else None, before=before,
     )  # fmt: skip
 
@@ -292,15 +297,28 @@ def findings_page(
     status: str = "open",
     unit: str | None = None,
     severity: str | None = None,
+    account: str | None = None,
     done: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    rows = data.list_findings(
-        session, user, status=status, unit=unit or None, severity=severity or None
-    )
+    which = data.FindingFilter(status, unit or None, account or None, severity or None)
+    total = data.count_findings(session, user, which)
+    pages = max(1, -(-total // FINDINGS_PER_PAGE))
+    page = min(page, pages)  # a page past the end (findings were resolved): the last one
+    first = (page - 1) * FINDINGS_PER_PAGE
+    rows = data.list_findings(session, user, which, limit=FINDINGS_PER_PAGE, offset=first)
+    keep = {"status": status, "unit": unit or "", "severity": severity or "",
+            "account": account or ""}  # fmt: skip
+    link = {
+        n: "/findings?" + urlencode({**{k: v for k, v in keep.items() if v}, "page": n})
+        for n in (page - 1, page + 1)
+        if 1 <= n <= pages
+    }
     return render(
         request, "findings.html", user, rows=rows, status=status, unit=unit or "",
-        severity=severity or "", units=data.visible_units(session, user), severities=SEVERITY,
-        kinds=KIND, done=done,
+        severity=severity or "", account=account or "", units=data.visible_units(session, user),
+        severities=SEVERITY, kinds=KIND, done=done, total=total, first=first + 1,
+        last=first + len(rows), prev_link=link.get(page - 1), next_link=link.get(page + 1),
     )  # fmt: skip
 
 
