@@ -86,6 +86,7 @@ class Recorder:
         self._closed = False
         self.batches = 0  # transactions committed (for benchmarks and tests)
         self.waiting = 0  # checks awaiting their write
+        self.writing = 0  # of which in the writer's hands now (the rest are queued)
 
     async def record(self, record: Record) -> CheckResult:
         """Queue the record of one check; return once it is committed.
@@ -134,11 +135,14 @@ class Recorder:
                     continue
                 carry = [first]
             batch, carry = self._gather(carry)
+            self.writing = len(batch)
             try:
                 outcomes, transactions = self.writer.write([j.record for j in batch])
             except BaseException as e:  # never leave a check waiting forever
                 log.exception("recorder_failed")
                 outcomes, transactions = [e] * len(batch), 0
+            finally:
+                self.writing = 0
             self.batches += transactions
             for job, outcome in zip(batch, outcomes, strict=True):
                 _finish(job, outcome)

@@ -164,11 +164,11 @@ def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Pat
                     async with anyio.create_task_group() as tg:
                         for i in range(1, n):
                             tg.start_soon(one, f, i)
-                        # every check has handed its record over, and the recorder has
-                        # taken them all for a batch (then sends it: it holds them all)
-                        while rec.waiting < n - 1 or not rec._queue.empty():
+                        # every check has handed its record over, and a batch of them
+                        # went to the writer (those after it queue until it answers)
+                        while rec.waiting < n - 1 or not rec.writing:
                             await anyio.sleep(0.05)
-                        await anyio.sleep(0.3)  # ...so a batch is in the writer's pipe
+                        await anyio.sleep(0.3)  # ...and is in its pipe
                         os.kill(pid, signal.SIGKILL)  # ...and die with it
 
             anyio.run(go)
