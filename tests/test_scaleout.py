@@ -95,12 +95,13 @@ def test_three_nodes_one_killed_mid_patrol(tmp_path: Path, pg_url: str) -> None:
                 "all three nodes probing",
                 procs,
             )
-            # what the victim holds at the moment it dies: jobs it took and has not finished
+            procs[2].send_signal(signal.SIGKILL)
+            procs[2].wait(10)
+            # what the victim held when it died: jobs it took and had not finished (read
+            # after the kill: read before, it may finish one in between, and rightly keep it)
             held = column(
                 "select schedule_id from xuncha_probe.jobs where acquired_by = 'node-3/probe'"
             )
-            procs[2].send_signal(signal.SIGKILL)
-            procs[2].wait(10)
             killed = scalar("select extract(epoch from now())::bigint")
             assert scalar("select count(distinct account_id) from snapshot") < N_ACCOUNTS, (
                 "the kill must land mid-patrol"
