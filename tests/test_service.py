@@ -420,3 +420,23 @@ def test_doctor_checks_browser_and_channels_and_sends_with_send(tmp_path: Path) 
     assert "浏览器程序" in r.stdout and "不存在" in r.stdout
     assert "无法识别" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_doctor_tries_the_evidence_store_of_either_backend(tmp_path: Path) -> None:
+    init_db(tmp_path)
+    browser = str(fake_browser(tmp_path / "chromium"))
+    r = doctor(service_config(tmp_path, browser=browser))
+    assert f"证据存储可写可读（目录 {tmp_path / 'blobs'}）" in r.stdout, r.stdout
+    # it cleans up after itself: no evidence of its own is left behind
+    assert not [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
+
+    r = doctor(service_config(tmp_path, browser=browser, extra='[blobs]\nbackend = "database"'))
+    assert "证据存储可写可读（数据库的 blob 表" in r.stdout, r.stdout
+    assert query(tmp_path / "xuncha.db", "select count(*) from blob") == [(0,)]
+
+    (tmp_path / "taken").write_text("a file where the evidence directory should be")
+    taken = f'[blobs]\ndir = "{tmp_path}/taken"'
+    r = doctor(service_config(tmp_path, browser=browser, extra=taken))
+    assert r.returncode == 1
+    assert f"证据存储（目录 {tmp_path / 'taken'}）不可用" in r.stdout, r.stdout
+    assert "Traceback" not in r.stdout + r.stderr

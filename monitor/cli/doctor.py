@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,11 @@ from rich.markup import escape
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from monitor.app import App
+from monitor.blobs import BlobStore
+from monitor.blobs_db import DatabaseBlobStore
 from monitor.cli.common import EXIT_PROBLEMS, console, state
+from monitor.config import Settings
 from monitor.db import SchemaError, check_schema, make_engine
 from monitor.models import Unit
 
@@ -27,13 +32,36 @@ def _well_formed(url: str) -> bool:
         return False
 
 
+def _evidence_store(settings: Settings) -> str:
+    if settings.blobs.backend == "database":
+        return '数据库的 blob 表，[blobs] backend = "database"'
+    return f"目录 {settings.blob_path}"
+
+
+def _evidence_store_problem(store: BlobStore | DatabaseBlobStore) -> str | None:
+    """Store a small blob of its own, read it back verified, remove it: the path every
+    snapshot's evidence takes. None if that works, else why not."""
+    data = f"xuncha doctor {datetime.now(UTC).isoformat()} {secrets.token_hex(8)}".encode()
+    try:
+        digest = store.put(data)
+        if store.get(digest) != data:
+            return "读回的内容与写入的不同"
+    except Exception as e:  # a permission, a full disk, a missing table: show it as is
+        return str(e) or type(e).__name__
+    if isinstance(store, DatabaseBlobStore):
+        store.delete([digest])
+    else:
+        store.path(digest).unlink(missing_ok=True)
+    return None
+
+
 def doctor(
     ctx: typer.Context,
     send: bool = typer.Option(
         False, "--send", help="向每个通知渠道发送一条测试消息 (send a test message to each channel)"
     ),
 ) -> None:
-    """检查配置、数据库、磁盘、浏览器、日历和通知渠道 (is this installation fit to patrol?)."""
+    """检查配置、数据库、证据存储、磁盘、浏览器、日历和通知渠道 (fit to patrol?)."""
     settings = state(ctx).settings  # an invalid config already exits 2 with the reason
     problems = 0
 
@@ -65,6 +93,12 @@ def doctor(
                 units = s.exec(select(Unit)).all()
         except Exception:
             units = []
+        where = _evidence_store(settings)
+        problem = _evidence_store_problem(App(settings=settings, engine=engine).blobs)
+        if problem is None:
+            ok(f"证据存储可写可读（{where}）")
+        else:
+            bad(f"证据存储（{where}）不可用：{problem}")
     finally:
         engine.dispose()
 
