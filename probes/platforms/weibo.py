@@ -64,7 +64,7 @@ from probes.platforms.common import (
     strip_ip_prefix,
     unwrap_link,
 )
-from probes.platforms.webpage import node_text, shorten
+from probes.platforms.webpage import node_text, shorten, strip_html
 
 log = structlog.get_logger("xuncha.probe.weibo")
 
@@ -418,7 +418,9 @@ def parse_created_at(value: Any) -> datetime | None:
 
 def _post(mb: dict[str, Any], uid: str) -> Post:
     html = str(mb.get("text") or "")
-    links = _links(html)
+    # parsed once for its text and its links: three posts an account, every check
+    tree = LexborHTMLParser(html) if "<" in html or "&" in html else None
+    links = _links(html, tree)
     rt = mb.get("retweeted_status")
     if isinstance(rt, dict):
         links += [u for u in _links(str(rt.get("text") or "")) if u not in links]
@@ -432,11 +434,11 @@ def _post(mb: dict[str, Any], uid: str) -> Post:
     ptid = str(mb.get("profile_type_id") or "")
     bid = str(mb.get("bid") or mb.get("mblogid") or "")
     ident = str(mb.get("id") or mb.get("mid") or bid)
-    source = node_text(LexborHTMLParser(str(mb["source"])).body) if mb.get("source") else None
+    source = strip_html(str(mb["source"])) if mb.get("source") else None
     return Post(
         id=ident,
         published_at=parse_created_at(mb.get("created_at")),
-        text=shorten(node_text(LexborHTMLParser(html).body)) if html else "",
+        text=shorten(node_text(tree.body) if tree else strip_html(html)),
         url=PUBLIC_POST.format(uid=uid, bid=bid or ident),
         pinned=ptid.startswith("proweibotop") or str(mb.get("isTop") or "0") in ("1", "True"),
         repost=isinstance(rt, dict) or bool(mb.get("retweeted_status")),
@@ -445,12 +447,12 @@ def _post(mb: dict[str, Any], uid: str) -> Post:
     )
 
 
-def _links(html: str) -> list[str]:
+def _links(html: str, tree: LexborHTMLParser | None = None) -> list[str]:
     """Outbound links in a post; Weibo's ``sinaurl`` wrapper unwrapped, hashtags skipped."""
     if "<a" not in html:
         return []
     out: list[str] = []
-    for a in LexborHTMLParser(html).css("a[href]"):
+    for a in (tree or LexborHTMLParser(html)).css("a[href]"):
         href = (a.attributes.get("href") or "").strip()
         if not href.startswith(("http://", "https://")):
             continue  # /search?containerid=... hashtags, /n/<name> mentions
