@@ -90,6 +90,9 @@ class Account(SQLModel, table=True):
     interval_minutes: int | None = Field(default=None)  # overrides the platform interval
     options: dict[str, str] = json_col(dict)  # reader-specific fields
     updated_at: datetime = ts_now()
+    # when a registry import (or prune) closed it: a past period's report judges it by the
+    # rules it was under then; None while active
+    closed_at: datetime | None = ts(nullable=True)
 
 
 class Snapshot(SQLModel, table=True):

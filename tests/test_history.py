@@ -25,7 +25,7 @@ from monitor.history import (
     snapshot_detail,
     verify_artifacts,
 )
-from monitor.models import Account, Snapshot, Unit, UTCDateTime
+from monitor.models import Snapshot, Unit, UTCDateTime
 from monitor.scope import units_below
 from tests.conftest import add_account, add_unit
 
@@ -322,11 +322,25 @@ def test_upgrade_marks_profile_changes_in_existing_history(
     engine = make_engine(url)
     command.upgrade(alembic_config(engine), "0005")
     names = ["贵阳发布", "贵阳发布", "澳门赌场", "澳门赌场", "贵阳发布"]
-    with Session(engine) as s:  # unit and account are unchanged since then
+    with Session(engine) as s:  # the unit is unchanged since then
         s.add(Unit(code="u", name="u"))
-        s.flush()
-        s.add(Account(id="a1", platform="weibo", name="a1", owner_code="u"))
         s.commit()
+    old_account = sa.table(  # the account table as revision 0005 had it
+        "account",
+        *(sa.column(n) for n in ("id", "platform", "name", "handle", "url", "reader")),
+        *(sa.column(n) for n in ("owner_code", "kind", "ruleset", "status", "operator")),
+        sa.column("is_lead", sa.Boolean()),
+        sa.column("options", sa.JSON()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    with engine.begin() as c:
+        c.execute(
+            old_account.insert().values(
+                id="a1", platform="weibo", name="a1", handle="", url="", reader="",
+                owner_code="u", kind="publish", ruleset="", status="active", operator="",
+                is_lead=False, options={}, updated_at=T0,
+            )
+        )  # fmt: skip
     old_snapshot = sa.table(  # the snapshot table as revision 0005 had it
         "snapshot",
         *(sa.column(n) for n in ("account_id", "node", "reader", "url", "outcome", "detail")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,9 @@ def dump(engine: Engine) -> dict[str, dict[str, Any]]:
     with Session(engine) as s:
         rows = [*s.exec(select(Unit)), *s.exec(select(Account))]
         return {
+            # when it was imported or closed, not what the registry says
             f"{type(r).__name__}:{r.code if isinstance(r, Unit) else r.id}": r.model_dump(
-                exclude={"updated_at"}
+                exclude={"updated_at", "closed_at"}
             )
             for r in rows
         }
@@ -482,6 +484,7 @@ def test_update_reports_changed_fields(engine: Engine, tmp_path: Path) -> None:
 
 def test_prune_closes_missing_accounts(engine: Engine, tmp_path: Path) -> None:
     import_files(engine, [UNITS, ACCOUNTS])
+    started = datetime.now(UTC)
     lines = ACCOUNTS.read_text("utf-8-sig").splitlines()
     fewer = write_csv(
         tmp_path / "accounts.csv",
@@ -500,6 +503,17 @@ def test_prune_closes_missing_accounts(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s:
         closed = s.get(Account, "gz-wx")
         assert closed is not None and closed.status == "closed"  # kept, not deleted
+
+    # the day it was closed is kept (a past quarter's report judges it as it was then);
+    # one closed already keeps its date; reopened, it has none
+    with Session(engine) as s:
+        gz_wx, yy_tt = s.get(Account, "gz-wx"), s.get(Account, "yy-tt")
+        assert gz_wx is not None and yy_tt is not None
+        assert gz_wx.closed_at is not None and gz_wx.closed_at > started
+        assert yy_tt.closed_at is not None and yy_tt.closed_at < gz_wx.closed_at
+    import_files(engine, [UNITS, ACCOUNTS])  # gz-wx listed again, active
+    with Session(engine) as s:
+        assert s.get(Account, "gz-wx").closed_at is None  # type: ignore[union-attr]
 
     # a units-only import says nothing about accounts
     units_only = import_files(engine, [UNITS], prune=True)

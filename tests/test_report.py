@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from monitor.app import App
 from monitor.db import session_scope
-from monitor.models import Finding, FindingEvent
+from monitor.models import Account, Finding, FindingEvent
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import render_html, write_csv, write_xlsx
 from tests.conftest import add_account, add_unit
@@ -183,11 +183,19 @@ def test_past_period_is_reproducible(world: App) -> None:
     add_snap(world, "a2", at(10, 3), outcome="error")
     add_finding(world, "a1", "stale", "veto", at(11, 20))
     add_finding(world, "a4", "gone", "high", at(10, 2))
+    # ...and a2, vetoed in Q3 for its silence, is closed in October: Q3 still judged it by
+    # the rules it was under then
+    with session_scope(world.engine) as s:
+        a2 = s.get(Account, "a2")
+        assert a2 is not None
+        a2.status, a2.closed_at = "closed", at(10, 20)
+    add_snap(world, "a2", at(11, 1), posts=[post("a2-new", at(7, 12))])  # silent since July
     after = _build(world)
     assert after.to_dict() == before.to_dict()
     assert render_html(after) == html_before
     q4 = _build(world, "2026Q4")
-    assert [v.account_id for v in q4.vetoes] == ["a1"] and q4.totals.checked == 1
+    # closed during Q4: its silence is no veto there (a service account's rules)
+    assert [v.account_id for v in q4.vetoes] == ["a1"] and q4.totals.checked == 2
 
 
 def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> None:

@@ -141,10 +141,12 @@ def apply_registry(session: Session, registry: Registry, *, prune: bool = False)
     for arow in registry.accounts:
         account = accounts.get(arow.id)
         if account is None:
-            session.add(Account(id=arow.id, **_values(arow, ACCOUNT_FIELDS), updated_at=now))
+            account = Account(id=arow.id, **_values(arow, ACCOUNT_FIELDS), updated_at=now)
+            session.add(account)
             summary.accounts.added.append(arow.id)
         else:
             _update(account, arow, ACCOUNT_FIELDS, now, arow.id, summary.accounts)
+        _date_closure(account, now)
 
     if registry.has_accounts:
         listed = {a.id for a in registry.accounts}
@@ -154,9 +156,19 @@ def apply_registry(session: Session, registry: Registry, *, prune: bool = False)
             if prune and account.status != "closed":
                 account.status = "closed"
                 account.updated_at = now
+                _date_closure(account, now)
                 summary.closed.append(account_id)
     session.flush()
     return summary
+
+
+def _date_closure(account: Account, now: datetime) -> None:
+    """``closed_at`` follows ``status``: set when it turns closed, cleared when reopened
+    (the reports judge a period by whether the account was open in it)."""
+    if account.status == "closed":
+        account.closed_at = account.closed_at or now
+    else:
+        account.closed_at = None
 
 
 def _values(row: UnitRow | AccountRow, fields: Sequence[str]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ Definitions (also in docs/report.md):
 
 "As it was known then": only snapshots taken before the period's end and finding events
 before it are read, so a past period's report is the same whenever it is built. Account
-names, platforms and units are the registry's current ones (the registry is not versioned).
+names, platforms and units are the registry's current ones (the registry is not versioned);
+an account closed later keeps the rules it was under in the period (``Account.closed_at``).
 """
 
 from __future__ import annotations
@@ -213,10 +214,16 @@ class _Computed:
     deducted: set[str]
 
 
-def _ruleset_name(a: Account) -> str:
-    if a.status == "closed":
+def _ruleset_name(a: Account, period: Period) -> str:
+    if _closed_by(a, period.end):  # not judged for silence once closed
         return "service"
     return a.ruleset or ("national" if a.kind == "publish" else "service")
+
+
+def _closed_by(a: Account, when: datetime) -> bool:
+    if a.status != "closed":
+        return False
+    return a.closed_at is None or a.closed_at < when  # undated: closed as far as we know
 
 
 def _veto_rule(rs: RuleSet | None) -> tuple[int | None, bool]:
@@ -238,14 +245,15 @@ def _scope(session: Session, unit_code: str | None) -> tuple[set[str] | None, st
 
 
 def _accounts(
-    session: Session, codes: set[str] | None, rulesets: dict[str, RuleSet]
+    session: Session, codes: set[str] | None, rulesets: dict[str, RuleSet], period: Period
 ) -> dict[str, _Acct]:
+    """The accounts, each with the rules it was under in ``period``."""
     q = select(Account)
     if codes is not None:
         q = q.where(col(Account.owner_code).in_(sorted(codes)))
     out = {}
     for a in session.exec(q).all():
-        days, any_veto = _veto_rule(rulesets.get(_ruleset_name(a)))
+        days, any_veto = _veto_rule(rulesets.get(_ruleset_name(a, period)))
         out[a.id] = _Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto)
     return out
 
@@ -347,18 +355,19 @@ def _scan(
     session: Session,
     periods: list[Period],
     codes: set[str] | None,
-    accts: dict[str, _Acct],
+    accts: list[dict[str, _Acct]],
     keep_snaps: list[set[str]],
 ) -> list[dict[str, _State]]:
     """One ordered pass over the snapshots of consecutive ``periods`` (oldest first), plus a
-    look-back before the first for the latest post known then.
+    look-back before the first for the latest post known then. ``accts`` are the accounts
+    with the rules of each period (the same accounts, maybe closed in between).
 
     A million rows go through here, so times stay in the driver's form and are compared as
     they are; a datetime is made only when the latest known post changes (to know when the
     account would breach its rule) and for what is kept.
     """
     clock = _Clock(session.get_bind().dialect.name)
-    lookback = max((a.veto_days or 0 for a in accts.values()), default=0) + 2
+    lookback = max((a.veto_days or 0 for by in accts for a in by.values()), default=0) + 2
     since = periods[0].start - timedelta(days=lookback)
     out: list[dict[str, _State]] = [{} for _ in periods]
     starts = [clock.raw(p.start) for p in periods]
@@ -372,7 +381,7 @@ def _scan(
             if account_id != current:
                 current, known = account_id, None
                 states = [None] * len(periods)
-                acct = accts.get(account_id)
+                acct = accts[-1].get(account_id)
             if acct is None:
                 continue
             if (
@@ -398,6 +407,7 @@ def _scan(
                 )
             if outcome != "ok":
                 continue
+            acct = accts[pi][account_id]
             if known is None:
                 if acct.veto_if_empty and (st.stale is None or st.stale.gap is not None):
                     st.stale = _Stale(None, snap_id, clock.dt(taken), None)
@@ -618,16 +628,17 @@ def build_report(
     """The report for ``period`` over ``unit_code`` and every unit below it (all if None)."""
     codes, unit_name = _scope(session, unit_code)
     rulesets = load_rulesets(settings.rulesets)
-    accts = _accounts(session, codes, rulesets)
     units = {u.code: u for u in session.exec(select(Unit)).all()}
     periods = [period.previous(), period]
+    by_period = [_accounts(session, codes, rulesets, p) for p in periods]
+    accts = by_period[-1]
     opened = [_open_findings(session, p, accts, codes) for p in periods]
     states = _scan(
-        session, periods, codes, accts, [{f.account_id for f in o.findings} for o in opened]
+        session, periods, codes, by_period, [{f.account_id for f in o.findings} for o in opened]
     )
     prev, cur = (
-        _compute(session, p, o, st, accts, units, rectify_days)
-        for p, o, st in zip(periods, opened, states, strict=True)
+        _compute(session, p, o, st, a, units, rectify_days)
+        for p, o, st, a in zip(periods, opened, states, by_period, strict=True)
     )
 
     by_platform = []
