@@ -2,8 +2,9 @@
 
 Not a test: prints figures. For N accounts, each read by the ``weibo`` reader (3 requests:
 getIndex user, getIndex posts, profile/info; JSON parsed into an Observation), compared with
-a bare ``httpx`` fetch of the same 3 URLs per account at the same concurrency — the ceiling
-for this machine. The simulator's handlers are served by a small asyncio keep-alive server
+a bare ``httpx`` fetch of the same 3 URLs per account at the same concurrency, its
+connections in pools of the fetcher's size (one big pool is slower) — the ceiling for this
+machine. The simulator's handlers are served by a small asyncio keep-alive server
 in a process of its own (the tests' threaded server would be the bottleneck, hiding the
 client's cost). Peak RSS is the process's ``ru_maxrss``; each stage runs in a fresh child
 process so one peak does not hide the other.
@@ -80,27 +81,46 @@ async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
 
 
 async def _bare(base: str, n: int, conc: int) -> tuple[float, int]:
+    """The same requests with nothing of ours, but split over pools of ``POOL_SIZE`` as the
+    fetcher does: httpcore walks its whole pool on every request, so one pool of 32 costs
+    about twice the CPU per request of four pools of 8 — the ceiling is what httpx can do."""
     import httpx
+
+    from probes.fetch.http import POOL_SIZE
 
     sem = asyncio.Semaphore(conc)
     ok = 0
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    shards = -(-conc // POOL_SIZE)
+    size = -(-conc // shards)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    clients = [httpx.AsyncClient(limits=limits, trust_env=False) for _ in range(shards)]
+    busy = [0] * shards
 
-    async def one(c: httpx.AsyncClient, uid: str) -> None:
+    async def one(uid: str) -> None:
         nonlocal ok
         urls = [
             f"{base}/api/container/getIndex?type=uid&value={uid}",
             f"{base}/api/container/getIndex?type=uid&value={uid}&containerid=107603{uid}",
             f"{base}/ajax/profile/info?uid={uid}",
         ]
+        codes = []
         async with sem:
-            codes = [(await c.get(u)).status_code for u in urls]
+            for u in urls:
+                i = busy.index(min(busy))
+                busy[i] += 1
+                try:
+                    codes.append((await clients[i].get(u)).status_code)
+                finally:
+                    busy[i] -= 1
         ok += codes == [200, 200, 200]
 
-    async with httpx.AsyncClient(limits=limits, trust_env=False) as c:
+    try:
         started = _start()
-        await asyncio.gather(*(one(c, u) for u in _uids(n)))
+        await asyncio.gather(*(one(u) for u in _uids(n)))
         return time.perf_counter() - started, ok
+    finally:
+        for c in clients:
+            await c.aclose()
 
 
 async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tuple[float, int]:

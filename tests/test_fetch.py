@@ -347,6 +347,32 @@ def test_per_host_limit_bounds_concurrent_requests() -> None:
     assert state["max"] <= 2
 
 
+def test_the_global_limit_is_reached_across_the_fetchers_pools() -> None:
+    """Connections are split over several pools; all of them together still carry
+    ``max_connections`` requests at once to one host, none waiting in a pool."""
+    want = 20  # pools of 8, 8 and 4 (rounded up): uneven on purpose
+    arrived = threading.Condition()
+    state = {"now": 0, "max": 0}
+
+    def held(req: Request) -> Reply:
+        with arrived:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+            arrived.notify_all()
+            arrived.wait_for(lambda: state["max"] >= want, timeout=10)
+            state["now"] -= 1
+        return Reply(body="ok")
+
+    async def many(url: str) -> list[Response]:
+        async with Fetcher(settings(max_connections=want, per_host=want)) as f:
+            return await asyncio.gather(*(f.get(url) for _ in range(want * 3)))
+
+    with LocalServer({"/": held}) as srv:
+        results = run(many(srv.url("/")))
+    assert [r.status for r in results] == [200] * (want * 3)
+    assert state["max"] == want
+
+
 def test_user_agent_and_extra_headers_are_sent() -> None:
     with LocalServer({"/": Reply(body="ok")}) as srv:
         run(fetch(srv.url("/"), headers={"Referer": "https://m.weibo.cn/"}))

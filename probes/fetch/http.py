@@ -164,8 +164,11 @@ class _Raw:
     truncated: bool
 
 
+POOL_SIZE = 8  # connections per httpx pool (see Fetcher.__aenter__)
+
+
 class Fetcher:
-    """Async context manager owning one ``httpx.AsyncClient`` shared by all probes.
+    """Async context manager owning the ``httpx`` clients shared by all probes.
 
     Redirects are followed here, not by httpx, so every hop is recorded and loops are
     caught. Limits: ``max_connections`` requests at once overall and ``per_host`` per host,
@@ -182,14 +185,29 @@ class Fetcher:
     ) -> None:
         self.settings = settings or HttpSettings()
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._busy: list[int] = []  # requests in flight per client
         self._global = asyncio.Semaphore(self.settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._jars: dict[str, PlatformJar] = {}
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        self._client = httpx.AsyncClient(
+        # httpcore walks its whole pool (a poll() per idle connection, and a list of them
+        # per idle connection) on every request and every response closed: at 32
+        # connections a bare fetch spends about half its CPU there, at 8 about a quarter
+        # (bench/http_path.py --stage bare --concurrency 8 vs 32). So the connections are
+        # split over pools of POOL_SIZE; a request takes the least busy, and the global
+        # semaphore (held while a request runs) means that one always has room.
+        shards = 1 if self._transport is not None else -(-s.max_connections // POOL_SIZE)
+        size = -(-s.max_connections // shards)
+        self._clients = [self._new_client(size) for _ in range(shards)]
+        self._busy = [0] * shards
+        return self
+
+    def _new_client(self, size: int) -> httpx.AsyncClient:
+        s = self.settings
+        return httpx.AsyncClient(
             headers={
                 "User-Agent": s.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
@@ -199,21 +217,18 @@ class Fetcher:
             },
             cookies=http.cookiejar.CookieJar(policy=_RefuseAll()),
             timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
-            limits=httpx.Limits(
-                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
-            ),
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=False,
             proxy=s.proxy,
             verify=s.verify_tls,
             trust_env=False,
             transport=self._transport,
         )
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients, self._busy = self._clients, [], []
+        for client in clients:
+            await client.aclose()
 
     def jar(self, platform: str = "") -> PlatformJar:
         """The cookie jar of ``platform`` (created empty on first use)."""
@@ -316,10 +331,12 @@ class Fetcher:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _client_or_fail(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _pick_client(self) -> int:
+        """The least busy client (the first among equals, so light load reuses one pool)."""
+        if not self._clients:
             raise RuntimeError("Fetcher used outside 'async with'")
-        return self._client
+        busy = self._busy
+        return busy.index(min(busy))
 
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
@@ -412,8 +429,17 @@ class Fetcher:
                 raise FetchError("connect", f"与 {host} 的连接出错：{_short(str(e))}", url) from e
 
     async def _stream(self, req: _Req, cap: int) -> _Raw:
+        pick = self._pick_client()
+        client = self._clients[pick]
+        self._busy[pick] += 1
+        try:
+            return await self._stream_on(client, req, cap)
+        finally:
+            if self._busy:  # not closed meanwhile
+                self._busy[pick] -= 1
+
+    async def _stream_on(self, client: httpx.AsyncClient, req: _Req, cap: int) -> _Raw:
         url = req.url
-        client = self._client_or_fail()
         request = client.build_request(req.method, url, headers=req.headers, data=req.data)
         if len(req.jar):  # the cookie machinery is slow: skip it while the jar is empty
             req.jar.cookies.set_cookie_header(request)
