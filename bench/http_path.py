@@ -16,7 +16,8 @@ Each stage reports wall time and the process's CPU time: on a shared machine the
 rate moves with the neighbours' load, CPU time much less. With ``--rounds`` the stages
 alternate and the best round of each is compared.
 
-Three stages: ``bare`` (the ceiling), ``reader`` (fetch and parse), ``pipeline`` (the whole
+Stages: ``bare`` (the ceiling: one httpx client), ``bare_pools`` (the higher ceiling: the
+same split into pools of 8 as the fetcher's), ``reader`` (fetch and parse), ``pipeline`` (the whole
 check: fetch, parse, snapshot and blobs, detectors, findings and outbox on SQLite), its
 records written by a writer process as under ``xuncha run`` (``--writer thread``: in the
 probing process, as one-off commands do). The pipeline's CPU and memory count both
@@ -80,17 +81,18 @@ async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
         return time.perf_counter() - started, ok
 
 
-async def _bare(base: str, n: int, conc: int) -> tuple[float, int]:
-    """The same requests with nothing of ours, but split over pools of ``POOL_SIZE`` as the
-    fetcher does: httpcore walks its whole pool on every request, so one pool of 32 costs
-    about twice the CPU per request of four pools of 8 — the ceiling is what httpx can do."""
+async def _bare(base: str, n: int, conc: int, pooled: bool = False) -> tuple[float, int]:
+    """The same requests with nothing of ours: one ``httpx`` client (``bare``, the issue's
+    ceiling), or (``bare_pools``) clients with pools of ``POOL_SIZE`` as the fetcher has —
+    httpcore walks its whole pool on every request, so one pool of 32 costs more CPU per
+    request than four of 8, and that is the higher ceiling."""
     import httpx
 
     from probes.fetch.http import POOL_SIZE
 
     sem = asyncio.Semaphore(conc)
     ok = 0
-    shards = -(-conc // POOL_SIZE)
+    shards = -(-conc // POOL_SIZE) if pooled else 1
     size = -(-conc // shards)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     clients = [httpx.AsyncClient(limits=limits, trust_env=False) for _ in range(shards)]
@@ -229,21 +231,26 @@ def stage(kind: str, n: int, conc: int, base: str, writer: str) -> None:
     if kind == "pipeline":
         secs, ok = asyncio.run(_pipeline(base, n, conc, writer))
     else:
-        secs, ok = asyncio.run({"reader": _reader, "bare": _bare}[kind](base, n, conc))
+        secs, ok = asyncio.run(
+            _bare(base, n, conc, pooled=kind == "bare_pools")
+            if kind.startswith("bare")
+            else _reader(base, n, conc)
+        )
     cpu = _cpu() - _CPU_AT_START[0]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"kind": kind, "seconds": secs, "cpu_seconds": cpu, "ok": ok,
                       "peak_rss_mb": rss_mb, **_EXTRA}))  # fmt: skip
 
 
-STAGES = ("bare", "reader", "pipeline")
+STAGES = ("bare", "bare_pools", "reader", "pipeline")
+CEILINGS = ("bare", "bare_pools")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--stage", choices=["reader", "bare", "pipeline", "serve"])
+    ap.add_argument("--stage", choices=[*STAGES, "serve"])
     ap.add_argument("--base", default="")
     ap.add_argument("--rounds", type=int, default=1, help="alternate the stages this often")
     ap.add_argument(
@@ -294,23 +301,26 @@ def main() -> None:
                 else ""
             )
         )
-    for kind in STAGES[1:]:
-        ratio = res["bare"]["seconds"] / res[kind]["seconds"]
-        cpu = res[kind]["cpu_seconds"] + res[kind].get("writer_cpu_seconds", 0.0)
-        print(
-            f"{kind} / bare-fetch rate: {ratio:.0%} wall (goal >= 60% end to end); "
-            f"CPU per account {cpu / res['bare']['cpu_seconds']:.1f}x the bare fetch's"
-        )
+    for ceiling in CEILINGS:
+        for kind in ("reader", "pipeline"):
+            ratio = res[ceiling]["seconds"] / res[kind]["seconds"]
+            cpu = res[kind]["cpu_seconds"] + res[kind].get("writer_cpu_seconds", 0.0)
+            print(
+                f"{kind} / {ceiling} rate: {ratio:.0%} wall (goal >= 60% end to end); "
+                f"CPU per account {cpu / res[ceiling]['cpu_seconds']:.1f}x {ceiling}'s"
+            )
     r = res["pipeline"]
     if r.get("writer_rss_mb"):
         total = max(x["peak_rss_mb"] + x.get("writer_rss_mb", 0) for x in runs["pipeline"])
         print(f"pipeline peak RSS, probing process + writer process: {total:.0f} MB (goal < 400)")
     if a.rounds > 1:
-        for kind in STAGES[1:]:
-            pairs = [
-                b["seconds"] / k["seconds"] for b, k in zip(runs["bare"], runs[kind], strict=True)
-            ]
-            print(f"{kind} / bare per round: " + ", ".join(f"{p:.0%}" for p in pairs))
+        for ceiling in CEILINGS:
+            for kind in ("reader", "pipeline"):
+                pairs = [
+                    b["seconds"] / k["seconds"]
+                    for b, k in zip(runs[ceiling], runs[kind], strict=True)
+                ]
+                print(f"{kind} / {ceiling} per round: " + ", ".join(f"{p:.0%}" for p in pairs))
 
 
 if __name__ == "__main__":
