@@ -195,8 +195,8 @@ class Fetcher:
         s = self.settings
         # httpcore walks its whole pool (a poll() per idle connection, and a list of them
         # per idle connection) on every request and every response closed: a bare fetch
-        # through one pool of 32 needed ~1.8x the CPU per request of one through a pool of
-        # 8 (bench/http_path.py, stages bare and bare_pools). So the connections are split
+        # through one pool of 32 needed ~1.3x the CPU per request of one through four pools
+        # of 8 (bench/http_path.py, stages bare and bare_pools). So the connections are split
         # over pools of POOL_SIZE; a request takes the least busy, and the global
         # semaphore (held while a request runs) means that one always has room.
         shards = 1 if self._transport is not None else -(-s.max_connections // POOL_SIZE)
