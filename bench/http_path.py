@@ -83,17 +83,16 @@ async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
 
 async def _bare(base: str, n: int, conc: int, pooled: bool = False) -> tuple[float, int]:
     """The same requests with nothing of ours: one ``httpx`` client (``bare``, the issue's
-    ceiling), or (``bare_pools``) clients with pools of ``POOL_SIZE`` as the fetcher has —
+    ceiling), or (``bare_pools``) clients split into pools as the fetcher's (``pool_split``) —
     httpcore walks its whole pool on every request, so one pool of 32 costs more CPU per
     request than four of 8, and that is the higher ceiling."""
     import httpx
 
-    from probes.fetch.http import POOL_SIZE
+    from probes.fetch.http import pool_split
 
     sem = asyncio.Semaphore(conc)
     ok = 0
-    shards = -(-conc // POOL_SIZE) if pooled else 1
-    size = -(-conc // shards)
+    shards, size = pool_split(conc) if pooled else (1, conc)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     clients = [httpx.AsyncClient(limits=limits, trust_env=False) for _ in range(shards)]
     busy = [0] * shards

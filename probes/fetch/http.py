@@ -167,6 +167,13 @@ class _Raw:
 POOL_SIZE = 8  # connections per httpx pool (see Fetcher.__aenter__)
 
 
+def pool_split(connections: int) -> tuple[int, int]:
+    """(pools, connections per pool) for ``connections`` in pools of at most ``POOL_SIZE``;
+    together they hold at least ``connections``."""
+    pools = -(-connections // POOL_SIZE)
+    return pools, -(-connections // pools)
+
+
 class Fetcher:
     """Async context manager owning the ``httpx`` clients shared by all probes.
 
@@ -199,8 +206,10 @@ class Fetcher:
         # of 8 (bench/http_path.py, stages bare and bare_pools). So the connections are split
         # over pools of POOL_SIZE; a request takes the least busy, and the global
         # semaphore (held while a request runs) means that one always has room.
-        shards = 1 if self._transport is not None else -(-s.max_connections // POOL_SIZE)
-        size = -(-s.max_connections // shards)
+        if self._transport is not None:  # a test's transport: one client owns it
+            shards, size = 1, s.max_connections
+        else:
+            shards, size = pool_split(s.max_connections)
         self._clients = [self._new_client(size) for _ in range(shards)]
         self._busy = [0] * shards
         return self
