@@ -1,8 +1,9 @@
 """Alert routing, grouping, pacing, escalation, silences and digests — through the real
 dispatcher, real apprise or robot HTTP calls, and local receivers, on a simulated clock.
 
-The clock is the dispatcher's (``dispatch_once(clock=...)``) and the robot's; it starts at
-the real time and only moves forward, so an hour of ticks takes a second.
+The clock is the dispatcher's (``dispatch_once(clock=...)``) and the robot's; it starts at a
+fixed instant (never the hour the suite runs at) and only moves forward, so an hour of ticks
+takes a second.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ REAL_PACING: dict[str, Any] = {
 }
 
 
-class Clock:
-    """Starts a second ahead of the wall clock: outbox rows are stamped with the wall clock
-    when written, and must never lie in the simulated clock's future."""
+START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
 
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+class Clock:
+    """The simulated clock every stage of a test reads (findings, outbox, dispatcher)."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
@@ -61,10 +64,9 @@ def settings_for(tmp: Path, **alerts: Any) -> Settings:
 
 
 def open_finding(
-    app: App, account_id: str, kind: str = "stale", severity: str = "veto", now=None
+    app: App, account_id: str, kind: str = "stale", severity: str = "veto", *, now: datetime
 ) -> int:
     """What the pipeline does for a snapshot with one signal: snapshot, finding, items."""
-    now = now or datetime.now(UTC)
     with session_scope(app.engine) as s:
         account = s.get(Account, account_id)
         assert account is not None
@@ -108,7 +110,7 @@ def test_receiver_down_for_an_hour_gets_every_alert_once_after(tmp_path: Path, s
         add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/none", name=f"账号{i}")
     sink.down = True
     for i in range(3):
-        open_finding(app, f"a{i}")
+        open_finding(app, f"a{i}", now=clock())
     for minute in range(60):  # an hour of ticks, receiver down
         if minute == 30:  # more problems open during the outage: they wait and fold in
             for i in range(3, 6):
@@ -211,8 +213,8 @@ def test_veto_and_theft_go_to_the_supervisor_at_once_by_default(tmp_path: Path) 
         add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
         add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
         add_account(app, "a", "qx", "http://127.0.0.1:9/")
-        open_finding(app, "a", kind="theft", severity="high")
-        open_finding(app, "a", kind="stale_soon", severity="warning")
+        open_finding(app, "a", kind="theft", severity="high", now=clock())
+        open_finding(app, "a", kind="stale_soon", severity="warning", now=clock())
         tick(app, clock)
         assert len(county.delivered) == 1 and len(city.delivered) == 1
         assert (
@@ -238,8 +240,8 @@ def test_app_problems_go_to_the_units_it_contact(tmp_path: Path) -> None:
             )
         add_account(app, "app", "qx", "http://127.0.0.1:9/x.apk", platform="app")
         add_account(app, "wb", "qx", "http://127.0.0.1:9/")
-        open_finding(app, "app", kind="install", severity="high")
-        open_finding(app, "wb", kind="stale", severity="veto")
+        open_finding(app, "app", kind="install", severity="high", now=clock())
+        open_finding(app, "wb", kind="stale", severity="veto", now=clock())
         tick(app, clock)
         assert len(it.delivered) == 1 and "客户端" in it.delivered[0].json["message"]
         assert len(duty.delivered) == 1 and "客户端" not in duty.delivered[0].json["message"]
@@ -268,7 +270,7 @@ def test_a_problem_that_cleared_before_anyone_was_told_is_not_sent(tmp_path: Pat
     app = open_app(settings_for(tmp_path, group_wait_seconds=60))
     add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
     add_account(app, "a", "qx", "http://127.0.0.1:9/")
-    open_finding(app, "a", kind="fetch_failed", severity="warning")
+    open_finding(app, "a", kind="fetch_failed", severity="warning", now=clock())
     with session_scope(app.engine) as s:  # the next snapshot is fine again
         snap = Snapshot(account_id="a", outcome="ok")
         s.add(snap)
@@ -280,6 +282,58 @@ def test_a_problem_that_cleared_before_anyone_was_told_is_not_sent(tmp_path: Pat
     assert sink.messages == []
     with Session(app.engine) as s:
         assert {i.status for i in s.exec(select(AlertItem)).all()} == {"skipped"}
+    app.close()
+
+
+def test_a_new_finding_is_told_once_as_new_and_reminded_a_day_after_the_telling(
+    tmp_path: Path, sink
+) -> None:
+    """Checks dated days before the dispatcher runs (a replay, a node that was down): the
+    reminder scan runs first in each pass, yet the first message is the news alone, and the
+    reminder comes a day after that message — not a day after the check."""
+    clock = Clock()
+    app = open_app(settings_for(tmp_path, repeat_minutes=1440))
+    add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
+    for i in range(3):
+        add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/", name=f"账号{i}")
+        open_finding(app, f"a{i}", now=clock() - timedelta(days=3))
+    tick(app, clock)
+    texts = [m.json["title"] + m.json["message"] for m in sink.delivered]
+    assert sorted(finding_ids_in(texts)) == all_findings(app)  # each once
+    assert not any("仍未整改" in t for t in texts)
+    for _ in range(23):  # a day of hourly passes: nothing to say yet
+        clock.advance(hours=1)
+        tick(app, clock)
+    assert len(sink.delivered) == len(texts)
+    clock.advance(hours=1, minutes=1)
+    tick(app, clock)
+    reminders = [m.json["title"] + m.json["message"] for m in sink.delivered][len(texts) :]
+    assert sorted(finding_ids_in(reminders)) == all_findings(app)
+    assert all("仍未整改" in t for t in reminders)
+    app.close()
+
+
+def test_no_reminder_while_the_opening_waits_behind_a_full_channel(tmp_path: Path) -> None:
+    """A channel that cannot take the opening for longer than the repeat interval (its group
+    wait, a throttle): the scan adds nothing, so the officer is never told the same new
+    problem twice in one message."""
+    clock = Clock()
+    app = open_app(settings_for(tmp_path, repeat_minutes=60, group_wait_seconds=3 * 3600))
+    add_unit(app, "qx", "青溪县", channels=["json://127.0.0.1:9/"])
+    add_account(app, "a", "qx", "http://127.0.0.1:9/")
+    fid = open_finding(app, "a", now=clock())
+    for _ in range(12):  # three hours in quarter-hour passes, the opening still waiting
+        clock.advance(minutes=15)
+        tick(app, clock)
+    with Session(app.engine) as s:
+        items = s.exec(select(AlertItem).where(AlertItem.finding_id == fid)).all()
+        told = s.get(Finding, fid)
+        assert told is not None
+        notified = told.notified_at
+    assert [i.event for i in items] == ["opened"]  # no reminder queued beside it
+    # composed once its group wait was over; reminders count from then
+    assert items[0].status == "sent"
+    assert notified is not None and notified >= items[0].due_at
     app.close()
 
 
@@ -304,9 +358,9 @@ def test_dingtalk_refusal_holds_messages_tells_ops_once_and_resends_after_the_fi
         add_unit(app, "qx", "青溪县", channels=["@qx"])
         add_account(app, "a", "qx", "http://127.0.0.1:9/")
         add_account(app, "b", "qx", "http://127.0.0.1:9/")
-        open_finding(app, "a")
+        open_finding(app, "a", now=clock())
         tick(app, clock)
-        open_finding(app, "b")
+        open_finding(app, "b", now=clock())
         for _ in range(5):
             clock.advance(minutes=1)
             tick(app, clock)
@@ -344,7 +398,7 @@ def test_robot_throttle_rests_the_channel_and_loses_nothing(tmp_path: Path) -> N
         add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
         for i in range(6):
             add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/")
-            open_finding(app, f"a{i}")
+            open_finding(app, f"a{i}", now=clock())
         tick(app, clock)
         assert [m.errcode for m in robot.messages].count(130101) >= 1
         attempts = len(robot.messages)
@@ -378,7 +432,7 @@ def test_silence_holds_messages_and_the_finding_is_told_when_it_ends(tmp_path: P
             unit_code="city",  # the county is below the city: covered
             platform="douyin",
         )
-    fid = open_finding(app, "a", kind="fetch_failed", severity="warning")
+    fid = open_finding(app, "a", kind="fetch_failed", severity="warning", now=clock())
     for _ in range(119):
         tick(app, clock)
         clock.advance(minutes=1)
@@ -406,12 +460,11 @@ def test_daily_and_weekly_digests_are_written_once_across_dispatchers(
         add_unit(app, "city", "黔岭市政府办", channels=[city.apprise_url()])
         add_unit(app, "qx", "青溪县", parent="city", channels=[county.apprise_url()])
         add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
-        open_finding(app, "a")
-        tick(app, Clock())  # the opening message itself
+        clock = Clock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))  # Sunday 10:00 in Beijing
+        open_finding(app, "a", now=clock())
+        tick(app, clock)  # the opening message itself
         county.clear()
-        monday_0901 = datetime(2026, 11, 23, 1, 1, tzinfo=UTC)  # 09:01 in Beijing, a Monday
-        clock = Clock()
-        clock.now = monday_0901
+        clock.now = datetime(2026, 11, 23, 1, 1, tzinfo=UTC)  # 09:01 in Beijing, a Monday
 
         def node() -> None:
             for _ in range(3):
@@ -628,7 +681,7 @@ def test_robot_keyword_mismatch_is_a_refusal_ops_hear_about(tmp_path: Path) -> N
         )
         add_unit(app, "qx", "青溪县", channels=[robot.apprise_url()])
         add_account(app, "a", "qx", "http://127.0.0.1:9/")
-        open_finding(app, "a")
+        open_finding(app, "a", now=clock())
         tick(app, clock)
         assert [(m.errcode) for m in robot.messages] == [310000]
         tick(app, clock)  # the ops notice goes through the outbox like any message

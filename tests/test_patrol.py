@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -22,6 +23,34 @@ from tests.conftest import add_account, add_unit
 
 RSS = "application/rss+xml; charset=utf-8"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
+
+
+class Clock:
+    """The app's clock in these tests: checks and dispatcher read the same instant, which
+    the test moves (``at``); it never depends on when the suite runs."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def at(self, when: datetime) -> None:
+        with self._lock:
+            self.now = when
+
+    def advance(self, **kw: float) -> None:
+        with self._lock:
+            self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock(app: App) -> Clock:
+    c = Clock(NOW)
+    app.clock = c
+    return c
 
 
 @pytest.fixture
@@ -43,6 +72,10 @@ def feed(platform: SimulatedPlatform, path: str, *ages_days: float) -> None:
 
 
 def run_check(app: App, account: str, now: datetime = NOW):
+    """A check at ``now``; the app's clock (dispatcher, reminders) moves there too."""
+    if isinstance(app.clock, Clock):
+        app.clock.at(now)
+
     async def go():
         async with Fetcher(app.http_settings()) as f:
             return await check(app, f, account, now=now)
@@ -50,9 +83,13 @@ def run_check(app: App, account: str, now: datetime = NOW):
     return anyio.run(go)
 
 
+def dispatch(app: App) -> Any:
+    return anyio.run(lambda: dispatch_once(app.engine, app.settings, clock=app.clock))
+
+
 def flush(app: App) -> None:
     for _ in range(20):
-        stats = anyio.run(dispatch_once, app.engine, app.settings)
+        stats = dispatch(app)
         if not (stats.sent or stats.retried):
             return
 
@@ -69,7 +106,7 @@ def sink_titles(sink: WebhookSink) -> list[str]:
     return [m.json["title"] for m in sink.messages]
 
 
-def test_stale_account_is_found_alerted_once_and_resolved(app, platform, sink) -> None:
+def test_stale_account_is_found_alerted_once_and_resolved(app, clock, platform, sink) -> None:
     add_unit(app, "u1", "青溪县人民政府办公室", channels=[sink.url.replace("http", "json", 1)])
     feed(platform, "/a.xml", 15, 20)
     add_account(app, "acc", "u1", f"{platform.base_url}/a.xml", name="青溪发布")
@@ -121,20 +158,27 @@ def test_failed_fetch_is_never_stale_and_keeps_content_findings(app, platform) -
     assert open_kinds(app, "acc") == {"stale"}
 
 
-def test_warning_turns_into_breach_without_a_false_recovery(app, platform, sink) -> None:
+def test_warning_turns_into_breach_without_a_false_recovery(app, clock, platform, sink) -> None:
     add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
     feed(platform, "/a.xml", 8)
     add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
     run_check(app, "acc")
     assert open_kinds(app, "acc") == {"stale_soon"}
-    flush(app)  # the dispatcher runs many times in the seven days between the checks
+    flush(app)
     assert sink.wait_for(1, timeout=5)
+    for day in range(1, 7):  # the dispatcher runs in the seven days between the checks
+        clock.at(NOW + timedelta(days=day))
+        flush(app)
     run_check(app, "acc", NOW + timedelta(days=7))
     assert open_kinds(app, "acc") == {"stale"}
     flush(app)
     assert sink.wait_for(2, timeout=5)
     titles = sink_titles(sink)
-    assert len(titles) == 2  # the warning, then the breach; no "recovered" in between
+    # the warning, a daily reminder of it while nobody acknowledges, then the breach; no
+    # "recovered" in between
+    assert len(titles) == 8
+    assert "即将超期" in titles[0] and "已 15 天未更新" in titles[-1]
+    assert all("仍未整改" in t for t in titles[1:-1])
     assert not any("恢复" in t for t in titles)
 
 
@@ -153,7 +197,7 @@ def test_unchanged_page_is_stored_once(app, platform) -> None:
     assert app.blobs.get(snaps[0].artifacts[0]["sha256"]).startswith(b"<?xml")
 
 
-def test_unit_without_channel_falls_back_to_its_supervisor(app, platform, sink) -> None:
+def test_unit_without_channel_falls_back_to_its_supervisor(app, clock, platform, sink) -> None:
     add_unit(app, "city", "云岭市人民政府办公室", channels=[sink.url.replace("http", "json", 1)])
     add_unit(app, "dept", "云岭市卫健委", parent="city")
     feed(platform, "/a.xml", 20)
@@ -166,19 +210,19 @@ def test_unit_without_channel_falls_back_to_its_supervisor(app, platform, sink) 
     assert n.unit_code == "city"
 
 
-def test_messenger_failure_is_retried_then_delivered_once(app, platform) -> None:
+def test_messenger_failure_is_retried_then_delivered_once(app, clock, platform) -> None:
     with WebhookSink(fail_first=2, fail_status=503) as sink:
         add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
         feed(platform, "/a.xml", 20)
         add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
         run_check(app, "acc")
-        deadline = datetime.now(UTC) + timedelta(seconds=20)
-        while datetime.now(UTC) < deadline:
-            anyio.run(dispatch_once, app.engine, app.settings)
+        for _ in range(100):  # the retry backoff is a second or less in these tests
+            dispatch(app)
             with Session(app.engine) as s:
                 if s.exec(select(Notification)).one().status == "sent":
                     break
-            threading.Event().wait(0.2)
+            clock.advance(seconds=1)
+            threading.Event().wait(0.05)
         with Session(app.engine) as s:
             n = s.exec(select(Notification)).one()
             attempts = s.exec(select(Delivery).order_by(col(Delivery.id))).all()
@@ -188,7 +232,7 @@ def test_messenger_failure_is_retried_then_delivered_once(app, platform) -> None
         assert len(ok_posts) == 1
 
 
-def test_bad_channel_holds_its_messages_and_says_why(app, platform) -> None:
+def test_bad_channel_holds_its_messages_and_says_why(app, clock, platform) -> None:
     add_unit(app, "u1", channels=["@nowhere"])
     feed(platform, "/a.xml", 20)
     add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
@@ -200,7 +244,7 @@ def test_bad_channel_holds_its_messages_and_says_why(app, platform) -> None:
     assert "@nowhere" in n.last_error
 
 
-def test_two_dispatchers_never_send_the_same_message(app, platform, sink) -> None:
+def test_two_dispatchers_never_send_the_same_message(app, clock, platform, sink) -> None:
     add_unit(app, "u1", channels=[sink.url.replace("http", "json", 1)])
     for i in range(12):
         feed(platform, f"/a{i}.xml", 20)
@@ -209,7 +253,7 @@ def test_two_dispatchers_never_send_the_same_message(app, platform, sink) -> Non
 
     def worker() -> None:
         for _ in range(5):
-            anyio.run(dispatch_once, app.engine, app.settings)
+            dispatch(app)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:

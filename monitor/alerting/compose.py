@@ -21,6 +21,7 @@ from alerts.group import render_group
 from alerts.notice import notice_from_dict
 from alerts.send import body_format
 from monitor.alerting import channels
+from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
 from monitor.models import AlertItem, Finding, Notification, Unit
@@ -151,12 +152,26 @@ def compose_channel(
         for i in taken:
             i.status, i.notification_id = "sent", n.id
             session.add(i)
+        _mark_told(session, taken, now)
         out.append(n)
         room -= 1
         part += 1
     if live:
         log.info("alerts_folded", channel=channels.shown(settings, channel), waiting=len(live))
     return out
+
+
+def _mark_told(session: Session, items: list[AlertItem], now: datetime) -> None:
+    """The owner is told now: reminders count from here (``timers``), not from the check
+    that opened the finding, which may have waited for its group or for a channel."""
+    told = {i.finding_id for i in items if i.event in OWNER_EVENTS and i.finding_id}
+    if told:
+        session.execute(
+            update(Finding)
+            .where(col(Finding.id).in_(told))
+            .values(notified_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _drop_flaps(session: Session, items: list[AlertItem]) -> list[AlertItem]:

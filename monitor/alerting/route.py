@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import insert
@@ -26,6 +26,9 @@ from monitor.models import Account, AlertItem, Finding, FindingEvent, Unit
 log = structlog.get_logger("xuncha.alerts")
 
 NOTIFY_EVENTS = {"opened", "updated", "resolved"}
+# items that tell the owner a finding is open: while one waits to be sent, no reminder is
+# due, and once it is sent the finding's ``notified_at`` is the time it went out
+OWNER_EVENTS = frozenset({"opened", "updated", "reminder"})
 OPS_KINDS = frozenset({"blocked"})  # an operator problem, not the unit's
 
 
@@ -222,9 +225,6 @@ def enqueue(
     of items written."""
     if not settings.alerts.enabled:
         return 0
-    # the dispatcher runs on the wall clock even when a check is dated otherwise (demo,
-    # replays): an item is due a group wait from when it is written
-    written = datetime.now(UTC)
     line = unit_line(session, unit)
     items = 0
     for change in changes:
@@ -249,24 +249,24 @@ def enqueue(
             continue
         tag = now.isoformat()
         notice = notice_for(settings, f, account, unit, change.event, now)
+        # ``notified_at`` is set when the message is composed (compose.py), not here: the
+        # owner has not been told while the item waits, and reminders count from the telling
         items += add_items(
-            session, targets, notice, now=written, wait_seconds=p.group_wait_seconds, tag=tag
+            session, targets, notice, now=now, wait_seconds=p.group_wait_seconds, tag=tag
         )
-        if change.event == "opened":
-            f.notified_at = now
         supervisors = supervisor_targets(line) if p.audience != "ops" else []
         if change.event == "opened" and p.escalate_immediately and supervisors:
             why = "该类问题按规则立即告知主管单位"
             up = notice_for(settings, f, account, unit, "escalated", now, why)
             items += add_items(
-                session, supervisors, up, now=written, wait_seconds=p.group_wait_seconds, tag=tag
+                session, supervisors, up, now=now, wait_seconds=p.group_wait_seconds, tag=tag
             )
             f.escalated_at = now
             escalation_event(session, f, supervisors, now, why)
         elif change.event == "resolved" and f.escalated_at is not None and supervisors:
             # the supervisor was told of it: tell them it is over, too
             items += add_items(
-                session, supervisors, notice, now=written, wait_seconds=p.group_wait_seconds,
+                session, supervisors, notice, now=now, wait_seconds=p.group_wait_seconds,
                 tag=tag + ":up",
             )  # fmt: skip
         session.add(f)

@@ -13,14 +13,16 @@ Each step is claimed with a conditional UPDATE on the finding (``notified_at`` /
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from monitor.alerting.route import (
+    OWNER_EVENTS,
     add_items,
     escalation_event,
     notice_for,
@@ -31,7 +33,7 @@ from monitor.alerting.route import (
 )
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
-from monitor.models import Account, Finding, Unit
+from monitor.models import Account, AlertItem, Finding, Unit
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -69,15 +71,22 @@ def _candidates(settings: Settings, now: datetime) -> list:
             & col(Finding.acknowledged_at).is_(None)
             & (col(Finding.opened_at) <= now - timedelta(minutes=min(afters)))
         )
-    due = escalate
-    if repeats:
-        due = due | (
-            col(Finding.acknowledged_at).is_(None)
-            & (col(Finding.notified_at) <= now - timedelta(minutes=min(repeats)))
-        )
     # never told (its opening fell in a silence): told as soon as no silence covers it
-    due = due | (col(Finding.notified_at).is_(None) & col(Finding.acknowledged_at).is_(None))
-    return [col(Finding.status) == "open", col(Finding.severity) != "info", due]
+    remind = col(Finding.notified_at).is_(None)
+    if repeats:
+        remind = remind | (col(Finding.notified_at) <= now - timedelta(minutes=min(repeats)))
+    remind = remind & col(Finding.acknowledged_at).is_(None) & ~_telling()
+    return [col(Finding.status) == "open", col(Finding.severity) != "info", escalate | remind]
+
+
+def _telling() -> Any:
+    """The finding has news for its owner waiting to be sent (its opening in the group wait,
+    or behind a throttled channel): that message tells it, so no reminder is due yet."""
+    return exists().where(
+        col(AlertItem.finding_id) == col(Finding.id),
+        col(AlertItem.status) == "queued",
+        col(AlertItem.event).in_(OWNER_EVENTS),
+    )
 
 
 def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500) -> tuple[int, int]:
@@ -142,7 +151,9 @@ def _one(
     )
     if silenced is None and f.acknowledged_at is None and due:
         targets = owner_targets(settings, p, line, account.owner_code)
-        if targets and _claim(s, f, "notified_at", now):
+        # claimed only while nothing is on its way to the owner: a message composed since
+        # the scan read the finding has set ``notified_at``, one still queued is ``_telling``
+        if targets and _claim(s, f, "notified_at", now, ~_telling()):
             notice = notice_for(settings, f, account, unit, "reminder", now)
             add_items(
                 s, targets, notice, now=now, wait_seconds=p.group_wait_seconds,
@@ -152,14 +163,15 @@ def _one(
     return reminded, escalated
 
 
-def _claim(s: Session, f: Finding, column: str, now: datetime) -> bool:
-    """Set ``column`` to now if it still holds what we read (another node did not)."""
+def _claim(s: Session, f: Finding, column: str, now: datetime, *also: Any) -> bool:
+    """Set ``column`` to now if it still holds what we read (another node, or the composer,
+    did not change it meanwhile) and the ``also`` conditions hold."""
     current = getattr(f, column)
     attr = getattr(Finding, column)
     cond = col(attr).is_(None) if current is None else col(attr) == current
     res = s.execute(
         update(Finding)
-        .where(col(Finding.id) == f.id, cond)
+        .where(col(Finding.id) == f.id, cond, *also)
         .values({column: now})
         # no ORM sync: it evaluates the criteria against every object in the session
         .execution_options(synchronize_session=False)
