@@ -58,6 +58,12 @@ _UPDATE_KINDS = {"stale", "stale_soon"}
 MAX_REQUEST_BYTES = 20_000
 _ENVELOPE_BYTES = 400
 
+# how a time is shown, in the configured zone: the same as monitor.timefmt.MINUTES (this
+# package does not import monitor; tests/test_alerts.py holds the two equal)
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+# a whole string that is an instant as isoformat() writes it into evidence (with an offset)
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})")
+
 _EVIDENCE_VALUE_CHARS = 200
 _TRUNCATED = "…（内容过长，已截断）"
 
@@ -331,7 +337,7 @@ def _evidence(ev: dict[str, Any], f: _Format, zone: tzinfo, extra: int) -> list[
 
     rest = [k for k in ev if k not in used]
     for key in rest[:extra]:
-        value = ev[key]
+        value = _times_shown(ev[key], zone)
         if not isinstance(value, str):
             value = json.dumps(value, ensure_ascii=False, default=str)
         out.append(f"{f.safe(_inline(str(key), 40))}：{f.safe(_inline(value, 200))}")
@@ -388,11 +394,34 @@ def _parse_time(value: object) -> datetime | None:
 
 
 def _time(dt: datetime | None, zone: tzinfo) -> str:
+    """A time as people read it everywhere: ``TIME_FORMAT`` in the configured zone (the
+    console's ``monitor.timefmt.shown`` gives the same string; a test holds them equal)."""
     if dt is None:
         return ""
     if dt.tzinfo is None:  # stored times are UTC (DESIGN §3)
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return dt.astimezone(zone).strftime(TIME_FORMAT)
+
+
+def local_time(dt: datetime | None, tz: str = "Asia/Shanghai") -> str:
+    """``_time`` for a zone name: how every message shows a time."""
+    return _time(dt, _zone(tz))
+
+
+def _times_shown(value: Any, zone: tzinfo) -> Any:
+    """Evidence values with the instants we stored (UTC ISO strings with an offset) shown as
+    ``_time`` shows them; anything else, and a time without an offset, as it is."""
+    if isinstance(value, str):
+        text = value.strip()
+        if _INSTANT.fullmatch(text):
+            when = _parse_time(text)
+            return _time(when, zone) if when else value
+        return value
+    if isinstance(value, dict):
+        return {k: _times_shown(v, zone) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_times_shown(v, zone) for v in value]
+    return value
 
 
 def _duration(delta: timedelta) -> str:

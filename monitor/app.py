@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.blobs import BlobStore
 from monitor.blobs_db import DatabaseBlobStore
+from monitor.clock import Clock, system_clock
 from monitor.config import Settings
 from monitor.db import check_schema, make_engine
 from probes.checks.calendar import WorkCalendar
@@ -29,13 +30,15 @@ class App:
     settings: Settings
     engine: Engine
     extras: dict[str, Any] = field(default_factory=dict)
+    #: "now" for everything this process dates (tests and the demo pass their own)
+    clock: Clock = system_clock
 
     @classmethod
-    def open(cls, settings: Settings, *, check: bool = True) -> App:
+    def open(cls, settings: Settings, *, check: bool = True, clock: Clock = system_clock) -> App:
         engine = make_engine(settings.database_url, echo=settings.database.echo)
         if check:
             check_schema(engine)
-        return cls(settings=settings, engine=engine)
+        return cls(settings=settings, engine=engine, clock=clock)
 
     @cached_property
     def blobs(self) -> BlobStore | DatabaseBlobStore:

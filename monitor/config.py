@@ -131,6 +131,8 @@ class AlertsConfig(Section):
 
 class CalendarConfig(Section):
     extra_files: list[Path] = Field(default_factory=list)  # make-up days, holidays (TOML)
+    # next year's arrangement missing: a warning until New Year is this close, then a problem
+    next_year_required_days: int = Field(14, ge=0, le=366)
 
 
 class LoggingConfig(Section):

@@ -23,10 +23,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import anyio
 import structlog
@@ -50,6 +49,7 @@ from monitor.alerting import digest as alerting_digest
 from monitor.alerting import dispatch_once
 from monitor.alerting import timers as alerting_timers
 from monitor.app import App
+from monitor.clock import Clock, system_clock
 from monitor.cluster import ROLES, SCHEDULED_ROLES, NodeLocks, is_postgres, startup_lock
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.db import make_async_engine
@@ -59,6 +59,7 @@ from monitor.pipeline import CheckError, check
 from monitor.recorder import recorder
 from monitor.service import metrics, retention, selfwatch
 from monitor.service.notify import Notifier, watchdog_interval
+from monitor.timefmt import local_date, shown
 from monitor.writer_process import WriterDied
 from probes.fetch.http import Fetcher
 
@@ -128,7 +129,7 @@ async def probe_account(account_id: str) -> None:
         outcome = result.observation.outcome.value
         metrics.observe_probe(result.account.platform, outcome, time.monotonic() - started)
         rt.checked += 1
-        rt.last = f"{account_id} {outcome} at {datetime.now(UTC):%H:%M:%S}Z"
+        rt.last = f"{account_id} {outcome} at {shown(rt.app.clock(), rt.app.settings.timezone)}"
 
 
 async def selfwatch_tick() -> None:
@@ -138,8 +139,9 @@ async def selfwatch_tick() -> None:
     app = rt.app
 
     def work() -> list[str]:
-        results = selfwatch.run_checks(app.settings, app.engine)
-        selfwatch.record(app.settings, app.engine, results)
+        now = app.clock()
+        results = selfwatch.run_checks(app.settings, app.engine, now)
+        selfwatch.record(app.settings, app.engine, results, now)
         return [r.key for r in results if not r.ok]
 
     rt.problems = await anyio.to_thread.run_sync(work)
@@ -147,7 +149,9 @@ async def selfwatch_tick() -> None:
 
 async def retention_tick() -> None:
     app = runtime().app
-    await anyio.to_thread.run_sync(retention.run_retention, app.engine, app.settings, app.blobs)
+    await anyio.to_thread.run_sync(
+        retention.run_retention, app.engine, app.settings, app.blobs, app.clock()
+    )
 
 
 async def vacuum_tick() -> None:
@@ -162,7 +166,7 @@ async def dispatch_alerts() -> None:
     metrics.note_job_lag("dispatch")
     rt = runtime()
     stats = await dispatch_once(
-        rt.app.engine, rt.app.settings, with_timers=False, with_digests=False
+        rt.app.engine, rt.app.settings, clock=rt.app.clock, with_timers=False, with_digests=False
     )
     if stats.sent or stats.retried or stats.dead or stats.held:
         log.info(
@@ -182,10 +186,10 @@ async def alert_timers() -> None:
     rt = runtime()
     app = rt.app
     reminders, escalations = await anyio.to_thread.run_sync(
-        alerting_timers.scan, app.engine, app.settings, datetime.now(UTC)
+        alerting_timers.scan, app.engine, app.settings, app.clock()
     )
     digests = await anyio.to_thread.run_sync(
-        alerting_digest.run, app.engine, app.settings, datetime.now(UTC)
+        alerting_digest.run, app.engine, app.settings, app.clock()
     )
     if reminders or escalations or digests:
         log.info("alert_timers", reminders=reminders, escalations=escalations, digests=digests)
@@ -267,7 +271,7 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
     """Make the scheduler's probe schedules follow the registry."""
     desired = await anyio.to_thread.run_sync(desired_schedules, app)
     existing = {s.id: s for s in await scheduler.get_schedules() if s.id.startswith(PROBE_PREFIX)}
-    now = datetime.now(UTC)
+    now = app.clock()
     jitter = app.settings.patrol.jitter_seconds
     added = changed = removed = 0
     # one transaction per schedule: on PostgreSQL several at once, or thousands of accounts
@@ -315,14 +319,18 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
 
 
 async def run(
-    settings: Settings, *, config_path: Path | None = None, roles: tuple[str, ...] = ROLES
+    settings: Settings,
+    *,
+    config_path: Path | None = None,
+    roles: tuple[str, ...] = ROLES,
+    clock: Clock = system_clock,
 ) -> None:
     """Run the patrol until SIGTERM/SIGINT; SIGHUP reloads config and registry."""
     global _runtime
     # signals are received from the very start: a SIGHUP or SIGTERM during start-up waits
     # for the loop below instead of killing the process with the default action
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as sigs:
-        app = App.open(settings)
+        app = App.open(settings, clock=clock)
         try:
             await _serve(app, settings, config_path, sigs, roles)
         finally:
@@ -595,7 +603,7 @@ async def _reload(config_path: Path | None) -> None:
     if new.database_url != rt.app.settings.database_url:
         log.warning("reload_database_ignored", reason="changing the database needs a restart")
         new.database = rt.app.settings.database
-    rt.app = App(settings=new, engine=rt.app.engine)
+    rt.app = App(settings=new, engine=rt.app.engine, clock=rt.app.clock)
     register_secrets(_channel_urls(new))
     summary: dict[str, int] = {}
     groups: dict[AsyncScheduler, list[str]] = {}
@@ -608,12 +616,12 @@ async def _reload(config_path: Path | None) -> None:
 
 def _warn_calendar(app: App) -> None:
     """Rules need to know working days; an unknown year is said, not guessed silently."""
-    today = datetime.now(ZoneInfo(app.settings.timezone)).date()
-    if missing := app.calendar.missing_years(today):
-        log.warning(
-            "calendar_year_unknown",
-            years=missing,
-            fix="add the State Council's holiday arrangement to [calendar].extra_files",
+    today = local_date(app.clock(), app.settings.timezone)
+    for gap in app.calendar.gaps(
+        today, required_days=app.settings.calendar.next_year_required_days
+    ):
+        (log.error if gap.urgent else log.warning)(
+            "calendar_year_unknown", year=gap.year, days_left=gap.days_left, fix=gap.describe()
         )
 
 

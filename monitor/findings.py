@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from monitor import timefmt
 from monitor.models import Finding, FindingEvent
 from probes.model import SEVERITY_RANK, Severity, Signal
 
@@ -163,13 +164,25 @@ class AckError(Exception):
     """The finding cannot be acknowledged (unknown, already resolved)."""
 
 
-def acknowledge(session: Session, finding_id: int, *, by: str, note: str, now: datetime) -> Finding:
-    """Record that a duty officer has seen a finding: who, when, and what they said."""
+def acknowledge(
+    session: Session,
+    finding_id: int,
+    *,
+    by: str,
+    note: str,
+    now: datetime,
+    tz: str = timefmt.DEFAULT_TZ,
+) -> Finding:
+    """Record that a duty officer has seen a finding: who, when, and what they said.
+
+    ``tz`` is the display zone, for the refusal's wording (the person reads local time).
+    """
     f = session.get(Finding, finding_id)
     if f is None:
         raise AckError(f"问题 #{finding_id} 不存在")
     if f.status != "open":
-        raise AckError(f"问题 #{finding_id} 已于 {f.resolved_at:%Y-%m-%d %H:%M} UTC 解决，无需确认")
+        when = timefmt.shown(f.resolved_at, tz)
+        raise AckError(f"问题 #{finding_id} 已于 {when} 解决，无需确认")
     f.acknowledged_at, f.acknowledged_by = now, by
     session.add(f)
     session.flush()

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from monitor import timefmt
 from monitor.blobs import BlobCorrupt
 from monitor.models import PROFILE_COUNTERS, Account, Snapshot, Unit
 
@@ -65,18 +66,23 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+def _jsonable(value: Any, tz: str) -> Any:
+    """Our own times as ``--json`` and the API give them: ISO in the display zone."""
+    if isinstance(value, datetime):
+        return timefmt.iso(value, tz)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _jsonable(v, tz) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, tz) for v in value]
     return value
+
+
+def _post_json(p: dict[str, Any], tz: str) -> dict[str, Any]:
+    """A post brief of a diff: its stored UTC time given like every other time of the diff."""
+    when = timefmt.parse(p["published_at"]) if isinstance(p.get("published_at"), str) else None
+    return {**p, "published_at": timefmt.iso(when, tz)} if when else p
 
 
 @dataclass
@@ -99,8 +105,8 @@ class SnapshotSummary:
     facts_hash: str
     artifacts: list[dict[str, Any]]  # [{kind, media_type, sha256, size, url}]
 
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
+        return _jsonable(asdict(self), tz)
 
 
 def _summary(row: Any) -> SnapshotSummary:
@@ -168,9 +174,10 @@ class SnapshotDetail:
     facts: dict[str, Any]
     artifacts: list[ArtifactInfo]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
+        """``facts`` verbatim: the record ``facts_hash`` covers, its times UTC as stored."""
         return {
-            **self.summary.to_dict(),
+            **self.summary.to_dict(tz),
             "account_name": self.account_name,
             "platform": self.platform,
             "owner_code": self.owner_code,
@@ -186,8 +193,8 @@ class FieldChange:
     old: Any
     new: Any
 
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
+        return _jsonable(asdict(self), tz)
 
 
 @dataclass
@@ -223,17 +230,17 @@ class SnapshotDiff:
             or self.artifacts_removed
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
-            "a": self.a.to_dict(),
-            "b": self.b.to_dict(),
+            "a": self.a.to_dict(tz),
+            "b": self.b.to_dict(tz),
             "a_is_older": self.a_is_older,
             "same_content": self.same_content,
-            "changes": [c.to_dict() for c in self.changes],
-            "profile": [c.to_dict() for c in self.profile],
-            "posts_added": self.posts_added,
-            "posts_removed": self.posts_removed,
+            "changes": [c.to_dict(tz) for c in self.changes],
+            "profile": [c.to_dict(tz) for c in self.profile],
+            "posts_added": [_post_json(p, tz) for p in self.posts_added],
+            "posts_removed": [_post_json(p, tz) for p in self.posts_removed],
             "artifacts_added": self.artifacts_added,
             "artifacts_removed": self.artifacts_removed,
         }
@@ -248,8 +255,8 @@ class ProfileChange:
     old: Any
     new: Any
 
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
+        return _jsonable(asdict(self), tz)
 
 
 # -- listing ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from datetime import UTC, datetime
+from datetime import datetime
 
 import anyio
 import structlog
@@ -133,12 +133,13 @@ def _loader(app: App) -> AccountLoader:
 async def check(
     app: App, fetcher: Fetcher, account_id: str, *, now: datetime | None = None
 ) -> CheckResult:
-    """Probe one account now and record the result."""
+    """Probe one account now (``now``, else the app's clock) and record the result."""
+    when = now or app.clock()
     account = await _loader(app).get(account_id)
     target = target_for(account, app.settings)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
-        obs = await observe(target, fetcher, now=now)
+        obs = await observe(target, fetcher, now=when)
     if not scope.cancelled_caught and obs.outcome is Outcome.ok:
         # detectors judge where a short link lands, not the link text
         with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
@@ -148,14 +149,10 @@ async def check(
             account_id=account.id,
             reader=target.reader,
             url=target.url,
-            fetched_at=datetime.now(UTC),
+            fetched_at=when,
             outcome=Outcome.error,
             detail=f"巡查超时（{app.settings.patrol.probe_timeout_seconds} 秒）",
         )
-    when = now or datetime.now(UTC)
-    # a check that is not run at wall-clock time (demo, tests) must date its evidence so
-    if now is not None:
-        obs.fetched_at = now
     try:
         result = await recorder(app).record(Record(account, obs, when))
     except IntegrityError as e:

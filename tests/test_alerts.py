@@ -86,6 +86,43 @@ def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> N
     assert "https://xuncha.example.gov.cn/findings/42" in msg.text
 
 
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_message_times_read_exactly_as_the_console_shows_them(tz: str) -> None:
+    """alerts does not import monitor, so it has its own formatter: it must give the very
+    string ``monitor.timefmt.shown`` gives (minutes, the configured zone), whatever the
+    instant: midnight crossings, a leap day, a DST change, seconds dropped, a naive UTC time."""
+    from alerts.messages import TIME_FORMAT, local_time
+    from monitor import timefmt
+
+    assert TIME_FORMAT == timefmt.MINUTES
+    instants = [
+        datetime(2026, 12, 4, 1, 11, 5, tzinfo=UTC),
+        datetime(2026, 12, 31, 16, 0, tzinfo=UTC),  # 2027-01-01 00:00 in Shanghai
+        datetime(2028, 2, 28, 16, 59, 59, 999999, tzinfo=UTC),  # 02-29 00:59 in Shanghai
+        datetime(2026, 3, 8, 7, 30, tzinfo=UTC),  # New York moves its clocks this morning
+        datetime(2026, 11, 24, 0, 5),  # naive: stored times are UTC
+    ]
+    for at in instants:
+        assert local_time(at, tz) == timefmt.shown(at, tz)
+        stamp = timefmt.shown(at, tz)
+        msg = render(veto_notice(event="test", at=at), tz=tz)
+        assert f"发送时间：{stamp}" in msg.text and f"发送时间**：{stamp}" in msg.markdown
+
+
+def test_times_inside_evidence_are_shown_in_the_configured_zone() -> None:
+    evidence = {
+        "breached_at": "2026-11-23T16:00:00+00:00",
+        "rules": [{"rule": "national.max_gap_days(14)", "deadline": "2026-11-25T15:59:59+00:00"}],
+        "last_post_day": "2026-11-09",  # a day, not an instant: as it is
+        "seen": "2026-11-09 10:00",  # no offset, so not known to be UTC: as it is
+    }
+    msg = render(veto_notice(evidence=evidence))
+    for body in (msg.markdown, msg.text):
+        assert "breached_at：2026-11-24 00:00" in body
+        assert "2026-11-25 23:59" in body and "+00:00" not in body
+        assert "last_post_day：2026-11-09" in body and "seen：2026-11-09 10:00" in body
+
+
 def test_hostile_scraped_text_cannot_link_mention_or_inject_html() -> None:
     msg = render(veto_notice(account_name=f"XX市人民政府{HOSTILE}", title=HOSTILE))
 

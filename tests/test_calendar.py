@@ -213,3 +213,31 @@ def test_malformed_extension_file(tmp_path: Path, content: str, key: str, englis
 def test_missing_extension_file(tmp_path: Path) -> None:
     with pytest.raises(CalendarError, match=r"文件不存在 / .*file not found"):
         WorkCalendar(extra_files=[tmp_path / "nope.toml"])
+
+
+def test_next_years_gap_is_urgent_only_near_new_year() -> None:
+    cal = WorkCalendar(use_library=False)  # the shipped file, which stops at 2026
+    early = cal.gaps(date(2026, 12, 4), required_days=14)
+    assert [(g.year, g.days_left, g.urgent) for g in early] == [(2027, 28, False)]
+    near = cal.gaps(date(2026, 12, 18), required_days=14)
+    assert [(g.year, g.days_left, g.urgent) for g in near] == [(2027, 14, True)]
+    begun = cal.gaps(date(2027, 1, 5), required_days=14)
+    assert [(g.year, g.urgent) for g in begun] == [(2027, True), (2028, False)]
+    assert "国务院办公厅关于2027年部分节假日安排的通知" in early[0].describe()
+    assert "2027 年已开始" in begun[0].describe()
+
+
+def test_the_documented_calendar_file_format_loads(tmp_path: Path) -> None:
+    """The example in docs/config.md is a working file, not a sketch."""
+    doc = (Path(__file__).parent.parent / "docs" / "config.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## `[calendar]`") :]
+    start = section.index("```toml") + len("```toml")
+    example = section[start : section.index("```", start)]
+    path = tmp_path / "calendar-2027.toml"
+    path.write_text(example, encoding="utf-8")
+    years = load_calendar_file(path)
+    arrangement = years[2027]
+    assert date(2027, 2, 10) in arrangement.holidays and date(2027, 2, 14) in arrangement.workdays
+    cal = WorkCalendar(extra_files=[path], use_library=False)
+    assert cal.has_data(2027) and cal.is_workday(date(2027, 2, 14))
+    assert not cal.gaps(date(2026, 12, 20), required_days=14)

@@ -25,7 +25,7 @@ from monitor.history import (
     snapshot_detail,
     verify_artifacts,
 )
-from monitor.models import Snapshot, Unit, UTCDateTime
+from monitor.models import Finding, Snapshot, Unit, UTCDateTime
 from monitor.scope import units_below
 from tests.conftest import add_account, add_unit
 
@@ -93,7 +93,9 @@ def test_history_pages_newest_first_without_repeats(acct: App) -> None:
         assert got == [ids[7], ids[6], *reversed(ids[:6])]
         assert [len(p) for p in pages] == [3, 3, 2]
         assert account_history(s, "a1", before_id=99999) == []
-        assert account_history(s, "a2")[0].to_dict()["taken_at"] == T0.isoformat()
+        # JSON times: the display zone (default Asia/Shanghai) with its offset, to the second
+        assert account_history(s, "a2")[0].to_dict()["taken_at"] == "2026-11-01T10:00:00+08:00"
+        assert account_history(s, "a2")[0].to_dict("UTC")["taken_at"] == "2026-11-01T02:00:00+00:00"
 
 
 def test_snapshot_detail_and_blob_verification(acct: App) -> None:
@@ -244,7 +246,7 @@ def test_units_below_walks_the_tree(acct: App) -> None:
 # -- CLI --------------------------------------------------------------------------------------
 
 
-def _cli(app: App, *args: str) -> Any:
+def _cli(app: App, *args: str, env: dict[str, str] | None = None) -> Any:
     """The CLI in-process (fast); logging, which it points at the runner's captured streams,
     is put back afterwards so later tests do not log into a closed file."""
     cfg = Path(app.settings.data_dir) / "xuncha.toml"
@@ -255,7 +257,7 @@ def _cli(app: App, *args: str) -> Any:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
-        return CliRunner().invoke(cli, ["--config", str(cfg), *args])
+        return CliRunner().invoke(cli, ["--config", str(cfg), *args], env=env)
     finally:
         structlog.configure(**saved)
         root.handlers[:] = handlers
@@ -302,6 +304,85 @@ def test_cli_snapshot_diff_and_raw(acct: App, tmp_path: Path) -> None:
     assert [x["id"] for x in h["snapshots"]] == [b] and h["next_before"] == b
     r = _cli(acct, "history", "a1", "--json", "--before", str(b))
     assert [x["id"] for x in json.loads(r.stdout)["snapshots"]] == [a]
+
+
+def test_cli_shows_times_in_the_display_zone(acct: App) -> None:
+    """One zone, one format: a post's time reads the same in the snapshot's header and in its
+    posts table (local, to the minute), the snapshot's own time to the second, and every
+    ``--json`` time is ISO with the zone's offset; the stored facts and evidence stay UTC."""
+    published = datetime(2026, 10, 31, 17, 5, 30, tzinfo=UTC)  # 11-01 01:05 in Beijing
+    taken = T0 + timedelta(seconds=7)
+    a = add_snap(acct, "a1", T0 - timedelta(days=1), posts=[post("p0", published)])
+    b = add_snap(acct, "a1", taken, posts=[post("p1", published), post("p2", T0 - timedelta(2))])
+    with session_scope(acct.engine) as s:
+        s.add(Finding(
+            account_id="a1", kind="stale", severity="veto", title="已 15 天未更新",
+            opened_at=taken, updated_at=taken, deadline=datetime(2026, 11, 3, 15, 59, tzinfo=UTC),
+            first_snapshot_id=b, last_snapshot_id=b,
+            evidence={"latest_post_at": published.isoformat()},
+        ))  # fmt: skip
+        s.add(Finding(
+            account_id="a1", kind="gone", severity="high", title="账号无法访问", status="resolved",
+            opened_at=T0, updated_at=T0, resolved_at=datetime(2026, 11, 1, 16, 30, tzinfo=UTC),
+        ))  # fmt: skip
+    env = {"COLUMNS": "200", "XUNCHA_CLOCK": "2026-11-02T09:00:00+08:00"}
+
+    r = _cli(acct, "snapshot", str(b), env=env)
+    assert r.exit_code == 0, r.output
+    header = {k.strip(): v for k, _, v in (ln.partition("：") for ln in r.output.splitlines())}
+    assert header["时间"] == "2026-11-01 10:00:07"  # the snapshot's own time: to the second
+    assert header["最新发布"] == "2026-11-01 01:05"
+    [row] = [ln for ln in r.output.splitlines() if "通知 p1" in ln]
+    assert "2026-11-01 01:05" in row  # the same time, the same way, in the posts table
+    assert "2026-10-30 10:00" in next(ln for ln in r.output.splitlines() if "通知 p2" in ln)
+    assert "+00:00" not in r.output and "T17:05" not in r.output
+
+    r = _cli(acct, "snapshot", str(b), "--json", env=env)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["taken_at"] == "2026-11-01T10:00:07+08:00"
+    assert d["latest_post_at"] == "2026-11-01T01:05:30+08:00"
+    # the facts are the record (what facts_hash covers): handed on as stored, in UTC
+    assert d["facts"]["posts"][0]["published_at"] == "2026-10-31T17:05:30+00:00"
+
+    r = _cli(acct, "history", "a1", "--json", env=env)
+    assert r.exit_code == 0, r.output
+    h = json.loads(r.stdout)
+    assert [x["taken_at"] for x in h["snapshots"]] == [
+        "2026-11-01T10:00:07+08:00",
+        "2026-10-31T10:00:00+08:00",
+    ]
+    assert h["snapshots"][0]["latest_post_at"] == "2026-11-01T01:05:30+08:00"
+    stale = next(f for f in h["findings"] if f["kind"] == "stale")
+    assert (stale["opened_at"], stale["deadline"]) == (
+        "2026-11-01T10:00:07+08:00",
+        "2026-11-03T23:59:00+08:00",
+    )
+
+    r = _cli(acct, "findings", "--all", "--json", env=env)
+    assert r.exit_code == 1, r.output  # one is open
+    found = {f["kind"]: f for f in json.loads(r.stdout)}
+    assert found["stale"]["opened_at"] == "2026-11-01T10:00:07+08:00"
+    assert found["gone"]["resolved_at"] == "2026-11-02T00:30:00+08:00"
+    assert found["stale"]["evidence"] == {"latest_post_at": "2026-10-31T17:05:30+00:00"}
+    r = _cli(acct, "findings", env=env)
+    assert "2026-11-01 10:00" in r.output and "2026-11-03 23:59" in r.output
+
+    r = _cli(acct, "diff", str(a), str(b), "--json", env=env)
+    assert r.exit_code == 0, r.output
+    diff = json.loads(r.stdout)
+    assert diff["b"]["taken_at"] == "2026-11-01T10:00:07+08:00"
+    assert [(p["id"], p["published_at"]) for p in diff["posts_added"]] == [
+        ("p1", "2026-11-01T01:05:30+08:00"),
+        ("p2", "2026-10-30T10:00:00+08:00"),
+    ]
+    r = _cli(acct, "diff", str(a), str(b), env=env)
+    assert "+ 内容 p1 2026-11-01 01:05" in r.output
+
+    # a refusal says when, on the same clock as everything else
+    gone = found["gone"]["id"]
+    r = _cli(acct, "ack", str(gone), env=env)
+    assert r.exit_code == 2 and "已于 2026-11-02 00:30 解决" in r.output and "UTC" not in r.output
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -224,6 +224,23 @@ def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> 
     assert veto_rows[1][2] == SCRIPT_NAME and veto_rows[1][6] == "2026-06-20 10:00"
 
 
+def test_report_times_are_local(world: App) -> None:
+    """JSON times in the display zone with their offset; the lists and the "统计截至" line in
+    the one format people read; days (整改期限) are local days."""
+    d = _build(world).to_dict()
+    assert (d["start"], d["end"]) == ("2026-07-01T00:00:00+08:00", "2026-10-01T00:00:00+08:00")
+    [veto] = d["vetoes"]
+    assert veto["checked_at"] == "2026-07-10T10:00:00+08:00"
+    assert veto["latest_post_at"] == "2026-06-20T10:00:00+08:00"
+    assert veto["rectify_by"] == "2026-10-15"
+    assert _build(world).to_dict("UTC")["start"] == "2026-06-30T16:00:00+00:00"
+    now = datetime(2026, 8, 14, 17, 5, 9, tzinfo=UTC)  # mid-quarter: 08-15 01:05 in Beijing
+    with Session(world.engine) as s:
+        mid = build_report(s, world.settings, Period.parse("2026Q3"), None, now=now)
+    assert "本期尚未结束：统计截至 2026-08-15 01:05，其后的检查不在其中。" in mid.notes
+    assert "2026-07-01 至 2026-09-30，北京时间" in render_html(mid)
+
+
 def test_cli_report(world: App, tmp_path: Path) -> None:
     r = _cli(world, "report", "--period", "2026Q5")
     assert r.exit_code == 2 and "无法识别的统计周期" in r.output
@@ -245,6 +262,7 @@ def test_cli_report(world: App, tmp_path: Path) -> None:
     r = _cli(world, "report", "--period", "2026Q3", "--format", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["totals"]["unqualified"] == 1
+    assert json.loads(r.stdout)["vetoes"][0]["checked_at"] == "2026-07-10T10:00:00+08:00"
 
 
 def test_report_from_real_checks(app: App) -> None:

@@ -29,6 +29,8 @@ from monitor.service import metrics, retention, selfwatch
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.test_daemon import REPO, query, start, stop, wait_until
 
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
+
 
 class NotifySocket:
     """A unix datagram socket standing in for systemd's, recording every message."""
@@ -211,7 +213,7 @@ def test_selfwatch_state_survives_restarts(settings: Settings) -> None:
     good = [selfwatch.CheckResult("browser", True)]
     for results, expect in [(bad, ["browser:problem"]), (bad, []), (good, ["browser:recovered"])]:
         engine = make_engine(settings.database_url)  # a fresh engine: a restarted process
-        assert selfwatch.record(settings, engine, results) == expect
+        assert selfwatch.record(settings, engine, results, NOW) == expect
         engine.dispose()
     engine = make_engine(settings.database_url)
     with Session(engine) as s:
@@ -257,7 +259,7 @@ def test_retention_keeps_evidence_and_changes_thins_the_rest(settings: Settings)
     add_unit(app, "u1")
     add_account(app, "a1", "u1", "http://127.0.0.1:9/a1")
     store = BlobStore(settings.blob_path)
-    old = datetime.now(UTC) - timedelta(days=60)
+    old = NOW - timedelta(days=60)
     # hashes over 10 hourly snapshots: A A A B B B A A A A (changes at 0, 3, 6)
     hashes = "AAABBBAAAA"
     ids: list[int] = []
@@ -287,9 +289,9 @@ def test_retention_keeps_evidence_and_changes_thins_the_rest(settings: Settings)
         assert f.id is not None
         s.add(FindingEvent(finding_id=f.id, event="updated", snapshot_id=ids[7]))
         # a recent unchanged one is not old enough to thin
-        s.add(Snapshot(account_id="a1", outcome="ok", facts_hash="A"))
+        s.add(Snapshot(account_id="a1", outcome="ok", facts_hash="A", taken_at=NOW))
 
-    stats = retention.thin_snapshots(app.engine, settings)
+    stats = retention.thin_snapshots(app.engine, settings, now=NOW)
     with Session(app.engine) as s:
         left = [x.id for x in s.exec(select(Snapshot).order_by(Snapshot.id))]
     kept_old = [i for i in left if i in ids]
@@ -297,7 +299,7 @@ def test_retention_keeps_evidence_and_changes_thins_the_rest(settings: Settings)
     assert kept_old == [ids[0], ids[1], ids[3], ids[4], ids[6], ids[7]]
     assert stats.deleted == 4 and len(left) == 7
     # a second pass finds nothing more to do
-    assert retention.thin_snapshots(app.engine, settings).deleted == 0
+    assert retention.thin_snapshots(app.engine, settings, now=NOW).deleted == 0
 
     removed = retention.collect_blobs(app.engine, store, grace=timedelta(0))
     assert removed == 4

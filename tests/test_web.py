@@ -425,7 +425,8 @@ def test_password_guessing_pauses_logins_as_that_name(world: World) -> None:
         ("login_paused", "sup", "testclient"),
     ]
     assert r.status_code == 429
-    assert "登录已暂停" in r.text and "14:15 后再试" in r.text  # 06:00 UTC + 15 min, Beijing
+    # 06:00 UTC + 15 min, in Beijing and in the one format every page uses
+    assert "登录已暂停" in r.text and "请于 2026-11-24 14:15 后再试" in r.text
     # others log in as usual
     assert attempt("duty_gy", PASSWORD).status_code == 303
     # a name that does not exist is paused alike: the pause tells nobody which names exist
@@ -520,7 +521,7 @@ def test_api_tokens(world: World) -> None:
         f = db.get(Finding, fid)
         f.status, f.resolved_at = "resolved", NOW
     r = c.post(f"/api/v1/findings/{fid}/ack", headers=h)
-    assert r.status_code == 409 and "已于" in r.json()["detail"]
+    assert r.status_code == 409 and "已于 2026-11-24 14:00 解决" in r.json()["detail"]
     # OpenAPI describes the API, with bearer auth; no Swagger UI (it would load a CDN)
     spec = c.get("/api/v1/openapi.json").json()
     assert "/api/v1/findings/{finding_id}/ack" in spec["paths"]
@@ -545,6 +546,60 @@ def test_account_page_and_api_data(world: World) -> None:
     assert [s["id"] for s in snaps] == [new]
     more = c.get(f"/api/v1/accounts/gy-weibo/snapshots?before_id={new}", headers=h).json()
     assert [s["id"] for s in more] == [old]
+
+
+def test_times_are_local_with_their_offset(world: World) -> None:
+    """The API gives every time as ISO in the display zone (+08:00), the pages as
+    "2026-11-24 14:00"; stored facts and evidence are handed on as stored (UTC)."""
+    xapp = world.xapp
+    old, new = world.snaps["gy-weibo"]
+    fid = world.findings["gy-weibo"]
+    with session_scope(xapp.engine) as s:
+        f = s.get(Finding, fid)
+        f.evidence = {"note": EVIL, "latest_post_at": "2026-11-20T01:30:00+00:00"}
+    c = login(client_for(xapp), "sup")
+    h = api(c, world, "sup")
+
+    f = c.get(f"/api/v1/findings/{fid}", headers=h).json()
+    assert f["opened_at"] == "2026-11-23T14:00:00+08:00"
+    assert f["evidence"]["latest_post_at"] == "2026-11-20T01:30:00+00:00"  # the record
+    listed = {x["id"]: x for x in c.get("/api/v1/findings", headers=h).json()}
+    assert listed[fid]["updated_at"] == "2026-11-23T14:00:00+08:00"
+    acked = c.post(f"/api/v1/findings/{fid}/ack", headers=h).json()
+    assert acked["acknowledged_at"] == "2026-11-24T14:00:00+08:00"
+    snaps = c.get("/api/v1/accounts/gy-weibo/snapshots", headers=h).json()
+    assert [x["taken_at"] for x in snaps] == [
+        "2026-11-24T12:00:00+08:00",
+        "2026-11-21T14:00:00+08:00",
+    ]
+    assert snaps[0]["latest_post_at"] == "2026-11-24T09:12:00+08:00"
+    d = c.get(f"/api/v1/snapshots/{new}", headers=h).json()
+    assert d["taken_at"] == "2026-11-24T12:00:00+08:00"
+    assert d["facts"]["posts"][0]["published_at"] == "2026-11-24T01:12:00+00:00"
+    diff = c.get(f"/api/v1/diff?a={old}&b={new}", headers=h).json()
+    assert diff["a"]["taken_at"] == "2026-11-21T14:00:00+08:00"
+    assert [p["published_at"] for p in diff["posts_added"]] == ["2026-11-24T09:12:00+08:00"]
+    changes = c.get("/api/v1/accounts/gy-weibo/profile-changes", headers=h).json()
+    assert changes[0]["at"] == "2026-11-24T12:00:00+08:00"
+    ov = c.get("/api/v1/overview", headers=h).json()
+    assert ov["due_soon_horizon"] == "2026-11-25T23:59:59+08:00"  # Tuesday + 2 working days
+    assert ov["due_soon"][0]["deadline"].endswith("+08:00")
+    assert ov["due_soon"][0]["latest_post_at"] == "2026-11-11T21:12:00+08:00"
+    report = c.get("/api/v1/reports/2026Q4?format=json", headers=h).json()
+    assert (report["start"], report["end"]) == (
+        "2026-10-01T00:00:00+08:00",
+        "2027-01-01T00:00:00+08:00",
+    )
+
+    page = c.get(f"/snapshots/{new}").text
+    assert "2026-11-24 12:00:00" in page  # the snapshot's own time, to the second
+    assert "2026-11-24 09:12" in page and "01:12" not in page  # a post's, to the minute
+    assert "+00:00" not in page and "时间均为北京时间" in page
+    page = c.get(f"/findings/{fid}").text
+    assert "2026-11-23 14:00" in page and "2026-11-24 14:00" in page  # found, acknowledged
+    assert "2026-11-20 09:30" in page and "2026-11-20T01:30" not in page  # in the evidence
+    page = c.get(f"/diff?a={old}&b={new}").text
+    assert "2026-11-21 14:00" in page and "2026-11-24 09:12" in page and "+00:00" not in page
 
 
 def test_overview_lists_accounts_about_to_breach(world: World) -> None:

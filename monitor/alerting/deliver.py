@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from alerts.notice import Message
 from alerts.send import DeliveryResult, deliver
+from monitor import timefmt
 from monitor.alerting import channels, direct
 from monitor.config import Settings
 from monitor.models import ChannelState, Delivery, Notification
@@ -296,6 +297,7 @@ def _recovered(
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     shown = channels.shown(settings, row.channel)
+    down = timefmt.shown(since, settings.timezone)
     log.info("channel_recovered", channel=shown, released=released)
     direct.to_ops(
         s,
@@ -303,9 +305,10 @@ def _recovered(
         event="channel_recovered",
         message=Message(
             title=f"【巡查运维】通知渠道已恢复：{shown}",
-            markdown=f"通知渠道 {shown} 已恢复（自 {since:%Y-%m-%d %H:%M} UTC 起不可用），"
+            markdown=f"通知渠道 {shown} 已恢复（自 {down} 起不可用），"
             f"暂存的 {released} 条消息正在补发。",
-            text=f"通知渠道 {shown} 已恢复，暂存的 {released} 条消息正在补发。",
+            text=f"通知渠道 {shown} 已恢复（自 {down} 起不可用），"
+            f"暂存的 {released} 条消息正在补发。",
             level="success",
         ),
         dedup_key=f"channel-recovered:{row.channel_key}:{since.isoformat()}",

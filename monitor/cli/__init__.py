@@ -49,6 +49,7 @@ def _root(
     ] = None,
 ) -> None:
     ctx.obj = State(config_path=config)
+    ctx.obj.clock  # noqa: B018 - a bad XUNCHA_CLOCK is refused before any command runs
 
 
 app.command("init")(init)
@@ -81,8 +82,8 @@ def demo(
     """离线演示一次完整巡查 (an offline patrol against a simulated platform)."""
     from monitor.demo.run import run_demo
 
-    state(ctx)  # the demo writes its own config; the global one is not used
-    raise typer.Exit(run_demo(directory, console))
+    # the demo writes its own config; the global one is not used
+    raise typer.Exit(run_demo(directory, console, clock=state(ctx).clock))
 
 
 def main() -> None:

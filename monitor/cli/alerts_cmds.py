@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import anyio
@@ -51,9 +50,10 @@ def outbox(
         states = s.exec(
             select(ChannelState).where(
                 col(ChannelState.broken_since).is_not(None)
-                | (col(ChannelState.throttled_until) > datetime.now(UTC))
+                | (col(ChannelState.throttled_until) > xapp.clock())
             )
         ).all()
+        tz = settings.timezone
         if as_json:
             print_json(
                 {
@@ -69,30 +69,29 @@ def outbox(
                             "title": n.title,
                             "status": n.status,
                             "attempts": n.attempts,
-                            "created_at": iso(n.created_at),
-                            "due_at": iso(n.due_at),
-                            "sent_at": iso(n.sent_at),
+                            "created_at": iso(n.created_at, tz),
+                            "due_at": iso(n.due_at, tz),
+                            "sent_at": iso(n.sent_at, tz),
                             "last_error": n.last_error,
                         }
                         for n in rows
                     ],
                     "waiting": [
-                        {"channel": channels.shown(settings, c), "items": k, "since": iso(t)}
+                        {"channel": channels.shown(settings, c), "items": k, "since": iso(t, tz)}
                         for c, k, t in waiting
                     ],
                     "channels": [
                         {
                             "channel": channels.shown(settings, st.channel),
-                            "broken_since": iso(st.broken_since),
+                            "broken_since": iso(st.broken_since, tz),
                             "error": st.broken_error,
-                            "throttled_until": iso(st.throttled_until),
+                            "throttled_until": iso(st.throttled_until, tz),
                         }
                         for st in states
                     ],
                 }
             )
             return
-        tz = settings.timezone
         t = Table("编号", "单位", "渠道", "标题", "条数", "状态", "次数", "下次/发送", "错误")
         for n in rows:
             t.add_row(
@@ -129,7 +128,7 @@ def outbox(
 def flush(ctx: typer.Context) -> None:
     """立即处理到期的提醒并发送消息 (run the dispatcher once, without the daemon)."""
     with open_app(ctx) as xapp:
-        stats = anyio.run(dispatch_once, xapp.engine, xapp.settings)
+        stats = anyio.run(lambda: dispatch_once(xapp.engine, xapp.settings, clock=xapp.clock))
     console.print(
         f"已发送 {stats.sent}，待重试 {stats.retried}，暂存 {stats.held}，放弃 {stats.dead}，"
         f"限流 {stats.throttled}"
@@ -168,7 +167,7 @@ def test_message(
             kind="test",
             severity="info",
             title="测试消息",
-            at=datetime.now(UTC),
+            at=xapp.clock(),
             console_url=settings.alerts.console_url,
         )
         message = render(notice, tz=settings.timezone, templates=settings.alerts.templates)

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
+from monitor import timefmt
 from monitor.app import App
+from monitor.clock import Clock, ClockError, clock_from_env
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.db import SchemaError
 from monitor.logs import setup_logging
@@ -35,6 +36,17 @@ err_console = Console(stderr=True, soft_wrap=True)  # errors are never wrapped m
 class State:
     config_path: Path | None = None
     _settings: Settings | None = None
+    _clock: Clock | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """The system clock, or the one ``XUNCHA_CLOCK`` sets (monitor.clock)."""
+        if self._clock is None:
+            try:
+                self._clock = clock_from_env()
+            except ClockError as e:
+                fail(str(e), EXIT_USAGE)
+        return self._clock
 
     @property
     def settings(self) -> Settings:
@@ -58,9 +70,10 @@ def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
 
 @contextmanager
 def open_app(ctx: typer.Context, *, check: bool = True) -> Iterator[App]:
-    settings = state(ctx).settings
+    st = state(ctx)
+    settings, clock = st.settings, st.clock
     try:
-        app = App.open(settings, check=check)
+        app = App.open(settings, check=check, clock=clock)
     except SchemaError as e:
         fail(str(e))
     try:  # rule sets and calendar files are configuration: a mistake there is bad input
@@ -75,12 +88,14 @@ def open_app(ctx: typer.Context, *, check: bool = True) -> Iterator[App]:
         app.close()
 
 
-def local(dt: datetime | None, tz: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.astimezone(ZoneInfo(tz)).strftime(fmt) if dt else "—"
+def local(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ, *, seconds: bool = False) -> str:
+    """A time for a table or a line of output (``monitor.timefmt.shown``)."""
+    return timefmt.shown(dt, tz, seconds=seconds)
 
 
-def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
+def iso(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ) -> str | None:
+    """A time for ``--json``: ISO 8601 in the display zone (``monitor.timefmt.iso``)."""
+    return timefmt.iso(dt, tz)
 
 
 def print_json(data: Any) -> None:

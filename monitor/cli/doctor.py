@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -19,6 +17,7 @@ from monitor.cli.common import EXIT_PROBLEMS, console, state
 from monitor.config import Settings
 from monitor.db import SchemaError, check_schema, make_engine
 from monitor.models import Unit
+from monitor.timefmt import local_date
 
 
 def _well_formed(url: str) -> bool:
@@ -41,7 +40,7 @@ def _evidence_store(settings: Settings) -> str:
 def _evidence_store_problem(store: BlobStore | DatabaseBlobStore) -> str | None:
     """Store a small blob of its own, read it back verified, remove it: the path every
     snapshot's evidence takes. None if that works, else why not."""
-    data = f"xuncha doctor {datetime.now(UTC).isoformat()} {secrets.token_hex(8)}".encode()
+    data = f"xuncha doctor {secrets.token_hex(16)}".encode()
     try:
         digest = store.put(data)
         if store.get(digest) != data:
@@ -66,12 +65,15 @@ def doctor(
     problems = 0
 
     def ok(msg: str) -> None:
-        console.print(f"[green]OK[/]    {escape(msg)}")
+        console.print(f"[green]OK[/]    {escape(msg)}", soft_wrap=True)  # one line each
 
     def bad(msg: str) -> None:
         nonlocal problems
         problems += 1
-        console.print(f"[red]需处理[/] {escape(msg)}")
+        console.print(f"[red]需处理[/] {escape(msg)}", soft_wrap=True)
+
+    def warn(msg: str) -> None:  # worth doing soon; not a reason to fail (exit 0)
+        console.print(f"[yellow]注意[/]  {escape(msg)}", soft_wrap=True)
 
     ok("配置有效")
     engine = make_engine(settings.database_url)
@@ -110,15 +112,16 @@ def doctor(
 
     from probes.checks.calendar import WorkCalendar
 
-    today = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
-    missing = WorkCalendar(extra_files=settings.calendar.extra_files).missing_years(today)
-    if missing:
-        years = "、".join(str(y) for y in missing)
-        bad(
-            f"工作日历缺少 {years} 年的节假日与调休安排：国务院办公厅公布后，"
-            "请写入 [calendar].extra_files 指定的文件（格式见 docs/config.md）"
-        )
-    else:
+    today = local_date(state(ctx).clock(), settings.timezone)
+    gaps = WorkCalendar(extra_files=settings.calendar.extra_files).gaps(
+        today, required_days=settings.calendar.next_year_required_days
+    )
+    for gap in gaps:
+        if gap.urgent:
+            bad(gap.describe())
+        else:
+            warn(gap.describe())
+    if not gaps:
         ok(f"工作日历包含 {today.year} 与 {today.year + 1} 年的调休安排")
 
     from monitor.service.selfwatch import browser_starts
@@ -136,8 +139,8 @@ def doctor(
     referenced = {c for u in units for c in u.channels}
     ops = set(settings.alerts.ops_channels)
     if not ops:
-        console.print(
-            "[yellow]注意[/]  未配置运维渠道 \\[alerts].ops_channels："
+        warn(
+            "未配置运维渠道 [alerts].ops_channels："
             "巡查系统自身的故障（浏览器、数据库、被拦截）将只写入日志"
         )
     channel_problems = problems

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -28,12 +27,14 @@ def ack(
     who = by or getpass.getuser()
     with open_app(ctx) as app, session_scope(app.engine) as s:
         try:
-            f = acknowledge(s, finding, by=who, note=note, now=datetime.now(UTC))
+            f = acknowledge(
+                s, finding, by=who, note=note, now=app.clock(), tz=app.settings.timezone
+            )
         except AckError as e:
             fail(str(e), EXIT_USAGE)
         account = s.get(Account, f.account_id)
         assert account is not None
         if as_json:
-            print_json(finding_dict(f, account))
+            print_json(finding_dict(f, account, app.settings.timezone))
         else:
             console.print(f"已确认问题 #{f.id}（{account.name}：{f.title}），确认人 {who}")

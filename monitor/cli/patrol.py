@@ -43,10 +43,10 @@ def init(ctx: typer.Context) -> None:
         console.print(f"数据库已升级 {before or '空'} → {after}: {where}")
 
 
-def result_dict(r: CheckResult) -> dict[str, Any]:
+def result_dict(r: CheckResult, tz: str) -> dict[str, Any]:
     return {
         "account": r.account.id,
-        "snapshot": snapshot_dict(r.snapshot),
+        "snapshot": snapshot_dict(r.snapshot, tz),
         "signals": [
             {
                 "kind": s.kind,
@@ -54,7 +54,7 @@ def result_dict(r: CheckResult) -> dict[str, Any]:
                 "title": s.title,
                 "detail": s.detail,
                 "rule": s.rule,
-                "deadline": iso(s.deadline),
+                "deadline": iso(s.deadline, tz),
                 "evidence": s.evidence,
             }
             for s in r.signals
@@ -83,7 +83,7 @@ def check_cmd(
             fail(str(e), EXIT_USAGE)
         tz = app.settings.timezone
         if as_json:
-            data = [result_dict(r) for r in results]
+            data = [result_dict(r, tz) for r in results]
             print_json(data[0] if len(data) == 1 else data)
         else:
             for r in results:
@@ -122,4 +122,4 @@ def run_cmd(
         fail(str(e), EXIT_USAGE)
     with open_app(ctx):  # refuses an old schema before anything starts
         pass
-    anyio.run(partial(run, st.settings, config_path=st.config_path, roles=roles))
+    anyio.run(partial(run, st.settings, config_path=st.config_path, roles=roles, clock=st.clock))

@@ -52,7 +52,7 @@ def import_cmd(
             err_console.print(f"[bold red]登记表有 {len(e.errors)} 处错误，未导入任何内容。[/]")
             raise typer.Exit(EXIT_USAGE) from None
         with session_scope(xapp.engine) as s:
-            summary = apply_registry(s, registry, prune=prune)
+            summary = apply_registry(s, registry, prune=prune, now=xapp.clock())
             if dry_run:
                 s.rollback()
         verb = "检查通过（未写入）" if dry_run else "已导入"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from monitor.history import (
 from monitor.labels import OUTCOME, PLATFORM, label
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import pct, render_html, write_csv, write_xlsx
+from monitor.timefmt import parse
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 FORMATS = ("xlsx", "html", "csv", "json")
@@ -37,11 +37,12 @@ def _show(v: Any) -> str:
 
 
 def _post_time(value: Any, tz: str) -> str:
-    """A post's ISO time from the facts, in local time; shown as stored if unreadable."""
-    try:
-        return local(datetime.fromisoformat(value), tz) if value else "—"
-    except (TypeError, ValueError):
-        return str(value)
+    """A post's time from the facts (stored UTC ISO) as every time is shown; a value that is
+    not a time is shown as stored, so nothing in the evidence is hidden."""
+    if value is None or value == "":
+        return "—"
+    when = parse(value) if isinstance(value, str) else None
+    return local(when, tz) if when else str(value)
 
 
 def report(
@@ -75,7 +76,7 @@ def report(
         settings_tz = app.settings.timezone
         p = Period(p.kind, p.year, p.number, settings_tz)  # quarters of the configured zone
         try:
-            rep = build_report(s, app.settings, p, unit, rectify_days=rectify_days)
+            rep = build_report(s, app.settings, p, unit, rectify_days=rectify_days, now=app.clock())
         except ReportError as e:
             fail(str(e), EXIT_USAGE)
     if fmt == "json" and output is None:
@@ -161,7 +162,7 @@ def snapshot(
         bad = [a for a in d.artifacts if not a.verified]
         tz = app.settings.timezone
         if as_json:
-            print_json(d.to_dict())
+            print_json(d.to_dict(tz))
         else:
             sm = d.summary
             console.print(
@@ -170,7 +171,7 @@ def snapshot(
                 highlight=False,
             )
             for k, v in (
-                ("时间", local(sm.taken_at, tz, "%Y-%m-%d %H:%M:%S")),
+                ("时间", local(sm.taken_at, tz, seconds=True)),
                 ("结果", label(OUTCOME, sm.outcome)),
                 ("状态码", sm.status_code),
                 ("地址", sm.url),
@@ -194,7 +195,7 @@ def snapshot(
                 for p in posts[:50]:
                     t.add_row(
                         _show(p.get("id")),
-                        _show(p.get("published_at")),
+                        _show(_post_time(p.get("published_at"), tz)),
                         _show((p.get("title") or p.get("text") or "")[:60]),
                         "是" if p.get("pinned") else "",
                     )
@@ -227,7 +228,7 @@ def diff(
             fail(str(e), EXIT_USAGE)
         tz = app.settings.timezone
     if as_json:
-        print_json(d.to_dict())
+        print_json(d.to_dict(tz))
         return
     console.print(
         f"账号 {_show(d.account_id)}：快照 #{a}（{local(d.a.taken_at, tz)}）→ "

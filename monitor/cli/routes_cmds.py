@@ -7,7 +7,6 @@ problem tests it for them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -58,11 +57,11 @@ def routes_test(
             fail("请用 --account 或 --unit 指明问题属于谁", EXIT_USAGE)
         owner = s.get(Unit, acc.owner_code)
         line = unit_line(s, owner)
-        f = Finding(account_id=acc.id, kind=kind, severity=severity, opened_at=datetime.now(UTC))
+        f = Finding(account_id=acc.id, kind=kind, severity=severity, opened_at=xapp.clock())
         p = plan_for(settings, f, acc, line)
         first = owner_targets(settings, p, line, acc.owner_code)
         up = supervisor_targets(line) if p.audience != "ops" else []
-        silence = Matcher(s, datetime.now(UTC)).covering(acc.id, acc.platform, kind)
+        silence = Matcher(s, xapp.clock()).covering(acc.id, acc.platform, kind)
         names = {u.code: u.name for u in line}
 
         def who(targets: list) -> list[dict]:

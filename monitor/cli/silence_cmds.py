@@ -15,6 +15,7 @@ from monitor.alerting.silences import KINDS, SilenceError, active, add, expire
 from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json
 from monitor.db import session_scope
 from monitor.models import Silence
+from monitor.timefmt import zone_label
 
 app = typer.Typer(help="静默与维护窗口 (silences)", no_args_is_help=True)
 
@@ -37,11 +38,11 @@ def parse_local(text: str, tz: str) -> datetime:
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter("时间写作 2026-11-25 18:00（北京时间）") from None
+        raise typer.BadParameter(f"时间写作 2026-11-25 18:00（{zone_label(tz)}）") from None
     return (dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo(tz))).astimezone(UTC)
 
 
-def silence_dict(s: Silence) -> dict:
+def silence_dict(s: Silence, tz: str) -> dict:
     return {
         "id": s.id,
         "kind": s.kind,
@@ -49,8 +50,8 @@ def silence_dict(s: Silence) -> dict:
         "account": s.account_id,
         "platform": s.platform,
         "finding_kind": s.finding_kind,
-        "starts_at": iso(s.starts_at),
-        "ends_at": iso(s.expired_at or s.ends_at),
+        "starts_at": iso(s.starts_at, tz),
+        "ends_at": iso(s.expired_at or s.ends_at, tz),
         "by": s.created_by,
         "why": s.comment,
     }
@@ -74,7 +75,7 @@ def silence_add(
     """新建静默或维护窗口：期间照常巡查和记录，只是不发消息."""
     with open_app(ctx) as xapp:
         tz = xapp.settings.timezone
-        now = datetime.now(UTC)
+        now = xapp.clock()
         begins = parse_local(start, tz) if start else now
         if (duration is None) == (until is None):
             fail("请用 --for 或 --until 之一指定结束时间", EXIT_USAGE)
@@ -96,7 +97,7 @@ def silence_add(
                 )
             except SilenceError as e:
                 fail(str(e), EXIT_USAGE)
-            data = silence_dict(row)
+            data = silence_dict(row, tz)
     if as_json:
         print_json(data)
     else:
@@ -113,14 +114,14 @@ def silence_list(
 ) -> None:
     """列出生效中的静默与维护窗口."""
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
-        now = datetime.now(UTC)
+        now = xapp.clock()
         rows = (
             s.exec(select(Silence).order_by(col(Silence.id).desc())).all()
             if show_all
             else active(s, now)
         )
-        data = [silence_dict(r) for r in rows]
         tz = xapp.settings.timezone
+        data = [silence_dict(r, tz) for r in rows]
     if as_json:
         print_json(data)
         return
@@ -147,7 +148,7 @@ def silence_expire(
     """提前结束一个静默；其间未通知的问题随即补发."""
     with open_app(ctx) as xapp, session_scope(xapp.engine) as s:
         try:
-            expire(s, silence_id, datetime.now(UTC))
+            expire(s, silence_id, xapp.clock())
         except SilenceError as e:
             fail(str(e), EXIT_USAGE)
     console.print(f"静默 #{silence_id} 已结束")

@@ -12,6 +12,7 @@ from monitor.cli.common import EXIT_PROBLEMS, console, fail, iso, local, open_ap
 from monitor.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
 from monitor.models import Account, Finding, Snapshot, Unit
 from monitor.pipeline import reader_for, ruleset_for
+from monitor.timefmt import DEFAULT_TZ
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 
@@ -67,7 +68,9 @@ def accounts(
         console.print(t)
 
 
-def finding_dict(f: Finding, a: Account) -> dict[str, Any]:
+def finding_dict(f: Finding, a: Account, tz: str = DEFAULT_TZ) -> dict[str, Any]:
+    """A finding for ``--json`` and the API: times in the display zone; ``evidence`` as stored
+    (its times stay the UTC ISO strings the check wrote: it is the record)."""
     return {
         "id": f.id,
         "account": a.id,
@@ -80,14 +83,14 @@ def finding_dict(f: Finding, a: Account) -> dict[str, Any]:
         "title": f.title,
         "detail": f.detail,
         "rule": f.rule,
-        "deadline": iso(f.deadline),
-        "opened_at": iso(f.opened_at),
-        "updated_at": iso(f.updated_at),
-        "resolved_at": iso(f.resolved_at),
-        "acknowledged_at": iso(f.acknowledged_at),
+        "deadline": iso(f.deadline, tz),
+        "opened_at": iso(f.opened_at, tz),
+        "updated_at": iso(f.updated_at, tz),
+        "resolved_at": iso(f.resolved_at, tz),
+        "acknowledged_at": iso(f.acknowledged_at, tz),
         "acknowledged_by": f.acknowledged_by,
-        "notified_at": iso(f.notified_at),
-        "escalated_at": iso(f.escalated_at),
+        "notified_at": iso(f.notified_at, tz),
+        "escalated_at": iso(f.escalated_at, tz),
         "first_snapshot": f.first_snapshot_id,
         "last_snapshot": f.last_snapshot_id,
         "evidence": f.evidence,
@@ -113,7 +116,7 @@ def findings(
         rows = s.exec(q.order_by(col(Finding.opened_at).desc())).all()
         tz = app.settings.timezone
         if as_json:
-            print_json([finding_dict(f, a) for f, a in rows])
+            print_json([finding_dict(f, a, tz) for f, a in rows])
         else:
             t = Table("编号", "账号", "主办单位", "级别", "问题", "期限", "发现于", "状态")
             for f, a in rows:
@@ -132,11 +135,11 @@ def findings(
             raise typer.Exit(EXIT_PROBLEMS)
 
 
-def snapshot_dict(snap: Snapshot) -> dict[str, Any]:
+def snapshot_dict(snap: Snapshot, tz: str = DEFAULT_TZ) -> dict[str, Any]:
     return {
         "id": snap.id,
         "account": snap.account_id,
-        "taken_at": iso(snap.taken_at),
+        "taken_at": iso(snap.taken_at, tz),
         "node": snap.node,
         "reader": snap.reader,
         "url": snap.url,
@@ -145,7 +148,7 @@ def snapshot_dict(snap: Snapshot) -> dict[str, Any]:
         "status_code": snap.status_code,
         "detail": snap.detail,
         "elapsed_ms": snap.elapsed_ms,
-        "latest_post_at": iso(snap.latest_post_at),
+        "latest_post_at": iso(snap.latest_post_at, tz),
         "post_count": snap.post_count,
         "facts_hash": snap.facts_hash,
         "artifacts": snap.artifacts,
@@ -175,17 +178,17 @@ def history(
         found = s.exec(
             select(Finding).where(Finding.account_id == account).order_by(col(Finding.opened_at))
         ).all()
+        tz = app.settings.timezone
         if as_json:
             print_json(
                 {
                     "account": account_dict(a, s.get(Unit, a.owner_code)),
-                    "snapshots": [{**x.to_dict(), "account": x.account_id} for x in snaps],
+                    "snapshots": [{**x.to_dict(tz), "account": x.account_id} for x in snaps],
                     "next_before": next_before,
-                    "findings": [finding_dict(f, a) for f in found],
+                    "findings": [finding_dict(f, a, tz) for f in found],
                 }
             )
             return
-        tz = app.settings.timezone
         t = Table(
             "快照", "时间", "结果", "最新发布", "条数", "说明", title=f"{escape(a.name)} 的快照"
         )

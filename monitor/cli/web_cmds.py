@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -75,7 +74,7 @@ def users_add(
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
-                user = add_user(s, name, role, unit, password, datetime.now(UTC))
+                user = add_user(s, name, role, unit, password, xapp.clock())
                 label = ROLES[user.role]
         except UserError as e:
             fail(str(e), EXIT_USAGE)
@@ -102,7 +101,7 @@ def users_list(
                         "role": u.role,
                         "unit": u.unit_code,
                         "disabled": u.disabled,
-                        "created_at": iso(u.created_at),
+                        "created_at": iso(u.created_at, tz),
                         "api_tokens": tokens.get(u.id or 0, 0),
                     }
                     for u in users
@@ -152,7 +151,7 @@ def users_token(
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
-                token = new_api_token(s, get_user(s, name), datetime.now(UTC))
+                token = new_api_token(s, get_user(s, name), xapp.clock())
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     sys.stdout.write(token + "\n")

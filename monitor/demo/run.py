@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from sqlmodel import Session, col, select
 from alerts.sink import WebhookSink
 from monitor.alerting import dispatch_once
 from monitor.app import App
+from monitor.clock import Clock, system_clock
 from monitor.config import load_settings
 from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, SimulatedPlatform, album_page, rss_feed
@@ -34,6 +36,7 @@ from monitor.logs import setup_logging
 from monitor.models import Account, AlertItem, Finding, Notification
 from monitor.pipeline import check
 from monitor.registry import apply_registry, read_registry
+from monitor.timefmt import shown
 from probes.checks.calendar import WorkCalendar
 from probes.platforms import READERS
 
@@ -41,17 +44,19 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def demo_clock(now: datetime, calendar: WorkCalendar) -> tuple[datetime, str]:
-    """The instant the demo pretends it is: 16:00 on today's date, or the next working day's.
+    """The instant the demo's patrol is dated: the latest working day's 16:00 that has passed.
 
-    The "about to breach 贵州's every-working-day rule" story needs a working
-    afternoon (the rule warns from 15:00 on the day a post is due), so the demo runs
-    on its own clock and says so; the data it serves is dated by that clock.
+    The "about to breach 贵州's every-working-day rule" story needs a working afternoon
+    (the rule warns from 15:00 on the day a post is due). The demo's checks are dated then
+    and its messages go out now, so everything it leaves behind lies in the past: a later
+    ``xuncha check``, ``ack`` or report comes after it, in the order things happened.
     """
     today = now.astimezone(SHANGHAI).date()
-    day = today if calendar.is_workday(today) else calendar.next_workday(today)
-    moved = datetime(day.year, day.month, day.day, 16, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    day = today if calendar.is_workday(today) else calendar.previous_workday(today)
+    if at(day, 16) > now:
+        day = calendar.previous_workday(day)
     weekday = "一二三四五六日"[day.weekday()]
-    return moved, f"演示时钟：{day} 16:00（周{weekday}，工作日）"
+    return at(day, 16), f"演示数据按 {day} 16:00（周{weekday}，最近一个已过去的工作日下午）记录"
 
 
 def at(d: date, hour: int, minute: int = 0) -> datetime:
@@ -183,19 +188,21 @@ level = "warning"
     return cfg
 
 
-def run_demo(folder: Path | None = None, console: Console | None = None) -> int:
+def run_demo(
+    folder: Path | None = None, console: Console | None = None, clock: Clock = system_clock
+) -> int:
     console = console or Console()
     setup_logging("warning", "console")  # the demo tells its own story; logs only for trouble
     folder = folder or Path(tempfile.mkdtemp(prefix="xuncha-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     cal = WorkCalendar()
-    now, note = demo_clock(datetime.now(UTC), cal)
+    now, note = demo_clock(clock(), cal)
     console.rule("[bold]xuncha 演示：一次完整的巡查（离线）")
     console.print(note)
     platform = SimulatedPlatform().start()
     with WebhookSink() as sink:
         try:
-            return _demo(folder, now, cal, platform, sink, console)
+            return _demo(folder, now, cal, platform, sink, console, clock)
         finally:
             platform.stop()
 
@@ -207,6 +214,7 @@ def _demo(
     platform: SimulatedPlatform,
     sink: WebhookSink,
     console: Console,
+    clock: Clock,
 ) -> int:
     build_platform(platform, now, cal)
     sink_json = sink.url.replace("http://", "json://", 1)
@@ -218,21 +226,24 @@ def _demo(
     engine = make_engine(settings.database_url)
     upgrade(engine)
     engine.dispose()
-    app = App.open(settings)
+    app = App.open(settings, clock=clock)
     try:
         paths = write_registry(folder, platform.base_url)
         registry = read_registry(
             paths, known_rulesets=app.rulesets.keys(), known_readers=READERS.keys()
         )
         with session_scope(app.engine) as s:
-            summary = apply_registry(s, registry)
+            summary = apply_registry(s, registry, now=now)
         console.print(f"导入登记表 {', '.join(p.name for p in paths)}: {summary.describe()}")
         console.rule("巡查")
         anyio.run(_patrol, app, now, console)
         console.rule("告警")
         deadline = time.monotonic() + 30
         while (_queued(app) or _count(app, "pending")) and time.monotonic() < deadline:
-            anyio.run(dispatch_once, app.engine, app.settings)
+            # the first notices only: reminders and escalations belong to the days after
+            anyio.run(
+                partial(dispatch_once, app.engine, app.settings, clock=clock, with_timers=False)
+            )
             time.sleep(0.2)
         expected = _count(app, "sent")
         sink.wait_for(expected, timeout=10)
@@ -260,11 +271,7 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
             )
             r = await check(app, fetcher, a.id, now=now)
             snap = r.snapshot
-            latest = (
-                snap.latest_post_at.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
-                if snap.latest_post_at
-                else "—"
-            )
+            latest = shown(snap.latest_post_at, tz)
             status = label(OUTCOME, snap.outcome)
             pinned = sum(1 for p in r.observation.posts if p.pinned)
             line = f"{status}，最新发布 {latest}，快照 #{snap.id}"

@@ -113,7 +113,9 @@ def existing_units(session: Session) -> dict[str, str]:
     return {u.code: u.name for u in session.exec(select(Unit))}
 
 
-def apply_registry(session: Session, registry: Registry, *, prune: bool = False) -> ImportSummary:
+def apply_registry(
+    session: Session, registry: Registry, *, prune: bool = False, now: datetime | None = None
+) -> ImportSummary:
     """Upsert units (parents first), then accounts; flush, but leave the commit to the caller.
 
     Accounts in the database that the registry does not list are reported in
@@ -121,7 +123,7 @@ def apply_registry(session: Session, registry: Registry, *, prune: bool = False)
     findings refer to them). References are checked again against the database,
     since ``read_registry`` may have been given no existing units.
     """
-    now = utcnow()
+    now = now or utcnow()
     summary = ImportSummary()
     units = {u.code: u for u in session.exec(select(Unit))}
     _check_references(registry, units)

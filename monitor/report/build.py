@@ -34,11 +34,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from monitor import timefmt
 from monitor.config import Settings
 from monitor.labels import KIND, PLATFORM, SEVERITY, label
 from monitor.models import Account, Finding, FindingEvent, Snapshot, Unit
@@ -129,10 +129,11 @@ class ProblemRow:
         short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
         return f"快照 #{self.snapshot_id}{short}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("checked_at", "latest_post_at", "rectify_by"):
-            d[k] = d[k].isoformat() if d[k] else None
+        for k in ("checked_at", "latest_post_at"):
+            d[k] = timefmt.iso(d[k], tz)
+        d["rectify_by"] = self.rectify_by.isoformat()  # a local day, as the report says it
         d["evidence"] = self.evidence
         return d
 
@@ -155,12 +156,14 @@ class Report:
         scope = self.unit_name or "全部单位"
         return f"{scope}政务新媒体{self.period.label}检查情况通报"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str | None = None) -> dict[str, Any]:
+        """The figures as JSON; times in ``tz``, by default the zone the period is cut in."""
+        tz = tz or self.period.tz
         return {
             "period": str(self.period),
             "period_label": self.period.label,
-            "start": self.period.start.isoformat(),
-            "end": self.period.end.isoformat(),
+            "start": timefmt.iso(self.period.start, tz),
+            "end": timefmt.iso(self.period.end, tz),
             "previous_period": str(self.period.previous()),
             "unit_code": self.unit_code,
             "unit_name": self.unit_name,
@@ -169,8 +172,8 @@ class Report:
             "previous": self.previous.to_dict(),
             "by_platform": [r.to_dict() for r in self.by_platform],
             "by_unit": [r.to_dict() for r in self.by_unit],
-            "vetoes": [r.to_dict() for r in self.vetoes],
-            "deductions": [r.to_dict() for r in self.deductions],
+            "vetoes": [r.to_dict(tz) for r in self.vetoes],
+            "deductions": [r.to_dict(tz) for r in self.deductions],
             "notes": self.notes,
         }
 
@@ -666,8 +669,9 @@ def build_report(
     notes: list[str] = []
     now = now or datetime.now(UTC)
     if now < period.end:
-        local_now = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
-        notes.append(f"本期尚未结束：统计截至 {local_now}，其后的检查不在其中。")
+        notes.append(
+            f"本期尚未结束：统计截至 {timefmt.shown(now, settings.timezone)}，其后的检查不在其中。"
+        )
     return Report(
         period=period,
         unit_code=unit_code,

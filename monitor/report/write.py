@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
+from monitor import timefmt
 from monitor.report.build import GroupRow, ProblemRow, Report, Totals
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -60,8 +60,8 @@ def delta_n(cur: int, prev: int) -> str:
     return f"{cur - prev:+d}"
 
 
-def _local(dt: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.astimezone(ZoneInfo(tz)).strftime(fmt) if dt else "—"
+def _local(dt: datetime | None, tz: str) -> str:
+    return timefmt.shown(dt, tz)
 
 
 def _day(d: date) -> str:
@@ -115,7 +115,8 @@ def problem_cells(i: int, r: ProblemRow, tz: str) -> list[Any]:
 def definitions(report: Report) -> list[str]:
     p = report.period
     return [
-        f"统计周期：{p.label}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}，北京时间）。",
+        f"统计周期：{p.label}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}，"
+        f"{timefmt.zone_label(p.tz)}）。",
         "纳入统计账号：本期内至少巡查过一次的账号；已检查：本期内至少一次读取成功"
         "（或确认账号已不存在）。",
         "单项否决：本期某次检查时，按账号适用规则已超过规定天数（全国标准 14 天）未更新"

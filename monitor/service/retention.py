@@ -183,10 +183,13 @@ def incremental_vacuum(engine: Engine, pages: int) -> dict[str, Any]:
 
 
 def run_retention(
-    engine: Engine, settings: Settings, store: BlobStore | DatabaseBlobStore
+    engine: Engine,
+    settings: Settings,
+    store: BlobStore | DatabaseBlobStore,
+    now: datetime | None = None,
 ) -> RetentionStats:
     """One retention pass: thin, then collect blobs (compaction runs on its own timer)."""
-    stats = thin_snapshots(engine, settings)
+    stats = thin_snapshots(engine, settings, now=now)
     if stats.deleted:
         stats.blobs_deleted = collect_blobs(engine, store)
     log.info(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -27,6 +27,7 @@ from monitor.config import Settings
 from monitor.db import session_scope
 from monitor.models import Account, Notification, ServiceState, Snapshot
 from monitor.service import metrics
+from monitor.timefmt import parse, shown
 
 log = structlog.get_logger("xuncha.selfwatch")
 
@@ -150,11 +151,10 @@ def check_blocked(session: Session, settings: Settings) -> list[CheckResult]:
     return results
 
 
-def run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
+def run_checks(settings: Settings, engine: Engine, now: datetime) -> list[CheckResult]:
     """Every check, each one isolated: one failing check never hides the others."""
     results = [check_database(engine), check_disk(settings)]
     if results[0].ok:
-        now = datetime.now(UTC)
         with Session(engine) as s:
             results.append(check_outbox(s, settings, now))
             results.extend(check_blocked(s, settings))
@@ -180,14 +180,21 @@ def _what(key: str) -> str:
 
 
 def _enqueue_ops(
-    session: Session, settings: Settings, key: str, event: str, detail: str, since: str
+    session: Session,
+    settings: Settings,
+    key: str,
+    event: str,
+    detail: str,
+    since: str,
+    now: datetime,
 ) -> int:
-    now = datetime.now(UTC)
     title = _TITLES[event].format(what=_what(key))
+    tz = settings.timezone
     if event == "problem":
-        body = f"{detail}\n\n节点 {settings.node_name}，发现于 {now.isoformat(timespec='seconds')}"
+        body = f"{detail}\n\n节点 {settings.node_name}，发现于 {shown(now, tz)}"
     else:
-        body = f"{_what(key)} 已恢复（故障自 {since} 起）。节点 {settings.node_name}"
+        began = shown(parse(since), tz) if parse(since) else "未知时间"
+        body = f"{_what(key)} 已恢复（故障自 {began} 起）。节点 {settings.node_name}"
     message = Message(title=title, markdown=body, text=body, level="failure")
     return direct.to_ops(
         session,
@@ -199,7 +206,9 @@ def _enqueue_ops(
     )
 
 
-def record(settings: Settings, engine: Engine, results: list[CheckResult]) -> list[str]:
+def record(
+    settings: Settings, engine: Engine, results: list[CheckResult], now: datetime
+) -> list[str]:
     """Compare with the stored state; on a change, write state and ops message together.
 
     Returns the transitions, e.g. ``["browser:problem"]``.
@@ -216,15 +225,14 @@ def record(settings: Settings, engine: Engine, results: list[CheckResult]) -> li
                 failing = bool(row and row.value.get("failing"))
                 if failing == (not r.ok):
                     continue
-                now = datetime.now(UTC)
                 if not r.ok:
                     since = now.isoformat(timespec="seconds")
-                    sent = _enqueue_ops(s, settings, r.key, "problem", r.detail, since)
+                    sent = _enqueue_ops(s, settings, r.key, "problem", r.detail, since, now)
                     value = {"failing": True, "since": since, "detail": r.detail}
                     log.error("selfwatch_problem", check=r.key, detail=r.detail, told=sent)
                 else:
                     since = str(row.value.get("since", "")) if row else ""
-                    sent = _enqueue_ops(s, settings, r.key, "recovered", "", since)
+                    sent = _enqueue_ops(s, settings, r.key, "recovered", "", since, now)
                     value = {"failing": False, "since": now.isoformat(timespec="seconds")}
                     log.info("selfwatch_recovered", check=r.key, told=sent)
                 if row is None:

@@ -40,7 +40,7 @@ def me(session: DB, user: ApiUser) -> dict[str, Any]:
 
 @router.get("/overview", summary="总览：未解决问题统计与两个工作日内将超期的账号")
 def overview(session: DB, user: ApiUser, now: Now, xapp: XApp) -> dict[str, Any]:
-    return data.overview(session, user, xapp, now).to_dict()
+    return data.overview(session, user, xapp, now).to_dict(xapp.settings.timezone)
 
 
 @router.get("/accounts", summary="账号列表")
@@ -69,13 +69,14 @@ def account(session: DB, user: ApiUser, account_id: str) -> dict[str, Any]:
 def snapshots(
     session: DB,
     user: ApiUser,
+    xapp: XApp,
     account_id: str,
     before_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     a = _account(session, user, account_id)
     rows = history.account_history(session, a.id, before_id=before_id, limit=limit)
-    return [r.to_dict() for r in rows]
+    return [r.to_dict(xapp.settings.timezone) for r in rows]
 
 
 @router.get("/accounts/{account_id}/timeline", summary="每日发布数量", responses=NOT_FOUND)
@@ -98,23 +99,25 @@ def timeline(
 def profile_changes(
     session: DB,
     user: ApiUser,
+    xapp: XApp,
     cache: Cache,
     account_id: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     a = _account(session, user, account_id)
-    return [c.to_dict() for c in data.profile_changes(session, cache, a.id, limit)]
+    changes = data.profile_changes(session, cache, a.id, limit)
+    return [c.to_dict(xapp.settings.timezone) for c in changes]
 
 
 @router.get("/snapshots/{snapshot_id}", summary="快照详情（提取的事实与证据文件列表）",
             responses=NOT_FOUND)  # fmt: skip
-def snapshot(session: DB, user: ApiUser, snapshot_id: int) -> dict[str, Any]:
+def snapshot(session: DB, user: ApiUser, xapp: XApp, snapshot_id: int) -> dict[str, Any]:
     if data.snapshot_account(session, user, snapshot_id) is None:
         raise NotFound
     detail = history.snapshot_detail(session, snapshot_id)
     if detail is None:
         raise NotFound
-    return detail.to_dict()
+    return detail.to_dict(xapp.settings.timezone)
 
 
 @router.get(
@@ -130,12 +133,12 @@ def snapshot_artifact(
 
 
 @router.get("/diff", summary="比较同一账号的两个快照", responses=NOT_FOUND)
-def diff(session: DB, user: ApiUser, a: int, b: int) -> dict[str, Any]:
+def diff(session: DB, user: ApiUser, xapp: XApp, a: int, b: int) -> dict[str, Any]:
     for sid in (a, b):
         if data.snapshot_account(session, user, sid) is None:
             raise NotFound
     try:
-        return history.diff_snapshots(session, a, b).to_dict()
+        return history.diff_snapshots(session, a, b).to_dict(xapp.settings.timezone)
     except ValueError as e:
         raise HTTPException(400, str(e)) from e
 
@@ -144,6 +147,7 @@ def diff(session: DB, user: ApiUser, a: int, b: int) -> dict[str, Any]:
 def findings(
     session: DB,
     user: ApiUser,
+    xapp: XApp,
     response: Response,
     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     unit: str | None = None,
@@ -156,15 +160,15 @@ def findings(
     which = data.FindingFilter(status, unit, account, severity)
     rows = data.list_findings(session, user, which, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(data.count_findings(session, user, which))
-    return [data.finding_json(f, a) for f, a in rows]
+    return [data.finding_json(f, a, xapp.settings.timezone) for f, a in rows]
 
 
 @router.get("/findings/{finding_id}", summary="问题详情", responses=NOT_FOUND)
-def finding(session: DB, user: ApiUser, finding_id: int) -> dict[str, Any]:
+def finding(session: DB, user: ApiUser, xapp: XApp, finding_id: int) -> dict[str, Any]:
     row = data.get_finding(session, user, finding_id)
     if row is None:
         raise NotFound
-    return data.finding_json(*row)
+    return data.finding_json(*row, xapp.settings.timezone)
 
 
 @router.post("/findings/{finding_id}/ack", summary="确认问题（已知悉）", responses=NOT_FOUND)
@@ -172,21 +176,22 @@ def ack(
     session: DB,
     user: ApiUser,
     now: Now,
+    xapp: XApp,
     finding_id: int,
     body: Annotated[AckBody | None, Body()] = None,
 ) -> dict[str, Any]:
     if data.get_finding(session, user, finding_id) is None:
         raise NotFound
+    tz = xapp.settings.timezone
+    note = (body.note if body else "").strip()
     try:
-        f = acknowledge(
-            session, finding_id, by=user.name, note=(body.note if body else "").strip(), now=now
-        )
+        f = acknowledge(session, finding_id, by=user.name, note=note, now=now, tz=tz)
     except AckError as e:
         raise HTTPException(409, str(e)) from e
     session.commit()
     row = data.get_finding(session, user, finding_id)
     assert row is not None and f.id == finding_id
-    return data.finding_json(*row)
+    return data.finding_json(*row, tz)
 
 
 @router.get(

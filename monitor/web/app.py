@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from monitor import timefmt
 from monitor.app import App
 from monitor.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
 from monitor.web.cache import AccountCache
@@ -74,19 +74,18 @@ def make_templates(tz: str) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
     env.autoescape = True
-    zone = ZoneInfo(tz)
 
-    def local(dt: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    def local(dt: Any, seconds: bool = False) -> str:
+        """``monitor.timefmt.shown``; a stored ISO string (facts) is parsed first, and a
+        string that is not a time is shown as it is."""
         if isinstance(dt, str):
-            try:
-                dt = datetime.fromisoformat(dt)
-            except ValueError:
+            when = timefmt.parse(dt)
+            if when is None:
                 return dt
+            dt = when
         if not isinstance(dt, datetime):
-            return "—"
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        return dt.astimezone(zone).strftime(fmt)
+            return timefmt.NONE
+        return timefmt.shown(dt, tz, seconds=seconds)
 
     def pretty(value: Any) -> str:
         if value is None:
@@ -94,14 +93,16 @@ def make_templates(tz: str) -> Jinja2Templates:
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, datetime):
-            return local(value, "%Y-%m-%d %H:%M:%S")
+            return local(value)
         if isinstance(value, str):
             return value
         return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
+    env.globals["zone_label"] = timefmt.zone_label(tz)
     env.filters.update(
         local=local,
         pretty=pretty,
+        times=lambda v: timefmt.shown_in(v, tz),  # our own times inside evidence and facts
         href=safe_href,
         sev=lambda c: label(SEVERITY, c or ""),
         platform=lambda c: label(PLATFORM, c or ""),
@@ -127,7 +128,7 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         openapi_url="/api/v1/openapi.json",
     )
     web.state.xapp = xapp
-    web.state.clock = clock or (lambda: datetime.now(UTC))
+    web.state.clock = clock or xapp.clock
     web.state.templates = make_templates(xapp.settings.timezone)
     web.state.cache = AccountCache()
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor import history
+from monitor import history, timefmt
 from monitor.app import App
 from monitor.cli.views import account_dict, finding_dict
 from monitor.labels import PLATFORM, label
@@ -114,8 +114,8 @@ def count_findings(session: Session, p: Principal, which: FindingFilter) -> int:
     return int(session.exec(which.apply(q, p)).one())
 
 
-def finding_json(f: Finding, a: Account) -> dict[str, Any]:
-    d = finding_dict(f, a)
+def finding_json(f: Finding, a: Account, tz: str) -> dict[str, Any]:
+    d = finding_dict(f, a, tz)
     d["acknowledged_by"] = f.acknowledged_by
     return d
 
@@ -157,17 +157,17 @@ class DueSoon:
     rule: str
     latest_post_at: datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str) -> dict[str, Any]:
         return {
             "account": self.account_id,
             "account_name": self.account_name,
             "platform": self.platform,
             "unit": self.unit_code,
             "unit_name": self.unit_name,
-            "deadline": self.deadline.isoformat(),
+            "deadline": timefmt.iso(self.deadline, tz),
             "title": self.title,
             "rule": self.rule,
-            "latest_post_at": self.latest_post_at.isoformat() if self.latest_post_at else None,
+            "latest_post_at": timefmt.iso(self.latest_post_at, tz),
         }
 
 
@@ -179,7 +179,7 @@ class Overview:
     due_soon: list[DueSoon]
     horizon: datetime
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tz: str) -> dict[str, Any]:
         return {
             "open_findings": {
                 "total": sum(self.totals.values()),
@@ -187,8 +187,8 @@ class Overview:
                 "by_unit": [c.to_dict() for c in self.by_unit],
                 "by_platform": [c.to_dict() for c in self.by_platform],
             },
-            "due_soon": [d.to_dict() for d in self.due_soon],
-            "due_soon_horizon": self.horizon.isoformat(),
+            "due_soon": [d.to_dict(tz) for d in self.due_soon],
+            "due_soon_horizon": timefmt.iso(self.horizon, tz),
         }
 
 

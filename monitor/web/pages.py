@@ -6,14 +6,13 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote, urlencode
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from monitor import history
+from monitor import history, timefmt
 from monitor.blobs import BlobCorrupt
 from monitor.findings import AckError, acknowledge
 from monitor.labels import KIND, PLATFORM, SEVERITY
@@ -110,10 +109,9 @@ def login(
     until = login_paused_until(session, name, now, settings.login_attempts, pause)
     if until is not None:  # refused before the password is even looked at
         log.warning("login_paused", user=name, address=address, until=until.isoformat())
-        local = until.astimezone(ZoneInfo(xsettings.timezone))
         return refuse(
             f"该用户名连续 {settings.login_attempts} 次密码错误，登录已暂停，"
-            f"请于 {local:%H:%M} 后再试；忘记密码请联系管理员重设。",
+            f"请于 {timefmt.shown(until, xsettings.timezone)} 后再试；忘记密码请联系管理员重设。",
             429,
         )
     user = session.exec(select(User).where(User.name == name)).first()
@@ -336,6 +334,7 @@ def ack_finding(
     session: DB,
     user: PageUser,
     now: Now,
+    xapp: XApp,
     finding_id: int,
     csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
@@ -345,7 +344,8 @@ def ack_finding(
     if data.get_finding(session, user, finding_id) is None:
         raise NotFound
     try:
-        acknowledge(session, finding_id, by=user.name, note=note.strip()[:2000], now=now)
+        tz = xapp.settings.timezone
+        acknowledge(session, finding_id, by=user.name, note=note.strip()[:2000], now=now, tz=tz)
     except AckError as e:
         raise HTTPException(409, str(e)) from e
     session.commit()

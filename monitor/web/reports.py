@@ -60,7 +60,7 @@ def report_response(
         raise HTTPException(400, str(e)) from e
     code = report_unit(session, p, unit)
     try:
-        report = build_report(session, xapp.settings, period, code)
+        report = build_report(session, xapp.settings, period, code, now=now)
     except ReportError as e:
         raise HTTPException(400, str(e)) from e
     if fmt == "json":  # the API's machine-readable form

@@ -54,6 +54,28 @@ class YearArrangement:
         return d.weekday() < 5 and d not in self.holidays
 
 
+@dataclass(frozen=True)
+class CalendarGap:
+    """A year whose arrangement is unknown, and whether it is needed already."""
+
+    year: int
+    days_left: int  # until its New Year's Day; 0 once it has begun
+    urgent: bool
+
+    def describe(self) -> str:
+        """What to do, in the operator's terms (doctor, the daemon's log)."""
+        if self.days_left == 0:
+            when = f"{self.year} 年已开始"
+        else:
+            when = f"距 {self.year} 年还有 {self.days_left} 天"
+        return (
+            f"工作日历缺少 {self.year} 年的节假日与调休安排（{when}）：国务院办公厅每年约 10–12 月"
+            f"在中国政府网（www.gov.cn）发布《国务院办公厅关于{self.year}年部分节假日安排的通知》，"
+            "发布后请按其内容写入 [calendar] extra_files 指定的 TOML 文件"
+            "（格式见 docs/config.md 的 [calendar] 一节），或升级 holidays 库"
+        )
+
+
 # -- calendar files -------------------------------------------------------------------------
 
 
@@ -203,6 +225,19 @@ class WorkCalendar:
     def missing_years(self, today: date) -> list[int]:
         """This year and next, where unknown: what ``doctor`` asks the operator to add."""
         return [y for y in (today.year, today.year + 1) if not self.has_data(y)]
+
+    def gaps(self, today: date, *, required_days: int) -> list[CalendarGap]:
+        """The years :meth:`missing_years` lists, each with how soon it is needed.
+
+        This year's arrangement is needed now. Next year's is published by the State Council
+        in the last months of the year, so in December it is often not out yet: it is only
+        ``urgent`` once New Year's Day is at most ``required_days`` away.
+        """
+        out = []
+        for year in self.missing_years(today):
+            days_left = (date(year, 1, 1) - today).days
+            out.append(CalendarGap(year, max(days_left, 0), days_left <= required_days))
+        return out
 
     @property
     def guessed_years(self) -> list[int]:
