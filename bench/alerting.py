@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alerts.sink import WebhookSink
 from monitor.alerting import compose, deliver, timers
 from monitor.alerting.deliver import DispatchStats
-from monitor.models import Account, AlertItem, Finding, Notification, Unit
+from monitor.store.models import Account, AlertItem, Finding, Notification, Unit
 from tests.conftest import make_settings, open_app
 
 

@@ -34,15 +34,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from monitor.db import make_engine, upgrade  # noqa: E402
-from monitor.history import (  # noqa: E402
+from monitor.store.engine import make_engine, upgrade  # noqa: E402
+from monitor.store.history import (  # noqa: E402
     account_history,
     diff_snapshots,
     posting_timeline,
     profile_changes,
     snapshot_detail,
 )
-from monitor.models import (  # noqa: E402
+from monitor.store.models import (  # noqa: E402
     Account,
     Snapshot,
     Unit,

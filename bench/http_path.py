@@ -134,9 +134,9 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
 
     from monitor.app import App
     from monitor.config import Settings
-    from monitor.db import make_engine, session_scope, upgrade
-    from monitor.models import Account, Unit
-    from monitor.pipeline import check
+    from monitor.patrol.pipeline import check
+    from monitor.store.engine import make_engine, session_scope, upgrade
+    from monitor.store.models import Account, Unit
 
     tmp = tempfile.mkdtemp(prefix="xuncha-bench-")
     settings = Settings(
@@ -168,7 +168,7 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
         started = _start()
         await asyncio.gather(*(one(f, u) for u in _uids(n)))
         secs = time.perf_counter() - started
-    from monitor.pipeline import recorder
+    from monitor.patrol.pipeline import recorder
 
     rec = recorder(app)
     _EXTRA["transactions"] = rec.batches

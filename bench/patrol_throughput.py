@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.app import App
 from monitor.config import Settings
-from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
-from monitor.models import Account, Unit
-from monitor.pipeline import check
+from monitor.patrol.pipeline import check
+from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.models import Account, Unit
 from probes.fetch.http import Fetcher
 
 

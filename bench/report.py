@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import Session  # noqa: E402
 
 from monitor.config import Settings  # noqa: E402
-from monitor.db import make_engine, upgrade  # noqa: E402
-from monitor.models import Snapshot  # noqa: E402
 from monitor.report import Period, build_report  # noqa: E402
 from monitor.report.write import render_html, write_csv, write_xlsx  # noqa: E402
+from monitor.store.engine import make_engine, upgrade  # noqa: E402
+from monitor.store.models import Snapshot  # noqa: E402
 
 PLATFORMS = ("weibo", "wechat", "douyin", "toutiao", "website")
 

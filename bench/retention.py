@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from monitor.blobs import BlobStore  # noqa: E402
 from monitor.config import Settings  # noqa: E402
-from monitor.db import make_engine, upgrade  # noqa: E402
-from monitor.models import Account, Finding, FindingEvent, Snapshot, Unit  # noqa: E402
 from monitor.service import retention  # noqa: E402
+from monitor.store.blobs import BlobStore  # noqa: E402
+from monitor.store.engine import make_engine, upgrade  # noqa: E402
+from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit  # noqa: E402
 
 
 def build(engine, store: BlobStore, accounts: int, per: int, seed: int = 8) -> set[int]:

@@ -36,8 +36,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from monitor.app import App  # noqa: E402
 from monitor.config import Settings  # noqa: E402
-from monitor.db import make_engine, session_scope, upgrade  # noqa: E402
-from monitor.models import (  # noqa: E402
+from monitor.store.engine import make_engine, session_scope, upgrade  # noqa: E402
+from monitor.store.models import (  # noqa: E402
     Account,
     Finding,
     Snapshot,
@@ -191,7 +191,7 @@ def main() -> None:
     with session_scope(xapp.engine) as s:
         from sqlmodel import select
 
-        from monitor.models import User
+        from monitor.store.models import User
 
         token = new_api_token(s, s.exec(select(User)).one(), NOW)
     client = TestClient(create_app(xapp, clock=lambda: NOW), follow_redirects=False)

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from monitor.blobs import BlobStore
-from monitor.blobs_db import DatabaseBlobStore
 from monitor.clock import Clock, system_clock
 from monitor.config import Settings
-from monitor.db import check_schema, make_engine
+from monitor.store.blobs import BlobStore
+from monitor.store.blobs_db import DatabaseBlobStore
+from monitor.store.engine import check_schema, make_engine
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet, load_rulesets
 from probes.fetch.browser import BrowserPool, BrowserSettings, close_pool, set_pool

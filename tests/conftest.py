@@ -11,8 +11,8 @@ import pytest
 
 from monitor.app import App
 from monitor.config import Settings
-from monitor.db import make_engine, session_scope, upgrade
-from monitor.models import Account, Unit
+from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.models import Account, Unit
 
 # tests never read the developer's own configuration
 for _k in [k for k in os.environ if k.startswith("XUNCHA_")]:

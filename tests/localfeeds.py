@@ -20,9 +20,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, rss_feed
-from monitor.models import Account, Unit
+from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.models import Account, Unit
 
 
 def feed_for(n: int, now: datetime) -> bytes:

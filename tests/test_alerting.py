@@ -25,9 +25,17 @@ from monitor.alerting.silences import add as add_silence
 from monitor.app import App
 from monitor.cli import app as cli
 from monitor.config import Settings
-from monitor.db import session_scope
-from monitor.findings import acknowledge, reconcile
-from monitor.models import Account, AlertItem, ChannelState, Finding, Notification, Snapshot, Unit
+from monitor.store.engine import session_scope
+from monitor.store.findings import acknowledge, reconcile
+from monitor.store.models import (
+    Account,
+    AlertItem,
+    ChannelState,
+    Finding,
+    Notification,
+    Snapshot,
+    Unit,
+)
 from probes.model import Severity, Signal
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.robots import DingTalkRobot

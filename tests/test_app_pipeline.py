@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from monitor.demo.platform import SimulatedPlatform
-from monitor.models import Account, Finding
+from monitor.store.models import Account, Finding
 from tests.conftest import add_account, add_unit
 from tests.test_patrol import run_check
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.blobs import BlobCorrupt, BlobStore
+from monitor.store.blobs import BlobCorrupt, BlobStore
 
 
 def test_unchanged_content_is_stored_once(tmp_path: Path) -> None:

@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.app import App
-from monitor.blobs import BlobCorrupt, BlobStore
-from monitor.blobs_db import DatabaseBlobStore, blob_table
 from monitor.config import Settings
-from monitor.db import session_scope
-from monitor.models import Account, Snapshot, Unit
 from monitor.service.retention import collect_blobs
+from monitor.store.blobs import BlobCorrupt, BlobStore
+from monitor.store.blobs_db import DatabaseBlobStore, blob_table
+from monitor.store.engine import session_scope
+from monitor.store.models import Account, Snapshot, Unit
 from tests.conftest import make_settings, open_app
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from alerts.sink import WebhookSink
-from monitor.blobs import BlobStore
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+from monitor.store.blobs import BlobStore
 from tests.conftest import add_account, add_unit, make_settings, open_app
 
 N_ACCOUNTS = 24

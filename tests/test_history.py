@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from monitor.app import App
 from monitor.cli import app as cli
-from monitor.db import session_scope
-from monitor.history import (
+from monitor.store.engine import session_scope
+from monitor.store.history import (
     account_history,
     diff_snapshots,
     posting_timeline,
@@ -25,8 +25,8 @@ from monitor.history import (
     snapshot_detail,
     verify_artifacts,
 )
-from monitor.models import Finding, Snapshot, Unit, UTCDateTime
-from monitor.scope import units_below
+from monitor.store.models import Finding, Snapshot, Unit, UTCDateTime
+from monitor.store.scope import units_below
 from tests.conftest import add_account, add_unit
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -393,7 +393,7 @@ def test_upgrade_marks_profile_changes_in_existing_history(
     import sqlalchemy as sa
     from alembic import command
 
-    from monitor.db import alembic_config, make_engine, upgrade
+    from monitor.store.engine import alembic_config, make_engine, upgrade
 
     url = (
         request.getfixturevalue("pg_url")

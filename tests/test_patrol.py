@@ -16,8 +16,8 @@ from alerts.sink import WebhookSink
 from monitor.alerting import dispatch_once
 from monitor.app import App
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
-from monitor.models import Delivery, Finding, FindingEvent, Notification, Snapshot
-from monitor.pipeline import check
+from monitor.patrol.pipeline import check
+from monitor.store.models import Delivery, Finding, FindingEvent, Notification, Snapshot
 from probes.fetch.http import Fetcher
 from tests.conftest import add_account, add_unit
 

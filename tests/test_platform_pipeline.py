@@ -10,8 +10,8 @@ from localserver import LocalServer
 from simulator import NOW, Simulator
 from sqlmodel import Session, select
 
-from monitor.models import Snapshot
-from monitor.pipeline import check
+from monitor.patrol.pipeline import check
+from monitor.store.models import Snapshot
 from probes.fetch.browser import DEFAULT_EXECUTABLE
 from tests.conftest import add_account, add_unit, make_settings, open_app
 

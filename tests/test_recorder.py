@@ -17,10 +17,10 @@ from simulator import NOW, Simulator
 from sqlmodel import Session, col, func, select
 from structlog.testing import capture_logs
 
-from monitor.models import Account, Finding, FindingEvent, Snapshot
-from monitor.pipeline import CheckResult, check, recorder
-from monitor.record import Record
+from monitor.patrol.pipeline import CheckResult, check, recorder
+from monitor.patrol.record import Record
 from monitor.service import metrics
+from monitor.store.models import Account, Finding, FindingEvent, Snapshot
 from probes.model import Observation, Outcome
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.test_daemon import REPO, running
@@ -138,7 +138,7 @@ def test_an_idle_recorder_ends_its_thread(tmp_path: Path) -> None:
 def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Path) -> None:
     """The writer process dies holding a batch: those checks fail (never falsely confirmed),
     the others are unharmed, and the next batch starts a new writer."""
-    from monitor.writer_process import WriterDied
+    from monitor.patrol.writer import WriterDied
 
     n = 20
     with LocalServer(Simulator().routes()) as srv:
@@ -238,7 +238,7 @@ def test_the_writer_process_leaves_with_its_parent(tmp_path: Path) -> None:
             import anyio
             from localserver import LocalServer
             from simulator import NOW, Simulator
-            from monitor.pipeline import check, recorder
+            from monitor.patrol.pipeline import check, recorder
             from tests.test_recorder import weibo_app
             from pathlib import Path
 
@@ -284,7 +284,7 @@ def test_an_unknown_account_among_others_is_named_and_the_rest_are_checked(
 ) -> None:
     """Checks starting together read their registry rows together; a missing one is the
     user's error, in their words, and does not fail the others read with it."""
-    from monitor.pipeline import CheckError
+    from monitor.patrol.pipeline import CheckError
 
     with LocalServer(Simulator().routes()) as srv:
         app = weibo_app(tmp_path, srv.base, 4)

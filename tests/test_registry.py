@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from monitor.models import Account, Unit
 from monitor.registry import (
     AccountRow,
     ImportSummary,
@@ -24,6 +23,7 @@ from monitor.registry import (
     export_registry,
     read_registry,
 )
+from monitor.store.models import Account, Unit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 UNITS = FIXTURES / "units-zh.csv"
@@ -40,7 +40,7 @@ ACCOUNT_HEADER = (
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     eng = create_engine(f"sqlite:///{tmp_path / 'xuncha.db'}")
-    # as in production (monitor.db): foreign keys enforced, so insert order matters
+    # as in production (monitor.store.engine): foreign keys enforced, so insert order matters
     event.listen(eng, "connect", lambda conn, _rec: conn.execute("PRAGMA foreign_keys=ON"))
     SQLModel.metadata.create_all(eng)
     return eng

@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from monitor.app import App
-from monitor.db import session_scope
-from monitor.models import Account, Finding, FindingEvent
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import render_html, write_csv, write_xlsx
+from monitor.store.engine import session_scope
+from monitor.store.models import Account, Finding, FindingEvent
 from tests.conftest import add_account, add_unit
 from tests.test_history import _cli, add_snap, post
 

@@ -25,12 +25,12 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from alerts.sink import WebhookSink
-from monitor.blobs_db import DatabaseBlobStore
 from monitor.cli import app as cli
-from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
-from monitor.models import Snapshot, Unit
-from monitor.pipeline import check
+from monitor.patrol.pipeline import check
+from monitor.store.blobs_db import DatabaseBlobStore
+from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.models import Snapshot, Unit
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.localfeeds import FeedFarm, node_config, populate, start_node
 from tests.test_daemon import stop
@@ -303,7 +303,7 @@ def test_two_writers_open_one_finding_per_problem(tmp_path: Path, pg_url: str) -
 
 
 def test_an_account_is_held_by_one_node_and_freed_when_it_dies(pg_url: str) -> None:
-    from monitor.cluster import NodeLocks
+    from monitor.patrol.cluster import NodeLocks
 
     async def scenario() -> None:
         one, two = NodeLocks(pg_url), NodeLocks(pg_url)
@@ -325,14 +325,14 @@ def test_an_account_is_held_by_one_node_and_freed_when_it_dies(pg_url: str) -> N
 
 def test_a_killed_node_s_accounts_are_freed_within_seconds(pg_url: str) -> None:
     """SIGKILL leaves no chance to unlock: the server frees the locks when it sees the drop."""
-    from monitor.cluster import NodeLocks
+    from monitor.patrol.cluster import NodeLocks
 
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import asyncio, sys, time\n"
-            "from monitor.cluster import NodeLocks\n"
+            "from monitor.patrol.cluster import NodeLocks\n"
             "async def main():\n"
             "    locks = NodeLocks(sys.argv[1])\n"
             "    assert await locks.acquire('probe:a1')\n"

@@ -14,9 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import monitor.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from monitor.blobs_db import blob_table
-from monitor.db import alembic_config, make_engine, upgrade
+import monitor.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from monitor.store.blobs_db import blob_table
+from monitor.store.engine import alembic_config, make_engine, upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

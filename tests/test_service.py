@@ -21,11 +21,11 @@ import pytest
 from sqlmodel import Session, select
 
 from alerts.sink import WebhookSink
-from monitor.blobs import BlobStore
 from monitor.config import Settings
-from monitor.db import make_engine, session_scope
-from monitor.models import Finding, FindingEvent, Notification, Snapshot
 from monitor.service import metrics, retention, selfwatch
+from monitor.store.blobs import BlobStore
+from monitor.store.engine import make_engine, session_scope
+from monitor.store.models import Finding, FindingEvent, Notification, Snapshot
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.test_daemon import REPO, query, start, stop, wait_until
 
@@ -359,7 +359,7 @@ def test_metrics_endpoint_serves_counters(tmp_path: Path) -> None:
 def test_secrets_in_channel_urls_are_never_logged(capsys: pytest.CaptureFixture[str]) -> None:
     import structlog
 
-    from monitor.logs import register_secrets, setup_logging
+    from monitor.service.logs import register_secrets, setup_logging
 
     setup_logging("info", "json")
     register_secrets(["dingtalk://SECRETKEY@TOKEN1234567/"])

@@ -1,4 +1,4 @@
-"""One zone, one format: how times are shown to people (monitor.timefmt) and to programs.
+"""One zone, one format: how times are shown to people (monitor.show.times) and to programs.
 
 Fixed instants only: nothing here depends on the hour or the date the suite runs at.
 """
@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor import timefmt
 from monitor.alerting.deliver import _recovered
-from monitor.db import session_scope
-from monitor.models import ChannelState, Notification
+from monitor.show import times as timefmt
+from monitor.store.engine import session_scope
+from monitor.store.models import ChannelState, Notification
 from tests.conftest import make_settings, open_app
 
 AT = datetime(2026, 12, 4, 1, 11, 5, 250000, tzinfo=UTC)  # 09:11:05 in Beijing

@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 from structlog.testing import capture_logs
 
 from monitor.app import App
-from monitor.db import session_scope
-from monitor.models import Finding, FindingEvent, Snapshot, WebSession
+from monitor.store.engine import session_scope
+from monitor.store.models import Finding, FindingEvent, Snapshot, WebSession
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
@@ -507,7 +507,7 @@ def test_api_tokens(world: World) -> None:
     assert s.get("/api/v1/accounts").status_code == 401
     assert c.get("/", headers=h).status_code == 303
     # the token is kept hashed
-    from monitor.models import ApiToken
+    from monitor.store.models import ApiToken
 
     with Session(world.xapp.engine) as db:
         hashes = [t.token_hash for t in db.exec(select(ApiToken))]

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from sqlmodel import Session
 
-from monitor.models import Finding
+from monitor.store.models import Finding
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.server import bind

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
-from monitor.models import ApiToken, User, WebSession
+from monitor.store.models import ApiToken, User, WebSession
 from monitor.web.server import serve
 from tests.conftest import add_unit, make_settings, open_app
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select, update
 
 from alerts.send import mask_url
 from monitor.config import Settings
-from monitor.models import ChannelState, Delivery, Notification
+from monitor.store.models import ChannelState, Delivery, Notification
 
 WINDOW = timedelta(minutes=1)
 UNLIMITED = 10_000

@@ -24,7 +24,7 @@ from monitor.alerting import channels
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
-from monitor.models import AlertItem, Finding, Notification, Unit
+from monitor.store.models import AlertItem, Finding, Notification, Unit
 from probes.model import SEVERITY_RANK, Severity
 
 log = structlog.get_logger("xuncha.alerts")

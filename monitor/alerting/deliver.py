@@ -29,10 +29,10 @@ from sqlmodel import Session, col, select
 
 from alerts.notice import Message
 from alerts.send import DeliveryResult, deliver
-from monitor import timefmt
 from monitor.alerting import channels, direct
 from monitor.config import Settings
-from monitor.models import ChannelState, Delivery, Notification
+from monitor.show import times as timefmt
+from monitor.store.models import ChannelState, Delivery, Notification
 
 log = structlog.get_logger("xuncha.alerts")
 

@@ -22,8 +22,8 @@ from monitor.alerting import direct
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import first_with_channels, walk_up
 from monitor.config import Settings
-from monitor.models import Account, Finding, Notification, Unit
-from monitor.scope import descendants
+from monitor.store.models import Account, Finding, Notification, Unit
+from monitor.store.scope import descendants
 
 
 def _at(hhmm: str) -> time:

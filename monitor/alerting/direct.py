@@ -17,7 +17,7 @@ from alerts.notice import Message
 from alerts.send import body_format
 from monitor.alerting.channels import channel_key
 from monitor.config import Settings
-from monitor.models import Notification
+from monitor.store.models import Notification
 
 
 def write(

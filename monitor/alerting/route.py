@@ -20,8 +20,8 @@ from alerts.notice import FindingNotice, notice_to_dict
 from alerts.routing import Defaults, Plan, Subject, plan
 from monitor.alerting.channels import channel_key
 from monitor.config import Settings
-from monitor.findings import Change
-from monitor.models import Account, AlertItem, Finding, FindingEvent, Unit
+from monitor.store.findings import Change
+from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
 
 log = structlog.get_logger("xuncha.alerts")
 

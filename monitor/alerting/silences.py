@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from monitor.models import Account, AlertItem, Silence, Unit
-from monitor.scope import descendants, unit_children
+from monitor.store.models import Account, AlertItem, Silence, Unit
+from monitor.store.scope import descendants, unit_children
 
 KINDS = {"silence": "静默", "maintenance": "维护窗口"}
 

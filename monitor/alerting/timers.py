@@ -33,7 +33,7 @@ from monitor.alerting.route import (
 )
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
-from monitor.models import Account, AlertItem, Finding, Unit
+from monitor.store.models import Account, AlertItem, Finding, Unit
 
 log = structlog.get_logger("xuncha.alerts")
 

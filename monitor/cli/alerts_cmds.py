@@ -16,7 +16,7 @@ from alerts.send import deliver
 from monitor.alerting import channels, dispatch_once
 from monitor.alerting.route import unit_line
 from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json
-from monitor.models import AlertItem, ChannelState, Notification, Unit
+from monitor.store.models import AlertItem, ChannelState, Notification, Unit
 
 app = typer.Typer(help="告警发件箱与通知渠道 (alert outbox and channels)", no_args_is_help=True)
 

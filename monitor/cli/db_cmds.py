@@ -19,11 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-import monitor.models  # noqa: F401  (registers the tables)
-from monitor.blobs import BlobStore
-from monitor.blobs_db import blob_table
+import monitor.store.models  # noqa: F401  (registers the tables)
 from monitor.cli.common import EXIT_USAGE, console, fail, print_json, state
-from monitor.db import SchemaError, check_schema, make_engine
+from monitor.store.blobs import BlobStore
+from monitor.store.blobs_db import blob_table
+from monitor.store.engine import SchemaError, check_schema, make_engine
 
 app = typer.Typer(help="数据库：迁移数据 (move data between databases)", no_args_is_help=True)
 
@@ -155,7 +155,7 @@ def _copy_blob_files(
     """Evidence files into the target's blob table (for ``[blobs] backend = "database"``)."""
     from datetime import UTC, datetime
 
-    from monitor.blobs_db import DatabaseBlobStore, _insert_ignore
+    from monitor.store.blobs_db import DatabaseBlobStore, _insert_ignore
 
     paths = sorted(store.root.glob("??/??/*.gz")) if store.root.exists() else []
     rep = TableCopy("blob(文件)", len(paths))

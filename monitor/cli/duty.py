@@ -9,9 +9,9 @@ import typer
 
 from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
 from monitor.cli.views import finding_dict
-from monitor.db import session_scope
-from monitor.findings import AckError, acknowledge
-from monitor.models import Account
+from monitor.store.engine import session_scope
+from monitor.store.findings import AckError, acknowledge
+from monitor.store.models import Account
 
 
 def ack(

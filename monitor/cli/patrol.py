@@ -22,9 +22,9 @@ from monitor.cli.common import (
     state,
 )
 from monitor.cli.views import snapshot_dict
-from monitor.db import make_engine, upgrade
-from monitor.labels import OUTCOME, SEVERITY, label
-from monitor.pipeline import CheckError, CheckResult, check
+from monitor.patrol.pipeline import CheckError, CheckResult, check
+from monitor.show.labels import OUTCOME, SEVERITY, label
+from monitor.store.engine import make_engine, upgrade
 
 
 def init(ctx: typer.Context) -> None:
@@ -111,8 +111,8 @@ def run_cmd(
     ] = None,
 ) -> None:
     """长期运行巡查（守护进程） (run the patrol until SIGTERM; SIGHUP reloads)."""
-    from monitor.cluster import RoleError, check_roles, parse_roles
-    from monitor.daemon import run
+    from monitor.patrol.cluster import RoleError, check_roles, parse_roles
+    from monitor.patrol.daemon import run
 
     st = state(ctx)
     try:

@@ -10,7 +10,6 @@ import typer
 from sqlmodel import Session
 
 from monitor.cli.common import EXIT_USAGE, console, err_console, open_app
-from monitor.db import session_scope
 from monitor.registry import (
     RegistryError,
     apply_registry,
@@ -18,6 +17,7 @@ from monitor.registry import (
     export_registry,
     read_registry,
 )
+from monitor.store.engine import session_scope
 from probes.platforms import READERS
 
 app = typer.Typer(help="登记表：单位与账号 (registry of units and accounts)", no_args_is_help=True)

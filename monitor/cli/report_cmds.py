@@ -12,18 +12,18 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from monitor.blobs import BlobCorrupt
 from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
-from monitor.history import (
+from monitor.report import Period, PeriodError, ReportError, build_report
+from monitor.report.write import pct, render_html, write_csv, write_xlsx
+from monitor.show.labels import OUTCOME, PLATFORM, label
+from monitor.show.times import parse
+from monitor.store.blobs import BlobCorrupt
+from monitor.store.history import (
     diff_snapshots,
     read_artifact,
     snapshot_detail,
     verify_artifacts,
 )
-from monitor.labels import OUTCOME, PLATFORM, label
-from monitor.report import Period, PeriodError, ReportError, build_report
-from monitor.report.write import pct, render_html, write_csv, write_xlsx
-from monitor.timefmt import parse
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 FORMATS = ("xlsx", "html", "csv", "json")

@@ -17,7 +17,7 @@ from monitor.alerting import channels
 from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
 from monitor.alerting.silences import Matcher
 from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
-from monitor.models import Account, Finding, Unit
+from monitor.store.models import Account, Finding, Unit
 
 app = typer.Typer(help="告警路由 (alert routing)", no_args_is_help=True)
 

@@ -9,10 +9,10 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from monitor.cli.common import EXIT_PROBLEMS, console, fail, iso, local, open_app, print_json
-from monitor.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
-from monitor.models import Account, Finding, Snapshot, Unit
-from monitor.pipeline import reader_for, ruleset_for
-from monitor.timefmt import DEFAULT_TZ
+from monitor.patrol.pipeline import reader_for, ruleset_for
+from monitor.show.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
+from monitor.show.times import DEFAULT_TZ
+from monitor.store.models import Account, Finding, Snapshot, Unit
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 
@@ -167,7 +167,7 @@ def history(
     """一个账号的快照历史 (an account's snapshots, newest first, paged with --before)."""
     from rich.markup import escape
 
-    from monitor.history import account_history
+    from monitor.store.history import account_history
 
     with open_app(ctx) as app, Session(app.engine) as s:
         a = s.get(Account, account)

@@ -10,8 +10,8 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json, state
-from monitor.db import session_scope
-from monitor.models import ApiToken, User
+from monitor.store.engine import session_scope
+from monitor.store.models import ApiToken, User
 from monitor.web.auth import (
     ROLES,
     UserError,

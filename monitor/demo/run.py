@@ -29,14 +29,14 @@ from monitor.alerting import dispatch_once
 from monitor.app import App
 from monitor.clock import Clock, system_clock
 from monitor.config import load_settings
-from monitor.db import make_engine, session_scope, upgrade
 from monitor.demo.platform import Item, SimulatedPlatform, album_page, rss_feed
-from monitor.labels import OUTCOME, PLATFORM, SEVERITY, label
-from monitor.logs import setup_logging
-from monitor.models import Account, AlertItem, Finding, Notification
-from monitor.pipeline import check
+from monitor.patrol.pipeline import check
 from monitor.registry import apply_registry, read_registry
-from monitor.timefmt import shown
+from monitor.service.logs import setup_logging
+from monitor.show.labels import OUTCOME, PLATFORM, SEVERITY, label
+from monitor.show.times import shown
+from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.models import Account, AlertItem, Finding, Notification
 from probes.checks.calendar import WorkCalendar
 from probes.platforms import READERS
 

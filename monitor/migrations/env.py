@@ -1,9 +1,9 @@
-"""Alembic environment: the engine comes from ``monitor.db.alembic_config``."""
+"""Alembic environment: the engine comes from ``monitor.store.engine.alembic_config``."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import monitor.models  # noqa: F401  (registers the tables)
+import monitor.store.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
 

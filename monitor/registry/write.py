@@ -19,7 +19,6 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
-from monitor.models import Account, Unit, utcnow
 from monitor.registry.columns import ACCOUNT_COLUMNS, UNIT_COLUMNS, Column
 from monitor.registry.read import Problem, RegistryError
 from monitor.registry.validate import (
@@ -29,6 +28,7 @@ from monitor.registry.validate import (
     format_options,
     parents_first,
 )
+from monitor.store.models import Account, Unit, utcnow
 
 UNIT_FIELDS = ("name", "parent_code", "level", "region", "channels", "it_channels")
 ACCOUNT_FIELDS = (

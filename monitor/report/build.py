@@ -38,12 +38,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor import timefmt
 from monitor.config import Settings
-from monitor.labels import KIND, PLATFORM, SEVERITY, label
-from monitor.models import Account, Finding, FindingEvent, Snapshot, Unit
 from monitor.report.period import Period
-from monitor.scope import units_below
+from monitor.show import times as timefmt
+from monitor.show.labels import KIND, PLATFORM, SEVERITY, label
+from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
+from monitor.store.scope import units_below
 from probes.checks.rules import MaxGapDays, RuleSet, load_rulesets
 from probes.model import SEVERITY_RANK, Severity
 

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.models import AlertItem, ChannelState, Delivery, Finding, Notification
+from monitor.store.models import AlertItem, ChannelState, Delivery, Finding, Notification
 
 log = structlog.get_logger("xuncha.metrics")
 

@@ -26,10 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from monitor.blobs import BlobStore
-from monitor.blobs_db import DatabaseBlobStore
 from monitor.config import Settings
-from monitor.models import Finding, FindingEvent, Snapshot
+from monitor.store.blobs import BlobStore
+from monitor.store.blobs_db import DatabaseBlobStore
+from monitor.store.models import Finding, FindingEvent, Snapshot
 
 log = structlog.get_logger("xuncha.retention")
 

@@ -24,10 +24,10 @@ from sqlmodel import Session, col, select
 from alerts.notice import Message
 from monitor.alerting import direct
 from monitor.config import Settings
-from monitor.db import session_scope
-from monitor.models import Account, Notification, ServiceState, Snapshot
 from monitor.service import metrics
-from monitor.timefmt import parse, shown
+from monitor.show.times import parse, shown
+from monitor.store.engine import session_scope
+from monitor.store.models import Account, Notification, ServiceState, Snapshot
 
 log = structlog.get_logger("xuncha.selfwatch")
 

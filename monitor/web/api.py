@@ -12,9 +12,9 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from monitor import history
-from monitor.findings import AckError, acknowledge
-from monitor.models import Unit
+from monitor.store import history
+from monitor.store.findings import AckError, acknowledge
+from monitor.store.models import Unit
 from monitor.web import data
 from monitor.web.deps import DB, ApiUser, Cache, NotFound, Now, XApp
 from monitor.web.pages import artifact

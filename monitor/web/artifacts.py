@@ -11,7 +11,7 @@ from __future__ import annotations
 from charset_normalizer import from_bytes
 from fastapi.responses import Response
 
-from monitor.history import ArtifactInfo
+from monitor.store.history import ArtifactInfo
 
 IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 TEXT_TYPES = {

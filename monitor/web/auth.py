@@ -19,8 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, delete, select
 
-from monitor.models import ApiToken, LoginFailure, Unit, User, WebSession
-from monitor.scope import units_below
+from monitor.store.models import ApiToken, LoginFailure, Unit, User, WebSession
+from monitor.store.scope import units_below
 
 ROLES = {"admin": "管理员", "supervisor": "主管单位", "duty": "值班员"}
 TOKEN_PREFIX = "xct_"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
-from monitor.models import Snapshot
+from monitor.store.models import Snapshot
 
 T = TypeVar("T")
 

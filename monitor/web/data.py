@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor import history, timefmt
 from monitor.app import App
 from monitor.cli.views import account_dict, finding_dict
-from monitor.labels import PLATFORM, label
-from monitor.models import Account, Finding, Snapshot, Unit
-from monitor.pipeline import ruleset_for
+from monitor.patrol.pipeline import ruleset_for
+from monitor.show import times as timefmt
+from monitor.show.labels import PLATFORM, label
+from monitor.store import history
+from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.web.auth import Principal
 from monitor.web.cache import AccountCache, newest_snapshot_id
 from probes.checks.staleness import evaluate_staleness

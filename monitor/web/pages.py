@@ -12,11 +12,12 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from monitor import history, timefmt
-from monitor.blobs import BlobCorrupt
-from monitor.findings import AckError, acknowledge
-from monitor.labels import KIND, PLATFORM, SEVERITY
-from monitor.models import Unit, User
+from monitor.show import times as timefmt
+from monitor.show.labels import KIND, PLATFORM, SEVERITY
+from monitor.store import history
+from monitor.store.blobs import BlobCorrupt
+from monitor.store.findings import AckError, acknowledge
+from monitor.store.models import Unit, User
 from monitor.web import data
 from monitor.web.artifacts import artifact_response, is_image, is_text
 from monitor.web.auth import (

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from monitor.app import App
-from monitor.scope import units_below
+from monitor.store.scope import units_below
 from monitor.web.auth import Principal
 from monitor.web.deps import NotFound
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import monitor.models
+import monitor.store.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("level", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("region", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("channels", sa.JSON(), nullable=False),
-        sa.Column("updated_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_code"],
             ["unit.code"],
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("is_lead", sa.Boolean(), nullable=False),
         sa.Column("interval_minutes", sa.Integer(), nullable=True),
         sa.Column("options", sa.JSON(), nullable=False),
-        sa.Column("updated_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_code"],
             ["unit.code"],
@@ -70,7 +70,7 @@ def upgrade() -> None:
         "snapshot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("taken_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("taken_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("node", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("reader", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("elapsed_ms", sa.Integer(), nullable=False),
-        sa.Column("latest_post_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("latest_post_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("post_count", sa.Integer(), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("facts_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -106,12 +106,14 @@ def upgrade() -> None:
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("deadline", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deadline", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("evidence", sa.JSON(), nullable=False),
-        sa.Column("opened_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "acknowledged_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("first_snapshot_id", sa.Integer(), nullable=True),
         sa.Column("last_snapshot_id", sa.Integer(), nullable=True),
@@ -144,7 +146,7 @@ def upgrade() -> None:
         "findingevent",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("finding_id", sa.Integer(), nullable=False),
-        sa.Column("at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("event", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("snapshot_id", sa.Integer(), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
@@ -173,13 +175,13 @@ def upgrade() -> None:
         sa.Column("event", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("claimed_until", monitor.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.ForeignKeyConstraint(
             ["finding_id"],
@@ -200,7 +202,7 @@ def upgrade() -> None:
         "delivery",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("notification_id", sa.Integer(), nullable=False),
-        sa.Column("at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("node", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("permanent", sa.Boolean(), nullable=False),

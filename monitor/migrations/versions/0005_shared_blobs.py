@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-import monitor.models
+import monitor.store.models
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),  # gzip of the original bytes
         sa.Column("size", sa.BigInteger(), nullable=False),  # uncompressed size
-        sa.Column("created_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("digest"),
     )
     op.create_index("ix_blob_created_at", "blob", ["created_at"])

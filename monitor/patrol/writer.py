@@ -30,10 +30,9 @@ from multiprocessing.process import BaseProcess
 
 import structlog
 
-from monitor import logs
 from monitor.config import Settings
-from monitor.record import CheckResult, Outcomes, Record
-from monitor.service import metrics
+from monitor.patrol.record import CheckResult, Outcomes, Record
+from monitor.service import logs, metrics
 
 log = structlog.get_logger("xuncha.writer")
 
@@ -136,7 +135,7 @@ def _serve(settings: Settings, conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from monitor.app import App
-    from monitor.record import write_batch
+    from monitor.patrol.record import write_batch
 
     logs.setup_logging(settings.logging.level, settings.logging.format)
     app = App.open(settings, check=False)

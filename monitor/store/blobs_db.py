@@ -1,6 +1,6 @@
 """The blob store in the database: evidence every node can read, with no shared disk.
 
-Same contract as :class:`monitor.blobs.BlobStore` (sha256 of the uncompressed bytes,
+Same contract as :class:`monitor.store.blobs.BlobStore` (sha256 of the uncompressed bytes,
 gzip, verified on read), kept in the ``blob`` table (migration 0005). Meant for
 several PostgreSQL nodes that share no file system; a single SQLite node is better
 served by files. A blob is inserted before the check's own transaction, in a short
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from monitor.blobs import BlobCorrupt, unpack
-from monitor.models import UTCDateTime
+from monitor.store.blobs import BlobCorrupt, unpack
+from monitor.store.models import UTCDateTime
 
 # its own metadata: the table belongs to migration 0005, not to SQLModel's create_all
 metadata = sa.MetaData()

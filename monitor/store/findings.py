@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from monitor import timefmt
-from monitor.models import Finding, FindingEvent
+from monitor.show import times as timefmt
+from monitor.store.models import Finding, FindingEvent
 from probes.model import SEVERITY_RANK, Severity, Signal
 
 # problems about the fetch itself; everything else is about what the account shows

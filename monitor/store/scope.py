@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlmodel import Session, col, select
 
-from monitor.models import Unit
+from monitor.store.models import Unit
 
 
 def unit_children(session: Session) -> dict[str | None, list[str]]:

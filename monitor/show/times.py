@@ -1,6 +1,6 @@
 """How times are shown to people: one zone, one format, everywhere.
 
-Stored times are aware UTC (``monitor.models.UTCDateTime``). People read them in the
+Stored times are aware UTC (``monitor.store.models.UTCDateTime``). People read them in the
 configured zone (``timezone``, Asia/Shanghai by default): ``2026-12-04 09:11`` in tables,
 pages, reports and messages, ``2026-12-04 09:11:05`` where a second matters (a snapshot's
 time as evidence), and ISO 8601 with the zone's offset (``2026-12-04T09:11:05+08:00``) in

@@ -1,8 +1,8 @@
 """One check, end to end (DESIGN §2): observe → save snapshot → evaluate → reconcile → enqueue.
 
 This module runs the probe side on the event loop; what a check writes, and in which
-transaction, is :mod:`monitor.record`; how records are batched and where they are written
-(a thread or a writer process) is :mod:`monitor.recorder`.
+transaction, is :mod:`monitor.patrol.record`; how records are batched and where they are written
+(a thread or a writer process) is :mod:`monitor.patrol.recorder`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 
 from monitor.app import App
 from monitor.config import Settings
-from monitor.models import Account
-from monitor.record import CheckError, CheckResult, Record, ruleset_for
-from monitor.recorder import recorder
+from monitor.patrol.record import CheckError, CheckResult, Record, ruleset_for
+from monitor.patrol.recorder import recorder
+from monitor.store.models import Account
 from probes.checks.links import resolve_short_links
 from probes.fetch.http import Fetcher
 from probes.model import Observation, Outcome, Target

@@ -7,7 +7,7 @@ written (and made durable) before that transaction; a crash can leave an unrefer
 
 :func:`write_batch` writes several checks' records in one transaction (group commit); it
 is plain synchronous code so that it can run in the recorder's thread or in a writer
-process of its own (:mod:`monitor.recorder`). Everything it takes and returns pickles.
+process of its own (:mod:`monitor.patrol.recorder`). Everything it takes and returns pickles.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
 from monitor.app import App
-from monitor.db import session_scope
-from monitor.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
-from monitor.models import Account, Snapshot, Unit
+from monitor.store.engine import session_scope
+from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
+from monitor.store.models import Account, Snapshot, Unit
 from probes.checks import evaluate
 from probes.checks.rules import RuleSet
 from probes.checks.theft import observation_from_facts

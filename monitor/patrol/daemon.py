@@ -9,7 +9,7 @@ coalesce to one run and are never dropped (no misfire grace limit).
 Each scheduled role (``probe``, ``alerts``) has its own data store — on PostgreSQL
 its own schema and ``NOTIFY`` channel — so a node started with ``--role probe`` never
 picks up an alerts job. An account is probed by one node at a time and a role job
-runs once at a time across nodes (``monitor.cluster`` locks).
+runs once at a time across nodes (``monitor.patrol.cluster`` locks).
 """
 
 from __future__ import annotations
@@ -50,17 +50,17 @@ from monitor.alerting import dispatch_once
 from monitor.alerting import timers as alerting_timers
 from monitor.app import App
 from monitor.clock import Clock, system_clock
-from monitor.cluster import ROLES, SCHEDULED_ROLES, NodeLocks, is_postgres, startup_lock
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.db import make_async_engine
-from monitor.logs import register_secrets
-from monitor.models import Account
-from monitor.pipeline import CheckError, check
-from monitor.recorder import recorder
+from monitor.patrol.cluster import ROLES, SCHEDULED_ROLES, NodeLocks, is_postgres, startup_lock
+from monitor.patrol.pipeline import CheckError, check
+from monitor.patrol.recorder import recorder
+from monitor.patrol.writer import WriterDied
 from monitor.service import metrics, retention, selfwatch
+from monitor.service.logs import register_secrets
 from monitor.service.notify import Notifier, watchdog_interval
-from monitor.timefmt import local_date, shown
-from monitor.writer_process import WriterDied
+from monitor.show.times import local_date, shown
+from monitor.store.engine import make_async_engine
+from monitor.store.models import Account
 from probes.fetch.http import Fetcher
 
 log = structlog.get_logger("xuncha.run")
@@ -267,6 +267,21 @@ def desired_schedules(app: App) -> dict[str, int]:
     return desired
 
 
+PROBE_TASK = f"{probe_account.__module__}:{probe_account.__qualname__}"
+
+
+def _every(trigger: IntervalTrigger) -> timedelta:
+    """An interval trigger's period, from its public fields."""
+    return timedelta(
+        weeks=trigger.weeks,
+        days=trigger.days,
+        hours=trigger.hours,
+        minutes=trigger.minutes,
+        seconds=trigger.seconds,
+        microseconds=trigger.microseconds,
+    )
+
+
 async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
     """Make the scheduler's probe schedules follow the registry."""
     desired = await anyio.to_thread.run_sync(desired_schedules, app)
@@ -301,9 +316,9 @@ async def sync_schedules(app: App, scheduler: AsyncScheduler) -> dict[str, int]:
         for sid, minutes in desired.items():
             old = existing.get(sid)
             if old is not None and isinstance(old.trigger, IntervalTrigger):
-                if old.trigger._interval == timedelta(minutes=minutes):
+                if old.task_id == PROBE_TASK and _every(old.trigger) == timedelta(minutes=minutes):
                     continue
-                changed += 1
+                changed += 1  # a new interval, or a task renamed by an upgrade
             else:
                 added += 1
             tg.start_soon(add, sid, minutes)

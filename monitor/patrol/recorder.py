@@ -3,14 +3,14 @@
 A check hands its record to :class:`Recorder` and awaits its own result; one gatherer thread
 takes every record queued so far (up to ``max_batch``, one per account: a second record of
 the same account waits for the next batch) and has them written in one transaction
-(:func:`monitor.record.write_batch`). While a batch is being written the next one gathers,
+(:func:`monitor.patrol.record.write_batch`). While a batch is being written the next one gathers,
 so under load each transaction carries many checks and when idle a check is written at
 once. A check is answered only after its transaction committed, so a SIGKILL loses nothing
 that was acknowledged.
 
 Where the batch is written is the writer's business: in the gatherer thread itself
 (:class:`ThreadWriter`, the default for one-off commands), or in a process of its own
-(:class:`monitor.writer_process.ProcessWriter`, what ``xuncha run`` uses): the Python work of
+(:class:`monitor.patrol.writer.ProcessWriter`, what ``xuncha run`` uses): the Python work of
 recording (ORM objects, detectors, JSON) then no longer shares the interpreter lock with
 the event loop that drives the probes.
 """
@@ -29,7 +29,7 @@ import anyio
 import structlog
 
 from monitor.app import App
-from monitor.record import CheckResult, Outcomes, Record, write_batch
+from monitor.patrol.record import CheckResult, Outcomes, Record, write_batch
 
 log = structlog.get_logger("xuncha.check")
 
@@ -203,7 +203,7 @@ def recorder(app: App, *, daemon: bool = False) -> Recorder:
                 writer: Writer
                 mode = app.settings.patrol.writer
                 if mode == "process" or (mode == "auto" and daemon):
-                    from monitor.writer_process import ProcessWriter
+                    from monitor.patrol.writer import ProcessWriter
 
                     writer = ProcessWriter(app.settings)
                 else:

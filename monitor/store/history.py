@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor import timefmt
-from monitor.blobs import BlobCorrupt
-from monitor.models import PROFILE_COUNTERS, Account, Snapshot, Unit
+from monitor.show import times as timefmt
+from monitor.store.blobs import BlobCorrupt
+from monitor.store.models import PROFILE_COUNTERS, Account, Snapshot, Unit
 
 
 class Blobs(Protocol):
