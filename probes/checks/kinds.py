@@ -1,0 +1,109 @@
+"""The catalogue of finding kinds: one entry for every kind a detector can emit.
+
+A detector's ``Signal.kind`` is a code; people read what this catalogue says of it — the
+label a message, the console, the CLI and the report show, the problem category in the
+national inspection's own terms (问题类别, seed 003's eight problems), the severity it
+usually carries, and the verb its deadline takes ("须在 … 前更新" or "前整改"). Routing reads
+the category too: ``[alerts] it_kinds = ["install"]`` sends every app problem to the unit's
+技术联系渠道. A test fails when a detector emits a kind that is not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from probes.model import Severity
+
+
+@dataclass(frozen=True)
+class Category:
+    """A problem category as inspection bulletins name it."""
+
+    code: str
+    label: str
+
+
+CATEGORIES: dict[str, Category] = {
+    c.code: c
+    for c in (
+        Category("update", "更新不及时"),  # 运维保障差: 长期不更新
+        Category("ads", "刊登或链接商业广告"),  # 功能定位不清
+        Category("interaction", "互动服务不实"),
+        Category("theft", "账号被盗用"),  # 管理底数不清
+        Category("install", "无法安装或使用"),  # 运维保障差: 移动客户端
+        Category("access", "账号无法访问"),  # deleted, banned, cancelled
+        Category("patrol", "暂时无法检查"),  # our fetch failed: no verdict on the unit
+    )
+}
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    code: str
+    label: str  # what people read for this kind
+    category: str  # a CATEGORIES code
+    severity: Severity  # what its detector usually says (a signal may say otherwise)
+    remedy: str = "整改"  # the deadline's verb: 须在 X 前{remedy}
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES[self.category].label
+
+
+KINDS: dict[str, FindingKind] = {
+    k.code: k
+    for k in (
+        # staleness (probes.checks.staleness)
+        FindingKind("stale", "长期未更新", "update", Severity.veto, "更新"),
+        FindingKind("stale_soon", "即将超过更新期限", "update", Severity.warning, "更新"),
+        # the fetch itself (probes.checks.evaluate)
+        FindingKind("gone", "账号无法访问（疑似关停、注销或删除）", "access", Severity.high),
+        FindingKind("blocked", "被平台反爬拦截，暂时无法检查", "patrol", Severity.warning),
+        FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
+        # commercial ads and links (probes.checks.commercial)
+        FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high),
+        FindingKind("commercial_review", "含商品销售或小程序，需人工复核", "ads", Severity.info),
+        # theft and interaction (probes.checks.theft)
+        FindingKind("theft", "疑似被盗用", "theft", Severity.high),
+        FindingKind("no_interaction", "未提供有效互动功能", "interaction", Severity.info),
+        # mobile clients (probes.checks.install)
+        FindingKind("app_download_unreachable", "客户端无法下载", "install", Severity.high),
+        FindingKind("app_not_apk", "下载地址返回的不是安装包", "install", Severity.high),
+        FindingKind("app_hijacked", "下载地址被劫持", "install", Severity.high),
+        FindingKind("app_foreign_redirect", "下载被转到非登记域名", "install", Severity.high),
+        FindingKind("app_tls", "下载地址的 HTTPS 证书无效或即将过期", "install", Severity.high),
+        FindingKind("app_package_mismatch", "安装包的包名与登记不符", "install", Severity.high),
+        FindingKind("app_signer_changed", "安装包的签名证书已变更", "install", Severity.high),
+        FindingKind("app_signer_pinned", "已记录客户端的签名证书", "install", Severity.info),
+        FindingKind("app_store_missing", "应用商店中查不到该客户端", "install", Severity.warning),
+    )
+}
+
+
+def kind(code: str) -> FindingKind | None:
+    return KINDS.get(code)
+
+
+def label(code: str) -> str:
+    """The kind's Chinese label; an unknown code as it is (never an empty cell)."""
+    k = KINDS.get(code)
+    return k.label if k else code
+
+
+def category_label(code: str) -> str:
+    """The 问题类别 a kind falls under, for reports; an unknown code as it is."""
+    k = KINDS.get(code)
+    return k.category_label if k else code
+
+
+def remedy(code: str) -> str:
+    k = KINDS.get(code)
+    return k.remedy if k else "整改"
+
+
+def in_category(codes: frozenset[str] | set[str], kind_code: str) -> bool:
+    """``kind_code`` is one of ``codes``, or falls under a category among them."""
+    if kind_code in codes:
+        return True
+    k = KINDS.get(kind_code)
+    return k is not None and k.category in codes
