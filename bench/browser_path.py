@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 async def run(base: str, a: argparse.Namespace) -> None:
-    from probes.fetch.browser import BrowserPool, BrowserSettings, chromium_memory_mb, set_pool
+    from probes.fetch import Tools
+    from probes.fetch.browser import BrowserPool, BrowserSettings, chromium_memory_mb
     from probes.fetch.http import Fetcher
     from probes.model import Outcome, Target
     from probes.platforms import observe
@@ -43,12 +44,12 @@ async def run(base: str, a: argparse.Namespace) -> None:
     peak_pss = 0.0
     sem = asyncio.Semaphore(a.max_pages)
     async with BrowserPool(settings) as pool, Fetcher() as f:
-        set_pool(pool)
+        tools = Tools(http=f, browser=pool)
 
         async def one() -> None:
             nonlocal ok, done, peak_pss
             async with sem:
-                obs = await observe(target, f)
+                obs = await observe(target, tools)
             ok += obs.outcome is Outcome.ok and len(obs.posts) == 2
             done += 1
             if done % a.every == 0:
@@ -65,7 +66,6 @@ async def run(base: str, a: argparse.Namespace) -> None:
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(a.pages)))
         secs = time.perf_counter() - started
-        set_pool(None)
     print(
         f"total: {a.pages} pages in {secs:.1f} s = {a.pages / secs:.2f} pages/s; ok {ok}; "
         f"peak chromium PSS {max(peak_pss, pool.peak_mb):.0f} MB; launches {pool.launches}"

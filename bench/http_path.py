@@ -60,6 +60,7 @@ def _uids(n: int) -> list[str]:
 
 
 async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
+    from probes.fetch import Tools
     from probes.fetch.http import Fetcher, HttpSettings
     from probes.model import Outcome, Target
     from probes.platforms import observe
@@ -68,16 +69,16 @@ async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
     sem = asyncio.Semaphore(conc)
     ok = 0
 
-    async def one(f: Fetcher, uid: str) -> None:
+    async def one(tools: Tools, uid: str) -> None:
         nonlocal ok
         t = Target(uid, "weibo", "weibo", handle=uid, origins={"m": base, "www": base})
         async with sem:
-            obs = await observe(t, f)
+            obs = await observe(t, tools)
         ok += obs.outcome is Outcome.ok and len(obs.posts) == 3
 
     async with Fetcher(settings) as f:
         started = _start()
-        await asyncio.gather(*(one(f, u) for u in _uids(n)))
+        await asyncio.gather(*(one(Tools(f), u) for u in _uids(n)))
         return time.perf_counter() - started, ok
 
 
@@ -137,6 +138,7 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
     from monitor.patrol.pipeline import check
     from monitor.store.engine import make_engine, session_scope, upgrade
     from monitor.store.models import Account, Unit
+    from probes.fetch import Tools
 
     tmp = tempfile.mkdtemp(prefix="xuncha-bench-")
     settings = Settings(
@@ -158,15 +160,15 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
     sem = asyncio.Semaphore(conc)
     ok = 0
 
-    async def one(f: object, uid: str) -> None:
+    async def one(tools: Tools, uid: str) -> None:
         nonlocal ok
         async with sem:
-            r = await check(app, f, uid)  # type: ignore[arg-type]
+            r = await check(app, tools, uid)
         ok += r.snapshot.outcome == "ok"
 
-    async with app.probing() as f:
+    async with app.probing() as tools:
         started = _start()
-        await asyncio.gather(*(one(f, u) for u in _uids(n)))
+        await asyncio.gather(*(one(tools, u) for u in _uids(n)))
         secs = time.perf_counter() - started
     from monitor.patrol.pipeline import recorder
 

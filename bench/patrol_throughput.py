@@ -26,6 +26,7 @@ from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
 from monitor.patrol.pipeline import check
 from monitor.store.engine import make_engine, session_scope, upgrade
 from monitor.store.models import Account, Unit
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher
 
 
@@ -51,13 +52,14 @@ def setup(folder: Path, platform: SimulatedPlatform, n: int) -> App:
 async def patrol(app: App, n: int, concurrency: int) -> float:
     sem = asyncio.Semaphore(concurrency)
 
-    async def one(i: int, fetcher: Fetcher) -> None:
+    async def one(i: int, tools: Tools) -> None:
         async with sem:
-            await check(app, fetcher, f"a{i}")
+            await check(app, tools, f"a{i}")
 
     async with Fetcher(app.http_settings()) as fetcher:
+        tools = Tools(http=fetcher)
         t0 = time.perf_counter()
-        await asyncio.gather(*(one(i, fetcher) for i in range(n)))
+        await asyncio.gather(*(one(i, tools) for i in range(n)))
         return time.perf_counter() - t0
 
 

@@ -21,7 +21,8 @@ from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import check_schema, make_engine
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet, load_rulesets
-from probes.fetch.browser import BrowserPool, BrowserSettings, close_pool, set_pool
+from probes.fetch import Tools
+from probes.fetch.browser import BrowserPool, BrowserSettings
 from probes.fetch.http import Fetcher, HttpSettings
 
 
@@ -86,14 +87,14 @@ class App:
         )
 
     @asynccontextmanager
-    async def probing(self) -> AsyncIterator[Fetcher]:
+    async def probing(self) -> AsyncIterator[Tools]:
         """The HTTP client and the (lazily launched) browser pool a patrol shares."""
-        set_pool(BrowserPool(self.browser_settings()))
+        pool = BrowserPool(self.browser_settings())
         try:
             async with Fetcher(self.http_settings()) as fetcher:
-                yield fetcher
+                yield Tools(http=fetcher, browser=pool)
         finally:
-            await close_pool()
+            await pool.close()
 
     def close(self) -> None:
         """Write what checks have queued (and stop a writer process), then drop connections."""

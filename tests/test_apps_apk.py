@@ -213,3 +213,49 @@ def test_jarsigner_v1_with_signed_attributes_is_verified() -> None:
     info = inspect_apk(APKS / "jarsigned.apk")
     assert info.schemes == ["v1"] and info.v1_verified
     assert info.signer_sha256 == OTHER
+
+
+# -- bounded member reads (probes.apps.zipread), shared by the APK reader and the v1 verifier --
+
+
+def test_a_member_is_read_up_to_its_cap_and_refused_past_it_by_its_claim(tmp_path: Path) -> None:
+    import zipfile
+
+    from probes.apps.zipread import MemberTooLarge, read_capped
+
+    p = tmp_path / "sizes.zip"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("exact", b"a" * 1000)
+        z.writestr("big", b"\0" * 50_000_000)
+    tracemalloc.start()
+    try:
+        with zipfile.ZipFile(p) as z:
+            assert read_capped(z, "exact", 1000) == b"a" * 1000
+            with pytest.raises(MemberTooLarge) as small:
+                read_capped(z, "exact", 999)
+            with pytest.raises(MemberTooLarge) as big:
+                read_capped(z, "big", 1_000_000)
+        _cur, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (small.value.declared, small.value.cap) == (1000, 999)
+    assert big.value.declared == 50_000_000
+    assert peak < 10_000_000  # refused by its claim: never inflated
+
+
+def test_v1_manifest_too_large_is_a_problem_not_a_read(tmp_path: Path) -> None:
+    """The v1 verifier reads MANIFEST.MF through the same bound, in its own words."""
+    from probes.apps.jar import MAX_META_BYTES
+
+    p = tmp_path / "bigmanifest.apk"
+    huge = b"Manifest-Version: 1.0\r\n\r\n" + b"\0" * (MAX_META_BYTES + 1)
+    _rewrite(APKS / "v1only.apk", p, {"META-INF/MANIFEST.MF": huge}, {})
+    tracemalloc.start()
+    try:
+        info = inspect_apk(p)
+        _cur, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.schemes == ["v1"] and not info.v1_verified and info.signer_sha256 is None
+    assert f"v1 签名校验失败：META-INF/MANIFEST.MF 过大（{len(huge)} 字节）" in info.problems
+    assert peak < 10_000_000

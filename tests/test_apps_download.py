@@ -23,6 +23,7 @@ from probes.checks import Context
 from probes.checks.calendar import WorkCalendar
 from probes.checks.install import detect_install
 from probes.checks.rules import BUILTIN_RULESETS
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Severity, Signal, Target
 from probes.platforms import observe
@@ -142,7 +143,7 @@ def app_target(url: str, **options: str) -> Target:
 def check(t: Target) -> tuple[Observation, list[Signal]]:
     async def main() -> Observation:
         async with Fetcher(HttpSettings(retries=0, timeout_seconds=10)) as f:
-            return await observe(t, f)
+            return await observe(t, Tools(f))
 
     obs = asyncio.run(main())
     ctx = Context(

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.sink import WebhookSink
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+from monitor.demo.receivers import WebhookSink
 from monitor.store.blobs import BlobStore
 from tests.conftest import add_account, add_unit, make_settings, open_app
 
@@ -326,6 +326,8 @@ def test_a_killed_writer_process_is_replaced_and_the_patrol_goes_on(
             wait_until(
                 lambda: query(db, "select count(*) from snapshot")[0][0] >= 2, 60, "checks", proc
             )
+            # the pool probing() made, handed to the metrics: [browser] max_pages (default 2)
+            assert scrape("xuncha_browser_pages_limit") == 2
             first = writer_of(proc.pid)
             os.kill(first, signal.SIGSTOP)  # hung, holding whatever it was handed
             wait_until(lambda: scrape("xuncha_checks_awaiting_write") > 0, 30, "checks held", proc)

@@ -12,12 +12,13 @@ import anyio
 import pytest
 from sqlmodel import Session, col, select
 
-from alerts.sink import WebhookSink
 from monitor.alerting import dispatch_once
 from monitor.app import App
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+from monitor.demo.receivers import WebhookSink
 from monitor.patrol.pipeline import check
 from monitor.store.models import Delivery, Finding, FindingEvent, Notification, Snapshot
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher
 from tests.conftest import add_account, add_unit
 
@@ -78,7 +79,7 @@ def run_check(app: App, account: str, now: datetime = NOW):
 
     async def go():
         async with Fetcher(app.http_settings()) as f:
-            return await check(app, f, account, now=now)
+            return await check(app, Tools(f), account, now=now)
 
     return anyio.run(go)
 

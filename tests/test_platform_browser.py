@@ -12,13 +12,13 @@ import pytest
 from localserver import LocalServer, Reply
 from simulator import NOW, Simulator
 
+from probes.fetch import Tools
 from probes.fetch.browser import (
     DEFAULT_EXECUTABLE,
     BrowserError,
     BrowserPool,
     BrowserSettings,
     chromium_pids,
-    set_pool,
 )
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Target
@@ -39,11 +39,8 @@ def server() -> Iterator[LocalServer]:
 def run_many(targets: list[Target], settings: BrowserSettings = FAST) -> list[Observation]:
     async def main() -> list[Observation]:
         async with BrowserPool(settings) as pool, Fetcher(HttpSettings(retries=0)) as f:
-            set_pool(pool)
-            try:
-                return list(await asyncio.gather(*(observe(t, f, now=NOW) for t in targets)))
-            finally:
-                set_pool(None)
+            tools = Tools(http=f, browser=pool)
+            return list(await asyncio.gather(*(observe(t, tools, now=NOW) for t in targets)))
 
     return asyncio.run(main())
 
@@ -113,6 +110,26 @@ def test_pool_is_lazy_recycles_and_leaves_no_process(server: LocalServer) -> Non
     assert lazy and served == 7
     assert launches >= 2  # recycled after 3 pages
     assert left == 0
+
+
+def test_pages_in_use_counts_the_pages_open_now() -> None:
+    """What the metrics scrape reads (``track_browser_pool``): a page open shows as in use."""
+    slow = {"/slow": Reply(body="<html><body>慢</body></html>", delay=1.5)}
+    with LocalServer(slow) as srv:
+
+        async def main() -> tuple[int, int, int]:
+            async with BrowserPool(BrowserSettings(max_pages=3, settle_ms=0)) as pool:
+                idle = pool.pages_in_use
+                visit = asyncio.create_task(
+                    pool.visit("t", srv.url("/slow"), capture=(), screenshot=False)
+                )
+                while pool.pages_in_use == 0 and not visit.done():
+                    await asyncio.sleep(0.01)
+                busy = pool.pages_in_use
+                await visit
+                return idle, busy, pool.pages_in_use
+
+        assert asyncio.run(main()) == (0, 1, 0)
 
 
 def test_missing_browser_is_a_chinese_error() -> None:

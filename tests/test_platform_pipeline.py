@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from monitor.patrol.pipeline import check
 from monitor.store.models import Snapshot
-from probes.fetch.browser import DEFAULT_EXECUTABLE
+from probes.fetch.browser import DEFAULT_EXECUTABLE, BrowserError, BrowserPool
 from tests.conftest import add_account, add_unit, make_settings, open_app
 
 pytestmark = pytest.mark.skipif(
@@ -33,8 +33,8 @@ def test_douyin_account_is_probed_through_the_configured_origin(tmp_path: Path) 
             add_account(app, "dy", "u1", "", platform="douyin", reader="", handle="MS4wLjABAAAAok")
 
             async def go():
-                async with app.probing() as fetcher:
-                    return await check(app, fetcher, "dy", now=NOW)
+                async with app.probing() as tools:
+                    return await check(app, tools, "dy", now=NOW)
 
             r = anyio.run(go)
         finally:
@@ -49,3 +49,27 @@ def test_douyin_account_is_probed_through_the_configured_origin(tmp_path: Path) 
         shot = next(a for a in snap.artifacts if a["kind"] == "screenshot")
         assert app.blobs.get(shot["sha256"])[:2] == b"\xff\xd8"
         assert settings.interval_minutes("douyin") == 240  # browser platforms: less often
+
+
+def test_probing_hands_out_the_configured_pool_and_closes_it(tmp_path: Path) -> None:
+    """One pool per ``probing()``, from ``[browser]``, in the tools; closed when it ends."""
+    settings = make_settings(tmp_path, browser={"max_pages": 3})
+    app = open_app(settings)
+
+    async def go() -> tuple[BrowserPool | None, str]:
+        async with app.probing() as tools:
+            pool = tools.browser
+            assert tools.http.settings.timeout_seconds == settings.http.timeout_seconds
+        try:
+            assert pool is not None
+            await pool.visit("douyin", "http://127.0.0.1:9/")
+        except BrowserError as e:
+            return pool, e.message
+        return pool, ""
+
+    try:
+        pool, after = anyio.run(go)
+    finally:
+        app.close()
+    assert pool is not None and pool.settings.max_pages == 3
+    assert after == "浏览器池已关闭" and not pool.running

@@ -8,6 +8,7 @@ from datetime import timedelta
 from localserver import LocalServer
 from simulator import NOW, Simulator
 
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Target
 from probes.platforms import observe
@@ -30,7 +31,7 @@ def run(url: str = "", **options: str) -> Observation:
 
         async def main() -> Observation:
             async with Fetcher(FAST) as f:
-                return await observe(t, f, now=NOW)
+                return await observe(t, Tools(f), now=NOW)
 
         return asyncio.run(main())
 

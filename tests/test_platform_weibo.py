@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from localserver import LocalServer
 from simulator import NOW, Simulator, weibo_time
 
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Target
 from probes.platforms import observe
@@ -32,7 +33,7 @@ def run(sim: Simulator, uid: str = "1000") -> tuple[Observation, LocalServer]:
 
         async def main() -> Observation:
             async with Fetcher(FAST) as f:
-                return await observe(target(srv.base, uid), f, now=NOW)
+                return await observe(target(srv.base, uid), Tools(f), now=NOW)
 
         return asyncio.run(main()), srv
 
@@ -125,9 +126,9 @@ def test_first_account_runs_the_flow_and_later_accounts_reuse_the_cookies() -> N
 
         async def main() -> tuple[list[Observation], list[Observation], set[str], Fetcher]:
             async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
-                first = [await observe(named("1000"), f, now=NOW)]
+                first = [await observe(named("1000"), Tools(f), now=NOW)]
                 later = await asyncio.gather(
-                    *(observe(named(str(2000 + i)), f, now=NOW) for i in range(20))
+                    *(observe(named(str(2000 + i)), Tools(f), now=NOW) for i in range(20))
                 )
                 domains = {c.domain for c in f.jar("weibo").cookies.jar if c.name == "SUB"}
                 return first, list(later), domains, f
@@ -150,7 +151,9 @@ def test_cold_start_with_many_accounts_at_once_runs_the_flow_once() -> None:
         async def main() -> list[Observation]:
             async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
                 return list(
-                    await asyncio.gather(*(observe(named(str(3000 + i)), f) for i in range(10)))
+                    await asyncio.gather(
+                        *(observe(named(str(3000 + i)), Tools(f)) for i in range(10))
+                    )
                 )
 
         obs = asyncio.run(main())
@@ -164,10 +167,10 @@ def test_expired_visitor_cookie_runs_the_flow_again() -> None:
 
         async def main() -> tuple[Observation, Observation, int]:
             async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
-                a = await observe(named("1000"), f, now=NOW)
+                a = await observe(named("1000"), Tools(f), now=NOW)
                 sub = f.jar("weibo").value("SUB")
                 sim.expire_weibo_visitors()  # Weibo stops honouring it: HTTP 432
-                b = await observe(named("1001"), f, now=NOW)
+                b = await observe(named("1001"), Tools(f), now=NOW)
                 return a, b, int(sub != f.jar("weibo").value("SUB"))
 
         a, b, renewed = asyncio.run(main())
@@ -185,7 +188,7 @@ def test_broken_genvisitor_is_blocked_for_every_account() -> None:
 
         async def main() -> list[Observation]:
             async with Fetcher(HttpSettings(**{**FAST.__dict__, "proxy": srv.base})) as f:
-                return [await observe(named(u), f, now=NOW) for u in ("1000", "1001")]
+                return [await observe(named(u), Tools(f), now=NOW) for u in ("1000", "1001")]
 
         obs = asyncio.run(main())
         assert srv.hits["/visitor/genvisitor"] == 1  # not asked again for every account
@@ -211,7 +214,7 @@ def test_gone_and_banned_accounts_are_not_found() -> None:
 def test_missing_uid_is_an_error() -> None:
     async def main() -> Observation:
         async with Fetcher(FAST) as f:
-            return await observe(Target("a", "weibo", "weibo", url="https://weibo.com/"), f)
+            return await observe(Target("a", "weibo", "weibo", url="https://weibo.com/"), Tools(f))
 
     obs = asyncio.run(main())
     assert obs.outcome is Outcome.error and "uid" in obs.detail

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from localserver import FIXTURES, LocalServer, Reply
 
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, HttpSettings
 from probes.model import Observation, Outcome, Target
 from probes.platforms import READERS, get_reader, observe, outcome_for_status, register
@@ -32,7 +33,7 @@ def target(url: str, reader: str = "rss", **options: str) -> Target:
 def observe_now(t: Target, settings: HttpSettings = FAST) -> Observation:
     async def main() -> Observation:
         async with Fetcher(settings) as f:
-            return await observe(t, f, now=NOW)
+            return await observe(t, Tools(http=f), now=NOW)
 
     return asyncio.run(main())
 
@@ -60,7 +61,7 @@ def temp_reader() -> Iterator[str]:
 
 def test_reader_crash_becomes_an_error_observation(temp_reader: str) -> None:
     @register(temp_reader)
-    async def broken(t: Target, f: Fetcher) -> Observation:
+    async def broken(t: Target, tools: Tools) -> Observation:
         raise KeyError("data")
 
     obs = observe_now(target("http://127.0.0.1:9/", reader=temp_reader))
@@ -69,11 +70,21 @@ def test_reader_crash_becomes_an_error_observation(temp_reader: str) -> None:
 
 def test_fetch_error_message_becomes_the_detail(temp_reader: str) -> None:
     @register(temp_reader)
-    async def timing_out(t: Target, f: Fetcher) -> Observation:
+    async def timing_out(t: Target, tools: Tools) -> Observation:
         raise FetchError("timeout", "连接超时（20 秒）", t.url)
 
     obs = observe_now(target("http://127.0.0.1:9/", reader=temp_reader))
     assert (obs.outcome, obs.detail) == (Outcome.error, "连接超时（20 秒）")
+
+
+@pytest.mark.parametrize("reader", ["douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu"])
+def test_a_browser_reader_without_a_browser_says_so(reader: str) -> None:
+    """No pool in the tools: an error naming the missing [browser], not a default Chromium."""
+    key = {"bilibili": "space", "kuaishou": "live"}.get(reader, "www")
+    t = Target("acc-1", reader, reader, handle="12345", origins={key: "http://127.0.0.1:9"})
+    obs = observe_now(t)
+    assert (obs.outcome, obs.detail) == (Outcome.error, "未配置浏览器（[browser]），无法读取该平台")
+    assert obs.fetched_at == NOW and obs.artifacts == []
 
 
 def test_a_slow_feed_is_an_error_with_the_timeout_message() -> None:

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from alerts.sink import WebhookSink
 from monitor.cli import app as cli
 from monitor.demo.platform import Item, SimulatedPlatform, rss_feed
+from monitor.demo.receivers import WebhookSink
 from monitor.patrol.pipeline import check
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import make_engine, session_scope, upgrade
@@ -214,9 +214,9 @@ def test_db_copy_moves_a_sqlite_node_to_postgresql(tmp_path: Path, pg_url: str) 
             add_account(sqlite_app, f"a{i}", "a-county", f"{platform.base_url}/f{i}.xml")
 
         async def probe() -> None:
-            async with sqlite_app.probing() as fetcher:
+            async with sqlite_app.probing() as tools:
                 for i in range(3):
-                    await check(sqlite_app, fetcher, f"a{i}")
+                    await check(sqlite_app, tools, f"a{i}")
 
         asyncio.run(probe())
         sqlite_app.close()

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from alerts.sink import WebhookSink
 from monitor.config import Settings
+from monitor.demo.receivers import WebhookSink
 from monitor.service import metrics, retention, selfwatch
 from monitor.store.blobs import BlobStore
 from monitor.store.engine import make_engine, session_scope

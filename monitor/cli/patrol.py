@@ -21,9 +21,9 @@ from monitor.cli.common import (
     print_json,
     state,
 )
-from monitor.cli.views import snapshot_dict
 from monitor.patrol.pipeline import CheckError, CheckResult, check
 from monitor.show.labels import OUTCOME, SEVERITY, label
+from monitor.show.views import snapshot_dict
 from monitor.store.engine import make_engine, upgrade
 
 
@@ -66,8 +66,8 @@ def result_dict(r: CheckResult, tz: str) -> dict[str, Any]:
 
 
 async def check_many(app: App, account_ids: list[str]) -> list[CheckResult]:
-    async with app.probing() as fetcher:
-        return [await check(app, fetcher, a) for a in account_ids]
+    async with app.probing() as tools:
+        return [await check(app, tools, a) for a in account_ids]
 
 
 def check_cmd(

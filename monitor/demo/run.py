@@ -24,12 +24,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from alerts.sink import WebhookSink
 from monitor.alerting import dispatch_once
 from monitor.app import App
 from monitor.clock import Clock, system_clock
 from monitor.config import load_settings
 from monitor.demo.platform import Item, SimulatedPlatform, album_page, rss_feed
+from monitor.demo.receivers import WebhookSink
 from monitor.patrol.pipeline import check
 from monitor.registry import apply_registry, read_registry
 from monitor.service.logs import setup_logging
@@ -264,12 +264,12 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
     with Session(app.engine) as s:
         accounts = s.exec(select(Account).order_by(col(Account.id))).all()
     tz = app.settings.timezone
-    async with app.probing() as fetcher:
+    async with app.probing() as tools:
         for i, a in enumerate(accounts, 1):
             console.print(
                 f"[{i}/{len(accounts)}] {a.name}（{label(PLATFORM, a.platform)}）…", end=" "
             )
-            r = await check(app, fetcher, a.id, now=now)
+            r = await check(app, tools, a.id, now=now)
             snap = r.snapshot
             latest = shown(snap.latest_post_at, tz)
             status = label(OUTCOME, snap.outcome)

@@ -61,7 +61,7 @@ from monitor.service.notify import Notifier, watchdog_interval
 from monitor.show.times import local_date, shown
 from monitor.store.engine import make_async_engine
 from monitor.store.models import Account
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 
 log = structlog.get_logger("xuncha.run")
 
@@ -73,7 +73,7 @@ class Runtime:
     """What scheduled tasks need; APScheduler calls plain functions, so it is module state."""
 
     app: App
-    fetcher: Fetcher
+    tools: Tools
     schedulers: dict[str, AsyncScheduler]  # role → its scheduler (one on SQLite)
     limiter: anyio.CapacityLimiter
     config_path: Path | None
@@ -115,7 +115,7 @@ async def probe_account(account_id: str) -> None:
         rt.running += 1
         started = time.monotonic()
         try:
-            result = await check(rt.app, rt.fetcher, account_id)
+            result = await check(rt.app, rt.tools, account_id)
         except CheckError as e:
             log.error("check_failed", account=account_id, error=str(e))
             metrics.observe_probe("unknown", "check_failed", time.monotonic() - started)
@@ -370,10 +370,12 @@ async def _serve(
     patrol = settings.patrol
     try:
         async with AsyncExitStack() as stack:
-            fetcher = await stack.enter_async_context(app.probing())
+            tools = await stack.enter_async_context(app.probing())
+            if settings.metrics.enabled:  # the pool exists from here on
+                metrics.track_browser_pool(tools.browser)
             _runtime = Runtime(
                 app,
-                fetcher,
+                tools,
                 {},
                 anyio.CapacityLimiter(patrol.max_concurrency),
                 config_path,
@@ -589,7 +591,6 @@ def _start_metrics(app: App, settings: Settings) -> Any:
     if not settings.metrics.enabled:
         return None
     metrics.bind_database(app.engine)
-    metrics.track_browser_pool()
     try:
         return metrics.serve(settings.metrics.address, settings.metrics.port)
     except OSError as e:  # a taken port must not stop the patrol; self-watch is still there

@@ -23,7 +23,7 @@ from monitor.patrol.record import CheckError, CheckResult, Record, ruleset_for
 from monitor.patrol.recorder import recorder
 from monitor.store.models import Account
 from probes.checks.links import resolve_short_links
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Target
 from probes.platforms import READERS, observe
 
@@ -131,7 +131,7 @@ def _loader(app: App) -> AccountLoader:
 
 
 async def check(
-    app: App, fetcher: Fetcher, account_id: str, *, now: datetime | None = None
+    app: App, tools: Tools, account_id: str, *, now: datetime | None = None
 ) -> CheckResult:
     """Probe one account now (``now``, else the app's clock) and record the result."""
     when = now or app.clock()
@@ -139,11 +139,11 @@ async def check(
     target = target_for(account, app.settings)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
-        obs = await observe(target, fetcher, now=when)
+        obs = await observe(target, tools, now=when)
     if not scope.cancelled_caught and obs.outcome is Outcome.ok:
         # detectors judge where a short link lands, not the link text
         with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
-            await resolve_short_links(obs, fetcher)
+            await resolve_short_links(obs, tools.http)
     if scope.cancelled_caught:
         obs = Observation(
             account_id=account.id,

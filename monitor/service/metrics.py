@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.store.models import AlertItem, ChannelState, Delivery, Finding, Notification
+from probes.fetch.browser import BrowserPool
 
 log = structlog.get_logger("xuncha.metrics")
 
@@ -179,27 +180,11 @@ def serve(address: str, port: int) -> Any:
     return server
 
 
-def _pool() -> Any:
-    """The browser pool probes installed, if any (probes cannot import monitor, so we look)."""
-    try:
-        from probes.fetch import browser
-    except ImportError:
-        return None
-    return getattr(browser, "_pool", None)
+def track_browser_pool(pool: BrowserPool | None) -> None:
+    """Read ``pool``'s use at scrape time instead of asking the pool to report it.
 
-
-def _pages_in_use() -> float:
-    pool = _pool()
-    sem = getattr(pool, "_sem", None)
-    limit = getattr(getattr(pool, "settings", None), "max_pages", 0)
-    return float(limit - sem._value) if sem is not None and limit else 0.0
-
-
-def _pages_limit() -> float:
-    return float(getattr(getattr(_pool(), "settings", None), "max_pages", 0) or 0)
-
-
-def track_browser_pool() -> None:
-    """Read the pool's use at scrape time instead of asking the pool to report it."""
-    BROWSER_IN_USE.set_function(_pages_in_use)
-    BROWSER_LIMIT.set_function(_pages_limit)
+    The pool is handed in by whoever made it (the daemon, once probing has started): there is
+    no process-wide pool to look up. None (no browser) reads as 0 of 0 pages.
+    """
+    BROWSER_IN_USE.set_function(lambda: float(pool.pages_in_use) if pool is not None else 0.0)
+    BROWSER_LIMIT.set_function(lambda: float(pool.settings.max_pages) if pool is not None else 0.0)

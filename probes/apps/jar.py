@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from probes.apps.zipread import MemberTooLarge, read_capped
+
 MAX_META_BYTES = 16 * 1024 * 1024  # MANIFEST.MF / .SF of a huge app are a few MB
 _READ = 256 * 1024
 
@@ -80,14 +82,14 @@ def verify_v1(zf: zipfile.ZipFile, names: list[str], max_total: int) -> list[Jar
 
 
 def _read(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:
-    zi = zf.getinfo(name)
-    if zi.file_size > cap:
-        raise JarError(f"{name} 过大（{zi.file_size} 字节）")
-    with zf.open(zi) as f:
-        data = f.read(cap + 1)
-    if len(data) > cap:
-        raise JarError(f"{name} 过大")
-    return data
+    """One signature file, bounded (:func:`~probes.apps.zipread.read_capped`); a damaged
+    archive's own errors pass through for the caller to name."""
+    try:
+        return read_capped(zf, name, cap)
+    except MemberTooLarge as e:
+        if e.declared is not None:
+            raise JarError(f"{name} 过大（{e.declared} 字节）") from e
+        raise JarError(f"{name} 过大") from e
 
 
 # -- MANIFEST.MF / .SF -----------------------------------------------------------------------

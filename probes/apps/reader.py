@@ -31,9 +31,10 @@ from probes.apps.download import (
     registrable_host,
 )
 from probes.apps.stores import check_stores, make_client
-from probes.fetch.http import Fetcher, decode_text
+from probes.fetch import Tools
+from probes.fetch.http import decode_text
 from probes.model import AppFacts, Artifact, Observation, Outcome, Target
-from probes.platforms import clock, register
+from probes.platforms.registry import clock, register
 
 REPORT_KIND = "app_report"
 PAGE_KIND = "download_page"
@@ -51,13 +52,18 @@ def download_urls(target: Target) -> list[str]:
 
 
 @register("app")
-async def read_app(target: Target, fetcher: Fetcher) -> Observation:
-    """Download every registered URL, verify what came back, ask the stores."""
+async def read_app(target: Target, tools: Tools) -> Observation:
+    """Download every registered URL, verify what came back, ask the stores.
+
+    Downloads and store queries use clients of their own (streamed to disk, a POST for
+    应用宝); from ``tools.http`` they take only its proxy and timeouts.
+    """
+    http = tools.http.settings
     urls = download_urls(target)
     s = replace(
         _settings,
-        proxy=_settings.proxy or fetcher.settings.proxy,
-        connect_timeout_seconds=fetcher.settings.connect_timeout_seconds,
+        proxy=_settings.proxy or http.proxy,
+        connect_timeout_seconds=http.connect_timeout_seconds,
     )
     registered = target.options.get("registered_host") or (
         registrable_host(urlsplit(urls[0]).hostname or "") if urls else ""
@@ -93,7 +99,7 @@ async def read_app(target: Target, fetcher: Fetcher) -> Observation:
             obs.artifacts.append(Artifact(PAGE_KIND, media, d.head, d.final_url))
     else:
         obs.app = AppFacts()  # a store-only (e.g. iOS) client: nothing to download
-    async with make_client(timeout=fetcher.settings.timeout_seconds, proxy=s.proxy) as client:
+    async with make_client(timeout=http.timeout_seconds, proxy=s.proxy) as client:
         obs.app.stores = await check_stores(target, client)
     report = {
         "registered_host": registered,

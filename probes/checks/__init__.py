@@ -11,58 +11,25 @@ one fetch signal and no staleness judgement (a failed fetch is never "stale").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from probes.checks.calendar import WorkCalendar
+from probes.checks.registry import APP_DETECTORS, DETECTORS, Context, Detector, register
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness
 from probes.model import Observation, Outcome, Post, Severity, Signal
 
-
-@dataclass(frozen=True)
-class Context:
-    """What detectors may use besides the observation; grows as detectors need more."""
-
-    ruleset: RuleSet
-    calendar: WorkCalendar
-    now: datetime
-    posts: Sequence[Post]  # the observation's posts merged with history, newest version kept
-    tz: str = "Asia/Shanghai"
-    # theft detection compares against the registry and the last good snapshot
-    previous: Observation | None = None  # last ok snapshot (profile + posts), None if unknown
-    registered_name: str = ""  # the name filed in the registry (Target.name)
-    # "贵州", or the unit's region "贵州省贵阳市": IP locations outside it are a theft sign
-    home_province: str = ""
-    account_status: str = "active"  # "closed": the unit closed/cancelled it; posts are a sign
-
-
-Detector = Callable[[Observation, Context], list[Signal]]
-
-DETECTORS: dict[str, Detector] = {}
-# detectors that judge a mobile client (Observation.app); the others judge posts, and an app
-# has none (an app judged for staleness would be "never updated")
-APP_DETECTORS: set[str] = set()
-
-
-def register(name: str, *, apps: bool = False) -> Callable[[Detector], Detector]:
-    """Add a content detector; it runs on every observation whose fetch succeeded.
-
-    ``apps=True``: it judges mobile clients and runs only on observations that carry
-    ``app`` facts; otherwise it runs only on observations that do not.
-    """
-
-    def add(fn: Detector) -> Detector:
-        if name in DETECTORS:
-            raise ValueError(f"detector {name!r} is already registered")
-        DETECTORS[name] = fn
-        if apps:
-            APP_DETECTORS.add(name)
-        return fn
-
-    return add
+__all__ = [
+    "APP_DETECTORS",
+    "DETECTORS",
+    "Context",
+    "Detector",
+    "evaluate",
+    "merge_posts",
+    "register",
+]
 
 
 @register("staleness")
@@ -159,7 +126,8 @@ def evaluate(
     return signals
 
 
-# content detectors register themselves on import; imported last, after ``register`` exists
+# content detectors register themselves on import; imported last so that staleness, above,
+# is the first detector run (signals keep that order)
 from probes.checks import commercial as _commercial  # noqa: E402, F401
 from probes.checks import install as _install  # noqa: E402, F401
 from probes.checks import theft as _theft  # noqa: E402, F401

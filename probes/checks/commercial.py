@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 import ahocorasick
 import tldextract
 
-from probes.checks import Context, register
 from probes.checks.links import host_of, post_links, unwrap
+from probes.checks.registry import Context, register
 from probes.model import Observation, Post, Severity, Signal
 
 DATA = Path(__file__).resolve().parent.parent / "data"

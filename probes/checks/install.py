@@ -15,7 +15,7 @@ from typing import Any
 
 from probes.apps.download import host_within
 from probes.apps.reader import report_of
-from probes.checks import Context, register
+from probes.checks.registry import Context, register
 from probes.model import AppFacts, Observation, Severity, Signal
 
 TLS_WARN_DAYS = 30

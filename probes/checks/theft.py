@@ -22,8 +22,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from probes.checks import Context, register
 from probes.checks.commercial import HARD, judge_post
+from probes.checks.registry import Context, register
 from probes.model import Observation, Outcome, Post, Profile, Severity, Signal, post_from_dict
 
 THRESHOLD = 3.0

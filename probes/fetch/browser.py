@@ -16,9 +16,10 @@ leaked contexts are the top complaint about browser monitors. So:
   them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and takes a
   JPEG screenshot as evidence.
 
-The daemon owns one pool: ``pool = BrowserPool(BrowserSettings(...)); set_pool(pool)`` at
-start-up and ``await pool.close()`` at shutdown. Readers call :func:`get_pool`, which
-falls back to a default pool created on first use (closed by :func:`close_pool`).
+Whoever patrols owns the pool: ``BrowserPool(BrowserSettings(...))`` at start-up, handed to
+readers in :class:`probes.fetch.Tools`, and ``await pool.close()`` at shutdown. There is no
+process-wide pool, so no reader can start a default-configured browser behind the
+configuration's back.
 """
 
 from __future__ import annotations
@@ -131,6 +132,11 @@ class BrowserPool:
     @property
     def running(self) -> bool:
         return self._browser is not None
+
+    @property
+    def pages_in_use(self) -> int:
+        """Page permits taken now (a recycle holds them all), for the metrics scrape."""
+        return self.settings.max_pages - self._sem._value
 
     async def _visit(
         self,
@@ -351,32 +357,6 @@ class BrowserPool:
         self._closed = True
         async with self._lock:
             await self._shutdown()
-
-
-# -- the process-wide pool ------------------------------------------------------------------
-
-_pool: BrowserPool | None = None
-
-
-def set_pool(pool: BrowserPool | None) -> None:
-    """Install the daemon's pool (configured from ``[browser]``) for the readers to use."""
-    global _pool
-    _pool = pool
-
-
-def get_pool() -> BrowserPool:
-    """The installed pool, or a default one made now (it launches nothing until used)."""
-    global _pool
-    if _pool is None or _pool._closed:
-        _pool = BrowserPool()
-    return _pool
-
-
-async def close_pool() -> None:
-    global _pool
-    if _pool is not None:
-        await _pool.close()
-        _pool = None
 
 
 # -- memory of the Chromium processes -------------------------------------------------------

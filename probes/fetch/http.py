@@ -6,30 +6,57 @@ government server (per-host limit), must keep the redirect chain hop by hop as e
 servers) without holding more than a bounded amount of memory, and must read GBK pages that
 do not say so. Errors that stop a fetch become :class:`FetchError` with a Chinese message a
 duty officer can act on; HTTP error statuses are answers, returned as :class:`Response`.
+
+The client is here; what it leans on has modules of its own: :mod:`probes.fetch.errors`
+(failures and their words), :mod:`probes.fetch.cookies` (a jar per platform),
+:mod:`probes.fetch.inflate` (bounded decompression), :mod:`probes.fetch.text` (charsets).
+Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import http.cookiejar
 import random
-import re
-import socket
-import ssl
 import time
-import zlib
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import anyio
-import charset_normalizer
 import httpx
 import structlog
 
+from probes.fetch.cookies import PlatformJar, RefuseAll
+from probes.fetch.errors import (
+    FetchError,
+    FetchErrorKind,
+    cert_reason,
+    classify_network_error,
+    short,
+)
+from probes.fetch.inflate import BoundedDecoder
+from probes.fetch.text import decode_text, is_textual, normalize_charset
 from probes.model import Redirect
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "MAX_RETRY_AFTER_SECONDS",
+    "POOL_SIZE",
+    "REDIRECT_STATUSES",
+    "RETRY_STATUSES",
+    "FetchError",
+    "FetchErrorKind",
+    "Fetcher",
+    "HttpSettings",
+    "PlatformJar",
+    "Response",
+    "cert_reason",
+    "decode_text",
+    "normalize_charset",
+    "parse_retry_after",
+    "pool_split",
+]
 
 log = structlog.get_logger("xuncha.fetch")
 
@@ -41,10 +68,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: A Retry-After longer than this is not waited for: the answer (429/503) is returned.
 MAX_RETRY_AFTER_SECONDS = 30.0
-
-FetchErrorKind = Literal[
-    "timeout", "connect", "tls", "too_large", "redirect_loop", "too_many_redirects", "protocol"
-]
 
 
 @dataclass
@@ -78,72 +101,6 @@ class Response:
     @property
     def media_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-class FetchError(Exception):
-    """A fetch that produced no answer; ``message`` is Chinese, for the duty officer."""
-
-    def __init__(
-        self,
-        kind: FetchErrorKind,
-        message: str,
-        url: str = "",
-        redirects: list[Redirect] | None = None,
-        *,
-        sent: bool = True,
-    ) -> None:
-        super().__init__(message)
-        self.kind: FetchErrorKind = kind
-        self.message = message
-        self.url = url
-        self.redirects: list[Redirect] = redirects or []  # hops seen before it failed
-        # False only when the request surely never reached the server (no connection):
-        # the one case in which a non-idempotent POST may be sent again
-        self.sent = sent
-
-
-class PlatformJar:
-    """The cookies of one platform (``""``: readers that name none).
-
-    A platform hands out its own visitor cookies; keeping them apart means a platform's
-    cookies never reach another platform's hosts, and clearing one platform's cookies after
-    a "blocked" answer leaves the others' sessions alone. ``renewal`` lets one reader task
-    renew the platform's cookies while the others wait and then reuse them.
-    """
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-        self.cookies = httpx.Cookies()
-        self.renewal = asyncio.Lock()
-
-    def value(self, name: str) -> str | None:
-        """The value of cookie ``name`` for any domain (the first one), or None."""
-        for c in self.cookies.jar:
-            if c.name == name:
-                return c.value
-        return None
-
-    def set(self, name: str, value: str, domain: str, path: str = "/") -> None:
-        self.cookies.set(name, value, domain=domain, path=path)
-
-    def clear(self) -> None:
-        self.cookies.clear()
-
-    def state(self) -> tuple[tuple[str, str, str], ...]:
-        return tuple(sorted((c.domain, c.name, c.value or "") for c in self.cookies.jar))
-
-    def __len__(self) -> int:
-        return len(self.cookies.jar)
-
-
-class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
-    """The shared client's own jar keeps nothing: cookies live in :class:`PlatformJar`."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
 
 
 @dataclass
@@ -221,10 +178,10 @@ class Fetcher:
                 "User-Agent": s.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                 "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
-                # only what _BoundedDecoder can inflate within the size cap
+                # only what BoundedDecoder can inflate within the size cap
                 "Accept-Encoding": "gzip, deflate",
             },
-            cookies=http.cookiejar.CookieJar(policy=_RefuseAll()),
+            cookies=http.cookiejar.CookieJar(policy=RefuseAll()),
             timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=False,
@@ -314,7 +271,7 @@ class Fetcher:
             if seen.get((req.method, nxt)) == req.jar.state():
                 raise FetchError(
                     "redirect_loop",
-                    f"重定向循环：{_short(nxt)} 在第 {len(redirects)} 跳重复出现",
+                    f"重定向循环：{short(nxt)} 在第 {len(redirects)} 跳重复出现",
                     url,
                     redirects,
                 )
@@ -323,7 +280,7 @@ class Fetcher:
                 raise FetchError("too_many_redirects", message, url, redirects)
         text, encoding = ("", "")
         media = raw.headers.get("content-type", "")
-        if raw.content and _is_textual(media):
+        if raw.content and is_textual(media):
             text, encoding = decode_text(raw.content, media)
         return Response(
             url=url,
@@ -422,20 +379,20 @@ class Fetcher:
                 ) from None
             except httpx.ProxyError as e:
                 raise FetchError(
-                    "connect", f"代理服务器连接失败：{_short(str(e))}", url, sent=False
+                    "connect", f"代理服务器连接失败：{short(str(e))}", url, sent=False
                 ) from e
             except (httpx.ConnectError, httpx.ReadError, httpx.WriteError) as e:
-                err = _classify_network_error(e, host, url)
+                err = classify_network_error(e, host, url)
                 err.sent = not isinstance(e, httpx.ConnectError)
                 raise err from e
             except (httpx.ProtocolError, httpx.DecodingError) as e:
                 raise FetchError(
-                    "protocol", f"{host} 的响应不符合 HTTP 协议（{_short(str(e))}）", url
+                    "protocol", f"{host} 的响应不符合 HTTP 协议（{short(str(e))}）", url
                 ) from e
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
-                raise FetchError("protocol", f"网址无效：{_short(url)}", url) from e
+                raise FetchError("protocol", f"网址无效：{short(url)}", url) from e
             except httpx.TransportError as e:
-                raise FetchError("connect", f"与 {host} 的连接出错：{_short(str(e))}", url) from e
+                raise FetchError("connect", f"与 {host} 的连接出错：{short(str(e))}", url) from e
 
     async def _stream(self, req: _Req, cap: int) -> _Raw:
         pick = self._pick_client()
@@ -470,7 +427,7 @@ class Fetcher:
             declared = hdrs.get("content-length", "")
             if coding == "identity" and declared.isdigit() and int(declared) > cap:
                 raise FetchError("too_large", f"页面超过 {_size(cap)} 上限", url)
-            decoder = _BoundedDecoder(coding, url)
+            decoder = BoundedDecoder(coding, url)
             body = bytearray()
             truncated = False
             try:
@@ -490,96 +447,10 @@ class Fetcher:
             await response.aclose()
 
 
-class _BoundedDecoder:
-    """Inflates gzip/deflate without producing more than the room left (zip bombs)."""
-
-    def __init__(self, coding: str, url: str) -> None:
-        if coding not in ("gzip", "x-gzip", "deflate", "identity", ""):
-            raise FetchError("protocol", f"服务器使用了不支持的压缩编码 '{coding}'", url)
-        self.coding = "gzip" if coding == "x-gzip" else coding
-        self.url = url
-        self._d = zlib.decompressobj(zlib.MAX_WBITS | 16) if self.coding == "gzip" else None
-        self._head = b""  # deflate: first bytes, until the flavour is known
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Return at most ``room + 1`` bytes (one more than fits tells the caller to stop)."""
-        if self.coding in ("identity", ""):
-            return data[: room + 1]
-        if self._d is None:
-            # "deflate" comes zlib-wrapped (the RFC) or raw (old IIS): the header tells
-            self._head += data
-            if len(self._head) < 2:
-                return b""
-            b0, b1 = self._head[0], self._head[1]
-            wrapped = (b0 & 0x0F) == 8 and ((b0 << 8) | b1) % 31 == 0
-            self._d = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-            data, self._head = self._head, b""
-        out = bytearray()
-        pending = data
-        while pending and len(out) <= room:
-            try:
-                out += self._d.decompress(pending, room + 1 - len(out))
-            except zlib.error as e:
-                raise FetchError("protocol", f"压缩数据损坏（{e}）", self.url) from e
-            if self._d.eof:
-                # another gzip member may follow; anything else after the end is ignored
-                rest = self._d.unused_data
-                if self.coding == "gzip" and rest.startswith(b"\x1f\x8b"):
-                    self._d = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                    pending = rest
-                    continue
-                break
-            pending = self._d.unconsumed_tail
-        return bytes(out)
-
-    def flush(self) -> bytes:
-        # feed() drained unconsumed input, so this returns only what zlib still buffers
-        return self._d.flush() if self._d is not None and not self._d.eof else b""
-
-
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("protocol", f"不是网页地址，无法访问：{_short(url)}", url)
-
-
-def _classify_network_error(exc: Exception, host: str, url: str) -> FetchError:
-    chain: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(chain) < 10:
-        chain.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    for e in chain:
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return FetchError("tls", f"{host} 的 TLS 证书无效：{cert_reason(e)}", url)
-        if isinstance(e, ssl.SSLError):
-            return FetchError("tls", f"与 {host} 的 TLS 握手失败（{e.reason or e}）", url)
-        if isinstance(e, socket.gaierror):
-            return FetchError("connect", f"无法解析域名 {host}", url)
-        if isinstance(e, ConnectionRefusedError):
-            return FetchError("connect", f"无法连接 {host}：服务器拒绝连接", url)
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return FetchError("tls", f"{host} 的 TLS 证书无效：{_short(text)}", url)
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return FetchError("connect", f"无法解析域名 {host}", url)
-    if isinstance(exc, httpx.ConnectError):
-        return FetchError("connect", f"无法连接 {host}：{_short(text) or '连接失败'}", url)
-    return FetchError("connect", f"与 {host} 的连接中断", url)
-
-
-def cert_reason(e: ssl.SSLCertVerificationError) -> str:
-    """Why a certificate was refused, in the words a duty officer reads."""
-    msg = (e.verify_message or str(e)).lower()
-    if "expired" in msg:
-        return "证书已过期"
-    if "self-signed" in msg or "self signed" in msg:
-        return "自签名证书，不受信任"
-    if "hostname" in msg or "ip address mismatch" in msg:
-        return "证书与域名不符"
-    if "unable to get local issuer" in msg:
-        return "证书链不完整或签发机构不受信任"
-    return e.verify_message or "校验失败"
+        raise FetchError("protocol", f"不是网页地址，无法访问：{short(url)}", url)
 
 
 def parse_retry_after(value: str) -> float | None:
@@ -596,117 +467,9 @@ def parse_retry_after(value: str) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-# -- text decoding --------------------------------------------------------------------------
-
-_GB_FAMILY = frozenset({"gbk", "gb2312", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn"})
-_GB_FAMILY |= {"gb_2312-80", "csgb2312", "chinese", "windows-936", "x-euc-cn"}
-# multibyte codecs a detector confuses with GBK on short Chinese text
-_CJK_LOOKALIKES = frozenset(
-    {"big5", "big5hkscs", "cp950", "shift_jis", "cp932", "euc_jp", "euc_kr", "cp949", "johab"}
-)
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([a-zA-Z0-9_.:\-]+)["']""")
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
-_BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
-_BINARY_TYPES = frozenset(
-    {
-        "application/octet-stream",
-        "application/zip",
-        "application/pdf",
-        "application/vnd.android.package-archive",
-        "application/gzip",
-    }
-)
-
-
-def normalize_charset(name: str | bytes) -> str | None:
-    """Python codec name for a declared charset; GBK and GB2312 read as GB18030 (superset)."""
-    if isinstance(name, bytes):
-        name = name.decode("ascii", "ignore")
-    n = name.strip().strip("\"'").lower()
-    if not n:
-        return None
-    if n in _GB_FAMILY:
-        return "gb18030"
-    try:
-        codec = codecs.lookup(n).name
-    except LookupError:
-        return None
-    if codec in ("gbk", "gb2312", "gb18030"):
-        return "gb18030"
-    if codec == "ascii":
-        return "utf-8"  # a superset; pages that say ASCII rarely are
-    if codec == "iso8859-1":
-        return "cp1252"  # what browsers do (WHATWG encoding standard)
-    return codec
-
-
-def _is_textual(content_type: str) -> bool:
-    media = content_type.split(";")[0].strip().lower()
-    return not (media.startswith(_BINARY_PREFIXES) or media in _BINARY_TYPES)
-
-
-def decode_text(content: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode a body the way a browser would, returning ``(text, codec)``.
-
-    Order: byte-order mark, HTTP ``charset``, ``<meta charset>``/http-equiv, XML declaration,
-    then detection. A declared charset the bytes do not decode under is skipped (Chinese
-    servers often announce UTF-8 for GBK pages), so the next source gets its turn.
-    """
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if content.startswith(bom):
-            return content.decode(codec, errors="replace"), codec
-    head = content[:4096]
-    candidates: list[str] = []
-    if m := _HEADER_CHARSET.search(content_type):
-        candidates.append(m.group(1))
-    in_document = [_META_CHARSET.search(head), _XML_ENCODING.search(head)]
-    if head.lstrip().startswith(b"<?xml"):
-        in_document.reverse()  # a feed's own declaration beats HTML quoted in its CDATA
-    candidates += [m.group(1).decode("ascii", "ignore") for m in in_document if m]
-    tried: set[str] = set()
-    for declared in candidates:
-        codec = normalize_charset(declared)
-        if codec is None or codec in tried:
-            continue
-        tried.add(codec)
-        try:
-            return content.decode(codec), codec
-        except (UnicodeDecodeError, LookupError):
-            continue
-    codec = _detect(content)
-    return content.decode(codec, errors="replace"), codec
-
-
-def _detect(content: bytes) -> str:
-    try:
-        content.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(content).best()
-    codec = normalize_charset(best.encoding) if best is not None else None
-    # bias for mainland sites: GBK is by far the likeliest legacy encoding there
-    if codec is None or codec in _CJK_LOOKALIKES:
-        try:
-            content.decode("gb18030")
-            return "gb18030"
-        except UnicodeDecodeError:
-            pass
-    return codec or "utf-8"
-
-
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
 def _size(n: int) -> str:
     return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n / 1000:g} KB"
-
-
-def _short(s: str, limit: int = 120) -> str:
-    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -1,172 +1,23 @@
 """Platform readers: one registry, one entry point that never raises.
 
 A reader turns a :class:`~probes.model.Target` into an :class:`~probes.model.Observation`
-(registry pattern after urlwatch's job kinds). :func:`observe` is what the daemon calls: an
-unknown reader, a failed fetch or a reader bug each become an ``error`` observation with a
-Chinese reason, so one broken account never stops a patrol.
+(registry pattern after urlwatch's job kinds), given the :class:`~probes.fetch.Tools` it may
+use. :func:`observe` is what the daemon calls: an unknown reader, a failed fetch or a reader
+bug each become an ``error`` observation with a Chinese reason, so one broken account never
+stops a patrol.
 
 Readers that need "now" (relative dates such as "3小时前", the observation time) call
 :func:`clock`, which :func:`observe` pins for the duration of one call.
+
+The registry lives in :mod:`probes.platforms.registry`, which readers import; this package
+only imports the reader modules (and the mobile-client reader of :mod:`probes.apps`) so that
+they register, which keeps the import graph free of cycles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from datetime import UTC, datetime
-
-import structlog
-
-from probes.fetch.http import Fetcher, FetchError, Response
-from probes.model import Artifact, Observation, Outcome, Target
-
-log = structlog.get_logger("xuncha.probe")
-
-Reader = Callable[[Target, Fetcher], Awaitable[Observation]]
-READERS: dict[str, Reader] = {}
-
-_now: ContextVar[datetime | None] = ContextVar("xuncha_probe_now", default=None)
-
-
-def register(name: str) -> Callable[[Reader], Reader]:
-    """Decorator: make ``fn`` the reader called ``name`` (``Target.reader``)."""
-
-    def deco(fn: Reader) -> Reader:
-        old = READERS.get(name)
-        if old is not None and _qualname(old) != _qualname(fn):  # a reload is fine
-            raise ValueError(f"reader {name!r} is already {_qualname(old)}")
-        READERS[name] = fn
-        return fn
-
-    return deco
-
-
-def _qualname(fn: Reader) -> str:
-    return f"{fn.__module__}.{getattr(fn, '__qualname__', fn)}"
-
-
-def get_reader(name: str) -> Reader | None:
-    return READERS.get(name)
-
-
-def clock() -> datetime:
-    """The observation time: pinned by :func:`observe`, else the wall clock (aware UTC)."""
-    return _now.get() or datetime.now(UTC)
-
-
-async def observe(target: Target, fetcher: Fetcher, *, now: datetime | None = None) -> Observation:
-    """Run the target's reader; every failure becomes an ``error`` observation, never raised.
-
-    Cancellation still propagates (it is not an ``Exception``), so a caller's deadline works.
-    """
-    fetched_at = (now or datetime.now(UTC)).astimezone(UTC)
-    token = _now.set(fetched_at)
-    try:
-        reader = READERS.get(target.reader)
-        if reader is None:
-            return failed(target, fetched_at, f"不支持的读取方式 '{target.reader}'")
-        try:
-            obs = await reader(target, fetcher)
-        except FetchError as e:
-            log.info(
-                "fetch_failed", account=target.account_id, url=e.url or target.url, kind=e.kind
-            )
-            obs = failed(target, fetched_at, e.message)
-            obs.redirects = list(e.redirects)  # how far it got is evidence too
-            return obs
-        except Exception as e:
-            log.exception("reader_crashed", account=target.account_id, reader=target.reader)
-            return failed(target, fetched_at, f"读取时发生内部错误（{type(e).__name__}）")
-        obs.fetched_at = fetched_at
-        return obs
-    finally:
-        _now.reset(token)
-
-
-def failed(target: Target, fetched_at: datetime, detail: str) -> Observation:
-    """An ``error`` observation for a fetch that brought nothing back."""
-    return Observation(
-        account_id=target.account_id,
-        reader=target.reader,
-        url=target.url,
-        fetched_at=fetched_at,
-        outcome=Outcome.error,
-        detail=detail,
-    )
-
-
-def outcome_for_status(status: int) -> Outcome | None:
-    """What an HTTP status means for an account; None for 2xx (read the body)."""
-    if 200 <= status < 300:
-        return None
-    if status in (404, 410):
-        return Outcome.not_found
-    if status in (401, 403, 412, 429, 432):
-        return Outcome.blocked
-    return Outcome.error
-
-
-_STATUS_DETAIL = {
-    401: "需要登录才能访问",
-    403: "访问被拒绝，可能触发了平台反爬",
-    404: "页面不存在",
-    410: "页面已被删除",
-    412: "被平台风控拦截",
-    429: "请求过于频繁，被限流",
-    432: "被平台风控拦截",
-}
-
-
-def describe_status(status: int) -> str:
-    """A Chinese line for a non-2xx answer, e.g. "页面不存在（HTTP 404）"."""
-    if status in _STATUS_DETAIL:
-        reason = _STATUS_DETAIL[status]
-    elif status >= 500:
-        reason = "服务器内部错误"
-    elif 300 <= status < 400:
-        reason = "重定向缺少目标地址"
-    else:
-        reason = "异常响应"
-    return f"{reason}（HTTP {status}）"
-
-
-def observation_from(
-    target: Target, resp: Response, *, kind: str, default_media_type: str
-) -> Observation:
-    """The evidence part of an observation: status, hops, timing and the raw body.
-
-    Outcome is decided from the status alone (``ok`` for 2xx); the reader then reads the
-    body and may downgrade it.
-    """
-    status_outcome = outcome_for_status(resp.status)
-    obs = Observation(
-        account_id=target.account_id,
-        reader=target.reader,
-        url=target.url,
-        fetched_at=clock(),
-        outcome=status_outcome or Outcome.ok,
-        status_code=resp.status,
-        final_url=resp.final_url,
-        detail=describe_status(resp.status) if status_outcome else "",
-        elapsed_ms=resp.elapsed_ms,
-        redirects=list(resp.redirects),
-    )
-    if resp.content:
-        obs.artifacts.append(
-            Artifact(
-                kind=kind,
-                media_type=resp.media_type or default_media_type,
-                content=resp.content,
-                url=resp.final_url,
-            )
-        )
-    if resp.truncated and obs.outcome is Outcome.ok:
-        obs.detail = "服务器提前断开，内容不完整"
-    return obs
-
-
-# readers register themselves on import
-from probes.platforms import (  # noqa: E402
+from probes.apps import reader as _app_reader  # noqa: F401  (registers "app")
+from probes.platforms import (
     bilibili,
     douyin,
     kuaishou,
@@ -177,6 +28,18 @@ from probes.platforms import (  # noqa: E402
     weibo,
     xiaohongshu,
 )
+from probes.platforms.registry import (
+    READERS,
+    Reader,
+    clock,
+    describe_status,
+    failed,
+    get_reader,
+    observation_from,
+    observe,
+    outcome_for_status,
+    register,
+)
 
 __all__ = [
     "READERS",
@@ -185,6 +48,7 @@ __all__ = [
     "clock",
     "describe_status",
     "douyin",
+    "failed",
     "get_reader",
     "kuaishou",
     "observation_from",
@@ -198,6 +62,3 @@ __all__ = [
     "weibo",
     "xiaohongshu",
 ]
-
-# mobile clients live in probes.apps; their reader registers here like any other
-from probes.apps import reader as _app_reader  # noqa: E402, F401

@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, failed, register
 from probes.platforms.browsing import PageResult, dig, missing, open_page
 from probes.platforms.common import as_int, from_unix, origin, set_outcome
+from probes.platforms.registry import clock, failed, register
 
 SPACE_ORIGIN = "https://space.bilibili.com"
 VIDEOS_API = r"/x/space/wbi/arc/search"
@@ -27,12 +27,14 @@ GONE_MARKERS = ("啥都木有", "用户不存在", "账号已注销")
 
 
 @register("bilibili")
-async def read_bilibili(target: Target, fetcher: Fetcher) -> Observation:
+async def read_bilibili(target: Target, tools: Tools) -> Observation:
     mid = target.handle.strip() or urlsplit(target.url).path.strip("/").split("/")[0]
     if not mid:
         return failed(target, clock(), "B站账号缺少 mid（handle 或空间网址）")
     url = f"{origin(target, 'space', SPACE_ORIGIN)}/{mid}"
-    obs, page = await open_page(target, "bilibili", url, capture=[VIDEOS_API, INFO_API])
+    obs, page = await open_page(
+        target, tools.browser, "bilibili", url, capture=[VIDEOS_API, INFO_API]
+    )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
     for api in (INFO_API, VIDEOS_API):

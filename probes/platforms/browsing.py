@@ -3,7 +3,9 @@
 Douyin, Toutiao, Bilibili and Kuaishou sign their APIs in page script, so the reader lets
 the real page call them and reads the JSON it captured (DOMAIN §7). The page HTML, each
 captured JSON body and a screenshot become artifacts; a browser failure becomes an
-``error`` observation with the pool's Chinese message.
+``error`` observation with the pool's Chinese message. The pool is the one the caller was given
+(``Tools.browser``): without one the reader says so, rather than starting a default browser
+the configuration never asked for.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from probes.fetch.browser import BrowserError, PageResult, get_pool
+from probes.fetch.browser import BrowserError, BrowserPool, PageResult
 from probes.model import Artifact, Observation, Outcome, Target
-from probes.platforms import clock, describe_status, failed, outcome_for_status
 from probes.platforms.common import first_marker, set_outcome
+from probes.platforms.registry import clock, describe_status, failed, outcome_for_status
 
 #: Words on a page that mean "prove you are human": a block, not a stale account.
 CAPTCHA_MARKERS = ("验证码", "captcha", "安全验证", "环境异常", "访问频繁", "verify.snssdk")
+#: Why a browser platform was not read when the process has no browser pool.
+NO_BROWSER = "未配置浏览器（[browser]），无法读取该平台"
 
 
 async def open_page(
     target: Target,
+    pool: BrowserPool | None,
     platform: str,
     url: str,
     *,
@@ -29,9 +34,12 @@ async def open_page(
     wait_for: Sequence[str] | None = None,
     evaluate: str | None = None,
 ) -> tuple[Observation, PageResult | None]:
-    """Visit ``url``; the observation carries status, artifacts and an outcome from status."""
+    """Visit ``url`` in ``pool``; the observation carries status, artifacts and an outcome from
+    status. No pool (``Tools.browser`` is None): an ``error`` observation and no page."""
+    if pool is None:
+        return failed(target, clock(), NO_BROWSER), None
     try:
-        page = await get_pool().visit(
+        page = await pool.visit(
             platform, url, capture=capture, wait_for=wait_for, evaluate=evaluate
         )
     except BrowserError as e:

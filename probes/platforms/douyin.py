@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, missing, open_page
 from probes.platforms.common import (
     account_key,
@@ -28,6 +27,7 @@ from probes.platforms.common import (
     set_outcome,
 )
 from probes.platforms.common import strip_ip_prefix as ip
+from probes.platforms.registry import clock, failed, register
 
 WWW_ORIGIN = "https://www.douyin.com"
 POSTS_API = r"/aweme/v1/web/aweme/post/"
@@ -36,12 +36,14 @@ GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账
 
 
 @register("douyin")
-async def read_douyin(target: Target, fetcher: Fetcher) -> Observation:
+async def read_douyin(target: Target, tools: Tools) -> Observation:
     sec_uid = account_key(target)
     if not sec_uid:
         return failed(target, clock(), "抖音账号缺少 sec_uid（handle 或用户页网址）")
     url = f"{origin(target, 'www', WWW_ORIGIN)}/user/{sec_uid}"
-    obs, page = await open_page(target, "douyin", url, capture=[POSTS_API, PROFILE_API])
+    obs, page = await open_page(
+        target, tools.browser, "douyin", url, capture=[POSTS_API, PROFILE_API]
+    )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
     prof = page.first(PROFILE_API)

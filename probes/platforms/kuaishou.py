@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, missing, open_page
 from probes.platforms.common import account_key, as_int, from_unix, origin
+from probes.platforms.registry import clock, failed, register
 
 LIVE_ORIGIN = "https://live.kuaishou.com"
 LIST_API = r"/live_api/profile/public"
@@ -27,12 +27,14 @@ GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账
 
 
 @register("kuaishou")
-async def read_kuaishou(target: Target, fetcher: Fetcher) -> Observation:
+async def read_kuaishou(target: Target, tools: Tools) -> Observation:
     pid = account_key(target)
     if not pid:
         return failed(target, clock(), "快手账号缺少 principalId（handle 或主页网址）")
     url = f"{origin(target, 'live', LIVE_ORIGIN)}/profile/{pid}"
-    obs, page = await open_page(target, "kuaishou", url, capture=[LIST_API, INFO_API])
+    obs, page = await open_page(
+        target, tools.browser, "kuaishou", url, capture=[LIST_API, INFO_API]
+    )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
     info = page.first(INFO_API)

@@ -26,10 +26,11 @@ from typing import Any
 import feedparser
 from dateutil import parser as dateparser
 
-from probes.fetch.http import Fetcher, Response, decode_text
+from probes.fetch import Tools
+from probes.fetch.http import Response, decode_text
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, observation_from, register
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
+from probes.platforms.registry import clock, observation_from, register
 from probes.platforms.webpage import extract_links, shorten, strip_html
 
 FEED_ACCEPT = (
@@ -48,8 +49,10 @@ _CN_TZINFOS = {"CST": timezone(timedelta(hours=8)), "BJT": timezone(timedelta(ho
 
 
 @register("rss")
-async def read_rss(target: Target, fetcher: Fetcher) -> Observation:
-    resp = await fetcher.get(target.url, headers={"Accept": FEED_ACCEPT}, platform=target.platform)
+async def read_rss(target: Target, tools: Tools) -> Observation:
+    resp = await tools.http.get(
+        target.url, headers={"Accept": FEED_ACCEPT}, platform=target.platform
+    )
     obs = observation_from(target, resp, kind="feed", default_media_type="application/xml")
     if obs.outcome is not Outcome.ok:
         return obs

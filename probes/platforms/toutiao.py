@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, failed, register
 from probes.platforms.browsing import missing, open_page
 from probes.platforms.common import as_int, first_marker, from_unix, origin, set_outcome
+from probes.platforms.registry import clock, failed, register
 
 WWW_ORIGIN = "https://www.toutiao.com"
 FEED_API = r"/api/pc/list/feed"
@@ -25,14 +25,14 @@ GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账
 
 
 @register("toutiao")
-async def read_toutiao(target: Target, fetcher: Fetcher) -> Observation:
+async def read_toutiao(target: Target, tools: Tools) -> Observation:
     token = target.handle.strip()
     if not token and "/token/" in target.url:
         token = target.url.split("/token/", 1)[1].strip("/").split("/")[0]
     if not token:
         return failed(target, clock(), "头条号缺少用户 token（handle 或用户页网址）")
     url = f"{origin(target, 'www', WWW_ORIGIN)}/c/user/token/{token}/"
-    obs, page = await open_page(target, "toutiao", url, capture=[FEED_API])
+    obs, page = await open_page(target, tools.browser, "toutiao", url, capture=[FEED_API])
     if page is None or obs.outcome is not Outcome.ok:
         return obs
     feed = page.first(FEED_API)

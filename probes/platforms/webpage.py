@@ -24,10 +24,11 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from probes.fetch.http import Fetcher, decode_text
+from probes.fetch import Tools
+from probes.fetch.http import decode_text
 from probes.model import Observation, Outcome, Post, Target
-from probes.platforms import clock, failed, observation_from, register
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
+from probes.platforms.registry import clock, failed, observation_from, register
 
 TEXT_LIMIT = 500  # characters of post text kept in an observation; the page is an artifact
 _SPACE = re.compile(r"\s+")
@@ -35,12 +36,12 @@ _NOT_LINKS = ("javascript:", "#", "about:", "data:")
 
 
 @register("webpage")
-async def read_webpage(target: Target, fetcher: Fetcher) -> Observation:
+async def read_webpage(target: Target, tools: Tools) -> Observation:
     opts = target.options
     item_sel = (opts.get("item") or "").strip()
     if not item_sel:
         return failed(target, clock(), "网页读取缺少参数 item")
-    resp = await fetcher.get(target.url, platform=target.platform)
+    resp = await tools.http.get(target.url, platform=target.platform)
     obs = observation_from(target, resp, kind="page", default_media_type="text/html")
     if obs.outcome is not Outcome.ok:
         return obs

@@ -31,10 +31,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, decode_text
 from probes.model import Artifact, Observation, Outcome, Post, Target
-from probes.platforms import observation_from, register
 from probes.platforms.common import first_marker, from_unix, origin, set_outcome
+from probes.platforms.registry import observation_from, register
 from probes.platforms.rss import read_rss
 from probes.platforms.webpage import extract_links, node_text, read_webpage, resolve, shorten
 
@@ -75,13 +76,13 @@ class Article:
 
 
 @register("wechat")
-async def read_wechat(target: Target, fetcher: Fetcher) -> Observation:
+async def read_wechat(target: Target, tools: Tools) -> Observation:
     list_url = (target.options.get("list_url") or "").strip()
     if not list_url:
-        return await _single_article(target, fetcher)
+        return await _single_article(target, tools.http)
     kind = target.options.get("list_kind") or ("page" if target.options.get("item") else "rss")
     listed = replace(target, url=list_url, reader="webpage" if kind == "page" else "rss")
-    obs = await (read_webpage if kind == "page" else read_rss)(listed, fetcher)
+    obs = await (read_webpage if kind == "page" else read_rss)(listed, tools)
     obs.reader = target.reader
     obs.url = target.url or list_url
     if obs.outcome is not Outcome.ok or not obs.posts:
@@ -92,7 +93,7 @@ async def read_wechat(target: Target, fetcher: Fetcher) -> Observation:
         key=lambda p: p.published_at or datetime.min.replace(tzinfo=UTC),
     )[::-1][:wanted]
     for post in newest:
-        await _enrich(target, fetcher, obs, post)
+        await _enrich(target, tools.http, obs, post)
     return obs
 
 

@@ -44,16 +44,9 @@ from urllib.parse import quote, urlsplit
 import structlog
 from selectolax.lexbor import LexborHTMLParser
 
+from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import (
-    clock,
-    describe_status,
-    failed,
-    observation_from,
-    outcome_for_status,
-    register,
-)
 from probes.platforms.common import (
     add_json_artifact,
     as_int,
@@ -63,6 +56,14 @@ from probes.platforms.common import (
     set_outcome,
     strip_ip_prefix,
     unwrap_link,
+)
+from probes.platforms.registry import (
+    clock,
+    describe_status,
+    failed,
+    observation_from,
+    outcome_for_status,
+    register,
 )
 from probes.platforms.webpage import node_text, shorten, strip_html
 
@@ -109,13 +110,13 @@ JSON_ACCEPT = "application/json, text/plain, */*"
 
 
 @register("weibo")
-async def read_weibo(target: Target, fetcher: Fetcher) -> Observation:
+async def read_weibo(target: Target, tools: Tools) -> Observation:
     uid = weibo_uid(target)
     if not uid:
         return failed(target, clock(), "微博账号缺少 uid（handle 或 weibo.com/u/<uid> 网址）")
     m = origin(target, "m", M_ORIGIN)
     www = origin(target, "www", WWW_ORIGIN)
-    api = _Api(fetcher, target, m, www)
+    api = _Api(tools.http, target, m, www)
 
     resp = await api.get(f"{m}/api/container/getIndex?type=uid&value={uid}")
     obs = observation_from(target, resp, kind="json", default_media_type="application/json")

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes.fetch.http import Fetcher
+from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
-from probes.platforms import clock, failed, register
 from probes.platforms.browsing import dig, open_page
 from probes.platforms.common import account_key, as_int, first_marker, origin, set_outcome
+from probes.platforms.registry import clock, failed, register
 
 WWW_ORIGIN = "https://www.xiaohongshu.com"
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
@@ -27,13 +27,13 @@ BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证")
 
 
 @register("xiaohongshu")
-async def read_xiaohongshu(target: Target, fetcher: Fetcher) -> Observation:
+async def read_xiaohongshu(target: Target, tools: Tools) -> Observation:
     uid = account_key(target)
     if not uid:
         return failed(target, clock(), "小红书账号缺少用户 id（handle 或主页网址）")
     url = f"{origin(target, 'www', WWW_ORIGIN)}/user/profile/{uid}"
     obs, page = await open_page(
-        target, "xiaohongshu", url, capture=(), evaluate="window.__INITIAL_STATE__"
+        target, tools.browser, "xiaohongshu", url, capture=(), evaluate="window.__INITIAL_STATE__"
     )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
