@@ -7,14 +7,11 @@ Knows nothing of the database or of probes (DESIGN §1): ``monitor`` hands over 
 from alerts.messages import render
 from alerts.notice import FindingNotice, Message
 from alerts.send import DeliveryResult, deliver, mask_url
-from alerts.sink import SmtpSink, WebhookSink
 
 __all__ = [
     "DeliveryResult",
     "FindingNotice",
     "Message",
-    "SmtpSink",
-    "WebhookSink",
     "deliver",
     "mask_url",
     "render",

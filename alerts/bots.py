@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import httpx
 
 from alerts.notice import Message
+from alerts.verdicts import http_verdict  # one wording of HTTP refusals, shared with send
 
 DEFAULT_ORIGINS = {
     "dingtalk": "https://oapi.dingtalk.com",
@@ -106,8 +107,6 @@ async def send(
     except httpx.HTTPError:
         return BotVerdict(False, error="无法连接通知渠道（连接被拒绝、超时或网络不通）")
     if r.status_code != 200:
-        from alerts.send import http_verdict  # one wording of HTTP refusals
-
         permanent, reason = http_verdict(r.status_code)
         return BotVerdict(False, permanent, r.status_code == 429, reason)
     return judge(scheme, r.content)

@@ -2,9 +2,9 @@
 
 A unit that opens twenty problems at once wants one message listing them, not twenty
 pings; a DingTalk robot that takes 20 messages a minute *needs* it. One line per finding
-(what, which account, the deadline, where to look), as many as fit the provider's request
-limit; the caller sends the rest in the next message. Scraped values are neutralised exactly
-as in single messages (``alerts.messages``).
+(what, its 问题类别, which account, the deadline, where to look), as many as fit the
+provider's request limit; the caller sends the rest in the next message. Scraped values are
+neutralised exactly as in single messages (``alerts.messages``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from alerts.messages import (
     _title,
     _wire_size,
     _zone,
-    kind_name,
+    category_shown,
     platform_name,
     render,
 )
@@ -57,7 +57,7 @@ def _level(notices: Sequence[FindingNotice]) -> Level:
 def _line(i: int, n: FindingNotice, markdown: bool, tz: str) -> str:
     zone = _zone(tz)
     head = f"{i}. {_title(n)}"
-    bits = []
+    bits = [] if n.event == "test" else [_safe(category_shown(n), 60)]
     unit = n.unit_name or n.unit_code
     if unit:
         bits.append(f"主办单位 {_safe(unit, 60)}")
@@ -130,6 +130,7 @@ class DigestRow:
     acknowledged: bool
     escalated: bool
     finding_id: int
+    kind_label: str = ""  # the catalogue's label, shown when there is no title
 
 
 def render_digest(
@@ -172,7 +173,7 @@ def render_digest(
     for r in ranked:
         line = (
             f"{SEVERITY_NAMES.get(r.severity, r.severity)}｜{_safe(r.account, 40)}"
-            f"（{platform_name(r.platform)}）{_safe(r.title or kind_name(r.kind), 60)}"
+            f"（{platform_name(r.platform)}）{_safe(r.title or r.kind_label or r.kind, 60)}"
             f" · {_safe(r.unit, 30)} · 自 {_time(r.opened_at, zone)} · #{r.finding_id}"
             + ("" if r.acknowledged else " · 未确认")
         )

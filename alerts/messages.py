@@ -38,19 +38,8 @@ PLATFORM_NAMES = {
 
 SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警", "info": "提示"}
 
-KIND_NAMES = {
-    "stale": "长期未更新",
-    "stale_soon": "即将超过更新期限",
-    "fetch_failed": "无法抓取账号页面",
-    "gone": "账号无法访问（疑似关停、注销或删除）",
-    "blocked": "被平台反爬拦截，暂时无法检查",
-    "commercial": "发布或链接商业广告",
-    "theft": "疑似被盗用",
-    "install": "客户端无法安装或使用",
-}
-
-# Problems whose remedy is a new post: the deadline reads "须在 … 前更新".
-_UPDATE_KINDS = {"stale", "stale_soon"}
+# The words for a finding's kind (its label, 问题类别, the deadline's verb) are not here: they
+# are the kind catalogue's (probes.checks.kinds), and arrive in the notice (alerts.notice).
 
 # DingTalk rejects a request body over 20,000 bytes. apprise serialises with json.dumps
 # (ASCII escapes: one Chinese character costs 6 bytes) and sends the title twice, so the
@@ -132,7 +121,8 @@ def _template_context(n: FindingNotice, zone: tzinfo) -> dict[str, Any]:
         "platform": platform_name(n.platform),
         "unit": s(n.unit_name or n.unit_code, 120),
         "unit_code": s(n.unit_code, 64),
-        "kind": kind_name(n.kind),
+        "kind": s(kind_label(n), 80),
+        "category": s(n.category_label, 40),
         "problem": s(n.title),
         "detail": s(n.detail, 1000),
         "rule": s(n.rule),
@@ -152,8 +142,20 @@ def platform_name(code: str) -> str:
     return PLATFORM_NAMES.get(code, code)
 
 
-def kind_name(kind: str) -> str:
-    return KIND_NAMES.get(kind, kind)
+def kind_label(notice: FindingNotice) -> str:
+    """The kind's Chinese label, or its code in a notice stored without one."""
+    return notice.kind_label or notice.kind
+
+
+def category_shown(notice: FindingNotice) -> str:
+    """问题类别 as a message shows it: the category, then the kind, 更新不及时（长期未更新）."""
+    kind, category = kind_label(notice), notice.category_label
+    return f"{category}（{kind}）" if category and category != kind else kind
+
+
+def remedy(notice: FindingNotice) -> str:
+    """The deadline's verb: 更新 for a silent account, 整改 for the rest (and old notices)."""
+    return notice.remedy or "整改"
 
 
 def _label(notice: FindingNotice) -> str:
@@ -174,7 +176,7 @@ def _label(notice: FindingNotice) -> str:
 def _title(notice: FindingNotice) -> str:
     """Like 【单项否决】XX市人民政府（微博）已 15 天未更新: one line, inert in markdown and mail."""
     name = _inline(notice.account_name or notice.account_id, 60)
-    problem = _inline(notice.title, 120) or kind_name(notice.kind)
+    problem = _inline(notice.title, 120) or _inline(kind_label(notice), 60)
     if name and problem.startswith(name):  # a detector that already named the account
         problem = problem[len(name) :].lstrip(" ：:")
     line = f"{name}（{platform_name(notice.platform)}）{problem}".translate(_MD_INERT)
@@ -255,7 +257,7 @@ def _body(
         unit = f"{n.unit_name}（{n.unit_code}）" if n.unit_name and n.unit_code else n.unit_name
         lines.append(f.field("主办单位", s(unit or n.unit_code, 120)))
     if n.event != "test":
-        lines.append(f.field("问题类别", s(kind_name(n.kind), 60)))
+        lines.append(f.field("问题类别", s(category_shown(n), 80)))
         if n.title:
             lines.append(f.field("问题", s(n.title, 200)))
         if n.detail:
@@ -264,7 +266,7 @@ def _body(
         if n.rule:
             lines.append(f.field("依据规则", s(n.rule, 200)))
     if n.deadline and n.event not in ("resolved", "test"):
-        verb = "更新" if n.kind in _UPDATE_KINDS else "整改"
+        verb = s(remedy(n), 10)
         lines.append(f.field("整改期限", f"须在 {_time(n.deadline, zone)} 前{verb}"))
 
     evidence = _evidence(n.evidence, f, zone, extra_evidence)

@@ -1,7 +1,8 @@
 """What a message is about, and the message itself.
 
 ``FindingNotice`` is built by ``monitor`` from a finding change; ``alerts`` never reads the
-database, so everything a message needs travels in this one value.
+database, nor the kind catalogue in ``probes``, so everything a message needs (the words for
+the finding's kind included) travels in this one value.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ Level = Literal["info", "success", "warning", "failure"]
 
 @dataclass(kw_only=True)
 class FindingNotice:
-    """One finding change, flattened for people. Keyword-only: eighteen fields are too many to
-    pass by position safely.
+    """One finding change, flattened for people. Keyword-only: twenty-odd fields are too many
+    to pass by position safely.
+
+    ``kind_label``, ``category``, ``category_label`` and ``remedy`` are the kind catalogue's
+    words for ``kind`` (``probes.checks.kinds``), filled in by ``monitor``; empty in notices
+    stored before they existed, where messages fall back to the code and to "整改".
 
     ``evidence`` is the finding's evidence dict. The renderer understands these keys and shows
     any others as short ``key: value`` lines:
@@ -36,6 +41,10 @@ class FindingNotice:
     unit_code: str
     unit_name: str = ""
     kind: str  # stale, stale_soon, fetch_failed, gone, blocked, ...
+    kind_label: str = ""  # 长期未更新, 客户端无法下载, ...
+    category: str = ""  # 问题类别 code: update, ads, install, ...
+    category_label: str = ""  # 更新不及时, 刊登或链接商业广告, ...
+    remedy: str = ""  # the deadline's verb: 须在 … 前{remedy} (更新 / 整改)
     severity: str  # info | warning | high | veto
     title: str  # the detector's one-line judgement, e.g. "已 15 天未更新"
     detail: str = ""
@@ -76,6 +85,8 @@ def notice_to_dict(notice: FindingNotice) -> dict[str, Any]:
 
 
 def notice_from_dict(data: dict[str, Any]) -> FindingNotice:
+    """A notice as ``notice_to_dict`` stored it; a field it lacks (stored by an older version)
+    takes its default, and a key this version does not know is dropped."""
     known = {f.name for f in fields(FindingNotice)}
     kw = {k: v for k, v in data.items() if k in known}
     for name in _TIMES:

@@ -22,7 +22,8 @@ Audience = Literal["owner", "it", "ops"]
 class AlertRoute(BaseModel):
     """One ``[[alerts.routes]]`` entry: matchers, then what to do with what matched.
 
-    Empty matcher lists match everything; ``units`` matches a unit and every unit below it.
+    Empty matcher lists match everything; ``units`` matches a unit and every unit below it;
+    ``kinds`` holds kind codes or 问题类别 codes (``install`` matches every app problem).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,12 +46,24 @@ class AlertRoute(BaseModel):
 
 @dataclass(frozen=True)
 class Subject:
-    """What routing looks at: the finding's facts and the owner unit's line of supervisors."""
+    """What routing looks at: the finding's facts and the owner unit's line of supervisors.
+
+    ``category`` is the kind's 问题类别 code from the kind catalogue (``probes.checks.kinds``,
+    which this package does not import: ``monitor`` passes it in), so a setting can name a
+    whole category (``it_kinds = ["install"]``) instead of every kind a detector emits.
+    """
 
     kind: str
     severity: str
     platform: str
     unit_line: tuple[str, ...]  # owner unit code first, then its parent, grandparent, ...
+    category: str = ""  # "" for a kind the catalogue does not know
+
+
+def kind_in(codes: frozenset[str] | set[str] | list[str], s: Subject) -> bool:
+    """The subject's kind is one of ``codes``, or falls under a category among them (the rule
+    of ``probes.checks.kinds.in_category``)."""
+    return s.kind in codes or (bool(s.category) and s.category in codes)
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,9 @@ class Defaults:
     group_wait_seconds: int
     repeat_minutes: int
     escalate_after_minutes: int | None
-    escalate_immediately: frozenset[str]  # severities or kinds
-    it_kinds: frozenset[str]
-    ops_kinds: frozenset[str]
+    escalate_immediately: frozenset[str]  # severities, kinds or categories
+    it_kinds: frozenset[str]  # kinds or categories
+    ops_kinds: frozenset[str]  # kinds or categories
 
 
 @dataclass
@@ -77,7 +90,7 @@ class Plan:
 
 def matches(route: AlertRoute, s: Subject) -> bool:
     return (
-        (not route.kinds or s.kind in route.kinds)
+        (not route.kinds or kind_in(route.kinds, s))
         and (not route.severities or s.severity in route.severities)
         and (not route.platforms or s.platform in route.platforms)
         and (not route.units or any(u in route.units for u in s.unit_line))
@@ -87,13 +100,15 @@ def matches(route: AlertRoute, s: Subject) -> bool:
 def plan(subject: Subject, routes: list[AlertRoute], d: Defaults) -> Plan:
     """The first matching route, completed from the defaults."""
     route = next((r for r in routes if matches(r, subject)), None)
-    if subject.kind in d.ops_kinds:
+    if kind_in(d.ops_kinds, subject):
         audience: Audience = "ops"
-    elif subject.kind in d.it_kinds:
+    elif kind_in(d.it_kinds, subject):
         audience = "it"
     else:
         audience = "owner"
-    immediate = subject.severity in d.escalate_immediately or subject.kind in d.escalate_immediately
+    immediate = subject.severity in d.escalate_immediately or kind_in(
+        d.escalate_immediately, subject
+    )
     p = Plan(
         route="默认",
         audience=audience,

@@ -23,6 +23,7 @@ import structlog
 from alerts import bots
 from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE
 from alerts.notice import Message
+from alerts.verdicts import code_verdict, http_verdict
 
 log = structlog.get_logger(__name__)
 
@@ -173,38 +174,7 @@ def _looks_like_host(host: str) -> bool:
 
 # -- verdicts ---------------------------------------------------------------------------------
 
-
-def http_verdict(status: int) -> tuple[bool, str]:
-    """(permanent, reason) for an HTTP error status: a 4xx will not change on retry, except
-    408 (timeout) and 429 (rate limit); 5xx and anything else may."""
-    if status == 429:
-        return False, f"HTTP {status}：通知渠道限流，稍后重试"
-    if status in (401, 403):
-        return True, f"HTTP {status}：通知渠道拒绝（令牌、密钥或签名无效，或无权限）"
-    if status in (404, 410):
-        return True, f"HTTP {status}：通知地址不存在（机器人可能已被删除）"
-    if 400 <= status < 500 and status != 408:
-        return True, f"HTTP {status}：通知渠道拒绝了该消息"
-    return False, f"HTTP {status}：通知渠道暂时不可用"
-
-
-# Feishu/Lark answer errors inside HTTP 200 with a ``code``; apprise reads it and logs
-# "rejected our notification: code=…", which is where we read it. (DingTalk and WeCom robots
-# are sent by ``alerts.bots``, which reads their ``errcode`` itself.)
-_TRANSIENT_CODES: dict[str, frozenset[int]] = {
-    "feishu": frozenset({11232}),  # 11232: frequency limited
-    "lark": frozenset({11232}),
-}
-
-
-def code_verdict(scheme: str, code: int, msg: str = "") -> tuple[bool, str]:
-    """(permanent, reason) for a provider error code answered inside HTTP 200."""
-    detail = f"（{msg[:200]}）" if msg else ""
-    if code in _TRANSIENT_CODES.get(scheme, frozenset()):
-        return False, f"通知渠道暂时拒绝，错误码 {code}{detail}，稍后重试"
-    return True, f"通知渠道拒绝了该消息，错误码 {code}{detail}"
-
-
+# what a status or a provider code means is ``alerts.verdicts``; here, where apprise's log says it
 _STATUS_IN_LOG = (re.compile(r"\berror=(\d{3})\b"), re.compile(r"\bfailed: (\d{3}) - "))
 _CODE_IN_LOG = re.compile(r"rejected our notification: code=(-?\d+)(?: msg=(.*))?")
 _CONNECTION_IN_LOG = re.compile(r"(?i)connection error|exception|connect")

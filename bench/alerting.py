@@ -24,9 +24,9 @@ from sqlmodel import Session, col, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.sink import WebhookSink
 from monitor.alerting import compose, deliver, timers
 from monitor.alerting.deliver import DispatchStats
+from monitor.demo.receivers import WebhookSink
 from monitor.store.models import Account, AlertItem, Finding, Notification, Unit
 from tests.conftest import make_settings, open_app
 

@@ -19,12 +19,12 @@ import pytest
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from alerts.sink import WebhookSink
 from monitor.alerting import dispatch_once, enqueue
 from monitor.alerting.silences import add as add_silence
 from monitor.app import App
 from monitor.cli import app as cli
 from monitor.config import Settings
+from monitor.demo.receivers import WebhookSink
 from monitor.store.engine import session_scope
 from monitor.store.findings import acknowledge, reconcile
 from monitor.store.models import (
@@ -248,11 +248,16 @@ def test_app_problems_go_to_the_units_it_contact(tmp_path: Path) -> None:
             )
         add_account(app, "app", "qx", "http://127.0.0.1:9/x.apk", platform="app")
         add_account(app, "wb", "qx", "http://127.0.0.1:9/")
-        open_finding(app, "app", kind="install", severity="high", now=clock())
+        # a kind the install check really emits: [alerts] it_kinds = ["install"] names its
+        # category (probes.checks.kinds), not the kind
+        open_finding(app, "app", kind="app_download_unreachable", severity="high", now=clock())
         open_finding(app, "wb", kind="stale", severity="veto", now=clock())
         tick(app, clock)
-        assert len(it.delivered) == 1 and "客户端" in it.delivered[0].json["message"]
+        assert len(it.delivered) == 1
+        to_it = it.delivered[0].json["message"]
+        assert "无法安装或使用（客户端无法下载）" in to_it and "app_download" not in to_it
         assert len(duty.delivered) == 1 and "客户端" not in duty.delivered[0].json["message"]
+        assert "更新不及时（长期未更新）" in duty.delivered[0].json["message"]
         app.close()
 
 

@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from alerts import DeliveryResult, FindingNotice, Message, SmtpSink, WebhookSink, deliver, render
+from alerts import DeliveryResult, FindingNotice, Message, deliver, render
 from alerts.bots import judge
 from alerts.messages import MAX_REQUEST_BYTES
 from alerts.send import _judge_logs, body_format, mask_url, redact
+from monitor.demo.receivers import SmtpSink, WebhookSink
 
 T = TypeVar("T")
 HOSTILE = "[点我](http://evil.example) @all <script>alert(1)</script>"
@@ -32,6 +33,11 @@ def veto_notice(**changes: object) -> FindingNotice:
         unit_code="xx-gov",
         unit_name="XX市人民政府办公室",
         kind="stale",
+        # the kind catalogue's words, as monitor.alerting.route.notice_for fills them in
+        kind_label="长期未更新",
+        category="update",
+        category_label="更新不及时",
+        remedy="更新",
         severity="veto",
         title="已 15 天未更新",
         detail=f"最近一条发布于 2026-11-09 10:00：{HOSTILE}",
@@ -79,6 +85,10 @@ def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> N
         assert "单项否决" in body
         assert "national.max_gap_days(14)" in body
         assert "须在 2026-11-25 23:59 前更新" in body
+        assert (
+            "问题类别**：更新不及时（长期未更新）" in body
+            or "问题类别：更新不及时（长期未更新）" in body
+        )
         assert "2026-11-09 10:00" in body  # latest post, Shanghai time
         assert "2026-11-24 08:05" in body  # found at, Shanghai time
         assert "#123" in body  # snapshot
@@ -383,3 +393,12 @@ def test_office_templates_replace_the_wording_and_stay_inert() -> None:
     assert m.text == render(notice).text  # parts not templated keep the built-in wording
     with pytest.raises(ValueError):
         AlertTemplates(title="{{ unclosed")
+
+
+def test_templates_read_the_kind_words_the_notice_carries() -> None:
+    from alerts.templates import AlertTemplates
+
+    t = AlertTemplates(markdown="{{ category }}｜{{ kind }}｜{{ problem }}")
+    assert render(veto_notice(), templates=t).markdown == "更新不及时｜长期未更新｜已 15 天未更新"
+    old = veto_notice(kind_label="", category="", category_label="", remedy="")
+    assert render(old, templates=t).markdown == "｜stale｜已 15 天未更新"  # stored before them

@@ -148,6 +148,12 @@ def test_totals_lists_and_change(world: App) -> None:
     ]
     commercial = next(d for d in r.deductions if d.kind == "commercial")
     assert commercial.checked_at == at(8, 1) and commercial.latest_post_at == at(7, 30, 1)
+    # 问题类别 is the inspection's category; 问题 keeps the kind's own label
+    assert (commercial.category, commercial.problem) == (
+        "刊登或链接商业广告",
+        "发布或链接商业广告（严重）",
+    )
+    assert veto.category == "更新不及时"
 
     platforms = {g.key: g.totals for g in r.by_platform}
     assert platforms["wechat"].unqualified == 1 and platforms["weibo"].checked == 1
@@ -220,8 +226,9 @@ def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> 
     assert found and all(c.data_type == "s" for c in found)
     assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
     veto_rows = list(wb["单项否决"].iter_rows(values_only=True))
-    assert veto_rows[0][:5] == ("序号", "新媒体类型", "新媒体名称", "主办单位", "问题类别")
-    assert veto_rows[1][2] == SCRIPT_NAME and veto_rows[1][6] == "2026-06-20 10:00"
+    assert veto_rows[0][:6] == ("序号", "新媒体类型", "新媒体名称", "主办单位", "问题类别", "问题")
+    assert veto_rows[1][2] == SCRIPT_NAME and veto_rows[1][7] == "2026-06-20 10:00"
+    assert veto_rows[1][4] == "更新不及时" and "天未更新" in veto_rows[1][5]
 
 
 def test_report_times_are_local(world: App) -> None:

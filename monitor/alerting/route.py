@@ -22,6 +22,7 @@ from monitor.alerting.channels import channel_key
 from monitor.config import Settings
 from monitor.store.findings import Change
 from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
+from probes.checks import kinds
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -62,11 +63,13 @@ def walk_up(unit: Unit | None, parent: Callable[[str], Unit | None]) -> list[Uni
 
 
 def plan_for(settings: Settings, finding: Finding, account: Account, line: list[Unit]) -> Plan:
+    known = kinds.kind(finding.kind)
     subject = Subject(
         kind=finding.kind,
         severity=finding.severity,
         platform=account.platform,
         unit_line=tuple(u.code for u in line) or (account.owner_code,),
+        category=known.category if known else "",
     )
     return plan(subject, settings.alerts.routes, defaults(settings))
 
@@ -134,6 +137,9 @@ def notice_for(
     now: datetime,
     why: str = "",
 ) -> FindingNotice:
+    """The notice for one change, with the kind catalogue's words for the finding's kind
+    (``alerts`` cannot read the catalogue itself; an unknown kind keeps the defaults)."""
+    known = kinds.kind(f.kind)
     return FindingNotice(
         event=event,  # type: ignore[arg-type]
         finding_id=f.id,
@@ -143,6 +149,10 @@ def notice_for(
         unit_code=account.owner_code,
         unit_name=unit.name if unit else account.owner_code,
         kind=f.kind,
+        kind_label=known.label if known else "",
+        category=known.category if known else "",
+        category_label=known.category_label if known else "",
+        remedy=known.remedy if known else "",
         severity=f.severity,
         title=f.title,
         detail=f.detail,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
-from monitor.cli.views import finding_dict
+from monitor.show.views import finding_dict
 from monitor.store.engine import session_scope
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Account

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from sqlmodel import Session
 
-from alerts.messages import KIND_NAMES, PLATFORM_NAMES, SEVERITY_NAMES
+from alerts.messages import PLATFORM_NAMES, SEVERITY_NAMES
 from monitor.alerting import channels
 from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
 from monitor.alerting.silences import Matcher
 from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
 from monitor.store.models import Account, Finding, Unit
+from probes.checks import kinds
 
 app = typer.Typer(help="告警路由 (alert routing)", no_args_is_help=True)
 
@@ -36,7 +38,9 @@ def routes_test(
     account: Annotated[str | None, typer.Option(help="账号编号（取其平台与主办单位）")] = None,
     unit: Annotated[str | None, typer.Option(help="主办单位编码（不指定账号时）")] = None,
     platform: Annotated[str, typer.Option(help="平台（不指定账号时）")] = "weibo",
-    kind: Annotated[str, typer.Option(help="问题类别，如 stale / theft / install")] = "stale",
+    kind: Annotated[
+        str, typer.Option(help="问题种类，如 stale / theft / app_download_unreachable")
+    ] = "stale",
     severity: Annotated[str, typer.Option(help="级别: veto / high / warning / info")] = "veto",
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
 ) -> None:
@@ -89,10 +93,14 @@ def routes_test(
     if as_json:
         print_json(result)
         return
+    known = kinds.kind(kind)
+    what = f"{known.label}（问题类别：{known.category_label}）" if known else escape(kind)
     console.print(
         f"问题：{PLATFORM_NAMES.get(acc.platform, acc.platform)} 账号 {acc.name}，"
-        f"{KIND_NAMES.get(kind, kind)}（{SEVERITY_NAMES[severity]}），主办单位 {acc.owner_code}"
+        f"{what}，{SEVERITY_NAMES[severity]}，主办单位 {acc.owner_code}"
     )
+    if known is None:
+        console.print(f"[yellow]没有哪项检查会发现 '{escape(kind)}' 这种问题[/]")
     console.print(f"匹配路由：{p.route}；受众：{p.audience}")
     if p.mute:
         console.print("[yellow]该路由静音：只记录，不发送[/]")

@@ -1,38 +1,22 @@
-"""Read-only listings: accounts, findings, history. Each has ``--json``."""
+"""Read-only listings: accounts, findings, history. Each has ``--json``, in the shapes of
+``monitor.show.views`` (shared with the console's API)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from monitor.cli.common import EXIT_PROBLEMS, console, fail, iso, local, open_app, print_json
+from monitor.cli.common import EXIT_PROBLEMS, console, fail, local, open_app, print_json
 from monitor.patrol.pipeline import reader_for, ruleset_for
 from monitor.show.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
-from monitor.show.times import DEFAULT_TZ
-from monitor.store.models import Account, Finding, Snapshot, Unit
+from monitor.show.views import account_dict, finding_dict
+from monitor.store.models import Account, Finding, Unit
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
-
-
-def account_dict(a: Account, unit: Unit | None) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "platform": a.platform,
-        "name": a.name,
-        "handle": a.handle,
-        "url": a.url,
-        "reader": reader_for(a),
-        "owner": a.owner_code,
-        "owner_name": unit.name if unit else None,
-        "kind": a.kind,
-        "ruleset": ruleset_for(a),
-        "status": a.status,
-        "interval_minutes": a.interval_minutes,
-        "options": a.options,
-    }
 
 
 def accounts(
@@ -68,35 +52,6 @@ def accounts(
         console.print(t)
 
 
-def finding_dict(f: Finding, a: Account, tz: str = DEFAULT_TZ) -> dict[str, Any]:
-    """A finding for ``--json`` and the API: times in the display zone; ``evidence`` as stored
-    (its times stay the UTC ISO strings the check wrote: it is the record)."""
-    return {
-        "id": f.id,
-        "account": a.id,
-        "account_name": a.name,
-        "platform": a.platform,
-        "unit": a.owner_code,
-        "kind": f.kind,
-        "severity": f.severity,
-        "status": f.status,
-        "title": f.title,
-        "detail": f.detail,
-        "rule": f.rule,
-        "deadline": iso(f.deadline, tz),
-        "opened_at": iso(f.opened_at, tz),
-        "updated_at": iso(f.updated_at, tz),
-        "resolved_at": iso(f.resolved_at, tz),
-        "acknowledged_at": iso(f.acknowledged_at, tz),
-        "acknowledged_by": f.acknowledged_by,
-        "notified_at": iso(f.notified_at, tz),
-        "escalated_at": iso(f.escalated_at, tz),
-        "first_snapshot": f.first_snapshot_id,
-        "last_snapshot": f.last_snapshot_id,
-        "evidence": f.evidence,
-    }
-
-
 def findings(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="包括已解决的问题")] = False,
@@ -125,7 +80,8 @@ def findings(
                     f"{a.name}（{label(PLATFORM, a.platform)}）",
                     a.owner_code,
                     label(SEVERITY, f.severity),
-                    f.title,
+                    # what the detector said, then the kind's label (as the console shows it)
+                    f"{escape(f.title)}\n[dim]{escape(label(KIND, f.kind))}[/]",
                     local(f.deadline, tz),
                     local(f.opened_at, tz),
                     label(STATUS, f.status),
@@ -133,26 +89,6 @@ def findings(
             console.print(t if rows else "没有未解决的问题。")
         if any(f.status == "open" for f, _ in rows):
             raise typer.Exit(EXIT_PROBLEMS)
-
-
-def snapshot_dict(snap: Snapshot, tz: str = DEFAULT_TZ) -> dict[str, Any]:
-    return {
-        "id": snap.id,
-        "account": snap.account_id,
-        "taken_at": iso(snap.taken_at, tz),
-        "node": snap.node,
-        "reader": snap.reader,
-        "url": snap.url,
-        "final_url": snap.final_url,
-        "outcome": snap.outcome,
-        "status_code": snap.status_code,
-        "detail": snap.detail,
-        "elapsed_ms": snap.elapsed_ms,
-        "latest_post_at": iso(snap.latest_post_at, tz),
-        "post_count": snap.post_count,
-        "facts_hash": snap.facts_hash,
-        "artifacts": snap.artifacts,
-    }
 
 
 def history(
@@ -165,8 +101,6 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """一个账号的快照历史 (an account's snapshots, newest first, paged with --before)."""
-    from rich.markup import escape
-
     from monitor.store.history import account_history
 
     with open_app(ctx) as app, Session(app.engine) as s:

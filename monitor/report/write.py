@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from monitor.report.build import GroupRow, ProblemRow, Report, Totals
+from monitor.report.model import GroupRow, ProblemRow, Report, Totals
 from monitor.show import times as timefmt
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -37,6 +37,7 @@ LIST_HEADERS = [
     "新媒体名称",
     "主办单位",
     "问题类别",
+    "问题",
     "检查时间",
     "检查时更新日期",
     "证据",
@@ -104,6 +105,7 @@ def problem_cells(i: int, r: ProblemRow, tz: str) -> list[Any]:
         r.platform_label,
         r.account_name,
         r.owner_name,
+        r.category,
         r.problem,
         _local(r.checked_at, tz),
         _local(r.latest_post_at, tz),
@@ -238,7 +240,8 @@ def write_xlsx(report: Report, target: str | Path | IO[bytes], tz: str = "Asia/S
     for title, header, rows in sections[4:]:
         ws = wb.create_sheet(title)
         _xlsx_rows(ws, [header, *rows], bold_first=True)
-        for letter, width in zip("ABCDEFGHI", (6, 12, 30, 30, 40, 18, 18, 36, 12), strict=True):
+        widths = (6, 12, 30, 30, 18, 40, 18, 18, 36, 12)
+        for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
             ws.column_dimensions[letter].width = width
         ws.freeze_panes = "A2"
     notes = wb.create_sheet("说明")

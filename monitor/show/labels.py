@@ -1,15 +1,28 @@
-"""Chinese labels for codes people read in the CLI, messages and reports.
+"""Chinese labels for codes people read in the CLI, the console, messages and reports.
 
-Platform, severity and problem names are the ones the alert messages use
-(``alerts.messages``), so a duty officer reads the same words everywhere.
+Platform and severity names are the ones the alert messages use (``alerts.messages``), and
+kind and category names are the kind catalogue's (``probes.checks.kinds``), which also fills
+the notices messages are rendered from: a duty officer reads the same words everywhere.
 """
 
-from alerts.messages import KIND_NAMES as KIND
 from alerts.messages import PLATFORM_NAMES as PLATFORM
 from alerts.messages import SEVERITY_NAMES as SEVERITY
+from probes.checks.kinds import CATEGORIES, KINDS
 
-__all__ = ["KIND", "OUTCOME", "PLATFORM", "SEVERITY", "STATUS", "label"]
+__all__ = [
+    "CATEGORY",
+    "KIND",
+    "KIND_CATEGORY",
+    "OUTCOME",
+    "PLATFORM",
+    "SEVERITY",
+    "STATUS",
+    "label",
+]
 
+KIND = {code: k.label for code, k in KINDS.items()}
+CATEGORY = {code: c.label for code, c in CATEGORIES.items()}
+KIND_CATEGORY = {code: k.category_label for code, k in KINDS.items()}  # kind -> 问题类别
 OUTCOME = {"ok": "正常", "not_found": "不存在", "blocked": "被拦截", "error": "抓取失败"}
 STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "closed": "已关停"}
 

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.app import App
 from monitor.show import times as timefmt
-from monitor.show.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
+from monitor.show.labels import KIND, KIND_CATEGORY, OUTCOME, PLATFORM, SEVERITY, STATUS, label
 from monitor.web.cache import AccountCache
 from monitor.web.deps import LoginRequired, NotFound
 
@@ -107,6 +107,7 @@ def make_templates(tz: str) -> Jinja2Templates:
         sev=lambda c: label(SEVERITY, c or ""),
         platform=lambda c: label(PLATFORM, c or ""),
         kind=lambda c: label(KIND, c or ""),
+        category=lambda c: label(KIND_CATEGORY, c or ""),  # the kind's 问题类别
         status=lambda c: label(STATUS, c or ""),
         outcome=lambda c: label(OUTCOME, c or ""),
         urlq=lambda s: quote(str(s), safe=""),

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.app import App
-from monitor.cli.views import account_dict, finding_dict
 from monitor.patrol.pipeline import ruleset_for
 from monitor.show import times as timefmt
 from monitor.show.labels import PLATFORM, label
+from monitor.show.views import account_dict, finding_dict
 from monitor.store import history
 from monitor.store.models import Account, Finding, Snapshot, Unit
+from monitor.store.snapshots import latest_ok_ids
 from monitor.web.auth import Principal
 from monitor.web.cache import AccountCache, newest_snapshot_id
 from probes.checks.staleness import evaluate_staleness
@@ -255,21 +256,7 @@ def due_soon(
             judged[a.id] = (a, u, rs)
     if not judged:
         return []
-    # the newest ok snapshot of each account, found through ix_snapshot_account_taken (one
-    # index probe per account, not a scan of the whole table)
-    newest = (
-        select(col(Snapshot.id))
-        .where(col(Snapshot.account_id) == col(Account.id), col(Snapshot.outcome) == "ok")
-        .order_by(col(Snapshot.taken_at).desc())
-        .limit(1)
-        .correlate(Account)
-        .scalar_subquery()
-    )
-    ids = [
-        sid
-        for sid in session.exec(select(newest).where(col(Account.id).in_(sorted(judged)))).all()
-        if sid is not None
-    ]
+    ids = sorted(latest_ok_ids(session, sorted(judged)).values())
     rows = []
     for i in range(0, len(ids), 500):
         rows += session.exec(

@@ -1,8 +1,9 @@
 """Local receivers that stand in for DingTalk, WeCom, Feishu and a mail server.
 
 ``xuncha demo`` and the tests send real messages through apprise to these, on 127.0.0.1 only,
-so what arrives is what a real channel would have received. Standard library only: the sinks
-ship in the package and must work on a bare install.
+so what arrives is what a real channel would have received. Here, not in ``alerts``: they
+receive alerts, they do not send any. Standard library only: the sinks ship in the package
+and must work on a bare install.
 """
 
 from __future__ import annotations
