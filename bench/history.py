@@ -46,8 +46,8 @@ from monitor.store.models import (  # noqa: E402
     Account,
     Snapshot,
     Unit,
-    profile_fingerprint,
 )
+from monitor.store.snapshots import profile_fingerprint  # noqa: E402
 
 OTHERS = 20
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

@@ -42,8 +42,8 @@ from monitor.store.models import (  # noqa: E402
     Finding,
     Snapshot,
     Unit,
-    profile_fingerprint,
 )
+from monitor.store.snapshots import profile_fingerprint  # noqa: E402
 from monitor.web.app import create_app  # noqa: E402
 from monitor.web.auth import add_user, new_api_token  # noqa: E402
 from monitor.web.cache import AccountCache  # noqa: E402

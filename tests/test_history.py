@@ -27,6 +27,7 @@ from monitor.store.history import (
 )
 from monitor.store.models import Finding, Snapshot, Unit, UTCDateTime
 from monitor.store.scope import units_below
+from monitor.store.snapshots import add_snapshot
 from tests.conftest import add_account, add_unit
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -62,7 +63,7 @@ def add_snap(
             facts_hash=hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest(),
             artifacts=artifacts or [],
         )
-        s.add(snap)
+        add_snapshot(s, snap)  # its profile marked as a check would mark it
         s.flush()
         assert snap.id is not None
         return snap.id

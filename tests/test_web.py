@@ -26,6 +26,7 @@ from structlog.testing import capture_logs
 from monitor.app import App
 from monitor.store.engine import session_scope
 from monitor.store.models import Finding, FindingEvent, Snapshot, WebSession
+from monitor.store.snapshots import add_snapshot
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
@@ -70,7 +71,7 @@ def _snapshot(xapp: App, account: str, at: datetime, obs: Observation, artifacts
             latest_post_at=max(dated) if dated else None, post_count=len(obs.posts),
             artifacts=stored,
         )  # fmt: skip
-        s.add(snap)
+        add_snapshot(s, snap)  # its profile marked as a check would mark it
         s.flush()
         assert snap.id is not None
         return snap.id

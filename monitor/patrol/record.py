@@ -1,4 +1,9 @@
-"""What a check writes (DESIGN §2): snapshot → evaluate → reconcile → enqueue, in one transaction.
+"""What a check writes (DESIGN §2): read → judge → write, one transaction for a batch.
+
+Read: each account's last good look (``monitor.store.snapshots.last_seen``), its unit, its
+open findings. Judge: :func:`monitor.patrol.judge.judge`, pure. Write: the snapshot rows,
+the finding changes (``monitor.store.findings.reconcile``), their alert items
+(``monitor.alerting.enqueue``) and a first app signer pinned in the registry.
 
 The snapshot, the finding changes and the outbox rows of one check are written in ONE
 transaction, so a crash or SIGTERM leaves either all of a check or none of it. Blobs are
@@ -14,22 +19,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
 from monitor.app import App
+from monitor.patrol.judge import Verdict, judge
 from monitor.store.engine import session_scope
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
 from monitor.store.models import Account, Snapshot, Unit
-from probes.checks import evaluate
+from monitor.store.snapshots import last_seen
 from probes.checks.rules import RuleSet
-from probes.checks.theft import observation_from_facts
-from probes.model import Observation, Outcome, Signal, post_from_dict
+from probes.model import Observation, Outcome, Signal
+
+T = TypeVar("T")
 
 log = structlog.get_logger("xuncha.check")
 
@@ -92,6 +100,22 @@ def _prepare(app: App, record: Record) -> _Prepared:
 Outcomes = list["CheckResult | BaseException"]
 
 
+class _RecordFailed(Exception):
+    """One record of a batch failed at ``index``: the others are written again without it."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
+def _each(index: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """Run one record's step; its failure names the record (the one place that does)."""
+    try:
+        return fn(*args, **kw)
+    except Exception as e:
+        raise _RecordFailed(index, e) from e
+
+
 def write_batch(app: App, records: list[Record]) -> tuple[Outcomes, int]:
     """Write ``records`` (one per account) with as few transactions as possible.
 
@@ -112,14 +136,13 @@ def write_batch(app: App, records: list[Record]) -> tuple[Outcomes, int]:
 def _commit(app: App, batch: list[tuple[int, _Prepared]], outcomes: Outcomes) -> int:
     transactions = 0
     while batch:
-        failed: list[tuple[int, _Prepared]] = []
         try:
-            results = _transaction(app, batch, failed)
+            results = _transaction(app, [p for _, p in batch])
+        except _RecordFailed as e:  # that check's fault: the others go again without it
+            outcomes[batch[e.index][0]] = e.error
+            batch = batch[: e.index] + batch[e.index + 1 :]
+            continue
         except Exception as e:
-            if failed:  # that check's fault: the others go again without it
-                outcomes[failed[0][0]] = e
-                batch = [j for j in batch if j is not failed[0]]
-                continue
             if len(batch) == 1:
                 outcomes[batch[0][0]] = e
                 return transactions
@@ -132,72 +155,69 @@ def _commit(app: App, batch: list[tuple[int, _Prepared]], outcomes: Outcomes) ->
     return transactions
 
 
-def _transaction(
-    app: App, batch: list[tuple[int, _Prepared]], failed: list[tuple[int, _Prepared]]
-) -> list[CheckResult]:
-    jobs = [p for _, p in batch]
-    try:
-        digests = _put_blobs(app, [a.content for j in jobs for a in j.record.obs.artifacts])
-    except Exception:
-        if len(batch) == 1:
-            failed.append(batch[0])
-        raise
+def _transaction(app: App, jobs: list[_Prepared]) -> list[CheckResult]:
+    """Read what the judges need, judge (pure), write: one transaction for the batch."""
+    digests = _put_blobs(app, [a.content for j in jobs for a in j.record.obs.artifacts])
     ids = [j.record.account.id for j in jobs]
-    results: list[CheckResult] = []
     with session_scope(app.engine) as s:
-        last = _last_good_facts(s, ids)
+        # read
+        seen = last_seen(s, ids)
         owners = {j.record.account.owner_code for j in jobs}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
         current = open_findings_of(s, ids)
+        # judge
+        verdicts = [
+            _each(
+                i,
+                judge,
+                j.record.obs,
+                j.facts,
+                j.record.account,
+                units.get(j.record.account.owner_code),
+                j.ruleset,
+                seen.get(j.record.account.id),
+                calendar=app.calendar,
+                tz=app.settings.timezone,
+                now=j.record.now,
+            )
+            for i, j in enumerate(jobs)
+        ]
+        # write: snapshots, then findings (their events need the snapshots' and their own
+        # ids: one flush each), then alert items and the registry's signer pins
         snaps: list[Snapshot] = []
-        signals: list[list[Signal]] = []
         at = 0
-        for item, job in zip(batch, jobs, strict=True):
-            try:
-                n = len(job.record.obs.artifacts)
-                snap, sigs = _snapshot(
-                    s, app, job, digests[at : at + n], last.get(job.record.account.id), units
-                )
-                at += n
-            except Exception:
-                failed.append(item)
-                raise
-            s.add(snap)
-            snaps.append(snap)
-            signals.append(sigs)
-        s.flush()  # every snapshot's id, in one round of INSERTs
+        for j, v in zip(jobs, verdicts, strict=True):
+            n = len(j.record.obs.artifacts)
+            snaps.append(_snapshot(app, j, v, digests[at : at + n]))
+            at += n
+        s.add_all(snaps)
+        s.flush()
         events: list[PendingEvent] = []
-        changes: list[list[Change]] = []
-        for item, job, snap, sigs in zip(batch, jobs, snaps, signals, strict=True):
-            rec = job.record
-            try:
-                assert snap.id is not None
-                changes.append(
-                    reconcile(
-                        s,
-                        rec.account.id,
-                        snap.id,
-                        sigs,
-                        content_seen=rec.obs.outcome is Outcome.ok,
-                        now=rec.now,
-                        current=current[rec.account.id],
-                        events=events,
-                    )
-                )
-            except Exception:
-                failed.append(item)
-                raise
-        s.flush()  # the new findings' ids, for their events and notices
+        changes = [
+            _each(
+                i,
+                reconcile,
+                s,
+                j.record.account.id,
+                snap.id,
+                v.signals,
+                content_seen=j.record.obs.outcome is Outcome.ok,
+                now=j.record.now,
+                current=current[j.record.account.id],
+                events=events,
+            )
+            for i, (j, snap, v) in enumerate(zip(jobs, snaps, verdicts, strict=True))
+        ]
+        s.flush()
         write_events(s, events)
-        for item, job, snap, sigs, chs in zip(batch, jobs, snaps, signals, changes, strict=True):
-            rec = job.record
-            try:
-                unit = units.get(rec.account.owner_code)
-                enqueue(s, app.settings, rec.account, unit, chs, now=rec.now)
-            except Exception:
-                failed.append(item)
-                raise
-            results.append(CheckResult(rec.account, snap, rec.obs, sigs, chs))
+        results: list[CheckResult] = []
+        for i, (j, snap, v, chs) in enumerate(zip(jobs, snaps, verdicts, changes, strict=True)):
+            account = j.record.account
+            unit = units.get(account.owner_code)
+            _each(i, enqueue, s, app.settings, account, unit, chs, now=j.record.now)
+            if v.pin_signer:
+                _pin_signer(s, account, v.pin_signer)
+            results.append(CheckResult(account, snap, j.record.obs, v.signals, chs))
     return results
 
 
@@ -209,52 +229,9 @@ def _put_blobs(app: App, contents: list[bytes]) -> list[str]:
     return [app.blobs.put(c) for c in contents]
 
 
-def _last_good_facts(session: Session, account_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The facts of each account's last snapshot whose fetch worked, in one query.
-
-    History for the rules and identity for theft. Read each time rather than cached: other
-    nodes (or a CLI ``check``) write snapshots of the same accounts, and this query costs no
-    more than checking a cache would (one index probe per account).
-    """
-    latest = (
-        select(Snapshot.id)
-        .where(Snapshot.account_id == Account.id, Snapshot.outcome == Outcome.ok.value)
-        .order_by(col(Snapshot.taken_at).desc())
-        .limit(1)
-        .correlate(Account)
-        .scalar_subquery()
-    )
-    ids = select(latest).where(col(Account.id).in_(account_ids))
-    rows = session.exec(
-        select(Snapshot.account_id, Snapshot.facts).where(col(Snapshot.id).in_(ids))
-    ).all()
-    return {account_id: facts for account_id, facts in rows}
-
-
-def _snapshot(
-    session: Session,
-    app: App,
-    job: _Prepared,
-    digests: list[str],
-    last: dict[str, Any] | None,
-    units: dict[str, Unit],
-) -> tuple[Snapshot, list[Signal]]:
-    """One check's snapshot row and its signals (not yet flushed)."""
-    account, obs, now = job.record.account, job.record.obs, job.record.now
-    unit = units.get(account.owner_code)
-    signals = evaluate(
-        obs,
-        ruleset=job.ruleset,
-        calendar=app.calendar,
-        now=now,
-        history_posts=[post_from_dict(p) for p in last.get("posts", [])] if last else [],
-        tz=app.settings.timezone,
-        previous=observation_from_facts(last) if last else None,
-        registered_name=account.name,
-        home_province=unit.region if unit else "",  # the theft detector reads the province
-        account_status=account.status,
-    )
-    _pin_signer(session, account, signals)
+def _snapshot(app: App, job: _Prepared, verdict: Verdict, digests: list[str]) -> Snapshot:
+    """One check's snapshot row (not yet flushed)."""
+    obs = job.record.obs
     artifacts = [
         {
             "kind": a.kind,
@@ -265,8 +242,8 @@ def _snapshot(
         }
         for a, digest in zip(obs.artifacts, digests, strict=True)
     ]
-    snap = Snapshot(
-        account_id=account.id,
+    return Snapshot(
+        account_id=job.record.account.id,
         taken_at=obs.fetched_at,
         node=app.settings.node_name,
         reader=obs.reader,
@@ -280,26 +257,17 @@ def _snapshot(
         post_count=len(obs.posts),
         facts=job.facts,
         facts_hash=job.facts_hash,
+        profile_hash=verdict.profile_hash,
+        profile_changed=verdict.profile_changed,
         artifacts=artifacts,
     )
-    return snap, signals
 
 
-def _pin_signer(session: Session, account: Account, signals: list[Signal]) -> None:
-    """An app registered without a signer gets the first verified one pinned (DOMAIN §4).
-
-    Written with the snapshot that saw it; the info finding this signal opens tells the unit
-    which certificate is now expected, and any later change is "signer changed".
-    """
-    for sig in signals:
-        observed = sig.evidence.get("observed_signer")
-        if (
-            sig.kind == "app_signer_pinned"
-            and observed
-            and not account.options.get("signer_sha256")
-        ):
-            row = session.get(Account, account.id)
-            assert row is not None
-            row.options = {**row.options, "signer_sha256": observed}
-            session.add(row)
-            log.info("app_signer_pinned", account=account.id, signer=observed)
+def _pin_signer(session: Session, account: Account, signer: str) -> None:
+    """Pin the first verified signer of an app registered without one, with the snapshot
+    that saw it; the info finding this opens tells the unit which certificate is expected."""
+    row = session.get(Account, account.id)
+    assert row is not None
+    row.options = {**row.options, "signer_sha256": signer}
+    session.add(row)
+    log.info("app_signer_pinned", account=account.id, signer=signer)

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from monitor.show import times as timefmt
 from monitor.store.blobs import BlobCorrupt
-from monitor.store.models import PROFILE_COUNTERS, Account, Snapshot, Unit
+from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.snapshots import PROFILE_COUNTERS
 
 
 class Blobs(Protocol):

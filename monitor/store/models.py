@@ -7,8 +7,6 @@ back aware values), displayed in Asia/Shanghai by the interfaces.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,39 +123,6 @@ class Snapshot(SQLModel, table=True):
         sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),
         sa.Index("ix_snapshot_profile", "account_id", "profile_changed", "taken_at"),
     )
-
-
-# profile fields that change all the time: a change in them is not a profile change
-PROFILE_COUNTERS = frozenset({"followers", "posts_count"})
-
-
-def profile_fingerprint(facts: dict[str, Any]) -> str:
-    """A short hash of ``facts["profile"]`` without its counters ("" for no profile)."""
-    profile = facts.get("profile") if isinstance(facts, dict) else None
-    if not isinstance(profile, dict) or not profile:
-        return ""
-    stable = {k: v for k, v in profile.items() if k not in PROFILE_COUNTERS}
-    text = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@sa.event.listens_for(Snapshot, "before_insert")
-def _fill_profile_hash(_mapper: Any, conn: sa.Connection, snap: Snapshot) -> None:
-    """Fingerprint the profile and mark a change against the previous ok snapshot, so the
-    history page lists profile changes with one indexed query (one small lookup here)."""
-    if not snap.profile_hash:
-        snap.profile_hash = profile_fingerprint(snap.facts)
-    if snap.outcome != "ok" or not snap.profile_hash:
-        return
-    t = Snapshot.__table__  # type: ignore[attr-defined]
-    previous = conn.execute(
-        sa.select(t.c.profile_hash)
-        .where(t.c.account_id == snap.account_id, t.c.outcome == "ok", t.c.profile_hash != "")
-        .where(t.c.taken_at <= snap.taken_at)
-        .order_by(t.c.taken_at.desc(), t.c.id.desc())
-        .limit(1)
-    ).scalar()
-    snap.profile_changed = previous is not None and previous != snap.profile_hash
 
 
 class Finding(SQLModel, table=True):

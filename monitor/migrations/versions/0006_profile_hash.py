@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from monitor.store.models import profile_fingerprint
+from monitor.store.snapshots import profile_fingerprint
 
 revision: str = "0006"
 down_revision: str | None = "0005"
