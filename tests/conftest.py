@@ -18,6 +18,18 @@ from monitor.store.models import Account, Unit
 for _k in [k for k in os.environ if k.startswith("XUNCHA_")]:
     del os.environ[_k]
 
+# TIME_MACHINE_AT=2026-12-07T09:11:00+08:00 python -m pytest -q: the whole suite, and every
+# process it starts, at that instant (tests/timetravel/sitecustomize.py); nothing in it may
+# depend on the hour, weekday or date it runs at
+if os.environ.get("TIME_MACHINE_AT"):
+    _travel = str(Path(__file__).parent / "timetravel")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_travel, os.environ.get("PYTHONPATH", "")) if p
+    )
+    import time_machine
+
+    time_machine.travel(os.environ["TIME_MACHINE_AT"], tick=True).start()
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
