@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import apprise
 import structlog
 
-from alerts import bots
+import alerts.bots as bots
 from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE
 from alerts.notice import Message
 from alerts.verdicts import code_verdict, http_verdict

@@ -170,9 +170,8 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
         started = _start()
         await asyncio.gather(*(one(tools, u) for u in _uids(n)))
         secs = time.perf_counter() - started
-    from monitor.patrol.pipeline import recorder
 
-    rec = recorder(app)
+    rec = app.recorder
     _EXTRA["transactions"] = rec.batches
     pid = getattr(rec.writer, "pid", None)
     if pid:  # the writer process's own peak (ru_maxrss of children would count fork images)

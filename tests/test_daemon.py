@@ -143,12 +143,18 @@ def wait_until(pred, timeout: float, what: str, proc: subprocess.Popen | None = 
     raise AssertionError(f"timed out waiting: {what}")
 
 
-def setup_patrol(tmp: Path, platform: SimulatedPlatform, sink: WebhookSink) -> Path:
+def setup_patrol(
+    tmp: Path,
+    platform: SimulatedPlatform,
+    sink: WebhookSink,
+    n: int = N_ACCOUNTS,
+    delay: float = 0.4,
+) -> Path:
     now = datetime.now(UTC)
     settings = make_settings(tmp)
     app = open_app(settings)
     add_unit(app, "u1", "青溪县人民政府办公室", channels=["@duty"])
-    for i in range(N_ACCOUNTS):
+    for i in range(n):
         # half are silent for 20 days (an alert each), all answer slowly
         age = 20 if i % 2 else 0.1
         items = [Item(f"第{i}号账号的消息", now - timedelta(days=age))]
@@ -156,7 +162,7 @@ def setup_patrol(tmp: Path, platform: SimulatedPlatform, sink: WebhookSink) -> P
             f"/f{i}.xml",
             rss_feed(f"账号{i}", f"https://weibo.com/{i}", items),
             "application/rss+xml",
-            delay=0.4,
+            delay=delay,
         )
         add_account(app, f"acc{i:02d}", "u1", f"{platform.base_url}/f{i}.xml")
     app.close()
@@ -349,5 +355,101 @@ def test_a_killed_writer_process_is_replaced_and_the_patrol_goes_on(
         lost = [e for e in events if e.get("event") == "check_not_written"]
         assert lost, "the held checks are reported not written"
         assert all("未确认写入" in e["error"] for e in lost)
+        assert query(db, "pragma integrity_check") == [("ok",)]
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+
+
+def scraper(log: Path):
+    """Read one sample from the running daemon's metrics endpoint (its port is in the log)."""
+
+    def scrape(metric: str) -> float:
+        port = next(
+            json.loads(line)["port"]
+            for line in log.read_text().splitlines()
+            if '"metrics_serving"' in line
+        )
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        found = re.search(rf"^{re.escape(metric)} (\S+)$", text.decode(), re.M)
+        assert found, f"{metric} not exposed"
+        return float(found.group(1))
+
+    return scrape
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_sighup_with_new_limits_and_channels_keeps_the_one_writer(
+    tmp_path: Path, platform: SimulatedPlatform
+) -> None:
+    """SIGHUP with changed [http], [browser] and [channels]: the same writer process goes on
+    writing (no second one, no thread writer), the new limits are in force — the platform
+    sees no more requests at once than the new per-host limit — a new problem goes to the
+    new channel, the log names what was reloaded, and no check is lost or written twice."""
+    n = 8  # each answered in 1.5 s: probes overlap, so the platform sees the limits
+    with WebhookSink() as first, WebhookSink() as second:
+        cfg = setup_patrol(tmp_path, platform, first, n=n, delay=1.5)
+        body = cfg.read_text(encoding="utf-8")
+        cfg.write_text(body + "[metrics]\nport = 0\n[browser]\nmax_pages = 2\n", encoding="utf-8")
+        db, log = tmp_path / "xuncha.db", tmp_path / "run.log"
+        scrape = scraper(log)
+        proc = start(cfg, log)
+        try:
+            wait_until(
+                lambda: query(db, "select count(*) from snapshot")[0][0] >= n,
+                60,
+                "a first round",
+                proc,
+            )
+            writer = writer_of(proc.pid)
+            assert platform.peak_in_flight == 2  # [http] per_host, the default
+            assert scrape('xuncha_http_limit{limit="per_host"}') == 2
+            assert scrape("xuncha_browser_pages_limit") == 2
+            assert scrape('xuncha_writer_kind{kind="process"}') == 1
+            told_first = len(first.messages)
+            assert told_first > 0  # the stale half opened findings
+
+            new = body.replace("retries = 0\n", "retries = 0\nper_host = 1\n")
+            new = new.replace(first.url.replace("http://", "json://", 1), second.apprise_url())
+            cfg.write_text(new + "[metrics]\nport = 0\n[browser]\nmax_pages = 1\n", "utf-8")
+            # a problem that appears after the reload: acc00 falls silent
+            old = [Item("很久以前的消息", datetime.now(UTC) - timedelta(days=20))]
+            platform.add("/f0.xml", rss_feed("账号0", "https://weibo.com/0", old),
+                         "application/rss+xml", delay=1.5)  # fmt: skip
+            before = query(db, "select count(*) from snapshot")[0][0]
+            writer_cpu = cpu_ticks(writer)
+            proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: '"event": "reloaded"' in log.read_text(), 30, "reloaded", proc)
+            time.sleep(2)  # probes started before the reload finish with the old limits
+            platform.reset_peak()
+            wait_until(
+                lambda: query(db, "select count(*) from snapshot")[0][0] >= before + n,
+                120,
+                "a round after the reload",
+                proc,
+            )
+            assert platform.peak_in_flight == 1  # the new per-host limit, seen by the platform
+            assert scrape('xuncha_http_limit{limit="per_host"}') == 1
+            assert scrape("xuncha_browser_pages_limit") == 1
+            wait_until(lambda: second.messages, 30, "the new problem told on the new channel")
+            assert writer_of(proc.pid) == writer  # the same process, still writing
+            assert cpu_ticks(writer) > writer_cpu
+            assert scrape("xuncha_writer_process_starts_total") == 1
+            assert scrape('xuncha_writer_kind{kind="thread"}') == 0
+        finally:
+            assert stop(proc) == 0
+        events = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        reloaded = next(e for e in events if e.get("event") == "reloaded")
+        assert {"http", "browser", "channels"} <= set(reloaded["changed"])
+        assert reloaded["needs_restart"] == []
+        assert any(e.get("event") == "writer_process_reloaded" for e in events)
+        assert len(first.messages) == told_first  # nothing more went to the old channel
+        assert "acc00" in " ".join(str(m.json) for m in second.messages)
+        checked = [e for e in events if e.get("event") == "account_checked"]
+        snaps = query(db, "select id from snapshot")
+        assert len(checked) == len(snaps)  # every check written once, none lost
+        assert len({e["snapshot"] for e in checked}) == len(snaps)
         assert query(db, "pragma integrity_check") == [("ok",)]
         assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")

@@ -17,7 +17,7 @@ from simulator import NOW, Simulator
 from sqlmodel import Session, col, func, select
 from structlog.testing import capture_logs
 
-from monitor.patrol.pipeline import CheckResult, check, recorder
+from monitor.patrol.pipeline import CheckResult, check
 from monitor.patrol.record import Record
 from monitor.service import metrics
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot
@@ -59,7 +59,7 @@ def test_concurrent_checks_share_transactions_and_all_are_recorded(
                 return out
 
             results = anyio.run(go)
-            transactions = recorder(app).batches
+            transactions = app.recorder.batches
         finally:
             app.close()
     assert len(results) == 12 and all(r.snapshot.id for r in results)
@@ -91,7 +91,7 @@ def test_a_record_that_fails_does_not_take_the_others_with_it(tmp_path: Path, wr
             done: list[CheckResult] = []
 
             async def go() -> None:
-                rec = recorder(app)
+                rec = app.recorder
 
                 async def one(a: Account) -> None:
                     obs = Observation(a.id, "weibo", "", NOW, Outcome.ok)
@@ -117,7 +117,7 @@ def test_an_idle_recorder_ends_its_thread(tmp_path: Path) -> None:
     with LocalServer(Simulator().routes()) as srv:
         app = weibo_app(tmp_path, srv.base, 1)
         try:
-            rec = recorder(app)
+            rec = app.recorder
             rec.idle_seconds = 0.05
 
             async def go() -> None:
@@ -145,7 +145,7 @@ def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Pat
         app = weibo_app(tmp_path, srv.base, n, "process")
         starts_before = metrics.REGISTRY.get_sample_value("xuncha_writer_process_starts_total")
         try:
-            rec = recorder(app)
+            rec = app.recorder
             results: dict[str, CheckResult] = {}
             errors: dict[str, BaseException] = {}
 
@@ -202,7 +202,7 @@ def test_a_writer_that_died_between_batches_is_reaped_and_replaced(tmp_path: Pat
     with LocalServer(Simulator().routes()) as srv:
         app = weibo_app(tmp_path, srv.base, 2, "process")
         try:
-            rec = recorder(app)
+            rec = app.recorder
 
             async def one(account: str) -> CheckResult:
                 async with app.probing() as f:
@@ -238,7 +238,7 @@ def test_the_writer_process_leaves_with_its_parent(tmp_path: Path) -> None:
             import anyio
             from localserver import LocalServer
             from simulator import NOW, Simulator
-            from monitor.patrol.pipeline import check, recorder
+            from monitor.patrol.pipeline import check
             from tests.test_recorder import weibo_app
             from pathlib import Path
 
@@ -251,7 +251,7 @@ def test_the_writer_process_leaves_with_its_parent(tmp_path: Path) -> None:
                             await check(app, f, "wb0", now=NOW)
 
                     anyio.run(go)
-                    print("writer", recorder(app).writer.pid, flush=True)
+                    print("writer", app.recorder.writer.pid, flush=True)
                     time.sleep(120)
 
             if __name__ == "__main__":

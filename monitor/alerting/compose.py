@@ -17,10 +17,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
+import monitor.alerting.channels as channels
 from alerts.group import render_group
 from alerts.notice import notice_from_dict
 from alerts.send import body_format
-from monitor.alerting import channels
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings

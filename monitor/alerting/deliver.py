@@ -27,9 +27,10 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+import monitor.alerting.channels as channels
+import monitor.alerting.direct as direct
 from alerts.notice import Message
 from alerts.send import DeliveryResult, deliver
-from monitor.alerting import channels, direct
 from monitor.config import Settings
 from monitor.show import times as timefmt
 from monitor.store.models import ChannelState, Delivery, Notification

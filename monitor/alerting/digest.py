@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+import monitor.alerting.direct as direct
 from alerts.group import DigestRow, render_digest
 from alerts.notice import Message
-from monitor.alerting import direct
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import first_with_channels, walk_up
 from monitor.config import Settings

@@ -82,7 +82,16 @@ class Route:
 class SimulatedPlatform:
     routes: dict[str, Route] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    # requests being answered now, and the most at once since start (or ``reset_peak``):
+    # what a client's concurrency limits look like from the platform's side
+    in_flight: int = 0
+    peak_in_flight: int = 0
     _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self.peak_in_flight = self.in_flight
 
     def add(
         self, path: str, body: bytes, content_type: str, status: int = 200, delay: float = 0.0
@@ -99,7 +108,17 @@ class SimulatedPlatform:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                platform.hits[self.path] = platform.hits.get(self.path, 0) + 1
+                with platform._lock:
+                    platform.hits[self.path] = platform.hits.get(self.path, 0) + 1
+                    platform.in_flight += 1
+                    platform.peak_in_flight = max(platform.peak_in_flight, platform.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with platform._lock:
+                        platform.in_flight -= 1
+
+            def _answer(self) -> None:
                 route = platform.routes.get(self.path) or Route(404, b"not found", "text/plain")
                 if route.delay:
                     time.sleep(route.delay)

@@ -22,22 +22,44 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
-from monitor.app import App
+from monitor.config import Settings
 from monitor.patrol.judge import Verdict, judge
+from monitor.store.blobs import BlobStore
+from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import session_scope
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
 from monitor.store.models import Account, Snapshot, Unit
 from monitor.store.snapshots import last_seen
+from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
 from probes.model import Observation, Outcome, Signal
 
 T = TypeVar("T")
+
+
+class WriteContext(Protocol):
+    """What writing a check needs: the app's wiring (``monitor.app.App``) in the patrol's
+    process, or the writer process's own (``monitor.patrol.writer``)."""
+
+    settings: Settings
+    engine: Engine
+
+    @property
+    def blobs(self) -> BlobStore | DatabaseBlobStore: ...
+
+    @property
+    def calendar(self) -> WorkCalendar: ...
+
+    @property
+    def rulesets(self) -> dict[str, RuleSet]: ...
+
 
 log = structlog.get_logger("xuncha.check")
 
@@ -81,7 +103,7 @@ def _latest_post_at(obs: Observation) -> datetime | None:
     return max(times) if times else None
 
 
-def _prepare(app: App, record: Record) -> _Prepared:
+def _prepare(app: WriteContext, record: Record) -> _Prepared:
     """What needs no database: the rule set (a missing one is the user's error) and facts."""
     account, obs = record.account, record.obs
     facts = obs.facts()
@@ -116,7 +138,7 @@ def _each(index: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         raise _RecordFailed(index, e) from e
 
 
-def write_batch(app: App, records: list[Record]) -> tuple[Outcomes, int]:
+def write_batch(app: WriteContext, records: list[Record]) -> tuple[Outcomes, int]:
     """Write ``records`` (one per account) with as few transactions as possible.
 
     Returns each record's result or the exception that kept it out, in order, and the number
@@ -133,7 +155,7 @@ def write_batch(app: App, records: list[Record]) -> tuple[Outcomes, int]:
     return outcomes, _commit(app, ready, outcomes)
 
 
-def _commit(app: App, batch: list[tuple[int, _Prepared]], outcomes: Outcomes) -> int:
+def _commit(app: WriteContext, batch: list[tuple[int, _Prepared]], outcomes: Outcomes) -> int:
     transactions = 0
     while batch:
         try:
@@ -155,7 +177,7 @@ def _commit(app: App, batch: list[tuple[int, _Prepared]], outcomes: Outcomes) ->
     return transactions
 
 
-def _transaction(app: App, jobs: list[_Prepared]) -> list[CheckResult]:
+def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
     """Read what the judges need, judge (pure), write: one transaction for the batch."""
     digests = _put_blobs(app, [a.content for j in jobs for a in j.record.obs.artifacts])
     ids = [j.record.account.id for j in jobs]
@@ -221,7 +243,7 @@ def _transaction(app: App, jobs: list[_Prepared]) -> list[CheckResult]:
     return results
 
 
-def _put_blobs(app: App, contents: list[bytes]) -> list[str]:
+def _put_blobs(app: WriteContext, contents: list[bytes]) -> list[str]:
     """All of a batch's artifacts, durable before its transaction (one sync, not one each)."""
     put_many = getattr(app.blobs, "put_many", None)
     if put_many is not None:
@@ -229,7 +251,7 @@ def _put_blobs(app: App, contents: list[bytes]) -> list[str]:
     return [app.blobs.put(c) for c in contents]
 
 
-def _snapshot(app: App, job: _Prepared, verdict: Verdict, digests: list[str]) -> Snapshot:
+def _snapshot(app: WriteContext, job: _Prepared, verdict: Verdict, digests: list[str]) -> Snapshot:
     """One check's snapshot row (not yet flushed)."""
     obs = job.record.obs
     artifacts = [

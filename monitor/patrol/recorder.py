@@ -10,7 +10,8 @@ that was acknowledged.
 
 Where the batch is written is the writer's business: in the gatherer thread itself
 (:class:`ThreadWriter`, the default for one-off commands), or in a process of its own
-(:class:`monitor.patrol.writer.ProcessWriter`, what ``xuncha run`` uses): the Python work of
+(:class:`monitor.patrol.writer.ProcessWriter`, what ``xuncha run`` uses; ``App.recorder``
+picks one by ``[patrol] writer``): the Python work of
 recording (ORM objects, detectors, JSON) then no longer shares the interpreter lock with
 the event loop that drives the probes.
 """
@@ -28,8 +29,8 @@ from typing import Protocol
 import anyio
 import structlog
 
-from monitor.app import App
-from monitor.patrol.record import CheckResult, Outcomes, Record, write_batch
+from monitor.config import Settings
+from monitor.patrol.record import CheckResult, Outcomes, Record, WriteContext, write_batch
 
 log = structlog.get_logger("xuncha.check")
 
@@ -38,17 +39,23 @@ class Writer(Protocol):
     def write(self, records: list[Record]) -> tuple[Outcomes, int]:
         """Each record's result or exception, in order; and the transactions committed."""
 
+    def reload(self, settings: Settings) -> None:
+        """Write the next batches by these settings (rules, calendar, evidence store)."""
+
     def close(self) -> None: ...
 
 
 class ThreadWriter:
-    """Write in the calling (gatherer) thread."""
+    """Write in the calling (gatherer) thread, with the app's own wiring."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, context: WriteContext) -> None:
+        self.context = context
 
     def write(self, records: list[Record]) -> tuple[Outcomes, int]:
-        return write_batch(self.app, records)
+        return write_batch(self.context, records)
+
+    def reload(self, settings: Settings) -> None:
+        pass  # the context is the app itself: it has reloaded already
 
     def close(self) -> None:
         pass
@@ -111,6 +118,10 @@ class Recorder:
                 return await job.future
         finally:
             self.waiting -= 1
+
+    def reload(self, settings: Settings) -> None:
+        """Batches after this one are written by ``settings`` (the same writer goes on)."""
+        self.writer.reload(settings)
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the writer (and its process)."""
@@ -184,29 +195,3 @@ def _finish(job: _Job, outcome: CheckResult | BaseException) -> None:
 
     with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
         job.loop.call_soon_threadsafe(deliver)
-
-
-_RECORDER_LOCK = threading.Lock()
-
-
-def recorder(app: App, *, daemon: bool = False) -> Recorder:
-    """The app's recorder (one per app: its checks share batches), made on first use.
-
-    ``[patrol] writer`` says where records are written: with "auto" the daemon (which asks
-    first, with ``daemon=True``) uses a writer process, one-off commands their own thread.
-    """
-    rec = app.extras.get("recorder")
-    if rec is None:
-        with _RECORDER_LOCK:
-            rec = app.extras.get("recorder")
-            if rec is None:
-                writer: Writer
-                mode = app.settings.patrol.writer
-                if mode == "process" or (mode == "auto" and daemon):
-                    from monitor.patrol.writer import ProcessWriter
-
-                    writer = ProcessWriter(app.settings)
-                else:
-                    writer = ThreadWriter(app)
-                rec = app.extras["recorder"] = Recorder(writer)
-    return rec

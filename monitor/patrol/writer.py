@@ -25,13 +25,15 @@ import multiprocessing
 import pickle
 import signal
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 import structlog
 
 from monitor.config import Settings
-from monitor.patrol.record import CheckResult, Outcomes, Record
+from monitor.patrol.record import CheckResult, Outcomes, Record, write_batch
 from monitor.service import logs, metrics
 
 log = structlog.get_logger("xuncha.writer")
@@ -44,8 +46,17 @@ class WriterDied(Exception):
 class ProcessWriter:
     """Hands batches to a child process and returns its answers (see the module)."""
 
-    def __init__(self, settings: Settings, *, answer_timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        open_context: Callable[[Settings], Any],
+        *,
+        answer_timeout: float = 300.0,
+    ) -> None:
         self.settings = settings
+        # how the child builds its wiring (``App.for_writer``): passed by reference, so this
+        # module needs no import of the wiring it is part of
+        self.open_context = open_context
         self.answer_timeout = answer_timeout
         self._lock = threading.Lock()
         self._proc: BaseProcess | None = None
@@ -71,7 +82,7 @@ class ProcessWriter:
             assert self._conn is not None and self._proc is not None
             secrets = logs.secrets()
             try:
-                self._conn.send((records, secrets if secrets != self._secrets else None))
+                self._conn.send(("batch", records, secrets if secrets != self._secrets else None))
                 self._secrets = secrets
                 if not self._conn.poll(self.answer_timeout):
                     raise TimeoutError(f"{self.answer_timeout:.0f} 秒无应答")
@@ -89,6 +100,21 @@ class ProcessWriter:
                 outcomes.append(CheckResult(rec.account, snapshot, rec.obs, signals, changes))
         return outcomes, transactions
 
+    def reload(self, settings: Settings) -> None:
+        """The same process writes the next batches by ``settings``: it rebuilds its rules,
+        calendar and evidence store between two batches (a later start uses them too)."""
+        with self._lock:
+            self.settings = settings
+            if self._proc is None or self._conn is None or not self._proc.is_alive():
+                return  # the next start reads self.settings
+            try:
+                self._conn.send(("reload", settings))
+                if not self._conn.poll(self.answer_timeout):
+                    raise TimeoutError(f"{self.answer_timeout:.0f} 秒无应答")
+                self._conn.recv()
+            except (EOFError, OSError, TimeoutError) as e:
+                log.error("writer_process_lost", why=self._discard(e), checks=0)
+
     def close(self, timeout: float = 30.0) -> None:
         """Let the process finish the batch in hand and leave; kill it after ``timeout``."""
         with self._lock:  # waits for a batch in flight
@@ -99,7 +125,9 @@ class ProcessWriter:
     def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a process with threads
         mine, theirs = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(self.settings, theirs), name="xuncha-writer")
+        proc = ctx.Process(
+            target=_serve, args=(self.settings, self.open_context, theirs), name="xuncha-writer"
+        )
         proc.start()
         theirs.close()
         self._proc, self._conn = proc, mine
@@ -130,28 +158,33 @@ class ProcessWriter:
         return proc.exitcode
 
 
-def _serve(settings: Settings, conn: Connection) -> None:
+def _serve(settings: Settings, open_context: Callable[[Settings], Any], conn: Connection) -> None:
     """The child: write each batch received, answer, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from monitor.app import App
-    from monitor.patrol.record import write_batch
-
     logs.setup_logging(settings.logging.level, settings.logging.format)
-    app = App.open(settings, check=False)
+    context = open_context(settings)
     try:
         while True:
             try:
-                records, secrets = conn.recv()
+                message = conn.recv()
             except EOFError:
                 return
+            if message[0] == "reload":
+                context.close()
+                context = open_context(message[1])
+                log.info("writer_process_reloaded")
+                with contextlib.suppress(OSError):
+                    conn.send("reloaded")
+                continue
+            _, records, secrets = message
             if secrets is not None:
                 logs.register_secrets(secrets)
-            outcomes, transactions = write_batch(app, records)
+            outcomes, transactions = write_batch(context, records)
             with contextlib.suppress(OSError):  # the parent is gone: the batch is written
                 conn.send(([_answer(o) for o in outcomes], transactions))
     finally:
-        app.close()
+        context.close()
 
 
 def _answer(outcome: CheckResult | BaseException) -> object:

@@ -8,7 +8,7 @@ when several nodes share the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import structlog
@@ -52,6 +52,18 @@ BROWSER_IN_USE = Gauge(
 )  # fmt: skip
 BROWSER_LIMIT = Gauge(
     "xuncha_browser_pages_limit", "Size of the browser page pool", registry=REGISTRY
+)
+HTTP_LIMIT = Gauge(
+    "xuncha_http_limit",
+    "The HTTP client's limits in force ([http]; a reload replaces them)",
+    ["limit"],
+    registry=REGISTRY,
+)
+WRITER_KIND = Gauge(
+    "xuncha_writer_kind",
+    "How checks' records are written: 1 for the kind in use (process or thread)",
+    ["kind"],
+    registry=REGISTRY,
 )
 WRITER_STARTS = Counter(
     "xuncha_writer_process_starts",
@@ -180,11 +192,40 @@ def serve(address: str, port: int) -> Any:
     return server
 
 
-def track_browser_pool(pool: BrowserPool | None) -> None:
-    """Read ``pool``'s use at scrape time instead of asking the pool to report it.
+def track_tools(current: Callable[[], Any]) -> None:
+    """The limits of the tools in use (``App.tools``), read at scrape time."""
 
-    The pool is handed in by whoever made it (the daemon, once probing has started): there is
+    def limit(name: str) -> Callable[[], float]:
+        def read() -> float:
+            tools = current()
+            return float(getattr(tools.http.settings, name)) if tools is not None else 0.0
+
+        return read
+
+    for name in ("max_connections", "per_host"):
+        HTTP_LIMIT.labels(limit=name).set_function(limit(name))
+    track_browser_pool(lambda: current().browser if current() is not None else None)
+
+
+def track_writer(kind: Callable[[], str]) -> None:
+    for k in ("process", "thread"):
+        WRITER_KIND.labels(kind=k).set_function(lambda k=k: float(kind() == k))
+
+
+def track_browser_pool(current: Callable[[], BrowserPool | None]) -> None:
+    """Read the browser pool's use at scrape time instead of asking the pool to report it.
+
+    ``current`` gives the pool in use now (the daemon's: a reload may replace it); there is
     no process-wide pool to look up. None (no browser) reads as 0 of 0 pages.
     """
-    BROWSER_IN_USE.set_function(lambda: float(pool.pages_in_use) if pool is not None else 0.0)
-    BROWSER_LIMIT.set_function(lambda: float(pool.settings.max_pages) if pool is not None else 0.0)
+
+    def in_use() -> float:
+        pool = current()
+        return float(pool.pages_in_use) if pool is not None else 0.0
+
+    def limit() -> float:
+        pool = current()
+        return float(pool.settings.max_pages) if pool is not None else 0.0
+
+    BROWSER_IN_USE.set_function(in_use)
+    BROWSER_LIMIT.set_function(limit)

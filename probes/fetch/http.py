@@ -196,6 +196,11 @@ class Fetcher:
         for client in clients:
             await client.aclose()
 
+    def adopt_cookies(self, other: Fetcher) -> None:
+        """Take ``other``'s cookie jars (a fetcher replacing it after a reload): visitor
+        cookies a platform handed out stay in use instead of being asked for again."""
+        self._jars = other._jars
+
     def jar(self, platform: str = "") -> PlatformJar:
         """The cookie jar of ``platform`` (created empty on first use)."""
         jar = self._jars.get(platform)
