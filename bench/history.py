@@ -34,14 +34,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from monitor.store.engine import make_engine, upgrade  # noqa: E402
-from monitor.store.history import (  # noqa: E402
-    account_history,
+from monitor.store.changes import (  # noqa: E402
     diff_snapshots,
     posting_timeline,
     profile_changes,
-    snapshot_detail,
 )
+from monitor.store.engine import make_engine, upgrade  # noqa: E402
+from monitor.store.history import account_history, snapshot_detail  # noqa: E402
 from monitor.store.models import (  # noqa: E402
     Account,
     Snapshot,

@@ -30,6 +30,18 @@ if os.environ.get("TIME_MACHINE_AT"):
 
     time_machine.travel(os.environ["TIME_MACHINE_AT"], tick=True).start()
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under TIME_MACHINE_AT, tests marked ``real_clock`` are skipped: they compare with a
+    clock time travel does not move (OpenSSL judges certificates by the system's)."""
+    if not os.environ.get("TIME_MACHINE_AT"):
+        return
+    skip = pytest.mark.skip(reason="judged by the real clock (OpenSSL): TIME_MACHINE_AT leaves it")
+    for item in items:
+        if "real_clock" in item.keywords:
+            item.add_marker(skip)
+
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

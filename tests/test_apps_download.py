@@ -204,6 +204,7 @@ def test_declared_length_over_the_cap_is_not_downloaded() -> None:
     assert d.error is not None and d.path is None
 
 
+@pytest.mark.real_clock
 def test_tls_facts_good_and_expiring(pki: Pki) -> None:
     for certs, days in ((pki.good, 199), (pki.expiring, 10)):
         with LocalServer({"/a.apk": apk("v123.apk")}, tls=certs) as s:
@@ -213,6 +214,7 @@ def test_tls_facts_good_and_expiring(pki: Pki) -> None:
         assert [(t.valid, t.days_left) for t in d.tls] == [(True, days)]
 
 
+@pytest.mark.real_clock
 @pytest.mark.parametrize(("which", "reason"), [("expired", "过期"), ("self_signed", "自签名")])
 def test_tls_facts_invalid_but_content_still_read(pki: Pki, which: str, reason: str) -> None:
     with LocalServer({"/a.apk": apk("v123.apk")}, tls=getattr(pki, which)) as s:
@@ -332,6 +334,7 @@ def test_redirect_to_a_foreign_host() -> None:
     assert obs.redirects and obs.redirects[0].status == 302
 
 
+@pytest.mark.real_clock
 def test_expired_certificate_signal(pki: Pki) -> None:
     with LocalServer({"/app.apk": apk("v123.apk")}, tls=pki.expired) as s:
         _obs, signals = check(app_target(s.url("/app.apk"), signer_sha256=OLD))
@@ -339,6 +342,7 @@ def test_expired_certificate_signal(pki: Pki) -> None:
     assert sig.severity is Severity.high and "过期" in sig.detail
 
 
+@pytest.mark.real_clock
 def test_expiring_certificate_warns(pki: Pki) -> None:
     with LocalServer({"/app.apk": apk("v123.apk")}, tls=pki.expiring) as s:
         _obs, signals = check(app_target(s.url("/app.apk"), signer_sha256=OLD))

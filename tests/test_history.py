@@ -16,15 +16,9 @@ from typer.testing import CliRunner
 
 from monitor.app import App
 from monitor.cli import app as cli
+from monitor.store.changes import diff_snapshots, posting_timeline, profile_changes
 from monitor.store.engine import session_scope
-from monitor.store.history import (
-    account_history,
-    diff_snapshots,
-    posting_timeline,
-    profile_changes,
-    snapshot_detail,
-    verify_artifacts,
-)
+from monitor.store.history import account_history, snapshot_detail, verify_artifacts
 from monitor.store.models import Finding, Snapshot, Unit, UTCDateTime
 from monitor.store.scope import units_below
 from monitor.store.snapshots import add_snapshot

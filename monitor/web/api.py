@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from monitor.store import history
+from monitor.store import changes, history
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Unit
 from monitor.web import data
@@ -138,7 +138,7 @@ def diff(session: DB, user: ApiUser, xapp: XApp, a: int, b: int) -> dict[str, An
         if data.snapshot_account(session, user, sid) is None:
             raise NotFound
     try:
-        return history.diff_snapshots(session, a, b).to_dict(xapp.settings.timezone)
+        return changes.diff_snapshots(session, a, b).to_dict(xapp.settings.timezone)
     except ValueError as e:
         raise HTTPException(400, str(e)) from e
 

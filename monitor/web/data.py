@@ -20,7 +20,7 @@ from monitor.patrol.pipeline import ruleset_for
 from monitor.show import times as timefmt
 from monitor.show.labels import PLATFORM, label
 from monitor.show.views import account_dict, finding_dict
-from monitor.store import history
+from monitor.store import changes
 from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.store.snapshots import latest_ok_ids
 from monitor.web.auth import Principal
@@ -316,12 +316,12 @@ def timeline(
         now.astimezone(ZoneInfo(tz)).date(),
     )  # fmt: skip
     return cache.get(
-        key, lambda: history.posting_timeline(session, account_id, days=days, now=now, tz=tz)
+        key, lambda: changes.posting_timeline(session, account_id, days=days, now=now, tz=tz)
     )
 
 
 def profile_changes(
     session: Session, cache: AccountCache, account_id: str, limit: int
-) -> list[history.ProfileChange]:
+) -> list[changes.ProfileChange]:
     key = ("profile", account_id, newest_snapshot_id(session, account_id), limit)
-    return cache.get(key, lambda: history.profile_changes(session, account_id, limit=limit))
+    return cache.get(key, lambda: changes.profile_changes(session, account_id, limit=limit))

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from monitor.show import times as timefmt
 from monitor.show.labels import KIND, PLATFORM, SEVERITY
-from monitor.store import history
+from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Unit, User
@@ -278,7 +278,7 @@ def diff_page(
         if data.snapshot_account(session, user, sid) is None:
             raise NotFound
     try:
-        d = history.diff_snapshots(session, a, b)
+        d = changes.diff_snapshots(session, a, b)
     except ValueError as e:
         raise HTTPException(400, str(e)) from e
     account = data.get_account(session, user, d.account_id)
