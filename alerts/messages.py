@@ -47,7 +47,7 @@ SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警",
 MAX_REQUEST_BYTES = 20_000
 _ENVELOPE_BYTES = 400
 
-# how a time is shown, in the configured zone: the same as monitor.show.times.MINUTES (this
+# how a time is shown, in the configured zone: the same as monitor.timefmt.MINUTES (this
 # package does not import monitor; tests/test_alerts.py holds the two equal)
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 # a whole string that is an instant as isoformat() writes it into evidence (with an offset)
@@ -397,7 +397,7 @@ def _parse_time(value: object) -> datetime | None:
 
 def _time(dt: datetime | None, zone: tzinfo) -> str:
     """A time as people read it everywhere: ``TIME_FORMAT`` in the configured zone (the
-    console's ``monitor.show.times.shown`` gives the same string; a test holds them equal)."""
+    console's ``monitor.timefmt.shown`` gives the same string; a test holds them equal)."""
     if dt is None:
         return ""
     if dt.tzinfo is None:  # stored times are UTC (DESIGN §3)

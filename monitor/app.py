@@ -25,12 +25,12 @@ from sqlalchemy.engine import Engine
 
 from monitor.clock import Clock, system_clock
 from monitor.config import Settings
-from monitor.patrol.loader import AccountLoader
-from monitor.patrol.recorder import Recorder, ThreadWriter, Writer
-from monitor.patrol.writer import ProcessWriter
+from monitor.record.recorder import Recorder, ThreadWriter, Writer
+from monitor.record.writer import ProcessWriter
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import check_schema, make_engine
+from monitor.store.loader import AccountLoader
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet, load_rulesets
 from probes.fetch import Tools

@@ -99,10 +99,10 @@ def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> N
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC", "America/New_York"])
 def test_message_times_read_exactly_as_the_console_shows_them(tz: str) -> None:
     """alerts does not import monitor, so it has its own formatter: it must give the very
-    string ``monitor.show.times.shown`` gives (minutes, the configured zone), whatever the
+    string ``monitor.timefmt.shown`` gives (minutes, the configured zone), whatever the
     instant: midnight crossings, a leap day, a DST change, seconds dropped, a naive UTC time."""
     from alerts.messages import TIME_FORMAT, local_time
-    from monitor.show import times as timefmt
+    from monitor import timefmt
 
     assert TIME_FORMAT == timefmt.MINUTES
     instants = [

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 from structlog.testing import capture_logs
 
 from monitor.patrol.pipeline import CheckResult, check
-from monitor.patrol.record import Record
+from monitor.record.batch import Record
 from monitor.service import metrics
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot
 from probes.model import Observation, Outcome
@@ -138,7 +138,7 @@ def test_an_idle_recorder_ends_its_thread(tmp_path: Path) -> None:
 def test_a_killed_writer_process_confirms_nothing_it_did_not_write(tmp_path: Path) -> None:
     """The writer process dies holding a batch: those checks fail (never falsely confirmed),
     the others are unharmed, and the next batch starts a new writer."""
-    from monitor.patrol.writer import WriterDied
+    from monitor.record.writer import WriterDied
 
     n = 20
     with LocalServer(Simulator().routes()) as srv:

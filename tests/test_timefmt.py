@@ -1,4 +1,4 @@
-"""One zone, one format: how times are shown to people (monitor.show.times) and to programs.
+"""One zone, one format: how times are shown to people (monitor.timefmt) and to programs.
 
 Fixed instants only: nothing here depends on the hour or the date the suite runs at.
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from monitor import timefmt
 from monitor.alerting.deliver import _recovered
-from monitor.show import times as timefmt
 from monitor.store.engine import session_scope
 from monitor.store.models import ChannelState, Notification
 from tests.conftest import make_settings, open_app

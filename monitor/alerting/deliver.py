@@ -31,8 +31,8 @@ import monitor.alerting.channels as channels
 import monitor.alerting.direct as direct
 from alerts.notice import Message
 from alerts.send import DeliveryResult, deliver
+from monitor import timefmt
 from monitor.config import Settings
-from monitor.show import times as timefmt
 from monitor.store.models import ChannelState, Delivery, Notification
 
 log = structlog.get_logger("xuncha.alerts")

@@ -17,11 +17,11 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from monitor import timefmt
 from monitor.app import App
 from monitor.clock import Clock, ClockError, clock_from_env
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.service.logs import setup_logging
-from monitor.show import times as timefmt
 from monitor.store.engine import SchemaError
 from probes.checks.calendar import CalendarError
 from probes.checks.rules import RulesetError
@@ -89,12 +89,12 @@ def open_app(ctx: typer.Context, *, check: bool = True) -> Iterator[App]:
 
 
 def local(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ, *, seconds: bool = False) -> str:
-    """A time for a table or a line of output (``monitor.show.times.shown``)."""
+    """A time for a table or a line of output (``monitor.timefmt.shown``)."""
     return timefmt.shown(dt, tz, seconds=seconds)
 
 
 def iso(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ) -> str | None:
-    """A time for ``--json``: ISO 8601 in the display zone (``monitor.show.times.iso``)."""
+    """A time for ``--json``: ISO 8601 in the display zone (``monitor.timefmt.iso``)."""
     return timefmt.iso(dt, tz)
 
 

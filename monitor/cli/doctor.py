@@ -13,11 +13,11 @@ from sqlmodel import Session, select
 from monitor.app import App
 from monitor.cli.common import EXIT_PROBLEMS, console, state
 from monitor.config import Settings
-from monitor.show.times import local_date
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import SchemaError, check_schema, make_engine
 from monitor.store.models import Unit
+from monitor.timefmt import local_date
 
 
 def _well_formed(url: str) -> bool:

@@ -16,10 +16,10 @@ from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import pct, render_html, write_csv, write_xlsx
 from monitor.show.labels import OUTCOME, PLATFORM, label
-from monitor.show.times import parse
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.changes import diff_snapshots
 from monitor.store.history import read_artifact, snapshot_detail, verify_artifacts
+from monitor.timefmt import parse
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 FORMATS = ("xlsx", "html", "csv", "json")

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting.silences import KINDS, SilenceError, active, add, expire
 from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json
-from monitor.show.times import zone_label
 from monitor.store.engine import session_scope
 from monitor.store.models import Silence
+from monitor.timefmt import zone_label
 
 app = typer.Typer(help="静默与维护窗口 (silences)", no_args_is_help=True)
 

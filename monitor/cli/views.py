@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from monitor.cli.common import EXIT_PROBLEMS, console, fail, local, open_app, print_json
-from monitor.patrol.pipeline import reader_for, ruleset_for
+from monitor.registry.accounts import reader_for, ruleset_for
 from monitor.show.labels import KIND, OUTCOME, PLATFORM, SEVERITY, STATUS, label
 from monitor.show.views import account_dict, finding_dict
 from monitor.store.models import Account, Finding, Unit

@@ -34,9 +34,9 @@ from monitor.patrol.pipeline import check
 from monitor.registry import apply_registry, read_registry
 from monitor.service.logs import setup_logging
 from monitor.show.labels import OUTCOME, PLATFORM, SEVERITY, label
-from monitor.show.times import shown
 from monitor.store.engine import make_engine, session_scope, upgrade
 from monitor.store.models import Account, AlertItem, Finding, Notification
+from monitor.timefmt import shown
 from probes.checks.calendar import WorkCalendar
 from probes.platforms import READERS
 

@@ -49,8 +49,8 @@ from monitor.patrol.schedules import (
 from monitor.service import metrics
 from monitor.service.logs import register_secrets
 from monitor.service.notify import Notifier, watchdog_interval
-from monitor.show.times import local_date
 from monitor.store.engine import make_async_engine
+from monitor.timefmt import local_date
 
 log = structlog.get_logger("xuncha.run")
 

@@ -28,9 +28,9 @@ from monitor.config import Settings
 from monitor.patrol.cluster import ROLES, NodeLocks
 from monitor.patrol.pipeline import CheckError, check
 from monitor.patrol.schedules import PROBE_PREFIX, sync_schedules
-from monitor.patrol.writer import WriterDied
+from monitor.record.writer import WriterDied
 from monitor.service import metrics, retention, selfwatch
-from monitor.show.times import shown
+from monitor.timefmt import shown
 
 log = structlog.get_logger("xuncha.run")
 

@@ -1,8 +1,8 @@
 """One check, end to end (DESIGN §2): observe → save snapshot → evaluate → reconcile → enqueue.
 
 This module runs the probe side on the event loop; what a check writes, and in which
-transaction, is :mod:`monitor.patrol.record`; how records are batched and where they are written
-(a thread or a writer process) is :mod:`monitor.patrol.recorder`.
+transaction, is :mod:`monitor.record.batch`; how records are batched and where they are written
+(a thread or a writer process) is :mod:`monitor.record.recorder`.
 """
 
 from __future__ import annotations
@@ -16,25 +16,18 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.app import App
 from monitor.config import Settings
-from monitor.patrol.record import CheckError, CheckResult, Record, ruleset_for
+from monitor.record.batch import CheckError, CheckResult, Record
+from monitor.registry.accounts import reader_for
+from monitor.store.loader import UnknownAccount
 from monitor.store.models import Account
 from probes.checks.links import resolve_short_links
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Target
-from probes.platforms import READERS, observe
+from probes.platforms import observe
 
-__all__ = ["CheckError", "CheckResult", "check", "reader_for", "ruleset_for", "target_for"]
+__all__ = ["CheckError", "CheckResult", "check", "target_for"]
 
 log = structlog.get_logger("xuncha.check")
-
-
-def reader_for(account: Account) -> str:
-    """The account's reader: explicit, else the platform's own, else by its options."""
-    if account.reader:
-        return account.reader
-    if account.platform in READERS:
-        return account.platform
-    return "webpage" if "item" in account.options else "rss"
 
 
 def target_for(account: Account, settings: Settings) -> Target:
@@ -56,7 +49,10 @@ async def check(
 ) -> CheckResult:
     """Probe one account now (``now``, else the app's clock) and record the result."""
     when = now or app.clock()
-    account = await app.loader().get(account_id)
+    try:
+        account = await app.loader().get(account_id)
+    except UnknownAccount as e:
+        raise CheckError(str(e)) from None
     target = target_for(account, app.settings)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:

@@ -37,12 +37,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from monitor import timefmt
 from monitor.config import Settings
 from monitor.report.model import GroupRow, ProblemRow, Report, ReportError, Totals
 from monitor.report.period import Period
 from monitor.report.problems import Computed, artifact_hashes, compute_problems, open_findings
 from monitor.report.snapshots import Acct, accounts_in, scan_snapshots
-from monitor.show import times as timefmt
 from monitor.show.labels import PLATFORM, label
 from monitor.store.models import Unit
 from monitor.store.scope import units_below

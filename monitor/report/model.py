@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from monitor import timefmt
 from monitor.report.period import Period
-from monitor.show import times as timefmt
 
 
 class ReportError(ValueError):

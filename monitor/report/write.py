@@ -17,8 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from monitor import timefmt
 from monitor.report.model import GroupRow, ProblemRow, Report, Totals
-from monitor.show import times as timefmt
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 

@@ -25,9 +25,9 @@ from alerts.notice import Message
 from monitor.alerting import direct
 from monitor.config import Settings
 from monitor.service import metrics
-from monitor.show.times import parse, shown
 from monitor.store.engine import session_scope
 from monitor.store.models import Account, Notification, ServiceState, Snapshot
+from monitor.timefmt import parse, shown
 
 log = structlog.get_logger("xuncha.selfwatch")
 

@@ -1,16 +1,16 @@
 """Accounts, findings and snapshots as JSON: the one shape ``--json`` and the API both give.
 
 Here rather than in ``monitor.cli`` so the console can use them without importing the CLI;
-times are ISO 8601 in the display zone (``monitor.show.times.iso``).
+times are ISO 8601 in the display zone (``monitor.timefmt.iso``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from monitor.patrol.pipeline import reader_for, ruleset_for
-from monitor.show.times import DEFAULT_TZ, iso
+from monitor.registry.accounts import reader_for, ruleset_for
 from monitor.store.models import Account, Finding, Snapshot, Unit
+from monitor.timefmt import DEFAULT_TZ, iso
 
 __all__ = ["account_dict", "finding_dict", "snapshot_dict"]
 

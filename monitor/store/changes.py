@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor.show import times as timefmt
+from monitor import timefmt
 from monitor.store.history import (
     NOISY_FIELDS,
     PROFILE_FIELDS,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from monitor.show import times as timefmt
+from monitor import timefmt
 from monitor.store.models import Finding, FindingEvent
 from probes.model import SEVERITY_RANK, Severity, Signal
 

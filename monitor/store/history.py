@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor.show import times as timefmt
+from monitor import timefmt
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.models import Account, Snapshot, Unit
 from monitor.store.snapshots import PROFILE_COUNTERS

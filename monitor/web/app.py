@@ -21,8 +21,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from monitor import timefmt
 from monitor.app import App
-from monitor.show import times as timefmt
 from monitor.show.labels import KIND, KIND_CATEGORY, OUTCOME, PLATFORM, SEVERITY, STATUS, label
 from monitor.web.cache import AccountCache
 from monitor.web.deps import LoginRequired, NotFound
@@ -76,7 +76,7 @@ def make_templates(tz: str) -> Jinja2Templates:
     env.autoescape = True
 
     def local(dt: Any, seconds: bool = False) -> str:
-        """``monitor.show.times.shown``; a stored ISO string (facts) is parsed first, and a
+        """``monitor.timefmt.shown``; a stored ISO string (facts) is parsed first, and a
         string that is not a time is shown as it is."""
         if isinstance(dt, str):
             when = timefmt.parse(dt)

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from monitor import timefmt
 from monitor.app import App
-from monitor.patrol.pipeline import ruleset_for
-from monitor.show import times as timefmt
+from monitor.registry.accounts import ruleset_for
 from monitor.show.labels import PLATFORM, label
 from monitor.show.views import account_dict, finding_dict
 from monitor.store import changes

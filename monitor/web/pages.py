@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from monitor.show import times as timefmt
+from monitor import timefmt
 from monitor.show.labels import KIND, PLATFORM, SEVERITY
 from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt

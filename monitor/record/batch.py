@@ -1,7 +1,7 @@
 """What a check writes (DESIGN §2): read → judge → write, one transaction for a batch.
 
 Read: each account's last good look (``monitor.store.snapshots.last_seen``), its unit, its
-open findings. Judge: :func:`monitor.patrol.judge.judge`, pure. Write: the snapshot rows,
+open findings. Judge: :func:`monitor.record.judge.judge`, pure. Write: the snapshot rows,
 the finding changes (``monitor.store.findings.reconcile``), their alert items
 (``monitor.alerting.enqueue``) and a first app signer pinned in the registry.
 
@@ -12,7 +12,7 @@ written (and made durable) before that transaction; a crash can leave an unrefer
 
 :func:`write_batch` writes several checks' records in one transaction (group commit); it
 is plain synchronous code so that it can run in the recorder's thread or in a writer
-process of its own (:mod:`monitor.patrol.recorder`). Everything it takes and returns pickles.
+process of its own (:mod:`monitor.record.recorder`). Everything it takes and returns pickles.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
 from monitor.config import Settings
-from monitor.patrol.judge import Verdict, judge
+from monitor.record.judge import Verdict, judge
+from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import session_scope
@@ -46,7 +47,7 @@ T = TypeVar("T")
 
 class WriteContext(Protocol):
     """What writing a check needs: the app's wiring (``monitor.app.App``) in the patrol's
-    process, or the writer process's own (``monitor.patrol.writer``)."""
+    process, or the writer process's own (``monitor.record.writer``)."""
 
     settings: Settings
     engine: Engine
@@ -92,10 +93,6 @@ class _Prepared:
     ruleset: RuleSet
     facts: dict[str, Any]
     facts_hash: str
-
-
-def ruleset_for(account: Account) -> str:
-    return account.ruleset or ("national" if account.kind == "publish" else "service")
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:

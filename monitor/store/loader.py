@@ -8,8 +8,11 @@ import anyio
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.patrol.record import CheckError
 from monitor.store.models import Account
+
+
+class UnknownAccount(LookupError):
+    """The registry has no such account (the message says which, in the user's words)."""
 
 
 class AccountLoader:
@@ -56,7 +59,7 @@ class AccountLoader:
                         elif account_id in rows:
                             f.set_result(rows[account_id])
                         else:
-                            f.set_exception(CheckError(f"账号 '{account_id}' 不在登记表中"))
+                            f.set_exception(UnknownAccount(f"账号 '{account_id}' 不在登记表中"))
                 waiting = {}
         finally:
             for futures in (*waiting.values(), *self._waiting.values()):

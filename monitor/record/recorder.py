@@ -3,14 +3,14 @@
 A check hands its record to :class:`Recorder` and awaits its own result; one gatherer thread
 takes every record queued so far (up to ``max_batch``, one per account: a second record of
 the same account waits for the next batch) and has them written in one transaction
-(:func:`monitor.patrol.record.write_batch`). While a batch is being written the next one gathers,
+(:func:`monitor.record.batch.write_batch`). While a batch is being written the next one gathers,
 so under load each transaction carries many checks and when idle a check is written at
 once. A check is answered only after its transaction committed, so a SIGKILL loses nothing
 that was acknowledged.
 
 Where the batch is written is the writer's business: in the gatherer thread itself
 (:class:`ThreadWriter`, the default for one-off commands), or in a process of its own
-(:class:`monitor.patrol.writer.ProcessWriter`, what ``xuncha run`` uses; ``App.recorder``
+(:class:`monitor.record.writer.ProcessWriter`, what ``xuncha run`` uses; ``App.recorder``
 picks one by ``[patrol] writer``): the Python work of
 recording (ORM objects, detectors, JSON) then no longer shares the interpreter lock with
 the event loop that drives the probes.
@@ -30,7 +30,7 @@ import anyio
 import structlog
 
 from monitor.config import Settings
-from monitor.patrol.record import CheckResult, Outcomes, Record, WriteContext, write_batch
+from monitor.record.batch import CheckResult, Outcomes, Record, WriteContext, write_batch
 
 log = structlog.get_logger("xuncha.check")
 

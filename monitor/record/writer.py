@@ -33,7 +33,7 @@ from typing import Any
 import structlog
 
 from monitor.config import Settings
-from monitor.patrol.record import CheckResult, Outcomes, Record, write_batch
+from monitor.record.batch import CheckResult, Outcomes, Record, write_batch
 from monitor.service import logs, metrics
 
 log = structlog.get_logger("xuncha.writer")

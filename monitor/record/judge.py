@@ -1,6 +1,6 @@
 """Judging one check: what the detectors say of it, given what the account showed before.
 
-Pure: no database, no clock of its own, nothing written. :mod:`monitor.patrol.record`
+Pure: no database, no clock of its own, nothing written. :mod:`monitor.record.batch`
 reads what a judgement needs (:class:`~monitor.store.snapshots.LastSeen`, the unit, the
 rule set), calls :func:`judge` for each record of a batch, then writes the rows the
 verdicts call for.
