@@ -256,7 +256,8 @@ class ChangeDetection:
 
 
 class Xuncha:
-    """``xuncha run`` as a service runs it, its accounts due every minute."""
+    """``xuncha run`` as a service runs it. A round is ``xuncha recheck --all``: every account
+    due at once, as changedetection.io's ``-r all`` queues every watch."""
 
     def __init__(self, folder: Path, urls: list[str], *, database: str = "") -> None:
         self.folder = folder
@@ -265,7 +266,7 @@ class Xuncha:
         db = f'[database]\nurl = "{database}"\n' if database else ""
         cfg.write_text(
             f'data_dir = "{folder}"\nnode_name = "bench"\n{db}'
-            "[patrol]\ndefault_interval_minutes = 1\njitter_seconds = 0\nmax_concurrency = 32\n"
+            "[patrol]\ndefault_interval_minutes = 60\njitter_seconds = 0\nmax_concurrency = 32\n"
             "[http]\nmax_connections = 32\nper_host = 32\nretries = 0\n"
             "[alerts]\nenabled = false\n[selfwatch]\nenabled = false\n"
             "[retention]\nenabled = false\n[metrics]\nenabled = false\n"
@@ -291,6 +292,7 @@ class Xuncha:
         self._xuncha("registry", "import", str(units), str(accounts))
         self.proc: subprocess.Popen[bytes] | None = None
         self.sampler: Sampler | None = None
+        self.rounds_done = 0
 
     def _xuncha(self, *args: str) -> None:
         subprocess.run(
@@ -310,9 +312,12 @@ class Xuncha:
         self.sampler = Sampler(self.proc.pid)
 
     def round(self, pages: Pages, number: int, timeout: float = 1800) -> Round:
-        """The next time every account was checked once (they are due every minute)."""
+        """Every account due now, and checked once (the first round: due from the start)."""
         assert self.sampler is not None and self.proc is not None
         pages.reset()
+        if number > 0 or self.rounds_done:
+            self._xuncha("recheck", "--all")
+        self.rounds_done += 1
         stats = pages.wait_for(len(self.urls), timeout=timeout)
         time.sleep(1.0)  # the tail: the writer commits the last batch
         return measure("xuncha run", number, self.sampler, stats)

@@ -16,8 +16,6 @@ unchanged page shares the blob of the snapshot before it.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import random
 import sys
 import tempfile
@@ -34,6 +32,7 @@ from monitor.config import Settings  # noqa: E402
 from monitor.service import retention  # noqa: E402
 from monitor.store.blobs import BlobStore  # noqa: E402
 from monitor.store.engine import make_engine, upgrade  # noqa: E402
+from monitor.store.facts import content_of, put_facts  # noqa: E402
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit  # noqa: E402
 
 
@@ -57,6 +56,7 @@ def build(engine, store: BlobStore, accounts: int, per: int, seed: int = 8) -> s
     next_id = 1
     for a in range(accounts):
         rows = []
+        contents: dict[str, dict] = {}
         version = 0
         blob = store.put(f"<rss>account {a} v0</rss>".encode())
         for h in range(per):
@@ -73,17 +73,19 @@ def build(engine, store: BlobStore, accounts: int, per: int, seed: int = 8) -> s
                     for v in range(max(0, version - 3), version)
                 ],
             }
-            fh = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+            fh = content_of(facts)[0]  # stored once per content, as checks store them
+            contents[fh] = facts
             rows.append(
                 {"id": sid, "account_id": f"a{a:04d}", "taken_at": start + timedelta(hours=h),
                  "node": "bench", "reader": "rss", "url": f"https://weibo.com/{a}",
                  "outcome": "ok", "status_code": 200, "detail": "", "elapsed_ms": 300,
-                 "post_count": len(facts["posts"]), "facts": facts, "facts_hash": fh,
+                 "post_count": len(facts["posts"]), "facts_hash": fh,
                  "artifacts": [{"kind": "body", "media_type": "application/rss+xml",
                                 "sha256": blob, "size": 40, "url": f"https://weibo.com/{a}"}]}
             )  # fmt: skip
         must_keep.add(next_id + per - 1)  # the newest
         with engine.begin() as c:
+            put_facts(c, list(contents.values()))
             c.execute(insert(Snapshot), rows)
             for _ in range(3):  # findings whose evidence sits on unchanged snapshots
                 first, last = sorted(rnd.sample(range(next_id, next_id + per), 2))
@@ -147,6 +149,9 @@ def main() -> None:
         t = time.perf_counter()
         blobs_gone = retention.collect_blobs(engine, store, grace=timedelta(0))
         t_gc = time.perf_counter() - t
+        t = time.perf_counter()
+        facts_gone = retention.collect_facts(engine, grace=timedelta(0))
+        t_facts = time.perf_counter() - t
 
         steps, freed, t = 0, 0, time.perf_counter()
         longest = 0.0
@@ -171,6 +176,7 @@ def main() -> None:
         print(
             f"blob GC       {blobs_before:,} -> {blobs_before - blobs_gone:,} files in {t_gc:.2f} s"
         )
+        print(f"facts GC      {facts_gone:,} rows no snapshot refers to, in {t_facts:.2f} s")
         print(
             f"compaction    {steps} incremental_vacuum steps of {settings.retention.vacuum_pages}"
             f" pages ({freed:,} pages) in {t_vac:.2f} s, longest step {longest * 1000:.0f} ms"

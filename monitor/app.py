@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.clock import Clock, system_clock
 from monitor.config import Settings
+from monitor.record.judge import judging_fingerprint
 from monitor.record.recorder import Recorder, ThreadWriter, Writer
 from monitor.record.writer import ProcessWriter
 from monitor.store.blobs import BlobStore
@@ -133,6 +134,12 @@ class App:
     @cached_property
     def rulesets(self) -> dict[str, RuleSet]:
         return load_rulesets(self.settings.rulesets)
+
+    @cached_property
+    def judged_with(self) -> str:
+        """The judging configuration's fingerprint: a page judged under another one is read
+        again in full, even when it did not change (``monitor.record.judge``)."""
+        return judging_fingerprint(self.settings)
 
     @property
     def recorder(self) -> Recorder:
@@ -246,6 +253,7 @@ class App:
                 self.__dict__.pop(name, None)
         if "blobs" in changed:
             self.__dict__.pop("blobs", None)
+        self.__dict__.pop("judged_with", None)  # rules, calendar or lexicons may have moved
         # the new rule sets and calendar must load before anything uses them
         self.rulesets  # noqa: B018
         self.calendar  # noqa: B018

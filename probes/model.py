@@ -32,6 +32,25 @@ SEVERITY_RANK = {Severity.info: 0, Severity.warning: 1, Severity.high: 2, Severi
 
 
 @dataclass(frozen=True)
+class Previous:
+    """What the account's last look saw of its page: enough to ask "changed since?" and to
+    know an unchanged answer without parsing it."""
+
+    etag: str = ""
+    last_modified: str = ""
+    body_sha256: str = ""  # of the page's bytes, as stored in the blob store
+
+    def request_headers(self) -> dict[str, str]:
+        """The conditional-request headers (RFC 9110 §13): the server may answer 304."""
+        h = {}
+        if self.etag:
+            h["If-None-Match"] = self.etag
+        if self.last_modified:
+            h["If-Modified-Since"] = self.last_modified
+        return h
+
+
+@dataclass(frozen=True)
 class Target:
     """What a reader needs to know about one account; built by ``monitor`` from the registry."""
 
@@ -45,6 +64,8 @@ class Target:
     # base URLs a reader contacts, from config [platforms.<p>].origin(s): a mirror, proxy or
     # local simulator stands in for the real site; keys are reader-defined ("m", "www", ...)
     origins: dict[str, str] = field(default_factory=dict)
+    # the last look, for readers that can tell an unchanged page without reading it
+    previous: Previous | None = None
 
 
 @dataclass
@@ -142,11 +163,20 @@ class Observation:
     posts: list[Post] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     app: AppFacts | None = None
+    # the page was as the last look saw it (304, or the same bytes): no posts or artifacts
+    # were read; the record refers to the previous snapshot's
+    unchanged: bool = False
+    # what to send next time (the response's validators), and the page's bytes' sha256
+    etag: str = ""
+    last_modified: str = ""
+    body_sha256: str = ""
 
     def facts(self) -> dict[str, Any]:
         """JSON-able summary (no raw bytes) kept on the snapshot row."""
         d = asdict(self)
         d.pop("artifacts")
+        for k in ("unchanged", "etag", "last_modified", "body_sha256"):  # the check's, not facts
+            d.pop(k)
         d["fetched_at"] = self.fetched_at.isoformat()
         for p in d["posts"]:
             if p["published_at"] is not None:

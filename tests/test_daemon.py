@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import re
 import signal
 import sqlite3
@@ -123,13 +122,13 @@ def ids(db: Path, sql: str) -> set[str]:
         return set()
 
 
-def interval_of(db: Path, schedule: str) -> timedelta | None:
-    """A probe schedule's interval, read from APScheduler's store (pickled trigger)."""
-    try:
-        rows = query(db, f"select trigger from schedules where id = '{schedule}'")
-    except sqlite3.OperationalError:
-        return None
-    return pickle.loads(rows[0][0])._interval if rows else None
+def due_in(db: Path, account: str) -> timedelta:
+    """How far ahead the account's next check is (its account_state row; 0 if none yet)."""
+    rows = query(db, f"select due_at, claimed_by from account_state where account_id = '{account}'")
+    if not rows or rows[0][1] is not None:  # none yet, or being checked right now
+        return timedelta(0)
+    due = datetime.fromisoformat(rows[0][0]).replace(tzinfo=UTC)
+    return due - datetime.now(UTC)
 
 
 def wait_until(pred, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
@@ -252,11 +251,9 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
         proc = start(cfg, tmp_path / "run.log")
         try:
             wait_until(
-                lambda: (
-                    len(ids(db, "select id from schedules where id like 'probe:%'")) == N_ACCOUNTS
-                ),
+                lambda: len(ids(db, "select account_id from account_state")) == N_ACCOUNTS,
                 30,
-                "schedules created",
+                "every account given its due time",
                 proc,
             )
             # close one account, add another, then SIGHUP
@@ -277,11 +274,12 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
             proc.send_signal(signal.SIGHUP)
             wait_until(
                 lambda: (
-                    "probe:new1" in ids(db, "select id from schedules")
-                    and interval_of(db, "probe:acc00") == timedelta(days=1)
+                    "new1" in ids(db, "select account_id from account_state")
+                    and "new1" in ids(db, "select account_id from snapshot")
+                    and due_in(db, "acc00") > timedelta(hours=23)
                 ),
-                30,
-                "schedules follow the registry after SIGHUP (closed: watched daily)",
+                90,
+                "the registry followed after SIGHUP: new1 checked, closed acc00 due in a day",
                 proc,
             )
         finally:

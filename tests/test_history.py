@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
@@ -53,11 +52,9 @@ def add_snap(
             status_code=200,
             latest_post_at=latest,
             post_count=len(posts),
-            facts=facts,
-            facts_hash=hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest(),
             artifacts=artifacts or [],
         )
-        add_snapshot(s, snap)  # its profile marked as a check would mark it
+        add_snapshot(s, snap, facts)  # its facts stored, its profile marked, as a check would
         s.flush()
         assert snap.id is not None
         return snap.id

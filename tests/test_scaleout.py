@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
@@ -30,6 +30,8 @@ from monitor.demo.receivers import WebhookSink
 from monitor.patrol.pipeline import check
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import make_engine, session_scope, upgrade
+from monitor.store.facts import clear_cache
+from monitor.store.history import snapshot_detail
 from monitor.store.models import Snapshot, Unit
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.localfeeds import FeedFarm, node_config, populate, start_node
@@ -99,15 +101,11 @@ def test_three_nodes_one_killed_mid_patrol(tmp_path: Path, pg_url: str) -> None:
             procs[2].wait(10)
             # what the victim held when it died: jobs it took and had not finished (read
             # after the kill: read before, it may finish one in between, and rightly keep it)
-            held = column(
-                "select schedule_id from xuncha_probe.jobs where acquired_by = 'node-3/probe'"
-            )
+            held = column("select account_id from account_state where claimed_by = 'node-3'")
             killed = time.time()  # the nodes' clock, which dates their snapshots (not the server's)
             assert scalar("select count(distinct account_id) from snapshot") < N_ACCOUNTS, (
                 "the kill must land mid-patrol"
             )
-            # account jobs only: the victim may also hold a role job such as registry:sync
-            held = [h.removeprefix("probe:") for h in held if h.startswith("probe:")]
 
             # the survivors take the dead node's share, its schedules and abandoned jobs
             wait_until(
@@ -219,6 +217,9 @@ def test_db_copy_moves_a_sqlite_node_to_postgresql(tmp_path: Path, pg_url: str) 
                     await check(sqlite_app, tools, f"a{i}")
 
         asyncio.run(probe())
+        with Session(sqlite_app.engine) as s:
+            ids = s.exec(select(Snapshot.id)).all()
+            seen = {i: snapshot_detail(s, i).facts for i in ids}  # type: ignore[union-attr]
         sqlite_app.close()
     finally:
         platform.stop()
@@ -239,13 +240,16 @@ def test_db_copy_moves_a_sqlite_node_to_postgresql(tmp_path: Path, pg_url: str) 
     counts = {t["table"]: (t["source"], t["target"]) for t in json.loads(r.output)["tables"]}
     assert counts["snapshot"] == (3, 3) and counts["finding"] == (2, 2)
     assert counts["unit"] == (2, 2) and counts["account"] == (3, 3)
+    assert counts["facts"] == (3, 3)
 
     # the PostgreSQL node reads the evidence, and new rows get fresh ids
     pg_settings = make_settings(
         tmp_path / "pg", database={"url": pg_url}, blobs={"backend": "database"}
     )
     pg_app = open_app(pg_settings)
+    clear_cache()  # the facts as the PostgreSQL node reads them from its own table
     with session_scope(pg_app.engine) as s:
+        assert {i: snapshot_detail(s, i).facts for i in seen} == seen  # type: ignore[union-attr]
         snaps = s.exec(select(Snapshot)).all()
         for snap in snaps:
             assert pg_app.blobs.get(snap.artifacts[0]["sha256"]).startswith(b"<?xml")

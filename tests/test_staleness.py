@@ -398,3 +398,53 @@ def test_earliest_deadline_leads_the_warning(cal: WorkCalendar) -> None:
     ]
     assert "须在 2025-10-09 23:59 前更新" in s.detail
     assert "须在 2025-10-14 17:00 前更新" in s.detail
+
+
+def test_rules_judge_a_digest_as_they_judge_the_posts(cal: WorkCalendar) -> None:
+    """An unchanged page is judged again from its digest (no page is parsed): over a month
+    of instants, every rule set gives exactly the signals the posts themselves give —
+    titles, deadlines and evidence included."""
+    import random
+
+    from probes.checks.rules import load_rulesets
+    from probes.checks.staleness import digest_posts, posts_from_digest
+
+    rng = random.Random(20261204)
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    rulesets = load_rulesets(
+        {
+            "every10": {
+                "extends": "national",
+                "rules": [{"kind": "max_gap_days", "days": 10, "warn_days": 3}],
+            },
+            "weekly3": {
+                "rules": [
+                    {"kind": "per_week", "count": 3},
+                    {"kind": "original_per_month", "count": 1},
+                ]
+            },
+        }
+    )
+    for trial in range(40):
+        posts = []
+        for i in range(rng.randint(0, 30)):
+            when = start + timedelta(hours=rng.uniform(0, 24 * 45))
+            posts.append(
+                Post(
+                    id=f"p{trial}-{i}",
+                    published_at=None if rng.random() < 0.05 else when,
+                    title="" if rng.random() < 0.3 else f"标题{i}",
+                    text=f"正文{i}" * rng.randint(0, 40),
+                    url=f"https://example.gov.cn/{i}",
+                    pinned=rng.random() < 0.1,
+                    repost=rng.random() < 0.3,
+                )
+            )
+        again = posts_from_digest(digest_posts(posts))
+        assert again is not None
+        for name, rs in rulesets.items():
+            for hours in range(0, 24 * 60, 37):
+                now = start + timedelta(hours=hours)
+                expected = evaluate_staleness(posts, rs, cal, now)
+                assert evaluate_staleness(again, rs, cal, now) == expected, (trial, name, now)
+    assert posts_from_digest({"v": 99}) is None  # another shape: the page is read again

@@ -24,7 +24,7 @@ from monitor.cli import (
 from monitor.cli.common import State, console, state
 from monitor.cli.doctor import doctor
 from monitor.cli.duty import ack
-from monitor.cli.patrol import check_cmd, init, run_cmd
+from monitor.cli.patrol import check_cmd, init, recheck_cmd, run_cmd
 
 app = typer.Typer(
     name="xuncha",
@@ -55,6 +55,7 @@ def _root(
 app.command("init")(init)
 app.command("check")(check_cmd)
 app.command("run")(run_cmd)
+app.command("recheck")(recheck_cmd)
 app.command("accounts")(views.accounts)
 app.command("findings")(views.findings)
 app.command("history")(views.history)

@@ -99,6 +99,31 @@ def check_cmd(
             raise typer.Exit(EXIT_PROBLEMS)
 
 
+def recheck_cmd(
+    ctx: typer.Context,
+    accounts: Annotated[list[str] | None, typer.Argument(help="账号编号（可多个）")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="全部账号")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="完整读取页面（不使用上次的缓存，重新判断全部规则）")
+    ] = False,
+) -> None:
+    """让运行中的巡查立即检查这些账号 (make accounts due now for `xuncha run`).
+
+    故障恢复、平台修复或登记表更正之后使用：运行中的 xuncha run 会在一秒内由有空位的节点执行；
+    本命令自身不巡查。
+    """
+    from monitor.patrol.claims import make_due
+
+    if not everything and not accounts:
+        fail("请给出账号编号，或用 --all 表示全部账号", EXIT_USAGE)
+    with open_app(ctx) as app:
+        n = make_due(app.engine, None if everything else accounts, app.clock(), full=full)
+    what = "完整读取" if full else "检查"
+    console.print(f"已安排立即{what} {n} 个账号（由运行中的 xuncha run 执行）。")
+    if not everything and n < len(set(accounts or [])):
+        fail("部分账号不在登记表中，或 xuncha run 尚未为其安排巡查", EXIT_PROBLEMS)
+
+
 def run_cmd(
     ctx: typer.Context,
     role: Annotated[

@@ -76,6 +76,7 @@ class Route:
     body: bytes
     content_type: str
     delay: float = 0.0  # seconds before answering (a slow platform)
+    etag: str = ""  # sent, and honoured: If-None-Match with it is answered 304
 
 
 @dataclass
@@ -86,6 +87,7 @@ class SimulatedPlatform:
     # what a client's concurrency limits look like from the platform's side
     in_flight: int = 0
     peak_in_flight: int = 0
+    not_modified: int = 0  # answered 304
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,9 +96,15 @@ class SimulatedPlatform:
             self.peak_in_flight = self.in_flight
 
     def add(
-        self, path: str, body: bytes, content_type: str, status: int = 200, delay: float = 0.0
+        self,
+        path: str,
+        body: bytes,
+        content_type: str,
+        status: int = 200,
+        delay: float = 0.0,
+        etag: str = "",
     ) -> None:
-        self.routes[path] = Route(status, body, content_type, delay)
+        self.routes[path] = Route(status, body, content_type, delay, etag)
 
     @property
     def base_url(self) -> str:
@@ -122,8 +130,16 @@ class SimulatedPlatform:
                 route = platform.routes.get(self.path) or Route(404, b"not found", "text/plain")
                 if route.delay:
                     time.sleep(route.delay)
+                if route.etag and self.headers.get("If-None-Match") == route.etag:
+                    platform.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", route.etag)
+                    self.end_headers()
+                    return
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
+                if route.etag:
+                    self.send_header("ETag", route.etag)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
                 self.wfile.write(route.body)

@@ -28,22 +28,22 @@ from monitor.app import App
 from monitor.clock import Clock, system_clock
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.patrol import jobs
+from monitor.patrol.claims import Claims
 from monitor.patrol.cluster import ROLES, NodeLocks, startup_lock
 from monitor.patrol.jobs import (
     REGISTRY_SYNC,
     ROLE_JOBS,
     Runtime,
-    probe_account,
     run_exclusive,
     runtime,
     sync_registry,
 )
+from monitor.patrol.runner import Runner
 from monitor.patrol.schedules import (
-    PROBE_PREFIX,
+    LEGACY_PROBE_PREFIX,
     make_scheduler,
     stop_scheduler,
     store_groups,
-    sync_schedules,
     wake_for_abandoned_jobs,
 )
 from monitor.service import metrics
@@ -102,9 +102,12 @@ async def _serve(
                 locks,
                 roles,
             )
-            jobs.install(rt)
+            runner = None
             if "probe" in roles:  # checks' records are written by a process of their own
                 metrics.track_recorder(app.recorder)
+                rt.claims = Claims(app.engine, settings.node_name, settings.cluster.lease_seconds)
+                runner = Runner(rt, rt.claims)
+            jobs.install(rt)
             # nodes starting together set the shared schedules up one after another
             async with startup_lock(settings.database_url):
                 for group, group_roles in store_groups(settings, roles).items():
@@ -121,6 +124,8 @@ async def _serve(
             tg.start_soon(_heartbeat, notifier, settings.service.status_interval_seconds)
             for scheduler in set(rt.schedulers.values()):
                 tg.start_soon(wake_for_abandoned_jobs, scheduler, settings.cluster.lease_seconds)
+            if runner is not None:
+                tg.start_soon(runner.run)  # it gives new accounts their due times first
             if settings.web.enabled and "web" in roles:  # console (issue 7); ends with tg
                 from monitor.web.server import serve as serve_web
 
@@ -145,6 +150,8 @@ async def _serve(
                 _arm_stop_deadline(settings.patrol.stop_grace_seconds)
                 break
             notifier.stopping("stopping: waiting for running probes")
+            if runner is not None:  # no more claims; the checks running finish, within grace
+                await runner.stop(settings.patrol.stop_grace_seconds)
             tg.cancel_scope.cancel()
             for scheduler in set(rt.schedulers.values()):
                 await stop_scheduler(scheduler, settings.patrol.stop_grace_seconds)
@@ -159,16 +166,11 @@ async def _serve(
 
 async def _add_role_schedules(
     rt: Runtime, settings: Settings, scheduler: AsyncScheduler, roles: tuple[str, ...]
-) -> dict[str, int]:
-    """The roles' schedules, each once in the shared store; ones no longer wanted go."""
+) -> None:
+    """The roles' schedules, each once in the shared store; ones no longer wanted go (a job
+    switched off in config, and the per-account schedules of older versions)."""
     wanted: set[str] = set()
-    summary: dict[str, int] = {}
     if "probe" in roles:
-        # no cap across the cluster on running probes (the task declares it: jobs.py); each
-        # node caps itself (max_concurrent_jobs and the limiter), and an account is probed
-        # once at a time through NodeLocks
-        summary = await sync_schedules(rt.app, scheduler, probe_account)
-        rt.accounts = summary["accounts"]
         await scheduler.add_schedule(
             sync_registry,
             IntervalTrigger(seconds=settings.patrol.registry_sync_seconds),
@@ -188,11 +190,11 @@ async def _add_role_schedules(
                 conflict_policy=ConflictPolicy.replace,
             )
             wanted.add(job.id)
-    # a job switched off in config must not keep running from the shared data store
-    for sch in await scheduler.get_schedules():
-        if not sch.id.startswith(PROBE_PREFIX) and sch.id not in wanted:
-            await scheduler.remove_schedule(sch.id)
-    return summary
+    stale = [s.id for s in await scheduler.get_schedules() if s.id not in wanted]
+    for sid in stale:
+        await scheduler.remove_schedule(sid)
+    if legacy := sum(sid.startswith(LEGACY_PROBE_PREFIX) for sid in stale):
+        log.info("legacy_probe_schedules_removed", schedules=legacy)
 
 
 async def _reload(rt: Runtime, tg: anyio.abc.TaskGroup) -> None:
@@ -209,13 +211,13 @@ async def _reload(rt: Runtime, tg: anyio.abc.TaskGroup) -> None:
         p = rt.app.settings
         grace = p.patrol.probe_timeout_seconds + 2 * p.http.timeout_seconds + 5
         tg.start_soon(_close_retired_after, rt.app, grace)
-    summary: dict[str, int] = {}
     groups: dict[AsyncScheduler, list[str]] = {}
     for role, scheduler in rt.schedulers.items():
         groups.setdefault(scheduler, []).append(role)
-    for scheduler, roles in groups.items():  # intervals or switches may have changed
-        summary |= await _add_role_schedules(rt, rt.app.settings, scheduler, tuple(roles))
-    log.info("registry_reloaded", **summary)
+    for scheduler, roles in groups.items():  # switches or periods may have changed
+        await _add_role_schedules(rt, rt.app.settings, scheduler, tuple(roles))
+    if "probe" in rt.roles:
+        await sync_registry()
 
 
 async def _close_retired_after(app: App, seconds: float) -> None:

@@ -4,12 +4,13 @@ APScheduler stores a task by reference to a function at module level, so the tas
 the running patrol through :func:`runtime` — the one process-wide slot, installed by
 :mod:`monitor.patrol.daemon` for as long as ``xuncha run`` runs. Role jobs (dispatch,
 reminders and digests, self-watch, retention) run once at a time across nodes through
-:func:`run_exclusive`; probes take the account's cluster lock.
+:func:`run_exclusive` (role jobs declare no cap of their own: see the @task notes). The
+checks themselves are not APScheduler jobs: :mod:`monitor.patrol.runner` claims due
+accounts in batches.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,9 @@ from monitor.alerting import dispatch_once
 from monitor.alerting import timers as alerting_timers
 from monitor.app import App
 from monitor.config import Settings
+from monitor.patrol.claims import Claims
 from monitor.patrol.cluster import ROLES, NodeLocks
-from monitor.patrol.pipeline import CheckError, check
-from monitor.patrol.schedules import PROBE_PREFIX, sync_schedules
-from monitor.record.writer import WriterDied
 from monitor.service import metrics, retention, selfwatch
-from monitor.timefmt import shown
 
 log = structlog.get_logger("xuncha.run")
 
@@ -45,6 +43,7 @@ class Runtime:
     config_path: Path | None
     locks: NodeLocks
     roles: tuple[str, ...] = ROLES
+    claims: Claims | None = None  # the probe role's: due accounts, claimed in batches
     # what the patrol is doing, for sd_notify STATUS=
     accounts: int = 0
     running: int = 0
@@ -79,44 +78,6 @@ def install(rt: Runtime | None) -> None:
     """Make ``rt`` what the tasks of this process use (None when the patrol stops)."""
     global _runtime
     _runtime = rt
-
-
-# max_running_jobs is counted per task across ALL nodes, and add_schedule() resets a task to
-# what its function declares (APScheduler's default: 1 at a time): declared here, or every
-# probe and every role job in the cluster would wait for the one running
-@task(max_running_jobs=None, misfire_grace_time=None)
-async def probe_account(account_id: str) -> None:
-    metrics.note_job_lag("probe")
-    rt = runtime()
-    async with rt.limiter, rt.locks.hold(f"{PROBE_PREFIX}{account_id}") as mine:
-        if not mine:  # another node (or a late run here) is probing it right now
-            log.info("probe_skipped_busy", account=account_id)
-            return
-        rt.running += 1
-        started = time.monotonic()
-        try:
-            result = await check(rt.app, _tools(rt.app), account_id)
-        except CheckError as e:
-            log.error("check_failed", account=account_id, error=str(e))
-            metrics.observe_probe("unknown", "check_failed", time.monotonic() - started)
-            return
-        except WriterDied as e:  # not written, not confirmed: the account's next turn redoes it
-            log.error("check_not_written", account=account_id, error=str(e))
-            metrics.observe_probe("unknown", "not_written", time.monotonic() - started)
-            return
-        finally:
-            rt.running -= 1
-        outcome = result.observation.outcome.value
-        metrics.observe_probe(result.account.platform, outcome, time.monotonic() - started)
-        rt.checked += 1
-        rt.last = f"{account_id} {outcome} at {shown(rt.app.clock(), rt.app.settings.timezone)}"
-
-
-def _tools(app: App) -> Any:
-    """The tools of the patrol now (a reload may have replaced the ones it started with)."""
-    if app.tools is None:
-        raise CheckError("巡查未在运行（没有可用的抓取工具）")
-    return app.tools
 
 
 async def selfwatch_tick() -> None:
@@ -182,11 +143,19 @@ async def alert_timers() -> None:
         log.info("alert_timers", reminders=reminders, escalations=escalations, digests=digests)
 
 
+# add_schedule() resets a task to what its function declares (APScheduler's default: one
+# running job at a time across ALL nodes): declared here, or every role job in the cluster
+# would wait for the one running
 @task(max_running_jobs=None)
 async def sync_registry() -> None:
+    """Accounts added to the registry get their due time (the patrol claims them then)."""
     rt = runtime()
-    summary = await sync_schedules(rt.app, rt.schedulers["probe"], probe_account)
-    rt.accounts = summary["accounts"]
+    if rt.claims is None:
+        return
+    made = await anyio.to_thread.run_sync(rt.claims.ensure_states, rt.app.settings, rt.app.clock())
+    rt.accounts = await anyio.to_thread.run_sync(rt.claims.count)
+    if made:
+        log.info("registry_synced", new_accounts=made, accounts=rt.accounts)
 
 
 @task(max_running_jobs=None)

@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.app import App
 from monitor.config import Settings
+from monitor.patrol.claims import next_due
 from monitor.record.batch import CheckError, CheckResult, Record
 from monitor.registry.accounts import reader_for
 from monitor.store.loader import UnknownAccount
 from monitor.store.models import Account
 from probes.checks.links import resolve_short_links
 from probes.fetch import Tools
-from probes.model import Observation, Outcome, Target
+from probes.model import Observation, Outcome, Previous, Target
 from probes.platforms import observe
 
 __all__ = ["CheckError", "CheckResult", "check", "target_for"]
@@ -30,7 +31,7 @@ __all__ = ["CheckError", "CheckResult", "check", "target_for"]
 log = structlog.get_logger("xuncha.check")
 
 
-def target_for(account: Account, settings: Settings) -> Target:
+def target_for(account: Account, settings: Settings, previous: Previous | None = None) -> Target:
     platform = settings.platforms.get(account.platform)
     return Target(
         account_id=account.id,
@@ -41,19 +42,31 @@ def target_for(account: Account, settings: Settings) -> Target:
         handle=account.handle,
         options=dict(account.options),
         origins=dict(platform.origins) if platform else {},
+        previous=previous,
     )
 
 
 async def check(
-    app: App, tools: Tools, account_id: str, *, now: datetime | None = None
+    app: App,
+    tools: Tools,
+    account_id: str,
+    *,
+    now: datetime | None = None,
+    previous: Previous | None = None,
+    claimed: bool = False,
 ) -> CheckResult:
-    """Probe one account now (``now``, else the app's clock) and record the result."""
+    """Probe one account now (``now``, else the app's clock) and record the result.
+
+    ``previous``: the account's last look (the patrol's claim carries it), so a reader may
+    ask the site "changed since?" and skip an unchanged page. ``claimed``: the patrol holds
+    the account (``monitor.patrol.claims``); its record sets when it is due next.
+    """
     when = now or app.clock()
     try:
         account = await app.loader().get(account_id)
     except UnknownAccount as e:
         raise CheckError(str(e)) from None
-    target = target_for(account, app.settings)
+    target = target_for(account, app.settings, previous)
     started = time.monotonic()
     with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
         obs = await observe(target, tools, now=when)
@@ -70,13 +83,17 @@ async def check(
             outcome=Outcome.error,
             detail=f"巡查超时（{app.settings.patrol.probe_timeout_seconds} 秒）",
         )
+    due = next_due(app.settings, account, when) if claimed else None
+    record = Record(
+        account, obs, when, next_due=due, claimed_by=app.settings.node_name if claimed else None
+    )
     try:
-        result = await app.recorder.record(Record(account, obs, when))
+        result = await app.recorder.record(record)
     except IntegrityError as e:
         # another writer opened the same finding meanwhile (``xuncha check`` by hand beside the
         # daemon): this record was rolled back whole; written again, it sees their finding
         log.warning("check_conflict_retry", account=account.id, error=str(e).splitlines()[0])
-        result = await app.recorder.record(Record(account, obs, when))
+        result = await app.recorder.record(record)
     log.info(
         "account_checked",
         account=account.id,

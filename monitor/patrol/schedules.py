@@ -1,128 +1,31 @@
-"""The schedulers and their schedules: one per account, plus the role jobs.
+"""The APScheduler schedulers: a data store per scheduled role, for the jobs that must run
+once across nodes (alerts, self-watch, retention, the registry's due times).
 
 Schedules live in APScheduler's SQLAlchemy data store in the same database, so they
-survive restarts (a restart does not fire everything at once) and, on PostgreSQL, are
-shared by several nodes (docs/scale-out.md). One schedule per account (``probe:<id>``).
-Misfires coalesce to one run and are never dropped (no misfire grace limit). Each scheduled
-role (``probe``, ``alerts``) has its own data store — on PostgreSQL its own schema and
-``NOTIFY`` channel — so a node started with ``--role probe`` never picks up an alerts job.
+survive restarts and, on PostgreSQL, are shared by several nodes (docs/scale-out.md); each
+role (``probe``, ``alerts``) has its own store — on PostgreSQL its own schema and ``NOTIFY``
+channel — so a node started with ``--role probe`` never picks up an alerts job. Accounts
+are not APScheduler schedules: :mod:`monitor.patrol.claims` holds their due times.
 """
 
 from __future__ import annotations
 
-import random
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import anyio
-import structlog
-from apscheduler import (
-    AsyncScheduler,
-    CoalescePolicy,
-    ConflictPolicy,
-    JobAdded,
-    RunState,
-    SchedulerStopped,
-)
+from apscheduler import AsyncScheduler, JobAdded, RunState, SchedulerStopped
 from apscheduler.abc import EventBroker
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.eventbrokers.local import LocalEventBroker
 from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import Session, select
 
-from monitor.app import App
 from monitor.config import Settings
 from monitor.patrol.cluster import SCHEDULED_ROLES, is_postgres
-from monitor.store.models import Account
 
-log = structlog.get_logger("xuncha.run")
-
-
-PROBE_PREFIX = "probe:"
-
-# a closed account is still looked at, daily, because "closed accounts stay closed" is a rule
-CLOSED_INTERVAL_MINUTES = 24 * 60
-
-
-def desired_schedules(app: App) -> dict[str, int]:
-    """``probe:<account>`` → interval in minutes, for every account in the registry."""
-    with Session(app.engine) as s:
-        accounts = s.exec(select(Account)).all()
-    desired = {}
-    for a in accounts:
-        minutes = app.settings.interval_minutes(a.platform, a.interval_minutes)
-        if a.status == "closed":
-            minutes = max(minutes, CLOSED_INTERVAL_MINUTES)
-        desired[f"{PROBE_PREFIX}{a.id}"] = minutes
-    return desired
-
-
-def _every(trigger: IntervalTrigger) -> timedelta:
-    """An interval trigger's period, from its public fields."""
-    return timedelta(
-        weeks=trigger.weeks,
-        days=trigger.days,
-        hours=trigger.hours,
-        minutes=trigger.minutes,
-        seconds=trigger.seconds,
-        microseconds=trigger.microseconds,
-    )
-
-
-async def sync_schedules(
-    app: App, scheduler: AsyncScheduler, task: Callable[[str], Any]
-) -> dict[str, int]:
-    """Make the scheduler's probe schedules (each running ``task``) follow the registry."""
-    task_ref = f"{task.__module__}:{task.__qualname__}"
-    desired = await anyio.to_thread.run_sync(desired_schedules, app)
-    existing = {s.id: s for s in await scheduler.get_schedules() if s.id.startswith(PROBE_PREFIX)}
-    now = app.clock()
-    jitter = app.settings.patrol.jitter_seconds
-    added = changed = removed = 0
-    # one transaction per schedule: on PostgreSQL several at once, or thousands of accounts
-    # keep a new cluster waiting for minutes; SQLite has one writer anyway
-    limit = anyio.CapacityLimiter(8 if is_postgres(app.settings.database_url) else 1)
-
-    async def add(sid: str, minutes: int) -> None:
-        # spread first runs over the jitter window (at most one interval)
-        offset = random.uniform(0, min(jitter, minutes * 60))
-        async with limit:
-            await scheduler.add_schedule(
-                task,
-                IntervalTrigger(minutes=minutes, start_time=now + timedelta(seconds=offset)),
-                id=sid,
-                args=[sid.removeprefix(PROBE_PREFIX)],
-                coalesce=CoalescePolicy.latest,
-                misfire_grace_time=None,
-                max_jitter=min(60.0, minutes * 6.0),
-                conflict_policy=ConflictPolicy.replace,
-            )
-
-    async def remove(sid: str) -> None:
-        async with limit:
-            await scheduler.remove_schedule(sid)
-
-    async with anyio.create_task_group() as tg:
-        for sid, minutes in desired.items():
-            old = existing.get(sid)
-            if old is not None and isinstance(old.trigger, IntervalTrigger):
-                if old.task_id == task_ref and _every(old.trigger) == timedelta(minutes=minutes):
-                    continue
-                changed += 1  # a new interval, or a task renamed by an upgrade
-            else:
-                added += 1
-            tg.start_soon(add, sid, minutes)
-        for sid in existing.keys() - desired.keys():
-            tg.start_soon(remove, sid)
-            removed += 1
-    summary = {"accounts": len(desired), "added": added, "changed": changed, "removed": removed}
-    if added or changed or removed:
-        log.info("schedules_synced", **summary)
-    return summary
+# schedules of older versions, one per account: removed when a node starts
+LEGACY_PROBE_PREFIX = "probe:"
 
 
 def store_groups(settings: Settings, roles: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -151,14 +54,12 @@ def make_scheduler(
     else:
         store = SQLAlchemyDataStore(engine, schema=f"xuncha_{group}")
         broker = PsycopgEventBroker.from_async_sqla_engine(engine, channel=f"xuncha_{group}")
-    probes = "probe" in roles
-    patrol = settings.patrol
     return AsyncScheduler(
         store,
         broker,
         identity=f"{settings.node_name}/{group}",
-        # a node takes no more probe jobs than it can run, so the rest go to other nodes
-        max_concurrent_jobs=(patrol.max_concurrency if probes else 0) + 4,
+        # role jobs only (a handful, each short or once at a time across nodes)
+        max_concurrent_jobs=8,
         lease_duration=timedelta(seconds=settings.cluster.lease_seconds),
         # APScheduler's clean-up would finish a dead node's expired jobs as "abandoned", i.e.
         # drop them; we want them run by another node (see _wake_for_abandoned_jobs). It has

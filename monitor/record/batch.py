@@ -17,8 +17,6 @@ process of its own (:mod:`monitor.record.recorder`). Everything it takes and ret
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,16 +28,19 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
 from monitor.config import Settings
-from monitor.record.judge import Verdict, judge
+from monitor.record.judge import Verdict, judge, judge_unchanged
 from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import session_scope
+from monitor.store.facts import content_of, put_facts
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
-from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.models import Account, AccountState, Snapshot, Unit
 from monitor.store.snapshots import last_seen
+from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
+from probes.checks.staleness import digest_posts
 from probes.model import Observation, Outcome, Signal
 
 T = TypeVar("T")
@@ -60,6 +61,9 @@ class WriteContext(Protocol):
 
     @property
     def rulesets(self) -> dict[str, RuleSet]: ...
+
+    @property
+    def judged_with(self) -> str: ...
 
 
 log = structlog.get_logger("xuncha.check")
@@ -85,6 +89,10 @@ class Record:
     account: Account
     obs: Observation
     now: datetime
+    # the patrol's claim (monitor.patrol.claims): written with the snapshot, the account is
+    # released by ``claimed_by`` and due again at ``next_due``; None for a check by hand
+    next_due: datetime | None = None
+    claimed_by: str | None = None
 
 
 @dataclass
@@ -93,6 +101,15 @@ class _Prepared:
     ruleset: RuleSet
     facts: dict[str, Any]
     facts_hash: str
+
+    @property
+    def unchanged(self) -> bool:
+        return self.record.obs.unchanged
+
+    @property
+    def full_ok(self) -> bool:
+        """A page read and judged in full: the account's last look from now on."""
+        return not self.unchanged and self.record.obs.outcome is Outcome.ok
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:
@@ -104,10 +121,7 @@ def _prepare(app: WriteContext, record: Record) -> _Prepared:
     """What needs no database: the rule set (a missing one is the user's error) and facts."""
     account, obs = record.account, record.obs
     facts = obs.facts()
-    seen = {k: facts[k] for k in ("outcome", "status_code", "profile", "posts")}
-    facts_hash = hashlib.sha256(
-        json.dumps(seen, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
+    facts_hash, _ = content_of(facts)  # the key they are stored under (monitor.store.facts)
     # a closed account is watched only for coming back to life, not for posting often
     ruleset_name = "service" if account.status == "closed" else ruleset_for(account)
     ruleset = app.rulesets.get(ruleset_name)
@@ -175,18 +189,37 @@ def _commit(app: WriteContext, batch: list[tuple[int, _Prepared]], outcomes: Out
 
 
 def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
-    """Read what the judges need, judge (pure), write: one transaction for the batch."""
-    digests = _put_blobs(app, [a.content for j in jobs for a in j.record.obs.artifacts])
+    """Read what the judges need, judge (pure), write: one transaction for the batch.
+
+    A record whose page was unchanged (``obs.unchanged``) brings no page: its snapshot
+    refers to the earlier one that has it (``same_as``: its facts and artifacts), and only
+    its time-dependent rules are judged again, from the posts' digest the last full
+    judgement left in ``account_state``.
+    """
+    digests = _put_blobs(
+        app, [a.content for j in jobs if not j.unchanged for a in j.record.obs.artifacts]
+    )
     ids = [j.record.account.id for j in jobs]
     with session_scope(app.engine) as s:
         # read
-        seen = last_seen(s, ids)
+        states = states_of(s, ids)
+        seen = last_seen(s, [j.record.account.id for j in jobs if not j.unchanged])
+        earlier = _earlier_snapshots(
+            s,
+            [
+                states[j.record.account.id]
+                for j in jobs
+                if j.unchanged and j.record.account.id in states
+            ],
+        )
         owners = {j.record.account.owner_code for j in jobs}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
         current = open_findings_of(s, ids)
         # judge
         verdicts = [
-            _each(
+            _each(i, _judge_unchanged, app, j, states, earlier)
+            if j.unchanged
+            else _each(
                 i,
                 judge,
                 j.record.obs,
@@ -202,10 +235,16 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
             for i, j in enumerate(jobs)
         ]
         # write: snapshots, then findings (their events need the snapshots' and their own
-        # ids: one flush each), then alert items and the registry's signer pins
+        # ids: one flush each), then alert items, the registry's signer pins, and the
+        # accounts' state (the claim released, the next due time, the last look)
+        put_facts(s, [j.facts for j in jobs if not j.unchanged])  # one statement, no copies
         snaps: list[Snapshot] = []
         at = 0
         for j, v in zip(jobs, verdicts, strict=True):
+            if j.unchanged:
+                state = states[j.record.account.id]
+                snaps.append(_same_snapshot(app, j, earlier[state.snapshot_id]))
+                continue
             n = len(j.record.obs.artifacts)
             snaps.append(_snapshot(app, j, v, digests[at : at + n]))
             at += n
@@ -224,6 +263,7 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
                 now=j.record.now,
                 current=current[j.record.account.id],
                 events=events,
+                judged=v.judged,
             )
             for i, (j, snap, v) in enumerate(zip(jobs, snaps, verdicts, strict=True))
         ]
@@ -237,7 +277,91 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
             if v.pin_signer:
                 _pin_signer(s, account, v.pin_signer)
             results.append(CheckResult(account, snap, j.record.obs, v.signals, chs))
+        write_states(
+            s, [_look(j, snap) for j, snap in zip(jobs, snaps, strict=True)], app.judged_with
+        )
     return results
+
+
+def _look(job: _Prepared, snap: Snapshot) -> Look:
+    rec, obs = job.record, job.record.obs
+    full = job.full_ok and bool(obs.body_sha256)  # a page a later check can compare with
+    return Look(
+        rec.account.id,
+        rec.now,
+        rec.claimed_by,
+        rec.next_due,
+        obs.unchanged,
+        obs.etag,
+        obs.last_modified,
+        obs.body_sha256 if full else "",
+        snap.id if full else None,
+        digest_posts(obs.posts) if full else None,
+    )
+
+
+class LookAgain(CheckError):
+    """The last look an unchanged page refers to is not there any more: the account is due
+    again at once and its page is read in full."""
+
+
+def _judge_unchanged(
+    app: WriteContext,
+    job: _Prepared,
+    states: dict[str, AccountState],
+    earlier: dict[int, Snapshot],
+) -> Verdict:
+    account_id = job.record.account.id
+    state = states.get(account_id)
+    snap = earlier.get(state.snapshot_id) if state and state.snapshot_id else None
+    verdict = None
+    if state is not None and snap is not None:
+        verdict = judge_unchanged(
+            state.rules_digest,
+            job.ruleset,
+            snap.profile_hash,
+            calendar=app.calendar,
+            tz=app.settings.timezone,
+            now=job.record.now,
+        )
+    if verdict is None:
+        forget_look(app.engine, account_id, job.record.now)
+        raise LookAgain(f"账号 '{account_id}' 的上次快照已不在，下次将完整读取页面")
+    return verdict
+
+
+def _earlier_snapshots(session: Session, states: list[AccountState]) -> dict[int, Snapshot]:
+    ids = [st.snapshot_id for st in states if st.snapshot_id is not None]
+    if not ids:
+        return {}
+    rows = session.exec(select(Snapshot).where(col(Snapshot.id).in_(ids))).all()
+    return {r.id: r for r in rows if r.id is not None}
+
+
+def _same_snapshot(app: WriteContext, job: _Prepared, earlier: Snapshot) -> Snapshot:
+    """The snapshot of a check that found the page as ``earlier`` has it: when, from where,
+    what URL and what came back (304, or 200 with the same bytes) are this check's; the
+    facts and artifacts are ``earlier``'s, referred to, not copied."""
+    obs = job.record.obs
+    return Snapshot(
+        account_id=job.record.account.id,
+        taken_at=obs.fetched_at,
+        node=app.settings.node_name,
+        reader=obs.reader,
+        url=obs.url,
+        final_url=obs.final_url,
+        outcome=obs.outcome.value,
+        status_code=obs.status_code,
+        detail=obs.detail,
+        elapsed_ms=obs.elapsed_ms,
+        latest_post_at=earlier.latest_post_at,
+        post_count=earlier.post_count,
+        facts_hash=earlier.facts_hash,
+        profile_hash=earlier.profile_hash,
+        profile_changed=False,
+        artifacts=earlier.artifacts,
+        same_as=earlier.id,
+    )
 
 
 def _put_blobs(app: WriteContext, contents: list[bytes]) -> list[str]:
@@ -274,7 +398,6 @@ def _snapshot(app: WriteContext, job: _Prepared, verdict: Verdict, digests: list
         elapsed_ms=obs.elapsed_ms,
         latest_post_at=_latest_post_at(obs),
         post_count=len(obs.posts),
-        facts=job.facts,
         facts_hash=job.facts_hash,
         profile_hash=verdict.profile_hash,
         profile_changed=verdict.profile_changed,

@@ -8,17 +8,31 @@ verdicts call for.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from monitor.config import Settings
+from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Unit
 from monitor.store.snapshots import LastSeen, profile_marks
 from probes.checks import evaluate
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
+from probes.checks.staleness import evaluate_staleness, posts_from_digest
 from probes.checks.theft import observation_from_facts
 from probes.model import Observation, Signal, post_from_dict
+
+# what a check that found the page unchanged judges again: the rules that move with time,
+# and the fetch (an ok answer ends a fetch problem); the rest stays as the page showed it
+TIME_KINDS = frozenset({"stale", "stale_soon"})
+UNCHANGED_JUDGES = TIME_KINDS | FETCH_KINDS
+
+DATA = Path(__file__).resolve().parents[2] / "probes" / "data"
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,38 @@ class Verdict:
     # an app registered without a signer gets the first verified one pinned (DOMAIN §4):
     # written with the snapshot that saw it; a later change is "signer changed"
     pin_signer: str | None = None
+    # the kinds these signals speak for (None: every kind; see store.findings.reconcile)
+    judged: frozenset[str] | None = None
+
+
+def judging_fingerprint(settings: Settings) -> str:
+    """What judging depends on besides the page: rule sets, calendar files, the lexicons and
+    domain lists, the program's version. An unchanged page is judged again in full (read
+    again) when this differs from what its last full judgement was made with."""
+    h = hashlib.sha256()
+    h.update(metadata.version("xuncha").encode())
+    h.update(json.dumps(settings.rulesets, sort_keys=True, default=str).encode())
+    files = [Path(p) for p in settings.calendar.extra_files] + sorted(DATA.rglob("*.*"))
+    for f in files:
+        h.update(str(f).encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:32]
+
+
+def judge_unchanged(
+    digest: dict[str, Any], ruleset: RuleSet, previous_profile_hash: str, *, calendar: WorkCalendar,
+    tz: str, now: datetime,
+) -> Verdict | None:  # fmt: skip
+    """The verdict on a page unchanged since its last full judgement: its time-dependent
+    rules judged again from the posts' digest. None when the digest cannot serve."""
+    posts = posts_from_digest(digest)
+    if posts is None:
+        return None
+    signals = evaluate_staleness(posts, ruleset, calendar, now, tz)
+    return Verdict(signals, previous_profile_hash, False, None, UNCHANGED_JUDGES)
 
 
 def judge(

@@ -5,8 +5,8 @@ from the account's previous snapshot), when a finding points at it (first/last
 evidence, finding events), or when it is an account's first or newest. Unchanged
 snapshots older than ``thin_after_days`` are thinned to one per account per
 ``keep_one_per_hours``; deleting them loses nothing, since a kept snapshot holds the
-same facts. Blobs no snapshot refers to any more are then removed, and SQLite's
-free pages are returned with ``PRAGMA incremental_vacuum`` in small steps (a full
+same facts. Blobs and facts rows no snapshot refers to any more are then removed, and
+SQLite's free pages are returned with ``PRAGMA incremental_vacuum`` in small steps (a full
 VACUUM would lock the patrol out for minutes).
 """
 
@@ -21,15 +21,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select, union
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, exists, func, select, text, union
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from monitor.config import Settings
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
-from monitor.store.models import Finding, FindingEvent, Snapshot
+from monitor.store.models import AccountState, Facts, Finding, FindingEvent, Snapshot
 
 log = structlog.get_logger("xuncha.retention")
 
@@ -43,13 +43,16 @@ class RetentionStats:
     kept_evidence: int = 0
     deleted: int = 0
     blobs_deleted: int = 0
+    facts_deleted: int = 0
     seconds: float = 0.0
     deleted_ids: list[int] = field(default_factory=list, repr=False)
 
 
 def evidence_ids(engine: Engine) -> set[int]:
-    """Snapshots a finding points at: what a unit may dispute."""
+    """Snapshots a finding points at (what a unit may dispute), and each account's last
+    full look (``account_state.snapshot_id``: the next unchanged check refers to it)."""
     q = union(
+        select(AccountState.snapshot_id).where(col(AccountState.snapshot_id).is_not(None)),
         select(Finding.first_snapshot_id).where(col(Finding.first_snapshot_id).is_not(None)),
         select(Finding.last_snapshot_id).where(col(Finding.last_snapshot_id).is_not(None)),
         select(FindingEvent.snapshot_id).where(col(FindingEvent.snapshot_id).is_not(None)),
@@ -162,6 +165,57 @@ def collect_blobs(
     return removed
 
 
+def collect_facts(engine: Engine, *, grace: timedelta = BLOB_GRACE, batch: int = 1000) -> int:
+    """Remove ``facts`` rows no snapshot refers to (older than ``grace``), never one a
+    snapshot refers to, even one committed while this runs.
+
+    A check does not copy a stored content, it refers to it, so an old row can be wanted
+    again at any moment. Every check's transaction adds its facts (``put_facts``, ON
+    CONFLICT DO NOTHING) before its snapshots; on PostgreSQL that statement takes the
+    table's ROW EXCLUSIVE lock, which this pass's SHARE ROW EXCLUSIVE lock waits for and
+    holds off (SQLite: one writer at a time). So: wait out the checks in flight and note
+    the newest snapshot id (``mark``; later snapshots get higher ids); find unreferenced
+    rows; then delete them in short locked batches, each looking again at the snapshots
+    written after ``mark`` (a range of the primary key: cheap).
+    """
+    facts = Facts.__table__  # type: ignore[attr-defined]
+    snap = Snapshot.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        _lock_facts(conn)
+        mark = conn.execute(select(func.coalesce(func.max(snap.c.id), 0))).scalar_one()
+    doomed = _unreferenced(engine, datetime.now(UTC) - grace)
+    removed = 0
+    for i in range(0, len(doomed), batch):
+        since = select(snap.c.id).where(snap.c.id > mark, snap.c.facts_hash == facts.c.sha256)
+        with engine.begin() as conn:
+            _lock_facts(conn)
+            res = conn.execute(
+                delete(facts).where(facts.c.sha256.in_(doomed[i : i + batch]), ~exists(since))
+            )
+            removed += res.rowcount or 0
+    return removed
+
+
+def _unreferenced(engine: Engine, created_before: datetime) -> list[str]:
+    """Keys of the facts rows older than ``created_before`` that no snapshot refers to."""
+    facts = Facts.__table__  # type: ignore[attr-defined]
+    snap = Snapshot.__table__  # type: ignore[attr-defined]
+    referenced = select(snap.c.facts_hash)
+    if engine.dialect.name == "postgresql":  # an anti-join: one pass over the snapshots
+        unreferenced = ~exists(referenced.where(snap.c.facts_hash == facts.c.sha256))
+    else:  # SQLite builds an index of the subquery once (NOT EXISTS would scan per row)
+        unreferenced = facts.c.sha256.not_in(referenced)
+    q = select(facts.c.sha256).where(facts.c.created_at < created_before, unreferenced)
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())
+
+
+def _lock_facts(conn: Connection) -> None:
+    """Wait for the checks adding facts now, and hold new ones off until the commit."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE facts IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def incremental_vacuum(engine: Engine, pages: int) -> dict[str, Any]:
     """Give up to ``pages`` free pages back to the file system (SQLite only; a no-op else)."""
     if engine.dialect.name != "sqlite":
@@ -188,10 +242,12 @@ def run_retention(
     store: BlobStore | DatabaseBlobStore,
     now: datetime | None = None,
 ) -> RetentionStats:
-    """One retention pass: thin, then collect blobs (compaction runs on its own timer)."""
+    """One retention pass: thin, then collect blobs and facts (compaction runs on its own
+    timer)."""
     stats = thin_snapshots(engine, settings, now=now)
     if stats.deleted:
         stats.blobs_deleted = collect_blobs(engine, store)
+        stats.facts_deleted = collect_facts(engine)
     log.info(
         "retention_done",
         examined=stats.examined,
@@ -199,6 +255,7 @@ def run_retention(
         kept_changed=stats.kept_changed,
         kept_evidence=stats.kept_evidence,
         blobs_deleted=stats.blobs_deleted,
+        facts_deleted=stats.facts_deleted,
         seconds=round(stats.seconds, 2),
     )
     return stats

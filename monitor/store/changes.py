@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor import timefmt
+from monitor.store.facts import load_facts
 from monitor.store.history import (
     NOISY_FIELDS,
     PROFILE_FIELDS,
@@ -138,7 +139,8 @@ def diff_snapshots(session: Session, a_id: int, b_id: int) -> SnapshotDiff:
         old, new = getattr(a, name), getattr(b, name)
         if old != new:
             d.changes.append(FieldChange(name, old, new))
-    fa, fb = a.facts or {}, b.facts or {}
+    contents = load_facts(session, [a.facts_hash, b.facts_hash])
+    fa, fb = contents.get(a.facts_hash) or {}, contents.get(b.facts_hash) or {}
     d.profile = diff_profiles(fa.get("profile") or {}, fb.get("profile") or {})
     posts_a = {str(p.get("id", "")): p for p in fa.get("posts") or []}
     posts_b = {str(p.get("id", "")): p for p in fb.get("posts") or []}
@@ -154,25 +156,22 @@ def diff_snapshots(session: Session, a_id: int, b_id: int) -> SnapshotDiff:
 # -- over time --------------------------------------------------------------------------------
 
 
-def _facts_part(session: Session, ids: list[int], key: str) -> dict[int, Any]:
-    """``facts[key]`` of the given snapshots, extracted by the database (not the whole JSON)."""
-    out: dict[int, Any] = {}
+def _contents(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The facts' content of the given snapshots (``{}`` for one without), each distinct
+    content read once: an unchanged account's snapshots share one."""
+    hashes: dict[int, str] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        rows = session.exec(
-            select(col(Snapshot.id), col(Snapshot.facts)[key]).where(col(Snapshot.id).in_(chunk))
-        ).all()
-        out.update({id_: part for id_, part in rows})
-    return out
+        hashes.update(
+            session.exec(
+                select(col(Snapshot.id), col(Snapshot.facts_hash)).where(
+                    col(Snapshot.id).in_(chunk)
+                )
+            ).all()
+        )
+    contents = load_facts(session, hashes.values())
+    return {id_: contents.get(h) or {} for id_, h in hashes.items()}
 
-
-_POSTS_SQL = {
-    "sqlite": "SELECT json_extract(p.value, '$.id'), json_extract(p.value, '$.published_at'), "
-    "json_extract(p.value, '$.pinned') "
-    "FROM snapshot AS s, json_each(s.facts, '$.posts') AS p WHERE s.id IN :ids",
-    "postgresql": "SELECT p ->> 'id', p ->> 'published_at', p ->> 'pinned' "
-    "FROM snapshot AS s, json_array_elements(s.facts -> 'posts') AS p WHERE s.id IN :ids",
-}
 
 _Post = tuple[str, datetime | None, bool]  # id, published_at, pinned
 
@@ -188,24 +187,21 @@ def _when(v: Any) -> datetime | None:
 
 
 def _post_dates(session: Session, ids: list[int]) -> list[_Post]:
-    """The posts the given snapshots saw, as (id, published_at, pinned), without handing
-    whole facts documents to Python: the database walks the JSON."""
-    sql = _POSTS_SQL.get(session.get_bind().dialect.name)
+    """The posts the given snapshots saw, as (id, published_at, pinned)."""
     out: list[_Post] = []
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        if sql is None:  # another database: the portable, slower way
-            for posts in _facts_part(session, chunk, "posts").values():
-                out.extend(
-                    (str(p.get("id", "")), _when(p.get("published_at")), bool(p.get("pinned")))
-                    for p in posts or []
+    for content in _contents(session, ids).values():
+        posts = content.get("posts")
+        for p in posts if isinstance(posts, list) else []:
+            if not isinstance(p, dict):
+                continue
+            pid = p.get("id")
+            out.append(
+                (
+                    "" if pid is None else str(pid),
+                    _when(p.get("published_at")),
+                    p.get("pinned") in (1, True, "true"),
                 )
-            continue
-        stmt = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
-        out.extend(
-            ("" if pid is None else str(pid), _when(when), pinned in (1, True, "true"))
-            for pid, when, pinned in session.connection().execute(stmt, {"ids": chunk})
-        )
+            )
     return out
 
 
@@ -326,17 +322,13 @@ def profile_changes(session: Session, account_id: str, *, limit: int = 50) -> li
     if not pairs:
         return []
     wanted = sorted({i for pair in pairs for i in pair})
-    facts = {
-        id_: (profile or {}, taken_at)
-        for id_, profile, taken_at in session.exec(
-            select(col(Snapshot.id), col(Snapshot.facts)["profile"], col(Snapshot.taken_at)).where(
-                col(Snapshot.id).in_(wanted)
-            )
-        ).all()
-    }
+    contents = _contents(session, wanted)
+    taken = dict(changed)
     out: list[ProfileChange] = []
     for new_id, old_id in pairs:
-        (new, taken_at), (old, _) = facts[new_id], facts[old_id]
+        new = contents[new_id].get("profile") or {}
+        old = contents[old_id].get("profile") or {}
+        taken_at = taken[new_id]
         for c in diff_profiles(old, new):
             if c.field not in NOISY_FIELDS:
                 out.append(ProfileChange(taken_at, new_id, old_id, c.field, c.old, c.new))

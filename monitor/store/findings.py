@@ -62,8 +62,14 @@ def reconcile(
     now: datetime,
     current: dict[str, Finding] | None = None,
     events: list[PendingEvent] | None = None,
+    judged: frozenset[str] | None = None,
 ) -> list[Change]:
     """Apply one snapshot's signals to the account's open findings (caller commits).
+
+    ``judged``: the kinds the signals speak for (None: every kind). A check that found the
+    page unchanged judges only its time-dependent rules and the fetch again; what it did
+    not judge (a commercial link, signs of theft) stays as the page showed it, and the
+    snapshot is that finding's latest evidence too.
 
     ``current``: the account's open findings by kind, when the caller loaded them already
     (:func:`open_findings_of` for a batch); they are changed in place. ``events``: a batch
@@ -119,6 +125,10 @@ def reconcile(
     superseded = {SUPERSEDES[k] for k in opened if k in SUPERSEDES}
     for kind, f in current.items():
         if kind in by_kind or (not content_seen and kind not in FETCH_KINDS):
+            continue
+        if judged is not None and kind not in judged:  # still shown by the same page
+            f.last_snapshot_id, f.updated_at = snapshot_id, now
+            session.add(f)
             continue
         event = "superseded" if kind in superseded else "resolved"
         f.status, f.resolved_at, f.updated_at = "resolved", now, now

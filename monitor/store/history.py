@@ -3,10 +3,10 @@
 Shared by the CLI (``history``, ``snapshot``, ``diff``) and the web console. Accounts
 checked every few minutes collect tens of thousands of snapshots, so nothing here loads
 them all: listings are keyset-paginated on ``(taken_at, id)`` (index
-``ix_snapshot_account_taken``), and the timeline and profile history read the ``facts``
-JSON only of snapshots whose ``facts_hash`` differs from the one before (an unchanged
-account writes the same hash again and again). Comparing snapshots and the account's
-activity over time are :mod:`monitor.store.changes`.
+``ix_snapshot_account_taken``), and facts are read by their content's hash
+(:mod:`monitor.store.facts`): an unchanged account's snapshots share one, so a long history
+reads few. Comparing snapshots and the account's activity over time are
+:mod:`monitor.store.changes`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.store.blobs import BlobCorrupt
+from monitor.store.facts import snapshot_facts
 from monitor.store.models import Account, Snapshot, Unit
 from monitor.store.snapshots import PROFILE_COUNTERS
 
@@ -248,7 +249,7 @@ def snapshot_detail(session: Session, snapshot_id: int) -> SnapshotDetail | None
         platform=account.platform,
         owner_code=account.owner_code,
         owner_name=unit.name if unit else None,
-        facts=dict(snap.facts or {}),
+        facts=snapshot_facts(session, [snap])[0],
         artifacts=_artifact_infos(snap.artifacts),
     )
 

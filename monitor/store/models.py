@@ -109,8 +109,9 @@ class Snapshot(SQLModel, table=True):
     elapsed_ms: int = 0
     latest_post_at: datetime | None = ts(nullable=True)
     post_count: int = 0
-    facts: dict[str, Any] = json_col(dict)  # Observation.facts()
-    facts_hash: str = Field(default="", max_length=64)  # sha256 of what was seen (for thinning)
+    # what was seen: the key of its ``Facts`` row (``monitor.store.facts``), so snapshots that
+    # saw the same share one; equal neighbours = nothing seen changed (retention thins them)
+    facts_hash: str = Field(default="", max_length=64)
     # fingerprint of the profile without its counters (see ``profile_fingerprint``): history
     # finds profile changes by comparing neighbours, without reading 50,000 facts
     profile_hash: str = Field(default="", max_length=16)
@@ -118,11 +119,56 @@ class Snapshot(SQLModel, table=True):
     profile_changed: bool = Field(default=False)
     # [{"kind", "media_type", "sha256", "size", "url"}]; bytes live in the blob store
     artifacts: list[dict[str, Any]] = json_col(list)
+    # what came back was the page of this earlier snapshot (HTTP 304, or the same bytes):
+    # its facts and artifacts are this snapshot's too, and nothing was parsed again
+    same_as: int | None = Field(default=None)
 
     __table_args__ = (
         sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),
         sa.Index("ix_snapshot_profile", "account_id", "profile_changed", "taken_at"),
     )
+
+
+class AccountState(SQLModel, table=True):
+    """What the patrol keeps of each account between checks.
+
+    When it is next due and which node holds it (``monitor.patrol.claims``: a node claims
+    due accounts in batches and, while it checks them, ``due_at`` is when its hold lapses,
+    so a dead node's accounts come due again by themselves); and what the last look saw,
+    so the next check can ask "changed since?" (``etag``, ``last_modified``) and tell an
+    unchanged page from a changed one without parsing it (``body_sha256``), judging its
+    time-dependent rules from ``rules_digest`` instead of the page.
+    """
+
+    __tablename__ = "account_state"
+
+    account_id: str = Field(primary_key=True, foreign_key="account.id", max_length=64)
+    due_at: datetime = ts(index=True)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    checked_at: datetime | None = ts(nullable=True)
+    # the last look whose content was read (an ok snapshot with its own facts)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+    body_sha256: str = Field(default="", max_length=64)
+    etag: str = Field(default="", max_length=300)
+    last_modified: str = Field(default="", max_length=100)
+    # what the rules read of its posts (probes.checks.staleness.digest_posts), and the
+    # judging configuration it was read under: a new one means read the page again
+    rules_digest: dict[str, Any] = json_col(dict)
+    judged_with: str = Field(default="", max_length=64)
+
+
+class Facts(SQLModel, table=True):
+    """What checks saw (``Observation.facts()`` without its time and duration), stored once
+    per distinct content: an unchanged page's checks all refer to one row, so the database
+    grows with change, not with checks. Rows never change; retention removes those no
+    snapshot refers to."""
+
+    __tablename__ = "facts"
+
+    sha256: str = Field(primary_key=True, max_length=64)  # of the canonical JSON
+    data: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))  # zlib of it
+    size: int  # bytes of the canonical JSON
+    created_at: datetime = ts_now()
 
 
 class Finding(SQLModel, table=True):

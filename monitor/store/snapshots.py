@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from monitor.store.facts import put_facts, snapshot_facts
 from monitor.store.models import Account, Snapshot
 
 # profile fields that change all the time: a change in them is not a profile change
@@ -70,7 +71,8 @@ def latest_ok_ids(session: Session, account_ids: list[str]) -> dict[str, int]:
 
 
 def last_seen(session: Session, account_ids: list[str]) -> dict[str, LastSeen]:
-    """:class:`LastSeen` of each account that has an ok snapshot, in one round trip."""
+    """:class:`LastSeen` of each account that has an ok snapshot: a few queries for the whole
+    batch, the facts read once per distinct content and not at all when cached."""
     if not account_ids:
         return {}
     newest = _newest_ok().label("newest")
@@ -79,19 +81,25 @@ def last_seen(session: Session, account_ids: list[str]) -> dict[str, LastSeen]:
         select(col(Account.id), newest, with_profile).where(col(Account.id).in_(account_ids))
     ).all()
     ids = {sid for _, n, p in pairs for sid in (n, p) if sid is not None}
-    rows = {
-        sid: (facts, ph)
-        for sid, facts, ph in session.exec(
-            select(col(Snapshot.id), col(Snapshot.facts), col(Snapshot.profile_hash)).where(
-                col(Snapshot.id).in_(ids)
-            )
-        ).all()
-    }
+    rows = session.exec(
+        select(
+            col(Snapshot.id),
+            col(Snapshot.facts_hash),
+            col(Snapshot.taken_at),
+            col(Snapshot.elapsed_ms),
+            col(Snapshot.profile_hash),
+        ).where(col(Snapshot.id).in_(ids))
+    ).all()
+    latest = {n for _, n, _ in pairs if n is not None}
+    # facts only of the newest: the last one with a profile lends its fingerprint alone
+    wanted = [r for r in rows if r.id in latest]
+    facts = dict(zip((r.id for r in wanted), snapshot_facts(session, wanted), strict=True))
+    profile = {r.id: r.profile_hash for r in rows}
     out: dict[str, LastSeen] = {}
     for account_id, n, p in pairs:
         if n is None:
             continue
-        out[account_id] = LastSeen(n, rows[n][0] or {}, rows[p][1] if p is not None else "")
+        out[account_id] = LastSeen(n, facts[n], profile[p] if p is not None else "")
     return out
 
 
@@ -103,12 +111,14 @@ def profile_marks(facts: dict[str, Any], outcome: str, previous_hash: str) -> tu
     return ph, changed
 
 
-def add_snapshot(session: Session, snap: Snapshot) -> Snapshot:
-    """Add one snapshot made outside a check (imports, tests, tools) with its profile marks
-    computed as a check computes them; a check's batch uses :func:`last_seen` instead."""
+def add_snapshot(session: Session, snap: Snapshot, facts: dict[str, Any]) -> Snapshot:
+    """Add one snapshot made outside a check (imports, tests, tools) with ``facts`` (as
+    ``Observation.facts()`` gives them) stored and keyed, and its profile marks computed, as
+    a check's batch does them (which uses :func:`last_seen` and ``put_facts`` itself)."""
     seen = last_seen(session, [snap.account_id]).get(snap.account_id)
+    [snap.facts_hash] = put_facts(session, [facts])
     snap.profile_hash, snap.profile_changed = profile_marks(
-        snap.facts, snap.outcome, seen.profile_hash if seen else ""
+        facts, snap.outcome, seen.profile_hash if seen else ""
     )
     session.add(snap)
     return snap

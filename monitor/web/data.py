@@ -21,6 +21,7 @@ from monitor.registry.accounts import ruleset_for
 from monitor.show.labels import PLATFORM, label
 from monitor.show.views import account_dict, finding_dict
 from monitor.store import changes
+from monitor.store.facts import load_facts
 from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.store.snapshots import latest_ok_ids
 from monitor.web.auth import Principal
@@ -257,13 +258,15 @@ def due_soon(
     if not judged:
         return []
     ids = sorted(latest_ok_ids(session, sorted(judged)).values())
-    rows = []
+    hashes: list[tuple[str, str]] = []
     for i in range(0, len(ids), 500):
-        rows += session.exec(
-            select(col(Snapshot.account_id), col(Snapshot.facts)["posts"]).where(
+        hashes += session.exec(
+            select(col(Snapshot.account_id), col(Snapshot.facts_hash)).where(
                 col(Snapshot.id).in_(ids[i : i + 500])
             )
         ).all()
+    contents = load_facts(session, (h for _, h in hashes))
+    rows = [(a, (contents.get(h) or {}).get("posts")) for a, h in hashes]
     out: dict[str, DueSoon] = {}
     for account_id, raw_posts in rows:
         if account_id in out:

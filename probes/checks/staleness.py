@@ -327,7 +327,8 @@ def evaluate_staleness(
     for p in posts:
         if p.published_at is None or p.pinned:
             continue
-        p = replace(p, published_at=_utc(p.published_at))
+        if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
+            p = replace(p, published_at=_utc(p.published_at))
         (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
     if undated:
         base["ignored_undated_posts"] = len(undated)
@@ -409,3 +410,32 @@ def evaluate_staleness(
             )
         )
     return signals
+
+
+# -- what the rules read of the posts -------------------------------------------------------
+
+
+def digest_posts(posts: Sequence[Post]) -> dict[str, Any]:
+    """What :func:`evaluate_staleness` reads of ``posts``, small and JSON-able.
+
+    A check that finds the page unchanged (HTTP 304, or the same bytes) judges its rules
+    again from this instead of parsing the page: time moves on (a post 13 days old is 14
+    days old tomorrow) while the posts stay. :func:`posts_from_digest` gives posts that
+    the rules judge exactly as they judged these (tests hold the two equal).
+    """
+    rows = []
+    for p in posts:
+        when = _utc(p.published_at).isoformat() if p.published_at else None
+        rows.append([p.id, when, int(p.pinned), int(p.repost), p.title or p.text[:80], p.url])
+    return {"v": 1, "posts": rows}
+
+
+def posts_from_digest(digest: dict[str, Any]) -> list[Post] | None:
+    """The posts of :func:`digest_posts`; None for a digest of another shape (judge anew)."""
+    if digest.get("v") != 1:
+        return None
+    out = []
+    for pid, when, pinned, repost, title, url in digest.get("posts", []):
+        at = datetime.fromisoformat(when) if when else None
+        out.append(Post(pid, at, title=title, url=url, pinned=bool(pinned), repost=bool(repost)))
+    return out

@@ -92,15 +92,33 @@ class Response:
     status: int
     headers: dict[str, str]  # lower-case keys
     content: bytes  # decompressed body
-    text: str  # decoded body ("" for binary media types)
-    encoding: str  # codec used for ``text`` ("" when not decoded)
     redirects: list[Redirect] = field(default_factory=list)  # hop by hop, final answer excluded
     elapsed_ms: int = 0
     truncated: bool = False  # the server closed before the announced end of the body
+    _decoded: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def media_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def _decode(self) -> tuple[str, str]:
+        # decoded on first use: a page found unchanged by its hash is never decoded
+        if self._decoded is None:
+            media = self.headers.get("content-type", "")
+            self._decoded = (
+                decode_text(self.content, media) if self.content and is_textual(media) else ("", "")
+            )
+        return self._decoded
+
+    @property
+    def text(self) -> str:
+        """The decoded body ("" for binary media types)."""
+        return self._decode()[0]
+
+    @property
+    def encoding(self) -> str:
+        """The codec ``text`` was decoded with ("" when not decoded)."""
+        return self._decode()[1]
 
 
 @dataclass
@@ -283,18 +301,12 @@ class Fetcher:
             if len(redirects) > self.settings.max_redirects:
                 message = f"重定向超过 {self.settings.max_redirects} 次"
                 raise FetchError("too_many_redirects", message, url, redirects)
-        text, encoding = ("", "")
-        media = raw.headers.get("content-type", "")
-        if raw.content and is_textual(media):
-            text, encoding = decode_text(raw.content, media)
         return Response(
             url=url,
             final_url=req.url,
             status=raw.status,
             headers=raw.headers,
             content=raw.content,
-            text=text,
-            encoding=encoding,
             redirects=redirects,
             elapsed_ms=int((time.monotonic() - started) * 1000),
             truncated=raw.truncated,

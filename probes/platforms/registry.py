@@ -8,6 +8,7 @@ so no reader reaches for a module global.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -161,3 +162,50 @@ def observation_from(
     if resp.truncated and obs.outcome is Outcome.ok:
         obs.detail = "服务器提前断开，内容不完整"
     return obs
+
+
+async def fetch_page(
+    target: Target,
+    tools: Tools,
+    *,
+    kind: str,
+    default_media_type: str,
+    headers: dict[str, str] | None = None,
+) -> tuple[Observation, Response | None]:
+    """GET the account's one page, asking "changed since?" when its last look is known.
+
+    Returns the observation and the response to read, or no response when the page is as
+    the last look saw it — the server answered 304 Not Modified, or the same bytes (by
+    their sha256, before anything is decoded or parsed): the observation then says
+    ``unchanged`` and carries no posts and no artifacts; the record refers to the earlier
+    snapshot's. The observation carries the response's validators and the body's sha256
+    for the next check either way.
+    """
+    prev = target.previous
+    sent = {**(headers or {}), **(prev.request_headers() if prev else {})}
+    resp = await tools.http.get(target.url, headers=sent or None, platform=target.platform)
+    etag = resp.headers.get("etag", "") or (prev.etag if prev and resp.status == 304 else "")
+    modified = resp.headers.get("last-modified", "") or (
+        prev.last_modified if prev and resp.status == 304 else ""
+    )
+    sha = hashlib.sha256(resp.content).hexdigest() if resp.status == 200 else ""
+    if prev and (resp.status == 304 or (sha and sha == prev.body_sha256)):
+        obs = Observation(
+            account_id=target.account_id,
+            reader=target.reader,
+            url=target.url,
+            fetched_at=clock(),
+            outcome=Outcome.ok,
+            status_code=resp.status,
+            final_url=resp.final_url,
+            elapsed_ms=resp.elapsed_ms,
+            redirects=list(resp.redirects),
+            unchanged=True,
+            etag=etag[:300],
+            last_modified=modified[:100],
+            body_sha256=prev.body_sha256,
+        )
+        return obs, None
+    obs = observation_from(target, resp, kind=kind, default_media_type=default_media_type)
+    obs.etag, obs.last_modified, obs.body_sha256 = etag[:300], modified[:100], sha
+    return obs, resp

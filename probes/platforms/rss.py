@@ -30,7 +30,7 @@ from probes.fetch import Tools
 from probes.fetch.http import Response, decode_text
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
-from probes.platforms.registry import clock, observation_from, register
+from probes.platforms.registry import clock, fetch_page, register
 from probes.platforms.webpage import extract_links, shorten, strip_html
 
 FEED_ACCEPT = (
@@ -50,11 +50,14 @@ _CN_TZINFOS = {"CST": timezone(timedelta(hours=8)), "BJT": timezone(timedelta(ho
 
 @register("rss")
 async def read_rss(target: Target, tools: Tools) -> Observation:
-    resp = await tools.http.get(
-        target.url, headers={"Accept": FEED_ACCEPT}, platform=target.platform
+    obs, resp = await fetch_page(
+        target,
+        tools,
+        kind="feed",
+        default_media_type="application/xml",
+        headers={"Accept": FEED_ACCEPT},
     )
-    obs = observation_from(target, resp, kind="feed", default_media_type="application/xml")
-    if obs.outcome is not Outcome.ok:
+    if resp is None or obs.outcome is not Outcome.ok:  # unchanged since the last look, or failed
         return obs
     parsed = _parse(resp)
     malformed = bool(parsed.get("bozo")) and not isinstance(

@@ -28,7 +28,7 @@ from probes.fetch import Tools
 from probes.fetch.http import decode_text
 from probes.model import Observation, Outcome, Post, Target
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
-from probes.platforms.registry import clock, failed, observation_from, register
+from probes.platforms.registry import clock, failed, fetch_page, register
 
 TEXT_LIMIT = 500  # characters of post text kept in an observation; the page is an artifact
 _SPACE = re.compile(r"\s+")
@@ -41,9 +41,8 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
     item_sel = (opts.get("item") or "").strip()
     if not item_sel:
         return failed(target, clock(), "网页读取缺少参数 item")
-    resp = await tools.http.get(target.url, platform=target.platform)
-    obs = observation_from(target, resp, kind="page", default_media_type="text/html")
-    if obs.outcome is not Outcome.ok:
+    obs, resp = await fetch_page(target, tools, kind="page", default_media_type="text/html")
+    if resp is None or obs.outcome is not Outcome.ok:  # unchanged since the last look, or failed
         return obs
     html = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
     tree = LexborHTMLParser(html)
