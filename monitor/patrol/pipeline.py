@@ -8,6 +8,7 @@ transaction, is :mod:`monitor.record.batch`; how records are batched and where t
 from __future__ import annotations
 
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 
 import anyio
@@ -54,12 +55,15 @@ async def check(
     now: datetime | None = None,
     previous: Previous | None = None,
     claimed: bool = False,
+    slot: AbstractAsyncContextManager[object] | None = None,
 ) -> CheckResult:
     """Probe one account now (``now``, else the app's clock) and record the result.
 
     ``previous``: the account's last look (the patrol's claim carries it), so a reader may
     ask the site "changed since?" and skip an unchanged page. ``claimed``: the patrol holds
     the account (``monitor.patrol.claims``); its record sets when it is due next.
+    ``slot``: held while the account is observed, not while its record waits to be written,
+    so the patrol's fetch concurrency is spent fetching (the writer batches what waits).
     """
     when = now or app.clock()
     try:
@@ -68,12 +72,13 @@ async def check(
         raise CheckError(str(e)) from None
     target = target_for(account, app.settings, previous)
     started = time.monotonic()
-    with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
-        obs = await observe(target, tools, now=when)
-    if not scope.cancelled_caught and obs.outcome is Outcome.ok:
-        # detectors judge where a short link lands, not the link text
-        with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
-            await resolve_short_links(obs, tools.http)
+    async with slot or nullcontext():
+        with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
+            obs = await observe(target, tools, now=when)
+        if not scope.cancelled_caught and obs.outcome is Outcome.ok:
+            # detectors judge where a short link lands, not the link text
+            with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
+                await resolve_short_links(obs, tools.http)
     if scope.cancelled_caught:
         obs = Observation(
             account_id=account.id,

@@ -1,11 +1,13 @@
 """The patrol loop of one node: claim due accounts in batches, check them, renew the hold.
 
-It keeps up to twice ``[patrol] max_concurrency`` accounts claimed — those running and the
-next ones waiting for a slot — so a claim (one statement) serves many checks, and claims
-more as checks finish. With nothing due it looks again within a second. Every third of a
-lease it renews the hold on what it still has; on stop it gives back what it claimed but
-did not check, so another node (or its next start) takes it at once. The guarantees are
-:mod:`monitor.patrol.claims`'.
+It keeps up to twice ``[patrol] max_concurrency`` accounts claimed — those being fetched,
+those whose record waits to be written, and the next ones waiting for a fetch slot — and
+claims more once half of them are done, so a claim (one statement) serves many checks.
+A fetch slot is held only while fetching: a record waiting for its batch to be written
+does not keep the next page from being fetched. With nothing due it looks again within a
+second. Every third of a lease it renews the hold on what it still has; on stop it gives
+back what it claimed but did not check, so another node (or its next start) takes it at
+once. The guarantees are :mod:`monitor.patrol.claims`'.
 
 Why a loop of its own and not an APScheduler job: it runs all the time, and a job per
 second per node would only add data-store writes to what this does with one query.
@@ -14,6 +16,8 @@ second per node would only add data-store writes to what this does with one quer
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import anyio
@@ -59,9 +63,12 @@ class Runner:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._renew)
                 while True:
-                    room = 2 * app.settings.patrol.max_concurrency - len(self.held)
+                    most = 2 * app.settings.patrol.max_concurrency
+                    room = most - len(self.held)
                     got: list[Claim] = []
-                    if room > 0 and not self._stopping:
+                    # refill once half is done: one claim statement per many checks, not one
+                    # per check that ends
+                    if room >= most // 2 and not self._stopping:
                         got = await anyio.to_thread.run_sync(
                             self.claims.claim, app.clock(), room, app.judged_with
                         )
@@ -87,50 +94,65 @@ class Runner:
             if ids:
                 await anyio.to_thread.run_sync(self.claims.renew, ids, self.rt.app.clock())
 
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the node's ``max_concurrency`` fetch slots, or :class:`_NotBegun` when the
+        node began stopping while this check waited for one."""
+        async with self.rt.limiter:
+            if self._stopping:
+                raise _NotBegun
+            yield
+
     async def _check(self, claim: Claim) -> None:
         """Check one claimed account. It leaves ``held`` once its record is written or has
         definitely failed; a check cancelled before that (the node stopping) stays held,
         and the loop gives it back."""
         rt = self.rt
+        rt.running += 1
+        started = time.monotonic()
         try:
-            async with rt.limiter:
-                if self._stopping:  # claimed but not begun
-                    return
-                rt.running += 1
-                started = time.monotonic()
-                try:
-                    tools = rt.app.tools  # a reload may have replaced the ones we started with
-                    if tools is None:
-                        raise CheckError("巡查未在运行（没有可用的抓取工具）")
-                    result = await check(
-                        rt.app, tools, claim.account_id, previous=claim.previous, claimed=True
-                    )
-                except CheckError as e:
-                    log.error("check_failed", account=claim.account_id, error=str(e))
-                    metrics.observe_probe("unknown", "check_failed", time.monotonic() - started)
-                    later = rt.app.clock() + timedelta(
-                        minutes=rt.app.settings.patrol.default_interval_minutes
-                    )
-                    await anyio.to_thread.run_sync(self.claims.postpone, claim.account_id, later)
-                    self.held.pop(claim.account_id, None)
-                    return
-                except WriterDied as e:  # not written, not confirmed: due again after the lease
-                    log.error("check_not_written", account=claim.account_id, error=str(e))
-                    metrics.observe_probe("unknown", "not_written", time.monotonic() - started)
-                    self.held.pop(claim.account_id, None)
-                    return
-                except Exception:  # a bug must cost one check, never the patrol
-                    log.exception("check_crashed", account=claim.account_id)
-                    metrics.observe_probe("unknown", "check_crashed", time.monotonic() - started)
-                    self.held.pop(claim.account_id, None)  # due again when the lease lapses
-                    return
-                finally:
-                    rt.running -= 1
+            tools = rt.app.tools  # a reload may have replaced the ones we started with
+            if tools is None:
+                raise CheckError("巡查未在运行（没有可用的抓取工具）")
+            result = await check(
+                rt.app,
+                tools,
+                claim.account_id,
+                previous=claim.previous,
+                claimed=True,
+                slot=self._slot(),
+            )
+        except _NotBegun:  # claimed but not begun: stays held, given back on the way out
+            return
+        except CheckError as e:
+            log.error("check_failed", account=claim.account_id, error=str(e))
+            metrics.observe_probe("unknown", "check_failed", time.monotonic() - started)
+            later = rt.app.clock() + timedelta(
+                minutes=rt.app.settings.patrol.default_interval_minutes
+            )
+            await anyio.to_thread.run_sync(self.claims.postpone, claim.account_id, later)
             self.held.pop(claim.account_id, None)
-            outcome = result.observation.outcome.value
-            metrics.observe_probe(result.account.platform, outcome, time.monotonic() - started)
-            rt.checked += 1
-            at = shown(rt.app.clock(), rt.app.settings.timezone)
-            rt.last = f"{claim.account_id} {outcome} at {at}"
+            return
+        except WriterDied as e:  # not written, not confirmed: due again after the lease
+            log.error("check_not_written", account=claim.account_id, error=str(e))
+            metrics.observe_probe("unknown", "not_written", time.monotonic() - started)
+            self.held.pop(claim.account_id, None)
+            return
+        except Exception:  # a bug must cost one check, never the patrol
+            log.exception("check_crashed", account=claim.account_id)
+            metrics.observe_probe("unknown", "check_crashed", time.monotonic() - started)
+            self.held.pop(claim.account_id, None)  # due again when the lease lapses
+            return
         finally:
+            rt.running -= 1
             self._wake.set()
+        self.held.pop(claim.account_id, None)
+        outcome = result.observation.outcome.value
+        metrics.observe_probe(result.account.platform, outcome, time.monotonic() - started)
+        rt.checked += 1
+        at = shown(rt.app.clock(), rt.app.settings.timezone)
+        rt.last = f"{claim.account_id} {outcome} at {at}"
+
+
+class _NotBegun(Exception):
+    """The node stopped before this claimed check got a slot."""
