@@ -16,11 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from monitor.registry.columns import (
     COLUMNS,
@@ -30,6 +26,9 @@ from monitor.registry.columns import (
     header_index,
     norm,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +216,8 @@ def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None
     try:
         # not read_only: its row numbers follow the sheet's stated dimension, which
         # many generators get wrong; registries are a few thousand rows at most
+        from openpyxl import load_workbook  # here: the patrol's processes never read workbooks
+
         wb = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         problems.append(Problem(label, None, None, f"无法读取 XLSX 工作簿：{exc}"))
@@ -308,6 +309,8 @@ def _table(
             continue
         for pos, text in enumerate(cells):
             if text and (pos in headerless or pos not in known):
+                from openpyxl.utils import get_column_letter
+
                 column = f"{get_column_letter(pos + 1)}列"
                 problems.append(Problem(label, number, column, "这一列没有表头，但有数据"))
         values = {f: cells[p] if p < len(cells) else "" for f, p in positions.items()}

@@ -14,9 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from monitor.registry.columns import ACCOUNT_COLUMNS, UNIT_COLUMNS, Column
@@ -310,6 +307,11 @@ def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[list[str | 
 def _write_xlsx(
     path: Path, sheets: Sequence[tuple[str, Sequence[Column], list[list[str | int]]]]
 ) -> None:
+    # openpyxl here, not at the top: the patrol's processes import this module, never write
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
     for title, columns, rows in sheets:

@@ -38,10 +38,12 @@ VOLATILE = ("fetched_at", "elapsed_ms")
 
 # 4,096 entries: a whole patrol of an installation up to ~4,000 accounts (the writer then
 # finds each account's last look here and reads no facts back), or the distinct looks the
-# console's pages of a few busy hours ask for; the byte bound keeps a process within 64 MiB
-# however large its facts are (58 KB news lists: ~1,100 of them)
+# console's pages of a few busy hours ask for; the byte bound keeps a process within 24 MiB
+# however large its facts are (58 KB news lists: ~400 of them). A larger patrol finds few
+# hits in any cache it can afford (its looks are an hour apart), so the bound is small:
+# the writer's and the console's memory matter more than a read of one row by its key
 CACHE_ENTRIES = 4096
-CACHE_BYTES = 64 << 20
+CACHE_BYTES = 24 << 20
 _CHUNK = 500  # hashes per IN (...) query
 
 _table: sa.Table = Facts.__table__  # type: ignore[attr-defined]
