@@ -145,3 +145,27 @@ def test_corpus_goals() -> None:
     assert len(found) / len(pos) >= 0.95
     assert len(flagged) / len(clean) <= 0.02, flagged
     assert all(judge_post(c.post).level == "review" for c in review)
+
+
+def test_a_post_judged_once_is_looked_up_not_judged_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A news list that gained one item: the 99 others are not scanned again, and the
+    verdicts are the ones a full judgement gives, naming the posts of this check."""
+    from probes.checks import commercial
+
+    posts = [c.post for c in load_posts()]
+    expected = [(v.post.id, v.level, v.reasons) for v in map(judge_post, posts) if v.level]
+    assert [(v.post.id, v.level, v.reasons) for v in commercial.judge_posts(posts)] == expected
+
+    def judged_again(post: Post, *_: object) -> None:
+        raise AssertionError(f"{post.id} judged again")
+
+    monkeypatch.setattr(commercial, "judge_post", judged_again)
+    # the same posts read again from a new fetch: equal content, new objects, new pin state
+    again = [Post(**{**vars(p), "pinned": not p.pinned}) for p in posts]
+    verdicts = commercial.judge_posts(again)
+    assert [(v.post.id, v.level, v.reasons) for v in verdicts] == expected
+    assert all(any(v.post is p for p in again) for v in verdicts)
+    # a post whose text changed under the same id is judged afresh
+    edited = Post(id=posts[0].id, published_at=NOW, text=posts[0].text + "，加微信abc12345")
+    with pytest.raises(AssertionError, match="judged again"):
+        commercial.judge_posts([edited])

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
@@ -142,6 +143,22 @@ def test_dormancy_night_burst_and_spam() -> None:
     # a single daytime post after a long pause is not theft
     one = snapshot(GOV, [Post("d1", NOW - timedelta(hours=2), text="恢复更新"), *old])
     assert detect_theft(one, ctx_for(one, prev)) == []
+
+
+@pytest.mark.timeout(60)  # counted over all pairs this shape took minutes: it must not hang
+def test_burst_of_a_huge_feed_is_counted_and_the_window_is_24_hours() -> None:
+    old = history(8, 7, NOW - timedelta(days=80))
+    prev = snapshot(GOV, old, NOW - timedelta(days=5))
+    at = NOW - timedelta(hours=3)
+    flood = [Post(f"f{k}", at, text="通知") for k in range(26_000)]  # one second, one feed
+    cur = snapshot(GOV, [*flood, *old])
+    sign = {s.code: s for s in theft_signs(cur, ctx_for(cur, prev))}
+    assert sign["burst"].evidence["burst_24h"] == 26_000
+    # 5 posts, each exactly 24 hours after the one before: never two in the same 24 hours
+    spread = [Post(f"d{k}", at - timedelta(hours=24 * k), text="通知") for k in range(5)]
+    cur = snapshot(GOV, [*spread, *old])
+    got = {s.code: s for s in theft_signs(cur, ctx_for(cur, prev))}
+    assert got["dormant_then_active"].evidence["burst_24h"] == 1
 
 
 def test_closed_account_posting_again() -> None:

@@ -16,10 +16,12 @@ Lexicons and domain lists are data files (``probes/data``) users extend without 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -327,9 +329,43 @@ def _disguised_links(text: str, links: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# A post already judged is not judged again: a news list that gained one item shows the
+# other 99 as they were, and the theft detector asks of the same posts. Keyed by a digest
+# of what judge_post reads (the post's text is not held), valid for the process's lexicons
+# and domain lists (loaded once). Only posts with a level keep their verdict; a clean post
+# keeps nothing but its key: ~100 bytes an entry, ~6 MiB when full.
+_MEMO_SIZE = 65536
+_memo: OrderedDict[bytes, PostVerdict | None] = OrderedDict()
+
+
+def _content_key(post: Post) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in (post.id, post.url, post.title, post.text, *post.links):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.digest()
+
+
+def judged(post: Post) -> PostVerdict | None:
+    """``post``'s verdict by the default lexicons and lists if it has a level, else None;
+    a post with the same id and content as one judged before is looked up, not judged."""
+    key = _content_key(post)
+    try:
+        v = _memo[key]
+        _memo.move_to_end(key)
+    except KeyError:
+        v = judge_post(post, default_lexicons(), default_domains())
+        v = v if v.level else None
+        _memo[key] = v
+        if len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    # the verdict names this post (its pin or time may differ from the one judged first)
+    return v if v is None or v.post is post else replace(v, post=post)
+
+
 def judge_posts(posts: Iterable[Post]) -> list[PostVerdict]:
-    lex, lists = default_lexicons(), default_domains()
-    return [v for p in posts if (v := judge_post(p, lex, lists)).level]
+    """The verdicts with a level, in the posts' order."""
+    return [v for p in posts if (v := judged(p))]
 
 
 def _summary(verdicts: Sequence[PostVerdict]) -> str:
