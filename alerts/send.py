@@ -12,10 +12,11 @@ URL leaves this module unmasked, and every error passes through ``redact`` as a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import apprise
 import structlog
@@ -55,27 +56,46 @@ def body_format(url: str) -> str:
 
 
 # -- masking ----------------------------------------------------------------------------------
+#
+# One rule for every channel URL that reaches a person or a log line (``mask_url``), and the
+# same rule's hidden parts for scrubbing text that quotes the URL (``redact``).
+#
+# apprise declares each URL form in its plugins: ``templates`` say what sits where
+# ("{schema}://{secret}@{token}/{targets}"), ``template_tokens`` and ``template_args`` say
+# which parts are private. That metadata decides whether the "host" of a URL is a real host
+# (json://host, mailto://host, gotify://host) or a token parked in the host position
+# (dingtalk://TOKEN, wecombot://KEY) and which query settings are harmless (bool, number,
+# choice). It is not enough on its own, and neither is apprise's ``url(privacy=True)``: the
+# json/xml/form ``{path}`` is not "private" yet people put webhook secrets there, targets
+# (phone numbers, chat ids, ntfy topics) are not "private" yet are personal or work as
+# passwords, headers (``+X-Token=``) come out in clear, and its "0...f" keeps two characters
+# of every token. So everything that may be a secret is ``***``, in every form: user info,
+# a host that is not a real host, every path segment but a few common route words, every
+# query value but settings. Schemes apprise does not know get the same rule with no host.
 
-# Schemes whose host is a real network host (shown); everywhere else apprise keeps a token in
-# the "host" (dingtalk://secret@TOKEN, wecombot://KEY, feishu://TOKEN), which is masked.
-_HOST_SCHEMES = frozenset(
-    {
-        "json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos",
-        "http", "https", "apprise", "apprises", "gotify", "gotifys", "mmost", "mmosts",
-        "rocket", "rockets", "matrix", "matrixs", "ncloud", "nclouds", "nctalk", "nctalks",
-    }
-)  # fmt: skip
+MASK = "***"
 
-# Query parameters that are settings, not secrets.
+# Schemes apprise reads that are not plugins (native web addresses such as
+# https://hooks.slack.com/...): their host is a real host.
+_WEB_SCHEMES = frozenset({"http", "https"})
+
+# Query parameters that are settings, not secrets, for every scheme.
 _PLAIN_QUERY = frozenset(
     {"format", "overflow", "method", "verify", "cto", "rto", "emojis", "tz", "mode", "retry",
      "wait", "optional", "store", "smtp", "port", "secure", "name", "lang"}
 )  # fmt: skip
 
-# A path segment shown as is: a short word such as "hook" or "robot", never a token.
-_PLAIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z_-]{0,11}")
+# Path segments shown as they are (after a real host only): route words, never a token.
+_ROUTE_WORDS = frozenset(
+    {"api", "apis", "hook", "hooks", "webhook", "webhooks", "incoming", "notify", "notice",
+     "notification", "notifications", "alert", "alerts", "alarm", "alarms", "message",
+     "messages", "msg", "send", "push", "robot", "bot", "bots", "service", "services",
+     "callback", "events", "event", "cgi-bin", "open-apis", "json", "xml", "form", "xuncha"}
+)  # fmt: skip
+_VERSION = re.compile(r"v\d{1,2}")
+_QUERY_KEY = re.compile(r"[+\-:]?[A-Za-z][A-Za-z0-9_.-]{0,39}")
+_SETTING_VALUE = re.compile(r"[\w.:-]{0,64}")
 _URL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.S)
-MASK = "***"
 
 
 @dataclass
@@ -114,62 +134,112 @@ def _scheme(url: str) -> str:
     return parts.scheme if parts else ""
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What apprise's metadata says about one scheme's URLs."""
+
+    host_is_host: bool  # some template puts a real {host} after ``://`` (and ``user@``)
+    settings: frozenset[str]  # query args that are harmless settings (bool, number, choice)
+
+
+@functools.cache
+def _form(scheme: str) -> _Form | None:
+    """The scheme's form from its apprise plugin; None for a scheme apprise has no plugin for."""
+    try:
+        from apprise.manager_plugins import NotificationManager
+
+        plugin = NotificationManager()[scheme]
+        templates = tuple(plugin.templates)
+        args = dict(plugin.template_args)
+    except Exception:  # unknown scheme, or an apprise that keeps its metadata elsewhere
+        return None
+    host_is_host = any(re.match(r"\{schema\}://([^/@]*@)?\{host\}", t) for t in templates)
+    settings = frozenset(
+        key.lower()
+        for key, spec in args.items()
+        if isinstance(spec, dict)
+        and not spec.get("private")
+        and str(spec.get("type", "")).split(":")[0] in {"bool", "int", "float", "choice"}
+    )
+    return _Form(host_is_host=host_is_host, settings=settings)
+
+
+def _real_host(scheme: str, host: str) -> bool:
+    """Whether the host position holds a network host (shown) rather than a token."""
+    form = _form(scheme)
+    if not (form.host_is_host if form else scheme in _WEB_SCHEMES):
+        return False
+    name = re.fullmatch(r"([A-Za-z0-9.\-]+)(:\d{1,5})?|(\[[0-9A-Fa-f:.]+\])(:\d{1,5})?", host)
+    if not name:
+        return False
+    # ntfy://TOPIC, matrix://TOKEN: a bare word in a scheme that also takes a host is not one
+    return bool(name.group(3) or name.group(2) or "." in host or host.lower() == "localhost")
+
+
+def _mask(url: str) -> tuple[str, set[str]] | None:
+    """(the URL as shown, the raw parts it hides); None when it is not a URL at all."""
+    parts = _split(url)
+    if parts is None:
+        return None
+    hidden: set[str] = set()
+
+    def hide(raw: str) -> str:
+        hidden.add(raw)
+        return MASK
+
+    form = _form(parts.scheme)
+    settings = _PLAIN_QUERY | (form.settings if form else frozenset())
+    host_real = _real_host(parts.scheme, parts.host)
+    out = f"{parts.scheme}://"
+    if parts.userinfo is not None:
+        hidden.update(p for p in parts.userinfo.split(":", 1) if p)
+        out += hide(parts.userinfo) + "@"
+    if parts.host:
+        out += parts.host if host_real else hide(parts.host)
+    for seg in parts.segments:
+        plain = host_real and (seg.lower() in _ROUTE_WORDS or _VERSION.fullmatch(seg.lower()))
+        out += "/" + (seg if plain else hide(seg))
+    items = []
+    for key, value in parts.query:
+        if value is None:  # a bare word: a known switch, or perhaps a token
+            items.append(key if key.lower() in settings else hide(key))
+            continue
+        shown_key = key if _QUERY_KEY.fullmatch(key) else hide(key)
+        plain = key.lower() in settings and _SETTING_VALUE.fullmatch(value)
+        items.append(f"{shown_key}={value if plain else hide(value) if value else ''}")
+    if items:
+        out += "?" + "&".join(items)
+    return out, hidden
+
+
 def mask_url(url: str) -> str:
     """The URL with every credential, token and secret-looking part replaced by ``***``.
 
-    Keeps what an operator needs to tell channels apart: the scheme, the host where it is a
-    real host, plain path words and setting-type query parameters.
+    The one masking for channel URLs, wherever they are shown or logged. Keeps what an
+    operator needs to tell channels apart: the scheme, the host where it is a real host (with
+    its port), route words such as ``hook``, setting-type query parameters, and the shape
+    (how many parts were hidden). Anything that is not a URL is ``***`` as a whole.
     """
-    parts = _split(url)
-    if parts is None:
-        return MASK
-    host_is_real = parts.scheme in _HOST_SCHEMES
-    out = f"{parts.scheme}://"
-    if parts.userinfo is not None:
-        out += f"{MASK}@"
-    if parts.host:
-        out += parts.host if host_is_real and _looks_like_host(parts.host) else MASK
-    for seg in parts.segments:
-        out += "/" + (seg if host_is_real and _PLAIN_SEGMENT.fullmatch(seg) else MASK)
-    if parts.query:
-        items = []
-        for key, value in parts.query:
-            shown_key = key if _PLAIN_SEGMENT.fullmatch(key.lstrip("+-:")) else MASK
-            if value is None:
-                items.append(shown_key)
-            else:
-                plain = key.lower() in _PLAIN_QUERY and re.fullmatch(r"[\w.:-]{0,64}", value)
-                items.append(f"{shown_key}={value if plain else MASK}")
-        out += "?" + "&".join(items)
-    return out
+    masked = _mask(url)
+    return MASK if masked is None else masked[0]
 
 
 def redact(text: str, url: str) -> str:
-    """``text`` with every secret part of ``url`` (raw or percent-decoded) replaced by ``***``."""
-    parts = _split(url)
-    if parts is None:
-        return text.replace(url, MASK) if url else text
-    secrets: set[str] = {url.strip()}
-    if parts.userinfo:
-        secrets.add(parts.userinfo)
-        secrets.update(parts.userinfo.split(":", 1))
-    host_is_real = parts.scheme in _HOST_SCHEMES
-    if not (host_is_real and _looks_like_host(parts.host)):
-        secrets.add(parts.host)
-    for seg in parts.segments:
-        if not (host_is_real and _PLAIN_SEGMENT.fullmatch(seg)):
-            secrets.add(seg)
-    for key, value in parts.query:
-        if value and key.lower() not in _PLAIN_QUERY:
-            secrets.add(value)
-    secrets |= {unquote(s) for s in secrets}
+    """``text`` with every part of ``url`` that ``mask_url`` hides replaced by ``***`` — raw,
+    percent-decoded or percent-encoded, as apprise, requests and httpx quote them in errors —
+    and the whole URL replaced by its masked form."""
+    if not url:
+        return text
+    masked = _mask(url)
+    if masked is None:
+        return text.replace(url.strip(), MASK) if url.strip() else text
+    shown, hidden = masked
+    text = text.replace(url.strip(), shown)
+    secrets = hidden | {unquote(s) for s in hidden}
+    secrets |= {quote(s, safe="") for s in secrets} | {quote(s) for s in secrets}
     for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
-
-
-def _looks_like_host(host: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", host))
 
 
 # -- verdicts ---------------------------------------------------------------------------------

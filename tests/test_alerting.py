@@ -8,7 +8,12 @@ takes a second.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -582,6 +587,55 @@ def test_alerts_test_and_silence_commands(tmp_path: Path, sink) -> None:
     assert r.exit_code == 1 and "503" in r.output
     with Session(open_app(make_settings(tmp_path)).engine) as s:
         assert s.exec(select(Notification).where(col(Notification.kind) == "test")).all() == []
+
+
+def test_alerts_test_never_shows_a_secret_in_the_url_path(tmp_path: Path, sink) -> None:
+    """``json://host/hook/SECRET``: the real CLI, its output, its log lines (delivered and
+    failed) name the channel as ``json://127.0.0.1:PORT/hook/***`` and never the secret."""
+    secret = "SECRETVALUE"
+    with socket.socket() as s:  # a port nothing listens on: bind, read the number, close
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    good = sink.apprise_url(f"/hook/{secret}")
+    down = f"json://127.0.0.1:{closed}/hook/{secret}"
+    cfg = write_config(
+        tmp_path,
+        f'[logging]\nlevel = "info"\nformat = "json"\n[channels]\nqx = "{good}?+X-Key={secret}2"\n',
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+
+    def xuncha(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(cfg), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    assert xuncha("init").returncode == 0
+    app = open_app(make_settings(tmp_path))
+    add_unit(app, "qx", "青溪县", channels=["@qx", good, down])
+    app.close()
+
+    for args in (["alerts", "test", "qx"], ["alerts", "test", "qx", "--json"]):
+        r = xuncha(*args)
+        assert r.returncode == 1, r.stdout + r.stderr  # the closed port failed
+        assert secret not in r.stdout and secret not in r.stderr, r.stdout + r.stderr
+        assert f"json://127.0.0.1:{sink.port}/hook/***" in r.stdout
+        assert f"json://127.0.0.1:{closed}/hook/***" in r.stdout  # where it failed, masked
+        events = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+        failed = [e for e in events if e["event"] == "alert_delivery_failed"]
+        assert len(failed) == 1 and failed[0]["target"] == f"json://127.0.0.1:{closed}/hook/***"
+        assert "127.0.0.1" in failed[0]["error"]
+        delivered = [e for e in events if e["event"] == "alert_delivered"]
+        assert {e["target"] for e in delivered} == {
+            f"json://127.0.0.1:{sink.port}/hook/***",
+            f"json://127.0.0.1:{sink.port}/hook/***?+X-Key=***",
+        }
+    # it did reach the real path, secret and all: the masking is only in what people see
+    assert {m.path.split("?")[0] for m in sink.delivered} == {f"/hook/{secret}"}
+    assert len(sink.delivered) == 4
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

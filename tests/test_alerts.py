@@ -10,6 +10,7 @@ import socket
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import pytest
 
@@ -196,41 +197,199 @@ def test_huge_evidence_stays_under_the_dingtalk_request_limit() -> None:
 
 # -- mask_url ---------------------------------------------------------------------------------
 
+# (url, as shown, secrets that must not be in it, the real host that must be — or None)
+MASK_TABLE = [
+    # a token (and a signing secret) parked in the host position: no host to show
+    (
+        "dingtalk://SEC9f8e7d6c5b4a@0123456789abcdef0123456789abcdef",
+        "dingtalk://***@***",
+        ["SEC9f8e7d6c5b4a", "0123456789abcdef"],
+        None,
+    ),
+    ("dingtalk://0123456789abcdef0123456789abcdef", "dingtalk://***", ["0123456789abcdef"], None),
+    ("dingtalk://0123456789abcdef/13800138000", "dingtalk://***/***", ["13800138000"], None),
+    (
+        "dingtalk://0123456789abcdef?mobile=13800138000&format=markdown",
+        "dingtalk://***?mobile=***&format=markdown",
+        ["0123456789abcdef", "13800138000"],
+        None,
+    ),
+    ("wecombot://693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa", "wecombot://***", ["693a91f6"], None),
+    ("feishu://3a1b2c3d-4e5f-6789-abcd-ef0123456789", "feishu://***", ["3a1b2c3d"], None),
+    # mail: the SMTP host is real; the login and the recipients are not shown
+    (
+        "mailto://user:pass@smtp.example.gov.cn",
+        "mailto://***@smtp.example.gov.cn",
+        ["user", "pass"],
+        "smtp.example.gov.cn",
+    ),
+    (
+        "mailtos://alerts:Pa55word@smtp.example.gov.cn:465?to=ops@example.gov.cn&mode=ssl",
+        "mailtos://***@smtp.example.gov.cn:465?to=***&mode=ssl",
+        ["Pa55word", "alerts:", "ops@"],
+        "smtp.example.gov.cn:465",
+    ),
+    # webhooks: the host is real; route words stay, any other path segment is a secret
+    (
+        "json://hooks.example.gov.cn/hook/SECRETVALUE",
+        "json://hooks.example.gov.cn/hook/***",
+        ["SECRETVALUE"],
+        "hooks.example.gov.cn",
+    ),
+    (
+        "jsons://hooks.example.gov.cn:8443/path/SECRETVALUE?x=1",
+        "jsons://hooks.example.gov.cn:8443/***/***?x=***",
+        ["SECRETVALUE", "path"],
+        "hooks.example.gov.cn:8443",
+    ),
+    (
+        "json://user:pw@10.0.0.5/path",
+        "json://***@10.0.0.5/***",
+        ["user", "pw@", "path"],
+        "10.0.0.5",
+    ),
+    (
+        "json://127.0.0.1:8080/hook/AbC123xyz789?format=markdown&+X-Token=tok987",
+        "json://127.0.0.1:8080/hook/***?format=markdown&+X-Token=***",
+        ["AbC123xyz789", "tok987"],
+        "127.0.0.1:8080",
+    ),
+    (
+        "xml://hooks.example.gov.cn/api/v2/SECRETVALUE",
+        "xml://hooks.example.gov.cn/api/v2/***",
+        ["SECRETVALUE"],
+        "hooks.example.gov.cn",
+    ),
+    (
+        "form://hooks.example.gov.cn/hook/SECRETVALUE?method=GET",
+        "form://hooks.example.gov.cn/hook/***?method=GET",
+        ["SECRETVALUE"],
+        "hooks.example.gov.cn",
+    ),
+    # self-hosted services: host real, token in the path
+    (
+        "gotify://gotify.example.gov.cn/TOKENVALUEABC",
+        "gotify://gotify.example.gov.cn/***",
+        ["TOKENVALUEABC"],
+        "gotify.example.gov.cn",
+    ),
+    (
+        "gotifys://gotify.example.gov.cn/path/TOKENVALUEABC?priority=high",
+        "gotifys://gotify.example.gov.cn/***/***?priority=high",
+        ["TOKENVALUEABC"],
+        "gotify.example.gov.cn",
+    ),
+    ("ntfy://mytopicsecret", "ntfy://***", ["mytopicsecret"], None),  # ntfy.sh: a topic
+    (
+        "ntfys://tk_abcdefsecret@ntfy.example.gov.cn/mytopicsecret",
+        "ntfys://***@ntfy.example.gov.cn/***",
+        ["tk_abcdefsecret", "mytopicsecret"],
+        "ntfy.example.gov.cn",
+    ),
+    (
+        "bark://bark.example.gov.cn/DEVICEKEYVAL",
+        "bark://bark.example.gov.cn/***",
+        ["DEVICEKEYVAL"],
+        "bark.example.gov.cn",
+    ),
+    (
+        "apprise://apprise.example.gov.cn/CONFIGKEYVAL",
+        "apprise://apprise.example.gov.cn/***",
+        ["CONFIGKEYVAL"],
+        "apprise.example.gov.cn",
+    ),
+    # cloud services: every part after the scheme is an id or a token
+    (
+        "tgram://123456789:ABCdefGhIJKlmnoPQRsTUVwxyZ/987654321",
+        "tgram://***/***",
+        ["123456789", "ABCdefGh", "987654321"],
+        None,
+    ),
+    (
+        "discord://111111111111111111/TOKENdiscordabcdef",
+        "discord://***/***",
+        ["111111111111111111", "TOKENdiscordabcdef"],
+        None,
+    ),
+    (
+        "slack://TOKENA/TOKENB/TOKENC/#general",
+        "slack://***/***/***/***",
+        ["TOKENA", "TOKENB", "TOKENC", "general"],
+        None,
+    ),
+    (
+        "workflows://prod-00.westus.logic.azure.com:443/WORKFLOWID/SIGNATUREVALUE",
+        "workflows://prod-00.westus.logic.azure.com:443/***/***",
+        ["WORKFLOWID", "SIGNATUREVALUE"],
+        "prod-00.westus.logic.azure.com:443",
+    ),
+    # apprise 2.x has no msteams:// plugin: an unknown scheme, so nothing shown but its shape
+    ("msteams://TEAMNAME/TOKENA/TOKENB/TOKENC", "msteams://***/***/***/***", ["TEAMNAME"], None),
+    ("pover://USERKEYVAL@APPTOKENVAL", "pover://***@***", ["USERKEYVAL", "APPTOKENVAL"], None),
+    ("pushover://USERKEYVAL@APPTOKENVAL", "pushover://***@***", ["USERKEYVAL"], None),
+    ("schan://SENDKEYVALUE", "schan://***", ["SENDKEYVALUE"], None),
+    ("pushplus://PUSHTOKENVAL", "pushplus://***", ["PUSHTOKENVAL"], None),
+    # query strings: only settings keep their values; bare words may be tokens
+    (
+        "json://hooks.example.gov.cn/hook?token=QUERYSECRET",
+        "json://hooks.example.gov.cn/hook?token=***",
+        ["QUERYSECRET"],
+        "hooks.example.gov.cn",
+    ),
+    (
+        "json://hooks.example.gov.cn/hook?format=markdown&-junk&BARESECRET",
+        "json://hooks.example.gov.cn/hook?format=markdown&***&***",
+        ["BARESECRET", "junk"],
+        "hooks.example.gov.cn",
+    ),
+    # the web address forms apprise also reads
+    (
+        "https://oapi.dingtalk.com/robot/send?access_token=ABCSECRET",
+        "https://oapi.dingtalk.com/robot/send?access_token=***",
+        ["ABCSECRET"],
+        "oapi.dingtalk.com",
+    ),
+    (
+        "https://hooks.slack.com/services/T0000/B0000/XXXXSECRET",
+        "https://hooks.slack.com/services/***/***/***",
+        ["T0000", "B0000", "XXXXSECRET"],
+        "hooks.slack.com",
+    ),
+    ("nosuchscheme://x.example.gov.cn/y", "nosuchscheme://***/***", ["x.example"], None),
+    ("not a url", "***", ["not a url"], None),
+    ("", "***", [], None),
+]
 
-@pytest.mark.parametrize(
-    ("url", "masked", "secrets"),
-    [
-        (
-            "dingtalk://SEC9f8e7d6c5b4a@0123456789abcdef0123456789abcdef",
-            "dingtalk://***@***",
-            ["SEC9f8e7d6c5b4a", "0123456789abcdef"],
-        ),
-        ("dingtalk://0123456789abcdef/13800138000", "dingtalk://***/***", ["13800138000"]),
-        ("wecombot://693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa", "wecombot://***", ["693a91f6"]),
-        ("feishu://3a1b2c3d-4e5f-6789-abcd-ef0123456789", "feishu://***", ["3a1b2c3d"]),
-        ("mailto://user:pass@smtp.example.gov.cn", "mailto://***@smtp.example.gov.cn", ["pass"]),
-        (
-            "json://127.0.0.1:8080/hook/AbC123xyz789?format=markdown&+X-Token=tok987",
-            "json://127.0.0.1:8080/hook/***?format=markdown&+X-Token=***",
-            ["AbC123xyz789", "tok987"],
-        ),
-        ("not a url", "***", ["not a url"]),
-    ],
-)
-def test_mask_url(url: str, masked: str, secrets: list[str]) -> None:
-    assert mask_url(url) == masked
+
+@pytest.mark.parametrize(("url", "masked", "secrets", "host"), MASK_TABLE)
+def test_mask_url(url: str, masked: str, secrets: list[str], host: str | None) -> None:
+    shown = mask_url(url)
+    assert shown == masked
     for secret in secrets:
-        assert secret not in mask_url(url)
+        assert secret not in shown
+    netloc = shown.partition("://")[2].split("/", 1)[0].split("?", 1)[0]
+    assert netloc.rpartition("@")[2] == (host or ("***" if netloc else ""))
+    # whatever quotes the URL or its parts is scrubbed by the same rule
+    quoted = f"POST {url} failed ({unquote(url)}); retrying {url.split('://', 1)[-1]}"
+    scrubbed = redact(quoted, url)
+    for secret in secrets:
+        assert secret not in scrubbed
+    if host is not None:
+        assert host in scrubbed
 
 
 def test_redact_removes_whole_secrets_quoted_anywhere() -> None:
     url = "dingtalk://SECabc123@0123456789abcdef/13800138000"
     text = "DingTalk 0123456789abcdef sign SECabc123 to 13800138000 via " + url
-    assert redact(text, url) == "DingTalk *** sign *** to *** via ***"
+    assert redact(text, url) == "DingTalk *** sign *** to *** via dingtalk://***@***/***"
     mail = "mailto://alice:p%40ss@smtp.example.gov.cn"
     assert redact("login p@ss / p%40ss failed on smtp.example.gov.cn", mail) == (
         "login *** / *** failed on smtp.example.gov.cn"
     )
+    # requests/httpx quote the path they were asked for, percent-encoded or not
+    hook = "json://127.0.0.1:9/hook/S3CRET%2Fv?+X-Key=k e y"
+    text = "Max retries exceeded with url: /hook/S3CRET%2Fv (S3CRET/v) header k%20e%20y"
+    assert redact(text, hook) == "Max retries exceeded with url: /hook/*** (***) header ***"
 
 
 # -- deliver ----------------------------------------------------------------------------------

@@ -371,6 +371,21 @@ def test_secrets_in_channel_urls_are_never_logged(capsys: pytest.CaptureFixture[
     assert "dingtalk://" in err
 
 
+def test_library_warnings_are_scrubbed_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from monitor.service.logs import register_secrets, setup_logging
+
+    setup_logging("info", "json")
+    register_secrets(["gotify://gotify.example.gov.cn/GOTIFYTOKEN1"])
+    logging.getLogger("apprise").warning(
+        "failed %s; url: /GOTIFYTOKEN1 and %s", "json://127.0.0.1:9/hook/PATHSECRET1", 3
+    )
+    err = capsys.readouterr().err
+    assert "GOTIFYTOKEN1" not in err and "PATHSECRET1" not in err
+    assert "json://127.0.0.1:9/hook/***" in err and "and 3" in err
+
+
 def test_systemd_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -422,6 +437,22 @@ def test_doctor_checks_browser_and_channels_and_sends_with_send(tmp_path: Path) 
     assert "浏览器程序" in r.stdout and "不存在" in r.stdout
     assert "无法识别" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_doctor_send_never_shows_a_secret_in_the_url_path(tmp_path: Path) -> None:
+    init_db(tmp_path)
+    browser = str(fake_browser(tmp_path / "chromium"))
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with WebhookSink() as sink:
+        for port, said in ((sink.port, "可送达"), (closed, "发送失败")):
+            url = f"json://127.0.0.1:{port}/hook/SECRETVALUE"
+            r = doctor(service_config(tmp_path, browser=browser, ops_url=url), "--send")
+            assert f"通知渠道 @ops {said}" in r.stdout, r.stdout
+            assert "SECRETVALUE" not in r.stdout + r.stderr, r.stdout + r.stderr
+        assert f"json://127.0.0.1:{closed}/hook/***" in r.stdout  # where it failed, masked
+        assert [m.path for m in sink.delivered] == ["/hook/SECRETVALUE"]
 
 
 def test_doctor_tries_the_evidence_store_of_either_backend(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from alerts.send import mask_url
+from alerts.send import mask_url, redact
 from monitor.config import Settings
 from monitor.store.models import ChannelState, Delivery, Notification
 
@@ -36,6 +36,13 @@ def url_hash(settings: Settings, channel: str) -> str:
 def shown(settings: Settings, channel: str) -> str:
     """How a channel is named to people: ``@name`` as is, a literal URL masked."""
     return channel if channel.startswith("@") else mask_url(channel)
+
+
+def scrubbed(settings: Settings, channel: str, text: str) -> str:
+    """A stored error of this channel as people may read it: whatever part of the channel's
+    URL it quotes masked by today's rule (rows written before a rule got stricter included)."""
+    url = settings.channel_url(channel)
+    return redact(text, url) if url and text else text
 
 
 def limit_for(settings: Settings, channel: str) -> int:

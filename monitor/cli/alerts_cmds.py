@@ -72,7 +72,7 @@ def outbox(
                             "created_at": iso(n.created_at, tz),
                             "due_at": iso(n.due_at, tz),
                             "sent_at": iso(n.sent_at, tz),
-                            "last_error": n.last_error,
+                            "last_error": channels.scrubbed(settings, n.channel, n.last_error),
                         }
                         for n in rows
                     ],
@@ -84,7 +84,7 @@ def outbox(
                         {
                             "channel": channels.shown(settings, st.channel),
                             "broken_since": iso(st.broken_since, tz),
-                            "error": st.broken_error,
+                            "error": channels.scrubbed(settings, st.channel, st.broken_error),
                             "throttled_until": iso(st.throttled_until, tz),
                         }
                         for st in states
@@ -103,7 +103,7 @@ def outbox(
                 n.status,
                 str(n.attempts),
                 local(n.sent_at or n.due_at, tz),
-                n.last_error,
+                channels.scrubbed(settings, n.channel, n.last_error),
             )
         console.print(t)
         if waiting:
@@ -115,7 +115,8 @@ def outbox(
             if st.broken_since:
                 console.print(
                     f"[red]渠道 {channels.shown(settings, st.channel)} 拒收[/]"
-                    f"（自 {local(st.broken_since, tz)}）：{st.broken_error}"
+                    f"（自 {local(st.broken_since, tz)}）："
+                    f"{channels.scrubbed(settings, st.channel, st.broken_error)}"
                 )
             else:
                 console.print(

@@ -21,7 +21,7 @@ from monitor import timefmt
 from monitor.app import App
 from monitor.clock import Clock, ClockError, clock_from_env
 from monitor.config import ConfigError, Settings, load_settings
-from monitor.service.logs import setup_logging
+from monitor.service.logs import register_secrets, setup_logging
 from monitor.store.engine import SchemaError
 from probes.checks.calendar import CalendarError
 from probes.checks.rules import RulesetError
@@ -56,6 +56,7 @@ class State:
             except ConfigError as e:
                 fail(str(e), EXIT_USAGE)
             setup_logging(self._settings.logging.level, self._settings.logging.format)
+            register_secrets(self._settings.channels.values())
         return self._settings
 
 

@@ -88,5 +88,19 @@ def setup_logging(level: str = "info", fmt: str = "auto") -> None:
         logger_factory=_current_stderr,
         cache_logger_on_first_use=False,
     )
-    # libraries (APScheduler, httpx) log through stdlib logging: keep them quiet but visible
+    # libraries (APScheduler, httpx, apprise) log through stdlib logging: keep them quiet but
+    # visible, and scrubbed like our own lines (apprise and requests quote the URLs they hit)
     logging.basicConfig(level=max(lvl, logging.WARNING), stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_scrub_record)
+
+
+def _scrub_record(record: logging.LogRecord) -> bool:
+    """stdlib logging filter: the record's message with channel secrets masked."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: let logging report it as it would
+        return True
+    if "://" in message or _secrets:
+        record.msg, record.args = _scrub(message), None
+    return True
