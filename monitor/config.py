@@ -199,6 +199,11 @@ class WebConfig(Section):
     # ``login_pause_minutes`` pause logins as that name until the oldest of them is that old
     login_attempts: int = Field(5, ge=1)
     login_pause_minutes: float = Field(15.0, gt=0)
+    # token guessing: this many wrong API tokens from one client address within
+    # ``token_pause_minutes`` refuse every token from that address (429) until the oldest of
+    # them is that old; valid tokens from other addresses are not touched
+    token_attempts: int = Field(20, ge=1)
+    token_pause_minutes: float = Field(15.0, gt=0)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
 
 

@@ -446,7 +446,7 @@ def test_password_guessing_pauses_logins_as_that_name(world: World) -> None:
         attempt("duty_xz", "guess")
     assert attempt("duty_xz", PASSWORD).status_code == 429
     with session_scope(xapp.engine) as s:
-        auth.set_password(s, auth.get_user(s, "duty_xz"), "a new password 7")
+        auth.set_password(s, auth.get_user(s, "duty_xz"), "a new password 7", NOW)
     assert attempt("duty_xz", "a new password 7").status_code == 303
 
 
@@ -625,7 +625,7 @@ def test_a_disabled_user_is_locked_out_at_once(world: World) -> None:
     h = {"Authorization": f"Bearer {world.tokens['duty_xz']}"}
     assert c.get("/").status_code == 200 and c.get("/api/v1/me", headers=h).status_code == 200
     with session_scope(world.xapp.engine) as s:
-        auth.set_disabled(s, auth.get_user(s, "duty_xz"), True)
+        auth.set_disabled(s, auth.get_user(s, "duty_xz"), True, NOW)
     assert c.get("/").status_code == 303
     assert c.get("/api/v1/me", headers=h).status_code == 401
     page = c.get("/login")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlmodel import Session, col, select
 
+from monitor.app import App
 from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json, state
 from monitor.store.engine import session_scope
 from monitor.store.models import ApiToken, User
@@ -17,9 +19,12 @@ from monitor.web.auth import (
     UserError,
     add_user,
     get_user,
-    new_api_token,
+    issue_api_token,
+    revoke_tokens,
     set_disabled,
     set_password,
+    token_state,
+    user_tokens,
 )
 
 app = typer.Typer(help="控制台用户与 API 令牌 (console users and API tokens)", no_args_is_help=True)
@@ -89,9 +94,11 @@ def users_list(
     """列出控制台用户 (list console users)."""
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         users = s.exec(select(User).order_by(col(User.name))).all()
-        tokens: dict[int, int] = {}
+        now = xapp.clock()
+        tokens: dict[int, int] = {}  # valid ones: neither revoked nor expired
         for t in s.exec(select(ApiToken)).all():
-            tokens[t.user_id] = tokens.get(t.user_id, 0) + 1
+            if token_state(t, now) == "active":
+                tokens[t.user_id] = tokens.get(t.user_id, 0) + 1
         tz = xapp.settings.timezone
         if as_json:
             print_json(
@@ -109,7 +116,7 @@ def users_list(
             )
             return
         t = Table(
-            "用户名", "角色", "单位", "状态", "API 令牌", "创建于", title=f"用户 {len(users)} 个"
+            "用户名", "角色", "单位", "状态", "有效令牌", "创建于", title=f"用户 {len(users)} 个"
         )
         for u in users:
             t.add_row(
@@ -130,52 +137,153 @@ def users_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
     ] = False,
+    keep_tokens: Annotated[
+        bool, typer.Option("--keep-tokens", help="保留该用户的 API 令牌（默认全部吊销）")
+    ] = False,
 ) -> None:
-    """修改用户密码：其会话全部失效，因密码错误而暂停的登录随即恢复 (change a password)."""
+    """修改用户密码 (change a password).
+
+    其控制台会话全部失效，API 令牌全部吊销（--keep-tokens 保留），因密码错误而暂停的登录随即恢复。
+    """
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
                 user = get_user(s, name)
-                set_password(s, user, _read_password(password_stdin, "新密码"))
+                password = _read_password(password_stdin, "新密码")
+                revoked = set_password(s, user, password, xapp.clock(), keep_tokens=keep_tokens)
         except UserError as e:
             fail(str(e), EXIT_USAGE)
-    console.print(f"已修改用户 {name} 的密码。", highlight=False)
+    kept = "，API 令牌保留" if keep_tokens else f"，其 API 令牌已吊销 {revoked} 个"
+    console.print(f"已修改用户 {name} 的密码{kept}。", highlight=False)
+
+
+def _token_row(t: ApiToken, now: datetime, tz: str) -> dict[str, object]:
+    return {
+        "id": t.id,
+        "label": t.label,
+        "created_at": iso(t.created_at, tz),
+        "expires_at": iso(t.expires_at, tz),
+        "last_used_at": iso(t.last_used_at, tz),
+        "revoked_at": iso(t.revoked_at, tz),
+        "state": token_state(t, now),
+    }
+
+
+TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
+
+
+def _list_tokens(xapp: App, name: str, as_json: bool) -> None:
+    with Session(xapp.engine) as s:
+        try:
+            tokens = user_tokens(s, get_user(s, name))
+        except UserError as e:
+            fail(str(e), EXIT_USAGE)
+    now, tz = xapp.clock(), xapp.settings.timezone
+    if as_json:
+        print_json([_token_row(t, now, tz) for t in tokens])
+        return
+    title = f"用户 {name} 的令牌 {len(tokens)} 个"
+    table = Table("编号", "标签", "创建于", "到期", "最近使用", "状态", title=title)
+    for t in tokens:
+        state_ = TOKEN_STATES[token_state(t, now)]
+        if t.revoked_at is not None:
+            state_ += f"（{local(t.revoked_at, tz)}）"
+        table.add_row(
+            str(t.id), t.label or "—", local(t.created_at, tz),
+            local(t.expires_at, tz) if t.expires_at else "不过期", local(t.last_used_at, tz),
+            state_,
+        )  # fmt: skip
+    console.print(table)
 
 
 @app.command("token")
 def users_token(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="用户名")],
+    label: Annotated[str, typer.Option("--label", help="新令牌的用途说明，如 “值班大屏”")] = "",
+    expires_days: Annotated[
+        int | None,
+        typer.Option("--expires-days", min=1, help="新令牌在这么多天后过期（默认不过期）"),
+    ] = None,
+    list_: Annotated[
+        bool,
+        typer.Option("--list", help="列出该用户的令牌：编号、标签、创建、到期、最近使用、状态"),
+    ] = False,
+    revoke: Annotated[
+        int | None, typer.Option("--revoke", metavar="ID", help="吊销编号为 ID 的令牌")
+    ] = None,
+    revoke_all: Annotated[bool, typer.Option("--revoke-all", help="吊销该用户的全部令牌")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="与 --list 同用：JSON 输出")] = False,
 ) -> None:
-    """为用户生成新的 API 令牌，只显示这一次 (print a new API token once)."""
+    """API 令牌：生成、列出、吊销 (new, list or revoke API tokens).
+
+    默认生成一个新令牌：令牌打印到标准输出，只显示这一次，其编号打印到标准错误。
+    --list 列出该用户的令牌；--revoke ID 吊销一个，--revoke-all 吊销全部。
+    """
+    actions = [flag for flag, on in (("--list", list_), ("--revoke", revoke is not None),
+                                     ("--revoke-all", revoke_all)) if on]  # fmt: skip
+    if len(actions) > 1:
+        fail(f"{' 与 '.join(actions)} 不能同时使用", EXIT_USAGE)
+    if actions and (label or expires_days is not None):
+        fail(f"--label 与 --expires-days 只用于生成新令牌，不能与 {actions[0]} 同用", EXIT_USAGE)
+    if as_json and not list_:
+        fail("--json 只与 --list 同用", EXIT_USAGE)
     with open_app(ctx) as xapp:
+        if list_:
+            _list_tokens(xapp, name, as_json)
+            return
+        now, tz = xapp.clock(), xapp.settings.timezone
         try:
             with session_scope(xapp.engine) as s:
-                token = new_api_token(s, get_user(s, name), xapp.clock())
+                user = get_user(s, name)
+                if actions:
+                    revoked = revoke_tokens(s, user, now, revoke)
+                else:
+                    row, token = issue_api_token(
+                        s, user, now, label=label, expires_days=expires_days
+                    )
+                    token_id, expires_at = row.id, row.expires_at
         except UserError as e:
             fail(str(e), EXIT_USAGE)
-    sys.stdout.write(token + "\n")
-    if sys.stderr.isatty():
-        sys.stderr.write("请妥善保存：令牌只显示这一次（数据库只保存其哈希）。\n")
+    if revoke is not None:
+        done = "已吊销" if revoked else "此前已吊销"
+        console.print(f"{done}用户 {name} 的令牌 #{revoke}。", highlight=False)
+        return
+    if revoke_all:
+        console.print(f"已吊销用户 {name} 的全部令牌（本次 {revoked} 个）。", highlight=False)
+        return
+    sys.stdout.write(token + "\n")  # the one line a script reads: TOKEN=$(xuncha users token …)
+    until = f"有效至 {local(expires_at, tz)}" if expires_at else "不过期"
+    sys.stderr.write(
+        f"令牌 #{token_id}（{label.strip() or '无标签'}，{until}）：请妥善保存，只显示这一次"
+        f"（数据库只保存其哈希）；吊销用 xuncha users token {name} --revoke {token_id}\n"
+    )
 
 
 def _set_disabled(ctx: typer.Context, name: str, disabled: bool) -> None:
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
-                set_disabled(s, get_user(s, name), disabled)
+                revoked = set_disabled(s, get_user(s, name), disabled, xapp.clock())
         except UserError as e:
             fail(str(e), EXIT_USAGE)
-    console.print(f"已{'停用' if disabled else '启用'}用户 {name}。", highlight=False)
+    if disabled:
+        console.print(f"已停用用户 {name}，其 API 令牌已吊销 {revoked} 个。", highlight=False)
+    else:
+        console.print(
+            f"已启用用户 {name}。此前的 API 令牌不会恢复："
+            f"需要时用 xuncha users token {name} 生成新的。",
+            highlight=False,
+        )
 
 
 @app.command("disable")
 def users_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="用户名")]) -> None:
-    """停用用户：其登录与 API 令牌立即失效 (disable a user)."""
+    """停用用户：其登录立即结束，API 令牌全部吊销 (disable a user)."""
     _set_disabled(ctx, name, True)
 
 
 @app.command("enable")
 def users_enable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="用户名")]) -> None:
-    """重新启用用户 (enable a user again)."""
+    """重新启用用户：已吊销的 API 令牌不会恢复 (enable a user again)."""
     _set_disabled(ctx, name, False)

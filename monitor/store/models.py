@@ -355,24 +355,32 @@ class User(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token for the JSON API; only its sha256 is kept (shown once at creation)."""
+    """A bearer token for the JSON API; only its sha256 is kept (shown once at creation).
+    A user has any number; each can expire, and is revoked (never deleted, so the list
+    shows it) one by one, all at once, by a new password or by disabling the user."""
 
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=100)  # what it is for, as the admin wrote
     created_at: datetime = ts_now()
-    last_used_at: datetime | None = ts(nullable=True)
+    expires_at: datetime | None = ts(nullable=True)  # None: until revoked
+    revoked_at: datetime | None = ts(nullable=True)
+    last_used_at: datetime | None = ts(nullable=True)  # written at most once a minute
 
 
 class LoginFailure(SQLModel, table=True):
-    """A wrong password at the console's login form. Counted per user name to pause
-    password guessing; in the database so every node sharing it counts the same."""
+    """An attempt to guess a secret, recorded before it is judged (``monitor/web/throttle``):
+    ``kind`` "password" is a console login, counted per user name as typed (``name``);
+    ``kind`` "token" is a wrong API token, counted per client address (``name`` holds it).
+    In the database so every node and worker sharing it counts the same."""
 
     __tablename__ = "login_failure"
 
     id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="password", max_length=16)
     name: str = Field(max_length=100, index=True)  # as typed: unknown names count too
     address: str = Field(default="", max_length=64)  # the client, for the ops log
     at: datetime = ts(index=True)

@@ -2,7 +2,9 @@
 
 Passwords are argon2id (argon2-cffi). Session cookies and API tokens are random strings of
 which only the sha256 is stored: they carry 256 bits of entropy, so a fast hash is enough
-and a stolen database does not give a working login.
+and a stolen database does not give a working login. A user has any number of named API
+tokens, each optionally expiring; a new password or disabling the user revokes them all.
+Guessing (passwords, tokens) is paused by ``monitor.web.throttle``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, select
 
-from monitor.store.models import ApiToken, LoginFailure, Unit, User, WebSession
+from monitor.store.models import ApiToken, Unit, User, WebSession
 from monitor.store.scope import units_below
+from monitor.web import throttle
 
 ROLES = {"admin": "管理员", "supervisor": "主管单位", "duty": "值班员"}
 TOKEN_PREFIX = "xct_"
@@ -135,75 +139,112 @@ def get_user(session: Session, name: str) -> User:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """A new password also ends every console login of the user, and lifts a pause
-    that wrong passwords put on it (the admin who sets it has just vouched for them)."""
+def set_password(
+    session: Session, user: User, password: str, now: datetime, *, keep_tokens: bool = False
+) -> int:
+    """A new password also ends every console login of the user, revokes their API tokens
+    (unless ``keep_tokens``; returns how many it revoked), and lifts a pause that wrong
+    passwords put on it (the admin who sets it has just vouched for them)."""
     validate_password(password)
     user.password_hash = hash_password(password)
     session.add(user)
     session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))  # type: ignore[call-overload]
     clear_login_failures(session, user.name)
+    return 0 if keep_tokens else revoke_tokens(session, user, now)
 
 
-def login_paused_until(
-    session: Session, name: str, now: datetime, attempts: int, pause: timedelta
-) -> datetime | None:
-    """When logins as ``name`` may be tried again, if ``attempts`` wrong passwords came
-    within the last ``pause``; None if they may be tried now.
-
-    Counted per name, not per address: behind the reverse proxy the docs ask for, every
-    user would share the proxy's address. Unknown names are paused alike, so a pause
-    tells an outsider nothing about which names exist.
-    """
-    times = session.exec(
-        select(LoginFailure.at)
-        .where(LoginFailure.name == name, col(LoginFailure.at) > now - pause)
-        .order_by(col(LoginFailure.at).desc())
-        .limit(attempts)
-    ).all()
-    if len(times) < attempts:
-        return None
-    return times[-1] + pause  # the oldest of the last ``attempts`` falls out of the window
+def clear_login_failures(session: Session, name: str) -> None:
+    throttle.clear(session, throttle.PASSWORD, name)
 
 
-def record_login_failure(
-    session: Session, name: str, address: str, now: datetime, pause: timedelta
-) -> int:
-    """Note a wrong password; return how many there were for ``name`` within ``pause``.
-    Older rows are swept at the same time, so the table stays small."""
-    session.exec(delete(LoginFailure).where(col(LoginFailure.at) <= now - pause))  # type: ignore[call-overload]
-    session.add(LoginFailure(name=name[:100], address=address[:64], at=now))
+def set_disabled(session: Session, user: User, disabled: bool, now: datetime) -> int:
+    """A disabled user can neither log in nor use a token; their logins end now and their
+    tokens are revoked, so enabling them again brings none back. Returns how many it
+    revoked."""
+    user.disabled = disabled
+    session.add(user)
+    if not disabled:
+        return 0
+    session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))  # type: ignore[call-overload]
+    return revoke_tokens(session, user, now)
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+TOKEN_TOUCH = timedelta(minutes=1)  # last_used_at is written at most this often per token
+
+
+def token_state(token: ApiToken, now: datetime) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def issue_api_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    label: str = "",
+    expires_days: float | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token: its row (with its id) and the token itself, which only the caller
+    ever sees — only its hash is stored, so it is shown only once."""
+    assert user.id is not None
+    label = label.strip()
+    if len(label) > 100:
+        raise UserError("令牌标签不超过 100 个字符")
+    if expires_days is not None and expires_days <= 0:
+        raise UserError("有效天数应大于 0")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id, token_hash=hash_secret(token), label=label, created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days is not None else None,
+    )  # fmt: skip
+    session.add(row)
     session.flush()
-    return len(
+    return row, token
+
+
+def new_api_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    label: str = "",
+    expires_days: float | None = None,
+) -> str:
+    """``issue_api_token``, the token only."""
+    return issue_api_token(session, user, now, label=label, expires_days=expires_days)[1]
+
+
+def user_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(
         session.exec(
-            select(LoginFailure.id).where(
-                LoginFailure.name == name[:100], col(LoginFailure.at) > now - pause
-            )
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(col(ApiToken.id))
         ).all()
     )
 
 
-def clear_login_failures(session: Session, name: str) -> None:
-    session.exec(delete(LoginFailure).where(col(LoginFailure.name) == name))  # type: ignore[call-overload]
-
-
-def set_disabled(session: Session, user: User, disabled: bool) -> None:
-    """A disabled user can neither log in nor use a token; their logins end now."""
-    user.disabled = disabled
-    session.add(user)
-    if disabled:
-        session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))  # type: ignore[call-overload]
-
-
-def new_api_token(session: Session, user: User, now: datetime) -> str:
-    """Create a token and return it; only its hash is stored, so it is shown only once."""
-    assert user.id is not None
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token), created_at=now))
-    return token
+def revoke_tokens(session: Session, user: User, now: datetime, token_id: int | None = None) -> int:
+    """Revoke one of the user's tokens (``token_id``) or all of them; returns how many were
+    not revoked yet (expired ones included). A token of another user is "not found", like
+    one that does not exist."""
+    where = [col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None)]
+    if token_id is not None:
+        tok = session.get(ApiToken, token_id)
+        if tok is None or tok.user_id != user.id:
+            raise UserError(f"用户 '{user.name}' 没有编号为 {token_id} 的令牌")
+        where.append(col(ApiToken.id) == token_id)
+    result = session.execute(update(ApiToken).where(*where).values(revoked_at=now))
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def token_user(session: Session, token: str, now: datetime) -> Principal | None:
+    """Who holds ``token``; None for a token unknown, revoked or expired, or a user disabled."""
     row = session.exec(
         select(ApiToken, User)
         .join(User, col(User.id) == col(ApiToken.user_id))
@@ -212,10 +253,22 @@ def token_user(session: Session, token: str, now: datetime) -> Principal | None:
     if row is None:
         return None
     tok, user = row
-    # one write per few minutes at most, not one per request
-    if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=5):
-        tok.last_used_at = now
-        session.add(tok)
+    if token_state(tok, now) != "active":
+        return None
+    # one write a minute at most per token, not one per request; a conditional UPDATE, so
+    # requests that race here write it once
+    if tok.last_used_at is None or now - tok.last_used_at >= TOKEN_TOUCH:
+        session.execute(
+            update(ApiToken)
+            .where(
+                col(ApiToken.id) == tok.id,
+                or_(
+                    col(ApiToken.last_used_at).is_(None),
+                    col(ApiToken.last_used_at) <= now - TOKEN_TOUCH,
+                ),
+            )
+            .values(last_used_at=now)
+        )
         session.commit()
     return principal_for(session, user)
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from monitor import timefmt
 from monitor.app import App
+from monitor.web import throttle
 from monitor.web.auth import Principal, session_user, token_user
 from monitor.web.cache import AccountCache
+
+log = structlog.get_logger("xuncha.web")
 
 SESSION_COOKIE = "xuncha_session"
 LOGIN_CSRF_COOKIE = "xuncha_login_csrf"
@@ -63,17 +69,49 @@ _bearer = HTTPBearer(auto_error=False, description="`xuncha users token NAME` �
 
 
 def api_user(
+    request: Request,
     session: DB,
     now: Now,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    p = token_user(session, creds.credentials, now) if creds is not None else None
-    if p is None:
-        raise HTTPException(
-            401, "未登录或令牌无效：请使用 Authorization: Bearer <令牌>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )  # fmt: skip
-    return p
+    """The token's holder. Wrong tokens are counted per client address (``[web]
+    token_attempts`` within ``token_pause_minutes``, on every node): past that, every token
+    from the address is refused with 429 until the window passes; other addresses, and
+    requests with no token at all, are not touched."""
+    if creds is None:
+        raise _unauthorized()
+    settings = xapp(request).settings.web
+    address = request.client.host if request.client else ""
+    attempts, pause = settings.token_attempts, timedelta(minutes=settings.token_pause_minutes)
+    until = throttle.paused_until(session, throttle.TOKEN, address, now, attempts, pause)
+    if until is None:
+        p = token_user(session, creds.credentials, now)
+        if p is not None:
+            return p
+        session.rollback()  # the connection goes back to the pool while the attempt is noted
+        attempt = throttle.claim(
+            xapp(request).engine, throttle.TOKEN, address, address, now, attempts, pause
+        )
+        if attempt.until is None:
+            log.warning("api_token_failed", address=address, failures=attempt.count)
+            if attempt.count >= attempts:
+                log.warning("api_token_paused_now", address=address, failures=attempt.count)
+            raise _unauthorized()
+        until = attempt.until
+    log.warning("api_token_paused", address=address, until=until.isoformat())
+    shown = timefmt.shown(until, xapp(request).settings.timezone)
+    raise HTTPException(
+        429,
+        f"来自该地址的无效令牌过多，暂停受理，请于 {shown} 后再试",
+        headers={"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))},
+    )
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        401, "未登录或令牌无效：请使用 Authorization: Bearer <令牌>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )  # fmt: skip
 
 
 PageUser = Annotated[Principal, Depends(page_user)]

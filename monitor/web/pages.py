@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
@@ -18,16 +19,14 @@ from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Unit, User
-from monitor.web import data
+from monitor.web import data, throttle
 from monitor.web.artifacts import artifact_response, is_image, is_text
 from monitor.web.auth import (
     Principal,
     check_password,
     clear_login_failures,
     end_session,
-    login_paused_until,
     principal_for,
-    record_login_failure,
     same_secret,
     start_session,
 )
@@ -106,24 +105,30 @@ def login(
 
     name = name.strip()
     address = request.client.host if request.client else ""
-    pause = timedelta(minutes=settings.login_pause_minutes)
-    until = login_paused_until(session, name, now, settings.login_attempts, pause)
-    if until is not None:  # refused before the password is even looked at
+    attempts, pause = settings.login_attempts, timedelta(minutes=settings.login_pause_minutes)
+    # the attempt is recorded (in its own transaction, one at a time per name, on every
+    # node) before the password is looked at: parallel guesses cannot outrun the count
+    engine = request.app.state.xapp.engine
+    attempt = throttle.claim(engine, throttle.PASSWORD, name, address, now, attempts, pause)
+    until = attempt.until
+    if until is not None:
         log.warning("login_paused", user=name, address=address, until=until.isoformat())
-        return refuse(
-            f"该用户名连续 {settings.login_attempts} 次密码错误，登录已暂停，"
+        response = refuse(
+            f"该用户名连续 {attempts} 次密码错误，登录已暂停，"
             f"请于 {timefmt.shown(until, xsettings.timezone)} 后再试；忘记密码请联系管理员重设。",
             429,
         )
+        response.headers["Retry-After"] = str(max(1, math.ceil((until - now).total_seconds())))
+        return response
     user = session.exec(select(User).where(User.name == name)).first()
     if not check_password(user, password):
-        failures = record_login_failure(session, name, address, now, pause)
-        session.commit()
-        log.warning("login_failed", user=name, address=address, failures=failures)
-        if failures >= settings.login_attempts:
-            log.warning("login_paused_now", user=name, address=address, failures=failures)
+        log.warning("login_failed", user=name, address=address, failures=attempt.count)
+        if attempt.count >= attempts:
+            log.warning("login_paused_now", user=name, address=address, failures=attempt.count)
         return refuse("用户名或密码错误，或账户已停用。", 401)
     if user is None or principal_for(session, user) is None:
+        throttle.forget(session, attempt)  # the right password: not a guess
+        session.commit()
         return refuse("该账户的所属单位已不在登记表中，请联系管理员。", 401)
     clear_login_failures(session, name)
     token = start_session(session, user, now, settings.session_hours)
