@@ -58,6 +58,9 @@ class PatrolConfig(Section):
     jitter_seconds: int = Field(300, ge=0)  # spread of first runs, so a start does not fire all
     max_concurrency: int = Field(8, ge=1)  # probes running at once in this process
     probe_timeout_seconds: int = Field(180, ge=5)  # a probe is abandoned after this
+    # a check's judging (the detectors, in the writer process) is cut off after this: the
+    # snapshot then says 判定超时 (a fetch_failed finding), the batch's other checks go on
+    judge_timeout_seconds: float = Field(30.0, gt=0)
     registry_sync_seconds: int = Field(300, ge=10)  # how often schedules follow the registry
     stop_grace_seconds: float = Field(20.0, gt=0)  # SIGTERM → gone within this, whatever runs
     # where checks' records are written: "auto" = a writer process under `xuncha run`, the

@@ -6,10 +6,22 @@ timezone-aware UTC; readers convert whatever a page shows.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+#: What one observation keeps of a page (``cap_posts``, applied where every reader's
+#: observation passes, ``probes.platforms.observe``, and again by the writer): the newest
+#: MAX_POSTS posts, each with at most MAX_TEXT_CHARS of text (and of title) and MAX_LINKS
+#: links. A page that showed more says so in its facts (``posts_total``, ``posts_kept``,
+#: ``texts_cut``, ``links_cut``), so the snapshot states what was left out. It bounds what
+#: a check costs to judge and store however large the page: a 26,000-item feed is judged
+#: on its newest 500 items, as a busy account's own page would show them.
+MAX_POSTS = 500
+MAX_TEXT_CHARS = 20_000
+MAX_LINKS = 100
 
 
 class Outcome(StrEnum):
@@ -170,11 +182,14 @@ class Observation:
     etag: str = ""
     last_modified: str = ""
     body_sha256: str = ""
+    # what cap_posts left out ({} when nothing): posts_total, posts_kept, texts_cut, links_cut
+    capped: dict[str, int] = field(default_factory=dict)
 
     def facts(self) -> dict[str, Any]:
         """JSON-able summary (no raw bytes) kept on the snapshot row."""
         d = asdict(self)
         d.pop("artifacts")
+        d.update(d.pop("capped"))  # only when something was left out: facts stay as they were
         for k in ("unchanged", "etag", "last_modified", "body_sha256"):  # the check's, not facts
             d.pop(k)
         d["fetched_at"] = self.fetched_at.isoformat()
@@ -182,6 +197,45 @@ class Observation:
             if p["published_at"] is not None:
                 p["published_at"] = p["published_at"].isoformat()
         return d
+
+
+def _newness(at: datetime | None) -> tuple[int, float]:
+    if at is None:
+        return (0, 0.0)  # undated posts rank after every dated one
+    return (1, (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+
+
+def newest(times: list[datetime | None], n: int = MAX_POSTS) -> list[int]:
+    """The indices of the ``n`` newest of ``times`` (None last, ties in the given order),
+    in the given order: O(len log n). How :func:`cap_posts` (and a reader that ranks its
+    items before building posts of them) chooses what to keep."""
+    if len(times) <= n:
+        return list(range(len(times)))
+    return sorted(heapq.nlargest(n, range(len(times)), key=lambda i: _newness(times[i])))
+
+
+def cap_posts(obs: Observation, *, max_links: int = MAX_LINKS) -> Observation:
+    """Keep what :data:`MAX_POSTS` and the other caps allow, in place, and note what was
+    left out in ``obs.capped``; idempotent. The newest posts by publication time are kept
+    (undated ones last, ties in the page's order), in the page's order: O(n log k)."""
+    posts = obs.posts
+    if len(posts) > MAX_POSTS:
+        obs.capped.setdefault("posts_total", len(posts))
+        obs.posts = [posts[i] for i in newest([p.published_at for p in posts])]
+        obs.capped["posts_kept"] = len(obs.posts)
+    texts = links = 0
+    for p in obs.posts:
+        if len(p.text) > MAX_TEXT_CHARS or len(p.title) > MAX_TEXT_CHARS:
+            p.text, p.title = p.text[:MAX_TEXT_CHARS], p.title[:MAX_TEXT_CHARS]
+            texts += 1
+        if len(p.links) > max_links:
+            del p.links[max_links:]
+            links += 1
+    if texts:
+        obs.capped["texts_cut"] = obs.capped.get("texts_cut", 0) + texts
+    if links:
+        obs.capped["links_cut"] = obs.capped.get("links_cut", 0) + links
+    return obs
 
 
 @dataclass

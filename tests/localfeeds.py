@@ -30,6 +30,23 @@ def feed_for(n: int, now: datetime) -> bytes:
     return rss_feed(f"账号{n}", f"https://weibo.com/{n}", [Item(f"第{n}号账号的消息", now - age)])
 
 
+def flood_feed(count: int, at: datetime) -> bytes:
+    """One feed of ``count`` short items all dated ``at`` (one second): the shape of the
+    4.85 MB feed (26,000 items) that once held the writer for minutes (issue 19)."""
+    date = at.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>洪水发布</title><link>https://flood.example.gov.cn/</link>"
+        "<description>一秒钟发布的很多条</description>"
+    )
+    items = (
+        f"<item><title>第{i}号通知</title><link>https://flood.example.gov.cn/a/{i}.html</link>"
+        f"<description>第{i}号事项</description><pubDate>{date}</pubDate></item>"
+        for i in range(count)
+    )
+    return (head + "\n".join(items) + "</channel></rss>").encode("utf-8")
+
+
 class FeedFarm:
     def __init__(self, count: int, *, delay: float = 0.0) -> None:
         self.count = count

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import pct, render_html, write_csv, write_xlsx
-from monitor.show.labels import OUTCOME, PLATFORM, label
+from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.changes import diff_snapshots
 from monitor.store.history import read_artifact, snapshot_detail, verify_artifacts
@@ -161,6 +161,7 @@ def snapshot(
             print_json(d.to_dict(tz))
         else:
             sm = d.summary
+            note = capped_note(d.facts)
             console.print(
                 f"快照 #{sm.id} · {_show(d.account_name)}（{label(PLATFORM, d.platform)}）"
                 f" · 主办单位 {_show(d.owner_name or d.owner_code)}",
@@ -174,7 +175,8 @@ def snapshot(
                 ("最终地址", sm.final_url),
                 ("说明", sm.detail),
                 ("最新发布", local(sm.latest_post_at, tz)),
-                ("内容条数", sm.post_count),
+                # and what the page had beyond the cap (probes.model.MAX_POSTS), if anything
+                ("内容条数", f"{sm.post_count}（{note}）" if note else sm.post_count),
                 ("巡查节点", sm.node),
                 ("内容哈希", sm.facts_hash),
             ):

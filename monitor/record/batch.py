@@ -18,7 +18,7 @@ process of its own (:mod:`monitor.record.recorder`). Everything it takes and ret
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -28,7 +28,14 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting import enqueue
 from monitor.config import Settings
-from monitor.record.judge import Verdict, judge, judge_unchanged
+from monitor.record.judge import (
+    JudgeTimeout,
+    Verdict,
+    judge,
+    judge_unchanged,
+    time_budget,
+    timed_out,
+)
 from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
@@ -36,12 +43,12 @@ from monitor.store.engine import session_scope
 from monitor.store.facts import content_of, put_facts
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
 from monitor.store.models import Account, AccountState, Snapshot, Unit
-from monitor.store.snapshots import last_seen
+from monitor.store.snapshots import LastSeen, last_seen
 from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import digest_posts
-from probes.model import Observation, Outcome, Signal
+from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts
 
 T = TypeVar("T")
 
@@ -119,7 +126,9 @@ def _latest_post_at(obs: Observation) -> datetime | None:
 
 def _prepare(app: WriteContext, record: Record) -> _Prepared:
     """What needs no database: the rule set (a missing one is the user's error) and facts."""
-    account, obs = record.account, record.obs
+    # capped by observe() already (any record is, here); a short link's final URL is
+    # appended after that, so the writer leaves a post room for them
+    account, obs = record.account, cap_posts(record.obs, max_links=3 * MAX_LINKS)
     facts = obs.facts()
     facts_hash, _ = content_of(facts)  # the key they are stored under (monitor.store.facts)
     # a closed account is watched only for coming back to life, not for posting often
@@ -215,23 +224,11 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         owners = {j.record.account.owner_code for j in jobs}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
         current = open_findings_of(s, ids)
-        # judge
+        # judge (a judgement past its budget makes its job a failed check: jobs[i] replaced)
         verdicts = [
             _each(i, _judge_unchanged, app, j, states, earlier)
             if j.unchanged
-            else _each(
-                i,
-                judge,
-                j.record.obs,
-                j.facts,
-                j.record.account,
-                units.get(j.record.account.owner_code),
-                j.ruleset,
-                seen.get(j.record.account.id),
-                calendar=app.calendar,
-                tz=app.settings.timezone,
-                now=j.record.now,
-            )
+            else _each(i, _judge_full, app, jobs, i, units, seen)
             for i, j in enumerate(jobs)
         ]
         # write: snapshots, then findings (their events need the snapshots' and their own
@@ -298,6 +295,42 @@ def _look(job: _Prepared, snap: Snapshot) -> Look:
         snap.id if full else None,
         digest_posts(obs.posts) if full else None,
     )
+
+
+def _judge_full(
+    app: WriteContext,
+    jobs: list[_Prepared],
+    i: int,
+    units: dict[str, Unit],
+    seen: dict[str, LastSeen],
+) -> Verdict:
+    """``jobs[i]`` judged within ``[patrol] judge_timeout_seconds``; past it, ``jobs[i]``
+    becomes the failed check that says so (:func:`monitor.record.judge.timed_out`)."""
+    j = jobs[i]
+    account = j.record.account
+
+    def run(obs: Observation, facts: dict[str, Any]) -> Verdict:
+        return judge(
+            obs, facts, account, units.get(account.owner_code), j.ruleset,
+            seen.get(account.id), calendar=app.calendar, tz=app.settings.timezone,
+            now=j.record.now,
+        )  # fmt: skip
+
+    budget = app.settings.patrol.judge_timeout_seconds
+    try:
+        with time_budget(budget):
+            return run(j.record.obs, j.facts)
+    except JudgeTimeout as e:
+        obs = timed_out(j.record.obs, e)
+        log.error(
+            "judge_timeout", account=account.id, seconds=budget, posts=len(obs.posts),
+            detail=obs.detail,
+        )  # fmt: skip
+        facts = obs.facts()
+        jobs[i] = replace(
+            j, record=replace(j.record, obs=obs), facts=facts, facts_hash=content_of(facts)[0]
+        )
+        return run(obs, facts)
 
 
 class LookAgain(CheckError):

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from monitor.config import Settings
@@ -25,7 +31,7 @@ from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness, posts_from_digest
 from probes.checks.theft import observation_from_facts
-from probes.model import Observation, Signal, post_from_dict
+from probes.model import Observation, Outcome, Signal, post_from_dict
 
 # what a check that found the page unchanged judges again: the rules that move with time,
 # and the fetch (an ok answer ends a fetch problem); the rest stays as the page showed it
@@ -116,3 +122,67 @@ def _signer_to_pin(account: Account, signals: list[Signal]) -> str | None:
         if sig.kind == "app_signer_pinned" and observed:
             return str(observed)
     return None
+
+
+# -- the time a judgement may take -----------------------------------------------------------
+
+
+class JudgeTimeout(Exception):
+    """A check's judging ran past its budget (``[patrol] judge_timeout_seconds``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"判定超时（{seconds:g} 秒）")
+        self.seconds = seconds
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`JudgeTimeout` in the code under it once ``seconds`` have passed.
+
+    Why a signal: judging is pure Python (nothing written, nothing to clean up) run by the
+    writer process's main thread, and SIGALRM's handler runs there between two bytecodes of
+    whatever detector is busy and raises where it stands, so one page's judgement stops
+    while the batch's other records go on. A thread cannot be stopped from outside, and a
+    process per judgement would cost more than most judgements. Off the main thread (the
+    one-off commands' recorder thread) or without ``setitimer`` the budget is not kept.
+    An outer alarm (pytest-timeout's) that comes first keeps the timer; a later one is
+    set again, less the time spent here, when the judgement ends.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL) if usable else (0.0, 0.0)
+    if not usable or seconds <= 0 or (outer_left and outer_left <= seconds):
+        yield
+        return
+    fired = False
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:  # once: the judge is interrupted, never the writing after it
+            fired = True
+            raise JudgeTimeout(seconds)
+
+    outer = signal.signal(signal.SIGALRM, on_alarm)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        for _ in range(2):  # the alarm may ring as the judgement ends: it is too late then
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, outer)
+                if outer_left:
+                    left = max(outer_left - (time.monotonic() - started), 0.001)
+                    signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
+                break
+            except JudgeTimeout:
+                continue
+
+
+def timed_out(obs: Observation, error: JudgeTimeout) -> Observation:
+    """What a check whose judging was cut off records: the page as read (posts, profile,
+    evidence files), as a failed check saying so, judged like a failed fetch (a
+    ``fetch_failed`` finding, content findings left as they were) and read in full again
+    next time."""
+    detail = f"{error}：共 {len(obs.posts)} 条内容未能判定，已保留抓取结果"
+    return replace(obs, outcome=Outcome.error, detail=detail, capped=dict(obs.capped))

@@ -17,6 +17,7 @@ __all__ = [
     "PLATFORM",
     "SEVERITY",
     "STATUS",
+    "capped_note",
     "label",
 ]
 
@@ -29,3 +30,17 @@ STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "clo
 
 def label(table: dict[str, str], code: str) -> str:
     return table.get(code, code)
+
+
+def capped_note(facts: dict[str, object]) -> str:
+    """What a snapshot left out of its page (``probes.model.cap_posts``), e.g. "共 26000 条，
+    保留最新 500 条"; "" when it kept everything."""
+    parts = []
+    total, kept = facts.get("posts_total"), facts.get("posts_kept")
+    if total is not None and kept is not None:
+        parts.append(f"共 {total} 条，保留最新 {kept} 条")
+    if texts := facts.get("texts_cut"):
+        parts.append(f"{texts} 条正文过长已截断")
+    if links := facts.get("links_cut"):
+        parts.append(f"{links} 条链接过多已截断")
+    return "；".join(parts)

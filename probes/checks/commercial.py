@@ -55,17 +55,21 @@ _TAOKOULING = re.compile(
     r"[￥$€₤¢₳₴][A-Za-z0-9]{8,14}[￥$€₤¢₳₴]|[(（]\s*[A-Za-z0-9]{10,13}\s*[)）]\s*(?:/|打开|复制)|"
     r"复制这段描述|复制(?:本条)?(?:信息|口令).{0,12}打开.{0,6}(?:淘宝|手淘|天猫|京东|拼多多)",
 )
+# no two quantifiers may share the same characters (``\s*[:：]?\s*`` split a run of spaces
+# every way, quadratic in its length): the regexes stay linear on any text
 _CONTACT = re.compile(
     r"(?:加|\+|➕|添加|私信|联系)\s*(?:微信|薇信|威信|V信|v信|VX|vx|Vx|wx|WX|微|V|v|扣扣|QQ|qq)"
-    r"\s*[:：]?\s*[A-Za-z][-_A-Za-z0-9]{5,19}"
+    r"\s*(?:[:：]\s*)?[A-Za-z][-_A-Za-z0-9]{5,19}"
     r"|(?:微信|VX|vx|V信|v信|薇信|wx)(?:号)?\s*[:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
-    r"|(?:QQ|qq|扣扣)(?:号|群)?\s*[:：]?\s*[1-9][0-9]{4,10}"
+    r"|(?:QQ|qq|扣扣)(?:号|群)?\s*(?:[:：]\s*)?[1-9][0-9]{4,10}"
     r"|(?:加|\+)\s*(?:微信|VX|vx|V信|v信|微)"
     r"|(?<![A-Za-z])[Vv][:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
 )
 _SELLING = re.compile(r"选购|购买|订购|抢购|购物|下单|领取|领券|发放|包邮|满\d+减")
 # an anchor whose text shows one domain while its href goes to another: a disguise
-_ANCHOR = re.compile(r"""<a\b[^>]*?href=["']([^"']+)["'][^>]*>([^<]{4,200})</a>""", re.I)
+# (the tag's attributes bounded: an unclosed ``<a`` scanned to the end from each one)
+_ANCHOR = re.compile(r"""<a\b([^>]{0,2000}+)>([^<]{4,200})</a>""", re.I)
+_ANCHOR_HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.I)
 _DOMAINISH = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 _PHONE = re.compile(r"(?<![0-9])1[3-9][0-9][-\s]?[0-9]{4}[-\s]?[0-9]{4}(?![0-9])")
 
@@ -168,6 +172,8 @@ def classify_link(url: str, lists: DomainLists | None = None) -> tuple[str, str]
     host = host_of(url)
     if not host:
         return "unknown", url
+    if len(host) > 253:  # no such name resolves (RFC 1035); _listed is quadratic in its labels
+        return "unknown", host[:60] + "…"
     if host == "wxaurl.cn":
         return "miniprogram", host
     deny = _listed(host, lists.deny)
@@ -315,8 +321,10 @@ def _disguised_links(text: str, links: Sequence[str]) -> list[str]:
     out: list[str] = []
     if not links:
         return out
-    for href, shown in _ANCHOR.findall(text):
-        real = host_of(unwrap(html.unescape(href)))
+    for attrs, shown in _ANCHOR.findall(text):
+        if (href := _ANCHOR_HREF.search(attrs)) is None:
+            continue
+        real = host_of(unwrap(html.unescape(href.group(1))))
         if not real:
             continue
         m = _DOMAINISH.search(shown.strip())

@@ -53,8 +53,10 @@ _URL_RE = re.compile(
 _HREF_RE = re.compile(
     r"""(?:href|src|data-src|data-miniprogram-path)\s*=\s*["']([^"']+)["']""", re.I
 )
-_MINIPROGRAM_RE = re.compile(r"<mp-miniprogram\b([^>]*)>", re.I)
-_ATTR_RE = re.compile(r"""([\w-]+)\s*=\s*["']([^"']*)["']""")
+# bounded, and names only from a word's start: an unclosed tag or a long word was scanned
+# again from each of its characters (quadratic on long texts)
+_MINIPROGRAM_RE = re.compile(r"<mp-miniprogram\b([^>]{0,4000}+)>", re.I)
+_ATTR_RE = re.compile(r"""(?<![\w-])([\w-]+)\s*=\s*["']([^"']*)["']""")
 _JSON_URL_KEYS = frozenset(
     {
         "url",
@@ -260,6 +262,7 @@ async def resolve_short_links(
     """
     results: dict[str, Resolved] = {}
     for post in observation.posts:
+        have = set(post.links)  # membership in the list itself was quadratic in its links
         for url in post_links(post):
             if host_of(url) not in short_hosts:
                 continue
@@ -272,10 +275,10 @@ async def resolve_short_links(
                 except (httpx.HTTPError, OSError) as e:
                     results[url] = Resolved(url, None, [], f"{type(e).__name__}: {e}")
             final = results[url].final
-            if url not in post.links:
-                post.links.append(url)
-            if final and final != url and final not in post.links:
-                post.links.append(final)
+            for link in (url, final):
+                if link and link not in have:
+                    have.add(link)
+                    post.links.append(link)
     return results
 
 

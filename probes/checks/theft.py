@@ -409,11 +409,12 @@ def theft_signs(obs: Observation, ctx: Context) -> list[Sign]:
     new_keys = {_key(p) for p in new_posts}
     old_posts = [p for p in ctx.posts if _key(p) not in new_keys]
     if prev is not None:
-        old_posts += [
-            p
-            for p in prev.posts
-            if _key(p) not in new_keys and _key(p) not in {_key(q) for q in old_posts}
-        ]
+        # one set of what is there already (rebuilt for each post it was quadratic)
+        have = new_keys | {_key(q) for q in old_posts}
+        for p in prev.posts:
+            if (k := _key(p)) not in have:
+                have.add(k)
+                old_posts.append(p)
 
     signs = _identity_signs(obs.profile, prev.profile if prev is not None else None, ctx)
     signs += _location_signs(obs.profile, new_posts, ctx)

@@ -17,7 +17,7 @@ import structlog
 
 from probes.fetch import Tools
 from probes.fetch.http import FetchError, Response
-from probes.model import Artifact, Observation, Outcome, Target
+from probes.model import Artifact, Observation, Outcome, Target, cap_posts
 
 log = structlog.get_logger("xuncha.probe")
 
@@ -77,7 +77,7 @@ async def observe(target: Target, tools: Tools, *, now: datetime | None = None) 
             log.exception("reader_crashed", account=target.account_id, reader=target.reader)
             return failed(target, fetched_at, f"读取时发生内部错误（{type(e).__name__}）")
         obs.fetched_at = fetched_at
-        return obs
+        return cap_posts(obs)  # every reader's page, bounded before anything reads its posts
     finally:
         _now.reset(token)
 
