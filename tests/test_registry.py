@@ -461,7 +461,7 @@ def test_file_problems_are_all_reported(tmp_path: Path) -> None:
         "missing.csv: 文件不存在",
         "notes.txt: 不支持的文件类型 '.txt'，应为 .csv 或 .xlsx",
         "old.xls: 不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx 或 .csv",
-        "broken.xlsx: 无法读取 XLSX 工作簿：File is not a zip file",
+        "broken.xlsx: 不是有效的 XLSX 工作簿（文件已损坏，或设置了打开密码）",
         "one-sheet.xlsx: 缺少账号表工作表（名为 'accounts' 或 '账号'；现有：单位）",
         "what.csv:1: 无法从表头判断是单位表还是账号表（应有 单位编码 或 账号编号 等列）",
         "empty.csv: 文件是空的",

@@ -12,6 +12,7 @@ import csv
 import difflib
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -26,6 +27,7 @@ from monitor.registry.columns import (
     header_index,
     norm,
 )
+from monitor.registry.guard import MAX_SHEET_CELLS, Refused, check_workbook
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -214,13 +216,21 @@ def detect_kind(header: Sequence[str]) -> TableKind | None:
 def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None:
     label = str(path)
     try:
+        # openpyxl builds the whole workbook in memory: a small file can unpack to
+        # gigabytes, so its size, rows and cells are counted first, without openpyxl
+        check_workbook(path)
+    except Refused as exc:
+        where = f"{label}[{exc.sheet}]" if exc.sheet else label
+        problems.append(Problem(where, None, None, exc.reason))
+        return
+    try:
         # not read_only: its row numbers follow the sheet's stated dimension, which
         # many generators get wrong; registries are a few thousand rows at most
         from openpyxl import load_workbook  # here: the patrol's processes never read workbooks
 
         wb = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        problems.append(Problem(label, None, None, f"无法读取 XLSX 工作簿：{exc}"))
+    except Exception as exc:  # whatever openpyxl, zipfile or the XML parser meet
+        problems.append(Problem(label, None, None, f"无法读取 XLSX 工作簿：{_load_error(exc)}"))
         return
     try:
         by_name: dict[str, list[str]] = {}
@@ -240,17 +250,50 @@ def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None
                 continue
             ws = wb[found[0]]
             sheet_label = f"{label}[{ws.title}]"
-            rows = _sheet_rows(ws)
-            found = _header(rows)
-            if found is None:
-                tables.append(Table(kind, sheet_label, {}))
-                reason = "工作表中找不到表头行（至少两列有内容的一行）"
+            try:
+                _read_sheet(ws, kind, sheet_label, tables, problems)
+            except Exception as exc:  # openpyxl meeting what it let through at load
+                reason = f"无法读取工作表：{_load_error(exc)}"
                 problems.append(Problem(sheet_label, None, None, reason))
-                continue
-            number, header = found
-            tables.append(_table(sheet_label, kind, number, header, rows, problems))
     finally:
         wb.close()
+
+
+def _read_sheet(
+    ws: Worksheet, kind: TableKind, label: str, tables: list[Table], problems: list[Problem]
+) -> None:
+    if ws.max_row * ws.max_column > MAX_SHEET_CELLS:  # every cell is read, filled or not
+        reason = (
+            f"工作表占用 {ws.max_row} 行 × {ws.max_column} 列，"
+            f"超过 {MAX_SHEET_CELLS} 个单元格；请删去表格外远处的内容"
+        )
+        problems.append(Problem(label, None, None, reason))
+        return
+    rows = _sheet_rows(ws)
+    found = _header(rows)
+    if found is None:
+        tables.append(Table(kind, label, {}))
+        reason = "工作表中找不到表头行（至少两列有内容的一行）"
+        problems.append(Problem(label, None, None, reason))
+        return
+    number, header = found
+    tables.append(_table(label, kind, number, header, rows, problems))
+
+
+def _load_error(exc: Exception) -> str:
+    """What went wrong inside openpyxl, for the person; the technical words in brackets."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+        return f"文件已损坏，无法解压（{detail}）"
+    if isinstance(exc, KeyError):
+        return f"缺少工作簿必需的部分，文件已损坏或不是 Excel 保存的（{detail}）"
+    if isinstance(exc, SyntaxError):  # xml.etree's ParseError
+        return f"文件已损坏，内部的 XML 有误（{detail}）"
+    if isinstance(exc, MemoryError):
+        return "工作簿太大，内存不足"
+    if isinstance(exc, OSError):
+        return f"无法读取文件：{exc.strerror or exc}"
+    return f"内容不符合 XLSX 格式，请在 Excel 中打开后另存为 .xlsx 再导入（{detail}）"
 
 
 def _sheet_rows(ws: Worksheet) -> Iterator[tuple[int, list[str]]]:

@@ -463,4 +463,10 @@ def _in_file_order(
         for t in tables:
             if t.label == str(path) or t.label.startswith(f"{path}["):
                 rank.setdefault(t.label, len(rank))
-    return sorted(problems, key=lambda p: (rank.get(p.file, len(rank)), p.row or 0))
+
+    def place(p: Problem) -> int:  # a sheet refused before it was read: with its file
+        if p.file in rank:
+            return rank[p.file]
+        return next((rank[str(f)] for f in paths if p.file.startswith(f"{f}[")), len(rank))
+
+    return sorted(problems, key=lambda p: (place(p), p.row or 0))
