@@ -178,7 +178,7 @@ class Finding(SQLModel, table=True):
     account_id: str = Field(foreign_key="account.id", index=True)
     kind: str = Field(max_length=32)
     severity: str = Field(max_length=16)
-    status: str = Field(default="open", max_length=16, index=True)  # open / resolved
+    status: str = Field(default="open", max_length=16)  # open / resolved
     title: str = ""
     detail: str = ""
     rule: str = Field(default="", max_length=200)
@@ -195,6 +195,9 @@ class Finding(SQLModel, table=True):
     last_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
 
     __table_args__ = (
+        # the open ones (lists, timers) and a batch's accounts' open ones by both columns:
+        # on status alone SQLite walked every open finding for each batch of checks
+        sa.Index("ix_finding_status_account", "status", "account_id"),
         # one open finding per (account, problem), on both backends
         sa.Index(
             "uq_finding_open",

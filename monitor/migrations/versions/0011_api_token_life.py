@@ -3,7 +3,7 @@ per client address beside wrong passwords (issue 19)
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-04 21:00:00
 """
 
 from collections.abc import Sequence
