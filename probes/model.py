@@ -29,8 +29,12 @@ class Outcome(StrEnum):
 
     ok = "ok"
     not_found = "not_found"  # the account/page is gone (404/410, "已注销", "已被发布者删除")
-    blocked = "blocked"  # anti-bot answer (403/412/429/432, captcha, "环境异常")
-    error = "error"  # network error, timeout, 5xx, unparseable body
+    blocked = "blocked"  # anti-bot answer (403/412/429/432, captcha, "环境异常", a WAF page)
+    error = "error"  # network error, timeout, 5xx, a reader's bad options
+    # the page came back but no post could be read of it (the selector matches nothing, not
+    # a feed, a layout change): "无法读取内容", never "stale" — unless the platform itself
+    # says the account has no posts (an empty-state marker, a well-formed empty feed)
+    unreadable = "unreadable"
 
 
 class Severity(StrEnum):
@@ -91,6 +95,10 @@ class Post:
     repost: bool = False
     links: list[str] = field(default_factory=list)
     client: str | None = None  # posting client (Weibo ``source``)
+    # the platform shows comments switched off on this post (None: it does not say)
+    comments_disabled: bool | None = None
+    # where the platform says the post was sent from (Weibo's "发布于 贵州"; None: not shown)
+    ip_location: str | None = None
 
 
 @dataclass
@@ -105,6 +113,8 @@ class Profile:
     ip_location: str | None = None
     followers: int | None = None
     posts_count: int | None = None
+    # the platform shows comments switched off account-wide (None: it does not say)
+    comments_disabled: bool | None = None
 
 
 @dataclass
@@ -193,7 +203,14 @@ class Observation:
         for k in ("unchanged", "etag", "last_modified", "body_sha256"):  # the check's, not facts
             d.pop(k)
         d["fetched_at"] = self.fetched_at.isoformat()
+        # kept only where a reader read it: the facts (and the profile's fingerprint) of
+        # pages that never say stay as they were
+        if d["profile"].get("comments_disabled") is None:
+            d["profile"].pop("comments_disabled", None)
         for p in d["posts"]:
+            for key in ("comments_disabled", "ip_location"):
+                if p.get(key) is None:
+                    p.pop(key, None)
             if p["published_at"] is not None:
                 p["published_at"] = p["published_at"].isoformat()
         return d
@@ -267,4 +284,6 @@ def post_from_dict(d: dict[str, Any]) -> Post:
         repost=bool(d.get("repost")),
         links=list(d.get("links") or []),
         client=d.get("client"),
+        comments_disabled=d.get("comments_disabled"),
+        ip_location=d.get("ip_location"),
     )

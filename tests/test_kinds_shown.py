@@ -31,7 +31,7 @@ from alerts.group import render_group
 from alerts.messages import render
 from alerts.notice import FindingNotice, notice_from_dict, notice_to_dict
 from alerts.routing import AlertRoute, Subject, plan
-from monitor.alerting.route import defaults, notice_for, plan_for
+from monitor.alerting.route import OPS_KINDS, defaults, notice_for, plan_for
 from monitor.app import App
 from monitor.cli import app as cli
 from monitor.report import Period, build_report, render_html, write_xlsx
@@ -160,7 +160,7 @@ def test_app_problems_route_to_the_it_contact_by_category(world: World) -> None:
             assert f is not None and account is not None
             expected = "it" if KINDS[code].category == "install" else "owner"
             assert plan_for(settings, f, account, line).audience == (
-                "ops" if code == "blocked" else expected
+                "ops" if code in OPS_KINDS else expected
             ), code
             # the category is what matches: the bare kind is not in it_kinds
             bare = Subject(kind=code, severity=f.severity, platform="app", unit_line=("qx",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -167,7 +167,8 @@ def test_toutiao_kuaishou_xiaohongshu(server: LocalServer) -> None:
         10000,
     )
     assert [p.pinned for p in xhs.posts] == [True, False]
-    assert all(p.published_at is None for p in xhs.posts)
+    # the cards carry no time: each note is dated from its id (an ObjectId: 0x64a00000 s)
+    assert {p.published_at for p in xhs.posts} == {datetime(2023, 7, 1, 10, 29, 20, tzinfo=UTC)}
     assert xhs_gone.outcome is Outcome.not_found
     assert xhs_captcha.outcome is Outcome.blocked
 

@@ -231,10 +231,10 @@ def test_valid_feed_with_no_items_is_ok_with_no_posts() -> None:
     ],
     ids=["truncated-before-items", "html-page", "garbage", "empty", "json"],
 )
-def test_body_that_is_not_a_feed_is_an_error(reply: Reply) -> None:
+def test_body_that_is_not_a_feed_is_unreadable(reply: Reply) -> None:
     with LocalServer({"/feed": reply}) as srv:
         obs = observe_now(target(srv.url("/feed")))
-    assert obs.outcome is Outcome.error
+    assert obs.outcome is Outcome.unreadable  # fetched, but no post could be read: not stale
     assert obs.detail == "不是有效的 RSS/Atom 订阅源"
     assert obs.status_code == 200
 
@@ -320,11 +320,11 @@ def test_webpage_date_format_option() -> None:
     assert [p.published_at for p in obs.posts] == [bj(2026, 11, 23), bj(2026, 11, 2)]
 
 
-def test_webpage_broken_selector_is_ok_with_a_detail() -> None:
+def test_webpage_broken_selector_is_unreadable_with_a_detail() -> None:
     reply = Reply.fixture("pages/tzgg_gbk_meta.html", "text/html")
     with LocalServer({"/tzgg/": reply}) as srv:
         obs = observe_now(target(srv.url("/tzgg/"), reader="webpage", item="div.newslist li"))
-    assert obs.outcome is Outcome.ok and obs.posts == []
+    assert obs.outcome is Outcome.unreadable and obs.posts == []
     assert obs.detail == "选择器 'div.newslist li' 未匹配任何条目"
     assert obs.artifacts  # the page is kept, so the operator can see what changed
 

@@ -233,7 +233,7 @@ def test_undated_posts_are_ignored_and_said_so(cal: WorkCalendar) -> None:
 
 
 def test_no_dated_unpinned_post_is_stale(cal: WorkCalendar) -> None:
-    posts = [post("x", None), post("pin", "2025-11-19 08:00", pinned=True)]
+    posts = [post("pin", "2025-11-19 08:00", pinned=True)]
     signals = run(posts, CITY, cal, "2025-11-20 12:00")
     assert set(signals) == {"stale"}
     s = signals["stale"]
@@ -241,6 +241,18 @@ def test_no_dated_unpinned_post_is_stale(cal: WorkCalendar) -> None:
     assert s.evidence["no_post_found"] is True
     assert "未找到" in s.title
     assert run([], NATIONAL, cal, "2025-11-20 12:00")["stale"].evidence["no_post_found"]
+
+
+@pytest.mark.parametrize("ruleset", [NATIONAL, CITY, COUNTY, DAILY, WEEKLY])
+def test_undated_posts_alone_are_undated_never_a_veto(cal: WorkCalendar, ruleset: RuleSet) -> None:
+    # 小红书 cards without a time, a list whose dates cannot be read: posts seen, none dated
+    posts = [post("x", None), post("y", None), post("pin", "2025-11-19 08:00", pinned=True)]
+    signals = run(posts, ruleset, cal, "2025-11-20 12:00")
+    assert set(signals) == {"undated"}
+    s = signals["undated"]
+    assert s.severity is Severity.warning
+    assert s.title == "无法判断更新时间（2 条内容读不出发布时间）"
+    assert s.evidence["undated_only"] is True and s.evidence["ignored_undated_posts"] == 2
 
 
 def test_service_accounts_are_not_judged(cal: WorkCalendar) -> None:

@@ -30,7 +30,8 @@ NOTIFY_EVENTS = {"opened", "updated", "resolved"}
 # items that tell the owner a finding is open: while one waits to be sent, no reminder is
 # due, and once it is sent the finding's ``notified_at`` is the time it went out
 OWNER_EVENTS = frozenset({"opened", "updated", "reminder"})
-OPS_KINDS = frozenset({"blocked"})  # an operator problem, not the unit's
+# an operator problem, not the unit's: the patrol could not see, or not date, the posts
+OPS_KINDS = frozenset({"blocked", "unreadable", "undated"})
 
 
 def defaults(settings: Settings) -> Defaults:

@@ -18,11 +18,12 @@ from monitor.report.model import ProblemRow
 from monitor.report.period import Period
 from monitor.report.snapshots import Acct, State, older_latest
 from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
+from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from probes.model import SEVERITY_RANK, Severity
 
-NOT_DEDUCTED = frozenset({"stale_soon", "fetch_failed", "blocked"})
-_FETCH_KINDS = frozenset({"fetch_failed", "blocked", "gone"})
+# what the patrol could not see (a reader's limit, not the account's fault) costs no points
+NOT_DEDUCTED = frozenset({"stale_soon", "fetch_failed", "blocked", "unreadable", "undated"})
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _evidence(f: Finding, events: list[FindingEvent], st: State) -> Any:
             ended = s[0] >= resolved_by
         else:
             ended = f.resolved_at is not None and s[1] >= f.resolved_at
-        return started and not ended and (s[2] == "ok" or f.kind in _FETCH_KINDS)
+        return started and not ended and (s[2] == "ok" or f.kind in FETCH_KINDS)
 
     usable = [s for s in st.snaps or [] if showed(s)]
     return usable[-1] if usable else None

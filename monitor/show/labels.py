@@ -24,7 +24,13 @@ __all__ = [
 KIND = {code: k.label for code, k in KINDS.items()}
 CATEGORY = {code: c.label for code, c in CATEGORIES.items()}
 KIND_CATEGORY = {code: k.category_label for code, k in KINDS.items()}  # kind -> 问题类别
-OUTCOME = {"ok": "正常", "not_found": "不存在", "blocked": "被拦截", "error": "抓取失败"}
+OUTCOME = {
+    "ok": "正常",
+    "not_found": "不存在",
+    "blocked": "被拦截",
+    "error": "抓取失败",
+    "unreadable": "无法读取内容",
+}
 STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "closed": "已关停"}
 
 

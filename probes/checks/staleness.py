@@ -4,6 +4,8 @@ Judged on local (Asia/Shanghai) dates, because rules and inspections speak of da
 working days there. Pinned posts never count as the latest update (a fresh pin hides a dead
 account; an old pin makes a live one look dead). Each rule gives at most one verdict: breached
 now (``stale``) or breached soon (``stale_soon``); all verdicts of one kind become one signal.
+Posts seen but none dated give ``undated`` ("无法判断更新时间", a warning, never a veto): a
+reader that cannot date the page says nothing about how often the account posts.
 """
 
 from __future__ import annotations
@@ -344,6 +346,22 @@ def evaluate_staleness(
         ][:10]
 
     rule_names = [f"{ruleset.name}.{r.label()}" for r in ruleset.rules]
+    if not usable and undated:
+        # posts were seen, none says when: no verdict on the account, never a veto
+        return [
+            Signal(
+                kind="undated",
+                severity=Severity.warning,
+                title=f"无法判断更新时间（{len(undated)} 条内容读不出发布时间）",
+                detail=(
+                    f"本次检查（{_full(now, zone)}）看到 {len(posts)} 条内容，"
+                    f"其中 {len(undated)} 条读不出发布时间，没有可用于判断的非置顶内容；"
+                    "未按更新规定判定，请检查读取方式（日期选择器、日期格式）或平台改版。"
+                ),
+                rule=", ".join(rule_names),
+                evidence={**base, "posts_seen": len(posts), "undated_only": True},
+            )
+        ]
     if not usable:
         severity = max((r.severity for r in ruleset.rules), key=SEVERITY_RANK.__getitem__)
         return [

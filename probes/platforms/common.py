@@ -57,6 +57,23 @@ def json_artifact(url: str, data: Any) -> Artifact:
     return Artifact(kind="json", media_type="application/json", content=body, url=url)
 
 
+#: What a platform or site shows where its list would be when the account has posted nothing:
+#: its own word that there are no posts (``ok`` with none), unlike a list that cannot be read
+#: (``unreadable``).
+EMPTY_MARKERS = (
+    "暂无内容",
+    "暂无数据",
+    "暂无信息",
+    "暂无记录",
+    "暂无文章",
+    "暂无相关",
+    "还没有发布",
+    "还没有发布过",
+    "没有相关信息",
+    "没有发布任何",
+)
+
+
 def set_outcome(obs: Observation, outcome: Outcome, detail: str) -> Observation:
     obs.outcome = outcome
     obs.detail = detail

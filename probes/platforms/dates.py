@@ -162,3 +162,21 @@ def _ago(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if text.strip() in _JUST_NOW:  # only as the whole field: headlines start with "刚刚，"
         return now.replace(microsecond=0)
     return None
+
+
+#: Ids that carry their time: a MongoDB ObjectId (Xiaohongshu's note ids) is 24 hex digits
+#: whose first 8 are the Unix second it was made.
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+#: No platform that uses them made a post before this: an id dated earlier is not an ObjectId.
+_OBJECT_ID_EPOCH = datetime(2010, 1, 1, tzinfo=UTC)
+
+
+def from_object_id(ident: str, *, now: datetime) -> datetime | None:
+    """When an ObjectId-shaped ``ident`` was made, as aware UTC; None when ``ident`` is not
+    one, or its time is before 2010 or more than a day ahead of ``now`` (not a real id)."""
+    if not _OBJECT_ID.fullmatch(ident or ""):
+        return None
+    when = datetime.fromtimestamp(int(ident[:8], 16), UTC)
+    if when < _OBJECT_ID_EPOCH or when > localize(now) + FUTURE_SLACK:
+        return None
+    return when

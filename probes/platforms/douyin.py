@@ -4,7 +4,8 @@ The user page ``{www}/user/<sec_uid>`` calls
 ``/aweme/v1/web/user/profile/other/`` → ``user.{nickname, signature,
 enterprise_verify_reason, ip_location, is_gov_media_vip, follower_count, aweme_count}`` and
 ``/aweme/v1/web/aweme/post/`` → ``aweme_list[].{aweme_id, desc, create_time (unix s),
-is_top}``; the reader captures both.
+is_top, aweme_control.can_comment}``; the reader captures both. ``can_comment`` false
+fills ``Post.comments_disabled``.
 
 Origins: ``www`` (default ``https://www.douyin.com``). The sec_uid is ``Target.handle`` or the
 last path part of ``Target.url``. Gone: ``status_code`` ≠ 0 with "用户不存在"/"已注销"…, or
@@ -98,4 +99,12 @@ def _post(a: dict[str, Any]) -> Post:
         text=str(a.get("desc") or ""),
         url=f"https://www.douyin.com/video/{aid}",
         pinned=bool(as_int(a.get("is_top"))),
+        comments_disabled=_comments_off(a),
     )
+
+
+def _comments_off(a: dict[str, Any]) -> bool | None:
+    """``aweme_control.can_comment`` false: the author switched comments off (None when the
+    item does not say). The profile API carries no account-wide switch."""
+    can = dig(a, "aweme_control", "can_comment")
+    return (not can) if isinstance(can, bool) else None

@@ -17,6 +17,7 @@ import structlog
 
 from probes.fetch import Tools
 from probes.fetch.http import FetchError, Response
+from probes.fetch.waf import recognise as waf_challenge
 from probes.model import Artifact, Observation, Outcome, Target, cap_posts
 
 log = structlog.get_logger("xuncha.probe")
@@ -129,15 +130,23 @@ def describe_status(status: int) -> str:
     return f"{reason}（HTTP {status}）"
 
 
+def _wall_detail(wall: str, status: int) -> str:
+    return wall if 200 <= status < 300 else f"{wall}（HTTP {status}）"
+
+
 def observation_from(
     target: Target, resp: Response, *, kind: str, default_media_type: str
 ) -> Observation:
     """The evidence part of an observation: status, hops, timing and the raw body.
 
-    Outcome is decided from the status alone (``ok`` for 2xx); the reader then reads the
-    body and may downgrade it.
+    Outcome is decided from the status (``ok`` for 2xx) and from whether the answer is a
+    WAF or captcha wall (:func:`probes.fetch.waf.recognise`: ``blocked``, whatever the
+    status); the reader then reads the body and may downgrade it.
     """
     status_outcome = outcome_for_status(resp.status)
+    wall = waf_challenge(resp)
+    if wall:
+        status_outcome = Outcome.blocked
     obs = Observation(
         account_id=target.account_id,
         reader=target.reader,
@@ -146,7 +155,9 @@ def observation_from(
         outcome=status_outcome or Outcome.ok,
         status_code=resp.status,
         final_url=resp.final_url,
-        detail=describe_status(resp.status) if status_outcome else "",
+        detail=_wall_detail(wall, resp.status)
+        if wall
+        else (describe_status(resp.status) if status_outcome else ""),
         elapsed_ms=resp.elapsed_ms,
         redirects=list(resp.redirects),
     )

@@ -12,6 +12,10 @@ Reposts: feeds have no standard flag. An item counts as a repost when its title 
 "转发", "RT " or "🔁", or carries RSSHub's Weibo marker " - 转发 " (``showRetweetTextInTitle``)
 or its description quotes the original as ``<blockquote> - 转发``. Pinned: a title starting
 "[置顶]"/"【置顶】".
+
+No items: a well-formed feed whose channel names itself is the platform's word that the
+account has posted nothing (``ok``, and staleness judges it); a body that is not a feed, is
+malformed, or nests deeper than ``MAX_FEED_DEPTH`` is ``unreadable`` ("无法读取内容").
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from dateutil import parser as dateparser
 from probes.fetch import Tools
 from probes.fetch.http import Response, decode_text
 from probes.model import MAX_POSTS, Observation, Outcome, Post, Profile, Target, newest
+from probes.platforms.common import set_outcome
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
 from probes.platforms.registry import clock, fetch_page, register
 from probes.platforms.webpage import extract_links, shorten, strip_html
@@ -38,6 +43,11 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 NOT_A_FEED = "不是有效的 RSS/Atom 订阅源"
+#: Deeper than this, a feed is not a feed a site would write (RSS is four levels to an item's
+#: field): a hostile or broken document, not an account without posts.
+MAX_FEED_DEPTH = 64
+TOO_DEEP = f"{NOT_A_FEED}（XML 嵌套超过 {MAX_FEED_DEPTH} 层，读不出任何条目）"
+_ITEM_TAG = re.compile(r"<(?:item|entry)\b", re.I)
 
 _RSSHUB_SUFFIX = re.compile(r"\s*-\s*(?:Powered by RSSHub|Made with love by RSSHub).*$", re.S)
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""")
@@ -60,14 +70,18 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     if resp is None or obs.outcome is not Outcome.ok:  # unchanged since the last look, or failed
         return obs
     tz = target.options.get("tz") or DEFAULT_TZ
-    parsed, total = _parse(resp, tz)
+    text = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
+    if not _ITEM_TAG.search(text) and nesting_deeper_than(text, MAX_FEED_DEPTH):
+        # nothing to read, and feedparser would spend seconds walking the nesting
+        return set_outcome(obs, Outcome.unreadable, TOO_DEEP)
+    parsed, total = _parse(text, resp, tz)
     malformed = bool(parsed.get("bozo")) and not isinstance(
         parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride
     )
     if not parsed.get("version") or (malformed and not parsed.entries):
-        obs.outcome = Outcome.error
-        obs.detail = NOT_A_FEED
-        return obs
+        return set_outcome(obs, Outcome.unreadable, NOT_A_FEED)
+    if not parsed.entries and (why := not_explicitly_empty(parsed, resp, malformed)):
+        return set_outcome(obs, Outcome.unreadable, why)
     obs.profile = _profile(parsed.feed)
     base = parsed.feed.get("link") or resp.final_url
     # the newest MAX_POSTS items are chosen by their dates before posts are made of them (a
@@ -83,10 +97,51 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     return obs
 
 
-def _parse(resp: Response, tz: str) -> tuple[Any, int]:
-    """Hand feedparser UTF-8 decoded by our rules: CMS feeds declare gb2312 yet use GBK.
-    Also the number of items the feed had (more than feedparser is given: :func:`trim`)."""
+def not_explicitly_empty(parsed: Any, resp: Response, malformed: bool) -> str:
+    """Why a feed without items cannot be taken as "the account has no posts"; "" when it
+    can: well formed, with a channel that names itself, nested as feeds are. Only then is
+    an empty feed the platform's own word (and staleness judges it); anything else is
+    ``unreadable``."""
+    if malformed:
+        return f"{NOT_A_FEED}（XML 不完整，读不出任何条目）"
     text = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
+    if nesting_deeper_than(text, MAX_FEED_DEPTH):
+        return TOO_DEEP
+    feed = parsed.get("feed") or {}
+    if not (feed.get("title") or feed.get("link")):
+        return f"{NOT_A_FEED}（没有频道信息，也没有任何条目）"
+    return ""
+
+
+def nesting_deeper_than(text: str, limit: int) -> bool:
+    """Do the elements of ``text`` nest deeper than ``limit``? One pass; CDATA, comments,
+    declarations and self-closing tags do not count."""
+    depth, at = 0, 0
+    while (i := text.find("<", at)) >= 0:
+        if text.startswith("<![CDATA[", i) or text.startswith("<!--", i):
+            end = text.find("]]>" if text[i + 2] == "[" else "-->", i)
+            if end < 0:
+                return False
+            at = end + 3
+            continue
+        end = text.find(">", i)
+        if end < 0:
+            return False
+        head = text[i + 1 : i + 2]
+        if head == "/":
+            depth -= 1
+        elif head not in ("?", "!") and text[end - 1] != "/":
+            depth += 1
+            if depth > limit:
+                return True
+        at = end + 1
+    return False
+
+
+def _parse(text: str, resp: Response, tz: str) -> tuple[Any, int]:
+    """Hand feedparser ``text``, the body decoded by our rules, as UTF-8: CMS feeds declare
+    gb2312 yet use GBK. Also the number of items the feed had (more than feedparser is
+    given: :func:`trim`)."""
     text = _XML_DECL_ENCODING.sub(r"\1utf-8\2", text, count=1)
     text, total = trim(text, tz)
     media = resp.media_type or "application/xml"

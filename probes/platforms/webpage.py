@@ -11,8 +11,11 @@ The operator says where the posts are with CSS selectors in ``Target.options``:
 - ``date_format``: a ``strptime`` format when the date is unusual;
 - ``tz``: the page's time zone (default Asia/Shanghai).
 
-A selector that matches nothing is reported (``ok`` with zero posts and a detail naming the
-selector), so a site redesign shows up as a broken selector rather than a stale account.
+A selector that matches nothing is ``unreadable`` ("无法读取内容", the detail naming the
+selector), so a site redesign shows up as a broken selector rather than a stale account —
+unless the page says it has nothing (``EMPTY_MARKERS``: "暂无内容", "暂无数据"…): then it is
+``ok`` with zero posts, and staleness judges the empty column. A WAF or captcha page is
+``blocked`` before any selector is tried (``probes.fetch.waf``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from probes.fetch import Tools
 from probes.fetch.http import decode_text
 from probes.model import Observation, Outcome, Post, Target
+from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
 from probes.platforms.registry import clock, failed, fetch_page, register
 
@@ -54,8 +58,10 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
         obs.detail = f"选择器 '{item_sel}' 无效"
         return obs
     if not items:
-        obs.detail = f"选择器 '{item_sel}' 未匹配任何条目"
-        return obs
+        if marker := first_marker(node_text(tree.body), EMPTY_MARKERS):
+            obs.detail = f"选择器 '{item_sel}' 未匹配任何条目，页面显示“{marker}”"
+            return obs  # the site's own word: no posts, and staleness judges that
+        return set_outcome(obs, Outcome.unreadable, f"选择器 '{item_sel}' 未匹配任何条目")
     try:
         obs.posts = [_post(node, opts, base) for node in items]
     except SelectolaxError as e:

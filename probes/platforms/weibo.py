@@ -27,6 +27,11 @@ once. The cookies live in the fetcher's ``weibo`` jar, so later accounts reuse t
 stop working; one task renews them while the others wait. If the flow fails, or the retry is
 turned away again, the outcome is ``blocked`` (as for 412/418 or ``ok: -100``), never stale
 or gone; for a minute after a failed flow later accounts are blocked without asking again.
+A site firewall's page in between is ``blocked`` too (``probes.fetch.waf``).
+
+Comments: the container API's mblog shapes the tests hold carry no comment switch
+(``comment_manage_info`` is not in them), so ``comments_disabled`` is left None here until
+a captured answer shows the field and its values.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
+from probes.fetch.waf import recognise as waf_challenge
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms.common import (
     add_json_artifact,
@@ -325,6 +331,8 @@ def _check(obs: Observation, resp: Response, visitor_failure: str = "") -> dict[
     if not isinstance(data, dict):
         if first_marker(resp.text, ("验证码", "安全验证", "环境异常")):
             set_outcome(obs, Outcome.blocked, "被微博安全验证拦截（验证码页面）")
+        elif wall := waf_challenge(resp):  # a firewall in between, not Weibo's own check
+            set_outcome(obs, Outcome.blocked, wall)
         else:
             set_outcome(obs, Outcome.error, "微博接口没有返回 JSON")
         return None
@@ -445,6 +453,7 @@ def _post(mb: dict[str, Any], uid: str) -> Post:
         repost=isinstance(rt, dict) or bool(mb.get("retweeted_status")),
         links=links,
         client=source or None,
+        ip_location=strip_ip_prefix(mb.get("region_name")),
     )
 
 

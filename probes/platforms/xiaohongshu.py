@@ -3,8 +3,12 @@
 The profile page ``{www}/user/profile/<user_id>`` renders from ``window.__INITIAL_STATE__``:
 ``user.userPageData.basicInfo.{nickname, desc, images, ipLocation}``,
 ``user.userPageData.interactions[]`` (``type`` "fans" → followers) and ``user.notes[0][]``
-with ``noteCard.{noteId, displayTitle, interactInfo.sticky}``. The list carries no times,
-so posts have ``published_at`` None (a staleness rule cannot use Xiaohongshu's list alone).
+with ``noteCard.{noteId, displayTitle, interactInfo.sticky}``. The cards carry no time
+field, but a note id is a MongoDB ObjectId whose first 8 hex digits are the Unix second the
+note was made: each note is dated from its id (``dates.from_object_id``), or from a ``time``
+field when a card has one; a note neither dates stays undated ("无法判断更新时间", never a
+veto). A page with no ``user.notes`` at all is ``unreadable`` (a layout change); an empty
+list there is the platform's word that the account has no notes.
 Vue's reactive wrappers (``_rawValue``/``_value``) are unwrapped.
 
 A redirect to ``/website-login/captcha`` or "安全限制" = blocked; "用户不存在"/"已注销" = gone.
@@ -13,12 +17,21 @@ Origins: ``www`` (default ``https://www.xiaohongshu.com``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms.browsing import dig, open_page
-from probes.platforms.common import account_key, as_int, first_marker, origin, set_outcome
+from probes.platforms.common import (
+    account_key,
+    as_int,
+    first_marker,
+    from_unix,
+    origin,
+    set_outcome,
+)
+from probes.platforms.dates import from_object_id
 from probes.platforms.registry import clock, failed, register
 
 WWW_ORIGIN = "https://www.xiaohongshu.com"
@@ -60,8 +73,12 @@ async def read_xiaohongshu(target: Target, tools: Tools) -> Observation:
         ip_location=basic.get("ipLocation") or None,
         followers=as_int(fans),
     )
-    notes = dig(state, "user", "notes", 0) or []
-    obs.posts = [_post(n) for n in notes if isinstance(n, dict)]
+    notes = dig(state, "user", "notes")
+    if not isinstance(notes, list):
+        return set_outcome(obs, Outcome.unreadable, "页面没有 user.notes 笔记列表（平台改版？）")
+    first = notes[0] if notes and isinstance(notes[0], list) else []
+    now = clock()
+    obs.posts = [note_post(n, now) for n in first if isinstance(n, dict)]
     return obs
 
 
@@ -77,12 +94,13 @@ def unref(value: Any) -> Any:
     return value
 
 
-def _post(n: dict[str, Any]) -> Post:
+def note_post(n: dict[str, Any], now: datetime) -> Post:
     card = n.get("noteCard") if isinstance(n.get("noteCard"), dict) else n
     ident = str(card.get("noteId") or n.get("id") or "")
+    shown = card.get("time") or card.get("lastUpdateTime") or n.get("time")
     return Post(
         id=ident,
-        published_at=None,
+        published_at=from_unix(shown) or from_object_id(ident, now=now),
         title=str(card.get("displayTitle") or ""),
         url=f"https://www.xiaohongshu.com/explore/{ident}",
         pinned=bool(dig(card, "interactInfo", "sticky")),
