@@ -1,10 +1,12 @@
-"""Commercial and theft detectors, measured: ``python bench/detectors.py [--seconds N]``.
+"""Commercial, theft and content detectors, measured: ``python bench/detectors.py [--seconds N]``.
 
 Prints precision and recall per category over ``tests/corpus``, every case that fails, the
 lexicons' load time and memory, and posts scanned per second on one core (CPU time); then
 each detector's CPU time per 10,000 posts in the worst shapes (posts all in one second, a
 previous look as large, many links, very long texts) and the CPU time of checking a
-26,000-item feed end to end (issue 19: under 2 s).
+26,000-item feed end to end (issue 19: under 2 s). ``--content-only``: the content family
+alone (precision and recall per rule over ``tests/corpus/content_posts.json``, posts/s on one
+core with every lexicon and the roster loaded, goal >= 20,000; 200,000-character texts).
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ def worst() -> None:
     """Each detector on the shapes that were quadratic, per 10,000 posts (CPU time)."""
     from datetime import UTC, datetime, timedelta
 
-    from probes.checks import commercial, evaluate
+    from probes.checks import commercial, content, evaluate
     from probes.checks.staleness import digest_posts, evaluate_staleness, posts_from_digest
     from probes.checks.theft import theft_signs
     from probes.model import Observation, Outcome, Post, Profile
@@ -223,6 +225,7 @@ def worst() -> None:
         ("theft (burst, dormancy, old posts)", lambda: theft_signs(cur, ctx)),
         ("commercial, first look", lambda: [commercial.judge_post(p) for p in posts]),
         ("commercial, memoised", lambda: commercial.judge_posts(posts)),
+        ("content, first look", lambda: [content.judge_content(p, "qx") for p in posts]),
         ("evaluate, all detectors", lambda: evaluate(
             cur, ruleset=rules, calendar=cal, now=now, history_posts=old, previous=prev)),
     ]  # fmt: skip
@@ -282,14 +285,81 @@ def end_to_end() -> None:
     )
 
 
+def content(seconds: float) -> None:
+    """The content family: quality per rule, then speed (first looks, not the memo)."""
+    from content_cases import RULES, corpus_roster, load_content
+
+    from probes.checks.content import default_wording, judge_content
+    from probes.checks.personal import default_words
+    from probes.model import Post
+
+    cases = load_content()
+    roster = corpus_roster()
+    t = _clock()
+    wording, words = default_wording(), default_words()
+    load_s = _clock() - t
+    tp: dict[str, int] = defaultdict(int)
+    fp: dict[str, int] = defaultdict(int)
+    fn: dict[str, int] = defaultdict(int)
+    failures = []
+    clean = [c for c in cases if not c.expect]
+    flagged = 0
+    for c in cases:
+        on = c.post.published_at.date() if c.post.published_at else None
+        got = {f.rule for f in judge_content(c.post, c.owner, on, roster=roster).findings}
+        for r in RULES:
+            tp[r] += r in got and r in c.expect
+            fp[r] += r in got and r not in c.expect
+            fn[r] += r not in got and r in c.expect
+        flagged += bool(got) and not c.expect
+        if got != c.expect:
+            failures.append(f"  {c.id}: expected {sorted(c.expect)}, got {sorted(got)}")
+    print(f"\ncontent corpus: {len(cases)} posts ({len(clean)} clean), "
+          f"lexicons {wording.words} entries, load {load_s * 1000:.1f} ms")  # fmt: skip
+    print(f"  {'rule':20s} {'precision':>9s} {'recall':>7s}   tp  fp  fn")
+    for r in RULES:
+        p, rec = _pr(tp[r], fp[r], fn[r])
+        print(f"  {r:20s} {p:9.3f} {rec:7.3f}  {tp[r]:3d} {fp[r]:3d} {fn[r]:3d}")
+    print(f"  clean posts flagged: {flagged}/{len(clean)} = {flagged / max(len(clean), 1):.1%}")
+    print("  failing cases:" if failures else "  failing cases: none")
+    print("\n".join(failures))
+    jobs = [(c.post, c.owner, c.post.published_at.date() if c.post.published_at else None)
+            for c in cases]  # fmt: skip
+    n = 0
+    t = _clock()
+    while _clock() - t < seconds:
+        for post, owner, on in jobs:
+            judge_content(post, owner, on, wording=wording, roster=roster, words=words)
+        n += len(jobs)
+    rate = n / (_clock() - t)
+    print(f"content scan: {rate:,.0f} posts/s on one core (corpus mix, goal >= 20,000)")
+    long = 200_000
+    texts = {
+        "200,000 digits": "1" * long,
+        "card-like groups": "6228 " * (long // 5),
+        "titles": "县长" * (long // 2),
+        "10,000 phones beside 户主": ("户主张某 13812345678 " * 10_000)[:long],
+        "slang words": "家人们" * (long // 3),
+    }
+    print("content, very long texts, one post each (CPU)")
+    for name, text in texts.items():
+        secs, _ = _cpu(judge_content, Post("t", None, text=text), "qx", None, roster=roster)
+        print(f"  {name:38s} {secs * 1000:8.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--worst-only", action="store_true", help="only the worst shapes")
+    ap.add_argument("--content-only", action="store_true", help="only the content family")
     args = ap.parse_args()
+    if args.content_only:
+        content(args.seconds)
+        return
     if not args.worst_only:
         quality()
         speed(args.seconds)
+        content(args.seconds)
     worst()
     end_to_end()
 

@@ -184,5 +184,6 @@ def test_demo_runs_offline_and_tells_the_story(tmp_path: Path) -> None:
     assert "单项否决" in out  # the 15-day account
     assert "即将超期" in out  # the 贵州 every-working-day account
     assert "抓取失败" in out  # the feed that is down
+    assert "发布内容含未脱敏的个人信息（1 条）" in out  # the 低保 notice with an ID unmasked
     assert "告警接收端收到 3 条消息" in out
     assert "演示完成" in out

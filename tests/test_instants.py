@@ -71,7 +71,7 @@ def test_the_demo_and_what_follows_stay_in_order(tmp_path: Path, instant: dateti
 
     later = instant + timedelta(minutes=10)
     findings: list[dict[str, Any]] = json.loads(run(later, "-c", cfg, "findings", "--json").output)
-    assert {f["kind"] for f in findings} == {"stale", "stale_soon", "fetch_failed"}
+    assert {f["kind"] for f in findings} == {"stale", "stale_soon", "fetch_failed", "privacy"}
     checked_at = {when(f["opened_at"]) for f in findings}
     assert len(checked_at) == 1  # the demo's patrol, dated once
     demo_at = checked_at.pop()

@@ -30,7 +30,16 @@ def test_douyin_account_is_probed_through_the_configured_origin(tmp_path: Path) 
         app = open_app(settings)
         try:
             add_unit(app, "u1", "示例市委网信办")
-            add_account(app, "dy", "u1", "", platform="douyin", reader="", handle="MS4wLjABAAAAok")
+            add_account(
+                app,
+                "dy",
+                "u1",
+                "",
+                name="示例市融媒体中心",
+                platform="douyin",
+                reader="",
+                handle="MS4wLjABAAAAok",
+            )
 
             async def go():
                 async with app.probing() as tools:

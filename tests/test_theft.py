@@ -19,6 +19,7 @@ from detectors import account_verdict
 
 from probes.checks import Context, evaluate, merge_posts
 from probes.checks.calendar import WorkCalendar
+from probes.checks.identity import core, lcs, name_relation, name_similarity, places_of
 from probes.checks.rules import BUILTIN_RULESETS
 from probes.checks.theft import (
     AVATAR_DISTANCE,
@@ -73,6 +74,7 @@ def ctx_for(cur: Observation, prev: Observation | None, **kw: str) -> Context:
         registered_name=kw.get("registered_name", "平安某县"),
         home_province=kw.get("home_province", "贵州"),
         account_status=kw.get("account_status", "active"),
+        owner_name=kw.get("owner_name", ""),
     )
 
 
@@ -265,3 +267,166 @@ def test_previous_rebuilt_from_stored_facts() -> None:
     assert again.profile == prev.profile and again.posts == prev.posts
     cur = snapshot(replace(GOV, verified=False), history())
     assert detect_theft(cur, ctx_for(cur, again))[0].kind == "theft"
+
+
+# -- judged against the registry, the first check included (issue 18) -----------------------
+
+
+def away_posts(prov: str, n: int = 5) -> list[Post]:
+    posts = []
+    for k in range(n):
+        p = Post(f"p{k}", NOW - timedelta(days=k, hours=3), text="【通知】工作动态")
+        p.ip_location = f"发布于 {prov}"  # type: ignore[attr-defined]
+        posts.append(p)
+    return posts
+
+
+def test_name_similarity_in_chinese() -> None:
+    places = places_of("贵州省贵阳市")
+    assert {"贵州省", "贵州", "贵阳市", "贵阳"} <= set(places)
+    # generic affixes and the unit's place name are stripped from either end
+    assert core("贵州平安某县官方微博", places) == "平安某县"
+    assert core("平安某县发布", places) == "平安某县"
+    assert core("发布", places) == "发布"  # never emptied
+    assert lcs("平安某县", "某县平安") == 2
+    assert name_similarity("平安某县", "某县平安") == 1.0  # same characters, reordered
+    assert name_similarity("平安某县", "小美爱生活") == 0.0
+    for name in ("平安某县", "平安某县发布", "贵阳平安某县", "平安某县政务", "平安某县头条号"):
+        assert name_relation(name, "平安某县", places)[0] in ("same", "variant"), name
+    assert name_relation("平安某县服务号", "平安某县", places)[0] == "related"
+    assert name_relation("某县平安", "平安某县", places)[0] == "related"
+    for name in ("小美爱生活", "鑫鑫商贸", "快乐每一天"):
+        assert name_relation(name, "平安某县", places)[0] == "unrelated", name
+
+
+def test_first_seen_unrelated_name_is_theft_and_the_detail_explains_the_score() -> None:
+    stolen = replace(GOV, name="小美爱生活", bio="每天分享好物", verified=False, verified_reason="")
+    cur = snapshot(stolen, history())
+    sigs = detect_theft(cur, ctx_for(cur, None))  # no previous snapshot at all
+    assert [s.kind for s in sigs] == ["theft"]
+    assert sigs[0].evidence["signs"][0]["code"] == "name_not_registered"
+    assert sigs[0].detail.startswith(
+        "名称与备案不一致（备案：平安某县，现为：小美爱生活）+3.0；合计 3.0 ≥ 阈值 3.0"
+    )
+    # the clean twins: a registered rename, an added suffix or place name, seen first too
+    for name, registered in [
+        ("某县公安", "某县公安"),
+        ("平安某县发布", "平安某县"),
+        ("平安某县官方微博", "平安某县"),
+        ("贵州平安某县", "平安某县"),
+    ]:
+        twin = snapshot(replace(GOV, name=name), history())
+        assert detect_theft(twin, ctx_for(twin, None, registered_name=registered)) == [], name
+    # a name only partly like the registered one is a weak sign: it needs company
+    tweak = snapshot(replace(GOV, name="平安某县服务号"), history())
+    assert codes(tweak, None) == {"name_differs_from_registry": 1.0}
+    # renamed to a variant since the last look: weak, not the 2 points of a real rename
+    prev = snapshot(GOV, history(), PREV_AT)
+    assert codes(snapshot(replace(GOV, name="平安某县发布"), history()), prev) == {
+        "name_changed": 1.0
+    }
+
+
+def test_certification_naming_a_company_is_theft_on_its_own() -> None:
+    cur = snapshot(replace(GOV, verified_type="2", verified_reason="杭州星耀文化传媒有限公司"), [])
+    sigs = detect_theft(cur, ctx_for(cur, None, owner_name="某县公安局"))
+    assert [s.kind for s in sigs] == ["theft"]
+    assert "认证主体为企业（杭州星耀文化传媒有限公司）+3.0" in sigs[0].detail
+    # with a rename as well, both are listed with their points and the sum
+    both = snapshot(replace(cur.profile, name="小美爱生活"), [])
+    detail = detect_theft(both, ctx_for(both, None, owner_name="某县公安局"))[0].detail
+    assert detail.startswith(
+        "名称与备案不一致（备案：平安某县，现为：小美爱生活）+3.0；"
+        "认证主体为企业（杭州星耀文化传媒有限公司）+3.0；合计 6.0 ≥ 阈值 3.0"
+    )
+    # a company of this very place is a company all the same; without the unit's name the
+    # registered name is compared
+    local = snapshot(replace(GOV, verified_reason="某县鑫鑫商贸有限公司"), [])
+    assert codes(local, None, owner_name="某县公安局") == {"certified_as_company": 3.0}
+    assert codes(local, None) == {"certified_as_company": 3.0}
+    # the clean twins: the unit itself, its superior, its place's government, its own
+    # state-owned media company
+    for reason, owner in [
+        ("某县公安局官方微博", "某县公安局"),
+        ("贵州省公安厅", "某县公安局"),
+        ("某市公安局", "某县公安局"),
+        ("某县人民政府", "某县公安局"),
+        ("某县融媒文化传媒有限公司", "某县融媒体中心"),
+        ("某日报传媒集团官方微博", "某日报社"),
+    ]:
+        twin = snapshot(replace(GOV, verified_reason=reason), [])
+        assert codes(twin, None, owner_name=owner) == {}, reason
+    # another place's organ, not a company: a sign that needs company
+    other = snapshot(replace(GOV, verified_reason="某市教育局"), [])
+    assert codes(other, None, owner_name="某县公安局") == {"certified_as_other": 2.0}
+    assert detect_theft(other, ctx_for(other, None, owner_name="某县公安局")) == []
+
+
+def test_county_account_posting_only_from_another_province() -> None:
+    away = snapshot(replace(GOV, ip_location="IP属地：广东"), away_posts("广东"))
+    sigs = detect_theft(away, ctx_for(away, None, home_province="贵州省某县"))
+    assert [s.kind for s in sigs] == ["theft"]
+    sign = sigs[0].evidence["signs"][0]
+    assert (sign["code"], sign["score"], sign["posts"]) == ("posts_ip_outside_home", 3.0, 5)
+    assert "近期 5 条内容 IP属地均为广东（本单位在贵州）" in sigs[0].detail
+    # the clean twin: posts from its own province
+    home = snapshot(GOV, away_posts("贵州"))
+    assert codes(home, None, home_province="贵州省某县") == {}
+    # two posts from a trip among posts from home, or too few to speak for the account
+    mixed = snapshot(GOV, [*away_posts("北京", 2), *away_posts("贵州", 5)[2:]])
+    assert "posts_ip_outside_home" not in codes(mixed, None, home_province="贵州省某县")
+    few = snapshot(GOV, away_posts("广东", 2))
+    assert codes(few, None, home_province="贵州省某县") == {"ip_outside_home": 1.5}
+
+
+def test_province_changing_between_two_checks() -> None:
+    prev = snapshot(replace(GOV, ip_location="IP属地：广东"), history(), PREV_AT)
+    moved = snapshot(replace(GOV, ip_location="IP属地：浙江"), history())
+    # the unit's region unknown: the change is all there is to see
+    assert codes(moved, prev, home_province="") == {"ip_province_changed": 1.5}
+    # both away from home: it roams, and is not where it belongs
+    sigs = detect_theft(moved, ctx_for(moved, prev))
+    assert sigs and {x["code"] for x in sigs[0].evidence["signs"]} == {
+        "ip_province_changed",
+        "ip_outside_home",
+    }
+    # the clean twin: the province stable between checks
+    stable = snapshot(replace(GOV, ip_location="IP属地：广东"), history())
+    assert codes(stable, prev, home_province="") == {}
+    # from home to a meeting elsewhere: one weak sign (a trip), said once
+    trip = snapshot(replace(GOV, ip_location="IP属地：北京"), history())
+    got = codes(trip, snapshot(GOV, history(), PREV_AT))
+    assert got == {"ip_outside_home": 1.5}
+    # a changed client stays weak: alone it is no finding
+    phone = [Post("n1", NOW - timedelta(hours=1), text="通知", client="iPhone"), *history()]
+    alone = snapshot(GOV, phone)
+    assert codes(alone, snapshot(GOV, history(), PREV_AT)) == {"client_changed": 1.0}
+    assert detect_theft(alone, ctx_for(alone, snapshot(GOV, history(), PREV_AT))) == []
+
+
+def test_evaluate_passes_the_owner_unit() -> None:
+    cur = snapshot(replace(GOV, verified_reason="杭州星耀文化传媒有限公司"), history())
+    got = evaluate(
+        cur,
+        ruleset=NATIONAL,
+        calendar=CAL,
+        now=NOW,
+        registered_name="平安某县",
+        home_province="贵州",
+        owner_name="某县公安局",
+    )
+    assert "theft" in {s.kind for s in got}
+
+
+def test_a_feeds_title_unlike_the_registered_name_is_a_weak_sign_only() -> None:
+    """A feed's or a site's title is its CMS template's wording, not a screen name: unlike
+    the registered name it counts for little, and alone opens nothing; the same name on a
+    platform account is a finding."""
+    page = replace(GOV, name="政务公开-最新动态", verified=None, verified_reason=None)
+    feed = Observation("a", "rss", "", NOW, Outcome.ok, profile=page, posts=history())
+    got = codes(feed, None)
+    assert got == {"name_differs_from_registry": 1.0}
+    assert detect_theft(feed, ctx_for(feed, None)) == []
+    account = snapshot(page, history())  # the weibo reader: the platform's screen name
+    assert codes(account, None)["name_not_registered"] == 3.0
+    assert detect_theft(account, ctx_for(account, None))[0].kind == "theft"

@@ -24,6 +24,7 @@ class Item:
     at: datetime
     pinned: bool = False
     guid: str = ""
+    text: str = ""  # the post's body after its title (RSS description), if any
 
 
 def rss_feed(title: str, link: str, items: list[Item]) -> bytes:
@@ -37,10 +38,11 @@ def rss_feed(title: str, link: str, items: list[Item]) -> bytes:
     ]
     for i, it in enumerate(items):
         guid = it.guid or f"{link}P{i:04d}"
+        body = f"{escape(it.text)}<br><br>" if it.text else ""
         out.append(
             "<item>"
             f"<title><![CDATA[{it.title}]]></title>"
-            f"<description><![CDATA[{escape(it.title)}<br><br>"
+            f"<description><![CDATA[{escape(it.title)}<br><br>{body}"
             f'<a href="{link}">{escape(title)}</a>]]></description>'
             f"<pubDate>{format_datetime(it.at, usegmt=True)}</pubDate>"
             f'<guid isPermaLink="false">{guid}</guid><link>{guid}</link>'

@@ -2,8 +2,9 @@
 
 A simulated platform serves four fictional accounts — one fresh, one silent for
 15 days (with a fresh pinned post that must not count), one that breaks 贵州's
-"every working day" rule unless it posts today, and one whose feed is down — and
-a local webhook sink stands in for the units' DingTalk groups. The demo imports
+"every working day" rule unless it posts today and whose 低保 notice shows a resident ID
+unmasked (隐私泄露), and one whose feed is down — and a local webhook sink stands in for
+the units' DingTalk groups. The demo imports
 the registry, probes every account, stores snapshots, opens findings and delivers
 the alerts through the real outbox and apprise, then prints what happened.
 """
@@ -96,8 +97,13 @@ def build_platform(platform: SimulatedPlatform, now: datetime, cal: WorkCalendar
     prev = cal.previous_workday(today)
     guizhou = [
         Item("黔岭市2026年秋季征兵工作启动", at(prev, 17, 30)),
+        # an older notice: a 低保 list with a resident ID unmasked (a privacy finding)
+        Item("黔岭市城乡低保拟保障对象公示", at(cal.previous_workday(prev), 15), text=(
+            "经个人申请、入户调查、民主评议，现将拟纳入城乡低保对象公示如下：户主张某某，"
+            "身份证号520102198703154513，家庭人口3人。公示期7天，如有异议请向市民政局反映。"
+        )),
         Item("黔岭市公共资源交易中心公告", at(cal.previous_workday(prev), 9, 15)),
-    ]
+    ]  # fmt: skip
     platform.add(
         "/weibo/user/5002002.xml",
         rss_feed("黔岭市人民政府", "https://weibo.com/5002002", guizhou),
@@ -329,7 +335,12 @@ def _verify(app: App, sink: WebhookSink, expected: int, console: Console) -> boo
             (f.account_id, f.kind)
             for f in s.exec(select(Finding).where(Finding.status == "open")).all()
         }
-    want = {("wx-qx", "stale"), ("wb-ql", "stale_soon"), ("dy-ws", "fetch_failed")}
+    want = {
+        ("wx-qx", "stale"),
+        ("wb-ql", "stale_soon"),
+        ("wb-ql", "privacy"),
+        ("dy-ws", "fetch_failed"),
+    }
     problems = []
     if missing := want - kinds:
         problems.append(f"缺少预期的问题: {sorted(missing)}")

@@ -35,7 +35,7 @@ from probes.model import Observation, Outcome, Signal, post_from_dict
 
 # what a check that found the page unchanged judges again: the rules that move with time,
 # and the fetch (an ok answer ends a fetch problem); the rest stays as the page showed it
-TIME_KINDS = frozenset({"stale", "stale_soon"})
+TIME_KINDS = frozenset({"stale", "stale_soon", "undated"})
 UNCHANGED_JUDGES = TIME_KINDS | FETCH_KINDS
 
 DATA = Path(__file__).resolve().parents[2] / "probes" / "data"
@@ -107,6 +107,8 @@ def judge(
         registered_name=account.name,
         home_province=unit.region if unit else "",  # the theft detector reads the province
         account_status=account.status,
+        owner_name=unit.name if unit else "",  # the certification should name the unit
+        owner_code=account.owner_code,  # posts are checked against its roster
     )
     profile_hash, changed = profile_marks(
         facts, obs.outcome.value, last.profile_hash if last else ""

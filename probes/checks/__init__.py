@@ -69,6 +69,7 @@ _FETCH_SIGNALS: dict[Outcome, tuple[str, Severity, str]] = {
     Outcome.not_found: ("gone", Severity.high, "账号或页面已不存在"),
     Outcome.blocked: ("blocked", Severity.warning, "被平台反爬拦截，暂时无法检查"),
     Outcome.error: ("fetch_failed", Severity.warning, "抓取失败，暂时无法检查"),
+    Outcome.unreadable: ("unreadable", Severity.warning, "无法读取内容"),
 }
 
 
@@ -84,11 +85,15 @@ def evaluate(
     registered_name: str = "",
     home_province: str = "",
     account_status: str = "active",
+    owner_name: str = "",
+    owner_code: str = "",
 ) -> list[Signal]:
     """All signals for one observation: a fetch signal, or what every content detector says.
 
     The keyword arguments after ``tz`` feed the theft detector; left out, it judges only what
-    the observation itself shows (spam, night bursts), never identity drift. For a closed
+    the observation itself shows (spam, night bursts), never identity drift. The registry's
+    (``registered_name``, ``home_province``, ``owner_name``) is judged on every check, the
+    first one included; ``previous`` adds what changed since the last look. For a closed
     account (``account_status="closed"``) a page that is gone is no finding, and any new post
     is a theft sign.
     """
@@ -117,6 +122,8 @@ def evaluate(
         registered_name=registered_name,
         home_province=home_province,
         account_status=account_status,
+        owner_name=owner_name,
+        owner_code=owner_code,
     )
     is_app = observation.app is not None
     signals: list[Signal] = []
@@ -129,5 +136,6 @@ def evaluate(
 # content detectors register themselves on import; imported last so that staleness, above,
 # is the first detector run (signals keep that order)
 from probes.checks import commercial as _commercial  # noqa: E402, F401
+from probes.checks import content as _content  # noqa: E402, F401
 from probes.checks import install as _install  # noqa: E402, F401
 from probes.checks import theft as _theft  # noqa: E402, F401

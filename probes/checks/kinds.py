@@ -29,6 +29,9 @@ CATEGORIES: dict[str, Category] = {
         Category("update", "更新不及时"),  # 运维保障差: 长期不更新
         Category("ads", "刊登或链接商业广告"),  # 功能定位不清
         Category("interaction", "互动服务不实"),
+        Category("vetting", "审核把关不严"),  # 领导姓名职务、错别字、规范表述
+        Category("entertainment", "过度娱乐化"),
+        Category("privacy", "隐私泄露"),  # 身份证号、手机号、银行卡号未脱敏
         Category("theft", "账号被盗用"),  # 管理底数不清
         Category("install", "无法安装或使用"),  # 运维保障差: 移动客户端
         Category("access", "账号无法访问"),  # deleted, banned, cancelled
@@ -56,16 +59,36 @@ KINDS: dict[str, FindingKind] = {
         # staleness (probes.checks.staleness)
         FindingKind("stale", "长期未更新", "update", Severity.veto, "更新"),
         FindingKind("stale_soon", "即将超过更新期限", "update", Severity.warning, "更新"),
+        # posts seen, none dated: no verdict on the account, the reader needs a look
+        FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
         FindingKind("gone", "账号无法访问（疑似关停、注销或删除）", "access", Severity.high),
         FindingKind("blocked", "被平台反爬拦截，暂时无法检查", "patrol", Severity.warning),
         FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
+        FindingKind(
+            "unreadable", "无法读取内容（页面改版或非有效订阅源）", "patrol", Severity.warning
+        ),
         # commercial ads and links (probes.checks.commercial)
         FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high),
         FindingKind("commercial_review", "含商品销售或小程序，需人工复核", "ads", Severity.info),
         # theft and interaction (probes.checks.theft)
         FindingKind("theft", "疑似被盗用", "theft", Severity.high),
         FindingKind("no_interaction", "未提供有效互动功能", "interaction", Severity.info),
+        # what posts say (probes.checks.content)
+        FindingKind(
+            "privacy",
+            "发布内容泄露个人信息（身份证号、手机号、银行卡号）",
+            "privacy",
+            Severity.high,
+        ),
+        FindingKind("roster_error", "领导姓名或职务表述错误", "vetting", Severity.high),
+        FindingKind("wording", "错别字或不规范表述", "vetting", Severity.warning),
+        FindingKind(
+            "entertainment_review",
+            "含网络流行语或娱乐化表述，需人工复核",
+            "entertainment",
+            Severity.info,
+        ),
         # mobile clients (probes.checks.install)
         FindingKind("app_download_unreachable", "客户端无法下载", "install", Severity.high),
         FindingKind("app_not_apk", "下载地址返回的不是安装包", "install", Severity.high),

@@ -31,6 +31,10 @@ class Context:
     # "贵州", or the unit's region "贵州省贵阳市": IP locations outside it are a theft sign
     home_province: str = ""
     account_status: str = "active"  # "closed": the unit closed/cancelled it; posts are a sign
+    # the account's 主办单位 code: the content detector checks posts against its roster
+    owner_code: str = ""
+    # the owner unit's name (主办单位, Unit.name): the certification should name it
+    owner_name: str = ""
 
 
 Detector = Callable[[Observation, Context], list[Signal]]

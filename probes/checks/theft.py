@@ -7,6 +7,13 @@ IP location in another province, a burst of spam at 3 a.m. after months of silen
 carries a score and its evidence, and one ``theft`` signal (疑似被盗用, high) is raised when the
 sum crosses :data:`THRESHOLD`, listing every sign so the duty officer can judge.
 
+The registry is the baseline, as for inspectors (名称与备案不一致, 认证主体不是主办单位): the
+name, the certification and the IP province are judged against it on every check, the first one
+included (:mod:`probes.checks.identity`); the previous look adds what changed since. A strong sign
+(3 points: a name unrelated to the registered one, a certification naming a company, every recent
+post from another province, the certification lost) opens a finding on its own; weak ones (a
+client changed, a trip's IP location, a bio rewritten) need company.
+
 Comments switched off is a separate, smaller finding (``no_interaction``: 未提供有效互动功能).
 """
 
@@ -16,13 +23,20 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from probes.checks.commercial import HARD, judge_post, judged
+from probes.checks.identity import (
+    PROVINCES,
+    TITLE_READERS,
+    Sign,
+    certification_signs,
+    name_signs,
+    province_of,
+)
 from probes.checks.registry import Context, register
 from probes.model import Observation, Outcome, Post, Profile, Severity, Signal, post_from_dict
 
@@ -32,57 +46,11 @@ BURST_MIN = 5  # posts within 24 h that can be a burst at all
 BURST_FACTOR = 5.0  # ... and this many times the account's own daily average
 AVATAR_DISTANCE = 12  # pHash bits (of 64) beyond which the avatar is "another picture"
 NIGHT = range(0, 6)  # 00:00-05:59 local
+RECENT_DAYS = 30  # posts this recent speak for where the account is run from
+POSTS_AWAY_MIN = 3  # ... at least this many with an IP, all outside the unit's province
+POSTS_AWAY_WINDOW = 20  # ... of the newest this many
 #: verification types that mean "government": Weibo ``verified_type`` 1, Douyin's gov media flag
 GOV_TYPES = frozenset({"1", "gov_media_vip"})
-
-PROVINCES = [
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-]
-
-
-@dataclass
-class Sign:
-    code: str
-    title: str  # Chinese, for the finding's list
-    score: float
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "title": self.title, "score": self.score, **self.evidence}
-
 
 # -- perceptual hash ------------------------------------------------------------------------
 
@@ -127,21 +95,6 @@ def hash_distance(a: str, b: str) -> int | None:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _norm(name: str | None) -> str:
-    return re.sub(r"[\s·•．.、\-_()（）]", "", name or "").lower()
-
-
-def province_of(location: str | None) -> str:
-    """'IP属地：贵州' / '发布于 广东' / '美国' -> the province (or the foreign place as given)."""
-    if not location:
-        return ""
-    text = re.sub(r"^(?:IP属地|ip属地|发布于|来自)[:：\s]*", "", location.strip())
-    for p in PROVINCES:
-        if text.startswith(p) or p in text:
-            return p
-    return text.split()[0] if text.split() else ""
-
-
 def _utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -169,31 +122,12 @@ def observation_from_facts(facts: dict[str, Any]) -> Observation:
 # -- the signs ------------------------------------------------------------------------------
 
 
-def _identity_signs(cur: Profile, prev: Profile | None, ctx: Context) -> list[Sign]:
-    signs: list[Sign] = []
-    reg = _norm(ctx.registered_name)
-    name = _norm(cur.name)
-    if prev is not None and prev.name and cur.name and _norm(prev.name) != name:
-        if reg and name == reg:
-            pass  # renamed through the registry: the proper procedure, no sign
-        else:
-            signs.append(
-                Sign(
-                    "name_changed",
-                    f"名称由“{prev.name}”改为“{cur.name}”",
-                    2.0,
-                    {"from": prev.name, "to": cur.name},
-                )
-            )
-    if reg and cur.name and name != reg and reg not in name:
-        signs.append(
-            Sign(
-                "name_not_registered",
-                f"名称“{cur.name}”与备案名称“{ctx.registered_name}”不符",
-                1.5,
-                {"name": cur.name, "registered_name": ctx.registered_name},
-            )
-        )
+def _identity_signs(
+    cur: Profile, prev: Profile | None, ctx: Context, *, screen_name: bool = True
+) -> list[Sign]:
+    # the registry is the baseline: judged on every check, the first one included
+    signs = name_signs(cur, prev, ctx, screen_name=screen_name)
+    signs += certification_signs(cur, ctx)
     if prev is not None and prev.avatar_hash and cur.avatar_hash:
         d = hash_distance(prev.avatar_hash, cur.avatar_hash)
         changed = (d > AVATAR_DISTANCE) if d is not None else prev.avatar_hash != cur.avatar_hash
@@ -257,27 +191,70 @@ def _identity_signs(cur: Profile, prev: Profile | None, ctx: Context) -> list[Si
     return signs
 
 
-def _location_signs(cur: Profile, new_posts: Sequence[Post], ctx: Context) -> list[Sign]:
+def _post_places(posts: Sequence[Post], now: datetime) -> list[str]:
+    """The IP provinces of the newest :data:`POSTS_AWAY_WINDOW` posts of the last
+    :data:`RECENT_DAYS` that carry one (a reader sets ``Post.ip_location`` when it has it)."""
+    since = _utc(now) - timedelta(days=RECENT_DAYS)
+    dated = [
+        (_utc(p.published_at), province_of(loc))
+        for p in posts
+        if p.published_at and not p.pinned and (loc := p.ip_location)
+    ]
+    recent = sorted((d for d in dated if d[0] > since and d[1]), reverse=True)
+    return [place for _, place in recent[:POSTS_AWAY_WINDOW]]
+
+
+def _location_signs(
+    cur: Profile,
+    prev: Profile | None,
+    posts: Sequence[Post],
+    new_posts: Sequence[Post],
+    ctx: Context,
+) -> list[Sign]:
     home = province_of(ctx.home_province)
+    now_at = province_of(cur.ip_location)
+    before = province_of(prev.ip_location) if prev is not None else ""
+    signs: list[Sign] = []
+    # the province changed between two checks: when it left home, ip_outside_home says so
+    if before and now_at and before != now_at and now_at != home and (not home or before != home):
+        signs.append(
+            Sign(
+                "ip_province_changed",
+                f"IP属地由{before}变为{now_at}",
+                1.5,
+                {"from": before, "to": now_at},
+            )
+        )
     if not home:
-        return []
-    places = {province_of(cur.ip_location)} if cur.ip_location else set()
-    for p in new_posts:
-        loc = getattr(p, "ip_location", None)
-        if loc:
-            places.add(province_of(loc))
-    away = sorted(x for x in places if x and x != home)
+        return signs
+    places = _post_places(posts, ctx.now)
+    if len(places) >= POSTS_AWAY_MIN and all(x != home for x in places):
+        away = sorted(set(places))
+        return [
+            *signs,
+            Sign(
+                "posts_ip_outside_home",
+                f"近期 {len(places)} 条内容 IP属地均为{'、'.join(away)}（本单位在{home}）",
+                3.0,
+                {"ip_location": away, "posts": len(places), "home_province": home},
+            ),
+        ]
+    seen = {now_at} if now_at else set()
+    seen |= {province_of(loc) for p in new_posts if (loc := p.ip_location)}
+    away = sorted(x for x in seen if x and x != home)
     if not away:
-        return []
+        return signs
     foreign = any(x not in PROVINCES for x in away)
-    return [
+    moved = f"，上次检查为{before}" if before and before != now_at and now_at in away else ""
+    signs.append(
         Sign(
             "ip_outside_home",
-            f"IP属地为{'、'.join(away)}（本地为{home}）",
+            f"IP属地为{'、'.join(away)}（本单位在{home}{moved}）",
             2.0 if foreign else 1.5,
-            {"ip_location": away, "home_province": home},
+            {"ip_location": away, "home_province": home, "previous": before or None},
         )
-    ]
+    )
+    return signs
 
 
 def _client_signs(new_posts: Sequence[Post], old_posts: Sequence[Post]) -> list[Sign]:
@@ -416,8 +393,15 @@ def theft_signs(obs: Observation, ctx: Context) -> list[Sign]:
                 have.add(k)
                 old_posts.append(p)
 
-    signs = _identity_signs(obs.profile, prev.profile if prev is not None else None, ctx)
-    signs += _location_signs(obs.profile, new_posts, ctx)
+    signs = _identity_signs(
+        obs.profile,
+        prev.profile if prev is not None else None,
+        ctx,
+        screen_name=obs.reader not in TITLE_READERS,
+    )
+    signs += _location_signs(
+        obs.profile, prev.profile if prev is not None else None, obs.posts, new_posts, ctx
+    )
     signs += _client_signs(new_posts, old_posts)
     signs += _behaviour_signs(new_posts, old_posts, ctx)
     signs += _spam_signs(new_posts)
@@ -445,6 +429,16 @@ def _comments_off(obs: Observation) -> list[dict[str, Any]]:
     return off
 
 
+def explain(signs: Sequence[Sign], total: float) -> str:
+    """The score as the finding states it: each sign with its points, the sum, the threshold
+    ("名称与备案不一致（备案：…，现为：…）+3.0；…；合计 6.0 ≥ 阈值 3.0")."""
+    parts = [f"{s.title}+{s.score:.1f}" for s in signs]
+    return (
+        "；".join([*parts, f"合计 {total:.1f} ≥ 阈值 {THRESHOLD:.1f}"])
+        + "。请主办单位立即核实账号控制权。"
+    )
+
+
 @register("theft")
 def detect_theft(obs: Observation, ctx: Context) -> list[Signal]:
     signals: list[Signal] = []
@@ -457,8 +451,7 @@ def detect_theft(obs: Observation, ctx: Context) -> list[Signal]:
                 kind="theft",
                 severity=Severity.high,
                 title="疑似被盗用：" + "；".join(s.title for s in signs[:3]),
-                detail="\n".join(f"· {s.title}（{s.score:g} 分）" for s in signs)
-                + f"\n合计 {total:g} 分，达到 {THRESHOLD:g} 分阈值。请主办单位立即核实账号控制权。",
+                detail=explain(signs, total),
                 rule=f"theft.score>={THRESHOLD:g}",
                 evidence={
                     "score": total,

@@ -756,6 +756,100 @@ def accounts() -> list[dict[str, Any]]:
                 **kw,
             )
         )
+    out += _registry_cases(t0, t1, regular)
+    return out
+
+
+def _registry_cases(
+    t0: datetime, t1: datetime, regular: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Judged against the registry: most seen for the first time (one snapshot), each
+    stolen case with its clean twin (issue 18)."""
+
+    def posts_from(prov: str, base: int) -> list[dict[str, Any]]:
+        return [
+            weibo(
+                base + k,
+                CLEAN_WEIBO[k],
+                when=t1 - timedelta(days=k, hours=3),
+                region_name=f"发布于 {prov}",
+            )
+            for k in range(5)
+        ]
+
+    county = {"home_province": "贵州省某县"}
+    renamed = {
+        **GOV_USER,
+        "screen_name": "小美爱生活",
+        "description": "每天分享好物",
+        "verified": False,
+        "verified_type": -1,
+        "verified_reason": "",
+    }
+    company = {**GOV_USER, "verified_type": 2, "verified_reason": "杭州星耀文化传媒有限公司"}
+    cases: list[tuple[Any, ...]] = [
+        (
+            "stolen",
+            "first_seen_renamed",
+            [(renamed, regular)],
+            {},
+            "首次检查：名称、简介全改，认证已无",
+        ),
+        ("stolen", "first_seen_company_cert", [(company, regular)], {}, "首次检查：认证主体为企业"),
+        (
+            "stolen",
+            "first_seen_posts_away",
+            [({**GOV_USER, "ip_location": "IP属地：广东"}, posts_from("广东", 700) + regular)],
+            county,
+            "首次检查：县级账号近期内容 IP 属地均在外省",
+        ),
+        (
+            "stolen",
+            "province_roams",
+            [
+                ({**GOV_USER, "ip_location": "IP属地：广东"}, regular),
+                ({**GOV_USER, "ip_location": "IP属地：浙江"}, regular),
+            ],
+            {},
+            "两次检查间 IP 属地由广东变为浙江，均不在本省",
+        ),
+        (
+            "clean",
+            "first_seen_suffix",
+            [({**GOV_USER, "screen_name": "平安某县发布"}, regular)],
+            {},
+            "首次检查：备案名称加“发布”",
+        ),
+        (
+            "clean",
+            "first_seen_cert_local_government",
+            [({**GOV_USER, "verified_reason": "某县人民政府"}, regular)],
+            {},
+            "首次检查：认证主体为本地人民政府（上级）",
+        ),
+        (
+            "clean",
+            "first_seen_posts_home",
+            [(dict(GOV_USER), posts_from("贵州", 710) + regular)],
+            county,
+            "首次检查：县级账号近期内容 IP 属地在本省",
+        ),
+        (
+            "clean",
+            "province_stable_away",
+            [
+                ({**GOV_USER, "ip_location": "IP属地：北京"}, regular),
+                ({**GOV_USER, "ip_location": "IP属地：北京"}, regular),
+            ],
+            {},
+            "代运营团队常驻北京，两次检查 IP 属地相同",
+        ),
+    ]
+    out = []
+    for k, (label, cat, snaps, kw, note) in enumerate(cases):
+        times = [t1] if len(snaps) == 1 else [t0, t1]
+        shots = [(t, u, p) for t, (u, p) in zip(times, snaps, strict=True)]
+        out.append(_account(f"{label}_r{k}_{cat}", label, cat, shots, note, **kw))
     return out
 
 
