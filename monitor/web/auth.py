@@ -209,16 +209,9 @@ def issue_api_token(
     return row, token
 
 
-def new_api_token(
-    session: Session,
-    user: User,
-    now: datetime,
-    *,
-    label: str = "",
-    expires_days: float | None = None,
-) -> str:
-    """``issue_api_token``, the token only."""
-    return issue_api_token(session, user, now, label=label, expires_days=expires_days)[1]
+def new_api_token(session: Session, user: User, now: datetime) -> str:
+    """``issue_api_token`` with no label and no expiry, the token only (tests, benches)."""
+    return issue_api_token(session, user, now)[1]
 
 
 def user_tokens(session: Session, user: User) -> list[ApiToken]:
