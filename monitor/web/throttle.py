@@ -42,22 +42,35 @@ def _key(value: str) -> str:
     return value[:100]  # the column's width: what is stored is what is counted
 
 
+def _recent(
+    session: Session,
+    kind: str,
+    key: str,
+    now: datetime,
+    attempts: int,
+    pause: timedelta,
+    besides: int | None = None,
+) -> list[datetime]:
+    """The times of the newest ``attempts`` attempts at ``key`` within ``pause``, newest
+    first (``besides``: not counting that row, the attempt being recorded)."""
+    where = [
+        LoginFailure.kind == kind,
+        LoginFailure.name == _key(key),
+        col(LoginFailure.at) > now - pause,
+    ]
+    if besides is not None:
+        where.append(col(LoginFailure.id) != besides)
+    query = select(LoginFailure.at).where(*where).order_by(col(LoginFailure.at).desc())
+    return list(session.exec(query.limit(attempts)).all())
+
+
 def paused_until(
     session: Session, kind: str, key: str, now: datetime, attempts: int, pause: timedelta
 ) -> datetime | None:
     """When ``key`` may be tried again, if ``attempts`` attempts were recorded within the
     last ``pause``; None if it may be tried now. Only reads: a request refused here costs
     no write."""
-    times = session.exec(
-        select(LoginFailure.at)
-        .where(
-            LoginFailure.kind == kind,
-            LoginFailure.name == _key(key),
-            col(LoginFailure.at) > now - pause,
-        )
-        .order_by(col(LoginFailure.at).desc())
-        .limit(attempts)
-    ).all()
+    times = _recent(session, kind, key, now, attempts, pause)
     if len(times) < attempts:
         return None
     return times[-1] + pause  # the oldest of the last ``attempts`` falls out of the window
@@ -96,17 +109,7 @@ def claim(
         s.flush()
         row_id = row.id
         assert row_id is not None
-        before = s.exec(
-            select(LoginFailure.at)
-            .where(
-                LoginFailure.kind == kind,
-                LoginFailure.name == _key(key),
-                col(LoginFailure.at) > now - pause,
-                col(LoginFailure.id) != row_id,
-            )
-            .order_by(col(LoginFailure.at).desc())
-            .limit(attempts)
-        ).all()
+        before = _recent(s, kind, key, now, attempts, pause, besides=row_id)
         if len(before) >= attempts:
             s.rollback()
             return Attempt(None, len(before) + 1, before[-1] + pause)
