@@ -18,7 +18,7 @@ from monitor.cli import app as cli
 from monitor.store.changes import diff_snapshots, posting_timeline, profile_changes
 from monitor.store.engine import session_scope
 from monitor.store.history import account_history, snapshot_detail, verify_artifacts
-from monitor.store.models import Finding, Snapshot, Unit, UTCDateTime
+from monitor.store.models import Finding, Snapshot, UTCDateTime
 from monitor.store.scope import units_below
 from monitor.store.snapshots import add_snapshot
 from tests.conftest import add_account, add_unit
@@ -395,9 +395,23 @@ def test_upgrade_marks_profile_changes_in_existing_history(
     engine = make_engine(url)
     command.upgrade(alembic_config(engine), "0005")
     names = ["贵阳发布", "贵阳发布", "澳门赌场", "澳门赌场", "贵阳发布"]
-    with Session(engine) as s:  # the unit is unchanged since then
-        s.add(Unit(code="u", name="u"))
-        s.commit()
+    old_unit = sa.table(  # the unit table as revision 0005 had it
+        "unit", *(sa.column(n) for n in ("code", "name", "level", "region")),
+        sa.column("channels", sa.JSON()), sa.column("it_channels", sa.JSON()),
+        sa.column("updated_at", UTCDateTime()),
+    )  # fmt: skip
+    with engine.begin() as c:
+        c.execute(
+            old_unit.insert().values(
+                code="u",
+                name="u",
+                level="",
+                region="",
+                channels=[],
+                it_channels=[],
+                updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
     old_account = sa.table(  # the account table as revision 0005 had it
         "account",
         *(sa.column(n) for n in ("id", "platform", "name", "handle", "url", "reader")),

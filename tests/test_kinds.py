@@ -172,3 +172,14 @@ def test_catalogue_severity_is_one_its_detector_uses(code: str) -> None:
 def test_the_catalogue_lists_no_kind_nothing_emits() -> None:
     """A catalogue entry no detector emits is a typo or a leftover."""
     assert set(KINDS) - SCAN.kinds.keys() == set()
+
+
+def test_every_problem_a_unit_must_fix_has_a_deadline() -> None:
+    """整改期限 for every kind: staleness from its rule, the rest from the catalogue; our own
+    fetch problems and a record kept for comparison have none."""
+    ruled = {"stale", "stale_soon"}  # the detector sets the deadline
+    for code, k in KINDS.items():
+        if code in ruled or k.category == "patrol" or code == "app_signer_pinned":
+            assert k.fix_hours is None, code
+        else:
+            assert k.fix_hours and k.fix_hours > 0, f"{code} has no 整改期限"

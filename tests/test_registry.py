@@ -567,3 +567,34 @@ def test_export_into_an_empty_database_reproduces_it(engine: Engine, tmp_path: P
 def test_export_rejects_other_formats(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s, pytest.raises(RegistryError, match=r"不支持导出为 '\.json'"):
         export_registry(s, tmp_path / "r.json")
+
+
+def test_duty_mobiles_as_people_write_them(engine: Engine, tmp_path: Path) -> None:
+    """值班手机: separated by 、 , ; or new lines, grouped with spaces or dashes, +86 dropped;
+    a number that is not a mobile is named; the export reads back the same."""
+    path = write_csv(
+        tmp_path / "u.csv",
+        "单位编码,单位名称,值班手机\n"
+        'a,甲,"138 0013 8000、+86 139-0013-9000\n13800138000"\n'
+        "b,乙,13700137000 13600136000\n"
+        "c,丙,0851-1234567；1380013\n",
+    )
+    with pytest.raises(RegistryError) as exc:
+        read([path])
+    assert errors(exc, tmp_path) == [
+        "u.csv:4:值班手机: 值班手机 '0851-1234567' 不是 11 位手机号",
+        "u.csv:4:值班手机: 值班手机 '1380013' 不是 11 位手机号",
+    ]
+    ok = write_csv(tmp_path / "ok.csv", "\n".join(path.read_text().splitlines()[:4]) + "\n")
+    import_files(engine, [ok])
+    with Session(engine) as s:
+        mobiles = {u.code: u.duty_mobiles for u in s.exec(select(Unit))}
+    assert mobiles == {"a": ["13800138000", "13900139000"], "b": ["13700137000", "13600136000"]}
+    with Session(engine) as s:
+        out = export_registry(s, tmp_path / "out.xlsx")[0]
+    sheet = load_workbook(out)["单位"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("值班手机") + 1).value == "13800138000、13900139000"
+    before = dump(engine)
+    import_files(engine, [out])
+    assert dump(engine) == before

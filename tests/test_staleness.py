@@ -14,6 +14,8 @@ from probes.checks.rules import (
     OriginalPerMonth,
     PerWeek,
     RuleSet,
+    rule_text,
+    ruleset_title,
 )
 from probes.checks.staleness import evaluate_staleness
 from probes.model import Post, Severity, Signal
@@ -159,7 +161,8 @@ def test_national_veto_at_exactly_14_days(cal: WorkCalendar) -> None:
     assert s.severity is Severity.veto
     assert s.title == "已 14 天未更新（满 14 天，单项否决）"
     assert s.rule == "national.max_gap_days(14)"
-    assert s.deadline is None  # breached: no deadline left to meet
+    # breached: its 整改期限 is the moment it became overdue (shown as 已超期 N 天)
+    assert s.deadline == at("2025-11-15 10:00")
     assert s.evidence["latest_post_at"] == at("2025-11-01 10:00").isoformat()
     assert s.evidence["latest_post_id"] == "a"
     assert s.evidence["latest_post_url"] == "https://example.gov.cn/a"
@@ -460,3 +463,26 @@ def test_rules_judge_a_digest_as_they_judge_the_posts(cal: WorkCalendar) -> None
                 expected = evaluate_staleness(posts, rs, cal, now)
                 assert evaluate_staleness(again, rs, cal, now) == expected, (trial, name, now)
     assert posts_from_digest({"v": 99}) is None  # another shape: the page is read again
+
+
+# -- what people read of a rule ------------------------------------------------------------------
+
+
+def test_rules_are_shown_in_words_never_as_codes() -> None:
+    rulesets = {**BUILTIN_RULESETS, "weekly": WEEKLY}
+    assert (
+        rule_text("national.max_gap_days(14)", rulesets) == "全国标准：14 天内须有更新（单项否决）"
+    )
+    assert (
+        rule_text("guizhou_city.max_gap_days(14), guizhou_city.every_working_day", rulesets)
+        == "贵州·市州政府：14 天内须有更新（单项否决）、每个工作日须有更新"
+    )
+    # a rule set without a title shows its name; other detectors' rules have words too
+    assert rule_text("weekly.per_week(2)", rulesets) == "weekly：每周更新不少于 2 次"
+    assert rule_text("commercial", rulesets) == "政务新媒体不得刊登或链接商业广告"
+    assert rule_text("theft.score>=3", rulesets) == "盗用迹象合计达到阈值"
+    assert rule_text("fetch.error", rulesets) == ""  # a fetch problem breaks no rule of the unit's
+    # a rule set since removed from the config: shown as stored rather than hidden
+    assert rule_text("gone_set.max_gap_days(3)", rulesets) == "gone_set.max_gap_days(3)"
+    assert ruleset_title("guizhou_county", rulesets) == "贵州·省直部门和县级政府"
+    assert ruleset_title("nosuch", rulesets) == "nosuch"

@@ -54,6 +54,8 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("channels", "channels", "通知渠道"),
     # where problems with the unit's mobile clients go ([alerts].it_kinds); empty = 通知渠道
     Column("it_channels", "it_channels", "技术联系渠道", ("技术渠道", "IT渠道")),
+    # mobiles @-mentioned in the unit's robot messages; the people must be in the group
+    Column("duty_mobiles", "duty_mobiles", "值班手机", ("值班电话", "值班人手机", "mobiles")),
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (

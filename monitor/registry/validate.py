@@ -39,8 +39,19 @@ _LEAD = value_index(LEAD)
 
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 _CHANNEL_REF = re.compile(r"@[\w.\-]+")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE_SEP = re.compile(r"[,，、;；/\n]")
+# DingTalk takes at most a few dozen mentions; a duty roster is a handful of people
+MAX_DUTY_MOBILES = 10
 _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _OPTION_SEPARATORS = re.compile(r"[;；\n]")
+
+
+def _mobile(text: str) -> str | None:
+    """The 11 digits of a mainland mobile written with spaces, dashes or +86; else None."""
+    digits = re.sub(r"[\s\-()（）]", "", text)
+    digits = re.sub(r"^\+?86(?=1\d{10}$)", "", digits)
+    return digits if _MOBILE.fullmatch(digits) else None
 
 
 @dataclass(slots=True)
@@ -69,6 +80,7 @@ class UnitRow:
     region: str = ""
     channels: list[str] = field(default_factory=list)
     it_channels: list[str] = field(default_factory=list)
+    duty_mobiles: list[str] = field(default_factory=list)
     origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
@@ -178,6 +190,7 @@ class _Checker:
             region=text["region"],
             channels=self._channels(o, text["channels"]),
             it_channels=self._channels(o, text["it_channels"], "it_channels"),
+            duty_mobiles=self._mobiles(o, text["duty_mobiles"]),
             origin=o,
         )
 
@@ -301,6 +314,24 @@ class _Checker:
         for reason in errors:
             self._add(o, "options", reason)
         return options
+
+    def _mobiles(self, o: Origin, value: str) -> list[str]:
+        """Mainland mobiles (11 digits, 1[3-9]…), separated however people separate them;
+        ``+86``/``86`` and the spaces or dashes people group digits with are dropped."""
+        out: list[str] = []
+        for piece in _MOBILE_SEP.split(value):
+            # "138 0013 8000" is one number grouped; "13800138000 13900139000" two
+            if not piece.strip():
+                continue
+            for item in [piece] if _mobile(piece) else piece.split():
+                digits = _mobile(item)
+                if digits is None:
+                    self._add(o, "duty_mobiles", f"值班手机 '{item.strip()}' 不是 11 位手机号")
+                elif digits not in out:
+                    out.append(digits)
+        if len(out) > MAX_DUTY_MOBILES:
+            self._add(o, "duty_mobiles", f"值班手机最多 {MAX_DUTY_MOBILES} 个，现有 {len(out)} 个")
+        return out
 
     def _channels(self, o: Origin, value: str, column: str = "channels") -> list[str]:
         out: list[str] = []

@@ -27,7 +27,15 @@ from monitor.registry.validate import (
 )
 from monitor.store.models import Account, Unit, utcnow
 
-UNIT_FIELDS = ("name", "parent_code", "level", "region", "channels", "it_channels")
+UNIT_FIELDS = (
+    "name",
+    "parent_code",
+    "level",
+    "region",
+    "channels",
+    "it_channels",
+    "duty_mobiles",
+)
 ACCOUNT_FIELDS = (
     "platform",
     "name",
@@ -274,7 +282,14 @@ def export_registry(session: Session, path: Path) -> list[Path]:
 
 def _unit_row(u: Unit) -> UnitRow:
     return UnitRow(
-        u.code, u.name, u.parent_code, u.level, u.region, list(u.channels), list(u.it_channels)
+        u.code,
+        u.name,
+        u.parent_code,
+        u.level,
+        u.region,
+        list(u.channels),
+        list(u.it_channels),
+        list(u.duty_mobiles),
     )
 
 
@@ -285,6 +300,8 @@ def _cells(columns: Sequence[Column], obj: Any) -> list[str | int]:
         value = getattr(obj, col.field)
         if col.field in ("channels", "it_channels"):
             out.append("\n".join(value))
+        elif col.field == "duty_mobiles":
+            out.append("、".join(value))
         elif col.field == "options":
             out.append(format_options(value))
         elif col.field == "is_lead":

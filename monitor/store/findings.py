@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.store.models import Finding, FindingEvent
+from probes.checks.kinds import fix_deadline
 from probes.model import SEVERITY_RANK, Severity, Signal
 
 # problems about the fetch itself; everything else is about what the account shows
@@ -98,7 +99,7 @@ def reconcile(
                 title=sig.title,
                 detail=sig.detail,
                 rule=sig.rule,
-                deadline=sig.deadline,
+                deadline=sig.deadline or fix_deadline(kind, now),
                 evidence=sig.evidence,
                 opened_at=now,
                 updated_at=now,
@@ -111,7 +112,10 @@ def reconcile(
             continue
         previous = f.severity
         f.title, f.detail, f.rule = sig.title, sig.detail, sig.rule
-        f.deadline, f.evidence = sig.deadline, sig.evidence
+        # the detector's deadline moves with what it sees (a new post, a new week); the kind's
+        # fix window counts from the opening and stays
+        f.deadline = sig.deadline or f.deadline or fix_deadline(kind, f.opened_at)
+        f.evidence = sig.evidence
         f.last_snapshot_id, f.updated_at = snapshot_id, now
         if sig.severity.value != previous:
             f.severity = sig.severity.value

@@ -67,6 +67,9 @@ class Unit(SQLModel, table=True):
     # 技术联系渠道: where problems with the unit's mobile clients go ([alerts].it_kinds);
     # empty = the unit's channels
     it_channels: list[str] = json_col(list)
+    # 值班手机: the duty officers' mobiles, @-mentioned in the unit's DingTalk and WeCom
+    # robot messages (a robot can only ring the phones of people in its group)
+    duty_mobiles: list[str] = json_col(list)
     updated_at: datetime = ts_now()
 
 

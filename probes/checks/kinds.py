@@ -11,6 +11,7 @@ the category too: ``[alerts] it_kinds = ["install"]`` sends every app problem to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from probes.model import Severity
 
@@ -47,6 +48,10 @@ class FindingKind:
     category: str  # a CATEGORIES code
     severity: Severity  # what its detector usually says (a signal may say otherwise)
     remedy: str = "整改"  # the deadline's verb: 须在 X 前{remedy}
+    # 整改期限: hours from the finding's opening by which the unit must have acted, where
+    # the detector sets no deadline of its own (staleness does). None: nothing for the unit
+    # to put right (our own fetch problems, a record kept for later comparison).
+    fix_hours: int | None = None
 
     @property
     def category_label(self) -> str:
@@ -62,43 +67,75 @@ KINDS: dict[str, FindingKind] = {
         # posts seen, none dated: no verdict on the account, the reader needs a look
         FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
-        FindingKind("gone", "账号无法访问（疑似关停、注销或删除）", "access", Severity.high),
+        FindingKind(
+            "gone", "账号无法访问（疑似关停、注销或删除）", "access", Severity.high, fix_hours=72
+        ),
         FindingKind("blocked", "被平台反爬拦截，暂时无法检查", "patrol", Severity.warning),
         FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
         FindingKind(
             "unreadable", "无法读取内容（页面改版或非有效订阅源）", "patrol", Severity.warning
         ),
         # commercial ads and links (probes.checks.commercial)
-        FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high),
-        FindingKind("commercial_review", "含商品销售或小程序，需人工复核", "ads", Severity.info),
+        FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high, fix_hours=72),
+        FindingKind(
+            "commercial_review",
+            "含商品销售或小程序，需人工复核",
+            "ads",
+            Severity.info,
+            fix_hours=72,
+        ),
         # theft and interaction (probes.checks.theft)
-        FindingKind("theft", "疑似被盗用", "theft", Severity.high),
-        FindingKind("no_interaction", "未提供有效互动功能", "interaction", Severity.info),
+        FindingKind("theft", "疑似被盗用", "theft", Severity.high, fix_hours=24),
+        FindingKind(
+            "no_interaction", "未提供有效互动功能", "interaction", Severity.info, fix_hours=168
+        ),
         # what posts say (probes.checks.content)
         FindingKind(
             "privacy",
             "发布内容泄露个人信息（身份证号、手机号、银行卡号）",
             "privacy",
             Severity.high,
+            fix_hours=24,
         ),
-        FindingKind("roster_error", "领导姓名或职务表述错误", "vetting", Severity.high),
-        FindingKind("wording", "错别字或不规范表述", "vetting", Severity.warning),
+        FindingKind(
+            "roster_error", "领导姓名或职务表述错误", "vetting", Severity.high, fix_hours=24
+        ),
+        FindingKind("wording", "错别字或不规范表述", "vetting", Severity.warning, fix_hours=72),
         FindingKind(
             "entertainment_review",
             "含网络流行语或娱乐化表述，需人工复核",
             "entertainment",
             Severity.info,
+            fix_hours=72,
         ),
         # mobile clients (probes.checks.install)
-        FindingKind("app_download_unreachable", "客户端无法下载", "install", Severity.high),
-        FindingKind("app_not_apk", "下载地址返回的不是安装包", "install", Severity.high),
-        FindingKind("app_hijacked", "下载地址被劫持", "install", Severity.high),
-        FindingKind("app_foreign_redirect", "下载被转到非登记域名", "install", Severity.high),
-        FindingKind("app_tls", "下载地址的 HTTPS 证书无效或即将过期", "install", Severity.high),
-        FindingKind("app_package_mismatch", "安装包的包名与登记不符", "install", Severity.high),
-        FindingKind("app_signer_changed", "安装包的签名证书已变更", "install", Severity.high),
+        FindingKind(
+            "app_download_unreachable", "客户端无法下载", "install", Severity.high, fix_hours=72
+        ),
+        FindingKind(
+            "app_not_apk", "下载地址返回的不是安装包", "install", Severity.high, fix_hours=72
+        ),
+        FindingKind("app_hijacked", "下载地址被劫持", "install", Severity.high, fix_hours=24),
+        FindingKind(
+            "app_foreign_redirect", "下载被转到非登记域名", "install", Severity.high, fix_hours=72
+        ),
+        FindingKind(
+            "app_tls", "下载地址的 HTTPS 证书无效或即将过期", "install", Severity.high, fix_hours=72
+        ),
+        FindingKind(
+            "app_package_mismatch", "安装包的包名与登记不符", "install", Severity.high, fix_hours=72
+        ),
+        FindingKind(
+            "app_signer_changed", "安装包的签名证书已变更", "install", Severity.high, fix_hours=24
+        ),
         FindingKind("app_signer_pinned", "已记录客户端的签名证书", "install", Severity.info),
-        FindingKind("app_store_missing", "应用商店中查不到该客户端", "install", Severity.warning),
+        FindingKind(
+            "app_store_missing",
+            "应用商店中查不到该客户端",
+            "install",
+            Severity.warning,
+            fix_hours=168,
+        ),
     )
 }
 
@@ -122,6 +159,12 @@ def category_label(code: str) -> str:
 def remedy(code: str) -> str:
     k = KINDS.get(code)
     return k.remedy if k else "整改"
+
+
+def fix_deadline(code: str, opened_at: datetime) -> datetime | None:
+    """A finding's 整改期限 when its detector gave none: its opening plus the kind's window."""
+    k = KINDS.get(code)
+    return opened_at + timedelta(hours=k.fix_hours) if k and k.fix_hours else None
 
 
 def in_category(codes: frozenset[str] | set[str], kind_code: str) -> bool:

@@ -18,6 +18,7 @@ A user rule set with a built-in's name replaces the built-in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,15 @@ class _Rule(BaseModel):
         """Short name used in ``Signal.rule``: ``max_gap_days(14)``."""
         raise NotImplementedError
 
+    def requirement(self) -> str:
+        """What the rule asks, as people say it: ``14 天内须有更新``."""
+        raise NotImplementedError
+
+    def words(self) -> str:
+        """The requirement and, for a single veto, what breaking it costs."""
+        veto = "（单项否决）" if self.severity == Severity.veto else ""
+        return self.requirement() + veto
+
     def params(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
@@ -59,6 +69,9 @@ class MaxGapDays(_Rule):
     def label(self) -> str:
         return f"max_gap_days({self.days})"
 
+    def requirement(self) -> str:
+        return f"{self.days} 天内须有更新"
+
 
 class EveryWorkingDay(_Rule):
     """A post on every working day: due by the end of the first working day after the last."""
@@ -71,6 +84,9 @@ class EveryWorkingDay(_Rule):
     def label(self) -> str:
         return "every_working_day"
 
+    def requirement(self) -> str:
+        return "每个工作日须有更新"
+
 
 class PerWeek(_Rule):
     """At least ``count`` posts in each natural week (Mon–Sun, local time)."""
@@ -81,6 +97,9 @@ class PerWeek(_Rule):
 
     def label(self) -> str:
         return f"per_week({self.count})"
+
+    def requirement(self) -> str:
+        return f"每周更新不少于 {self.count} 次"
 
 
 class OriginalPerMonth(_Rule):
@@ -93,6 +112,9 @@ class OriginalPerMonth(_Rule):
     def label(self) -> str:
         return f"original_per_month({self.count})"
 
+    def requirement(self) -> str:
+        return f"每月原创不少于 {self.count} 条"
+
 
 Rule = Annotated[
     MaxGapDays | EveryWorkingDay | PerWeek | OriginalPerMonth, Field(discriminator="kind")
@@ -104,8 +126,15 @@ class RuleSet(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
+    # the short name people read where the code would be (the console, messages, reports);
+    # a user rule set without one shows its name
+    title: str = ""
     description: str = ""
     rules: tuple[Rule, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        return self.title or self.name
 
 
 _NATIONAL = MaxGapDays(days=14, warn_days=7, severity=Severity.veto)
@@ -115,16 +144,19 @@ BUILTIN_RULESETS: dict[str, RuleSet] = {
     for r in (
         RuleSet(
             name="national",
+            title="全国标准",
             description="全国：发布类政务新媒体 14 天内无更新即单项否决（7 天预警）",
             rules=(_NATIONAL,),
         ),
         RuleSet(
             name="guizhou_city",
+            title="贵州·市州政府",
             description="贵州：市州政府政务新媒体每个工作日更新（另适用全国 14 天规定）",
             rules=(_NATIONAL, EveryWorkingDay()),
         ),
         RuleSet(
             name="guizhou_county",
+            title="贵州·省直部门和县级政府",
             description=(
                 "贵州：省直部门、县级政府政务新媒体每周更新不少于 2 次（另适用全国 14 天规定）"
             ),
@@ -132,6 +164,7 @@ BUILTIN_RULESETS: dict[str, RuleSet] = {
         ),
         RuleSet(
             name="service",
+            title="服务类（不考核更新）",
             description="服务类账号：不按更新频率考核",
             rules=(),
         ),
@@ -139,7 +172,7 @@ BUILTIN_RULESETS: dict[str, RuleSet] = {
 }
 
 _RULES = TypeAdapter(list[Rule])
-_RULESET_KEYS = ("description", "extends", "rules")
+_RULESET_KEYS = ("title", "description", "extends", "rules")
 
 
 def _loc(name: str, loc: tuple[int | str, ...]) -> str:
@@ -227,9 +260,17 @@ def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
                     f"规则集 '{name}' 的 description 应为字符串 / ruleset '{name}': "
                     "description must be a string"
                 )
+            title = table.get("title", "")
+            if not isinstance(title, str):
+                raise RulesetError(
+                    f"规则集 '{name}' 的 title 应为字符串 / ruleset '{name}': "
+                    "title must be a string"
+                )
             own = _parse_rules(name, table.get("rules", []))
             resolving.pop()
-            return RuleSet(name=name, description=description, rules=parent_rules + own)
+            return RuleSet(
+                name=name, title=title, description=description, rules=parent_rules + own
+            )
         if name in BUILTIN_RULESETS:
             return BUILTIN_RULESETS[name]
         known = ", ".join(sorted(set(defs) | set(BUILTIN_RULESETS)))
@@ -242,3 +283,54 @@ def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
     for name in defs:
         out[name] = resolve(name)
     return out
+
+
+def ruleset_title(name: str, rulesets: Mapping[str, RuleSet]) -> str:
+    """A rule set's short Chinese name (``全国标准``); an unknown one as it is."""
+    rs = rulesets.get(name)
+    return rs.shown if rs else name
+
+
+# The rules other detectors cite in ``Signal.rule`` (probes.checks.commercial, install, theft,
+# evaluate), in words. A fetch problem cites no rule a unit broke: it shows none.
+DETECTOR_RULES: dict[str, str] = {
+    "commercial": "政务新媒体不得刊登或链接商业广告",
+    "commercial.review": "商品销售和小程序链接须人工复核",
+    "install.hijacked": "客户端下载页不得被劫持",
+    "install.download": "客户端下载地址须可用",
+    "install.apk": "下载地址须提供有效的安装包",
+    "install.host": "下载须留在登记的域名",
+    "install.tls": "下载地址须使用有效的 HTTPS 证书",
+    "install.tls_days": "HTTPS 证书须留有足够的有效期",
+    "install.package": "安装包的包名须与登记一致",
+    "install.signer": "安装包的签名证书须与首次记录一致",
+    "install.signer_pin": "首次记录客户端的签名证书",
+    "install.stores": "客户端须能在应用商店查到",
+    "theft.score": "盗用迹象合计达到阈值",
+    "interaction.comments_off": "须提供有效的互动功能",
+}
+
+
+def rule_text(rule: str, rulesets: Mapping[str, RuleSet]) -> str:
+    """What ``Signal.rule`` (``national.max_gap_days(14)``, several joined by ``, ``) means,
+    in words: ``全国标准：14 天内须有更新（单项否决）``. A code this version cannot read (a
+    rule set since removed) is shown as it is rather than hidden; a fetch problem's is ""."""
+    by_set: dict[str, list[str]] = {}  # one rule set's rules after its name, once
+    for code in rule.split(","):
+        where, words = _one_rule(code.strip(), rulesets)
+        if words and words not in by_set.setdefault(where, []):
+            by_set[where].append(words)
+    shown = [(f"{where}：" if where else "") + "、".join(w) for where, w in by_set.items() if w]
+    return "；".join(shown)
+
+
+def _one_rule(rule: str, rulesets: Mapping[str, RuleSet]) -> tuple[str, str]:
+    """(the rule set's title or "", the rule in words)."""
+    if not rule or rule.startswith("fetch."):
+        return "", ""
+    name, dot, label = rule.partition(".")
+    rs = rulesets.get(name)
+    if dot and rs is not None:
+        return rs.shown, next((r.words() for r in rs.rules if r.label() == label), label)
+    stem = re.split(r"[(>=<]", rule, maxsplit=1)[0]
+    return "", DETECTOR_RULES.get(stem, rule)

@@ -399,6 +399,8 @@ def evaluate_staleness(
                 title=top.title,
                 detail="\n".join(v.detail + "请尽快更新。" for v in breaches),
                 rule=", ".join(f"{ruleset.name}.{v.rule.label()}" for v in breaches),
+                # a breach's 整改期限 is the moment it was broken: past, so it reads 已超期 N 天
+                deadline=top.deadline,
                 evidence={**base, "rules": [_rule_evidence(ruleset, v) for v in breaches]},
             )
         )
