@@ -144,3 +144,34 @@ def describe(table: dict[str, tuple[str, ...]]) -> str:
     return "、".join(
         f"{code}（{spellings[0]}）" if spellings else code for code, spellings in table.items()
     )
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE_SEP = re.compile(r"[,，、;；/\n]")
+# a duty roster is a handful of people; a robot message mentions every one of them
+MAX_DUTY_MOBILES = 10
+
+
+def _mobile(text: str) -> str | None:
+    """The 11 digits of a mainland mobile written with spaces, dashes or +86; else None."""
+    digits = re.sub(r"[\s\-()（）]", "", text)
+    digits = re.sub(r"^\+?86(?=1\d{10}$)", "", digits)
+    return digits if _MOBILE.fullmatch(digits) else None
+
+
+def duty_mobiles(value: str) -> tuple[list[str], list[str]]:
+    """(the mobiles, the items that are not one) in a 值班手机 cell, however people separate
+    them: ``、 , ; /`` or new lines; "138 0013 8000" is one number grouped, "13800138000
+    13900139000" two. Repeats are dropped."""
+    numbers: list[str] = []
+    bad: list[str] = []
+    for piece in _MOBILE_SEP.split(value):
+        if not piece.strip():
+            continue
+        for item in [piece] if _mobile(piece) else piece.split():
+            digits = _mobile(item)
+            if digits is None:
+                bad.append(item.strip())
+            elif digits not in numbers:
+                numbers.append(digits)
+    return numbers, bad

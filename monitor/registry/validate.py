@@ -18,12 +18,14 @@ from monitor.registry.columns import (
     ACCOUNT_COLUMNS,
     KINDS,
     LEAD,
+    MAX_DUTY_MOBILES,
     PLATFORMS,
     READER_ALIASES,
     STATUSES,
     UNIT_COLUMNS,
     Column,
     describe,
+    duty_mobiles,
     norm,
     value_index,
 )
@@ -39,19 +41,8 @@ _LEAD = value_index(LEAD)
 
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 _CHANNEL_REF = re.compile(r"@[\w.\-]+")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_MOBILE_SEP = re.compile(r"[,，、;；/\n]")
-# DingTalk takes at most a few dozen mentions; a duty roster is a handful of people
-MAX_DUTY_MOBILES = 10
 _OPTION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _OPTION_SEPARATORS = re.compile(r"[;；\n]")
-
-
-def _mobile(text: str) -> str | None:
-    """The 11 digits of a mainland mobile written with spaces, dashes or +86; else None."""
-    digits = re.sub(r"[\s\-()（）]", "", text)
-    digits = re.sub(r"^\+?86(?=1\d{10}$)", "", digits)
-    return digits if _MOBILE.fullmatch(digits) else None
 
 
 @dataclass(slots=True)
@@ -316,22 +307,13 @@ class _Checker:
         return options
 
     def _mobiles(self, o: Origin, value: str) -> list[str]:
-        """Mainland mobiles (11 digits, 1[3-9]…), separated however people separate them;
-        ``+86``/``86`` and the spaces or dashes people group digits with are dropped."""
-        out: list[str] = []
-        for piece in _MOBILE_SEP.split(value):
-            # "138 0013 8000" is one number grouped; "13800138000 13900139000" two
-            if not piece.strip():
-                continue
-            for item in [piece] if _mobile(piece) else piece.split():
-                digits = _mobile(item)
-                if digits is None:
-                    self._add(o, "duty_mobiles", f"值班手机 '{item.strip()}' 不是 11 位手机号")
-                elif digits not in out:
-                    out.append(digits)
-        if len(out) > MAX_DUTY_MOBILES:
-            self._add(o, "duty_mobiles", f"值班手机最多 {MAX_DUTY_MOBILES} 个，现有 {len(out)} 个")
-        return out
+        numbers, bad = duty_mobiles(value)
+        for item in bad:
+            self._add(o, "duty_mobiles", f"值班手机 '{item}' 不是 11 位手机号")
+        if len(numbers) > MAX_DUTY_MOBILES:
+            reason = f"值班手机最多 {MAX_DUTY_MOBILES} 个，现有 {len(numbers)} 个"
+            self._add(o, "duty_mobiles", reason)
+        return numbers
 
     def _channels(self, o: Origin, value: str, column: str = "channels") -> list[str]:
         out: list[str] = []
