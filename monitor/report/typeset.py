@@ -9,6 +9,7 @@ border or a PAGE field: those few elements are written here by hand.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from monitor.config import ReportConfig
@@ -223,15 +224,28 @@ def table(d: Doc, headers: list[Col], rows: list[list[str]]) -> Any:
         for k, v in (("val", "clear"), ("color", "auto"), ("fill", "E7E6E6")):
             shade.set(qn(f"w:{k}"), v)
         cell._tc.get_or_add_tcPr().append(shade)
+    if not rows:
+        return t
+    # One row made through python-docx, then copied for each line: python-docx re-reads the
+    # whole table for every row it adds and every cell it touches, which made a province's
+    # thousand-line list take half a minute; a copy with its texts set takes microseconds.
+    proto = t.add_row()
+    keep = OxmlElement("w:cantSplit")  # a row is never broken across two pages
+    keep.set(qn("w:val"), "true")
+    proto._tr.get_or_add_trPr().append(keep)
+    for cell, (_, width, centred) in zip(proto.cells, headers, strict=True):
+        cell.width = mm(width)
+        cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
+        d.para("x", size=TABLE_PT, align="center" if centred else "left", indent=0, line=None,
+               cell=cell)  # fmt: skip
+    tbl = t._tbl
+    tbl.remove(proto._tr)
+    preserve = "{http://www.w3.org/XML/1998/namespace}space"
     for values in rows:
-        row = t.add_row()
-        keep = OxmlElement("w:cantSplit")  # a row is never broken across two pages
-        keep.set(qn("w:val"), "true")
-        row._tr.get_or_add_trPr().append(keep)
-        cells = row.cells
-        for cell, v, (_, width, centred) in zip(cells, values, headers, strict=True):
-            cell.width = mm(width)
-            cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
-            d.para(v, size=TABLE_PT, align="center" if centred else "left", indent=0,
-                   line=None, cell=cell)  # fmt: skip
+        tr = deepcopy(proto._tr)
+        for tc, v in zip(tr.iterchildren(qn("w:tc")), values, strict=True):
+            node = next(tc.iter(qn("w:t")))
+            node.text = visible(v)
+            node.set(preserve, "preserve")
+        tbl.append(tr)
     return t

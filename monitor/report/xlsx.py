@@ -85,6 +85,7 @@ def _put(cell: Any, v: Any, tz: str, st: _Styles) -> None:
         v = visible(v)
         cell.value = v
         cell.data_type = "s"  # never a formula, whatever the text
+        cell.alignment = st.left
         if v.startswith(FORMULA_START):
             cell.quotePrefix = True
         return
@@ -146,7 +147,8 @@ def _print_setup(ws: Any, title_rows: str | None) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     if title_rows:
         ws.print_title_rows = title_rows
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
