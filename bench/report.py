@@ -34,7 +34,7 @@ from sqlmodel import Session  # noqa: E402
 
 from monitor.config import Settings  # noqa: E402
 from monitor.report import Period, build_report  # noqa: E402
-from monitor.report.write import render_html, write_csv, write_xlsx  # noqa: E402
+from monitor.report.write import docx_bytes, render_html, write_csv, write_xlsx  # noqa: E402
 from monitor.store.engine import make_engine, upgrade  # noqa: E402
 from monitor.store.models import Snapshot  # noqa: E402
 
@@ -165,6 +165,7 @@ def main() -> None:
         )
     for name, fn in (
         ("xlsx", lambda: write_xlsx(report, io.BytesIO())),
+        ("docx", lambda: docx_bytes(report)),
         ("html", lambda: render_html(report)),
         ("csv", lambda: write_csv(report, io.BytesIO())),
     ):

@@ -210,6 +210,53 @@ class WebConfig(Section):
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
 
 
+DEFAULT_REQUIREMENTS = [
+    "抓好问题整改。各单位要对照附件所列问题逐项整改：单项否决问题须立即整改，其他问题须在"
+    "整改期限内整改到位；对长期不更新、无力维护的账号，按程序予以关停整合。",
+    "加强日常管理。各单位要落实“谁开设、谁主办、谁负责”的要求，健全内容发布审核、值班值守"
+    "和日常巡查制度，确保政务新媒体更新及时、内容准确、互动有效。",
+    "严格落实责任。主管单位将持续开展常态化检查，对整改不力、问题反复出现的单位予以通报，"
+    "并纳入年度政务公开工作考核。",
+]
+
+
+class ReportFontsConfig(Section):
+    """The 公文 faces (GB/T 9704) the DOCX names; Word uses them where they are installed."""
+
+    body: str = "仿宋_GB2312"  # 正文 and tables
+    title: str = "方正小标宋简体"  # 标题 and the issuing office
+    heading: str = "黑体"  # 一、二、三、
+    subheading: str = "楷体_GB2312"  # （一）（二）
+
+
+class ReportConfig(Section):
+    """What the 通报 says around its figures (docs/report.md): letterhead, 主送, 工作要求."""
+
+    # 发文机关: "" = the chosen unit's name (``--unit``), else no letterhead line
+    issuing_office: str = ""
+    # 文号: "黔岭府办通〔{year}〕{seq}号" ({year} of the date, {seq} from --seq) or a plain value
+    document_number: str = ""
+    area: str = "全市"  # the title's scope when no unit is chosen: 关于…全市政务新媒体…的通报
+    recipients: str = "各有关单位"  # 主送
+    copy_to: str = ""  # 抄送 ("" = no 版记 line)
+    signature: str = ""  # 落款: "" = the issuing office
+    requirements: list[str] = Field(default_factory=lambda: list(DEFAULT_REQUIREMENTS))
+    examples_per_category: int = Field(3, ge=0, le=20)  # named cases per 问题类别 in 二、
+    fonts: ReportFontsConfig = Field(default_factory=ReportFontsConfig)
+
+    @field_validator("document_number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        try:
+            v.format(year=2026, seq=1)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(
+                f"文号只能用 {{year}} 和 {{seq}} 两个占位符（{e}），"
+                "例如 黔岭府办通〔{year}〕{seq}号"
+            ) from None
+        return v
+
+
 class BlobsConfig(Section):
     # where raw artifacts live: "files" (a directory; on shared storage for several nodes)
     # or "database" (the blob table; for PostgreSQL nodes with no shared file system)
@@ -248,6 +295,7 @@ class Settings(BaseSettings):
     selfwatch: SelfwatchConfig = Field(default_factory=SelfwatchConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @classmethod
     def settings_customise_sources(

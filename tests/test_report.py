@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import Session
 
@@ -138,7 +139,12 @@ def test_totals_lists_and_change(world: App) -> None:
     assert (veto.account_id, veto.kind, veto.owner_name) == ("a2", "stale", "花溪区政府")
     assert "20 天未更新" in veto.problem and "单项否决" in veto.problem
     assert veto.latest_post_at == at(6, 20) and veto.checked_at == at(7, 10)
-    assert veto.snapshot_id is not None and veto.rectify_by.isoformat() == "2026-10-15"
+    assert veto.snapshot_id is not None
+    # a single veto is put right at once; it was overdue from 14 days after the last post,
+    # and a post on 07-12 put it right within the quarter
+    assert (veto.rectify_by(), veto.rectify_text(), veto.status) == (None, "立即整改", "已整改")
+    assert veto.deadline == at(6, 20) + timedelta(days=14)
+    assert veto.rule == "全国标准：14 天内须有更新（单项否决）"
 
     # commercial (high) and theft (still high in Q3) are deductions; stale_soon and the
     # fetch failure are not; a4 is not checked so nothing of it is listed
@@ -154,12 +160,19 @@ def test_totals_lists_and_change(world: App) -> None:
         "发布或链接商业广告（严重）",
     )
     assert veto.category == "更新不及时"
+    # the others' 整改期限 is the kind's window from the opening (72 h for ads, 24 h for
+    # theft), and 整改情况 is told as it stood when the quarter ended
+    assert (commercial.rectify_by().isoformat(), commercial.status) == ("2026-07-23", "已整改")
+    theft = next(d for d in r.deductions if d.kind == "theft")
+    assert (theft.rectify_text(), theft.status) == ("2026年9月27日前", "逾期未整改")
 
     platforms = {g.key: g.totals for g in r.by_platform}
     assert platforms["wechat"].unqualified == 1 and platforms["weibo"].checked == 1
     assert platforms["weibo"].accounts == 2
     units = {g.label: (g.totals.accounts, g.totals.unqualified) for g in r.by_unit}
-    assert units == {"贵州省网信办": (4, 1)}  # top-level unit only: the whole province
+    # one unit at the top (the province): the report is by the units under it
+    assert units == {"贵阳市政府": (2, 1), "遵义市政府": (2, 0)}
+    assert (veto.group_key, veto.group_name) == ("gy", "贵阳市政府")
 
     # in Q4 the theft suspicion counted as veto
     add_snap(world, "a3", at(10, 6), posts=[post("a3-3", at(10, 5))])
@@ -225,10 +238,11 @@ def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> 
     found = [c for ws in wb for row in ws.iter_rows() for c in row if c.value == HOSTILE_NAME]
     assert found and all(c.data_type == "s" for c in found)
     assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)
-    veto_rows = list(wb["单项否决"].iter_rows(values_only=True))
-    assert veto_rows[0][:6] == ("序号", "新媒体类型", "新媒体名称", "主办单位", "问题类别", "问题")
-    assert veto_rows[1][2] == SCRIPT_NAME and veto_rows[1][7] == "2026-06-20 10:00"
-    assert veto_rows[1][4] == "更新不及时" and "天未更新" in veto_rows[1][5]
+    header, veto = list(wb["单项否决"].iter_rows(values_only=True))
+    cell = dict(zip(header, veto, strict=True))
+    assert header[:4] == ("序号", "新媒体类型", "新媒体名称", "主办单位")
+    assert cell["新媒体名称"] == SCRIPT_NAME and cell["检查时更新日期"] == datetime(2026, 6, 20, 10)
+    assert cell["问题类别"] == "更新不及时" and "天未更新" in cell["问题"]
 
 
 def test_report_times_are_local(world: App) -> None:
@@ -239,7 +253,8 @@ def test_report_times_are_local(world: App) -> None:
     [veto] = d["vetoes"]
     assert veto["checked_at"] == "2026-07-10T10:00:00+08:00"
     assert veto["latest_post_at"] == "2026-06-20T10:00:00+08:00"
-    assert veto["rectify_by"] == "2026-10-15"
+    assert (veto["rectify_by"], veto["rectify"]) == (None, "立即整改")
+    assert veto["deadline"] == "2026-07-04T10:00:00+08:00"  # overdue from then
     assert _build(world).to_dict("UTC")["start"] == "2026-06-30T16:00:00+00:00"
     now = datetime(2026, 8, 14, 17, 5, 9, tzinfo=UTC)  # mid-quarter: 08-15 01:05 in Beijing
     with Session(world.engine) as s:
@@ -260,6 +275,14 @@ def test_cli_report(world: App, tmp_path: Path) -> None:
     r = _cli(world, "report", "--period", "2026Q3", "--output", str(out))
     assert r.exit_code == 0, r.output
     assert "合格率 66.67%" in r.output and load_workbook(out)["单项否决"].max_row == 2
+    out = tmp_path / "q3.docx"
+    r = _cli(world, "report", "--period", "2026Q3", "--format", "docx", "--date", "2026-10-09",
+             "--seq", "12", "-o", str(out))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    text = [p.text.replace("\n", "") for p in Document(str(out)).paragraphs]
+    assert "2026年10月9日" in text and "关于2026年第三季度全市政务新媒体检查情况的通报" in text
+    r = _cli(world, "report", "--period", "2026Q3", "--format", "docx", "--date", "10月9日")
+    assert r.exit_code == 2 and "无法识别的成文日期" in r.output
     out = tmp_path / "q3.csv"
     r = _cli(
         world, "report", "--period", "2026Q3", "--unit", "zy", "--format", "csv", "-o", str(out)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
 from monitor.report import Period, PeriodError, ReportError, build_report
-from monitor.report.write import pct, render_html, write_csv, write_xlsx
+from monitor.report.write import docx_bytes, pct, render_html, write_csv, xlsx_bytes
 from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.changes import diff_snapshots
@@ -22,7 +22,7 @@ from monitor.store.history import read_artifact, snapshot_detail, verify_artifac
 from monitor.timefmt import parse
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
-FORMATS = ("xlsx", "html", "csv", "json")
+FORMATS = ("xlsx", "docx", "html", "csv", "json")
 
 
 def _show(v: Any) -> str:
@@ -50,19 +50,32 @@ def report(
         str | None, typer.Option("--unit", help="只统计该单位（编码）及其下级单位")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="输出格式：xlsx、html、csv 或 json")
+        str,
+        typer.Option("--format", help="输出格式：docx（公文）、xlsx、html、csv 或 json"),
     ] = "xlsx",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="输出文件（默认按周期命名）")
     ] = None,
-    rectify_days: Annotated[
-        int, typer.Option("--rectify-days", help="整改期限：周期结束后多少天", min=0)
-    ] = 15,
+    issued: Annotated[
+        str | None,
+        typer.Option("--date", help="docx 的成文日期，如 2027-01-08（默认为统计截止之日）"),
+    ] = None,
+    seq: Annotated[
+        str, typer.Option("--seq", help="docx 文号中的序号，填入配置 [report] 文号的 {seq}")
+    ] = "",
 ) -> None:
     """生成季度检查通报 (the inspection report for a period, from stored snapshots)."""
+    from datetime import date
+
     fmt = fmt.lower()
     if fmt not in FORMATS:
         fail(f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}", EXIT_USAGE)
+    day = None
+    if issued is not None:
+        try:
+            day = date.fromisoformat(issued.strip())
+        except ValueError:
+            fail(f"无法识别的成文日期 '{issued}'：请写成 2027-01-08", EXIT_USAGE)
     settings_tz = "Asia/Shanghai"
     try:
         p = Period.parse(period)
@@ -70,9 +83,10 @@ def report(
         fail(str(e), EXIT_USAGE)
     with open_app(ctx) as app, Session(app.engine) as s:
         settings_tz = app.settings.timezone
+        config = app.settings.report
         p = Period(p.kind, p.year, p.number, settings_tz)  # quarters of the configured zone
         try:
-            rep = build_report(s, app.settings, p, unit, rectify_days=rectify_days, now=app.clock())
+            rep = build_report(s, app.settings, p, unit, now=app.clock())
         except ReportError as e:
             fail(str(e), EXIT_USAGE)
     if fmt == "json" and output is None:
@@ -82,11 +96,11 @@ def report(
     target = output or Path("".join(c if c.isalnum() or c in "-_." else "_" for c in name))
     try:
         if fmt == "xlsx":
-            buf = io.BytesIO()
-            write_xlsx(rep, buf, tz=settings_tz)
-            data = buf.getvalue()
+            data = xlsx_bytes(rep, settings_tz)
+        elif fmt == "docx":
+            data = docx_bytes(rep, config, settings_tz, issued=day, seq=seq)
         elif fmt == "html":
-            data = render_html(rep, tz=settings_tz).encode("utf-8")
+            data = render_html(rep, settings_tz, config).encode("utf-8")
         elif fmt == "csv":
             buf = io.BytesIO()
             write_csv(rep, buf, tz=settings_tz)

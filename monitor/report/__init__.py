@@ -2,7 +2,14 @@
 
 from monitor.report.build import Report, ReportError, build_report
 from monitor.report.period import Period, PeriodError
-from monitor.report.write import render_html, write_csv, write_xlsx
+from monitor.report.write import (
+    docx_bytes,
+    render_html,
+    write_csv,
+    write_docx,
+    write_xlsx,
+    xlsx_bytes,
+)
 
 __all__ = [
     "Period",
@@ -10,7 +17,10 @@ __all__ = [
     "Report",
     "ReportError",
     "build_report",
+    "docx_bytes",
     "render_html",
     "write_csv",
+    "write_docx",
     "write_xlsx",
+    "xlsx_bytes",
 ]

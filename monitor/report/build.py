@@ -32,6 +32,7 @@ an account closed later keeps the rules it was under in the period (``Account.cl
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,15 @@ from probes.checks.rules import load_rulesets
 
 __all__ = ["GroupRow", "ProblemRow", "Report", "ReportError", "Totals", "build_report"]
 
-RECTIFY_DAYS = 15  # 整改期限: this many days after the period's last day
+# what a unit's name says of the place it runs: 青溪县人民政府办公室 -> 青溪县
+_OFFICE_SUFFIX = re.compile(r"(人民)?政府(办公室|办公厅)?$|(办公室|办公厅)$")
+
+
+def area_of(unit_name: str | None, configured: str) -> str:
+    """The title's scope: the chosen unit's place (青溪县), else ``[report] area`` (全市)."""
+    if not unit_name:
+        return configured
+    return _OFFICE_SUFFIX.sub("", unit_name) or unit_name
 
 
 def _scope(session: Session, unit_code: str | None) -> tuple[set[str] | None, str | None]:
@@ -110,10 +119,14 @@ def build_report(
     period: Period,
     unit_code: str | None = None,
     *,
-    rectify_days: int = RECTIFY_DAYS,
     now: datetime | None = None,
 ) -> Report:
-    """The report for ``period`` over ``unit_code`` and every unit below it (all if None)."""
+    """The report for ``period`` over ``unit_code`` and every unit below it (all if None).
+
+    ``now`` only says whether the period is over (and, while it runs, the moment its
+    figures and 整改情况 are told at); a finished period's report does not depend on it.
+    """
+    now = now or datetime.now(UTC)
     codes, unit_name = _scope(session, unit_code)
     rulesets = load_rulesets(settings.rulesets)
     units = {u.code: u for u in session.exec(select(Unit)).all()}
@@ -125,7 +138,7 @@ def build_report(
         session, periods, codes, by_period, [{f.account_id for f in o.findings} for o in opened]
     )
     prev, cur = (
-        compute_problems(session, p, o, st, a, units, rectify_days)
+        compute_problems(session, p, o, st, a, units, rulesets, min(now, p.end))
         for p, o, st, a in zip(periods, opened, states, by_period, strict=True)
     )
 
@@ -136,10 +149,19 @@ def build_report(
         if t.accounts or pt.accounts:
             by_platform.append(GroupRow(p, label(PLATFORM, p), t, pt))
     by_unit = []
-    for key, (name, ids) in sorted(_unit_groups(unit_code, units, accts).items()):
+    group_of: dict[str, tuple[str, str]] = {}
+    root = unit_code
+    groups = _unit_groups(root, units, accts)
+    if root is None and len(groups) == 1 and next(iter(groups)) in units:
+        # one unit at the top (a city's own deployment): its counties and departments
+        root = next(iter(groups))
+        groups = _unit_groups(root, units, accts)
+    # the root's own accounts (本级) first, then the units under it by code
+    for key, (name, ids) in sorted(groups.items(), key=lambda kv: (kv[0] != root, kv[0])):
         t, pt = _totals(cur, ids), _totals(prev, ids)
         if t.accounts or pt.accounts:
             by_unit.append(GroupRow(key, name, t, pt))
+        group_of.update((i, (key, name)) for i in ids)
 
     rows = [r for account_rows in cur.problems.values() for r in account_rows]
     order = {"veto": 0, "high": 1, "warning": 2}
@@ -151,8 +173,8 @@ def build_report(
     hashes = artifact_hashes(session, {r.snapshot_id for r in rows if r.snapshot_id})
     for r in rows:
         r.evidence_sha256 = hashes.get(r.snapshot_id or -1, "")
+        r.group_key, r.group_name = group_of.get(r.account_id, ("", ""))
     notes: list[str] = []
-    now = now or datetime.now(UTC)
     if now < period.end:
         notes.append(
             f"本期尚未结束：统计截至 {timefmt.shown(now, settings.timezone)}，其后的检查不在其中。"
@@ -168,4 +190,6 @@ def build_report(
         vetoes=[r for r in rows if r.severity == "veto"],
         deductions=[r for r in rows if r.severity != "veto"],
         notes=notes,
+        cutoff=min(now, period.end),
+        area=area_of(unit_name, settings.report.area),
     )

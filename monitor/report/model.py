@@ -62,6 +62,9 @@ class GroupRow:
         }
 
 
+IMMEDIATE = "立即整改"  # 整改期限 of a single veto or an overdue update, as bulletins write it
+
+
 @dataclass
 class ProblemRow:
     """One line of the 单项否决 or 扣分 list."""
@@ -74,13 +77,20 @@ class ProblemRow:
     owner_name: str
     kind: str
     category: str  # 问题类别: the kind's category in the inspection's terms, 更新不及时
-    problem: str  # 问题: the kind's label, or what the check found (检查时已 20 天未更新…)
+    problem: str  # 具体问题: the kind's label, or what the check found (检查时已 20 天未更新…)
     severity: str
     checked_at: datetime | None  # the check that shows it
     latest_post_at: datetime | None  # 检查时更新日期
     snapshot_id: int | None  # 证据
     evidence_sha256: str
-    rectify_by: date  # 整改期限
+    # 整改期限: the moment the unit had to act by — for an update breach the moment it became
+    # overdue (so: 立即整改), for anything else the finding's opening plus the kind's window
+    deadline: datetime | None
+    immediate: bool  # 立即整改: a single veto, or an update already overdue
+    status: str  # 整改情况 at the report's cut-off: 已整改 / 未整改 / 逾期未整改 / 整改中
+    rule: str = ""  # 依据规则, in words (probes.checks.rules.rule_text)
+    group_key: str = ""  # 所属地区/部门: the by_unit group the account falls in
+    group_name: str = ""
     finding_id: int | None = None
 
     @property
@@ -90,13 +100,33 @@ class ProblemRow:
         short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
         return f"快照 #{self.snapshot_id}{short}"
 
+    def rectify_by(self, tz: str = timefmt.DEFAULT_TZ) -> date | None:
+        """The local day the unit had to put it right by; None when it is 立即整改."""
+        if self.immediate or self.deadline is None:
+            return None
+        return timefmt.local_date(self.deadline, tz)
+
+    def rectify_text(self, tz: str = timefmt.DEFAULT_TZ) -> str:
+        """整改期限 as a supervisor writes it: 立即整改, or 2026年12月7日前."""
+        day = self.rectify_by(tz)
+        if day is None:
+            return IMMEDIATE if self.immediate else "—"
+        return f"{cn_date(day)}前"
+
     def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("checked_at", "latest_post_at"):
+        for k in ("checked_at", "latest_post_at", "deadline"):
             d[k] = timefmt.iso(d[k], tz)
-        d["rectify_by"] = self.rectify_by.isoformat()  # a local day, as the report says it
+        day = self.rectify_by(tz)
+        d["rectify_by"] = day.isoformat() if day else None  # a local day, as the report says
+        d["rectify"] = self.rectify_text(tz)
         d["evidence"] = self.evidence
         return d
+
+
+def cn_date(d: date) -> str:
+    """A day as 公文 write it: 2026年12月7日 (GB/T 9704: Arabic numerals, no leading zero)."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 @dataclass
@@ -111,11 +141,19 @@ class Report:
     vetoes: list[ProblemRow]
     deductions: list[ProblemRow]
     notes: list[str] = field(default_factory=list)
+    # the moment the figures are told at: the period's end, or the report's time while it runs
+    cutoff: datetime | None = None
+    area: str = "全市"  # the title's scope: 全市, or the chosen unit's place (青溪县)
+
+    @property
+    def subject(self) -> str:
+        """2026年第四季度全市政务新媒体检查情况."""
+        return f"{self.period.label}{self.area}政务新媒体检查情况"
 
     @property
     def title(self) -> str:
-        scope = self.unit_name or "全部单位"
-        return f"{scope}政务新媒体{self.period.label}检查情况通报"
+        """As a 通报 is titled: 关于2026年第四季度全市政务新媒体检查情况的通报."""
+        return f"关于{self.subject}的通报"
 
     def to_dict(self, tz: str | None = None) -> dict[str, Any]:
         """The figures as JSON; times in ``tz``, by default the zone the period is cut in."""
@@ -129,6 +167,7 @@ class Report:
             "unit_code": self.unit_code,
             "unit_name": self.unit_name,
             "title": self.title,
+            "cutoff": timefmt.iso(self.cutoff, tz),
             "totals": self.totals.to_dict(),
             "previous": self.previous.to_dict(),
             "by_platform": [r.to_dict() for r in self.by_platform],

@@ -20,10 +20,33 @@ from monitor.report.snapshots import Acct, State, older_latest
 from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
+from probes.checks.kinds import KINDS, fix_deadline
+from probes.checks.rules import RuleSet, rule_text
 from probes.model import SEVERITY_RANK, Severity
 
 # what the patrol could not see (a reader's limit, not the account's fault) costs no points
 NOT_DEDUCTED = frozenset({"stale_soon", "fetch_failed", "blocked", "unreadable", "undated"})
+
+# 整改情况 at the report's cut-off
+FIXED, NOT_FIXED, OVERDUE, FIXING = "已整改", "未整改", "逾期未整改", "整改中"
+
+
+def _overdue_update(kind: str) -> bool:
+    """An update breach is overdue the moment it is found: 立即整改, never a later date."""
+    k = KINDS.get(kind)
+    return k is not None and k.category == "update"
+
+
+def _finding_deadline(f: Finding, period: Period) -> datetime | None:
+    """The finding's 整改期限 as it stood in the period. The kind's fix window counts from the
+    opening and never moves; a detector's own deadline (staleness) moves with what it sees,
+    so it is only read from a finding that was closed before the period ended."""
+    fixed = fix_deadline(f.kind, f.opened_at)
+    if fixed is not None:
+        return fixed
+    if f.resolved_at is not None and f.resolved_at < period.end:
+        return f.deadline
+    return None
 
 
 @dataclass
@@ -133,16 +156,19 @@ def compute_problems(
     states: dict[str, State],
     accts: dict[str, Acct],
     units: dict[str, Unit],
-    rectify_days: int,
+    rulesets: dict[str, RuleSet],
+    cutoff: datetime,
 ) -> Computed:
-    """Each checked account's veto and deduction lines for ``period``, and who has which."""
+    """Each checked account's veto and deduction lines for ``period``, and who has which.
+
+    ``cutoff`` is the moment the 整改情况 is told at: the period's end, or now while it runs.
+    """
     findings, events = opened.findings, opened.events
-    rectify_by = period.last_day + timedelta(days=rectify_days)
     problems: dict[str, list[ProblemRow]] = defaultdict(list)
     vetoed: set[str] = set()
     deducted: set[str] = set()
 
-    def row(a: Acct, kind: str, problem: str, severity: str, snap: Any, fid: int | None) -> None:
+    def row(a: Acct, kind: str, problem: str, severity: str, snap: Any, **kw: Any) -> None:
         unit = units.get(a.owner)
         problems[a.id].append(
             ProblemRow(
@@ -160,8 +186,7 @@ def compute_problems(
                 latest_post_at=snap[3] if snap else None,
                 snapshot_id=snap[0] if snap else None,
                 evidence_sha256="",
-                rectify_by=rectify_by,
-                finding_id=fid,
+                **kw,
             )
         )
 
@@ -175,7 +200,13 @@ def compute_problems(
             else:
                 days = (s.taken_at - latest).days if latest else None
                 text = f"检查时已 {days} 天未更新（超过 {a.veto_days} 天，单项否决）"
-            row(a, "stale", text, "veto", (s.snapshot_id, s.taken_at, None, latest), None)
+            overdue = latest + timedelta(days=a.veto_days) if latest and a.veto_days else None
+            row(
+                a, "stale", text, "veto", (s.snapshot_id, s.taken_at, None, latest),
+                deadline=overdue, immediate=True,
+                status=NOT_FIXED if st.breach_at_end else FIXED,
+                rule=rule_text(a.veto_rule, rulesets),
+            )  # fmt: skip
             vetoed.add(a.id)
 
     for f in sorted(findings, key=lambda f: (f.account_id, f.opened_at, f.id or 0)):
@@ -195,6 +226,17 @@ def compute_problems(
         problem = label(KIND, f.kind)
         if not is_veto:
             problem = f"{problem}（{label(SEVERITY, held)}）"
-        row(a, f.kind, problem, held, snap, f.id)
+        immediate = is_veto or _overdue_update(f.kind)
+        deadline = _finding_deadline(f, period)
+        if f.resolved_at is not None and f.resolved_at < cutoff:
+            status = FIXED
+        elif immediate:
+            status = NOT_FIXED
+        else:
+            status = OVERDUE if deadline is not None and deadline < cutoff else FIXING
+        row(
+            a, f.kind, problem, held, snap, deadline=deadline, immediate=immediate,
+            status=status, rule=rule_text(f.rule, rulesets), finding_id=f.id,
+        )  # fmt: skip
         (vetoed if is_veto else deducted).add(a.id)
     return Computed(states, problems, vetoed, deducted)

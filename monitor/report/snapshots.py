@@ -33,6 +33,8 @@ class Acct:
     owner: str
     veto_days: int | None  # veto-level max_gap_days, None = not judged by the report's rule
     veto_if_empty: bool  # an ok check with no post at all fails outright
+    ruleset: str = ""  # the rule set it was under in the period
+    veto_rule: str = ""  # its veto rules as ``Signal.rule`` cites them (rule_text reads them)
 
 
 @dataclass
@@ -48,6 +50,8 @@ class State:
     seen: bool = False
     checked: bool = False
     stale: Stale | None = None
+    # the period's last ok check still found it silent too long: its veto is not put right
+    breach_at_end: bool = False
     # (id, taken_at, outcome, latest known post) of in-period snapshots; only kept for
     # accounts with findings, to name a snapshot that shows the finding's problem
     snaps: list[tuple[int, datetime, str, datetime | None]] | None = None
@@ -65,12 +69,13 @@ def _closed_by(a: Account, when: datetime) -> bool:
     return a.closed_at is None or a.closed_at < when  # undated: closed as far as we know
 
 
-def _veto_rule(rs: RuleSet | None) -> tuple[int | None, bool]:
+def _veto_rule(rs: RuleSet | None) -> tuple[int | None, bool, str]:
     if rs is None:
-        return None, False
-    days = [r.days for r in rs.rules if isinstance(r, MaxGapDays) and r.severity is Severity.veto]
-    any_veto = any(r.severity is Severity.veto for r in rs.rules)
-    return (min(days) if days else None), any_veto
+        return None, False, ""
+    vetoes = [r for r in rs.rules if r.severity is Severity.veto]
+    days = [r.days for r in vetoes if isinstance(r, MaxGapDays)]
+    cited = ", ".join(f"{rs.name}.{r.label()}" for r in vetoes)
+    return (min(days) if days else None), bool(vetoes), cited
 
 
 def accounts_in(
@@ -82,8 +87,9 @@ def accounts_in(
         q = q.where(col(Account.owner_code).in_(sorted(codes)))
     out = {}
     for a in session.exec(q).all():
-        days, any_veto = _veto_rule(rulesets.get(_ruleset_name(a, period)))
-        out[a.id] = Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto)
+        name = _ruleset_name(a, period)
+        days, any_veto, cited = _veto_rule(rulesets.get(name))
+        out[a.id] = Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto, name, cited)
     return out
 
 
@@ -217,10 +223,13 @@ def scan_snapshots(
                 continue
             acct = accts[pi][account_id]
             if known is None:
+                st.breach_at_end = acct.veto_if_empty
                 if acct.veto_if_empty and (st.stale is None or st.stale.gap is not None):
                     st.stale = Stale(None, snap_id, clock.dt(taken), None)
                 continue
-            if acct.veto_days is not None and at_least(taken, known, acct.veto_days):
+            st.breach_at_end = acct.veto_days is not None and at_least(taken, known, acct.veto_days)
+            if st.breach_at_end:
+                assert acct.veto_days is not None
                 taken_at, latest_at = clock.dt(taken), clock.dt(known)
                 gap = taken_at - latest_at
                 if st.stale is None or (st.stale.gap is not None and gap > st.stale.gap):

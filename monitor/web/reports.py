@@ -16,6 +16,8 @@ from monitor.web.deps import NotFound
 
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    # the 通报 as a 公文 (monitor.report.bulletin): letterhead and wording from [report]
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "csv": "text/csv; charset=utf-8",
     "html": "text/html; charset=utf-8",
 }
@@ -44,13 +46,14 @@ def report_response(
         PeriodError,
         ReportError,
         build_report,
+        docx_bytes,
         render_html,
         write_csv,
-        write_xlsx,
+        xlsx_bytes,
     )
 
     if fmt not in FORMATS and fmt != "json":
-        raise HTTPException(400, f"不支持的格式 '{fmt}'：可选 xlsx、csv、html")
+        raise HTTPException(400, f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}")
     tz = xapp.settings.timezone
     try:
         period = (
@@ -65,16 +68,17 @@ def report_response(
         raise HTTPException(400, str(e)) from e
     if fmt == "json":  # the API's machine-readable form
         return JSONResponse(report.to_dict())
+    config = xapp.settings.report
     if fmt == "xlsx":
-        buf = io.BytesIO()
-        write_xlsx(report, buf, tz)
-        body = buf.getvalue()
+        body = xlsx_bytes(report, tz)
+    elif fmt == "docx":
+        body = docx_bytes(report, config, tz)
     elif fmt == "csv":
         buf = io.BytesIO()
         write_csv(report, buf, tz)
         body = buf.getvalue()
     else:
-        body = render_html(report, tz).encode("utf-8")
+        body = render_html(report, tz, config).encode("utf-8")
     name = f"xuncha-report-{period}-{code or 'all'}.{fmt}"
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return Response(
