@@ -241,11 +241,18 @@ def test_a_page_that_cannot_be_drawn_is_noted_and_not_tried_forever(app: App) ->
     # the pool is none the worse: the next page is drawn, a WeChat article at a phone's width
     app.settings.screenshots.timeout_seconds = 15
     add_account(app, "wx", "u1", "https://mp.weixin.qq.com/s/x", platform="wechat")
-    article = "<h1 style='color:#576b95'>关于开展冬季安全生产大检查的通知</h1><p>正文。</p>"
+    # as mp.weixin.qq.com sends it: the body hidden until the page's script shows it
+    article = (
+        "<h1 class='rich_media_title'>关于开展冬季安全生产大检查的通知</h1>"
+        "<div class='rich_media_content' id='js_content' style='visibility: hidden;'>"
+        "<p style='background: rgb(0, 0, 128); height: 40px'>正文</p></div>"
+    )
     wx = _page_snapshot(app, "wx", article.encode(), NOW + timedelta(hours=30), "wechat")
     assert run_job(app, NOW + timedelta(hours=31)).drawn == 1
     [drawn] = pictures(app, wx)
-    assert drawn.width == 390 and png_of(app, drawn.png_sha256).size[0] == 390
+    img = png_of(app, drawn.png_sha256).convert("RGB")
+    assert drawn.width == 390 and img.size[0] == 390
+    assert (0, 0, 128) in {c for _, c in img.getcolors(1 << 16) or []}  # the body is shown
     assert rows(app)[0].attempts == 3  # and the failed one was left alone
 
 
@@ -284,7 +291,9 @@ def test_only_pages_that_show_something_new_wait_for_a_picture(app: App) -> None
     assert pictures(app, ids[1])[0].png_sha256 is None  # new bytes, the same content
 
 
-def test_retention_keeps_a_picture_as_long_as_its_page(app: App) -> None:
+@pytest.mark.parametrize("backend", ["files", "database"])
+def test_retention_keeps_a_picture_as_long_as_its_page(app: App, backend: str) -> None:
+    app.settings.blobs.backend = backend  # before the evidence store is first used
     add_unit(app, "u1")
     add_account(app, "a", "u1", "https://www.example.gov.cn/", platform="website")
     keep = _page_snapshot(app, "a", b"<h1>kept</h1>", NOW, "webpage")

@@ -123,7 +123,10 @@ def snapshot(
     ] = None,
     screenshot: Annotated[
         bool,
-        typer.Option("--screenshot", help="立即为快照中的网页生成截图；配合 --raw 输出截图 PNG"),
+        typer.Option(
+            "--screenshot",
+            help="立即为快照中的网页生成截图；配合 --raw 输出截图 PNG（--artifact 选第几张）",
+        ),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:

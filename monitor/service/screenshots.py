@@ -32,6 +32,7 @@ from monitor.store.blobs_db import DatabaseBlobStore
 from probes.fetch.browser import BrowserPool
 from probes.fetch.render import RenderFailed, render_html
 from probes.fetch.text import decode_text
+from probes.platforms.wechat import ARTICLE_CSS
 
 log = structlog.get_logger("xuncha.screenshots")
 
@@ -81,6 +82,7 @@ async def draw(
             width=width,
             max_height=config.max_height,
             timeout=config.timeout_seconds,
+            css=ARTICLE_CSS,  # a WeChat article's body, hidden until its script runs
         )
     except RenderFailed as e:
         drawn = store.Drawn(page.html_sha256, None, width, browser=pool.version, error=e.message)

@@ -68,14 +68,17 @@ async def render_html(
     width: int = 1280,
     max_height: int = 8000,
     timeout: float = 15.0,
+    css: str = "",
 ) -> Rendered:
-    """Draw ``html`` at ``width`` CSS pixels, the whole page down to ``max_height`` pixels.
+    """Draw ``html`` at ``width`` CSS pixels, the whole page down to ``max_height`` pixels;
+    ``css``: rules appended to the page, for what only its script would have done (a
+    platform's, e.g. ``probes.platforms.wechat.ARTICLE_CSS``).
 
     Raises :class:`RenderFailed` for a page that cannot be drawn within ``timeout``, and
     :class:`probes.fetch.browser.BrowserError` when the browser itself is not there (no
     page could be opened): that says nothing about the page.
     """
-    body = html.encode("utf-8")
+    body = (html + (f"<style>{css}</style>" if css else "")).encode("utf-8")
     cap = max(1, min(max_height, MOST_HEIGHT))
     started = time.monotonic()
     try:
@@ -113,7 +116,11 @@ async def _draw(page: Any, width: int, cap: int) -> tuple[bytes, int, int]:
     full = max(full, VIEWPORT_HEIGHT)
     height = min(full, cap)
     png = await page.screenshot(
-        type="png", full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
+        type="png",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height},
+        animations="disabled",  # CSS animations run without script: drawn at their end
+        caret="hide",
     )
     return png, height, full
 
