@@ -311,3 +311,58 @@ def test_retention_keeps_a_picture_as_long_as_its_page(app: App, backend: str) -
     assert app.blobs.exists(kept_png) and not app.blobs.exists(gone_png)
     assert [r.png_sha256 for r in rows(app)] == [kept_png]
     assert pictures(app, keep)[0].png_sha256 == kept_png
+
+
+def test_xuncha_run_draws_the_pictures_of_the_pages_it_patrols(
+    tmp_path: Path, site: tuple[LocalServer, Tracker]
+) -> None:
+    """The whole way: ``xuncha run`` checks a government site and, in its own time, its
+    probe role's job draws the page; the check never waited for it."""
+    from tests.conftest import make_settings, open_app
+    from tests.test_daemon import query, start, stop, wait_until
+
+    server, tracker = site
+    app = open_app(make_settings(tmp_path))
+    add_unit(app, "u1")
+    add_account(app, "site", "u1", server.url(PAGE), platform="website", reader="webpage",
+                options=OPTIONS)  # fmt: skip
+    app.close()
+    cfg = tmp_path / "xuncha.toml"
+    cfg.write_text(
+        f'data_dir = "{tmp_path}"\nnode_name = "node-a"\n'
+        "[patrol]\njitter_seconds = 1\n[http]\nretries = 0\n[alerts]\nenabled = false\n"
+        "[metrics]\nenabled = false\n[selfwatch]\nenabled = false\n"
+        '[screenshots]\ninterval_seconds = 5\n[logging]\nformat = "json"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "xuncha.db"
+    log = tmp_path / "run.log"
+    proc = start(cfg, log)
+    try:
+        wait_until(lambda: query(db, "select count(*) from snapshot")[0][0] >= 1, 60,
+                   "the first check", proc)  # fmt: skip
+        wait_until(
+            lambda: (
+                query(db, "select count(*) from page_screenshot where png_sha256 is not null")
+                == [(1,)]
+            ),
+            90,
+            "the page's picture",
+            proc,
+        )
+    finally:
+        code = stop(proc)
+    assert code == 0, log.read_text()[-2000:]
+    [(html, png, node)] = query(db, "select html_sha256, png_sha256, node from page_screenshot")
+    [(artifacts,)] = query(db, "select artifacts from snapshot")
+    assert html in artifacts and node == "node-a"
+    assert png_of_file(tmp_path, png).size[0] == 1280
+    assert set(server.hits) == {PAGE} and tracker.accepted == 0
+
+
+def png_of_file(data_dir: Path, sha: str) -> Image.Image:
+    import gzip
+
+    data = gzip.decompress((data_dir / "blobs" / sha[:2] / sha[2:4] / f"{sha}.gz").read_bytes())
+    assert hashlib.sha256(data).hexdigest() == sha
+    return Image.open(io.BytesIO(data))
