@@ -204,20 +204,48 @@ def test_drawing_never_reaches_the_network(site: tuple[LocalServer, Tracker]) ->
     img.save(shots_dir() / "hostile-1280.png")
 
 
-def _page_snapshot(app: App, account: str, html: bytes, at: datetime, reader: str) -> int:
-    """A snapshot as a check writes it, whose page is ``html``."""
-    digest = app.blobs.put(html)
-    obs = Observation(account_id=account, reader=reader, url="https://www.example.gov.cn/",
-                      fetched_at=at, outcome=Outcome.ok, status_code=200)  # fmt: skip
-    art = {"kind": "page", "media_type": "text/html", "sha256": digest, "size": len(html),
-           "url": "https://www.example.gov.cn/"}  # fmt: skip
+def _page_snapshot(
+    app: App, account: str, html: bytes, at: datetime, reader: str, *more: bytes
+) -> int:
+    """A snapshot as a check writes it, whose page is ``html`` (and ``more`` pages: a WeChat
+    account's list and articles)."""
+    url = "https://www.example.gov.cn/"
+    arts = [
+        {"kind": "page", "media_type": "text/html", "sha256": app.blobs.put(h), "size": len(h),
+         "url": url}
+        for h in (html, *more)
+    ]  # fmt: skip
+    obs = Observation(account_id=account, reader=reader, url=url, fetched_at=at,
+                      outcome=Outcome.ok, status_code=200)  # fmt: skip
     with session_scope(app.engine) as s:
-        snap = Snapshot(account_id=account, taken_at=at, reader=reader, url=obs.url,
-                        outcome="ok", status_code=200, artifacts=[art])  # fmt: skip
+        snap = Snapshot(account_id=account, taken_at=at, reader=reader, url=url,
+                        outcome="ok", status_code=200, artifacts=arts)  # fmt: skip
         add_snapshot(s, snap, obs.facts() | {"detail": html[:40].decode(errors="replace")})
         s.flush()
         assert snap.id is not None
         return snap.id
+
+
+def test_a_run_draws_at_most_per_run_pages_oldest_first(app: App) -> None:
+    """``[screenshots] per_run`` bounds a run; a snapshot's pages go in one run together;
+    what waits is drawn by the next runs, in the order the snapshots were taken."""
+    app.settings.screenshots.per_run = 2
+    add_unit(app, "u1")
+    add_account(app, "a", "u1", "https://www.example.gov.cn/", platform="website")
+    add_account(app, "wx", "u1", "https://mp.weixin.qq.com/", platform="wechat")
+    first = _page_snapshot(app, "a", b"<h1>A</h1>", NOW, "webpage")
+    two = _page_snapshot(app, "wx", b"<h1>B</h1>", NOW + timedelta(minutes=1), "wechat",
+                         b"<h1>C</h1>")  # fmt: skip
+    last = _page_snapshot(app, "a", b"<h1>D</h1>", NOW + timedelta(minutes=2), "webpage")
+    runs = [run_job(app, NOW + timedelta(hours=h)) for h in (1, 2, 3, 4)]
+    assert [(r.drawn, r.behind) for r in runs] == [(1, 2), (2, 1), (1, 0), (0, 0)]
+    drawn_at = {sid: [p.rendered_at for p in pictures(app, sid)] for sid in (first, two, last)}
+    assert drawn_at == {
+        first: [NOW + timedelta(hours=1)],
+        two: [NOW + timedelta(hours=2)] * 2,
+        last: [NOW + timedelta(hours=3)],
+    }
+    assert [p.width for p in pictures(app, two)] == [390, 390]  # a WeChat account's pages
 
 
 def test_a_page_that_cannot_be_drawn_is_noted_and_not_tried_forever(app: App) -> None:

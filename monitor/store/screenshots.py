@@ -200,8 +200,8 @@ def next_pages(
         cursor = _cursor(conn, now - backfill)
         pages = _retries(conn, want, now - retry_after, max_attempts)
         queued = {p.html_sha256 for p in pages}
-        scanned = 0
-        while len(pages) < want and scanned < SCAN_MOST:
+        scanned, full = 0, len(pages) >= want
+        while not full and scanned < SCAN_MOST:
             rows = conn.execute(_scan(cursor)).all()
             if not rows:
                 break
@@ -215,11 +215,13 @@ def next_pages(
                     if _new(row) and (sha := str(a["sha256"])) not in known and sha not in queued
                 }
                 if pages and len(pages) + len(found) > want:
-                    break  # this snapshot's pages go in the next run, all together
+                    full = True  # this snapshot's pages go in the next run, all together
+                    break
                 pages += found.values()
                 queued.update(found)
                 cursor = row.id
                 if len(pages) >= want:
+                    full = True
                     break
         behind = conn.execute(
             sa.select(sa.func.count()).select_from(_snap).where(_snap.c.id > cursor)
