@@ -191,6 +191,23 @@ class RetentionConfig(Section):
     vacuum_pages: int = Field(256, ge=1)  # pages freed per step, never a full VACUUM
 
 
+class ScreenshotsConfig(Section):
+    """Pictures of stored web pages and WeChat articles, drawn offline by nodes that probe
+    (``monitor.service.screenshots``)."""
+
+    enabled: bool = True
+    interval_seconds: int = Field(60, ge=5)  # how often the job looks for pages to draw
+    per_run: int = Field(20, ge=1)  # pages drawn per run at most (one at a time)
+    # the first run draws the pages of snapshots this recent; older ones on demand
+    backfill_days: float = Field(7.0, ge=0)
+    width: int = Field(1280, ge=320, le=4096)  # CSS pixels, as a desktop browser shows it
+    mobile_width: int = Field(390, ge=240, le=1024)  # for the readers below, as a phone
+    mobile_readers: list[str] = Field(default_factory=lambda: ["wechat"])
+    max_height: int = Field(8000, ge=600, le=16384)  # taller pages are cut (and say so)
+    timeout_seconds: float = Field(15.0, gt=0)  # to load and draw one page
+    max_attempts: int = Field(3, ge=1)  # a page that fails this often is left alone
+
+
 class WebConfig(Section):
     """The web console and JSON API (``xuncha web``; also inside ``xuncha run`` if enabled)."""
 
@@ -294,6 +311,7 @@ class Settings(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     selfwatch: SelfwatchConfig = Field(default_factory=SelfwatchConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    screenshots: ScreenshotsConfig = Field(default_factory=ScreenshotsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
+from monitor.cli.screenshots import picture_bytes, prepare_pictures, show_pictures
 from monitor.report import Period, PeriodError, ReportError, build_report
 from monitor.report.write import docx_bytes, pct, render_html, write_csv, xlsx_bytes
 from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
@@ -134,6 +135,13 @@ def snapshot(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="--raw 的输出文件；- 为标准输出")
     ] = None,
+    screenshot: Annotated[
+        bool,
+        typer.Option(
+            "--screenshot",
+            help="立即为快照中的网页生成截图；配合 --raw 输出截图 PNG（--artifact 选第几张）",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """一个快照的详情：提取的事实、证据文件及其哈希校验 (one snapshot, blobs verified)."""
@@ -141,19 +149,24 @@ def snapshot(
         d = snapshot_detail(s, snapshot_id)
         if d is None:
             fail(f"快照 #{snapshot_id} 不存在", EXIT_USAGE)
+        prepare_pictures(app, s, d, draw=screenshot)
         if raw:
             if output is None:
                 fail(
                     "--raw 输出的是原始字节，请用 --output 指定文件（或 --output - 写到管道）",
                     EXIT_USAGE,
                 )
-            if artifact >= len(d.artifacts):
+            if not screenshot and artifact >= len(d.artifacts):
                 fail(
                     f"快照 #{snapshot_id} 没有第 {artifact} 个证据文件（共 {len(d.artifacts)} 个）",
                     EXIT_USAGE,
                 )
             try:
-                data = read_artifact(app.blobs, d.artifacts[artifact])
+                data = (
+                    picture_bytes(app, d, artifact)
+                    if screenshot
+                    else read_artifact(app.blobs, d.artifacts[artifact])
+                )
             except BlobCorrupt as e:
                 fail(str(e))
             if str(output) == "-":
@@ -170,6 +183,7 @@ def snapshot(
             return
         verify_artifacts(app.blobs, d.artifacts)
         bad = [a for a in d.artifacts if not a.verified]
+        bad += [p for p in d.screenshots if p.verified is False]
         tz = app.settings.timezone
         if as_json:
             print_json(d.to_dict(tz))
@@ -222,6 +236,7 @@ def snapshot(
                     "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]",
                 )
             console.print(t if d.artifacts else "  （无证据文件）")
+            show_pictures(console, d, tz)
         if bad:
             raise typer.Exit(1)
 

@@ -28,7 +28,8 @@ from monitor.app import App
 from monitor.config import Settings
 from monitor.patrol.claims import Claims
 from monitor.patrol.cluster import ROLES, NodeLocks
-from monitor.service import metrics, retention, selfwatch
+from monitor.service import metrics, retention, screenshots, selfwatch
+from probes.fetch.browser import BrowserError
 
 log = structlog.get_logger("xuncha.run")
 
@@ -100,6 +101,20 @@ async def retention_tick() -> None:
     await anyio.to_thread.run_sync(
         retention.run_retention, app.engine, app.settings, app.blobs, app.clock()
     )
+
+
+async def screenshots_tick() -> None:
+    """Pictures of the pages checks stored, drawn offline with this node's browser pool."""
+    app = runtime().app
+    tools = app.tools
+    if tools is None or tools.browser is None:
+        return
+    try:
+        await screenshots.render_due(
+            app.engine, app.settings, app.blobs, tools.browser, app.clock()
+        )
+    except BrowserError as e:  # no browser here now: the pages wait for the next run
+        log.warning("screenshots_browser_unavailable", error=e.message)
 
 
 async def vacuum_tick() -> None:
@@ -191,7 +206,8 @@ def alerts_jobs(settings: Settings) -> list[RoleJob]:
 
 
 def probe_jobs(settings: Settings) -> list[RoleJob]:
-    """The ``probe`` role's housekeeping (self-watch looks at the browser these nodes run)."""
+    """The ``probe`` role's housekeeping (self-watch looks at the browser these nodes run,
+    and the pictures of stored pages are drawn with it)."""
     jobs = []
     if settings.selfwatch.enabled:
         every = IntervalTrigger(seconds=settings.selfwatch.interval_seconds)
@@ -202,6 +218,9 @@ def probe_jobs(settings: Settings) -> list[RoleJob]:
                             "service:retention"))  # fmt: skip
         jobs.append(RoleJob(vacuum_tick, IntervalTrigger(seconds=r.vacuum_interval_seconds),
                             "service:vacuum"))  # fmt: skip
+    if settings.screenshots.enabled:  # these nodes have the browser pool
+        every = IntervalTrigger(seconds=settings.screenshots.interval_seconds)
+        jobs.append(RoleJob(screenshots_tick, every, "evidence:screenshots"))
     return jobs
 
 

@@ -5,7 +5,8 @@ from the account's previous snapshot), when a finding points at it (first/last
 evidence, finding events), or when it is an account's first or newest. Unchanged
 snapshots older than ``thin_after_days`` are thinned to one per account per
 ``keep_one_per_hours``; deleting them loses nothing, since a kept snapshot holds the
-same facts. Blobs and facts rows no snapshot refers to any more are then removed, and
+same facts. Blobs and facts rows no snapshot refers to any more are then removed (a page's
+picture, ``monitor.store.screenshots``, lives as long as the page it shows), and
 SQLite's free pages are returned with ``PRAGMA incremental_vacuum`` in small steps (a full
 VACUUM would lock the patrol out for minutes).
 """
@@ -30,6 +31,7 @@ from monitor.config import Settings
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.models import AccountState, Facts, Finding, FindingEvent, Snapshot
+from monitor.store.screenshots import forget_pictures, pictures_of
 
 log = structlog.get_logger("xuncha.retention")
 
@@ -44,6 +46,7 @@ class RetentionStats:
     deleted: int = 0
     blobs_deleted: int = 0
     facts_deleted: int = 0
+    screenshots_forgotten: int = 0
     seconds: float = 0.0
     deleted_ids: list[int] = field(default_factory=list, repr=False)
 
@@ -131,25 +134,31 @@ def thin_snapshots(
 
 
 def referenced_blobs(engine: Engine) -> set[str]:
+    """The snapshots' artifacts, and the pictures drawn of their pages."""
     refs: set[str] = set()
     with engine.connect() as conn:
         for (artifacts,) in conn.execute(select(Snapshot.artifacts)).yield_per(5000):
             for a in artifacts or []:
                 if isinstance(a, dict) and (d := a.get("sha256")):
                     refs.add(str(d))
-    return refs
+    return refs | pictures_of(engine, refs)
 
 
 def collect_blobs(
-    engine: Engine, store: BlobStore | DatabaseBlobStore, *, grace: timedelta = BLOB_GRACE
+    engine: Engine,
+    store: BlobStore | DatabaseBlobStore,
+    *,
+    grace: timedelta = BLOB_GRACE,
+    refs: set[str] | None = None,
 ) -> int:
-    """Remove blobs no snapshot refers to (older than ``grace``, so none in flight)."""
+    """Remove blobs no snapshot refers to (older than ``grace``, so none in flight);
+    ``refs``: :func:`referenced_blobs` if the caller has it already."""
     if isinstance(store, DatabaseBlobStore):
-        refs = referenced_blobs(engine)
+        refs = referenced_blobs(engine) if refs is None else refs
         return store.delete([d for d in store.digests(older_than=grace) if d not in refs])
     if not store.root.exists():
         return 0
-    refs = referenced_blobs(engine)
+    refs = referenced_blobs(engine) if refs is None else refs
     limit = time.time() - grace.total_seconds()
     removed = 0
     for path in store.root.glob("??/??/*.gz"):
@@ -246,7 +255,10 @@ def run_retention(
     timer)."""
     stats = thin_snapshots(engine, settings, now=now)
     if stats.deleted:
-        stats.blobs_deleted = collect_blobs(engine, store)
+        refs = referenced_blobs(engine)  # pictures only of pages kept: forgotten ones go too
+        drawn_before = (now or datetime.now(UTC)) - BLOB_GRACE
+        stats.screenshots_forgotten = forget_pictures(engine, refs, drawn_before=drawn_before)
+        stats.blobs_deleted = collect_blobs(engine, store, refs=refs)
         stats.facts_deleted = collect_facts(engine)
     log.info(
         "retention_done",
@@ -256,6 +268,7 @@ def run_retention(
         kept_evidence=stats.kept_evidence,
         blobs_deleted=stats.blobs_deleted,
         facts_deleted=stats.facts_deleted,
+        screenshots_forgotten=stats.screenshots_forgotten,
         seconds=round(stats.seconds, 2),
     )
     return stats

@@ -12,7 +12,7 @@ reads few. Comparing snapshots and the account's activity over time are
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from monitor import timefmt
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.facts import snapshot_facts
 from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.screenshots import Screenshot, screenshots_of
 from monitor.store.snapshots import PROFILE_COUNTERS
 
 
@@ -175,6 +176,9 @@ class SnapshotDetail:
     owner_name: str | None
     facts: dict[str, Any]
     artifacts: list[ArtifactInfo]
+    # pictures of its HTML pages, drawn offline after the check (monitor.store.screenshots):
+    # one per page that wants one, with ``png_sha256`` None while it is not drawn
+    screenshots: list[Screenshot] = field(default_factory=list)
 
     def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         """``facts`` verbatim: the record ``facts_hash`` covers, its times UTC as stored."""
@@ -186,6 +190,7 @@ class SnapshotDetail:
             "owner_name": self.owner_name,
             "facts": self.facts,
             "artifacts": [a.to_dict() for a in self.artifacts],
+            "screenshots": [p.to_dict(tz) for p in self.screenshots],
         }
 
 
@@ -251,6 +256,7 @@ def snapshot_detail(session: Session, snapshot_id: int) -> SnapshotDetail | None
         owner_name=unit.name if unit else None,
         facts=snapshot_facts(session, [snap])[0],
         artifacts=_artifact_infos(snap.artifacts),
+        screenshots=screenshots_of(session, snap.artifacts),
     )
 
 
@@ -269,6 +275,20 @@ def verify_artifacts(blobs: Blobs, artifacts: list[ArtifactInfo]) -> list[Artifa
         else:
             a.verified = True
     return artifacts
+
+
+def verify_screenshots(blobs: Blobs, shots: list[Screenshot]) -> list[Screenshot]:
+    """Fill ``verified``: does each drawn picture's blob exist and hash to its name?"""
+    for p in shots:
+        if not p.png_sha256:
+            continue
+        try:
+            blobs.get(p.png_sha256)  # re-hashes the bytes
+        except BlobCorrupt as e:
+            p.verified, p.problem = False, str(e)
+        else:
+            p.verified = True
+    return shots
 
 
 def read_artifact(blobs: Blobs, artifact: ArtifactInfo) -> bytes:

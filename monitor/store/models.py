@@ -174,6 +174,27 @@ class Facts(SQLModel, table=True):
     created_at: datetime = ts_now()
 
 
+class PageScreenshot(SQLModel, table=True):
+    """A picture of a stored page (``monitor.service.screenshots``): the HTML blob drawn by
+    Chromium offline, once per distinct HTML, so every snapshot that kept those bytes shows
+    the same picture and a changed page gets a new one. A page that could not be drawn
+    keeps its error and the attempts made, so it is not tried again and again."""
+
+    __tablename__ = "page_screenshot"
+
+    html_sha256: str = Field(primary_key=True, max_length=64)  # the page's blob
+    png_sha256: str | None = Field(default=None, max_length=64)  # the picture's blob
+    width: int = 0  # CSS pixels of the viewport it was drawn in (= the picture's width)
+    height: int = 0  # of the picture
+    page_height: int = 0  # of the page as laid out: more than ``height`` when cut
+    browser: str = Field(default="", max_length=100)  # "Chromium 156.0.8078.114"
+    rendered_at: datetime = ts_now()  # the last attempt
+    elapsed_ms: int = 0
+    attempts: int = 0
+    error: str = ""  # why the last attempt failed ("" once drawn)
+    node: str = Field(default="", max_length=200)
+
+
 class Finding(SQLModel, table=True):
     """A problem with a life: opened, updated, acknowledged, resolved."""
 

@@ -118,7 +118,7 @@ def make_templates(tz: str) -> Jinja2Templates:
 
 def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The console for one opened App; ``clock`` is injectable for tests."""
-    from monitor.web import api, pages
+    from monitor.web import api, evidence, pages
 
     web = FastAPI(
         title="巡查 xuncha API",
@@ -185,4 +185,5 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     web.include_router(pages.router)
     web.include_router(api.router)
+    web.include_router(evidence.router)  # pictures of stored pages (monitor/web/evidence.py)
     return web

@@ -237,6 +237,7 @@ def snapshot_page(
 ) -> Response:
     detail = _visible_snapshot(session, user, snapshot_id)
     history.verify_artifacts(xapp.blobs, detail.artifacts)
+    history.verify_screenshots(xapp.blobs, detail.screenshots)  # the pictures' blobs too
     previous = history.account_history(
         session, detail.summary.account_id, before_id=snapshot_id, limit=1
     )

@@ -31,7 +31,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,10 @@ class BrowserSettings:
     proxy: str | None = None
     locale: str = "zh-CN"
     extra_args: tuple[str, ...] = ()
+
+
+#: Makes a context of its own kind for :meth:`BrowserPool.page`: (browser, settings) → context.
+MakeContext = Callable[[Any, "BrowserSettings"], Awaitable[Any]]
 
 
 class BrowserError(Exception):
@@ -138,6 +142,36 @@ class BrowserPool:
         """Page permits taken now (a recycle holds them all), for the metrics scrape."""
         return self.settings.max_pages - self._sem._value
 
+    @contextlib.asynccontextmanager
+    async def page(
+        self, context: str, limit: float, make: MakeContext | None = None
+    ) -> AsyncIterator[Any]:
+        """A new page in the context named ``context``, holding one of the ``max_pages``
+        permits; closed afterwards within the close timeout. The context is a platform's
+        (cookies kept like a visitor's), or one ``make(browser, settings)`` creates the first
+        time (:mod:`probes.fetch.render`'s offline one). Raises :class:`BrowserError` when
+        the browser cannot open a page (it is relaunched on the next one)."""
+        if self._closed:
+            raise BrowserError("浏览器池已关闭")
+        await self._permit()
+        try:
+            ctx = await self._context(context, make)
+            try:
+                page = await asyncio.wait_for(ctx.new_page(), limit)
+            except Exception as e:  # a crashed or closed browser: relaunch on the next visit
+                self._pages_since_launch = self.settings.recycle_after_pages
+                raise BrowserError(
+                    f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
+                ) from e
+            try:
+                yield page
+            finally:
+                await self._bounded(page.close(), "page_close")
+                self._pages_since_launch += 1
+                self.pages_served += 1
+        finally:
+            self._sem.release()
+
     async def _visit(
         self,
         platform: str,
@@ -154,35 +188,17 @@ class BrowserPool:
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
         """
-        if self._closed:
-            raise BrowserError("浏览器池已关闭")
         limit = timeout or self.settings.page_timeout_seconds
-        await self._permit()
-        try:
-            ctx = await self._context(platform)
-            started = time.monotonic()
-            try:
-                page = await asyncio.wait_for(ctx.new_page(), limit)
-            except Exception as e:  # a crashed or closed browser: relaunch on the next visit
-                self._pages_since_launch = self.settings.recycle_after_pages
-                raise BrowserError(
-                    f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
-                ) from e
-            try:
-                result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
-                if screenshot:
-                    with contextlib.suppress(Exception):
-                        result.screenshot = await asyncio.wait_for(
-                            page.screenshot(type="jpeg", quality=60), 10
-                        )
-                result.elapsed_ms = int((time.monotonic() - started) * 1000)
-                return result
-            finally:
-                await self._bounded(page.close(), "page_close")
-                self._pages_since_launch += 1
-                self.pages_served += 1
-        finally:
-            self._sem.release()
+        async with self.page(platform, limit) as page:
+            started = time.monotonic()  # the page's own time, not a browser launch's
+            result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            if screenshot:
+                with contextlib.suppress(Exception):
+                    result.screenshot = await asyncio.wait_for(
+                        page.screenshot(type="jpeg", quality=60), 10
+                    )
+            result.elapsed_ms = int((time.monotonic() - started) * 1000)
+            return result
 
     async def _permit(self) -> None:
         """A page slot; while a recycle is pending, slots go to the recycler first."""
@@ -199,8 +215,19 @@ class BrowserPool:
         try:
             return await self._visit(platform, url, **kw)
         finally:
-            if not self._closed:
-                await self._maybe_recycle()
+            await self.recycle_if_due()
+
+    async def recycle_if_due(self) -> None:
+        """Relaunch the browser if it served its pages or passed its memory ceiling; called
+        by whoever used :meth:`page`, once its permit is released."""
+        if not self._closed:
+            await self._maybe_recycle()
+
+    @property
+    def version(self) -> str:
+        """The running browser's version ("" before it is launched): evidence says which
+        Chromium rendered it."""
+        return str(self._browser.version) if self._browser is not None else ""
 
     async def _run_page(
         self,
@@ -256,11 +283,13 @@ class BrowserPool:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    async def _context(self, platform: str) -> Any:
+    async def _context(self, platform: str, make: MakeContext | None = None) -> Any:
         async with self._lock:
             if self._browser is None:
                 await self._launch()
             ctx = self._contexts.get(platform)
+            if ctx is None and make is not None:
+                ctx = self._contexts[platform] = await make(self._browser, self.settings)
             if ctx is None:
                 s = self.settings
                 ctx = await self._browser.new_context(

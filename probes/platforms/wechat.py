@@ -55,6 +55,12 @@ GONE_MARKERS = (
 )
 BLOCK_MARKERS = ("环境异常", "完成验证后即可继续访问", "请输入验证码", "secitptpage/verify")
 
+#: What only an article's own script would do, for a picture drawn without it
+#: (``probes.fetch.render``, JavaScript off): mp.weixin.qq.com sends the article body hidden
+#: (``#js_content`` with ``visibility: hidden``) and its script shows it once the images
+#: are set up. The rule touches that one element; any other page is drawn as it came.
+ARTICLE_CSS = "#js_content { visibility: visible !important; opacity: 1 !important; }"
+
 _CT = re.compile(r"""\b(?:var\s+)?(?:ct|create_time)\s*=\s*["']?(\d{9,13})""")
 _JS_VAR = r"""\bvar\s+{name}\s*=\s*(?:htmlDecode\()?\s*(["'])(.*?)\1"""
 _PROVINCE = re.compile(r"""provinceName\s*:\s*["']([^"']+)["']""")
