@@ -188,7 +188,7 @@ def wecom_mention(message: Message, mentions: Sequence[str]) -> dict[str, Any]:
     return {
         "msgtype": "text",
         "text": {
-            "content": f"请值班人员处理上条巡查消息：{message.title}",
+            "content": f"值班提醒：请查看上条巡查消息「{message.title}」",
             "mentioned_mobile_list": list(mentions),
         },
     }

@@ -7,6 +7,9 @@ of theft with its points. Keys that only matter to the code (a rule set's code, 
 the rules' parameters, which the finding's 说明 already words) are left out, and a key this
 module does not know is never shown raw: it is counted, and the console's finding page has it.
 
+Lines listed under another (the posts of "涉及内容 N 条", the signs of theft) start with
+``NESTED``; the message indents them one level deeper.
+
 Links: the account's own addresses (its page, its posts, its registered download) are links
 labelled with their host, built only from http(s) URLs ``safe_url`` accepts. What a detector
 flags as bad (an advertiser's link, a hijacked or foreign download, a redirect's target) is
@@ -22,8 +25,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from alerts.formats import Format
-from alerts.text import defanged, host_of, parse_time, safe_url, shown
+from alerts.text import flagged, host_of, parse_time, safe_url, shown
 
+NESTED = "\t"
 SEVERITY_WORDS = {"veto": "单项否决", "high": "严重问题", "warning": "预警", "info": "提示"}
 OUTCOMES = {
     "not_found": "页面不存在",
@@ -39,6 +43,7 @@ LINK_VERDICTS = {
     "weixin_business": "微信商业链接",
     "unknown": "外部链接",
 }
+APK_TYPE = "application/vnd.android.package-archive"
 PAGE_KINDS = {
     "hijacked": "返回的是赌博或色情页面",
     "error": "返回的是错误页面",
@@ -70,15 +75,16 @@ class Room:
 
 
 def describe(
-    ev: object, f: Format, tz: tzinfo, now: datetime, room: Room, *, detail: str = ""
+    ev: object, f: Format, tz: tzinfo, now: datetime, room: Room, *, said: str = ""
 ) -> list[str]:
-    """One line per fact, most telling first; [] for no evidence (or not a dict)."""
+    """One line per fact, most telling first; [] for no evidence (or not a dict). ``said``:
+    what the message says already (its title, 说明), so a fact is not told twice."""
     if not isinstance(ev, dict) or not ev:
         return []
     out: list[str] = []
     used: set[str] = set(INTERNAL)
     for part in _PARTS:
-        out += part(ev, f, tz, now, room, used, detail)
+        out += part(ev, f, tz, now, room, used, said)
     rest = [k for k, v in ev.items() if k not in used and v not in (None, "", [], {})]
     if rest:
         out.append(f"另有 {len(rest)} 项技术细节未列出，见控制台的问题页")
@@ -91,7 +97,7 @@ Part = Callable[[dict[str, Any], Format, tzinfo, datetime, Room, set[str], str],
 # -- staleness --------------------------------------------------------------------------------
 
 
-def _latest_post(ev, f, tz, now, room, used, detail) -> list[str]:
+def _latest_post(ev, f, tz, now, room, used, said) -> list[str]:
     used.update({"latest_post", "latest_post_at", "latest_post_title", "latest_post_url"})
     used.add("days_since_update")
     post = ev.get("latest_post") if isinstance(ev.get("latest_post"), dict) else {}
@@ -119,7 +125,7 @@ def _latest_post(ev, f, tz, now, room, used, detail) -> list[str]:
     return [line]
 
 
-def _ignored_posts(ev, f, tz, now, room, used, detail) -> list[str]:
+def _ignored_posts(ev, f, tz, now, room, used, said) -> list[str]:
     used.update(
         {"ignored_pinned_posts", "newest_pinned_post_at", "ignored_undated_posts"}
         | {"ignored_future_posts", "no_post_found", "posts_seen"}
@@ -144,11 +150,11 @@ def _ignored_posts(ev, f, tz, now, room, used, detail) -> list[str]:
     return out
 
 
-def _stale_notes(ev, f, tz, now, room, used, detail) -> list[str]:
+def _stale_notes(ev, f, tz, now, room, used, said) -> list[str]:
     used.update({"at_stake", "notes", "calendar_unknown_years"})
     out = []
     stake = SEVERITY_WORDS.get(str(ev.get("at_stake", "")))
-    if stake:
+    if stake and f"将{stake}" not in said and f"将{stake[:4]}" not in said:
         out.append(f"逾期将记为{stake}")
     notes = ev.get("notes")
     for note in notes[: room.items] if isinstance(notes, list) else []:
@@ -164,46 +170,44 @@ def _stale_notes(ev, f, tz, now, room, used, detail) -> list[str]:
 # -- the fetch --------------------------------------------------------------------------------
 
 
-def _fetch(ev, f, tz, now, room, used, detail) -> list[str]:
+def _fetch(ev, f, tz, now, room, used, said) -> list[str]:
     used.update({"outcome", "status_code", "reason", "url", "final_url"})
     out = []
     url = safe_url(ev.get("url") or "")
     if url:
         out.append("检查地址：" + f.link(host_of(url), url))
     elif ev.get("url"):
-        out.append("检查地址：" + f.safe(defanged(ev["url"]), room.chars) + "（不是有效的网址）")
+        out.append("检查地址：" + f.safe(ev["url"], room.chars) + "（不是有效的网址）")
     if ev.get("final_url") and "download_url" not in ev:
-        out.append("被转到：" + f.safe(defanged(ev["final_url"]), room.chars))
+        out.append("被转到：" + f.safe(flagged(ev["final_url"]), room.chars))
     outcome = OUTCOMES.get(str(ev.get("outcome", "")))
     status = ev.get("status_code")
     reason = f.safe(ev.get("reason") or "", room.chars)
     if "download_url" in ev:  # an app: its own part says status and type
         return out
-    bits = []
-    if outcome:
-        bits.append(outcome)
-    if isinstance(status, int) and not isinstance(status, bool) and f"HTTP {status}" not in reason:
+    bits = [outcome] if outcome else []
+    if _number(status) and f"HTTP {status}" not in reason:
         bits.append(f"HTTP {status}")
+    if reason:
+        bits.append(reason)
     if bits:
         out.append("抓取结果：" + "，".join(bits))
-    if reason:
-        out.append(f"原因：{reason}")
     return out
 
 
 # -- posts: commercial and content ------------------------------------------------------------
 
 
-def _posts(ev, f, tz, now, room, used, detail) -> list[str]:
+def _posts(ev, f, tz, now, room, used, said) -> list[str]:
     posts = ev.get("posts")
     if not (isinstance(posts, list) and posts and all(isinstance(p, dict) for p in posts)):
         return []
     used.add("posts")
     out = [f"涉及内容 {len(posts)} 条" + ("：" if room.items else "")]
     for i, p in enumerate(posts[: room.items], 1):
-        out.append(f.sub + f"第 {i} 条 " + _post_ref(p, f) + "：" + _post_words(p, f, room))
+        out.append(NESTED + f"第 {i} 条：" + _post_words(p, f, room) + " " + _post_ref(p, f))
     if len(posts) > room.items > 0:
-        out.append(f.sub + f"……其余 {len(posts) - room.items} 条见控制台的问题页")
+        out.append(NESTED + f"……其余 {len(posts) - room.items} 条见控制台的问题页")
     return out
 
 
@@ -211,7 +215,7 @@ def _post_ref(p: dict[str, Any], f: Format) -> str:
     url = safe_url(p.get("post_url") or "") or safe_url(p.get("post_id") or "")
     if url:
         return f.link(f"原文（{host_of(url)}）", url)
-    return "（无原文地址）"
+    return "（没有原文地址）"
 
 
 def _post_words(p: dict[str, Any], f: Format, room: Room) -> str:
@@ -234,7 +238,7 @@ def _post_words(p: dict[str, Any], f: Format, room: Room) -> str:
     links = p.get("links")
     if isinstance(links, list) and links:
         shown_links = [
-            f"{f.safe(x.get('domain') or defanged(x.get('url', '')), 60)}"
+            f"{f.safe(x.get('domain') or flagged(x.get('url', '')), 60)}"
             f"（{LINK_VERDICTS.get(str(x.get('verdict')), '外部链接')}）"
             for x in links[:3]
             if isinstance(x, dict)
@@ -245,7 +249,7 @@ def _post_words(p: dict[str, Any], f: Format, room: Room) -> str:
         quoted = "".join(
             f"「{f.safe(w.get('word', ''), 20)}」" for w in words[:5] if isinstance(w, dict)
         )
-        bits.append(f"广告词 {quoted}")
+        bits.append(f"广告词{quoted}")
     contact = p.get("contact")
     if isinstance(contact, list) and contact:
         bits.append("联系方式 " + "、".join(f.safe(_masked(c), 30) for c in contact[:3]))
@@ -259,14 +263,14 @@ def _masked(value: object) -> str:
     """A contact an ad left, masked like personal data is: never spread what is reported."""
     text = str(value)
     text = _DIGITS.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
-    m = re.match(r"^(.*?[:：]\s*)([A-Za-z][-\w]{5,19})$", text)  # 微信：abc12345
+    m = re.match(r"^(.*?(?:[:：]|\s)\s*)([A-Za-z][-\w]{5,19})$", text)  # 加微信 abc12345
     return f"{m.group(1)}{m.group(2)[:2]}***" if m else text
 
 
 # -- theft and interaction --------------------------------------------------------------------
 
 
-def _theft(ev, f, tz, now, room, used, detail) -> list[str]:
+def _theft(ev, f, tz, now, room, used, said) -> list[str]:
     signs = ev.get("signs")
     if not isinstance(signs, list):
         return []
@@ -278,11 +282,11 @@ def _theft(ev, f, tz, now, room, used, detail) -> list[str]:
     for s in signs[: max(room.items, 3)]:
         if isinstance(s, dict):
             points = f"（+{s['score']:.1f} 分）" if _number(s.get("score")) else ""
-            out.append(f.sub + f.safe(s.get("title") or "", room.chars) + points)
+            out.append(NESTED + f.safe(s.get("title") or "", room.chars) + points)
     return out
 
 
-def _comments(ev, f, tz, now, room, used, detail) -> list[str]:
+def _comments(ev, f, tz, now, room, used, said) -> list[str]:
     off = ev.get("comments_off")
     if not isinstance(off, list):
         return []
@@ -300,7 +304,7 @@ def _comments(ev, f, tz, now, room, used, detail) -> list[str]:
 # -- apps -------------------------------------------------------------------------------------
 
 
-def _app(ev, f, tz, now, room, used, detail) -> list[str]:
+def _app(ev, f, tz, now, room, used, said) -> list[str]:
     if "download_url" not in ev:
         return []
     used.update(
@@ -314,25 +318,28 @@ def _app(ev, f, tz, now, room, used, detail) -> list[str]:
     if url and not hijacked:
         out.append("下载地址：" + f.link(host_of(url), url))
     elif ev.get("download_url"):
-        out.append("下载地址：" + f.safe(defanged(ev["download_url"]), room.chars))
+        out.append("下载地址：" + f.safe(flagged(ev["download_url"]), room.chars))
     if ev.get("final_url"):
-        out.append("实际下载自：" + f.safe(defanged(ev["final_url"]), room.chars))
+        out.append("实际下载自：" + f.safe(flagged(ev["final_url"]), room.chars))
     redirects = ev.get("redirects")
     if isinstance(redirects, list) and redirects:
-        hops = " → ".join(f.safe(defanged(r), 80) for r in redirects[:4])
-        out.append(f"经 {len(redirects)} 次跳转：{hops}")
+        hops = [_hop(r, f) for r in redirects[:4]]
+        if final := _host(ev.get("final_url")):
+            hops.append(final)
+        out.append(f"经 {len(redirects)} 次跳转：" + " → ".join(hops))
     answer = []
     if _number(ev.get("status_code")):
         answer.append(f"HTTP {ev['status_code']}")
-    if ev.get("content_type"):
-        answer.append(f.safe(ev["content_type"], 60))
+    kind = str(ev.get("content_type") or "")
+    if kind:
+        answer.append("安装包" if kind.startswith(APK_TYPE) else f.safe(kind, 60))
     if _number(ev.get("length")):
         answer.append(_size(ev["length"]))
     if answer:
-        out.append("下载地址返回：" + "，".join(answer))
+        out.append("下载返回：" + "，".join(answer))
     if PAGE_KINDS.get(str(ev.get("page_kind"))):
         out.append(PAGE_KINDS[str(ev.get("page_kind"))])
-    if ev.get("registered_host") and ev.get("final_host"):
+    if ev.get("registered_host") and ev.get("final_host") and "登记的下载域名" not in said:
         out.append(
             f"登记的下载域名为 {f.safe(ev['registered_host'], 80)}，"
             f"实际从 {f.safe(ev['final_host'], 80)} 下载"
@@ -353,12 +360,12 @@ def _app(ev, f, tz, now, room, used, detail) -> list[str]:
             out.append(f"本次看到的签名证书 SHA-256：{seen}")
     problems = ev.get("problems")
     if isinstance(problems, list) and problems:
-        said = [p for p in problems[: room.items] if str(p) not in detail]
+        said = [p for p in problems[: room.items] if str(p) not in said]
         out += ["问题：" + f.safe(p, room.chars) for p in said]
     return out
 
 
-def _stores(ev, f, tz, now, room, used, detail) -> list[str]:
+def _stores(ev, f, tz, now, room, used, said) -> list[str]:
     stores = ev.get("stores")
     if not isinstance(stores, list):
         return []
@@ -386,6 +393,18 @@ def _size(n: float) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{int(n)} 字节"
+
+
+def _host(url: object) -> str:
+    return flagged(url) if url else ""
+
+
+def _hop(redirect: object, f: Format) -> str:
+    """One hop of a download's redirects ("302 https://…") as "host（302）"."""
+    status, _, url = str(redirect).partition(" ")
+    if not status.isdigit():
+        return f.safe(flagged(redirect), 80)
+    return f"{f.safe(flagged(url), 80)}（{status}）"
 
 
 def _fingerprint(value: object, f: Format) -> str:

@@ -16,6 +16,7 @@ class Markdown:
     markdown = True
     bullet = "- "
     sub = "  - "
+    sub2 = "    - "
 
     def field(self, label: str, value: str) -> str:
         return f"- **{label}**：{value}"
@@ -40,6 +41,7 @@ class Text:
     markdown = False
     bullet = ""
     sub = "  · "
+    sub2 = "      "
 
     def field(self, label: str, value: str) -> str:
         return f"{label}：{value}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from alerts.deadlines import deadline_line, deadline_words
 from alerts.formats import Format, Markdown, Text
@@ -31,7 +31,7 @@ from alerts.text import DEFAULT_BUDGET, Budget, inert, safe_url, shown, zone
 
 _EVENT_NAMES = {
     "opened": "新问题",
-    "updated": "情况有变",
+    "updated": "问题加重",
     "reminder": "仍未整改",
     "escalated": "上报主管单位",
     "resolved": "已恢复",
@@ -48,11 +48,11 @@ def _level(notices: Sequence[FindingNotice]) -> Level:
     return "warning" if "warning" in sev else "info"
 
 
-def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> str:
+def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipient: str) -> str:
     head = f"{i}. {title_of(n)}"
     bits = [f.safe(category_shown(n), 60)]
     unit = n.unit_name or n.unit_code
-    if unit:
+    if unit and unit != recipient:  # a supervisor's list says whose it is
         bits.append(f"主办单位 {f.safe(unit, 60)}")
     if n.event == "escalated" and n.opened_at:
         bits.append(f"发现于 {shown(n.opened_at, tz)}")
@@ -108,7 +108,7 @@ def render_group(
         if part > 1:
             title += f"（续 {part}）"
         room = budget.room(title)
-        md, text = (_group_body(take, f, tzone, when) for f in (Markdown(), Text()))
+        md, text = (_group_body(take, f, tzone, when, recipient) for f in (Markdown(), Text()))
         if (budget.size(md) <= room and budget.size(text) <= room) or len(take) == 1:
             break
         take = take[: max(1, len(take) * 3 // 4)]
@@ -117,8 +117,10 @@ def render_group(
     return Group(Message(title=title, markdown=md, text=text, level=_level(take)), len(take))
 
 
-def _group_body(take: Sequence[FindingNotice], f: Format, tz: tzinfo, now: datetime) -> str:
-    lines = [_line(i, n, f, tz, now) for i, n in enumerate(take, 1)]
+def _group_body(
+    take: Sequence[FindingNotice], f: Format, tz: tzinfo, now: datetime, recipient: str
+) -> str:
+    lines = [_line(i, n, f, tz, now, recipient) for i, n in enumerate(take, 1)]
     if any(n.event in OWNER_NEWS and n.finding_id is not None for n in take):
         lines += ["", ACK_MANY]
     return f.join(lines)
@@ -183,18 +185,21 @@ def render_digest(
     head.extend(inert(x, 200) for x in extra)
     order = {"veto": 0, "high": 1, "warning": 2, "info": 3}
 
-    def urgency(r: DigestRow) -> tuple[int, int, datetime]:
+    def urgency(r: DigestRow) -> tuple[int, datetime, int, datetime]:
+        """Overdue first, then the deadline soonest, then the most severe."""
         late = 0 if r.deadline and when and r.deadline <= when else 1
-        return (late, order.get(r.severity, 4), r.opened_at)
+        due = r.deadline or datetime.max.replace(tzinfo=UTC)
+        return (late, due, order.get(r.severity, 4), r.opened_at)
 
     ranked = sorted(rows, key=urgency)
+    own = len(units) == 1 and next(iter(units)) == recipient  # a unit's own: no unit per row
     bodies = []
     for f in (Markdown(), Text()):
         bullet = f.bullet
         room = budget.room(title) - 200
         lines: list[str] = []
         for r in ranked:
-            line = bullet + _digest_line(r, f, tzone, when)
+            line = bullet + _digest_line(r, f, tzone, when, own)
             if budget.size(f.join([*head, *lines, line])) > room:
                 lines.append(f"{bullet}……另有 {len(ranked) - len(lines)} 项，请在巡查控制台查看")
                 break
@@ -205,13 +210,13 @@ def render_digest(
     return Message(title=title, markdown=bodies[0], text=bodies[1], level=level)
 
 
-def _digest_line(r: DigestRow, f: Format, tz: tzinfo, now: datetime | None) -> str:
+def _digest_line(r: DigestRow, f: Format, tz: tzinfo, now: datetime | None, own: bool) -> str:
     what = f.safe(r.title or r.kind_label or r.kind, 60)
     bits = [
         f"{SEVERITY_NAMES.get(r.severity, r.severity)}｜{f.safe(r.account, 40)}"
         f"（{platform_name(r.platform)}）{what}",
-        f.safe(r.unit, 30),
-        f"自 {shown(r.opened_at, tz)}",
+        *([] if own else [f.safe(r.unit, 30)]),
+        f"发现于 {shown(r.opened_at, tz)}",
     ]
     if r.deadline and now:
         bits.append(deadline_words(r.deadline, r.remedy or "整改", now, tz, brief=True))

@@ -16,7 +16,7 @@ from typing import Any
 
 from alerts.advice import advice, supervisor_advice
 from alerts.deadlines import deadline_line
-from alerts.evidence import Room, describe
+from alerts.evidence import NESTED, Room, describe
 from alerts.formats import Format, Markdown, Text
 from alerts.notice import FindingNotice, Level, Message
 from alerts.templates import AlertTemplates
@@ -68,6 +68,8 @@ __all__ = [
 # The words for a finding's kind (its label, 问题类别, the deadline's verb) are not here: they
 # are the kind catalogue's (probes.checks.kinds), and arrive in the notice (alerts.notice).
 
+# characters of the problem a title holds; a longer one is said whole in the body
+TITLE_PROBLEM_CHARS = 120
 # events that tell the owner of a problem to fix: they say how to acknowledge it
 OWNER_NEWS = frozenset({"opened", "updated", "reminder"})
 
@@ -185,14 +187,14 @@ def label_of(notice: FindingNotice) -> str:
     if notice.event == "escalated":
         return f"上报·{severity}"
     if notice.event == "updated":
-        return f"{severity}·情况有变"
+        return f"{severity}·问题加重"  # a finding is "updated" only when it got worse
     return severity
 
 
 def title_of(notice: FindingNotice) -> str:
     """Like 【单项否决】XX市人民政府（微博）已 15 天未更新: one line, inert in markdown and mail."""
     name = inert(notice.account_name or notice.account_id, 60)
-    problem = inert(notice.title, 120) or inert(kind_label(notice), 60)
+    problem = inert(notice.title, TITLE_PROBLEM_CHARS) or inert(kind_label(notice), 60)
     if name and problem.startswith(name):  # a detector that already named the account
         problem = problem[len(name) :].lstrip(" ：:")
     if notice.event == "test":
@@ -214,10 +216,12 @@ def ack_hint(n: FindingNotice, f: Format) -> str:
     if n.finding_id is None:
         return ""
     cli = f"运行 xuncha ack {int(n.finding_id)}"
+    # our own fetch problem: nothing to fix, acknowledging is what stops the reminders
+    quiet = "（确认后不再提醒）" if n.category == "patrol" else ""
     link = safe_url(n.console_url)
     if not link:
-        return cli
-    return f"在控制台{f.link('打开本问题', link)}点击『确认』，或{cli}"
+        return cli + quiet
+    return f"在控制台{f.link('打开本问题', link)}点击『确认』，或{cli}{quiet}"
 
 
 def _what_to_do(n: FindingNotice) -> str:
@@ -231,15 +235,17 @@ def _sections(
 ) -> tuple[list[str], list[str], list[str]]:
     """(what must stay, evidence and 说明 — cut first, how to find and acknowledge it)."""
     head = _head(n, f, tz, now)
-    if n.event == "test":
+    if n.event in ("test", "resolved"):  # a recovery needs no evidence of what is gone
         return head, [], _tail(n, f, tz)
     middle: list[str] = []
-    evidence = describe(n.evidence, f, tz, now, fit.room, detail=n.detail)
+    evidence = describe(n.evidence, f, tz, now, fit.room, said=f"{n.title}\n{n.detail}")
     if len(evidence) == 1:
-        middle.append(f.field("证据", evidence[0]))
+        middle.append(f.field("证据", evidence[0].lstrip(NESTED)))
     elif evidence:
         middle.append(f.field("证据", ""))
-        middle += [e if e.startswith(f.sub) else f.sub + e for e in evidence]
+        middle += [
+            f.sub2 + e[len(NESTED) :] if e.startswith(NESTED) else f.sub + e for e in evidence
+        ]
     if n.detail and _detail_adds(n):
         middle.append(f.field("说明", f.safe(n.detail, fit.detail_chars)))
     return head, middle, _tail(n, f, tz)
@@ -248,7 +254,7 @@ def _sections(
 def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     lines: list[str] = []
     if n.event == "test":
-        lines.append("这是一条测试消息：收到即说明本通知渠道可用，无需处理。")
+        lines.append(f.field("说明", "这是一条测试消息，收到即说明本通知渠道可用，无需处理"))
         if n.unit_name or n.unit_code:
             lines.append(f.field("单位", f.safe(n.unit_name or n.unit_code, 120)))
         return lines
@@ -262,7 +268,10 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
         )
         lines.append(f.field("提醒", f"该问题{since}，仍未整改，也未确认"))
     elif n.event == "updated":
-        lines.append(f.field("状态", "问题仍在，情况有变化"))
+        was = SEVERITY_NAMES.get(n.previous_severity, "")
+        now_is = SEVERITY_NAMES.get(n.severity, "")
+        worse = f"问题加重：由{was}升为{now_is}" if was and now_is else "问题仍在，情况有变化"
+        lines.append(f.field("状态", worse))
     elif n.event == "escalated":
         why = n.detail_escalation or "主办单位未在时限内处理"
         lines.append(f.field("上报", f.safe(f"{why}，按规则告知主管单位", 200)))
@@ -276,9 +285,8 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     if n.unit_name or n.unit_code:
         lines.append(f.field("主办单位", f.safe(n.unit_name or n.unit_code, 120)))
     lines.append(f.field("问题类别", f.safe(category_shown(n), 80)))
-    if n.title:
+    if len(n.title) > TITLE_PROBLEM_CHARS:  # the title had to cut it: here it is whole
         lines.append(f.field("问题", f.safe(n.title, 200)))
-    lines.append(f.field("级别", SEVERITY_NAMES.get(n.severity, f.safe(n.severity, 20))))
     if n.rule_text:
         lines.append(f.field("依据规则", f.safe(n.rule_text, 200)))
     return lines
@@ -287,12 +295,16 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
 def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
     lines: list[str] = []
     found = n.opened_at or (n.at if n.event == "opened" else None)
+    link = safe_url(n.console_url)
     if n.event == "test":
         lines.append(f.field("发送时间", shown(n.at, tz)))
-    elif found:
+        return [*lines, f.field("控制台", f.link("打开", link))] if link else lines
+    if found:
         lines.append(f.field("发现时间", shown(found, tz)))
-    if n.event in ("updated", "reminder", "escalated"):
+    if n.event == "updated":
         lines.append(f.field("本次检查", shown(n.at, tz)))
+    elif n.event in ("reminder", "escalated"):
+        lines.append(f.field("提醒时间" if n.event == "reminder" else "上报时间", shown(n.at, tz)))
     elif n.event == "resolved":
         lines.append(f.field("恢复时间", shown(n.at, tz)))
         if n.opened_at:
@@ -302,12 +314,13 @@ def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
         lines.append(f.field("问题编号", f"#{int(n.finding_id)}{snapshot}"))
     elif n.snapshot_id is not None:
         lines.append(f.field("快照编号", f"#{int(n.snapshot_id)}"))
-    link = safe_url(n.console_url)
     if n.event in OWNER_NEWS and n.finding_id is not None:
         lines.append(f.field("如何确认", ack_hint(n, f)))
+    elif link and n.finding_id is not None:
+        where = "处理进展" if n.event == "escalated" else "问题页"
+        lines.append(f.field(where, f.link("在控制台查看", link)))
     elif link:
-        where = "处理进展" if n.event == "escalated" else "控制台"
-        lines.append(f.field(where, f.link("在控制台查看" if n.finding_id else "打开", link)))
+        lines.append(f.field("控制台", f.link("打开", link)))
     return lines
 
 

@@ -57,6 +57,7 @@ class FindingNotice:
     evidence: dict[str, Any] = field(default_factory=dict)
     console_url: str = ""  # the finding's page in the console; "" if there is no console
     detail_escalation: str = ""  # why a supervisor is told (escalated notices)
+    previous_severity: str = ""  # what an "updated" finding was before it got worse
 
 
 @dataclass

@@ -83,10 +83,15 @@ def host_of(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def defanged(url: object, limit: int = 120) -> str:
-    """A URL people should see but not open (an advertiser's link, a hijacked download):
-    readable, never a link in any renderer."""
-    return inert(url, limit)
+def flagged(url: object, limit: int = 80) -> str:
+    """An address a detector flags (an advertiser's link, a hijacked or foreign download,
+    where a site sent us): named by its host, never a link — a duty officer should recognise
+    it, not open it from a chat message. A value with no plain host is shown inert whole."""
+    try:
+        host = urlsplit(str(url or "").strip()).hostname or ""
+    except ValueError:
+        host = ""
+    return host if re.fullmatch(r"[a-z0-9.\-]{1,253}", host) else inert(url, limit)
 
 
 # -- times ------------------------------------------------------------------------------------
@@ -144,9 +149,9 @@ def duration(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days} 天 {hours} 小时"
+        return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
     if hours:
-        return f"{hours} 小时 {minutes} 分钟"
+        return f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
     return f"{minutes} 分钟"
 
 

@@ -156,8 +156,9 @@ def test_our_own_fetch_problem_tells_the_unit_it_need_not_act() -> None:
     assert "整改期限：无（巡查系统自身的检查问题，主办单位无需整改）" in text
     assert "怎么办：无需主办单位整改，运维人员正在排查" in text
     assert "检查地址：weibo.com https://weibo.com/u/1234567890" in text
-    assert "抓取结果：抓取出错" in text and "原因：服务器内部错误（HTTP 503）" in text
+    assert "抓取结果：抓取出错，服务器内部错误（HTTP 503）" in text
     assert text.count("服务器内部错误") == 1  # 说明 said once, as the evidence's reason
+    assert "确认后不再提醒" in text  # acknowledging is what stops the reminders
     assert "依据规则" not in text
 
 
@@ -375,7 +376,7 @@ def test_resolved_message() -> None:
 def test_reminder_and_test_messages() -> None:
     reminder = render(veto_notice(event="reminder", at=datetime(2026, 11, 25, 0, 5, tzinfo=UTC)))
     assert reminder.title.startswith("【单项否决·仍未整改】")
-    assert "自 2026-11-24 08:05 发现以来已 1 天 0 小时，仍未整改" in reminder.markdown
+    assert "自 2026-11-24 08:05 发现以来已 1 天，仍未整改" in reminder.markdown
 
     test = render(veto_notice(event="test", kind="test", severity="info", title="通知渠道测试"))
     assert test.title.startswith("【测试】")

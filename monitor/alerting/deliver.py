@@ -233,27 +233,36 @@ async def send_due(
     async def one(out: Outgoing) -> None:
         n = out.row
         url = settings.channel_url(n.channel)
-        async with sem:
-            if url is None:
-                result = DeliveryResult(
-                    ok=False,
-                    permanent=True,
-                    error=f"渠道 {n.channel} 未在配置 [channels] 中定义",
-                    elapsed_ms=0,
-                )
-            else:
-                title = f"{MAYBE_REPEAT}{n.title}" if out.maybe_repeat else n.title
-                result = await deliver(
-                    url,
-                    Message(title=title, markdown=n.body, text=n.body, level=out.level),
-                    timeout=settings.alerts.send_timeout_seconds,
-                    origins=settings.alerts.origins,
-                    mentions=out.mentions,
-                )
+        if url is None:
+            result = DeliveryResult(
+                ok=False,
+                permanent=True,
+                error=f"渠道 {n.channel} 未在配置 [channels] 中定义",
+                elapsed_ms=0,
+            )
+        else:
+            title = f"{MAYBE_REPEAT}{n.title}" if out.maybe_repeat else n.title
+            result = await deliver(
+                url,
+                Message(title=title, markdown=n.body, text=n.body, level=out.level),
+                timeout=settings.alerts.send_timeout_seconds,
+                origins=settings.alerts.origins,
+                mentions=out.mentions,
+            )
         outcome = await to_thread.run_sync(_finish, engine, settings, n, result, now, clock())
         setattr(stats, outcome, getattr(stats, outcome) + 1)
 
-    await asyncio.gather(*(one(out) for out in claimed))
+    async def channel(outs: list[Outgoing]) -> None:
+        """One channel's messages one after another, in the order they were written: a group
+        reads them in that order, and a WeCom mention follows the message it is about."""
+        async with sem:
+            for out in outs:
+                await one(out)
+
+    by_channel: dict[str, list[Outgoing]] = {}
+    for out in claimed:
+        by_channel.setdefault(out.row.channel_key, []).append(out)
+    await asyncio.gather(*(channel(outs) for outs in by_channel.values()))
 
 
 def _finish(

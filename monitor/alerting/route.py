@@ -276,6 +276,7 @@ def enqueue(
             continue
         tag = now.isoformat()
         notice = notice_for(settings, f, account, unit, change.event, now, rulesets=rulesets)
+        notice.previous_severity = change.previous_severity or ""
         # ``notified_at`` is set when the message is composed (compose.py), not here: the
         # owner has not been told while the item waits, and reminders count from the telling
         items += add_items(
