@@ -21,6 +21,7 @@ from alerts.messages import (
     OWNER_NEWS,
     SEVERITY_NAMES,
     category_shown,
+    page_of,
     platform_name,
     render,
     title_of,
@@ -63,7 +64,7 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
         bits.append("巡查系统自身的问题，无需整改")
     if n.finding_id is not None:
         bits.append(f"问题 #{int(n.finding_id)}")
-    link = safe_url(n.console_url)
+    link = page_of(n)
     if link:
         bits.append(f.link("查看", link))
     tail = " · ".join(bits)

@@ -10,6 +10,7 @@ build from http(s) URLs we validated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -60,6 +61,7 @@ __all__ = [
     "category_shown",
     "kind_label",
     "local_time",
+    "page_of",
     "platform_name",
     "render",
     "title_of",
@@ -154,7 +156,7 @@ def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, A
         "found": shown(n.opened_at or n.at, tz),
         "snapshot": int(n.snapshot_id) if n.snapshot_id is not None else "",
         "finding": int(n.finding_id) if n.finding_id is not None else "",
-        "link": safe_url(n.console_url),
+        "link": page_of(n),
     }
 
 
@@ -211,6 +213,18 @@ def level_of(notice: FindingNotice) -> Level:
     return {"veto": "failure", "high": "failure", "warning": "warning"}.get(notice.severity, "info")
 
 
+_OLD_LINK = re.compile(r"/snapshots/\d+$")
+
+
+def page_of(n: FindingNotice) -> str:
+    """The finding's page in the console, "" without one. A notice queued before messages
+    linked to findings points at its snapshot: the finding's page is next to it."""
+    url = safe_url(n.console_url)
+    if url and n.finding_id is not None and n.event != "test" and _OLD_LINK.search(url):
+        url = _OLD_LINK.sub(f"/findings/{int(n.finding_id)}", url)
+    return url
+
+
 def ack_hint(n: FindingNotice, f: Format) -> str:
     """How to acknowledge: the finding's page (where 确认 is), or the command."""
     if n.finding_id is None:
@@ -218,7 +232,7 @@ def ack_hint(n: FindingNotice, f: Format) -> str:
     cli = f"运行 xuncha ack {int(n.finding_id)}"
     # our own fetch problem: nothing to fix, acknowledging is what stops the reminders
     quiet = "（确认后不再提醒）" if n.category == "patrol" else ""
-    link = safe_url(n.console_url)
+    link = page_of(n)
     if not link:
         return cli + quiet
     return f"在控制台{f.link('打开本问题', link)}点击『确认』，或{cli}{quiet}"
@@ -295,7 +309,7 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
 def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
     lines: list[str] = []
     found = n.opened_at or (n.at if n.event == "opened" else None)
-    link = safe_url(n.console_url)
+    link = page_of(n)
     if n.event == "test":
         lines.append(f.field("发送时间", shown(n.at, tz)))
         return [*lines, f.field("控制台", f.link("打开", link))] if link else lines

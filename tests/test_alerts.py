@@ -762,3 +762,61 @@ def test_templates_read_the_kind_words_the_notice_carries() -> None:
     assert render(veto_notice(), templates=t).markdown == "更新不及时｜长期未更新｜已 15 天未更新"
     old = veto_notice(kind_label="", category="", category_label="", remedy="")
     assert render(old, templates=t).markdown == "｜stale｜已 15 天未更新"  # stored before them
+
+
+def test_templates_get_the_deadline_in_words_what_to_do_and_how_to_acknowledge() -> None:
+    """The example in docs/config.md, rendered: the new variables, every one inert."""
+    from alerts.templates import AlertTemplates
+
+    t = AlertTemplates(
+        title="【政务新媒体巡查·{{ label }}】{{ account }}",
+        markdown=(
+            "{{ unit }}：{{ problem }}。\n整改期限：{{ deadline_text }}。{{ advice }}。\n{{ ack }}"
+            "\n{{ rule }}｜{{ link }}"
+        ),
+    )
+    m = render(veto_notice(unit_name=f"青溪县{HOSTILE}"), templates=t)
+    assert m.title == "【政务新媒体巡查·单项否决】XX市人民政府"
+    lines = m.markdown.split("\n")
+    assert lines[0].startswith("青溪县［点我］(http：//evil.example) ＠all")
+    assert lines[1] == (
+        "整改期限：须在 11月25日 23:59 前更新（还剩 1 天）。"
+        "立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备。"
+    )
+    page = "https://xuncha.example.gov.cn/findings/42"
+    assert lines[2] == f"在控制台打开本问题 {page} 点击『确认』，或运行 xuncha ack 42"
+    assert lines[3] == f"全国标准：14 天内须有更新（单项否决）｜{page}"
+    resolved = render(veto_notice(event="resolved"), templates=AlertTemplates(text="[{{ ack }}]"))
+    assert resolved.text == "[]"  # a recovery asks nothing of anyone
+
+
+def test_a_notice_stored_by_the_previous_version_renders_without_codes() -> None:
+    """Items queued before an upgrade keep their notice as it was written: no rule_text, a
+    link to the snapshot, evidence with internal keys. They still read as words."""
+    from alerts.notice import notice_from_dict, notice_to_dict
+
+    old = notice_to_dict(
+        veto_notice(detail="", console_url="https://xuncha.example.gov.cn/snapshots/123")
+    )
+    del old["rule_text"], old["previous_severity"]
+    old["evidence"] = {"ruleset": "national", "latest_post_id": "https://m.weibo.cn/detail/1",
+                       "rules": [{"rule": "national.max_gap_days(14)"}]}  # fmt: skip
+    msg = render(notice_from_dict(old))
+    for body in (msg.markdown, msg.text):
+        assert "national" not in body and "max_gap_days" not in body and "：//" not in body
+        assert "依据规则" not in body  # no words for it: nothing rather than a code
+        assert "xuncha ack 42" in body
+    assert "[打开本问题](https://xuncha.example.gov.cn/findings/42)" in msg.markdown
+
+
+def test_a_wecom_message_fits_its_4096_bytes_and_keeps_how_to_acknowledge() -> None:
+    from alerts.bots import WECOM_MARKDOWN_BYTES, heading
+    from alerts.send import budget_for
+
+    evidence = {"posts": [{"post_url": f"https://weibo.com/1/{i}", "reasons": ["广告" * 300]}
+                          for i in range(20)]}  # fmt: skip
+    msg = render(veto_notice(detail="说明" * 5000, evidence=evidence),
+                 budget=budget_for("wecombot://key"))  # fmt: skip
+    content = f"{heading(msg.title)}\n\n{msg.markdown}\n\n消息编号 #123456"
+    assert len(content.encode()) <= WECOM_MARKDOWN_BYTES
+    assert msg.markdown.endswith("xuncha ack 42") and "整改期限" in msg.markdown
