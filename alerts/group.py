@@ -38,6 +38,7 @@ _EVENT_NAMES = {
     "resolved": "已恢复",
 }
 ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
+ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # no console to open
 
 
 def _level(notices: Sequence[FindingNotice]) -> Level:
@@ -123,7 +124,7 @@ def _group_body(
 ) -> str:
     lines = [_line(i, n, f, tz, now, recipient) for i, n in enumerate(take, 1)]
     if any(n.event in OWNER_NEWS and n.finding_id is not None for n in take):
-        lines += ["", ACK_MANY]
+        lines += ["", ACK_MANY if any(page_of(n) for n in take) else ACK_MANY_CLI]
     return f.join(lines)
 
 
@@ -205,7 +206,8 @@ def render_digest(
                 lines.append(f"{bullet}……另有 {len(ranked) - len(lines)} 项，请在巡查控制台查看")
                 break
             lines.append(line)
-        tail = ["", ACK_MANY] if any(not r.acknowledged for r in rows) else []
+        ack = ACK_MANY if any(safe_url(r.link) for r in rows) else ACK_MANY_CLI
+        tail = ["", ack] if any(not r.acknowledged for r in rows) else []
         bodies.append(f.join([*(bullet + h for h in head), "", *lines, *tail]))
     level: Level = "failure" if by_sev["veto"] or by_sev["high"] else "info"
     return Message(title=title, markdown=bodies[0], text=bodies[1], level=level)

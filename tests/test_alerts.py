@@ -820,3 +820,40 @@ def test_a_wecom_message_fits_its_4096_bytes_and_keeps_how_to_acknowledge() -> N
     content = f"{heading(msg.title)}\n\n{msg.markdown}\n\n消息编号 #123456"
     assert len(content.encode()) <= WECOM_MARKDOWN_BYTES
     assert msg.markdown.endswith("xuncha ack 42") and "整改期限" in msg.markdown
+
+
+def test_grouped_and_digest_messages_stay_inert_and_say_how_to_acknowledge() -> None:
+    from alerts.group import DigestRow, render_digest, render_group
+
+    hostile = [
+        veto_notice(
+            finding_id=i,
+            account_name=HOSTILE,
+            title=HOSTILE,
+            unit_name=HOSTILE,
+            console_url=f"https://xuncha.example.gov.cn/findings/{i}",
+        )
+        for i in (1, 2, 3)
+    ]
+    group = render_group(hostile, recipient=HOSTILE).message
+    rows = [
+        DigestRow(unit=HOSTILE, account=HOSTILE, platform="weibo", kind="stale", severity="veto",
+                  title=HOSTILE, opened_at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
+                  acknowledged=False, escalated=False, finding_id=i,
+                  deadline=datetime(2026, 11, 20, tzinfo=UTC), remedy="更新",
+                  link=f"https://xuncha.example.gov.cn/findings/{i}")
+        for i in (1, 2)
+    ]  # fmt: skip
+    digest = render_digest(rows, recipient=HOSTILE, period="日报", day="11月24日",
+                           now=datetime(2026, 11, 24, 0, 30, tzinfo=UTC))  # fmt: skip
+    for msg in (group, digest):
+        for text in (msg.title, msg.markdown, msg.text):
+            assert "@all" not in text and "http://evil" not in text
+        assert "<script" not in msg.markdown and "[点我]" not in msg.markdown
+        targets = set(re.findall(r"\]\(([^)]*)\)", msg.markdown))
+        assert targets <= {f"https://xuncha.example.gov.cn/findings/{i}" for i in (1, 2, 3)}
+        assert "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号" in msg.text
+    assert "已超期 4 天，须立即更新" in digest.text
+    no_console = render_group([veto_notice(finding_id=i, console_url="") for i in (1, 2)],
+                              recipient="青溪县")  # fmt: skip
+    assert no_console.message.text.endswith("确认：运行 xuncha ack 问题编号")
