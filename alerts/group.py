@@ -1,10 +1,11 @@
 """Several findings in one message: grouped alerts and digests.
 
 A unit that opens twenty problems at once wants one message listing them, not twenty
-pings; a DingTalk robot that takes 20 messages a minute *needs* it. One line per finding
-(what, its 问题类别, which account, the deadline, where to look), as many as fit the
-provider's request limit; the caller sends the rest in the next message. Scraped values are
-neutralised exactly as in single messages (``alerts.messages``).
+pings; a DingTalk robot that takes 20 messages a minute *needs* it. One entry per finding —
+what, its 问题类别, which account, by when (整改期限 in words), its number and a link to its
+page — as many as fit the provider's request limit; the caller sends the rest in the next
+message. The message ends with how to acknowledge. Scraped values are neutralised exactly
+as in single messages (``alerts.text``).
 """
 
 from __future__ import annotations
@@ -12,37 +13,32 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
+from alerts.deadlines import deadline_line, deadline_words
+from alerts.formats import Format, Markdown, Text
 from alerts.messages import (
-    _ENVELOPE_BYTES,
-    _MD_INERT,
-    MAX_REQUEST_BYTES,
+    OWNER_NEWS,
     SEVERITY_NAMES,
-    _inline,
-    _safe_url,
-    _time,
-    _title,
-    _wire_size,
-    _zone,
     category_shown,
+    page_of,
     platform_name,
     render,
+    title_of,
 )
 from alerts.notice import FindingNotice, Level, Message
 from alerts.templates import AlertTemplates
+from alerts.text import DEFAULT_BUDGET, Budget, inert, safe_url, shown, zone
 
 _EVENT_NAMES = {
     "opened": "新问题",
-    "updated": "情况有变",
+    "updated": "问题加重",
     "reminder": "仍未整改",
     "escalated": "上报主管单位",
     "resolved": "已恢复",
 }
-
-
-def _safe(value: str, limit: int) -> str:
-    return _inline(value, limit).translate(_MD_INERT)
+ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
+ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # no console to open
 
 
 def _level(notices: Sequence[FindingNotice]) -> Level:
@@ -54,25 +50,28 @@ def _level(notices: Sequence[FindingNotice]) -> Level:
     return "warning" if "warning" in sev else "info"
 
 
-def _line(i: int, n: FindingNotice, markdown: bool, tz: str) -> str:
-    zone = _zone(tz)
-    head = f"{i}. {_title(n)}"
-    bits = [] if n.event == "test" else [_safe(category_shown(n), 60)]
+def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipient: str) -> str:
+    head = f"{i}. {title_of(n)}"
+    bits = [f.safe(category_shown(n), 60)]
     unit = n.unit_name or n.unit_code
-    if unit:
-        bits.append(f"主办单位 {_safe(unit, 60)}")
+    if unit and unit != recipient:  # a supervisor's list says whose it is
+        bits.append(f"主办单位 {f.safe(unit, 60)}")
     if n.event == "escalated" and n.opened_at:
-        bits.append(f"发现于 {_time(n.opened_at, zone)}")
-    if n.deadline and n.event != "resolved":
-        bits.append(f"期限 {_time(n.deadline, zone)}")
+        bits.append(f"发现于 {shown(n.opened_at, tz)}")
+    deadline = deadline_line(n, now, tz, brief=True)
+    if deadline and n.deadline is not None:
+        bits.append(f.safe(deadline, 80))
+    elif n.category == "patrol" and n.event != "resolved":
+        bits.append("巡查系统自身的问题，无需整改")
     if n.finding_id is not None:
         bits.append(f"问题 #{int(n.finding_id)}")
-    link = _safe_url(n.console_url)
-    if markdown:
-        tail = " · ".join(bits) + (f" · [查看]({link})" if link else "")
-        return f"- **{head}**\n  {tail}" if tail else f"- **{head}**"
-    tail = " · ".join(bits) + (f" · {link}" if link else "")
-    return f"{head}\n   {tail}" if tail else head
+    link = page_of(n)
+    if link:
+        bits.append(f.link("查看", link))
+    tail = " · ".join(bits)
+    if f.markdown:
+        return f"- **{head}**\n  {tail}"
+    return f"{head}\n   {tail}"
 
 
 @dataclass
@@ -91,29 +90,42 @@ def render_group(
     max_items: int = 40,
     part: int = 1,
     templates: AlertTemplates | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    now: datetime | None = None,
 ) -> Group:
     """The first notices that fit one message (at least one); a lone notice gets the full
     single-finding message, evidence and all."""
     if not notices:
         raise ValueError("render_group needs at least one notice")
     if len(notices) == 1 or max_items == 1:
-        return Group(render(notices[0], tz=tz, templates=templates), 1)
-    take = notices[:max_items]
+        one = render(notices[0], tz=tz, templates=templates, budget=budget, now=now)
+        return Group(one, 1)
+    tzone = zone(tz)
+    when = now or max(n.at for n in notices)
+    take = list(notices[:max_items])
     while True:
         counts = Counter(_EVENT_NAMES.get(n.event, n.event) for n in take)
         summary = "，".join(f"{k} {v}" for k, v in counts.items())
-        title = f"【巡查汇总】{_safe(recipient, 60)}：{len(take)} 项（{summary}）"
+        title = f"【巡查汇总】{inert(recipient, 60)}：{len(take)} 项（{summary}）"
         if part > 1:
             title += f"（续 {part}）"
-        budget = MAX_REQUEST_BYTES - _ENVELOPE_BYTES - 2 * _wire_size(title)
-        md = "\n".join(_line(i, n, True, tz) for i, n in enumerate(take, 1))
-        text = "\n".join(_line(i, n, False, tz) for i, n in enumerate(take, 1))
-        if (_wire_size(md) <= budget and _wire_size(text) <= budget) or len(take) == 1:
+        room = budget.room(title)
+        md, text = (_group_body(take, f, tzone, when, recipient) for f in (Markdown(), Text()))
+        if (budget.size(md) <= room and budget.size(text) <= room) or len(take) == 1:
             break
         take = take[: max(1, len(take) * 3 // 4)]
     if len(take) == 1:
-        return Group(render(take[0], tz=tz, templates=templates), 1)
+        return Group(render(take[0], tz=tz, templates=templates, budget=budget, now=now), 1)
     return Group(Message(title=title, markdown=md, text=text, level=_level(take)), len(take))
+
+
+def _group_body(
+    take: Sequence[FindingNotice], f: Format, tz: tzinfo, now: datetime, recipient: str
+) -> str:
+    lines = [_line(i, n, f, tz, now, recipient) for i, n in enumerate(take, 1)]
+    if any(n.event in OWNER_NEWS and n.finding_id is not None for n in take):
+        lines += ["", ACK_MANY if any(page_of(n) for n in take) else ACK_MANY_CLI]
+    return f.join(lines)
 
 
 @dataclass
@@ -131,6 +143,9 @@ class DigestRow:
     escalated: bool
     finding_id: int
     kind_label: str = ""  # the catalogue's label, shown when there is no title
+    deadline: datetime | None = None
+    remedy: str = ""  # the deadline's verb (更新 / 整改)
+    link: str = ""  # the finding's page in the console
 
 
 def render_digest(
@@ -141,14 +156,18 @@ def render_digest(
     day: str,  # 11月24日 / 11月23日—11月29日
     tz: str = "Asia/Shanghai",
     extra: Sequence[str] = (),
+    budget: Budget = DEFAULT_BUDGET,
+    now: datetime | None = None,
 ) -> Message:
     """A daily (per unit) or weekly (per supervisor) summary of what is still open.
 
-    Counts first (what a supervisor reads), then the findings themselves, most severe first,
-    as many as fit; the rest are counted, and the console has them all."""
-    zone = _zone(tz)
-    title = f"【巡查{period}】{_safe(recipient, 60)}：{day} 未解决问题 {len(rows)} 项"
+    Counts first (what a supervisor reads), then the findings themselves, overdue and most
+    severe first, as many as fit; the rest are counted, and the console has them all."""
+    tzone = zone(tz)
+    when = now or max((r.opened_at for r in rows), default=None)
+    title = f"【巡查{period}】{inert(recipient, 60)}：{day} 未解决问题 {len(rows)} 项"
     by_sev = Counter(r.severity for r in rows)
+    overdue = sum(1 for r in rows if r.deadline and when and r.deadline <= when)
     head = [
         "未解决问题："
         + (
@@ -159,32 +178,58 @@ def render_digest(
             )
             or "无"
         ),
-        f"未确认：{sum(not r.acknowledged for r in rows)}，"
+        f"已超过整改期限：{overdue}，未确认：{sum(not r.acknowledged for r in rows)}，"
         f"已上报上级：{sum(r.escalated for r in rows)}",
     ]
     units = Counter(r.unit for r in rows)
     if len(units) > 1:
-        head.append("按单位：" + "，".join(f"{_safe(u, 30)} {c}" for u, c in units.most_common(12)))
-    head.extend(_safe(x, 200) for x in extra)
+        head.append("按单位：" + "，".join(f"{inert(u, 30)} {c}" for u, c in units.most_common(12)))
+    head.extend(inert(x, 200) for x in extra)
     order = {"veto": 0, "high": 1, "warning": 2, "info": 3}
-    ranked = sorted(rows, key=lambda r: (order.get(r.severity, 4), r.opened_at))
-    budget = MAX_REQUEST_BYTES - _ENVELOPE_BYTES - 2 * _wire_size(title) - 200
-    lines: list[str] = []
-    for r in ranked:
-        line = (
-            f"{SEVERITY_NAMES.get(r.severity, r.severity)}｜{_safe(r.account, 40)}"
-            f"（{platform_name(r.platform)}）{_safe(r.title or r.kind_label or r.kind, 60)}"
-            f" · {_safe(r.unit, 30)} · 自 {_time(r.opened_at, zone)} · #{r.finding_id}"
-            + ("" if r.acknowledged else " · 未确认")
-        )
-        if _wire_size("\n".join([*head, *lines, line])) > budget:
-            lines.append(f"……另有 {len(ranked) - len(lines)} 项，请在巡查控制台查看")
-            break
-        lines.append(line)
-    md = "\n".join([*(f"- {h}" for h in head), "", *(f"- {x}" for x in lines)])
-    text = "\n".join([*head, "", *lines])
+
+    def urgency(r: DigestRow) -> tuple[int, datetime, int, datetime]:
+        """Overdue first, then the deadline soonest, then the most severe."""
+        late = 0 if r.deadline and when and r.deadline <= when else 1
+        due = r.deadline or datetime.max.replace(tzinfo=UTC)
+        return (late, due, order.get(r.severity, 4), r.opened_at)
+
+    ranked = sorted(rows, key=urgency)
+    own = len(units) == 1 and next(iter(units)) == recipient  # a unit's own: no unit per row
+    bodies = []
+    for f in (Markdown(), Text()):
+        bullet = f.bullet
+        room = budget.room(title) - 200
+        lines: list[str] = []
+        for r in ranked:
+            line = bullet + _digest_line(r, f, tzone, when, own)
+            if budget.size(f.join([*head, *lines, line])) > room:
+                lines.append(f"{bullet}……另有 {len(ranked) - len(lines)} 项，请在巡查控制台查看")
+                break
+            lines.append(line)
+        ack = ACK_MANY if any(safe_url(r.link) for r in rows) else ACK_MANY_CLI
+        tail = ["", ack] if any(not r.acknowledged for r in rows) else []
+        bodies.append(f.join([*(bullet + h for h in head), "", *lines, *tail]))
     level: Level = "failure" if by_sev["veto"] or by_sev["high"] else "info"
-    return Message(title=title, markdown=md, text=text, level=level)
+    return Message(title=title, markdown=bodies[0], text=bodies[1], level=level)
+
+
+def _digest_line(r: DigestRow, f: Format, tz: tzinfo, now: datetime | None, own: bool) -> str:
+    what = f.safe(r.title or r.kind_label or r.kind, 60)
+    bits = [
+        f"{SEVERITY_NAMES.get(r.severity, r.severity)}｜{f.safe(r.account, 40)}"
+        f"（{platform_name(r.platform)}）{what}",
+        *([] if own else [f.safe(r.unit, 30)]),
+        f"发现于 {shown(r.opened_at, tz)}",
+    ]
+    if r.deadline and now:
+        bits.append(deadline_words(r.deadline, r.remedy or "整改", now, tz, brief=True))
+    bits.append(f"#{r.finding_id}")
+    if not r.acknowledged:
+        bits.append("未确认")
+    link = safe_url(r.link)
+    if link:
+        bits.append(f.link("查看", link))
+    return " · ".join(bits)
 
 
 __all__ = ["DigestRow", "Group", "render_digest", "render_group"]

@@ -1,25 +1,39 @@
-"""Render a finding change as a message people act on, in Simplified Chinese.
+"""Render a finding change as a message a duty officer can act on from the phone.
 
-Everything interpolated here may come from a scraped page (a post title, a nickname), so it
-is treated as hostile: link and emphasis syntax, HTML tags and @-mentions are neutralised with
-their full-width look-alikes (readable in Chinese text, inert in every renderer, unlike backslash
-escapes, which DingTalk and WeCom do not honour), bare URLs in free text are defanged, and
-the only links are ones we build ourselves from http(s) URLs, labelled with their real host.
+In the order a phone shows it: what is wrong (the title), by when (整改期限: "须在 12月8日
+16:00 前整改（还剩 2 天）", "已超期 4 天，须立即更新", or that the unit need not act), what to
+do, which account and unit, the evidence in words with links to the posts, the rule in
+words, and how to acknowledge — the finding's page in the console, where 确认 is, or
+``xuncha ack N``. Scraped values are made inert (``alerts.text``); the only links are ones we
+build from http(s) URLs we validated.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.advice import advice, supervisor_advice
+from alerts.deadlines import deadline_line
+from alerts.evidence import NESTED, Room, describe
+from alerts.formats import Format, Markdown, Text
 from alerts.notice import FindingNotice, Level, Message
 from alerts.templates import AlertTemplates
 from alerts.templates import apply as apply_templates
+from alerts.text import (
+    DEFAULT_BUDGET,
+    MAX_REQUEST_BYTES,
+    TIME_FORMAT,
+    Budget,
+    duration,
+    inert,
+    local_time,
+    safe_url,
+    shown,
+    zone,
+)
 
 PLATFORM_NAMES = {
     "weibo": "微博",
@@ -38,100 +52,111 @@ PLATFORM_NAMES = {
 
 SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警", "info": "提示"}
 
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "PLATFORM_NAMES",
+    "SEVERITY_NAMES",
+    "TIME_FORMAT",
+    "ack_hint",
+    "category_shown",
+    "kind_label",
+    "local_time",
+    "page_of",
+    "platform_name",
+    "render",
+    "title_of",
+]
+
 # The words for a finding's kind (its label, 问题类别, the deadline's verb) are not here: they
 # are the kind catalogue's (probes.checks.kinds), and arrive in the notice (alerts.notice).
 
-# DingTalk rejects a request body over 20,000 bytes. apprise serialises with json.dumps
-# (ASCII escapes: one Chinese character costs 6 bytes) and sends the title twice, so the
-# budget is measured in escaped JSON, with room for the envelope.
-MAX_REQUEST_BYTES = 20_000
-_ENVELOPE_BYTES = 400
+# characters of the problem a title holds; a longer one is said whole in the body
+TITLE_PROBLEM_CHARS = 120
+# events that tell the owner of a problem to fix: they say how to acknowledge it
+OWNER_NEWS = frozenset({"opened", "updated", "reminder"})
 
-# how a time is shown, in the configured zone: the same as monitor.timefmt.MINUTES (this
-# package does not import monitor; tests/test_alerts.py holds the two equal)
-TIME_FORMAT = "%Y-%m-%d %H:%M"
-# a whole string that is an instant as isoformat() writes it into evidence (with an offset)
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})")
 
-_EVIDENCE_VALUE_CHARS = 200
-_TRUNCATED = "…（内容过长，已截断）"
+@dataclass(frozen=True)
+class _Fit:
+    """One try at fitting the budget: evidence listed, characters of 说明."""
 
-# Invisible and direction-changing characters let a hostile string disguise itself.
-_INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
-_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|javascript|data|file|weixin|mailto|tel|sms)\s*:")
-_WWW = re.compile(r"(?i)\bwww\.")
-_MD_INERT = str.maketrans(
-    {
-        "[": "［",
-        "]": "］",
-        "<": "＜",
-        ">": "＞",
-        "*": "＊",
-        "`": "｀",
-        "~": "～",
-        "|": "｜",
-        "\\": "＼",
-        "@": "＠",
-    }
-)
+    room: Room
+    detail_chars: int
+
+
+_FITS = (_Fit(Room(5, 200), 1000), _Fit(Room(2, 100), 400), _Fit(Room(0, 60), 150))
 
 
 def render(
-    notice: FindingNotice, *, tz: str = "Asia/Shanghai", templates: AlertTemplates | None = None
+    notice: FindingNotice,
+    *,
+    tz: str = "Asia/Shanghai",
+    templates: AlertTemplates | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    now: datetime | None = None,
 ) -> Message:
-    """Render ``notice`` for chat bots (markdown) and mail (plain text).
+    """Render ``notice`` for chat robots (markdown) and mail (plain text).
 
-    Both bodies stay within DingTalk's request limit: evidence goes first when space runs out.
-    ``templates`` (from config) replace the parts an office wrote its own wording for.
+    Both bodies fit ``budget`` (the provider's request limit; DingTalk's 20,000 bytes by
+    default): evidence and 说明 shrink first, then the evidence is cut; what the officer must
+    do, by when, and how to acknowledge always stay. ``now`` is when the message is written
+    ("还剩 2 天" counts from it; the change's own time by default). ``templates`` (from config)
+    replace the parts an office wrote its own wording for.
     """
-    zone = _zone(tz)
-    title = _title(notice)
-    budget = MAX_REQUEST_BYTES - _ENVELOPE_BYTES - 2 * _wire_size(title)
+    tzone = zone(tz)
+    now = now or notice.at
+    title = title_of(notice)
+    room = budget.room(title)
     bodies = []
-    for fmt in (_Markdown(), _Text()):
-        for extra_evidence, detail_chars in ((12, 1000), (4, 400), (0, 150)):
-            body = _body(notice, fmt, zone, extra_evidence, detail_chars)
-            if _wire_size(body) <= budget:
+    for fmt in (Markdown(), Text()):
+        for fit in _FITS:
+            head, middle, tail = _sections(notice, fmt, tzone, now, fit)
+            body = fmt.join([*head, *middle, *tail])
+            if budget.size(body) <= room:
                 break
         else:
-            body = _cut_to(body, budget)
+            fixed = budget.size(fmt.join([*head, *tail]))
+            cut = budget.cut(fmt.join(middle), room - fixed - 8)
+            body = fmt.join([*head, cut, *tail]) if middle else body
+            if budget.size(body) > room:
+                body = budget.cut(body, room)
         bodies.append(body)
-    message = Message(title=title, markdown=bodies[0], text=bodies[1], level=_level(notice))
+    message = Message(title=title, markdown=bodies[0], text=bodies[1], level=level_of(notice))
     if templates is not None and templates.active:
-        message = apply_templates(templates, message, _template_context(notice, zone))
+        message = apply_templates(templates, message, template_context(notice, tzone, now))
         for part in ("markdown", "text"):
-            if _wire_size(getattr(message, part)) > budget:
-                setattr(message, part, _cut_to(getattr(message, part), budget))
+            if budget.size(getattr(message, part)) > room:
+                setattr(message, part, budget.cut(getattr(message, part), room))
     return message
 
 
-def _template_context(n: FindingNotice, zone: tzinfo) -> dict[str, Any]:
-    """Every value already inert (full-width brackets, no mentions, no bare links)."""
-
-    def s(value: object, limit: int = 200) -> str:
-        return _inline(str(value), limit).translate(_MD_INERT)
-
+def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, Any]:
+    """The variables of ``[alerts.templates]``, every value already inert (full-width
+    brackets, no mentions, no bare links): ``link`` is the finding's page, ``deadline_text``
+    the 整改期限 in words, ``ack`` how to acknowledge, ``advice`` what to do."""
+    text = Text()
     return {
         "event": n.event,
-        "label": _label(n),
-        "account": s(n.account_name or n.account_id, 80),
-        "account_id": s(n.account_id, 64),
+        "label": label_of(n),
+        "account": inert(n.account_name or n.account_id, 80),
+        "account_id": inert(n.account_id, 64),
         "platform": platform_name(n.platform),
-        "unit": s(n.unit_name or n.unit_code, 120),
-        "unit_code": s(n.unit_code, 64),
-        "kind": s(kind_label(n), 80),
-        "category": s(n.category_label, 40),
-        "problem": s(n.title),
-        "detail": s(n.detail, 1000),
-        "rule": s(n.rule),
-        "severity": SEVERITY_NAMES.get(n.severity, s(n.severity, 20)),
-        "deadline": _time(n.deadline, zone) if n.deadline else "",
-        "found": _time(n.opened_at or n.at, zone),
+        "unit": inert(n.unit_name or n.unit_code, 120),
+        "unit_code": inert(n.unit_code, 64),
+        "kind": inert(kind_label(n), 80),
+        "category": inert(n.category_label, 40),
+        "problem": inert(n.title, 200),
+        "detail": inert(n.detail, 1000),
+        "rule": inert(n.rule_text, 200),
+        "severity": SEVERITY_NAMES.get(n.severity, inert(n.severity, 20)),
+        "deadline": shown(n.deadline, tz) if n.deadline else "",
+        "deadline_text": inert(deadline_line(n, now, tz), 200),
+        "advice": inert(_what_to_do(n), 200),
+        "ack": ack_hint(n, text) if n.event in OWNER_NEWS else "",
+        "found": shown(n.opened_at or n.at, tz),
         "snapshot": int(n.snapshot_id) if n.snapshot_id is not None else "",
         "finding": int(n.finding_id) if n.finding_id is not None else "",
-        "link": _safe_url(n.console_url),
+        "link": page_of(n),
     }
 
 
@@ -153,12 +178,7 @@ def category_shown(notice: FindingNotice) -> str:
     return f"{category}（{kind}）" if category and category != kind else kind
 
 
-def remedy(notice: FindingNotice) -> str:
-    """The deadline's verb: 更新 for a silent account, 整改 for the rest (and old notices)."""
-    return notice.remedy or "整改"
-
-
-def _label(notice: FindingNotice) -> str:
+def label_of(notice: FindingNotice) -> str:
     if notice.event == "test":
         return "测试"
     if notice.event == "resolved":
@@ -169,21 +189,23 @@ def _label(notice: FindingNotice) -> str:
     if notice.event == "escalated":
         return f"上报·{severity}"
     if notice.event == "updated":
-        return f"{severity}·情况有变"
+        return f"{severity}·问题加重"  # a finding is "updated" only when it got worse
     return severity
 
 
-def _title(notice: FindingNotice) -> str:
+def title_of(notice: FindingNotice) -> str:
     """Like 【单项否决】XX市人民政府（微博）已 15 天未更新: one line, inert in markdown and mail."""
-    name = _inline(notice.account_name or notice.account_id, 60)
-    problem = _inline(notice.title, 120) or _inline(kind_label(notice), 60)
+    name = inert(notice.account_name or notice.account_id, 60)
+    problem = inert(notice.title, TITLE_PROBLEM_CHARS) or inert(kind_label(notice), 60)
     if name and problem.startswith(name):  # a detector that already named the account
         problem = problem[len(name) :].lstrip(" ：:")
-    line = f"{name}（{platform_name(notice.platform)}）{problem}".translate(_MD_INERT)
-    return f"【{_label(notice)}】{line}"
+    if notice.event == "test":
+        who = inert(notice.unit_name or notice.unit_code, 60)
+        return f"【测试】{who}的巡查通知渠道" if who else "【测试】巡查通知渠道"
+    return f"【{label_of(notice)}】{name}（{platform_name(notice.platform)}）{problem}"
 
 
-def _level(notice: FindingNotice) -> Level:
+def level_of(notice: FindingNotice) -> Level:
     if notice.event == "resolved":
         return "success"
     if notice.event == "test":
@@ -191,265 +213,135 @@ def _level(notice: FindingNotice) -> Level:
     return {"veto": "failure", "high": "failure", "warning": "warning"}.get(notice.severity, "info")
 
 
-class _Markdown:
-    """Markdown for DingTalk / Feishu / Lark / webhooks: a bullet list, no heading (apprise
-    adds the title itself)."""
-
-    def field(self, label: str, value: str) -> str:
-        return f"- **{label}**：{value}"
-
-    def safe(self, value: str) -> str:
-        return value.translate(_MD_INERT)
-
-    def link(self, label: str, url: str) -> str:
-        return f"[{label}]({url})"
-
-    def join(self, lines: Iterable[str]) -> str:
-        return "\n".join(lines)
+_OLD_LINK = re.compile(r"/snapshots/\d+$")
 
 
-class _Text:
-    """Plain text for mail and text-only bots."""
-
-    def field(self, label: str, value: str) -> str:
-        return f"{label}：{value}"
-
-    def safe(self, value: str) -> str:
-        return value.replace("@", "＠")  # no renderer, but never a mention either
-
-    def link(self, label: str, url: str) -> str:
-        return f"{label} {url}"
-
-    def join(self, lines: Iterable[str]) -> str:
-        return "\n".join(lines)
+def page_of(n: FindingNotice) -> str:
+    """The finding's page in the console, "" without one. A notice queued before messages
+    linked to findings points at its snapshot: the finding's page is next to it."""
+    url = safe_url(n.console_url)
+    if url and n.finding_id is not None and n.event != "test" and _OLD_LINK.search(url):
+        url = _OLD_LINK.sub(f"/findings/{int(n.finding_id)}", url)
+    return url
 
 
-_Format = _Markdown | _Text
+def ack_hint(n: FindingNotice, f: Format) -> str:
+    """How to acknowledge: the finding's page (where 确认 is), or the command."""
+    if n.finding_id is None:
+        return ""
+    cli = f"运行 xuncha ack {int(n.finding_id)}"
+    # our own fetch problem: nothing to fix, acknowledging is what stops the reminders
+    quiet = "（确认后不再提醒）" if n.category == "patrol" else ""
+    link = page_of(n)
+    if not link:
+        return cli + quiet
+    return f"在控制台{f.link('打开本问题', link)}点击『确认』，或{cli}{quiet}"
 
 
-def _body(
-    n: FindingNotice, f: _Format, zone: tzinfo, extra_evidence: int, detail_chars: int
-) -> str:
-    def s(value: object, limit: int = 120) -> str:
-        return f.safe(_inline(str(value), limit))
+def _what_to_do(n: FindingNotice) -> str:
+    if n.event == "escalated":
+        return supervisor_advice(n)
+    return advice(n)
 
+
+def _sections(
+    n: FindingNotice, f: Format, tz: tzinfo, now: datetime, fit: _Fit
+) -> tuple[list[str], list[str], list[str]]:
+    """(what must stay, evidence and 说明 — cut first, how to find and acknowledge it)."""
+    head = _head(n, f, tz, now)
+    if n.event in ("test", "resolved"):  # a recovery needs no evidence of what is gone
+        return head, [], _tail(n, f, tz)
+    middle: list[str] = []
+    evidence = describe(n.evidence, f, tz, now, fit.room, said=f"{n.title}\n{n.detail}")
+    if len(evidence) == 1:
+        middle.append(f.field("证据", evidence[0].lstrip(NESTED)))
+    elif evidence:
+        middle.append(f.field("证据", ""))
+        middle += [
+            f.sub2 + e[len(NESTED) :] if e.startswith(NESTED) else f.sub + e for e in evidence
+        ]
+    if n.detail and _detail_adds(n):
+        middle.append(f.field("说明", f.safe(n.detail, fit.detail_chars)))
+    return head, middle, _tail(n, f, tz)
+
+
+def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     lines: list[str] = []
     if n.event == "test":
-        lines.append(s("这是一条测试消息：收到即说明本通知渠道可用，无需处理。"))
-    elif n.event == "resolved":
-        lines.append(f.field("状态", "已恢复，最近一次检查未再发现该问题"))
+        lines.append(f.field("说明", "这是一条测试消息，收到即说明本通知渠道可用，无需处理"))
+        if n.unit_name or n.unit_code:
+            lines.append(f.field("单位", f.safe(n.unit_name or n.unit_code, 120)))
+        return lines
+    if n.event == "resolved":
+        lines.append(f.field("状态", "已恢复：最近一次检查未再发现该问题，无需处理"))
     elif n.event == "reminder":
-        if n.opened_at:
-            since = f"自 {_time(n.opened_at, zone)} 起已持续 {_duration(n.at - n.opened_at)}"
-        else:
-            since = "此前已通知"
-        lines.append(f.field("提醒", f"该问题{since}，仍未整改"))
+        since = (
+            f"自 {shown(n.opened_at, tz)} 发现以来已 {duration(n.at - n.opened_at)}"
+            if n.opened_at
+            else "此前已通知"
+        )
+        lines.append(f.field("提醒", f"该问题{since}，仍未整改，也未确认"))
     elif n.event == "updated":
-        lines.append(f.field("状态", "问题仍在，情况有变化"))
+        was = SEVERITY_NAMES.get(n.previous_severity, "")
+        now_is = SEVERITY_NAMES.get(n.severity, "")
+        worse = f"问题加重：由{was}升为{now_is}" if was and now_is else "问题仍在，情况有变化"
+        lines.append(f.field("状态", worse))
     elif n.event == "escalated":
         why = n.detail_escalation or "主办单位未在时限内处理"
-        lines.append(f.field("上报", s(f"{why}，按规则告知主管单位", 200)))
-
-    if n.account_name or n.account_id:
-        lines.append(f.field("账号", s(n.account_name or n.account_id, 80)))
-    lines.append(f.field("平台", s(platform_name(n.platform), 40)))
+        lines.append(f.field("上报", f.safe(f"{why}，按规则告知主管单位", 200)))
+    deadline = deadline_line(n, now, tz)
+    if deadline:
+        lines.append(f.field("整改期限", f.safe(deadline, 120)))
+    if n.event != "resolved":
+        lines.append(f.field("怎么办", f.safe(_what_to_do(n), 300)))
+    account = f.safe(n.account_name or n.account_id, 80)
+    lines.append(f.field("账号", f"{account}（{platform_name(n.platform)}）"))
     if n.unit_name or n.unit_code:
-        unit = f"{n.unit_name}（{n.unit_code}）" if n.unit_name and n.unit_code else n.unit_name
-        lines.append(f.field("主办单位", s(unit or n.unit_code, 120)))
-    if n.event != "test":
-        lines.append(f.field("问题类别", s(category_shown(n), 80)))
-        if n.title:
-            lines.append(f.field("问题", s(n.title, 200)))
-        if n.detail:
-            lines.append(f.field("说明", s(n.detail, detail_chars)))
-        lines.append(f.field("级别", SEVERITY_NAMES.get(n.severity, s(n.severity, 20))))
-        if n.rule:
-            lines.append(f.field("依据规则", s(n.rule, 200)))
-    if n.deadline and n.event not in ("resolved", "test"):
-        verb = s(remedy(n), 10)
-        lines.append(f.field("整改期限", f"须在 {_time(n.deadline, zone)} 前{verb}"))
+        lines.append(f.field("主办单位", f.safe(n.unit_name or n.unit_code, 120)))
+    lines.append(f.field("问题类别", f.safe(category_shown(n), 80)))
+    if len(n.title) > TITLE_PROBLEM_CHARS:  # the title had to cut it: here it is whole
+        lines.append(f.field("问题", f.safe(n.title, 200)))
+    if n.rule_text:
+        lines.append(f.field("依据规则", f.safe(n.rule_text, 200)))
+    return lines
 
-    evidence = _evidence(n.evidence, f, zone, extra_evidence)
-    if evidence:
-        lines.append(f.field("证据", evidence[0]) if len(evidence) == 1 else f.field("证据", ""))
-        if len(evidence) > 1:
-            indent = "  - " if isinstance(f, _Markdown) else "  · "
-            lines.extend(indent + e for e in evidence)
 
+def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
+    lines: list[str] = []
     found = n.opened_at or (n.at if n.event == "opened" else None)
+    link = page_of(n)
+    if n.event == "test":
+        lines.append(f.field("发送时间", shown(n.at, tz)))
+        return [*lines, f.field("控制台", f.link("打开", link))] if link else lines
     if found:
-        lines.append(f.field("发现时间", _time(found, zone)))
-    if n.event in ("updated", "reminder", "escalated"):
-        lines.append(f.field("本次检查", _time(n.at, zone)))
+        lines.append(f.field("发现时间", shown(found, tz)))
+    if n.event == "updated":
+        lines.append(f.field("本次检查", shown(n.at, tz)))
+    elif n.event in ("reminder", "escalated"):
+        lines.append(f.field("提醒时间" if n.event == "reminder" else "上报时间", shown(n.at, tz)))
     elif n.event == "resolved":
-        lines.append(f.field("恢复时间", _time(n.at, zone)))
+        lines.append(f.field("恢复时间", shown(n.at, tz)))
         if n.opened_at:
-            lines.append(f.field("持续", _duration(n.at - n.opened_at)))
-    elif n.event == "test":
-        lines.append(f.field("发送时间", _time(n.at, zone)))
-    if n.snapshot_id is not None:
-        lines.append(f.field("快照编号", f"#{int(n.snapshot_id)}"))
+            lines.append(f.field("持续", duration(n.at - n.opened_at)))
     if n.finding_id is not None:
-        lines.append(f.field("问题编号", f"#{int(n.finding_id)}"))
-    console = _safe_url(n.console_url)
-    if console:
-        lines.append(f.link("在巡查控制台查看", console))
-    return f.join(lines)
+        snapshot = f"（证据快照 #{int(n.snapshot_id)}）" if n.snapshot_id is not None else ""
+        lines.append(f.field("问题编号", f"#{int(n.finding_id)}{snapshot}"))
+    elif n.snapshot_id is not None:
+        lines.append(f.field("快照编号", f"#{int(n.snapshot_id)}"))
+    if n.event in OWNER_NEWS and n.finding_id is not None:
+        lines.append(f.field("如何确认", ack_hint(n, f)))
+    elif link and n.finding_id is not None:
+        where = "处理进展" if n.event == "escalated" else "问题页"
+        lines.append(f.field(where, f.link("在控制台查看", link)))
+    elif link:
+        lines.append(f.field("控制台", f.link("打开", link)))
+    return lines
 
 
-def _evidence(ev: dict[str, Any], f: _Format, zone: tzinfo, extra: int) -> list[str]:
-    """Short lines: the latest post first (what inspectors ask for), then whatever else."""
-    if not isinstance(ev, dict):
-        return []
-    out: list[str] = []
-    used = {"latest_post", "latest_post_at", "latest_post_title", "latest_post_url"}
-
-    post = ev.get("latest_post") if isinstance(ev.get("latest_post"), dict) else {}
-    when = _parse_time(post.get("published_at", ev.get("latest_post_at")))
-    caption = post.get("title") or post.get("text") or ev.get("latest_post_title") or ""
-    post_url = _safe_url(post.get("url") or ev.get("latest_post_url") or "")
-    if when or caption or post_url:
-        parts = ["最新一条"]
-        parts.append(_time(when, zone) if when else "（时间未知）")
-        if caption:
-            parts.append("《" + f.safe(_inline(str(caption), 80)) + "》")
-        if post.get("pinned"):
-            parts.append("（置顶，不计入更新）")
-        line = " ".join(parts)
-        if post_url:
-            line += " " + f.link(f"原文（{urlsplit(post_url).hostname}）", post_url)
-        out.append(line)
-
-    known: list[tuple[str, str, Callable[[Any], str]]] = [
-        ("days_since_update", "距上次更新", lambda v: f"{v} 天"),
-        ("status_code", "HTTP 状态", lambda v: f.safe(_inline(str(v), 10))),
-        ("outcome", "抓取结果", lambda v: f.safe(_inline(str(v), 40))),
-        ("reason", "原因", lambda v: f.safe(_inline(str(v), _EVIDENCE_VALUE_CHARS))),
-    ]
-    for key, label, show in known:
-        used.add(key)
-        if ev.get(key) not in (None, ""):
-            out.append(f"{label}：{show(ev[key])}")
-    for key, label in (("url", "检查地址"), ("final_url", "最终地址")):
-        used.add(key)
-        if ev.get(key):
-            url = _safe_url(str(ev[key]))
-            shown = f.link(urlsplit(url).hostname or url, url) if url else "（无效地址）"
-            out.append(f"{label}：{shown}")
-
-    rest = [k for k in ev if k not in used]
-    for key in rest[:extra]:
-        value = _times_shown(ev[key], zone)
-        if not isinstance(value, str):
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        out.append(f"{f.safe(_inline(str(key), 40))}：{f.safe(_inline(value, 200))}")
-    if len(rest) > extra:
-        out.append(f"另有 {len(rest) - extra} 项证据，见快照")
-    return out
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _inline(value: str, limit: int) -> str:
-    """One line, no invisible characters, no live URLs, at most ``limit`` characters."""
-    value = _INVISIBLE.sub("", value.replace("\r", " ").replace("\n", " ").replace("\t", " "))
-    value = _URL_SCHEME.sub(lambda m: m.group(1) + "：", value)
-    value = _WWW.sub("www．", value)
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _safe_url(url: str) -> str:
-    """An http(s) URL with every character that could end a markdown link escaped, or ""."""
-    url = _INVISIBLE.sub("", str(url)).strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not re.fullmatch(r"[a-z0-9.\-]+", host):
-        return ""
-    return quote(url, safe=":/?#=&%+,;~-._@$")[:1000]
-
-
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        if name == "Asia/Shanghai":  # no tzdata installed; China has had no DST since 1991
-            return timezone(timedelta(hours=8), "CST")
-        raise
-
-
-def _parse_time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _time(dt: datetime | None, zone: tzinfo) -> str:
-    """A time as people read it everywhere: ``TIME_FORMAT`` in the configured zone (the
-    console's ``monitor.timefmt.shown`` gives the same string; a test holds them equal)."""
-    if dt is None:
-        return ""
-    if dt.tzinfo is None:  # stored times are UTC (DESIGN §3)
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(zone).strftime(TIME_FORMAT)
-
-
-def local_time(dt: datetime | None, tz: str = "Asia/Shanghai") -> str:
-    """``_time`` for a zone name: how every message shows a time."""
-    return _time(dt, _zone(tz))
-
-
-def _times_shown(value: Any, zone: tzinfo) -> Any:
-    """Evidence values with the instants we stored (UTC ISO strings with an offset) shown as
-    ``_time`` shows them; anything else, and a time without an offset, as it is."""
-    if isinstance(value, str):
-        text = value.strip()
-        if _INSTANT.fullmatch(text):
-            when = _parse_time(text)
-            return _time(when, zone) if when else value
-        return value
-    if isinstance(value, dict):
-        return {k: _times_shown(v, zone) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_times_shown(v, zone) for v in value]
-    return value
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} 天 {hours} 小时"
-    if hours:
-        return f"{hours} 小时 {minutes} 分钟"
-    return f"{minutes} 分钟"
-
-
-def _wire_size(text: str) -> int:
-    """Bytes ``text`` costs inside apprise's JSON payload (ASCII-escaped)."""
-    return len(json.dumps(text))
-
-
-def _cut_to(text: str, budget: int) -> str:
-    """Last resort: drop characters from the end until the body fits."""
-    room = budget - _wire_size(_TRUNCATED)
-    lo, hi = 0, len(text)
-    while lo < hi:  # longest prefix that fits
-        mid = (lo + hi + 1) // 2
-        if _wire_size(text[:mid]) <= room:
-            lo = mid
-        else:
-            hi = mid - 1
-    return text[:lo] + _TRUNCATED
+def _detail_adds(n: FindingNotice) -> bool:
+    """说明 says something the evidence does not: not for findings whose evidence lists the
+    posts or the signs it summarises (ads, personal data, theft), nor a fetch's reason again."""
+    ev = n.evidence if isinstance(n.evidence, dict) else {}
+    if isinstance(ev.get("posts"), list) or isinstance(ev.get("signs"), list):
+        return False
+    return n.detail.strip() != str(ev.get("reason", "")).strip()

@@ -24,13 +24,13 @@ class FindingNotice:
     words for ``kind`` (``probes.checks.kinds``), filled in by ``monitor``; empty in notices
     stored before they existed, where messages fall back to the code and to "整改".
 
-    ``evidence`` is the finding's evidence dict. The renderer understands these keys and shows
-    any others as short ``key: value`` lines:
+    ``rule_text`` is ``rule`` in words (``probes.checks.rules.rule_text``: "全国标准：14 天内
+    须有更新（单项否决）"), filled in by ``monitor``; a notice stored before it existed shows no
+    rule rather than its code.
 
-    - ``latest_post``: ``{"published_at", "title", "text", "url", "pinned"}`` (time as an
-      aware datetime or ISO string), or the flat ``latest_post_at`` / ``latest_post_title`` /
-      ``latest_post_url``;
-    - ``days_since_update``; ``url``, ``final_url``, ``status_code``, ``outcome``, ``reason``.
+    ``evidence`` is the finding's evidence dict, as its detector wrote it; ``alerts.evidence``
+    says each key a detector emits in words and never shows a key it does not know.
+    ``console_url`` is the finding's page in the console (where 确认 is), "" without one.
     """
 
     event: Event
@@ -48,14 +48,16 @@ class FindingNotice:
     severity: str  # info | warning | high | veto
     title: str  # the detector's one-line judgement, e.g. "已 15 天未更新"
     detail: str = ""
-    rule: str = ""
+    rule: str = ""  # the rule's code, for routing and the record; people read rule_text
+    rule_text: str = ""
     deadline: datetime | None = None  # aware
     opened_at: datetime | None = None  # aware
     at: datetime  # when the change happened (aware)
     snapshot_id: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
-    console_url: str = ""  # "" if there is no console
+    console_url: str = ""  # the finding's page in the console; "" if there is no console
     detail_escalation: str = ""  # why a supervisor is told (escalated notices)
+    previous_severity: str = ""  # what an "updated" finding was before it got worse
 
 
 @dataclass

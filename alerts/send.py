@@ -15,6 +15,7 @@ import asyncio
 import functools
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -22,8 +23,9 @@ import apprise
 import structlog
 
 import alerts.bots as bots
-from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE
+from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE, WECOM_MARKDOWN_BYTES
 from alerts.notice import Message
+from alerts.text import DEFAULT_BUDGET, Budget
 from alerts.verdicts import code_verdict, http_verdict
 
 log = structlog.get_logger(__name__)
@@ -36,23 +38,36 @@ class DeliveryResult:
     error: str  # Chinese, for operators; never holds a secret from the URL
     elapsed_ms: int
     throttled: bool = False  # the provider said "too fast": leave the channel alone a while
+    requests: int = 1  # requests the channel received (a WeCom mention is a second one)
 
 
 # -- formats ----------------------------------------------------------------------------------
 
-# Plain text where the target shows text: mail, and WeCom group bots (apprise 2.3 always sends
-# WeCom ``msgtype: text``, and has no markdown-to-text converter, so markdown would show raw).
-TEXT_SCHEMES = frozenset({"mailto", "mailtos", "wecombot"})
+# Plain text where the target shows text: mail. apprise's mailto can send HTML, but then it
+# makes the text part itself by converting the HTML back, not from our text; plain text reads
+# the same on every mail client, phones included, and mail clients link bare URLs themselves.
+TEXT_SCHEMES = frozenset({"mailto", "mailtos"})
 
-# Per-scheme body limits in UTF-8 bytes, where apprise does not enforce the provider's limit
-# (its WeCom limit counts characters; WeCom counts 2,048 bytes and answers errcode in a 200).
-_BODY_BYTES = {"wecombot": 2048}
+# What one request may carry where it is not DingTalk's 20,000 bytes of escaped JSON (the
+# default budget, ``alerts.text.DEFAULT_BUDGET``): a WeCom markdown ``content`` is 4,096
+# UTF-8 bytes, its "#### title" heading and the "消息编号 #N" line included (room kept).
+_BUDGETS = {"wecombot": Budget(WECOM_MARKDOWN_BYTES - 80, escaped=False)}
 
 
 def body_format(url: str) -> str:
-    """Which body a target gets: "markdown" for chat bots and webhooks, "text" for mail and
-    text-only bots."""
+    """Which body a target gets: "markdown" for chat robots and webhooks, "text" for mail."""
     return "text" if _scheme(url) in TEXT_SCHEMES else "markdown"
+
+
+def budget_for(url: str) -> Budget:
+    """How large a message this target takes (``alerts.messages.render``'s ``budget``)."""
+    return _BUDGETS.get(_scheme(url), DEFAULT_BUDGET)
+
+
+def requests_for(url: str, mentions: Sequence[str]) -> int:
+    """Requests one message costs the channel: two for a WeCom robot that must mention
+    someone (``alerts.bots``), else one. The outbox spends its rate budget by this."""
+    return 2 if _scheme(url) == "wecombot" and bots.mobiles(mentions) else 1
 
 
 # -- masking ----------------------------------------------------------------------------------
@@ -271,36 +286,43 @@ def _judge_logs(scheme: str, lines: list[str]) -> tuple[bool, str]:
 
 
 async def deliver(
-    url: str, message: Message, *, timeout: float = 15, origins: dict[str, str] | None = None
+    url: str,
+    message: Message,
+    *,
+    timeout: float = 15,
+    origins: dict[str, str] | None = None,
+    mentions: Sequence[str] = (),
 ) -> DeliveryResult:
     """Send ``message`` to one apprise ``url``; never raises.
 
-    DingTalk and WeCom robots go through ``alerts.bots`` (their errors hide inside HTTP 200;
-    ``origins`` may point them at a proxy or a test stand-in); everything else through
-    apprise, which is synchronous (requests, smtplib) and so runs in a worker thread.
-    ``timeout`` bounds the whole call.
+    DingTalk, WeCom, Feishu and Lark robots go through ``alerts.bots`` (their errors hide
+    inside HTTP 200; ``origins`` may point them at a proxy or a test stand-in), which also
+    @-mentions ``mentions`` (mobiles) where the robot can; everything else through apprise,
+    which is synchronous (requests, smtplib) and so runs in a worker thread. ``timeout``
+    bounds the whole call.
     """
     started = time.monotonic()
-    throttled = False
+    throttled, requests, note = False, 1, ""
     scheme = _scheme(url)
     try:
         if scheme in BOT_SCHEMES:
             rest = url.split("://", 1)[1]
             body = message.text if body_format(url) == "text" else message.markdown
-            title, body = _fit(scheme, message.title, body)
             origin = (origins or {}).get(scheme) or DEFAULT_ORIGINS[scheme]
             verdict = await asyncio.wait_for(
                 bots.send(
                     scheme,
                     rest,
-                    Message(title=title, markdown=body, text=body, level=message.level),
+                    message,
                     body,
                     origin=origin,
                     timeout=timeout,
+                    mentions=mentions,
                 ),
-                timeout + 5,
+                2 * timeout + 5,
             )
             permanent, error, throttled = verdict.permanent, verdict.error, verdict.throttled
+            requests, note = verdict.requests, redact(verdict.note, url)
         else:
             permanent, error = await asyncio.wait_for(
                 asyncio.to_thread(_deliver_sync, url, message, timeout), timeout + 5
@@ -319,9 +341,12 @@ async def deliver(
         error=error,
         elapsed_ms=elapsed_ms,
         throttled=throttled,
+        requests=requests,
     )
     if result.ok:
         log.info("alert_delivered", target=mask_url(url), elapsed_ms=elapsed_ms)
+        if note:
+            log.warning("alert_mention_failed", target=mask_url(url), error=note)
     else:
         log.warning(
             "alert_delivery_failed",
@@ -352,7 +377,7 @@ def _deliver_sync(url: str, message: Message, timeout: float) -> tuple[bool, str
 
     fmt = body_format(url)
     body = message.text if fmt == "text" else message.markdown
-    title, body = _fit(scheme, message.title, body)
+    title = message.title
     notifier = apprise.Apprise(asset=asset)
     notifier.add(plugin)
     with notifier.notify(
@@ -369,16 +394,3 @@ def _deliver_sync(url: str, message: Message, timeout: float) -> tuple[bool, str
             return False, f"发送超时（超过 {timeout:g} 秒）"
         lines = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
     return _judge_logs(scheme, lines)
-
-
-def _fit(scheme: str, title: str, body: str) -> tuple[str, str]:
-    """Cut the body to a provider's byte limit where apprise would not (see ``_BODY_BYTES``)."""
-    limit = _BODY_BYTES.get(scheme)
-    if limit is None:
-        return title, body
-    tail = "\n…（内容过长，已截断）"
-    room = limit - len(title.encode()) - 2  # apprise puts the title on the first line
-    if len(body.encode()) <= room:
-        return title, body
-    cut = body.encode()[: max(0, room - len(tail.encode()))].decode(errors="ignore")
-    return title, cut + tail

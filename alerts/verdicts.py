@@ -1,8 +1,8 @@
 """How a refused send reads, and whether retrying can help.
 
 Its own module because both senders need it: ``alerts.send`` (apprise) and ``alerts.bots``
-(DingTalk and WeCom robots, which ``send`` dispatches to). Kept in either one, the other
-would import back into it.
+(the DingTalk, WeCom and Feishu/Lark robots, which ``send`` dispatches to). Kept in either
+one, the other would import back into it.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ def http_verdict(status: int) -> tuple[bool, str]:
     return False, f"HTTP {status}：通知渠道暂时不可用"
 
 
-# Feishu/Lark answer errors inside HTTP 200 with a ``code``; apprise reads it and logs
-# "rejected our notification: code=…", which is where ``alerts.send`` reads it. (DingTalk and
-# WeCom robots are sent by ``alerts.bots``, which reads their ``errcode`` itself.)
+# An apprise plugin that reads a provider's code inside HTTP 200 logs "rejected our
+# notification: code=…", which is where ``alerts.send`` reads it. (DingTalk, WeCom, Feishu and
+# Lark robots are sent by ``alerts.bots``, which reads their codes itself; these words stay
+# for an apprise plugin that logs a code so, Feishu's own among them.)
 _TRANSIENT_CODES: dict[str, frozenset[int]] = {
     "feishu": frozenset({11232}),  # 11232: frequency limited
     "lark": frozenset({11232}),

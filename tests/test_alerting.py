@@ -43,7 +43,7 @@ from monitor.store.models import (
 )
 from probes.model import Severity, Signal
 from tests.conftest import add_account, add_unit, make_settings, open_app
-from tests.robots import DingTalkRobot
+from tests.robots import DingTalkRobot, FeishuRobot, WeComRobot
 
 # production pacing: the defaults a real office runs with, not the test suite's fast ones
 REAL_PACING: dict[str, Any] = {
@@ -427,6 +427,130 @@ def test_robot_throttle_rests_the_channel_and_loses_nothing(tmp_path: Path) -> N
             clock.advance(minutes=3)
             tick(app, clock)
         assert sorted(finding_ids_in([m.text for m in robot.accepted])) == all_findings(app)
+        app.close()
+
+
+# -- mentions: the duty officers' phones ring ---------------------------------------------------
+
+
+def add_duty_unit(app: App, channels: list[str], mobiles: list[str], code: str = "qx") -> None:
+    with session_scope(app.engine) as s:
+        s.add(Unit(code=code, name="青溪县人民政府办公室", channels=channels, duty_mobiles=mobiles))
+
+
+def test_dingtalk_robot_receives_the_units_duty_mobiles(tmp_path: Path) -> None:
+    """A real delivered message: ``at.atMobiles`` is the unit's 值班手机 and each is written as
+    ``@mobile`` in the text, without which DingTalk shows no mention; a recovery rings no one."""
+    clock = Clock()
+    duty = ["13800138000", "13800138001"]
+    with DingTalkRobot(clock=clock) as robot:
+        app = open_app(settings_for(tmp_path, origins={"dingtalk": robot.origin}))
+        add_duty_unit(app, [robot.apprise_url()], duty)
+        add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
+        fid = open_finding(app, "a", now=clock())
+        tick(app, clock)
+        (got,) = robot.accepted
+        assert got.at_mobiles == duty and got.shown_mentions == duty
+        assert got.body["at"]["isAtAll"] is False
+        assert got.body["msgtype"] == "markdown" and f"xuncha ack {fid}" in got.text
+        with session_scope(app.engine) as s:  # the next check: the account posted
+            snap = Snapshot(account_id="a", outcome="ok")
+            s.add(snap)
+            s.flush()
+            changes = reconcile(s, "a", snap.id, [], content_seen=True, now=clock())  # type: ignore[arg-type]
+            enqueue(s, app.settings, s.get(Account, "a"), s.get(Unit, "qx"), changes, now=clock())  # type: ignore[arg-type]
+        tick(app, clock)
+        resolved = robot.accepted[-1]
+        assert (
+            "已恢复" in resolved.title and resolved.at_mobiles == [] and "@138" not in resolved.text
+        )
+        app.close()
+
+
+def test_wecom_gets_markdown_then_a_text_that_mentions_and_both_count(tmp_path: Path) -> None:
+    """WeCom markdown cannot mention by mobile: the message, then a text with
+    ``mentioned_mobile_list``. Both are requests against the robot's 20 a minute, so a burst
+    of messages never makes it answer 45009."""
+    clock = Clock()
+    duty = ["13800138000"]
+    with WeComRobot(clock=clock) as robot:
+        app = open_app(
+            settings_for(tmp_path, origins={"wecombot": robot.origin}, max_items_per_message=1)
+        )
+        add_duty_unit(app, [robot.apprise_url()], duty)
+        for i in range(15):
+            add_account(app, f"a{i}", "qx", "http://127.0.0.1:9/", name=f"账号{i}")
+            open_finding(app, f"a{i}", now=clock())
+        for _ in range(6):  # three minutes
+            tick(app, clock)
+            clock.advance(seconds=30)
+        assert not [m for m in robot.messages if m.errcode], [m.errcode for m in robot.messages]
+        assert robot.max_in_any_minute() <= 20
+        kinds = [m.body["msgtype"] for m in robot.accepted]
+        assert kinds == ["markdown", "text"] * 15  # each message followed by its mention
+        first, ping = robot.accepted[:2]
+        assert "xuncha ack" in first.text and ping.mentioned_mobiles == duty
+        assert first.title.lstrip("# ") in ping.text  # names the message it is about
+        with Session(app.engine) as s:
+            assert not s.exec(select(Notification).where(Notification.status != "sent")).all()
+        app.close()
+
+
+def test_feishu_gets_a_signed_card_coloured_by_severity(tmp_path: Path) -> None:
+    """Feishu through xuncha's own sender: an interactive card signed with the robot's
+    secret, red for a veto; a wrong secret (19021) holds the message and says what to fix."""
+    clock = Clock()
+    with FeishuRobot(secret="feishu-secret", clock=clock) as robot, WebhookSink() as ops:
+        wrong = robot.apprise_url().replace("feishu-secret", "not-it")
+        app = open_app(
+            settings_for(
+                tmp_path, origins={"feishu": robot.origin}, ops_channels=[ops.apprise_url()]
+            )
+        )
+        add_duty_unit(app, [robot.apprise_url(), wrong], ["13800138000"])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
+        fid = open_finding(app, "a", now=clock())
+        tick(app, clock)
+        (card,) = robot.requests()
+        assert card["msg_type"] == "interactive" and card["sign"] and card["timestamp"]
+        assert card["card"]["header"]["template"] == "red"
+        assert "【单项否决】" in card["card"]["header"]["title"]["content"]
+        body = card["card"]["elements"][0]["text"]
+        assert body["tag"] == "lark_md" and f"xuncha ack {fid}" in body["content"]
+        refused = [m for m in robot.messages if m.errcode]
+        assert [m.errcode for m in refused] == [19021]
+        tick(app, clock)
+        assert "签名校验" in ops.delivered[0].json["message"]
+        with Session(app.engine) as s:
+            assert {n.status for n in s.exec(select(Notification)) if n.unit_code == "qx"} == {
+                "sent",
+                "held",
+            }
+        app.close()
+
+
+def test_the_phones_that_ring_are_those_on_duty_when_it_is_sent(tmp_path: Path) -> None:
+    """Mentions are looked up when a message goes out: one that waited behind an outage
+    rings whoever is on the roster when it arrives."""
+    clock = Clock()
+    with DingTalkRobot(clock=clock) as robot:
+        app = open_app(settings_for(tmp_path, origins={"dingtalk": robot.origin}))
+        add_duty_unit(app, [robot.apprise_url()], ["13800138000"])
+        add_account(app, "a", "qx", "http://127.0.0.1:9/")
+        robot.down = True
+        open_finding(app, "a", now=clock())
+        tick(app, clock)
+        assert robot.accepted == []
+        with session_scope(app.engine) as s:  # the roster changed overnight
+            unit = s.get(Unit, "qx")
+            assert unit is not None
+            unit.duty_mobiles = ["13900139000"]
+        robot.down = False
+        for _ in range(5):
+            clock.advance(minutes=1)
+            tick(app, clock)
+        (got,) = robot.accepted
+        assert got.at_mobiles == ["13900139000"] and got.shown_mentions == ["13900139000"]
         app.close()
 
 

@@ -43,6 +43,7 @@ def veto_notice(**changes: object) -> FindingNotice:
         title="已 15 天未更新",
         detail=f"最近一条发布于 2026-11-09 10:00：{HOSTILE}",
         rule="national.max_gap_days(14)",
+        rule_text="全国标准：14 天内须有更新（单项否决）",  # probes.checks.rules.rule_text
         deadline=datetime(2026, 11, 25, 15, 59, 59, tzinfo=UTC),  # 23:59:59 in Shanghai
         opened_at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
         at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
@@ -80,21 +81,85 @@ def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> N
     assert msg.title == "【单项否决】XX市人民政府（微博）已 15 天未更新"
     assert msg.level == "failure"
     for body in (msg.markdown, msg.text):
-        assert "XX市人民政府" in body
-        assert "微博" in body
-        assert "XX市人民政府办公室（xx-gov）" in body
+        plain = body.replace("**", "")
+        assert plain.startswith("- 整改期限：须在 11月25日 23:59 前更新（还剩 1 天）") or (
+            plain.startswith("整改期限：须在 11月25日 23:59 前更新（还剩 1 天）")
+        )  # by when comes first: it is what a phone shows without opening the message
+        assert "XX市人民政府（微博）" in body
+        assert "XX市人民政府办公室" in body and "xx-gov" not in body  # names, not codes
         assert "单项否决" in body
-        assert "national.max_gap_days(14)" in body
-        assert "须在 2026-11-25 23:59 前更新" in body
-        assert (
-            "问题类别**：更新不及时（长期未更新）" in body
-            or "问题类别：更新不及时（长期未更新）" in body
-        )
+        assert "依据规则" in body and "全国标准：14 天内须有更新（单项否决）" in body
+        assert "national" not in body and "max_gap_days" not in body
+        assert "问题类别：更新不及时（长期未更新）" in plain
+        assert "怎么办：立即发布一条新内容（置顶内容不计入更新）" in plain
         assert "2026-11-09 10:00" in body  # latest post, Shanghai time
         assert "2026-11-24 08:05" in body  # found at, Shanghai time
         assert "#123" in body  # snapshot
-    assert "[在巡查控制台查看](https://xuncha.example.gov.cn/findings/42)" in msg.markdown
-    assert "https://xuncha.example.gov.cn/findings/42" in msg.text
+        assert "xuncha ack 42" in body  # how to acknowledge without the console
+    # the link goes to the finding's page, where 确认 is
+    page = "https://xuncha.example.gov.cn/findings/42"
+    assert f"在控制台[打开本问题]({page})点击『确认』" in msg.markdown
+    assert f"打开本问题 {page} 点击『确认』" in msg.text
+
+
+@pytest.mark.parametrize(
+    ("deadline", "now", "said"),
+    [
+        # a problem to fix: the date as people say it and what is left
+        ("2026-12-08 16:00", "2026-12-06 10:00", "须在 12月8日 16:00 前整改（还剩 2 天）"),
+        ("2026-12-08 16:00", "2026-12-08 09:30", "须在 12月8日 16:00 前整改（还剩 6 小时）"),
+        ("2026-12-08 16:00", "2026-12-08 15:45", "须在 12月8日 16:00 前整改（还剩 15 分钟）"),
+        # a veto's deadline is the moment it became overdue: in the past when it opens
+        ("2026-12-03 00:00", "2026-12-07 09:11", "已超期 4 天，须立即整改（期限 12月3日 00:00）"),
+        ("2026-12-07 00:00", "2026-12-07 09:11", "已超期 9 小时，须立即整改（期限 12月7日 00:00）"),
+        # across the new year the year is said
+        ("2027-01-02 12:00", "2026-12-30 12:00", "须在 2027年1月2日 12:00 前整改（还剩 3 天）"),
+    ],
+)
+def test_deadline_in_words(deadline: str, now: str, said: str) -> None:
+    """Beijing times: the date as people say it, with what is left or how long it is overdue."""
+    at, due = (datetime.fromisoformat(f"{t}+08:00") for t in (now, deadline))
+    n = veto_notice(kind="privacy", remedy="整改", deadline=due, at=at)
+    for body in (render(n).markdown, render(n).text):
+        assert f"整改期限**：{said}" in body or f"整改期限：{said}" in body
+
+
+def test_a_stale_veto_is_overdue_and_must_be_updated_at_once() -> None:
+    n = veto_notice(
+        deadline=datetime(2026, 11, 19, 16, 0, tzinfo=UTC),  # 11-20 00:00 in Shanghai
+        at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
+    )
+    assert "整改期限**：已超期 4 天，须立即更新（期限 11月20日 00:00）" in render(n).markdown
+
+
+def test_our_own_fetch_problem_tells_the_unit_it_need_not_act() -> None:
+    n = veto_notice(
+        kind="fetch_failed",
+        kind_label="无法抓取账号页面",
+        category="patrol",
+        category_label="暂时无法检查",
+        remedy="整改",
+        severity="warning",
+        title="抓取失败，暂时无法检查",
+        detail="服务器内部错误（HTTP 503）",
+        rule="fetch.error",
+        rule_text="",
+        deadline=None,
+        evidence={
+            "outcome": "error",
+            "url": "https://weibo.com/u/1234567890",
+            "status_code": 503,
+            "reason": "服务器内部错误（HTTP 503）",
+        },
+    )
+    text = render(n).text
+    assert "整改期限：无（巡查系统自身的检查问题，主办单位无需整改）" in text
+    assert "怎么办：无需主办单位整改，运维人员正在排查" in text
+    assert "检查地址：weibo.com https://weibo.com/u/1234567890" in text
+    assert "抓取结果：抓取出错，服务器内部错误（HTTP 503）" in text
+    assert text.count("服务器内部错误") == 1  # 说明 said once, as the evidence's reason
+    assert "确认后不再提醒" in text  # acknowledging is what stops the reminders
+    assert "依据规则" not in text
 
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC", "America/New_York"])
@@ -122,16 +187,43 @@ def test_message_times_read_exactly_as_the_console_shows_them(tz: str) -> None:
 
 def test_times_inside_evidence_are_shown_in_the_configured_zone() -> None:
     evidence = {
-        "breached_at": "2026-11-23T16:00:00+00:00",
+        "latest_post_at": "2026-11-09T02:00:00+00:00",
+        "latest_post_title": "秋季农田水利建设",
+        "ignored_pinned_posts": 1,
+        "newest_pinned_post_at": "2026-11-23T16:00:00+00:00",
         "rules": [{"rule": "national.max_gap_days(14)", "deadline": "2026-11-25T15:59:59+00:00"}],
-        "last_post_day": "2026-11-09",  # a day, not an instant: as it is
-        "seen": "2026-11-09 10:00",  # no offset, so not known to be UTC: as it is
     }
     msg = render(veto_notice(evidence=evidence))
     for body in (msg.markdown, msg.text):
-        assert "breached_at：2026-11-24 00:00" in body
-        assert "2026-11-25 23:59" in body and "+00:00" not in body
-        assert "last_post_day：2026-11-09" in body and "seen：2026-11-09 10:00" in body
+        assert "最新一条：2026-11-09 10:00 发布" in body
+        assert "最新一条置顶发布于 2026-11-24 00:00" in body
+        assert "+00:00" not in body
+
+
+def test_evidence_keys_are_words_never_codes_or_json() -> None:
+    """What the demo's veto carried: every key said in words, or left out — never a key, a
+    JSON list or a link broken by defanging (the issue's ``latest_post_id：https：//…``)."""
+    evidence = {
+        "ruleset": "national",
+        "ignored_pinned_posts": 1,
+        "newest_pinned_post_at": "2026-12-02T16:00:00+00:00",
+        "latest_post_at": "2026-11-18T16:00:00+00:00",
+        "latest_post_id": "https://mp.weixin.qq.com/s/0001",
+        "latest_post_title": "青溪县开展秋季农田水利建设",
+        "latest_post_url": "https://mp.weixin.qq.com/s/0001",
+        "days_since_update": 15,
+        "at_stake": "high",
+        "rules": [{"rule": "national.max_gap_days(14)", "state": "breach", "params": {"days": 14}}],
+        "a_key_no_one_taught_us": {"nested": ["json"]},
+    }
+    msg = render(veto_notice(evidence=evidence, detail=""))
+    for body in (msg.markdown, msg.text):
+        for raw in ("ruleset", "latest_post", "at_stake", "rules", "{", "：//", "a_key_no_one"):
+            assert raw not in body, raw
+        assert "《青溪县开展秋季农田水利建设》" in body
+        assert "置顶内容 1 条不计入更新" in body and "逾期将记为严重问题" in body
+        assert "另有 1 项技术细节未列出" in body
+    assert "[原文（mp.weixin.qq.com）](https://mp.weixin.qq.com/s/0001)" in msg.markdown
 
 
 def test_hostile_scraped_text_cannot_link_mention_or_inject_html() -> None:
@@ -150,6 +242,114 @@ def test_hostile_scraped_text_cannot_link_mention_or_inject_html() -> None:
         "https://xuncha.example.gov.cn/findings/42",
     ]
     assert "\n" not in msg.title
+
+
+HOSTILE_URL = "http://evil.example/x?a=[b](c)"
+POST_URL = "https://weibo.com/1234567890/P0001"
+# evidence of every shape a detector writes, with scraped values made hostile
+HOSTILE_EVIDENCE: dict[str, dict[str, object]] = {
+    "commercial": {
+        "posts": [
+            {
+                "post_id": HOSTILE,
+                "post_url": POST_URL,
+                "level": "commercial",
+                "reasons": ["链接指向电商/广告域名", HOSTILE],
+                "words": [{"category": "commerce", "word": HOSTILE, "context": HOSTILE}],
+                "links": [{"url": HOSTILE_URL, "verdict": "deny", "domain": HOSTILE}],
+                "contact": ["微信：abc12345", "13800138000", HOSTILE],
+            },
+            {"post_id": "javascript:alert(1)", "post_url": "javascript:alert(1)", "reasons": []},
+        ]
+    },
+    "privacy": {
+        "posts": [
+            {
+                "post_id": POST_URL,
+                "post_url": POST_URL,
+                "findings": [
+                    {
+                        "rule": "privacy.id_card",
+                        "name": HOSTILE,
+                        "span": HOSTILE,
+                        "suggestion": HOSTILE,
+                    },
+                ],
+                "more": 3,
+            }
+        ]
+    },
+    "theft": {
+        "score": 6.5,
+        "threshold": 3.0,
+        "signs": [
+            {
+                "code": "name_not_registered",
+                "title": f"名称与备案不一致（现为：{HOSTILE}）",
+                "score": 3.0,
+                "name": HOSTILE,
+            },
+            {"code": "spam_posts", "title": HOSTILE, "score": 3.0, "posts": [{"x": HOSTILE}]},
+        ],
+    },
+    "app": {
+        "download_url": HOSTILE_URL,
+        "final_url": HOSTILE_URL,
+        "redirects": [f"302 {HOSTILE_URL}", HOSTILE],
+        "status_code": 200,
+        "content_type": HOSTILE,
+        "length": 1234,
+        "page_kind": "hijacked",
+        "problems": [HOSTILE],
+        "registered_host": HOSTILE,
+        "final_host": HOSTILE,
+        "expected": HOSTILE,
+        "observed": HOSTILE,
+        "pinned_signer": HOSTILE,
+        "observed_signer": "ab" * 32,
+    },
+    # the registered address is the account's own (a link); where the site sent us is not
+    "fetch": {"outcome": "blocked", "url": POST_URL, "final_url": HOSTILE_URL, "reason": HOSTILE},
+    "interaction": {
+        "comments_off": [
+            {"where": "profile"},
+            {"where": "post", "post_id": HOSTILE, "post_url": POST_URL},
+        ],
+    },
+    "stores": {"stores": [{"store": HOSTILE, "detail": HOSTILE}]},
+    "staleness": {
+        "latest_post_title": HOSTILE,
+        "latest_post_url": POST_URL,
+        "latest_post_at": "2026-11-09T02:00:00+00:00",
+        "notes": [f"per_week(2): {HOSTILE}"],
+        "calendar_unknown_years": [HOSTILE],
+    },
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE_EVIDENCE))
+def test_hostile_evidence_of_every_detector_stays_inert(shape: str) -> None:
+    """Every evidence key shown in words keeps the guarantees: no mention, no HTML, no link
+    but the ones we built from URLs we validated — the posts' own pages and the console;
+    an advertiser's link, a hijacked download or a redirect's target are text, not links."""
+    n = veto_notice(
+        evidence=HOSTILE_EVIDENCE[shape],
+        detail=HOSTILE,
+        rule_text=HOSTILE,  # a user rule set's title is config, still not ours to trust
+        unit_name=HOSTILE,
+        console_url="https://xuncha.example.gov.cn/findings/42",
+    )
+    for event in ("opened", "reminder", "escalated", "resolved"):
+        msg = render(dataclasses.replace(n, event=event))
+        for text in (msg.title, msg.markdown, msg.text):
+            assert "@all" not in text and "@13" not in text
+            assert "http://evil" not in text and "javascript:" not in text
+            assert "13800138000" not in text  # an ad's contact number is masked too
+        for text in (msg.title, msg.markdown):
+            assert "<script" not in text and "[点我]" not in text
+        targets = set(re.findall(r"\]\(([^)]*)\)", msg.markdown))
+        assert targets <= {POST_URL, "https://xuncha.example.gov.cn/findings/42"}, targets
+        assert "\n" not in msg.title
 
 
 def test_invisible_characters_and_bad_links_are_dropped() -> None:
@@ -176,7 +376,7 @@ def test_resolved_message() -> None:
 def test_reminder_and_test_messages() -> None:
     reminder = render(veto_notice(event="reminder", at=datetime(2026, 11, 25, 0, 5, tzinfo=UTC)))
     assert reminder.title.startswith("【单项否决·仍未整改】")
-    assert "已持续 1 天 0 小时" in reminder.markdown
+    assert "自 2026-11-24 08:05 发现以来已 1 天，仍未整改" in reminder.markdown
 
     test = render(veto_notice(event="test", kind="test", severity="info", title="通知渠道测试"))
     assert test.title.startswith("【测试】")
@@ -192,7 +392,8 @@ def test_huge_evidence_stays_under_the_dingtalk_request_limit() -> None:
         # apprise's DingTalk payload: ASCII-escaped JSON, the title twice, plus the envelope
         wire = 2 * len(json.dumps(msg.title)) + len(json.dumps(body)) + 200
         assert wire < MAX_REQUEST_BYTES
-        assert "须在 2026-11-25 23:59 前更新" in body  # evidence went first, the point stayed
+        assert "须在 11月25日 23:59 前更新" in body  # evidence went first, the point stayed
+        assert body.endswith("xuncha ack 42")  # and so did how to acknowledge
 
 
 # -- mask_url ---------------------------------------------------------------------------------
@@ -420,7 +621,7 @@ def test_deliver_mail_as_plain_text_to_local_smtp() -> None:
     assert result.ok, result.error
     assert mail.subject == msg.title
     assert mail.rcpt_to == ["duty@example.gov.cn"]
-    assert "须在 2026-11-25 23:59 前更新" in mail.text
+    assert "须在 11月25日 23:59 前更新" in mail.text
     assert "**" not in mail.text  # plain text, not markdown
 
 
@@ -518,7 +719,7 @@ def test_wecom_robot_refusal_inside_http_200_is_read() -> None:
         assert not r.ok and r.permanent and "93000" in r.error and "KEY123" not in r.error
         req = sink.messages[0]
         assert req.path.startswith("/cgi-bin/webhook/send?key=KEY123")
-        assert req.json["msgtype"] == "text" and "标题" in req.json["text"]["content"]
+        assert req.json["msgtype"] == "markdown" and "标题" in req.json["markdown"]["content"]
     with WebhookSink(reply={"errcode": 0, "errmsg": "ok"}) as sink:
         r = run(deliver("wecombot://KEY123", Message("标题", "正文", "正文"),
                         origins={"wecombot": sink.url}))  # fmt: skip
@@ -561,3 +762,98 @@ def test_templates_read_the_kind_words_the_notice_carries() -> None:
     assert render(veto_notice(), templates=t).markdown == "更新不及时｜长期未更新｜已 15 天未更新"
     old = veto_notice(kind_label="", category="", category_label="", remedy="")
     assert render(old, templates=t).markdown == "｜stale｜已 15 天未更新"  # stored before them
+
+
+def test_templates_get_the_deadline_in_words_what_to_do_and_how_to_acknowledge() -> None:
+    """The example in docs/config.md, rendered: the new variables, every one inert."""
+    from alerts.templates import AlertTemplates
+
+    t = AlertTemplates(
+        title="【政务新媒体巡查·{{ label }}】{{ account }}",
+        markdown=(
+            "{{ unit }}：{{ problem }}。\n整改期限：{{ deadline_text }}。{{ advice }}。\n{{ ack }}"
+            "\n{{ rule }}｜{{ link }}"
+        ),
+    )
+    m = render(veto_notice(unit_name=f"青溪县{HOSTILE}"), templates=t)
+    assert m.title == "【政务新媒体巡查·单项否决】XX市人民政府"
+    lines = m.markdown.split("\n")
+    assert lines[0].startswith("青溪县［点我］(http：//evil.example) ＠all")
+    assert lines[1] == (
+        "整改期限：须在 11月25日 23:59 前更新（还剩 1 天）。"
+        "立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备。"
+    )
+    page = "https://xuncha.example.gov.cn/findings/42"
+    assert lines[2] == f"在控制台打开本问题 {page} 点击『确认』，或运行 xuncha ack 42"
+    assert lines[3] == f"全国标准：14 天内须有更新（单项否决）｜{page}"
+    resolved = render(veto_notice(event="resolved"), templates=AlertTemplates(text="[{{ ack }}]"))
+    assert resolved.text == "[]"  # a recovery asks nothing of anyone
+
+
+def test_a_notice_stored_by_the_previous_version_renders_without_codes() -> None:
+    """Items queued before an upgrade keep their notice as it was written: no rule_text, a
+    link to the snapshot, evidence with internal keys. They still read as words."""
+    from alerts.notice import notice_from_dict, notice_to_dict
+
+    old = notice_to_dict(
+        veto_notice(detail="", console_url="https://xuncha.example.gov.cn/snapshots/123")
+    )
+    del old["rule_text"], old["previous_severity"]
+    old["evidence"] = {"ruleset": "national", "latest_post_id": "https://m.weibo.cn/detail/1",
+                       "rules": [{"rule": "national.max_gap_days(14)"}]}  # fmt: skip
+    msg = render(notice_from_dict(old))
+    for body in (msg.markdown, msg.text):
+        assert "national" not in body and "max_gap_days" not in body and "：//" not in body
+        assert "依据规则" not in body  # no words for it: nothing rather than a code
+        assert "xuncha ack 42" in body
+    assert "[打开本问题](https://xuncha.example.gov.cn/findings/42)" in msg.markdown
+
+
+def test_a_wecom_message_fits_its_4096_bytes_and_keeps_how_to_acknowledge() -> None:
+    from alerts.bots import WECOM_MARKDOWN_BYTES, heading
+    from alerts.send import budget_for
+
+    evidence = {"posts": [{"post_url": f"https://weibo.com/1/{i}", "reasons": ["广告" * 300]}
+                          for i in range(20)]}  # fmt: skip
+    msg = render(veto_notice(detail="说明" * 5000, evidence=evidence),
+                 budget=budget_for("wecombot://key"))  # fmt: skip
+    content = f"{heading(msg.title)}\n\n{msg.markdown}\n\n消息编号 #123456"
+    assert len(content.encode()) <= WECOM_MARKDOWN_BYTES
+    assert msg.markdown.endswith("xuncha ack 42") and "整改期限" in msg.markdown
+
+
+def test_grouped_and_digest_messages_stay_inert_and_say_how_to_acknowledge() -> None:
+    from alerts.group import DigestRow, render_digest, render_group
+
+    hostile = [
+        veto_notice(
+            finding_id=i,
+            account_name=HOSTILE,
+            title=HOSTILE,
+            unit_name=HOSTILE,
+            console_url=f"https://xuncha.example.gov.cn/findings/{i}",
+        )
+        for i in (1, 2, 3)
+    ]
+    group = render_group(hostile, recipient=HOSTILE).message
+    rows = [
+        DigestRow(unit=HOSTILE, account=HOSTILE, platform="weibo", kind="stale", severity="veto",
+                  title=HOSTILE, opened_at=datetime(2026, 11, 24, 0, 5, tzinfo=UTC),
+                  acknowledged=False, escalated=False, finding_id=i,
+                  deadline=datetime(2026, 11, 20, tzinfo=UTC), remedy="更新",
+                  link=f"https://xuncha.example.gov.cn/findings/{i}")
+        for i in (1, 2)
+    ]  # fmt: skip
+    digest = render_digest(rows, recipient=HOSTILE, period="日报", day="11月24日",
+                           now=datetime(2026, 11, 24, 0, 30, tzinfo=UTC))  # fmt: skip
+    for msg in (group, digest):
+        for text in (msg.title, msg.markdown, msg.text):
+            assert "@all" not in text and "http://evil" not in text
+        assert "<script" not in msg.markdown and "[点我]" not in msg.markdown
+        targets = set(re.findall(r"\]\(([^)]*)\)", msg.markdown))
+        assert targets <= {f"https://xuncha.example.gov.cn/findings/{i}" for i in (1, 2, 3)}
+        assert "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号" in msg.text
+    assert "已超期 4 天，须立即更新" in digest.text
+    no_console = render_group([veto_notice(finding_id=i, console_url="") for i in (1, 2)],
+                              recipient="青溪县")  # fmt: skip
+    assert no_console.message.text.endswith("确认：运行 xuncha ack 问题编号")

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select, update
 import monitor.alerting.channels as channels
 from alerts.group import render_group
 from alerts.notice import notice_from_dict
-from alerts.send import body_format
+from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
@@ -116,7 +116,8 @@ def compose_channel(
     live = _drop_flaps(session, live)
     live.sort(key=_order)
     recipient = _recipient(session, live)
-    fmt = body_format(settings.channel_url(channel) or "")
+    url = settings.channel_url(channel) or ""
+    fmt, budget = body_format(url), budget_for(url)
     out: list[Notification] = []
     part = 1
     while live and room > 0:
@@ -128,6 +129,8 @@ def compose_channel(
             max_items=settings.alerts.max_items_per_message,
             part=part,
             templates=settings.alerts.templates,
+            budget=budget,
+            now=now,
         )
         taken, live = live[: group.count], live[group.count :]
         single = taken[0] if group.count == 1 else None

@@ -29,11 +29,11 @@ from sqlmodel import Session, col, select
 
 import monitor.alerting.channels as channels
 import monitor.alerting.direct as direct
-from alerts.notice import Message
-from alerts.send import DeliveryResult, deliver
+from alerts.notice import Level, Message
+from alerts.send import DeliveryResult, deliver, requests_for
 from monitor import timefmt
 from monitor.config import Settings
-from monitor.store.models import ChannelState, Delivery, Notification
+from monitor.store.models import AlertItem, ChannelState, Delivery, Notification, Unit
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -96,12 +96,82 @@ def release_broken(engine: Engine, settings: Settings, now: datetime) -> None:
         s.commit()
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message and what its sending needs beyond the row: the level robots colour
+    it by, and the mobiles to @-mention."""
+
+    row: Notification
+    maybe_repeat: bool  # its lease ran out: it may have reached the messenger before a crash
+    level: Level = "info"
+    mentions: tuple[str, ...] = ()
+
+
+# news the unit must act on: its duty officers' phones ring for it (not for "resolved", a
+# digest, or an ops notice)
+ACTION_EVENTS = frozenset({"opened", "updated", "reminder", "escalated"})
+
+
+def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, ...]]]:
+    """Level and mentions for each message, looked up when it is sent, not when written.
+
+    At send time because the 值班手机 that should ring are those of whoever is on duty when
+    the message arrives: a message held for hours behind a broken channel or a throttle
+    reaches today's roster, not the one of the check; and so the outbox stores no phone
+    numbers and needs no column for them. The unit is the message's recipient
+    (``unit_code``: the owner, or the supervisor an escalation goes to)."""
+    if not ids:
+        return {}
+    rows = s.exec(
+        select(
+            Notification.id, Notification.unit_code, Notification.kind, Notification.event
+        ).where(col(Notification.id).in_(ids))
+    ).all()
+    items: dict[int, list[tuple[str, str]]] = {}
+    for nid, event, severity in s.exec(
+        select(AlertItem.notification_id, AlertItem.event, AlertItem.severity).where(
+            col(AlertItem.notification_id).in_(ids)
+        )
+    ).all():
+        items.setdefault(nid, []).append((event, severity))  # type: ignore[arg-type]
+    codes = {code for _, code, _, _ in rows}
+    phones = {
+        code: tuple(mobiles or ())
+        for code, mobiles in s.exec(
+            select(Unit.code, Unit.duty_mobiles).where(col(Unit.code).in_(codes))
+        ).all()
+    }
+    out: dict[int, tuple[Level, tuple[str, ...]]] = {}
+    for nid, code, kind, event in rows:
+        assert nid is not None
+        if kind == "ops":
+            out[nid] = ("success" if "recovered" in event else "failure", ())
+            continue
+        told = items.get(nid, [])
+        act = any(e in ACTION_EVENTS and sev != "info" for e, sev in told)
+        out[nid] = (_level(told), phones.get(code, ()) if act else ())
+    return out
+
+
+def _level(told: list[tuple[str, str]]) -> Level:
+    """What the message is, for the robots that colour by it: all recoveries, or its worst."""
+    if not told:
+        return "info"  # a digest
+    live = {severity for event, severity in told if event != "resolved"}
+    if not live:
+        return "success"
+    if live & {"veto", "high"}:
+        return "failure"
+    return "warning" if "warning" in live else "info"
+
+
 def _claim(
     engine: Engine, settings: Settings, node: str, now: datetime, limit: int
-) -> list[tuple[Notification, bool]]:
-    """Claim due rows, channel by channel, within each channel's budget."""
+) -> list[Outgoing]:
+    """Claim due rows, channel by channel, within each channel's budget (a message that
+    @-mentions through a WeCom robot costs two requests of it)."""
     lease = timedelta(seconds=settings.alerts.lease_seconds)
-    claimed: list[tuple[Notification, bool]] = []
+    claimed: list[Outgoing] = []
     with Session(engine) as s:
         rows = s.exec(
             select(Notification.id, Notification.status, Notification.channel)
@@ -113,13 +183,19 @@ def _claim(
     for nid, status, channel in rows:
         by_channel.setdefault(channel, []).append((nid, status))
     for channel, due in by_channel.items():
+        url = settings.channel_url(channel) or ""
         with Session(engine, expire_on_commit=False) as s:
             state = channels.lock(s, channel, now)
             if state.throttled_until is not None and state.throttled_until > now:
                 s.commit()
                 continue
             room = channels.room(s, settings, channel, now)
+            plans = _outgoing(s, [nid for nid, _ in due[:room]])
             for nid, status in due[:room]:
+                level, mentions = plans.get(nid, ("info", ()))
+                cost = requests_for(url, mentions)
+                if cost > room:
+                    break
                 res = s.execute(
                     update(Notification)
                     .where(col(Notification.id) == nid, _due(now))
@@ -134,8 +210,8 @@ def _claim(
                 if res.rowcount == 1:  # type: ignore[attr-defined]
                     n = s.get(Notification, nid)
                     assert n is not None
-                    # a row whose lease ran out may have reached the messenger before a crash
-                    claimed.append((n, status == "sending"))
+                    claimed.append(Outgoing(n, status == "sending", level, mentions))
+                    room -= cost
             s.commit()
     return claimed
 
@@ -154,28 +230,39 @@ async def send_due(
     claimed = await to_thread.run_sync(_claim, engine, settings, node, now, limit)
     sem = asyncio.Semaphore(concurrency)
 
-    async def one(n: Notification, maybe_repeat: bool) -> None:
+    async def one(out: Outgoing) -> None:
+        n = out.row
         url = settings.channel_url(n.channel)
-        async with sem:
-            if url is None:
-                result = DeliveryResult(
-                    ok=False,
-                    permanent=True,
-                    error=f"渠道 {n.channel} 未在配置 [channels] 中定义",
-                    elapsed_ms=0,
-                )
-            else:
-                title = f"{MAYBE_REPEAT}{n.title}" if maybe_repeat else n.title
-                result = await deliver(
-                    url,
-                    Message(title=title, markdown=n.body, text=n.body),
-                    timeout=settings.alerts.send_timeout_seconds,
-                    origins=settings.alerts.origins,
-                )
+        if url is None:
+            result = DeliveryResult(
+                ok=False,
+                permanent=True,
+                error=f"渠道 {n.channel} 未在配置 [channels] 中定义",
+                elapsed_ms=0,
+            )
+        else:
+            title = f"{MAYBE_REPEAT}{n.title}" if out.maybe_repeat else n.title
+            result = await deliver(
+                url,
+                Message(title=title, markdown=n.body, text=n.body, level=out.level),
+                timeout=settings.alerts.send_timeout_seconds,
+                origins=settings.alerts.origins,
+                mentions=out.mentions,
+            )
         outcome = await to_thread.run_sync(_finish, engine, settings, n, result, now, clock())
         setattr(stats, outcome, getattr(stats, outcome) + 1)
 
-    await asyncio.gather(*(one(n, r) for n, r in claimed))
+    async def channel(outs: list[Outgoing]) -> None:
+        """One channel's messages one after another, in the order they were written: a group
+        reads them in that order, and a WeCom mention follows the message it is about."""
+        async with sem:
+            for out in outs:
+                await one(out)
+
+    by_channel: dict[str, list[Outgoing]] = {}
+    for out in claimed:
+        by_channel.setdefault(out.row.channel_key, []).append(out)
+    await asyncio.gather(*(channel(outs) for outs in by_channel.values()))
 
 
 def _finish(
@@ -195,18 +282,19 @@ def _finish(
         state = channels.lock(s, n.channel, now)
         row = s.get(Notification, n.id)
         assert row is not None
-        s.add(
-            Delivery(
-                notification_id=row.id,
-                channel_key=row.channel_key,
-                at=started,
-                node=settings.node_name,
-                ok=r.ok,
-                permanent=r.permanent,
-                error=r.error,
-                elapsed_ms=r.elapsed_ms,
+        for i in range(max(1, r.requests)):  # the rate window counts every request
+            s.add(
+                Delivery(
+                    notification_id=row.id,
+                    channel_key=row.channel_key,
+                    at=started,
+                    node=settings.node_name,
+                    ok=r.ok,
+                    permanent=r.permanent,
+                    error=r.error if i == 0 else "",
+                    elapsed_ms=r.elapsed_ms if i == 0 else 0,
+                )
             )
-        )
         row.claimed_by, row.claimed_until = None, None
         if r.ok:
             row.status, row.sent_at, row.last_error = "sent", now, ""

@@ -10,7 +10,9 @@ not never.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -19,11 +21,13 @@ from sqlmodel import Session, col, select
 import monitor.alerting.direct as direct
 from alerts.group import DigestRow, render_digest
 from alerts.notice import Message
+from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
-from monitor.alerting.route import first_with_channels, walk_up
+from monitor.alerting.route import console_link, first_with_channels, walk_up
 from monitor.config import Settings
 from monitor.store.models import Account, Finding, Notification, Unit
 from monitor.store.scope import descendants
+from probes.checks import kinds
 
 
 def _at(hhmm: str) -> time:
@@ -81,6 +85,10 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                     acknowledged=f.acknowledged_at is not None,
                     escalated=f.escalated_at is not None,
                     finding_id=f.id or 0,
+                    kind_label=kinds.label(f.kind),
+                    deadline=f.deadline,
+                    remedy=known.remedy if (known := kinds.kind(f.kind)) else "",
+                    link=console_link(settings, f.id),
                 )
             )
         if daily:
@@ -91,14 +99,16 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                     per_hearer[found[1].code].extend(rows)
             for code, rows in per_hearer.items():
                 unit = by_code[code]
-                message = render_digest(
+                daily_for = partial(
+                    render_digest,
                     rows,
                     recipient=unit.name,
                     period="日报",
                     day=f"{day.month}月{day.day}日",
                     tz=settings.timezone,
+                    now=now,
                 )
-                written += _write(s, settings, unit, message, f"daily:{day.isoformat()}", now)
+                written += _write(s, settings, unit, daily_for, f"daily:{day.isoformat()}", now)
         if weekly:
             monday = local.date() - timedelta(days=local.isoweekday() - 1)
             for u in units:
@@ -107,15 +117,17 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                 covered = descendants(children, u.code)
                 rows = [r for c in covered for r in rows_by_owner.get(c, [])]
                 sunday = monday + timedelta(days=6)
-                message = render_digest(
+                weekly_for = partial(
+                    render_digest,
                     rows,
                     recipient=u.name,
                     period="周报",
                     day=f"{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日",
                     tz=settings.timezone,
                     extra=[f"覆盖本单位及下属 {len(covered) - 1} 个单位"],
+                    now=now,
                 )
-                written += _write(s, settings, u, message, f"weekly:{year}-W{week:02d}", now)
+                written += _write(s, settings, u, weekly_for, f"weekly:{year}-W{week:02d}", now)
         s.commit()
     return written
 
@@ -127,10 +139,17 @@ def _done(s: Session, period: str) -> bool:
 
 
 def _write(
-    s: Session, settings: Settings, unit: Unit, message: Message, period: str, now: datetime
+    s: Session,
+    settings: Settings,
+    unit: Unit,
+    make: Callable[..., Message],
+    period: str,
+    now: datetime,
 ) -> int:
+    """The digest to each of the unit's channels, made to the size each one takes."""
     n = 0
     for channel in unit.channels:
+        message = make(budget=budget_for(settings.channel_url(channel) or ""))
         row = direct.write(
             s,
             settings,

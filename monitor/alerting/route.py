@@ -8,7 +8,8 @@ change); grouping, pacing and delivery happen later, in the dispatcher.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from monitor.config import Settings
 from monitor.store.findings import Change
 from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
 from probes.checks import kinds
+from probes.checks.rules import RuleSet, load_rulesets, rule_text
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -122,11 +124,18 @@ def _unique(targets: list[Target]) -> list[Target]:
     return out
 
 
-def console_link(settings: Settings, snapshot_id: int | None) -> str:
+def console_link(settings: Settings, finding_id: int | None) -> str:
+    """The finding's page in the console — where 确认 is — or the console itself."""
     base = settings.alerts.console_url.rstrip("/")
     if not base:
         return ""
-    return f"{base}/snapshots/{snapshot_id}" if snapshot_id is not None else base
+    return f"{base}/findings/{finding_id}" if finding_id is not None else base
+
+
+def _in_words(text: str) -> str:
+    """The rule in words, or "" where ``rule_text`` could only give a code back (a rule set
+    since removed from the config): people never read a rule's code."""
+    return text if re.search(r"[\u4e00-\u9fff]", text) else ""
 
 
 def notice_for(
@@ -137,10 +146,15 @@ def notice_for(
     event: str,
     now: datetime,
     why: str = "",
+    rulesets: Mapping[str, RuleSet] | None = None,
 ) -> FindingNotice:
-    """The notice for one change, with the kind catalogue's words for the finding's kind
-    (``alerts`` cannot read the catalogue itself; an unknown kind keeps the defaults)."""
+    """The notice for one change, with the words ``alerts`` cannot find itself (it imports
+    no ``probes``): the kind catalogue's for the finding's kind (an unknown kind keeps the
+    defaults) and the rule in words (``rulesets``: the configured ones, read from
+    ``settings`` when not given)."""
     known = kinds.kind(f.kind)
+    if rulesets is None:
+        rulesets = load_rulesets(settings.rulesets)
     return FindingNotice(
         event=event,  # type: ignore[arg-type]
         finding_id=f.id,
@@ -158,12 +172,13 @@ def notice_for(
         title=f.title,
         detail=f.detail,
         rule=f.rule,
+        rule_text=_in_words(rule_text(f.rule, rulesets)),
         deadline=f.deadline,
         opened_at=f.opened_at,
         at=now,
         snapshot_id=f.last_snapshot_id,
         evidence=f.evidence,
-        console_url=console_link(settings, f.last_snapshot_id),
+        console_url=console_link(settings, f.id),
         detail_escalation=why,
     )
 
@@ -237,6 +252,7 @@ def enqueue(
     if not settings.alerts.enabled:
         return 0
     line = unit_line(session, unit)
+    rulesets = load_rulesets(settings.rulesets)
     items = 0
     for change in changes:
         if change.event not in NOTIFY_EVENTS:
@@ -259,7 +275,8 @@ def enqueue(
             )
             continue
         tag = now.isoformat()
-        notice = notice_for(settings, f, account, unit, change.event, now)
+        notice = notice_for(settings, f, account, unit, change.event, now, rulesets=rulesets)
+        notice.previous_severity = change.previous_severity or ""
         # ``notified_at`` is set when the message is composed (compose.py), not here: the
         # owner has not been told while the item waits, and reminders count from the telling
         items += add_items(
@@ -268,7 +285,7 @@ def enqueue(
         supervisors = supervisor_targets(line) if p.audience != "ops" else []
         if change.event == "opened" and p.escalate_immediately and supervisors:
             why = "该类问题按规则立即告知主管单位"
-            up = notice_for(settings, f, account, unit, "escalated", now, why)
+            up = notice_for(settings, f, account, unit, "escalated", now, why, rulesets)
             items += add_items(
                 session, supervisors, up, now=now, wait_seconds=p.group_wait_seconds, tag=tag
             )

@@ -12,6 +12,7 @@ Each step is claimed with a conditional UPDATE on the finding (``notified_at`` /
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from monitor.alerting.route import (
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
 from monitor.store.models import Account, AlertItem, Finding, Unit
+from probes.checks.rules import RuleSet, load_rulesets
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -96,6 +98,7 @@ def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500)
     commit apiece (bench/alerting.py: 18 ms a finding on SQLite, a day's repeats of 5,000
     findings took 89 s)."""
     reminders = escalations = 0
+    rulesets = load_rulesets(settings.rulesets)  # the rules in words, for every notice
     with Session(engine) as s:
         ids = list(s.exec(select(Finding.id).where(*_candidates(settings, now))).all())
         matcher = Matcher(s, now)
@@ -113,7 +116,7 @@ def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500)
             with s.no_autoflush:  # one flush per batch, not one per conditional UPDATE
                 for f, account in rows:
                     line = walk_up(units.get(account.owner_code), units.get)
-                    r, e = _one(s, settings, f, account, line, matcher, now)
+                    r, e = _one(s, settings, f, account, line, matcher, now, rulesets)
                     reminders += r
                     escalations += e
             s.commit()
@@ -128,6 +131,7 @@ def _one(
     line: list[Unit],
     matcher: Matcher,
     now: datetime,
+    rulesets: Mapping[str, RuleSet],
 ) -> tuple[int, int]:
     unit = line[0] if line else None
     p = plan_for(settings, f, account, line)
@@ -137,7 +141,7 @@ def _one(
     why = _escalation_due(f, p.escalate_after_minutes, now)
     supervisors = supervisor_targets(line) if why else []
     if why and supervisors and _claim(s, f, "escalated_at", now):
-        notice = notice_for(settings, f, account, unit, "escalated", now, why)
+        notice = notice_for(settings, f, account, unit, "escalated", now, why, rulesets)
         add_items(
             s, supervisors, notice, now=now, wait_seconds=p.group_wait_seconds,
             tag=now.isoformat(),
@@ -154,7 +158,7 @@ def _one(
         # claimed only while nothing is on its way to the owner: a message composed since
         # the scan read the finding has set ``notified_at``, one still queued is ``_telling``
         if targets and _claim(s, f, "notified_at", now, ~_telling()):
-            notice = notice_for(settings, f, account, unit, "reminder", now)
+            notice = notice_for(settings, f, account, unit, "reminder", now, rulesets=rulesets)
             add_items(
                 s, targets, notice, now=now, wait_seconds=p.group_wait_seconds,
                 tag=now.isoformat(),

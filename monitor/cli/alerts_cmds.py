@@ -185,6 +185,7 @@ def test_message(
                     message,
                     timeout=settings.alerts.send_timeout_seconds,
                     origins=settings.alerts.origins,
+                    mentions=(hearer if note and hearer else u).duty_mobiles,  # 值班手机 ring too
                 )
                 out.append((channels.shown(settings, c), r.ok, r.error))
             return out

@@ -308,6 +308,10 @@ DETECTOR_RULES: dict[str, str] = {
     "install.stores": "客户端须能在应用商店查到",
     "theft.score": "盗用迹象合计达到阈值",
     "interaction.comments_off": "须提供有效的互动功能",
+    "content.privacy": "发布内容中的身份证号、手机号、银行卡号须脱敏",
+    "content.roster": "领导姓名和职务须准确",
+    "content.wording": "不得有错别字和不规范表述",
+    "content.entertainment": "不得过度娱乐化",
 }
 
 
