@@ -1,0 +1,129 @@
+"""Figures too slow to compute for every request on a province's database: the quarter's pass
+rates (the 通报's own computation, ``monitor.report``), the updates trend and the accounts
+about to breach their rules. ``bench/console.py`` measures them.
+
+Each figure is kept per key (what it is, and whose scope) with the data version it was
+computed from. A request whose data version is the kept one gets it at once. Otherwise the
+figure is computed again in a thread of its own, and the request waits for it a short while
+(``wait_seconds``): on a small database that is always enough, so pages show current
+figures; on a large one the page shows the last figure with its time, or says it is being
+computed. A figure is not recomputed sooner than ``spacing`` times its last computation's
+duration after that one started (one that took under half a second is recomputed as soon
+as the data changes), so a busy patrol (a new snapshot every second) costs at most a small
+share of one core however many people look at the overview.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.store.models import Finding, FindingEvent, Snapshot
+
+log = structlog.get_logger("xuncha.web")
+T = TypeVar("T")
+CHEAP_SECONDS = 0.5  # a figure this quick is recomputed whenever the data changed
+
+
+@dataclass
+class Stat(Generic[T]):
+    value: T | None  # None: never computed yet (or it failed)
+    at: datetime | None  # the console's clock when it was computed
+    seconds: float  # what computing it took
+    pending: bool  # a newer one is being computed
+    error: str = ""
+
+
+class _Entry:
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.has_value = False
+        self.version: Hashable = None
+        self.at: datetime | None = None
+        self.seconds = 0.0
+        self.started: float | None = None  # time.monotonic() of the last run's start
+        self.running = False
+        self.done = threading.Event()
+        self.error = ""
+
+
+class StatsCache:
+    def __init__(
+        self, engine: Engine, *, wait_seconds: float = 3.0, spacing: float = 10.0, workers: int = 1
+    ) -> None:
+        self.engine = engine
+        self.wait_seconds = wait_seconds
+        self.spacing = spacing
+        self._entries: dict[Hashable, _Entry] = {}
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(workers)  # computations at once, across keys
+
+    def get(
+        self, key: Hashable, version: Hashable, now: datetime, compute: Callable[[Session], T]
+    ) -> Stat[T]:
+        with self._lock:
+            e = self._entries.setdefault(key, _Entry())
+            current = e.has_value and e.version == version
+            if not current and not e.running and self._may_start(e):
+                e.running, e.started, e.done = True, time.monotonic(), threading.Event()
+                thread = threading.Thread(
+                    target=self._run, args=(key, e, version, now, compute),
+                    name="xuncha-stats", daemon=True,  # never holds up a stopping server
+                )  # fmt: skip
+                thread.start()
+            done = e.done
+        if not current and e.running:
+            done.wait(self.wait_seconds)
+        with self._lock:
+            return Stat(e.value if e.has_value else None, e.at, e.seconds, e.running, e.error)
+
+    def _may_start(self, e: _Entry) -> bool:
+        if e.started is None or e.seconds < CHEAP_SECONDS:
+            return True
+        return time.monotonic() - e.started >= self.spacing * e.seconds
+
+    def _run(
+        self,
+        key: Hashable,
+        e: _Entry,
+        version: Hashable,
+        now: datetime,
+        compute: Callable[..., Any],
+    ) -> None:
+        started = time.perf_counter()
+        error, value, ok = "", None, False
+        try:
+            with self._slots, Session(self.engine) as session:
+                value, ok = compute(session), True
+        except Exception as exc:  # a figure that fails leaves the page working
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("console_stat_failed", key=str(key))
+        seconds = time.perf_counter() - started
+        with self._lock:
+            if ok:
+                e.value, e.has_value, e.version, e.at = value, True, version, now
+            e.error, e.seconds, e.running = error, seconds, False
+            e.done.set()
+        log.debug("console_stat", key=str(key), seconds=round(seconds, 3), ok=ok)
+
+
+def data_version(session: Session, now: datetime) -> tuple[Any, ...]:
+    """Changes whenever a check, a finding or its events are written (three primary-key
+    maxima: index lookups), and every minute (due times move with the clock)."""
+    row = session.exec(
+        select(
+            select(sa.func.max(col(Snapshot.id))).scalar_subquery(),
+            select(sa.func.max(col(Finding.id))).scalar_subquery(),
+            select(sa.func.max(col(FindingEvent.id))).scalar_subquery(),
+        )
+    ).one()
+    return (*row, now.replace(second=0, microsecond=0))
