@@ -65,6 +65,47 @@ def unit_options(session: Session, p: Principal) -> list[tuple[str, str]]:
     return out
 
 
+def report_root(p: Principal, children: dict[str | None, list[str]]) -> str | None:
+    """The unit whose subtree the asker's figures cover: their own; for an admin the only
+    top-level unit (a province's installation), or None when the registry has several."""
+    if p.units is not None:
+        return p.unit_code
+    tops = children.get(None, [])
+    return tops[0] if len(tops) == 1 else None
+
+
+@dataclass(frozen=True)
+class Groups:
+    """How the overview groups units: the root's direct children, each with everything
+    below it, and the root's own accounts (本级)."""
+
+    root: str | None
+    head: dict[str, str]  # unit code -> its group's key (a unit code)
+    names: dict[str, str]  # group key -> what the group is called
+
+
+def unit_groups(session: Session, p: Principal) -> Groups:
+    children = unit_children(session)
+    parent = {c: par for par, kids in children.items() for c in kids}
+    names = dict(session.exec(select(col(Unit.code), col(Unit.name))).all())
+    root = report_root(p, children)
+
+    def head(code: str) -> str:
+        c, seen = code, set()
+        while c in parent and c not in seen:
+            seen.add(c)
+            if c == root or parent[c] == root:
+                return c
+            c = parent[c]  # type: ignore[assignment]
+        return code  # outside the root's tree (a cycle in a hand-edited registry)
+
+    heads = {code: head(code) for code in names if p.sees(code)}
+    shown = {g: names.get(g, g) for g in heads.values()}
+    if root in shown and len(shown) > 1:
+        shown[root] = f"{shown[root]}（本级）"
+    return Groups(root, heads, shown)
+
+
 def unit_codes(session: Session, p: Principal, unit: str | None) -> list[str] | None:
     """The owner codes a ``unit`` filter means: the unit and every unit below it that the
     asker may see; ``None`` for no filter. A unit not theirs means no accounts at all."""

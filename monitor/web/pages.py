@@ -277,7 +277,7 @@ def reports_page(request: Request, session: DB, user: PageUser, now: Now, xapp: 
     for _ in range(3):
         periods.append(periods[-1].previous())
     return render(
-        request, "reports.html", user, periods=periods, units=data.visible_units(session, user),
+        request, "reports.html", user, periods=periods, units=data.unit_options(session, user),
         formats=list(FORMATS),
     )  # fmt: skip
 

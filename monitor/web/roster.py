@@ -182,8 +182,8 @@ def list_accounts(
     """One page of accounts; ``desc`` reverses the column's natural order."""
     key, natural_desc = _sort_key(sort)
     down = natural_desc != desc
-    if sort in ("post", "silent"):  # never-read accounts are the most silent of all
-        ordered = key.asc().nulls_first() if not down else key.desc().nulls_last()
+    if sort in ("post", "silent"):  # never read: nothing known, last either way
+        ordered = key.desc().nulls_last() if down else key.asc().nulls_last()
     else:
         ordered = key.desc() if down else key.asc()
     q = select(col(Account.id)).join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)

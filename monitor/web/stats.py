@@ -1,16 +1,17 @@
 """Figures too slow to compute for every request on a province's database: the quarter's pass
 rates (the 通报's own computation, ``monitor.report``), the updates trend and the accounts
-about to breach their rules. ``bench/console.py`` measures them.
+about to breach their rules (``heavy``: seconds to a minute), and the overview's live counts
+(a fraction of a second at 20,000 accounts). ``bench/console.py`` measures them.
 
 Each figure is kept per key (what it is, and whose scope) with the data version it was
 computed from. A request whose data version is the kept one gets it at once. Otherwise the
-figure is computed again in a thread of its own, and the request waits for it a short while
-(``wait_seconds``): on a small database that is always enough, so pages show current
-figures; on a large one the page shows the last figure with its time, or says it is being
-computed. A figure is not recomputed sooner than ``spacing`` times its last computation's
-duration after that one started (one that took under half a second is recomputed as soon
-as the data changes), so a busy patrol (a new snapshot every second) costs at most a small
-share of one core however many people look at the overview.
+figure is computed again in a thread of its own. A quick figure (its last computation took
+under ``CHEAP_SECONDS``) is waited for, so it is always current; a slow one is waited for
+only while there is none yet (``wait_seconds``, then the page says it is being computed),
+and otherwise the last one is shown, with its time, while the new one is computed. A slow
+figure is not recomputed sooner than ``spacing`` times its last computation's duration after
+that one started, and heavy figures are computed one at a time, so a busy patrol (a new
+snapshot every second) costs a bounded share of one core however many people look.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -65,10 +67,16 @@ class StatsCache:
         self.spacing = spacing
         self._entries: dict[Hashable, _Entry] = {}
         self._lock = threading.Lock()
-        self._slots = threading.Semaphore(workers)  # computations at once, across keys
+        self._heavy = threading.Semaphore(workers)  # heavy computations at once, across keys
 
     def get(
-        self, key: Hashable, version: Hashable, now: datetime, compute: Callable[[Session], T]
+        self,
+        key: Hashable,
+        version: Hashable,
+        now: datetime,
+        compute: Callable[[Session], T],
+        *,
+        heavy: bool = False,
     ) -> Stat[T]:
         with self._lock:
             e = self._entries.setdefault(key, _Entry())
@@ -76,12 +84,13 @@ class StatsCache:
             if not current and not e.running and self._may_start(e):
                 e.running, e.started, e.done = True, time.monotonic(), threading.Event()
                 thread = threading.Thread(
-                    target=self._run, args=(key, e, version, now, compute),
+                    target=self._run, args=(key, e, version, now, compute, heavy),
                     name="xuncha-stats", daemon=True,  # never holds up a stopping server
                 )  # fmt: skip
                 thread.start()
-            done = e.done
-        if not current and e.running:
+            done, running = e.done, e.running
+            wait = not e.has_value or e.seconds < CHEAP_SECONDS
+        if not current and running and wait:
             done.wait(self.wait_seconds)
         with self._lock:
             return Stat(e.value if e.has_value else None, e.at, e.seconds, e.running, e.error)
@@ -98,11 +107,13 @@ class StatsCache:
         version: Hashable,
         now: datetime,
         compute: Callable[..., Any],
+        heavy: bool,
     ) -> None:
-        started = time.perf_counter()
         error, value, ok = "", None, False
+        started = time.perf_counter()
         try:
-            with self._slots, Session(self.engine) as session:
+            with self._heavy if heavy else nullcontext(), Session(self.engine) as session:
+                started = time.perf_counter()  # not counting the wait for the heavy slot
                 value, ok = compute(session), True
         except Exception as exc:  # a figure that fails leaves the page working
             error = f"{type(exc).__name__}: {exc}"
@@ -113,7 +124,6 @@ class StatsCache:
                 e.value, e.has_value, e.version, e.at = value, True, version, now
             e.error, e.seconds, e.running = error, seconds, False
             e.done.set()
-        log.debug("console_stat", key=str(key), seconds=round(seconds, 3), ok=ok)
 
 
 def data_version(session: Session, now: datetime) -> tuple[Any, ...]:
