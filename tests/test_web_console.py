@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,7 +25,7 @@ from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
 from probes.model import Observation, Outcome, Post, Profile
-from tests.conftest import add_account, add_unit, make_settings, open_app
+from tests.conftest import add_account, add_unit
 from tests.test_web import FAST_HASHER, NOW, PASSWORD, _snapshot, client_for, login, png_bytes
 
 K1_ACCOUNTS = 60
@@ -166,10 +164,9 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def province(tmp_path: Path) -> Iterator[Province]:
-    xapp = open_app(make_settings(tmp_path))
-    yield build_province(xapp)
-    xapp.close()
+def province(app: App) -> Province:
+    """On both backends (``app``: SQLite and the local PostgreSQL)."""
+    return build_province(app)
 
 
 def api_get(c: TestClient, w: Province, user: str, path: str) -> object:
@@ -473,3 +470,9 @@ def test_figures_not_ready_yet_are_said_to_be_computing(province: Province) -> N
         page = c.get("/").text
     assert "第一市人民政府办公室" in page.split("本季度合格率", 1)[1]
     assert 'http-equiv="refresh"' not in page
+    # a patrol writes on: the figures stay on the page, with their time, while new ones are
+    # computed — a page never goes blank or waits for a report to be built
+    _finding(province.xapp, "k05", "commercial", "high", "新发现的广告")
+    again = c.get("/").text
+    assert "第一市人民政府办公室" in again.split("本季度合格率", 1)[1]
+    assert "统计于 2026-11-24 14:00" in again and "正在统计" not in again

@@ -1,17 +1,22 @@
 """Figures too slow to compute for every request on a province's database: the quarter's pass
 rates (the 通报's own computation, ``monitor.report``), the updates trend and the accounts
-about to breach their rules (``heavy``: seconds to a minute), and the overview's live counts
-(a fraction of a second at 20,000 accounts). ``bench/console.py`` measures them.
+about to breach their rules (``heavy``: seconds to a minute and a half), and the overview's
+counts (a fraction of a second at 20,000 accounts). ``bench/console.py`` measures them.
 
 Each figure is kept per key (what it is, and whose scope) with the data version it was
-computed from. A request whose data version is the kept one gets it at once. Otherwise the
-figure is computed again in a thread of its own. A quick figure (its last computation took
-under ``CHEAP_SECONDS``) is waited for, so it is always current; a slow one is waited for
-only while there is none yet (``wait_seconds``, then the page says it is being computed),
-and otherwise the last one is shown, with its time, while the new one is computed. A slow
-figure is not recomputed sooner than ``spacing`` times its last computation's duration after
-that one started, and heavy figures are computed one at a time, so a busy patrol (a new
-snapshot every second) costs a bounded share of one core however many people look.
+computed from; a request whose data version is the kept one gets it at once. Otherwise:
+
+* a heavy figure is shown as it was last computed, with its time, while a new one is
+  computed in a thread of its own — at most one heavy computation at a time, and not
+  sooner than ``spacing`` times the last one's duration (at least ``HEAVY_EVERY``) after it
+  started. Only when there is none yet does a request wait for it (``wait_seconds``; then
+  the page says it is being computed).
+* the counts are recomputed whenever the data changed and waited for while they are quick
+  (under ``CHEAP_SECONDS``), so a small installation always reads current figures; when
+  they are not, the last ones are shown (seconds old) while new ones are counted.
+
+So a busy patrol (a new snapshot every second) costs a bounded share of one core however
+many people look at the overview, and no page waits for a report to be built.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from monitor.store.models import Finding, FindingEvent, Snapshot
 
 log = structlog.get_logger("xuncha.web")
 T = TypeVar("T")
-CHEAP_SECONDS = 0.5  # a figure this quick is recomputed whenever the data changed
+CHEAP_SECONDS = 0.2  # counts this quick are recomputed, and waited for, when the data changed
+HEAVY_EVERY = 60.0  # seconds: a heavy figure is not recomputed more often than this
 
 
 @dataclass
@@ -81,7 +87,7 @@ class StatsCache:
         with self._lock:
             e = self._entries.setdefault(key, _Entry())
             current = e.has_value and e.version == version
-            if not current and not e.running and self._may_start(e):
+            if not current and not e.running and self._may_start(e, heavy):
                 e.running, e.started, e.done = True, time.monotonic(), threading.Event()
                 thread = threading.Thread(
                     target=self._run, args=(key, e, version, now, compute, heavy),
@@ -89,16 +95,19 @@ class StatsCache:
                 )  # fmt: skip
                 thread.start()
             done, running = e.done, e.running
-            wait = not e.has_value or e.seconds < CHEAP_SECONDS
+            wait = not e.has_value or (not heavy and e.seconds < CHEAP_SECONDS)
         if not current and running and wait:
             done.wait(self.wait_seconds)
         with self._lock:
             return Stat(e.value if e.has_value else None, e.at, e.seconds, e.running, e.error)
 
-    def _may_start(self, e: _Entry) -> bool:
-        if e.started is None or e.seconds < CHEAP_SECONDS:
-            return True
-        return time.monotonic() - e.started >= self.spacing * e.seconds
+    def _may_start(self, e: _Entry, heavy: bool) -> bool:
+        if e.started is None:
+            return True  # (a figure that failed is tried again like a stale one)
+        since = time.monotonic() - e.started
+        if heavy:
+            return since >= max(self.spacing * e.seconds, HEAVY_EVERY)
+        return e.seconds < CHEAP_SECONDS or since >= self.spacing * e.seconds
 
     def _run(
         self,
