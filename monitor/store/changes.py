@@ -51,6 +51,9 @@ class SnapshotDiff:
     posts_removed: list[dict[str, Any]] = field(default_factory=list)  # in a, not in b
     artifacts_added: list[str] = field(default_factory=list)  # sha256
     artifacts_removed: list[str] = field(default_factory=list)
+    # both checks read the page: only then are profile and posts compared (a failed fetch
+    # saw none, which is not "every post deleted")
+    content_compared: bool = True
 
     @property
     def a_is_older(self) -> bool:
@@ -78,6 +81,7 @@ class SnapshotDiff:
             "b": self.b.to_dict(tz),
             "a_is_older": self.a_is_older,
             "same_content": self.same_content,
+            "content_compared": self.content_compared,
             "changes": [c.to_dict(tz) for c in self.changes],
             "profile": [c.to_dict(tz) for c in self.profile],
             "posts_added": [post_json(p, tz) for p in self.posts_added],
@@ -135,10 +139,18 @@ def diff_snapshots(session: Session, a_id: int, b_id: int) -> SnapshotDiff:
         )
     sa_, sb = (summary_of(tuple(getattr(s, c.key) for c in SUMMARY_COLUMNS)) for s in (a, b))
     d = SnapshotDiff(account_id=a.account_id, a=sa_, b=sb)
-    for name in ("outcome", "status_code", "latest_post_at", "post_count", "final_url"):
+    d.content_compared = a.outcome == "ok" and b.outcome == "ok"
+    seen = ("latest_post_at", "post_count") if d.content_compared else ()
+    for name in ("outcome", "status_code", *seen, "final_url"):
         old, new = getattr(a, name), getattr(b, name)
         if old != new:
             d.changes.append(FieldChange(name, old, new))
+    hashes_a = [x.get("sha256", "") for x in a.artifacts or []]
+    hashes_b = [x.get("sha256", "") for x in b.artifacts or []]
+    d.artifacts_added = [h for h in hashes_b if h not in hashes_a]
+    d.artifacts_removed = [h for h in hashes_a if h not in hashes_b]
+    if not d.content_compared:
+        return d
     contents = load_facts(session, [a.facts_hash, b.facts_hash])
     fa, fb = contents.get(a.facts_hash) or {}, contents.get(b.facts_hash) or {}
     d.profile = diff_profiles(fa.get("profile") or {}, fb.get("profile") or {})
@@ -146,10 +158,6 @@ def diff_snapshots(session: Session, a_id: int, b_id: int) -> SnapshotDiff:
     posts_b = {str(p.get("id", "")): p for p in fb.get("posts") or []}
     d.posts_added = [_post_brief(p) for k, p in posts_b.items() if k not in posts_a]
     d.posts_removed = [_post_brief(p) for k, p in posts_a.items() if k not in posts_b]
-    hashes_a = [x.get("sha256", "") for x in a.artifacts or []]
-    hashes_b = [x.get("sha256", "") for x in b.artifacts or []]
-    d.artifacts_added = [h for h in hashes_b if h not in hashes_a]
-    d.artifacts_removed = [h for h in hashes_a if h not in hashes_b]
     return d
 
 

@@ -129,6 +129,9 @@ class Snapshot(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),
         sa.Index("ix_snapshot_profile", "account_id", "profile_changed", "taken_at"),
+        # an account's newest ok look and its latest post from the index alone (the console's
+        # 最近更新 and its sort by silence; every "last good look" read)
+        sa.Index("ix_snapshot_account_ok", "account_id", "outcome", "taken_at", "latest_post_at"),
     )
 
 

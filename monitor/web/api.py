@@ -16,9 +16,11 @@ from monitor.store import changes, history
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Unit
 from monitor.web import data
-from monitor.web.deps import DB, ApiUser, Cache, NotFound, Now, XApp
+from monitor.web.deps import DB, ApiUser, Cache, NotFound, Now, Stats, XApp
+from monitor.web.overview import overview as overview_of
 from monitor.web.pages import artifact
 from monitor.web.reports import report_response
+from monitor.web.roster import ACCOUNT_SORTS, AccountFilter, count_accounts, list_accounts
 
 router = APIRouter(prefix="/api/v1", tags=["xuncha"])
 NOT_FOUND = {404: {"description": "不存在，或不在令牌用户的单位范围内"}}
@@ -38,17 +40,42 @@ def me(session: DB, user: ApiUser) -> dict[str, Any]:
     }
 
 
-@router.get("/overview", summary="总览：未解决问题统计与两个工作日内将超期的账号")
-def overview(session: DB, user: ApiUser, now: Now, xapp: XApp) -> dict[str, Any]:
-    return data.overview(session, user, xapp, now).to_dict(xapp.settings.timezone)
+@router.get(
+    "/overview",
+    summary="总览：账号概况、巡查运行、问题统计、趋势、本季度合格率、两个工作日内将超期的账号",
+)
+def overview(session: DB, user: ApiUser, now: Now, xapp: XApp, stats: Stats) -> dict[str, Any]:
+    """``pass_rates``, ``trends.updates`` and ``due_soon`` are computed in the background on
+    a large database: each says when it was computed, and ``pending`` while a newer one is
+    being computed (``value`` null until the first is ready)."""
+    return overview_of(session, user, xapp, now, stats).to_dict(xapp.settings.timezone)
 
 
-@router.get("/accounts", summary="账号列表")
+@router.get("/accounts", summary="账号列表（含巡查与更新情况；可筛选、排序、分页）")
 def accounts(
-    session: DB, user: ApiUser, unit: str | None = None, platform: str | None = None
+    session: DB,
+    user: ApiUser,
+    now: Now,
+    xapp: XApp,
+    response: Response,
+    unit: Annotated[str | None, Query(description="单位编码（含其下级单位）")] = None,
+    platform: str | None = None,
+    status: Annotated[str, Query(pattern="^(active|closed|all)$")] = "active",
+    health: Annotated[str | None, Query(pattern="^(failing|risk|patrol|ok)$")] = None,
+    q: Annotated[str, Query(max_length=100, description="名称、编号或平台标识")] = "",
+    sort: Annotated[str, Query(pattern=f"^({'|'.join(ACCOUNT_SORTS)})$")] = "name",
+    desc: bool = False,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = data.list_accounts(session, user, unit=unit, platform=platform)
-    return [data.account_json(a, u) for a, u in rows]
+    """Sorted by ``sort`` in its natural order (``desc`` reverses it); the header
+    ``X-Total-Count`` says how many match, for paging. ``health``: failing = a 单项否决 or 严重
+    open, risk = a 预警 and nothing worse, patrol = 巡查异常, ok = none of the unit's open."""
+    which = AccountFilter(unit, platform, status, health, q.strip())
+    rows = list_accounts(session, user, which, sort=sort, desc=desc, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(count_accounts(session, user, which))
+    tz = xapp.settings.timezone
+    return [{**data.account_json(r.account, None), **r.to_dict(tz, now)} for r in rows]
 
 
 def _account(session: Any, user: Any, account_id: str) -> Any:
@@ -143,32 +170,45 @@ def diff(session: DB, user: ApiUser, xapp: XApp, a: int, b: int) -> dict[str, An
         raise HTTPException(400, str(e)) from e
 
 
-@router.get("/findings", summary="问题列表")
+@router.get("/findings", summary="问题列表（可筛选、排序、分页）")
 def findings(
     session: DB,
     user: ApiUser,
+    now: Now,
     xapp: XApp,
     response: Response,
     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
-    unit: str | None = None,
+    unit: Annotated[str | None, Query(description="单位编码（含其下级单位）")] = None,
     account: str | None = None,
     severity: str | None = None,
+    platform: str | None = None,
+    kind: str | None = None,
+    category: Annotated[str | None, Query(description="问题类别；patrol = 巡查异常")] = None,
+    q: Annotated[str, Query(max_length=100, description="问题、账号或单位名称")] = "",
+    sort: Annotated[str, Query(pattern=f"^({'|'.join(data.FINDING_SORTS)})$")] = "opened",
+    desc: bool = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """Newest first; the header ``X-Total-Count`` says how many match, for paging."""
-    which = data.FindingFilter(status, unit, account, severity)
-    rows = data.list_findings(session, user, which, limit=limit, offset=offset)
+    """Newest first by default (``sort``: opened, updated, deadline — soonest first,
+    severity — worst first, account, unit; ``desc`` reverses it); the header
+    ``X-Total-Count`` says how many match, for paging."""
+    which = data.FindingFilter(
+        status, unit, account, severity, platform, kind, category, q.strip()
+    )  # fmt: skip
+    rows = data.list_findings(
+        session, user, which, limit=limit, offset=offset, sort=sort, desc=desc
+    )
     response.headers["X-Total-Count"] = str(data.count_findings(session, user, which))
-    return [data.finding_json(f, a, xapp.settings.timezone) for f, a in rows]
+    return [data.finding_json(r, xapp.settings.timezone, now) for r in rows]
 
 
 @router.get("/findings/{finding_id}", summary="问题详情", responses=NOT_FOUND)
-def finding(session: DB, user: ApiUser, xapp: XApp, finding_id: int) -> dict[str, Any]:
+def finding(session: DB, user: ApiUser, now: Now, xapp: XApp, finding_id: int) -> dict[str, Any]:
     row = data.get_finding(session, user, finding_id)
     if row is None:
         raise NotFound
-    return data.finding_json(*row, xapp.settings.timezone)
+    return data.finding_json(row, xapp.settings.timezone, now)
 
 
 @router.post("/findings/{finding_id}/ack", summary="确认问题（已知悉）", responses=NOT_FOUND)
@@ -191,7 +231,7 @@ def ack(
     session.commit()
     row = data.get_finding(session, user, finding_id)
     assert row is not None and f.id == finding_id
-    return data.finding_json(*row, tz)
+    return data.finding_json(row, tz, now)
 
 
 @router.get(

@@ -23,9 +23,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.show.labels import KIND, KIND_CATEGORY, OUTCOME, PLATFORM, SEVERITY, STATUS, label
+from monitor.show.labels import (
+    ARTIFACT,
+    KIND,
+    KIND_CATEGORY,
+    OUTCOME,
+    PLATFORM,
+    READER,
+    SEVERITY,
+    STATUS,
+    deadline_note,
+    label,
+    patrol_kinds,
+)
 from monitor.web.cache import AccountCache
 from monitor.web.deps import LoginRequired, NotFound
+from monitor.web.stats import StatsCache
+from probes.checks.rules import RuleSet, rule_text, ruleset_title
 
 HERE = Path(__file__).parent
 CSP = (
@@ -70,7 +84,16 @@ def safe_href(url: Any) -> str:
     return url.strip() if scheme in ("http", "https") else ""
 
 
-def make_templates(tz: str) -> Jinja2Templates:
+def field_value(field: str, value: Any) -> Any:
+    """A snapshot column's value as people read it (``ok`` is 正常)."""
+    if field == "outcome" and isinstance(value, str):
+        return label(OUTCOME, value)
+    return value
+
+
+def make_templates(
+    tz: str, rulesets: Callable[[], dict[str, RuleSet]] | None = None
+) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
     env.autoescape = True
@@ -98,7 +121,12 @@ def make_templates(tz: str) -> Jinja2Templates:
             return value
         return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
+    def rules() -> dict[str, RuleSet]:
+        return rulesets() if rulesets else {}
+
     env.globals["zone_label"] = timefmt.zone_label(tz)
+    env.globals["deadline_note"] = deadline_note
+    env.globals["patrol_kinds"] = patrol_kinds()
     env.filters.update(
         local=local,
         pretty=pretty,
@@ -112,13 +140,19 @@ def make_templates(tz: str) -> Jinja2Templates:
         outcome=lambda c: label(OUTCOME, c or ""),
         urlq=lambda s: quote(str(s), safe=""),
         field=lambda f: FIELD_NAMES.get(f, f),
+        fieldvalue=field_value,
+        artifact=lambda c: label(ARTIFACT, c or ""),
+        reader=lambda c: label(READER, c or "") if c in READER else label(PLATFORM, c or ""),
+        rule=lambda code: rule_text(code or "", rules()),  # never a rule's code
+        ruleset=lambda name: ruleset_title(name or "", rules()),
+        pct=lambda v: "—" if v is None else f"{v * 100:.1f}%",
     )
     return templates
 
 
 def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The console for one opened App; ``clock`` is injectable for tests."""
-    from monitor.web import api, evidence, pages
+    from monitor.web import api, browse, evidence, pages
 
     web = FastAPI(
         title="巡查 xuncha API",
@@ -130,8 +164,9 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     )
     web.state.xapp = xapp
     web.state.clock = clock or xapp.clock
-    web.state.templates = make_templates(xapp.settings.timezone)
+    web.state.templates = make_templates(xapp.settings.timezone, lambda: xapp.rulesets)
     web.state.cache = AccountCache()
+    web.state.stats = StatsCache(xapp.engine)
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
@@ -183,6 +218,7 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         return error_page(request, 400, f"请求参数有误：{fields or '格式不对'}")
 
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    web.include_router(browse.router)
     web.include_router(pages.router)
     web.include_router(api.router)
     web.include_router(evidence.router)  # pictures of stored pages (monitor/web/evidence.py)

@@ -1,14 +1,14 @@
 """What the console's pages and the API show, always filtered by the asker's units.
 
 Pages and API share these functions, so the two cannot disagree about scope: an object
-outside the asker's units is ``None`` here, and a 404 at the edge.
+outside the asker's units is ``None`` here, and a 404 at the edge. The accounts list is
+``roster``, the overview's figures ``fleet``, ``trends`` and ``overview``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,19 +17,19 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.registry.accounts import ruleset_for
-from monitor.show.labels import PLATFORM, label
+from monitor.show.labels import SEVERITY, patrol_kinds
 from monitor.show.views import account_dict, finding_dict
 from monitor.store import changes
 from monitor.store.facts import load_facts
 from monitor.store.models import Account, Finding, Snapshot, Unit
+from monitor.store.scope import descendants, unit_children
 from monitor.store.snapshots import latest_ok_ids
 from monitor.web.auth import Principal
 from monitor.web.cache import AccountCache, newest_snapshot_id
-from probes.checks.staleness import evaluate_staleness
-from probes.model import post_from_dict
+from probes.checks.kinds import KINDS
 
 SEVERITY_ORDER = ("veto", "high", "warning", "info")
+PAGE_SIZES = (20, 50, 100, 200)
 
 
 def scoped(q: Any, p: Principal, column: Any) -> Any:
@@ -39,6 +39,82 @@ def scoped(q: Any, p: Principal, column: Any) -> Any:
 def visible_units(session: Session, p: Principal) -> list[Unit]:
     q = scoped(select(Unit), p, Unit.code)
     return list(session.exec(q.order_by(col(Unit.code))).all())
+
+
+def unit_options(session: Session, p: Principal) -> list[tuple[str, str]]:
+    """(code, name) of the asker's units in tree order, each indented under its parent: a
+    filter's choices, where choosing a unit means it and every unit below it."""
+    names = dict(session.exec(scoped(select(col(Unit.code), col(Unit.name)), p, Unit.code)).all())
+    children = unit_children(session)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def walk(code: str, depth: int) -> None:
+        if code in seen:
+            return
+        seen.add(code)
+        if code in names:
+            out.append((code, "\u3000" * depth + names[code]))
+            depth += 1
+        for child in sorted(children.get(code, ())):
+            walk(child, depth)
+
+    for top in sorted(children.get(None, ())):
+        walk(top, 0)
+    out += [(c, n) for c, n in sorted(names.items()) if c not in seen]  # a cycle's units
+    return out
+
+
+def report_root(p: Principal, children: dict[str | None, list[str]]) -> str | None:
+    """The unit whose subtree the asker's figures cover: their own; for an admin the only
+    top-level unit (a province's installation), or None when the registry has several."""
+    if p.units is not None:
+        return p.unit_code
+    tops = children.get(None, [])
+    return tops[0] if len(tops) == 1 else None
+
+
+@dataclass(frozen=True)
+class Groups:
+    """How the overview groups units: the root's direct children, each with everything
+    below it, and the root's own accounts (本级)."""
+
+    root: str | None
+    head: dict[str, str]  # unit code -> its group's key (a unit code)
+    names: dict[str, str]  # group key -> what the group is called
+
+
+def unit_groups(session: Session, p: Principal) -> Groups:
+    children = unit_children(session)
+    parent = {c: par for par, kids in children.items() for c in kids}
+    names = dict(session.exec(select(col(Unit.code), col(Unit.name))).all())
+    root = report_root(p, children)
+
+    def head(code: str) -> str:
+        c, seen = code, set()
+        while c in parent and c not in seen:
+            seen.add(c)
+            if c == root or parent[c] == root:
+                return c
+            c = parent[c]  # type: ignore[assignment]
+        return code  # outside the root's tree (a cycle in a hand-edited registry)
+
+    heads = {code: head(code) for code in names if p.sees(code)}
+    shown = {g: names.get(g, g) for g in heads.values()}
+    if root in shown and len(shown) > 1:
+        shown[root] = f"{shown[root]}（本级）"
+    return Groups(root, heads, shown)
+
+
+def unit_codes(session: Session, p: Principal, unit: str | None) -> list[str] | None:
+    """The owner codes a ``unit`` filter means: the unit and every unit below it that the
+    asker may see; ``None`` for no filter. A unit not theirs means no accounts at all."""
+    if not unit:
+        return None
+    if not p.sees(unit):
+        return []
+    below = descendants(unit_children(session), unit)
+    return sorted(c for c in below if p.sees(c))
 
 
 def get_account(session: Session, p: Principal, account_id: str) -> Account | None:
@@ -56,28 +132,44 @@ def snapshot_account(session: Session, p: Principal, snapshot_id: int) -> Accoun
     return row if row is not None and p.sees(row.owner_code) else None
 
 
-def get_finding(session: Session, p: Principal, finding_id: int) -> tuple[Finding, Account] | None:
+def get_finding(session: Session, p: Principal, finding_id: int) -> FindingRow | None:
     row = session.exec(
-        select(Finding, Account)
+        select(Finding, Account, col(Unit.name))
         .join(Account, col(Account.id) == col(Finding.account_id))
+        .join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
         .where(Finding.id == finding_id)
     ).first()
-    return (row[0], row[1]) if row is not None and p.sees(row[1].owner_code) else None
+    if row is None or not p.sees(row[1].owner_code):
+        return None
+    return FindingRow(row[0], row[1], row[2] or row[1].owner_code)
 
 
-# -- listings ----------------------------------------------------------------------------------
+def aware(value: Any) -> datetime | None:
+    """A time from an aggregate or a scalar subquery, where SQLite's driver may hand back the
+    stored text or a naive UTC value rather than what ``UTCDateTime`` gives for a column."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return timefmt.parse(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def list_accounts(
-    session: Session, p: Principal, *, unit: str | None = None, platform: str | None = None
-) -> list[tuple[Account, Unit | None]]:
-    q = select(Account, Unit).join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
-    q = scoped(q, p, Account.owner_code)
-    if unit:
-        q = q.where(Account.owner_code == unit)
-    if platform:
-        q = q.where(Account.platform == platform)
-    return [(a, u) for a, u in session.exec(q.order_by(col(Account.owner_code), col(Account.id)))]
+def like(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def severity_rank(column: Any) -> Any:
+    """veto 4, high 3, warning 2, info 1: worst first when sorted descending."""
+    return sa.case(
+        {"veto": 4, "high": 3, "warning": 2, "info": 1}, value=column, else_=0
+    )  # fmt: skip
+
+
+# -- findings -----------------------------------------------------------------------------------
+
+FINDING_SORTS = ("opened", "deadline", "severity", "account", "unit", "updated")
 
 
 @dataclass(frozen=True)
@@ -85,41 +177,104 @@ class FindingFilter:
     """Which findings a list shows; the same for its rows and its total."""
 
     status: str = "open"  # open | resolved | all
-    unit: str | None = None
+    unit: str | None = None  # the unit and every unit below it
     account: str | None = None
     severity: str | None = None
+    platform: str | None = None
+    kind: str | None = None
+    category: str | None = None  # a kind category: "patrol" = 巡查异常
+    q: str = ""  # in the title, the account's name or id, the unit's name
 
-    def apply(self, q: Any, p: Principal) -> Any:
+    def apply(self, q: Any, p: Principal, session: Session) -> Any:
         q = scoped(q, p, Account.owner_code)
         if self.status in ("open", "resolved"):
             q = q.where(Finding.status == self.status)
-        if self.unit:
-            q = q.where(Account.owner_code == self.unit)
+        codes = unit_codes(session, p, self.unit)
+        if codes is not None:
+            q = q.where(col(Account.owner_code).in_(codes))
         if self.account:
             q = q.where(Finding.account_id == self.account)
         if self.severity:
             q = q.where(Finding.severity == self.severity)
+        if self.platform:
+            q = q.where(Account.platform == self.platform)
+        if self.kind:
+            q = q.where(Finding.kind == self.kind)
+        if self.category:
+            kinds = sorted(c for c, k in KINDS.items() if k.category == self.category)
+            q = q.where(col(Finding.kind).in_(kinds))
+        if text := self.q.strip():
+            pattern = like(text)
+            q = q.where(
+                sa.or_(
+                    col(Finding.title).ilike(pattern, escape="\\"),
+                    col(Account.name).ilike(pattern, escape="\\"),
+                    col(Account.id).ilike(pattern, escape="\\"),
+                    col(Unit.name).ilike(pattern, escape="\\"),
+                )
+            )
         return q
 
 
+@dataclass
+class FindingRow:
+    """A finding as lists show it: with its account and its unit's name."""
+
+    f: Finding
+    a: Account
+    unit_name: str
+
+
+def _finding_order(sort: str, desc: bool) -> list[Any]:
+    tie = [col(Finding.id).desc()]
+    if sort == "deadline":  # soonest (most overdue) first; none last
+        key = col(Finding.deadline)
+        return [key.desc().nulls_last() if desc else key.asc().nulls_last(), *tie]
+    if sort == "severity":
+        rank = severity_rank(col(Finding.severity))
+        return [rank.asc() if desc else rank.desc(), col(Finding.opened_at).desc(), *tie]
+    if sort == "account":
+        return [col(Account.name).desc() if desc else col(Account.name).asc(), *tie]
+    if sort == "unit":
+        return [col(Unit.name).desc() if desc else col(Unit.name).asc(), *tie]
+    key = col(Finding.updated_at) if sort == "updated" else col(Finding.opened_at)
+    return [key.asc() if desc else key.desc(), *tie]  # newest first unless reversed
+
+
+def _findings_query(q: Any) -> Any:
+    q = q.join(Account, col(Account.id) == col(Finding.account_id))
+    return q.join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
+
+
 def list_findings(
-    session: Session, p: Principal, which: FindingFilter, *, limit: int = 100, offset: int = 0
-) -> list[tuple[Finding, Account]]:
-    """Newest first."""
-    q = select(Finding, Account).join(Account, col(Account.id) == col(Finding.account_id))
-    q = which.apply(q, p).order_by(col(Finding.opened_at).desc(), col(Finding.id).desc())
-    return [(f, a) for f, a in session.exec(q.limit(limit).offset(offset))]
+    session: Session,
+    p: Principal,
+    which: FindingFilter,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    sort: str = "opened",
+    desc: bool = False,
+) -> list[FindingRow]:
+    """Newest first by default; ``desc`` reverses the column's natural order."""
+    q = _findings_query(select(Finding, Account, col(Unit.name)))
+    q = which.apply(q, p, session).order_by(*_finding_order(sort, desc))
+    rows = session.exec(q.limit(limit).offset(offset)).all()
+    return [FindingRow(f, a, name or a.owner_code) for f, a, name in rows]
 
 
 def count_findings(session: Session, p: Principal, which: FindingFilter) -> int:
-    q = select(sa.func.count()).select_from(Finding)
-    q = q.join(Account, col(Account.id) == col(Finding.account_id))
-    return int(session.exec(which.apply(q, p)).one())
+    q = _findings_query(select(sa.func.count()).select_from(Finding))
+    return int(session.exec(which.apply(q, p, session)).one())
 
 
-def finding_json(f: Finding, a: Account, tz: str) -> dict[str, Any]:
-    d = finding_dict(f, a, tz)
-    d["acknowledged_by"] = f.acknowledged_by
+def finding_json(row: FindingRow, tz: str, now: datetime | None = None) -> dict[str, Any]:
+    d = finding_dict(row.f, row.a, tz)
+    d["acknowledged_by"] = row.f.acknowledged_by
+    d["unit_name"] = row.unit_name
+    d["patrol"] = row.f.kind in patrol_kinds()  # our fetch's problem, not the unit's
+    if now is not None and row.f.status == "open" and row.f.deadline is not None:
+        d["overdue"] = row.f.deadline < now
     return d
 
 
@@ -127,184 +282,14 @@ def account_json(a: Account, u: Unit | None) -> dict[str, Any]:
     return account_dict(a, u)
 
 
-# -- overview --------------------------------------------------------------------------------
+def platforms_of(session: Session, p: Principal) -> list[str]:
+    """The platforms the asker's accounts are on: a filter offers only these."""
+    q = scoped(select(col(Account.platform)).distinct(), p, Account.owner_code)
+    return sorted(session.exec(q).all())
 
 
-@dataclass
-class Counts:
-    """Open findings by severity, for one row of a table."""
-
-    key: str
-    name: str
-    by_severity: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_severity.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "total": self.total, **self.by_severity}
-
-
-@dataclass
-class DueSoon:
-    """An account not in breach yet that will be, by its rules, within two working days."""
-
-    account_id: str
-    account_name: str
-    platform: str
-    unit_code: str
-    unit_name: str
-    deadline: datetime
-    title: str
-    rule: str
-    latest_post_at: datetime | None
-
-    def to_dict(self, tz: str) -> dict[str, Any]:
-        return {
-            "account": self.account_id,
-            "account_name": self.account_name,
-            "platform": self.platform,
-            "unit": self.unit_code,
-            "unit_name": self.unit_name,
-            "deadline": timefmt.iso(self.deadline, tz),
-            "title": self.title,
-            "rule": self.rule,
-            "latest_post_at": timefmt.iso(self.latest_post_at, tz),
-        }
-
-
-@dataclass
-class Overview:
-    by_unit: list[Counts]
-    by_platform: list[Counts]
-    totals: dict[str, int]
-    due_soon: list[DueSoon]
-    horizon: datetime
-
-    def to_dict(self, tz: str) -> dict[str, Any]:
-        return {
-            "open_findings": {
-                "total": sum(self.totals.values()),
-                "by_severity": self.totals,
-                "by_unit": [c.to_dict() for c in self.by_unit],
-                "by_platform": [c.to_dict() for c in self.by_platform],
-            },
-            "due_soon": [d.to_dict(tz) for d in self.due_soon],
-            "due_soon_horizon": timefmt.iso(self.horizon, tz),
-        }
-
-
-def overview(session: Session, p: Principal, xapp: App, now: datetime) -> Overview:
-    q = (
-        select(
-            col(Account.owner_code), col(Finding.severity), col(Account.platform), sa.func.count()
-        )
-        .join(Account, col(Account.id) == col(Finding.account_id))
-        .where(Finding.status == "open")
-        .group_by(col(Account.owner_code), col(Finding.severity), col(Account.platform))
-    )
-    q = scoped(q, p, Account.owner_code)
-    names = dict(session.exec(scoped(select(col(Unit.code), col(Unit.name)), p, Unit.code)).all())
-    units: dict[str, Counts] = {}
-    platforms: dict[str, Counts] = {}
-    totals: dict[str, int] = defaultdict(int)
-    for unit_code, severity, platform, n in session.exec(q).all():
-        u = units.setdefault(unit_code, Counts(unit_code, names.get(unit_code, unit_code)))
-        u.by_severity[severity] = u.by_severity.get(severity, 0) + n
-        pl = platforms.setdefault(platform, Counts(platform, label(PLATFORM, platform)))
-        pl.by_severity[severity] = pl.by_severity.get(severity, 0) + n
-        totals[severity] += n
-    order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-
-    def rank(c: Counts) -> tuple[Any, ...]:
-        return (*tuple(-c.by_severity.get(s, 0) for s in SEVERITY_ORDER), c.key)
-
-    horizon = due_horizon(xapp, now)
-    return Overview(
-        by_unit=sorted(units.values(), key=rank),
-        by_platform=sorted(platforms.values(), key=rank),
-        totals=dict(sorted(totals.items(), key=lambda kv: order.get(kv[0], 99))),
-        due_soon=due_soon(session, p, xapp, now, horizon),
-        horizon=horizon,
-    )
-
-
-def due_horizon(xapp: App, now: datetime, workdays: int = 2) -> datetime:
-    """End (23:59:59 local) of the ``workdays``-th working day, today counting if it is one."""
-    zone = ZoneInfo(xapp.settings.timezone)
-    day: date = xapp.calendar.next_workday(now.astimezone(zone).date(), inclusive=True)
-    for _ in range(workdays - 1):
-        day = xapp.calendar.next_workday(day)
-    return datetime.combine(day, time(23, 59, 59), zone).astimezone(UTC)
-
-
-def due_soon(
-    session: Session, p: Principal, xapp: App, now: datetime, horizon: datetime
-) -> list[DueSoon]:
-    """Judge each active account's latest posts by its own rule set, now and at the horizon:
-    not stale now, stale then = due soon. Same rules and calendar as the patrol."""
-    tz = xapp.settings.timezone
-    accounts = session.exec(
-        scoped(select(Account, Unit), p, Account.owner_code)
-        .join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
-        .where(Account.status == "active")
-    ).all()
-    judged = {}
-    for a, u in accounts:
-        rs = xapp.rulesets.get(ruleset_for(a))
-        if rs is not None and rs.rules:
-            judged[a.id] = (a, u, rs)
-    if not judged:
-        return []
-    ids = sorted(latest_ok_ids(session, sorted(judged)).values())
-    hashes: list[tuple[str, str]] = []
-    for i in range(0, len(ids), 500):
-        hashes += session.exec(
-            select(col(Snapshot.account_id), col(Snapshot.facts_hash)).where(
-                col(Snapshot.id).in_(ids[i : i + 500])
-            )
-        ).all()
-    contents = load_facts(session, (h for _, h in hashes))
-    rows = [(a, (contents.get(h) or {}).get("posts")) for a, h in hashes]
-    out: dict[str, DueSoon] = {}
-    for account_id, raw_posts in rows:
-        if account_id in out:
-            continue
-        a, u, rs = judged[account_id]
-        try:
-            posts = [post_from_dict(x) for x in raw_posts or []]
-        except (TypeError, ValueError, AttributeError):
-            continue
-        if any(s.kind == "stale" for s in evaluate_staleness(posts, rs, xapp.calendar, now, tz)):
-            continue  # already in breach: an open finding, listed elsewhere
-        later = [
-            s
-            for s in evaluate_staleness(posts, rs, xapp.calendar, horizon, tz)
-            if s.kind == "stale"
-        ]
-        if not later:
-            continue
-        sig = later[0]
-        moments = [
-            datetime.fromisoformat(r["breached_at"])
-            for r in sig.evidence.get("rules", [])
-            if r.get("breached_at")
-        ]
-        moments = [m for m in moments if m > now] or [horizon]
-        dated = [x.published_at for x in posts if x.published_at and not x.pinned]
-        out[account_id] = DueSoon(
-            account_id=a.id,
-            account_name=a.name,
-            platform=a.platform,
-            unit_code=a.owner_code,
-            unit_name=u.name if u else a.owner_code,
-            deadline=min(moments),
-            title=sig.title,
-            rule=sig.rule,
-            latest_post_at=max(dated) if dated else None,
-        )
-    return sorted(out.values(), key=lambda d: (d.deadline, d.account_id))
+def severity_names() -> dict[str, str]:
+    return {s: SEVERITY[s] for s in SEVERITY_ORDER}
 
 
 # -- an account's story over time (cached: see monitor.web.cache) --------------------------
@@ -328,3 +313,17 @@ def profile_changes(
 ) -> list[changes.ProfileChange]:
     key = ("profile", account_id, newest_snapshot_id(session, account_id), limit)
     return cache.get(key, lambda: changes.profile_changes(session, account_id, limit=limit))
+
+
+def latest_posts(
+    session: Session, account_id: str, limit: int = 20
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """The newest posts the account's latest good look saw (its snapshot id, the posts
+    newest first, pinned ones where the page had them)."""
+    sid = latest_ok_ids(session, [account_id]).get(account_id)
+    if sid is None:
+        return None, []
+    facts_hash = session.exec(select(col(Snapshot.facts_hash)).where(Snapshot.id == sid)).one()
+    posts = (load_facts(session, [facts_hash]).get(facts_hash) or {}).get("posts") or []
+    posts = [x for x in posts if isinstance(x, dict)]
+    return sid, posts[:limit]

@@ -17,6 +17,7 @@ from monitor.app import App
 from monitor.web import throttle
 from monitor.web.auth import Principal, session_user, token_user
 from monitor.web.cache import AccountCache
+from monitor.web.stats import StatsCache
 
 log = structlog.get_logger("xuncha.web")
 
@@ -45,6 +46,10 @@ def cache(request: Request) -> AccountCache:
     return request.app.state.cache
 
 
+def stats(request: Request) -> StatsCache:
+    return request.app.state.stats
+
+
 def db(request: Request) -> Iterator[Session]:
     with Session(xapp(request).engine) as s:
         yield s
@@ -54,6 +59,7 @@ DB = Annotated[Session, Depends(db)]
 Now = Annotated[datetime, Depends(clock)]
 XApp = Annotated[App, Depends(xapp)]
 Cache = Annotated[AccountCache, Depends(cache)]
+Stats = Annotated[StatsCache, Depends(stats)]
 
 
 def page_user(request: Request, session: DB, now: Now) -> Principal:

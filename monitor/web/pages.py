@@ -6,7 +6,7 @@ import math
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import parse_qsl, unquote
 
 import structlog
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -14,11 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from monitor import timefmt
-from monitor.show.labels import KIND, PLATFORM, SEVERITY
+from monitor.show.labels import capped_note
 from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
-from monitor.store.models import Unit, User
+from monitor.store.models import User
 from monitor.web import data, throttle
 from monitor.web.artifacts import artifact_response, is_image, is_text
 from monitor.web.auth import (
@@ -30,22 +30,19 @@ from monitor.web.auth import (
     same_secret,
     start_session,
 )
-from monitor.web.chart import bar_chart
 from monitor.web.deps import (
     DB,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    Cache,
     NotFound,
     Now,
     PageUser,
     XApp,
 )
+from monitor.web.paging import link
 from monitor.web.reports import FORMATS, report_response
 
 log = structlog.get_logger("xuncha.web")
-
-FINDINGS_PER_PAGE = 100  # a page a person reads; the total is always shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -158,67 +155,6 @@ def logout(
     return response
 
 
-# -- overview ---------------------------------------------------------------------------------
-
-
-@router.get("/")
-def overview_page(request: Request, session: DB, user: PageUser, now: Now, xapp: XApp) -> Response:
-    ov = data.overview(session, user, xapp, now)
-    return render(
-        request, "overview.html", user, ov=ov, severities=data.SEVERITY_ORDER, now=now,
-    )  # fmt: skip
-
-
-# -- accounts ---------------------------------------------------------------------------------
-
-
-@router.get("/accounts")
-def accounts_page(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    unit: str | None = None,
-    platform: str | None = None,
-) -> Response:
-    rows = data.list_accounts(session, user, unit=unit or None, platform=platform or None)
-    units = data.visible_units(session, user)
-    return render(
-        request, "accounts.html", user, rows=rows, units=units, unit=unit or "",
-        platform=platform or "", platforms=PLATFORM,
-    )  # fmt: skip
-
-
-@router.get("/accounts/{account_id}")
-def account_page(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    now: Now,
-    xapp: XApp,
-    cache: Cache,
-    account_id: str,
-    before: int | None = None,
-) -> Response:
-    account = data.get_account(session, user, account_id)
-    if account is None:
-        raise NotFound
-    unit = session.get(Unit, account.owner_code)
-    snapshots = history.account_history(session, account.id, before_id=before, limit=50)
-    timeline = data.timeline(session, xapp, cache, account.id, now, 90)
-    chart = bar_chart(timeline)
-    last30 = sum(n for d, n in timeline[-30:])
-    changes = data.profile_changes(session, cache, account.id, 30)
-    which = data.FindingFilter(status="all", account=account.id)
-    findings = data.list_findings(session, user, which, limit=FINDINGS_PER_PAGE)
-    findings_total = data.count_findings(session, user, which) if findings else 0
-    return render(
-        request, "account.html", user, account=account, unit=unit, snapshots=snapshots,
-        chart=chart, last30=last30, changes=changes, findings=findings,
-        findings_total=findings_total,
-        older=snapshots[-1].id if len(snapshots) == 50 else None, before=before,
-    )  # fmt: skip
-
-
 # -- snapshots --------------------------------------------------------------------------------
 
 
@@ -243,11 +179,13 @@ def snapshot_page(
     )
     facts = dict(detail.facts)
     profile = facts.pop("profile", None) or {}
+    # only what the platform told us: a reader that gives no bio or followers leaves no row
+    profile = {k: v for k, v in profile.items() if v not in (None, "", [], {})}
     posts = facts.pop("posts", None) or []
     return render(
         request, "snapshot.html", user, d=detail, s=detail.summary, profile=profile,
         posts=posts, other_facts=facts, previous=previous[0] if previous else None,
-        is_image=is_image, is_text=is_text,
+        is_image=is_image, is_text=is_text, capped=capped_note(facts),
     )  # fmt: skip
 
 
@@ -291,48 +229,15 @@ def diff_page(
     return render(request, "diff.html", user, d=d, account=account)
 
 
-# -- findings ---------------------------------------------------------------------------------
-
-
-@router.get("/findings")
-def findings_page(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    status: str = "open",
-    unit: str | None = None,
-    severity: str | None = None,
-    account: str | None = None,
-    done: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-) -> Response:
-    which = data.FindingFilter(status, unit or None, account or None, severity or None)
-    total = data.count_findings(session, user, which)
-    pages = max(1, -(-total // FINDINGS_PER_PAGE))
-    page = min(page, pages)  # a page past the end (findings were resolved): the last one
-    first = (page - 1) * FINDINGS_PER_PAGE
-    rows = data.list_findings(session, user, which, limit=FINDINGS_PER_PAGE, offset=first)
-    keep = {"status": status, "unit": unit or "", "severity": severity or "",
-            "account": account or ""}  # fmt: skip
-    link = {
-        n: "/findings?" + urlencode({**{k: v for k, v in keep.items() if v}, "page": n})
-        for n in (page - 1, page + 1)
-        if 1 <= n <= pages
-    }
-    return render(
-        request, "findings.html", user, rows=rows, status=status, unit=unit or "",
-        severity=severity or "", account=account or "", units=data.visible_units(session, user),
-        severities=SEVERITY, kinds=KIND, done=done, total=total, first=first + 1,
-        last=first + len(rows), prev_link=link.get(page - 1), next_link=link.get(page + 1),
-    )  # fmt: skip
-
-
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, session: DB, user: PageUser, finding_id: int) -> Response:
+def finding_page(
+    request: Request, session: DB, user: PageUser, now: Now, finding_id: int
+) -> Response:
     row = data.get_finding(session, user, finding_id)
     if row is None:
         raise NotFound
-    return render(request, "finding.html", user, f=row[0], a=row[1])
+    return render(request, "finding.html", user, f=row.f, a=row.a, unit_name=row.unit_name,
+                  now=now)  # fmt: skip
 
 
 @router.post("/findings/{finding_id}/ack")
@@ -357,8 +262,9 @@ def ack_finding(
         raise HTTPException(409, str(e)) from e
     session.commit()
     target = safe_next(back) if back else "/findings"
-    sep = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{sep}done={finding_id}", status_code=303)
+    path, _, query = target.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query) if k != "done"]  # the list as it was
+    return RedirectResponse(link(path, dict(kept), done=finding_id), status_code=303)
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -372,7 +278,7 @@ def reports_page(request: Request, session: DB, user: PageUser, now: Now, xapp: 
     for _ in range(3):
         periods.append(periods[-1].previous())
     return render(
-        request, "reports.html", user, periods=periods, units=data.visible_units(session, user),
+        request, "reports.html", user, periods=periods, units=data.unit_options(session, user),
         formats=list(FORMATS),
     )  # fmt: skip
 

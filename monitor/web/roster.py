@@ -1,0 +1,233 @@
+"""The accounts list: paged, sorted by any column, with each account's health.
+
+Health is read per account with index probes, never by walking its history: the last check
+is the newest snapshot (``ix_snapshot_account_taken``), the latest post the newest ok
+snapshot's ``latest_post_at``, open problems a count on ``ix_finding_status_account``. A page
+reads them for its own rows only; sorting by one of them computes it for every account the
+filter keeps (one probe each) and lets the database sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from monitor import timefmt
+from monitor.show.labels import patrol_kinds
+from monitor.store.models import Account, Finding, Snapshot, Unit
+from monitor.web.auth import Principal
+from monitor.web.data import aware, like, scoped, severity_rank, unit_codes
+
+ACCOUNT_SORTS = ("name", "platform", "unit", "checked", "post", "silent", "problems", "id")
+HEALTH = ("failing", "risk", "patrol", "ok")  # 问题账号, 有预警, 巡查异常, 无未解决问题
+
+
+def _per_account(q: Any) -> Any:
+    return q.correlate(Account).scalar_subquery()
+
+
+def last_checked() -> Any:
+    return _per_account(
+        select(sa.func.max(col(Snapshot.taken_at))).where(
+            col(Snapshot.account_id) == col(Account.id)
+        )
+    )
+
+
+def _newest(column: Any, *, ok_only: bool) -> Any:
+    q = select(column).where(col(Snapshot.account_id) == col(Account.id))
+    if ok_only:
+        q = q.where(col(Snapshot.outcome) == "ok")
+    q = q.order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1)
+    return _per_account(q)
+
+
+def _open(*where: Any) -> Any:
+    return (
+        select(sa.func.count())
+        .select_from(Finding)
+        .where(col(Finding.status) == "open", col(Finding.account_id) == col(Account.id), *where)
+    )
+
+
+def open_problems() -> Any:
+    """Open findings the unit must act on (our own fetch problems are not theirs)."""
+    return _per_account(_open(col(Finding.kind).not_in(sorted(patrol_kinds()))))
+
+
+def _exists(*where: Any) -> Any:
+    return sa.exists(
+        select(col(Finding.id)).where(
+            col(Finding.status) == "open", col(Finding.account_id) == col(Account.id), *where
+        )
+    )
+
+
+def health_clause(health: str) -> Any:
+    """failing: a veto or high open; risk: a warning open and nothing worse; patrol: our
+    fetch of it failing; ok: no open problem of the unit's."""
+    unit_kinds = col(Finding.kind).not_in(sorted(patrol_kinds()))
+    bad = _exists(unit_kinds, col(Finding.severity).in_(("veto", "high")))
+    if health == "failing":
+        return bad
+    if health == "risk":
+        return sa.and_(_exists(unit_kinds, col(Finding.severity) == "warning"), sa.not_(bad))
+    if health == "patrol":
+        return _exists(col(Finding.kind).in_(sorted(patrol_kinds())))
+    return sa.not_(_exists(unit_kinds, col(Finding.severity).in_(("veto", "high", "warning"))))
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    unit: str | None = None  # and every unit below it
+    platform: str | None = None
+    status: str = "active"  # active | closed | all
+    health: str | None = None  # one of HEALTH
+    q: str = ""  # name, id or platform handle
+
+    def apply(self, q: Any, p: Principal, session: Session) -> Any:
+        q = scoped(q, p, Account.owner_code)
+        codes = unit_codes(session, p, self.unit)
+        if codes is not None:
+            q = q.where(col(Account.owner_code).in_(codes))
+        if self.platform:
+            q = q.where(col(Account.platform) == self.platform)
+        if self.status in ("active", "closed"):
+            q = q.where(col(Account.status) == self.status)
+        if self.health in HEALTH:
+            q = q.where(health_clause(self.health))
+        if text := self.q.strip():
+            pattern = like(text)
+            q = q.where(
+                sa.or_(
+                    col(Account.name).ilike(pattern, escape="\\"),
+                    col(Account.id).ilike(pattern, escape="\\"),
+                    col(Account.handle).ilike(pattern, escape="\\"),
+                )
+            )
+        return q
+
+
+@dataclass
+class AccountRow:
+    account: Account
+    unit_name: str
+    last_checked_at: datetime | None
+    last_outcome: str | None
+    latest_post_at: datetime | None
+    open_problems: int
+    worst_severity: str | None
+    patrol_problems: int
+
+    def days_silent(self, now: datetime) -> int | None:
+        """Whole days since the latest post seen (None: none seen, or never read)."""
+        if self.latest_post_at is None:
+            return None
+        return max((now - self.latest_post_at).days, 0)
+
+    def to_dict(self, tz: str, now: datetime) -> dict[str, Any]:
+        a = self.account
+        return {
+            "id": a.id,
+            "name": a.name,
+            "platform": a.platform,
+            "owner": a.owner_code,
+            "owner_name": self.unit_name,
+            "kind": a.kind,
+            "status": a.status,
+            "last_checked_at": timefmt.iso(self.last_checked_at, tz),
+            "last_outcome": self.last_outcome,
+            "latest_post_at": timefmt.iso(self.latest_post_at, tz),
+            "days_silent": self.days_silent(now),
+            "open_findings": self.open_problems,
+            "worst_severity": self.worst_severity,
+            "patrol_findings": self.patrol_problems,
+        }
+
+
+def _sort_key(sort: str) -> tuple[Any, bool]:
+    """The column to sort by and whether its natural order is descending (most recent, most
+    problems, longest silent first)."""
+    if sort == "platform":
+        return col(Account.platform), False
+    if sort == "unit":
+        return col(Unit.name), False
+    if sort == "checked":
+        return last_checked(), True
+    if sort == "post":
+        return _newest(col(Snapshot.latest_post_at), ok_only=True), True
+    if sort == "silent":
+        return _newest(col(Snapshot.latest_post_at), ok_only=True), False  # oldest first
+    if sort == "problems":
+        return open_problems(), True
+    if sort == "id":
+        return col(Account.id), False
+    return col(Account.name), False
+
+
+def list_accounts(
+    session: Session,
+    p: Principal,
+    which: AccountFilter,
+    *,
+    sort: str = "name",
+    desc: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[AccountRow]:
+    """One page of accounts; ``desc`` reverses the column's natural order."""
+    key, natural_desc = _sort_key(sort)
+    down = natural_desc != desc
+    if sort in ("post", "silent"):  # never read: nothing known, last either way
+        ordered = key.desc().nulls_last() if down else key.asc().nulls_last()
+    else:
+        ordered = key.desc() if down else key.asc()
+    q = select(col(Account.id)).join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
+    q = which.apply(q, p, session).order_by(ordered, col(Account.id)).limit(limit).offset(offset)
+    ids = list(session.exec(q).all())
+    return rows_for(session, ids)
+
+
+def rows_for(session: Session, ids: list[str]) -> list[AccountRow]:
+    """The health of the given accounts, in the order given."""
+    if not ids:
+        return []
+    worst = _per_account(
+        select(sa.func.max(severity_rank(col(Finding.severity)))).where(
+            col(Finding.status) == "open",
+            col(Finding.account_id) == col(Account.id),
+            col(Finding.kind).not_in(sorted(patrol_kinds())),
+        )
+    )
+    q = (
+        select(
+            Account,
+            col(Unit.name),
+            last_checked(),
+            _newest(col(Snapshot.outcome), ok_only=False),
+            _newest(col(Snapshot.latest_post_at), ok_only=True),
+            open_problems(),
+            worst,
+            _per_account(_open(col(Finding.kind).in_(sorted(patrol_kinds())))),
+        )
+        .join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
+        .where(col(Account.id).in_(ids))
+    )
+    names = {4: "veto", 3: "high", 2: "warning", 1: "info"}
+    by_id = {}
+    for a, unit, checked, outcome, post, problems, rank, patrol in session.exec(q).all():
+        by_id[a.id] = AccountRow(
+            a, unit or a.owner_code, aware(checked), outcome, aware(post), int(problems or 0),
+            names.get(int(rank or 0)), int(patrol or 0),
+        )  # fmt: skip
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def count_accounts(session: Session, p: Principal, which: AccountFilter) -> int:
+    q = select(sa.func.count()).select_from(Account)
+    q = q.join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
+    return int(session.exec(which.apply(q, p, session)).one())
