@@ -298,6 +298,9 @@ def test_reports_are_scoped(world: World) -> None:
     assert sup.get("/api/v1/reports/2026Q4?unit=GZ", headers=h).status_code == 404
     r = sup.get("/api/v1/reports/2026Q4?format=html", headers=h)
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    # the 公文 too, through the API as through the console
+    doc = sup.get("/api/v1/reports/2026Q4?format=docx", headers=h)
+    assert doc.status_code == 200 and doc.headers["content-disposition"].endswith('.docx"')
     assert "贵阳" not in r.text and "西藏" in r.text
     j = sup.get("/api/v1/reports/2026Q4?format=json", headers=h).json()
     assert j["unit_code"] == "XZ" and j["period"] == "2026Q4"

@@ -236,7 +236,7 @@ def ack(
 
 @router.get(
     "/reports/{period}",
-    summary="报表：xlsx / csv / html 附件，或 json",
+    summary="报表：xlsx / docx / csv / html 附件，或 json",
     responses=NOT_FOUND,
     response_class=Response,
 )
@@ -247,6 +247,6 @@ def report(
     xapp: XApp,
     period: str,
     unit: str | None = None,
-    format: Annotated[str, Query(pattern="^(xlsx|csv|html|json)$")] = "xlsx",
+    format: Annotated[str, Query(pattern="^(xlsx|docx|csv|html|json)$")] = "xlsx",
 ) -> Response:
     return report_response(session, xapp, user, period, unit, format, now)
