@@ -1,6 +1,6 @@
-"""``xuncha db``: move an installation's data to another database (SQLite → PostgreSQL).
+"""Moving an installation's data to another database (SQLite → PostgreSQL): ``xuncha db copy``.
 
-``xuncha db copy --to URL`` copies every table of the configured database, parents
+``copy_database`` copies every table of the configured database, parents
 before children, in batches, into a target that ``xuncha init`` has prepared and that
 holds nothing yet; then sets PostgreSQL's id sequences past the copied ids and checks
 that every table has as many rows as the source. APScheduler's own tables are not
@@ -11,21 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import monitor.store.models  # noqa: F401  (registers the tables)
-from monitor.cli.common import EXIT_USAGE, console, fail, print_json, state
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import blob_table
-from monitor.store.engine import SchemaError, check_schema, make_engine
-
-app = typer.Typer(help="数据库：迁移数据 (move data between databases)", no_args_is_help=True)
+from monitor.store.engine import SchemaError, check_schema
 
 
 class CopyError(Exception):
@@ -182,69 +177,3 @@ def _copy_blob_files(
             progress(rep.table, rep.copied, rep.source)
     flush()
     return rep
-
-
-@app.command("copy")
-def copy_cmd(
-    ctx: typer.Context,
-    to: Annotated[
-        str, typer.Option("--to", help="目标数据库 URL，如 postgresql+psycopg://用户@主机/库名")
-    ],
-    blobs: Annotated[
-        bool,
-        typer.Option(
-            "--blobs/--no-blobs",
-            help='把证据文件也复制进目标数据库（目标节点用 [blobs] backend = "database" 时）',
-        ),
-    ] = False,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="每批行数")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
-) -> None:
-    """把当前数据库复制到另一个已初始化的空数据库 (copy every table to an empty database)."""
-    settings = state(ctx).settings
-    try:
-        target_url = make_url(to)
-    except sa.exc.ArgumentError:
-        fail(f"目标数据库 URL 无法识别: {to}", EXIT_USAGE)
-    if target_url.render_as_string(hide_password=False) == settings.database_url:
-        fail("目标数据库就是当前数据库", EXIT_USAGE)
-    source = make_engine(settings.database_url)
-    target = make_engine(to)
-    files = BlobStore(settings.blob_path) if blobs else None
-    try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=as_json,
-        ) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(table: str, done: int, total: int) -> None:
-                if table not in tasks:
-                    tasks[table] = bar.add_task(table, total=total)
-                bar.update(tasks[table], completed=done)
-
-            report = copy_database(source, target, batch=batch, blob_files=files, progress=progress)
-    except CopyError as e:
-        fail(str(e))
-    except sa.exc.OperationalError as e:
-        fail(f"无法连接数据库: {str(e).splitlines()[0]}")
-    finally:
-        source.dispose()
-        target.dispose()
-    where = target_url.render_as_string(hide_password=True)
-    if as_json:
-        print_json(
-            {
-                "target": where,
-                "tables": [
-                    {"table": r.table, "source": r.source, "target": r.target} for r in report
-                ],
-            }
-        )
-        return
-    total = sum(r.copied for r in report)
-    console.print(f"已复制 {len(report)} 张表共 {total} 行到 {where}，行数核对一致。")
