@@ -119,7 +119,7 @@ def _reader(a: Account, aliases: dict[str, tuple[str, ...]]) -> str:
     reader = reader_for(a)
     if reader in aliases:
         return aliases[reader][0]
-    return "平台页面"
+    return "客户端下载与应用商店" if reader == "app" else "平台页面"
 
 
 def _more(console: Console, more: int, what: str, how: str) -> None:
