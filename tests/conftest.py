@@ -14,8 +14,9 @@ from monitor.config import Settings
 from monitor.store.engine import make_engine, session_scope, upgrade
 from monitor.store.models import Account, Unit
 
-# tests never read the developer's own configuration
-for _k in [k for k in os.environ if k.startswith("XUNCHA_")]:
+# tests never read the developer's own configuration (XUNCHA_UPDATE_GOLDEN is the tests' own:
+# it rewrites the golden files under tests/golden/)
+for _k in [k for k in os.environ if k.startswith("XUNCHA_") and k != "XUNCHA_UPDATE_GOLDEN"]:
     del os.environ[_k]
 
 # TIME_MACHINE_AT=2026-12-07T09:11:00+08:00 python -m pytest -q: the whole suite, and every

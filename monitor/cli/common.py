@@ -3,7 +3,7 @@
 Exit codes (README): 0 ok, 1 problems found or command failed, 2 bad usage or input.
 
 Nothing heavy is imported at the top of this module or of any command module: ``xuncha
---help`` loads only the commands' signatures (``tests/test_cli_lazy.py`` keeps it so); the
+--help`` loads only the commands' signatures (``tests/test_cli_help.py`` keeps it so); the
 settings, the database and rich are imported by the command that uses them.
 """
 

@@ -4,7 +4,7 @@ The units and accounts sheets with every column's Chinese header (``columns.py``
 of a fictional city, written as people fill the national template (微博, 订阅源, 发布类, 是)
 and covering what each column takes: a unit tree, 值班手机, a feed, a page read with CSS
 selectors, a site, a mobile client, an outsourced operator, an interval of its own. It
-imports cleanly as written (``tests/test_cli_registry.py``); its addresses are under the
+imports cleanly as written (``tests/test_cli.py``); its addresses are under the
 reserved ``.example`` domain, so a patrol started on it fetches nothing real.
 
 通知渠道 is left blank: a channel is a name defined in the config's ``[channels]`` (``@gy``)
