@@ -1,6 +1,6 @@
 """Who is told what, when, through which channel.
 
-Knows nothing of the database or of probes (DESIGN §1): ``monitor`` hands over a
+Knows nothing of the database or of probes (docs/architecture.md): ``monitor`` hands over a
 ``FindingNotice`` and an apprise URL, and gets a ``DeliveryResult`` back.
 """
 

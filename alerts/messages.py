@@ -400,7 +400,7 @@ def _time(dt: datetime | None, zone: tzinfo) -> str:
     console's ``monitor.timefmt.shown`` gives the same string; a test holds them equal)."""
     if dt is None:
         return ""
-    if dt.tzinfo is None:  # stored times are UTC (DESIGN §3)
+    if dt.tzinfo is None:  # stored times are UTC (docs/architecture.md)
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(zone).strftime(TIME_FORMAT)
 
