@@ -126,7 +126,8 @@ def test_a_listing_loads_no_browser_web_or_sender(tmp_path: Path) -> None:
         "    except SystemExit as e:\n"
         "        assert e.code == 0, e.code\n"
         "heavy = ['playwright', 'fastapi', 'apscheduler', 'openpyxl', 'apprise', 'httpx',\n"
-        "         'tldextract', 'holidays', 'probes.platforms', 'probes.checks.commercial']\n"
+        "         'tldextract', 'holidays', 'alembic', 'jinja2', 'probes.platforms',\n"
+        "         'probes.checks.commercial']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
@@ -182,3 +183,31 @@ def test_init_is_what_creates_it(tmp_path: Path) -> None:
     assert (tmp_path / "share" / "xuncha" / "xuncha.db").exists()
     listed = CliRunner().invoke(cli, ["accounts", "--json"], env=env)
     assert listed.exit_code == 0 and json.loads(listed.output) == []
+
+
+def test_the_quick_schema_check_agrees_with_alembic(tmp_path: Path) -> None:
+    """check_schema answers the everyday case without importing alembic: the newest migration
+    read from the files must be alembic's head, and an old or unknown stamp still refused."""
+    import sqlalchemy as sa
+
+    from monitor.store.engine import (
+        SchemaError,
+        _head_from_files,
+        check_schema,
+        head_revision,
+        make_engine,
+        upgrade,
+    )
+
+    assert _head_from_files() == head_revision()
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(SchemaError, match="xuncha init"):
+        check_schema(engine)
+    upgrade(engine)
+    check_schema(engine)
+    for stamp, says in (("0001", "过旧"), ("9999", "比本程序新")):
+        with engine.begin() as c:
+            c.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": stamp})
+        with pytest.raises(SchemaError, match=says):
+            check_schema(engine)
+    engine.dispose()
