@@ -237,14 +237,13 @@ def _print_posts(console: Any, posts: list[dict[str, Any]], tz: str) -> None:
               "是" if p.get("pinned") else "", p.get("url") or "") for p in posts],
         )  # fmt: skip
         return
-    t = terminal_table(
-        [Col("编号"), Col("发布时间"), Col("标题", wrap=True), Col("置顶")],
+    t = terminal_table(  # ids and links (often URLs) are for scripts: piped, or --json
+        [Col("发布时间"), Col("标题", wrap=True), Col("置顶")],
         title=f"内容 {len(posts)} 条" + ("（最新 50 条）" if len(posts) > 50 else ""),
     )
     for p in posts[:50]:
         text = title(p)
         t.add_row(
-            cell(p.get("id") or "—"),
             cell(_post_time(p.get("published_at"), tz)),
             cell(text[:60] + ("…" if len(text) > 60 else "")),
             cell("是" if p.get("pinned") else ""),

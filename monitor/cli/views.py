@@ -54,6 +54,8 @@ def accounts(
         if wanted:
             q = q.where(col(Account.platform).in_(sorted(wanted)))
         rows = s.exec(q.order_by(col(Account.id))).all()
+        if unit and not rows and s.get(Unit, unit) is None:
+            fail(f"单位 '{unit}' 不在登记表中", EXIT_USAGE)
         if as_json:
             from monitor.show.views import account_dict
 
@@ -364,7 +366,7 @@ def _print_history(
         t = terminal_table(
             [Col("快照", justify="right"), Col("时间"), Col("结果"), Col("最新发布"),
              Col("条数", justify="right"), Col("说明", wrap=True)],
-            title=f"{a.name} 的快照",
+            title=f"{a.name}的快照",
         )  # fmt: skip
         for x in snaps:
             bad = x.outcome != "ok"
