@@ -119,11 +119,14 @@ def no_database(settings: Settings) -> str | None:
 
 
 @contextmanager
-def open_app(ctx: typer.Context, *, check: bool = True, calendar: bool = False) -> Iterator[App]:
+def open_app(
+    ctx: typer.Context, *, check: bool = True, rules: bool = True, calendar: bool = False
+) -> Iterator[App]:
     """The wiring for one command. With ``check`` (every command but ``init``), a database
     that does not exist is reported and never created, and an old schema is refused. The
-    rule sets are loaded (listings show their titles); the working calendar only for the
-    commands that judge (``calendar``): a listing does not pay for the holiday tables."""
+    rule sets are loaded unless a command shows and judges none (``rules``); the working
+    calendar only for the commands that judge (``calendar``): a listing does not pay for
+    what it does not use."""
     from monitor.app import App
     from monitor.store.engine import SchemaError
     from probes.checks.rules import RulesetError
@@ -138,7 +141,8 @@ def open_app(ctx: typer.Context, *, check: bool = True, calendar: bool = False) 
         fail(str(e))
     # rule sets and calendar files are configuration: a mistake there is bad input (exit 2)
     try:
-        app.rulesets  # noqa: B018
+        if rules:
+            app.rulesets  # noqa: B018
     except RulesetError as e:
         app.close()
         fail(str(e), EXIT_USAGE)

@@ -157,7 +157,7 @@ def findings(
 
     按级别（单项否决、严重、预警、提示）再按整改期限排序。有未解决的问题时退出码为 1。
     """
-    from sqlmodel import Session, col, select
+    import sqlalchemy as sa
 
     from monitor.cli import filters
     from monitor.store.models import Account, Finding, Unit
@@ -165,34 +165,43 @@ def findings(
     levels = filters.severities(severity) if severity else None
     where = filters.platforms(platform) if platform else None
     what = filters.kinds(kind) if kind else None
-    with open_app(ctx) as app, Session(app.engine) as s:
-        # rows, not ORM objects: SQLModel builds a pydantic object for every instance, most
-        # of the time of a listing of thousands (bench/cli.py); the views read attributes
+    with open_app(ctx, rules=False) as app, app.engine.connect() as conn:
+        # rows of the tables, not ORM objects: SQLModel builds a pydantic object for every
+        # instance and the ORM's first query configures every mapper, most of the time of a
+        # listing of thousands (bench/cli.py); the views read the rows' attributes alike
+        f_, a_, u_ = (m.__table__.c for m in (Finding, Account, Unit))  # type: ignore[attr-defined]
+        # a table needs a few columns; --json every one (times and evidence cost their decoding)
+        shown = (f_.id, f_.account_id, f_.kind, f_.severity, f_.status, f_.title, f_.deadline,
+                 f_.opened_at, f_.acknowledged_by)  # fmt: skip
         q = (
-            select(
-                Finding.__table__,  # type: ignore[attr-defined]
-                col(Account.name).label("account_name"),
-                col(Account.platform).label("account_platform"),
-                col(Account.owner_code).label("account_owner"),
-                col(Unit.name).label("unit_name"),
+            sa.select(
+                *((Finding.__table__,) if as_json else shown),  # type: ignore[attr-defined]
+                a_.name.label("account_name"),
+                a_.platform.label("account_platform"),
+                a_.owner_code.label("account_owner"),
+                u_.name.label("unit_name"),
             )
-            .join(Account, col(Account.id) == col(Finding.account_id))
-            .join(Unit, col(Unit.code) == col(Account.owner_code))
+            .join_from(Finding.__table__, Account.__table__, a_.id == f_.account_id)  # type: ignore[attr-defined]
+            .join(Unit.__table__, u_.code == a_.owner_code)  # type: ignore[attr-defined]
         )
         if not show_all:
-            q = q.where(Finding.status == "open")
+            q = q.where(f_.status == "open")
         if unit:
-            q = q.where(Account.owner_code == unit)
+            q = q.where(a_.owner_code == unit)
         if account:
-            q = q.where(Finding.account_id == account)
+            q = q.where(f_.account_id == account)
         if levels:
-            q = q.where(col(Finding.severity).in_(sorted(levels)))
+            q = q.where(f_.severity.in_(sorted(levels)))
         if where:
-            q = q.where(col(Account.platform).in_(sorted(where)))
+            q = q.where(a_.platform.in_(sorted(where)))
         if what:
-            q = q.where(col(Finding.kind).in_(sorted(what)))
-        rows = [_parts(r) for r in sorted(s.execute(q).all(), key=_urgency)]
-        if unit and not rows and s.get(Unit, unit) is None:
+            q = q.where(f_.kind.in_(sorted(what)))
+        rows = [_parts(r) for r in sorted(conn.execute(q).all(), key=_urgency)]
+        if (
+            unit
+            and not rows
+            and conn.execute(sa.select(u_.code).where(u_.code == unit)).first() is None
+        ):
             fail(f"单位 '{unit}' 不在登记表中", EXIT_USAGE)
         tz, now = app.settings.timezone, app.clock()
         if as_json:

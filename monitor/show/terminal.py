@@ -117,7 +117,9 @@ def write_tsv(console: Console, header: Sequence[str], rows: Sequence[Sequence[o
 
 def _flat(value: object) -> str:
     text = "" if value is None else str(value)
-    return " ".join(text.replace("\t", " ").splitlines())
+    if "\t" in text or "\n" in text or "\r" in text:
+        return " ".join(text.replace("\t", " ").splitlines())
+    return text
 
 
 def limited(console: Console, rows: list, limit: int | None) -> tuple[list, int]:
