@@ -77,20 +77,23 @@ def cfg(tmp_path: Path) -> Iterator[Path]:
         s.flush()
         for f in (
             ("qx-wechat", "stale", "veto", "已 17 天未更新（超过 14 天，单项否决）",
-             at - timedelta(days=3, hours=2), at - timedelta(days=2)),
+             at - timedelta(days=3, hours=2), at - timedelta(days=2),
+             "national.max_gap_days(14)"),
             ("gy-weibo", "privacy", "high", "发布内容含未脱敏的个人信息（1 条）",
-             at + timedelta(hours=20), at - timedelta(hours=4)),
+             at + timedelta(hours=20), at - timedelta(hours=4), "privacy.id_card"),
             ("qx-douyin", "stale_soon", "warning", "即将超期：须在 12月7日 23:59 前更新",
-             at + timedelta(hours=14, minutes=48), at - timedelta(hours=1)),
+             at + timedelta(hours=14, minutes=48), at - timedelta(hours=1),
+             "national.max_gap_days(14)"),
             ("gz-app", "app_tls", "high",
              "下载地址的 HTTPS 证书 [CN=app.example.gov.cn] 将在 12 天后过期",
-             at + timedelta(days=2), at - timedelta(days=1)),
+             at + timedelta(days=2), at - timedelta(days=1), "install.tls_days(30)"),
             ("qx-douyin", "fetch_failed", "warning", "抓取失败，暂时无法检查", None,
-             at - timedelta(minutes=30)),
+             at - timedelta(minutes=30), "fetch.error"),
         ):  # fmt: skip
-            account, kind, severity, title, deadline, opened = f
+            account, kind, severity, title, deadline, opened, rule = f
             s.add(Finding(account_id=account, kind=kind, severity=severity, title=title,
-                          deadline=deadline, opened_at=opened, updated_at=opened))  # fmt: skip
+                          deadline=deadline, opened_at=opened, updated_at=opened,
+                          rule=rule))  # fmt: skip
         s.add(Finding(account_id="gy-weibo", kind="commercial", severity="high",
                       status="resolved", title="发布或链接商业广告（2 条）",
                       opened_at=at - timedelta(days=9), resolved_at=at - timedelta(days=8),
@@ -150,6 +153,11 @@ def test_findings_piped_is_whole_rows_of_tab_separated_cells(cfg: Path) -> None:
     assert by_id["1"]["超期"] == "已超期 3 天" and by_id["1"]["整改期限"] == "2026-12-04 07:11"
     assert by_id["4"]["问题"] == "下载地址的 HTTPS 证书 [CN=app.example.gov.cn] 将在 12 天后过期"
     assert by_id["5"]["整改期限"] == ""  # our own fetch problem: nothing for the unit to fix
+    # the rule in words, never its code
+    assert by_id["1"]["依据规则"] == "全国标准：14 天内须有更新（单项否决）"
+    assert by_id["4"]["依据规则"] == "HTTPS 证书须留有足够的有效期"
+    assert by_id["5"]["依据规则"] == "" and "national." not in r.output
+    assert "privacy.id_card" not in r.output  # a code with no words yet is not shown
 
 
 def test_a_long_url_stays_on_one_line_when_piped(cfg: Path) -> None:
