@@ -141,11 +141,14 @@ def _head_from_files() -> str | None:
 
 
 def _stamped(engine: Engine) -> str | None:
-    """The revision alembic stamped in the database (its ``alembic_version`` table)."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    """The revision alembic stamped in the database (its ``alembic_version`` table); None if
+    it cannot be read (no table yet: alembic then says what is wrong, a connection error
+    included)."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.DBAPIError:
+        return None
 
 
 def check_schema(engine: Engine) -> None:
