@@ -211,3 +211,18 @@ def test_the_quick_schema_check_agrees_with_alembic(tmp_path: Path) -> None:
         with pytest.raises(SchemaError, match=says):
             check_schema(engine)
     engine.dispose()
+
+
+def test_a_password_is_asked_twice_in_chinese(tmp_path: Path) -> None:
+    cfg = tmp_path / "x.toml"
+    cfg.write_text(f'data_dir = "{tmp_path}"\n')
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-c", str(cfg), "init"]).exit_code == 0
+    add = ["-c", str(cfg), "users", "add", "zhang", "--role", "admin"]
+    r = runner.invoke(cli, add, input="a long password\nanother password\n")
+    assert r.exit_code == 2
+    assert "再输入一次" in r.output and "两次输入的密码不一致" in r.output
+    assert "Repeat" not in r.output and "Error" not in r.output
+    r = runner.invoke(cli, add, input="a long password\na long password\n")
+    assert r.exit_code == 0, r.output
+    assert "已添加用户 zhang" in r.output

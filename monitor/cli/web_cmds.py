@@ -65,8 +65,10 @@ def console_url(address: str, port: int) -> str:
 def _read_password(from_stdin: bool, prompt: str = "密码") -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    else:  # asked twice here, not by click's confirmation_prompt, whose mismatch is English
+        password = typer.prompt(prompt, hide_input=True)
+        if typer.prompt("再输入一次", hide_input=True) != password:
+            fail("两次输入的密码不一致，未作修改", EXIT_USAGE)
     if not password:
         fail("密码不能为空", EXIT_USAGE)
     return password
