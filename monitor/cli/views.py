@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from monitor.store.models import Account, Finding, Unit
+    from monitor.store.models import Account, Unit
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 LimitOpt = Annotated[
@@ -199,7 +199,7 @@ def findings(
             q = q.where(a_.platform.in_(sorted(where)))
         if what:
             q = q.where(f_.kind.in_(sorted(what)))
-        rows = [_parts(r) for r in sorted(conn.execute(q).all(), key=_urgency)]
+        rows = sorted(conn.execute(q).all(), key=_urgency)
         if (
             unit
             and not rows
@@ -210,11 +210,11 @@ def findings(
         if as_json:
             from monitor.show.views import finding_dict
 
-            print_json([finding_dict(f, a, tz) for f, a, _ in rows])
+            print_json([finding_dict(f, _account(f), tz) for f in rows])
         else:
             rulesets = app.rulesets if piped else {}
             _print_findings(out(ctx), rows, tz, now, rulesets, show_all=show_all, limit=limit)
-    if any(f.status == "open" for f, _, _ in rows):
+    if any(f.status == "open" for f in rows):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -230,17 +230,8 @@ class AccountRef(NamedTuple):
     owner_code: str
 
 
-class UnitRef(NamedTuple):
-    name: str
-
-
-def _parts(row: Any) -> tuple[Any, AccountRef, UnitRef]:
-    """A joined row as (finding, account, unit), each read by attribute as the models are."""
-    return (
-        row,
-        AccountRef(row.account_id, row.account_name, row.account_platform, row.account_owner),
-        UnitRef(row.unit_name),
-    )
+def _account(row: Any) -> AccountRef:
+    return AccountRef(row.account_id, row.account_name, row.account_platform, row.account_owner)
 
 
 def _words(text: str) -> str:
@@ -257,7 +248,7 @@ def _urgency(f: Any) -> tuple:
 
 def _print_findings(
     console: Console,
-    rows: list[tuple[Finding, Account, Unit]],
+    rows: list[Any],  # a finding's columns, and account_name, account_platform, unit_name
     tz: str,
     now: datetime,
     rulesets: dict,
@@ -281,19 +272,27 @@ def _print_findings(
 
     shown, more = limited(console, rows, limit)
     if not is_terminal(console):
+        words: dict[str, str] = {}  # a few distinct rules among thousands of findings
+
+        def rule_words(rule: str) -> str:
+            if rule not in words:
+                words[rule] = _words(rule_text(rule, rulesets))
+            return words[rule]
+
         write_tsv(
             console,
             ["编号", "级别", "状态", "账号编号", "账号", "平台", "主办单位", "问题", "种类",
              "问题类别", "依据规则", "整改期限", "超期", "发现于", "确认人"],
             [
-                (f.id, label(SEVERITY, f.severity), label(STATUS, f.status), a.id, a.name,
-                 label(PLATFORM, a.platform), u.name, f.title, label(KIND, f.kind),
-                 label(KIND_CATEGORY, f.kind), _words(rule_text(f.rule, rulesets)),
+                (f.id, label(SEVERITY, f.severity), label(STATUS, f.status), f.account_id,
+                 f.account_name, label(PLATFORM, f.account_platform), f.unit_name, f.title,
+                 label(KIND, f.kind),
+                 label(KIND_CATEGORY, f.kind), rule_words(f.rule),
                  local(f.deadline, tz) if f.deadline else "",
                  deadline_text(f.deadline, now, tz) if overdue_days(f.deadline, now) is not None
                  and f.status == "open" else "",
                  local(f.opened_at, tz), f.acknowledged_by or "")
-                for f, a, u in shown
+                for f in shown
             ],
         )  # fmt: skip
         return
@@ -307,14 +306,14 @@ def _print_findings(
         Col("问题", wrap=True, ratio=3, min_width=16),
         Col("整改期限"),
     ]
-    open_count = sum(1 for f, _, _ in rows if f.status == "open")
+    open_count = sum(1 for f in rows if f.status == "open")
     title = (
         f"问题 {len(rows)} 个（未解决 {open_count} 个）"
         if show_all
         else f"未解决的问题 {len(rows)} 个"
     )
     t = terminal_table(columns, title=title, separate=True)
-    for f, a, u in shown:
+    for f in shown:
         days = overdue_days(f.deadline, now) if f.status == "open" else None
         status = "" if f.status == "open" else label(STATUS, f.status)
         t.add_row(
@@ -322,7 +321,10 @@ def _print_findings(
             lines(
                 (label(SEVERITY, f.severity), SEVERITY_STYLE.get(f.severity, "")), (status, "dim")
             ),
-            lines((a.name, ""), (label(PLATFORM, a.platform), "dim"), (u.name, "dim")),
+            lines(
+                (f.account_name, ""), (label(PLATFORM, f.account_platform), "dim"),
+                (f.unit_name, "dim"),
+            ),
             lines((f.title, ""), (label(KIND_CATEGORY, f.kind), "dim")),
             cell(deadline_text(f.deadline, now, tz), "red" if days is not None else ""),
         )  # fmt: skip
