@@ -1,6 +1,6 @@
 """Routing: for one finding, who is told, when it repeats and when it escalates.
 
-Pure decisions, no database (DESIGN §1): ``monitor`` describes the finding (``Subject``),
+Pure decisions, no database (docs/architecture.md): ``monitor`` describes the finding (``Subject``),
 passes the configured routes and defaults, and gets a ``Plan`` back. The same function
 answers ``xuncha routes test``, so what the command shows is what the dispatcher does.
 

@@ -9,13 +9,15 @@ scraped page.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from alerts.notice import Message
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 
 class AlertTemplates(BaseModel):
@@ -35,8 +37,10 @@ class AlertTemplates(BaseModel):
     @classmethod
     def _compiles(cls, v: str) -> str:
         if v:
+            from jinja2 import TemplateError
+
             try:
-                _ENV.from_string(v)
+                _env().from_string(v)
             except TemplateError as e:
                 raise ValueError(f"模板无法解析：{e}") from None
         return v
@@ -46,15 +50,24 @@ class AlertTemplates(BaseModel):
         return bool(self.title or self.markdown or self.text)
 
 
-_ENV = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
+@cache
+def _env() -> SandboxedEnvironment:
+    # built on first use: every process loads the config, few render an office's template,
+    # and Jinja2's import is a tenth of a second of a CLI listing's time
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
 
 
 def apply(templates: AlertTemplates, built_in: Message, ctx: dict[str, Any]) -> Message:
     """``built_in`` with the parts the office templated replaced; a template that fails at
     render time (an unknown variable) falls back to the built-in part rather than lose the
     message."""
+    from jinja2 import TemplateError
+
     out = Message(
         title=built_in.title, markdown=built_in.markdown, text=built_in.text, level=built_in.level
     )
@@ -63,7 +76,7 @@ def apply(templates: AlertTemplates, built_in: Message, ctx: dict[str, Any]) -> 
         if not source:
             continue
         try:
-            rendered = _ENV.from_string(source).render(**ctx).strip()
+            rendered = _env().from_string(source).render(**ctx).strip()
         except TemplateError:
             continue
         if rendered:

@@ -18,25 +18,28 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy.engine import Engine
 
 from monitor.clock import Clock, system_clock
 from monitor.config import Settings
-from monitor.record.judge import judging_fingerprint
-from monitor.record.recorder import Recorder, ThreadWriter, Writer
-from monitor.record.writer import ProcessWriter
-from monitor.store.blobs import BlobStore
-from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import check_schema, make_engine
-from monitor.store.loader import AccountLoader
-from probes.checks.calendar import WorkCalendar
-from probes.checks.rules import RuleSet, load_rulesets
-from probes.fetch import Tools
-from probes.fetch.browser import BrowserPool, BrowserSettings
-from probes.fetch.http import Fetcher, HttpSettings
+
+# The rest is imported where it is first used: a command that only reads the database (the
+# CLI's listings) must not pay for the judge, the writer, the HTTP client and the browser.
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.record.recorder import Recorder
+    from monitor.store.blobs import BlobStore
+    from monitor.store.blobs_db import DatabaseBlobStore
+    from monitor.store.loader import AccountLoader
+    from probes.checks.calendar import WorkCalendar
+    from probes.checks.rules import RuleSet
+    from probes.fetch import Tools
+    from probes.fetch.browser import BrowserPool, BrowserSettings
+    from probes.fetch.http import Fetcher, HttpSettings
 
 log = structlog.get_logger("xuncha.app")
 
@@ -123,22 +126,31 @@ class App:
     @cached_property
     def blobs(self) -> BlobStore | DatabaseBlobStore:
         """Files (a directory, shared storage for several nodes) or the database's blob table."""
+        from monitor.store.blobs import BlobStore
+        from monitor.store.blobs_db import DatabaseBlobStore
+
         if self.settings.blobs.backend == "database":
             return DatabaseBlobStore(self.engine)
         return BlobStore(self.settings.blob_path)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
+        from probes.checks.calendar import WorkCalendar
+
         return WorkCalendar(extra_files=self.settings.calendar.extra_files)
 
     @cached_property
     def rulesets(self) -> dict[str, RuleSet]:
+        from probes.checks.rules import load_rulesets
+
         return load_rulesets(self.settings.rulesets)
 
     @cached_property
     def judged_with(self) -> str:
         """The judging configuration's fingerprint: a page judged under another one is read
         again in full, even when it did not change (``monitor.record.judge``)."""
+        from monitor.record.judge import judging_fingerprint
+
         return judging_fingerprint(self.settings)
 
     @property
@@ -148,6 +160,9 @@ class App:
         ``[patrol] writer``: "process" writes them in a process of its own, "thread" in the
         recorder's thread; "auto" picks the process for ``xuncha run`` only.
         """
+        from monitor.record.recorder import Recorder, ThreadWriter, Writer
+        from monitor.record.writer import ProcessWriter
+
         with self._recorder_lock:
             if self._recorder is None:
                 mode = self.settings.patrol.writer
@@ -162,12 +177,16 @@ class App:
     @property
     def writer_kind(self) -> str:
         """ "process" or "thread": how this app's records are written (metrics, tests)."""
+        from monitor.record.writer import ProcessWriter
+
         if self._recorder is None:
             return "none"
         return "process" if isinstance(self._recorder.writer, ProcessWriter) else "thread"
 
     def loader(self) -> AccountLoader:
         """The account loader of the running event loop."""
+        from monitor.store.loader import AccountLoader
+
         loop = asyncio.get_running_loop()
         loader = self._loaders.get(loop)
         if loader is None:
@@ -177,6 +196,8 @@ class App:
     # -- the tools a patrol shares ----------------------------------------------------------
 
     def http_settings(self) -> HttpSettings:
+        from probes.fetch.http import HttpSettings
+
         h = self.settings.http
         kw: dict[str, Any] = {
             "timeout_seconds": h.timeout_seconds,
@@ -195,6 +216,8 @@ class App:
         return HttpSettings(**kw)
 
     def browser_settings(self) -> BrowserSettings:
+        from probes.fetch.browser import BrowserSettings
+
         b = self.settings.browser
         h = self.settings.http
         return BrowserSettings(
@@ -207,6 +230,8 @@ class App:
         )
 
     async def _open_http(self) -> Fetcher:
+        from probes.fetch.http import Fetcher
+
         assert self._probing is not None
         return await self._probing.enter_async_context(Fetcher(self.http_settings()))
 
@@ -214,6 +239,9 @@ class App:
     async def probing(self) -> AsyncIterator[Tools]:
         """The HTTP client and the (lazily launched) browser pool a patrol shares, as
         ``self.tools`` for its duration (a reload may replace them: read ``self.tools``)."""
+        from probes.fetch import Tools
+        from probes.fetch.browser import BrowserPool
+
         async with AsyncExitStack() as stack:
             self._probing = stack
             pool = BrowserPool(self.browser_settings())
@@ -242,6 +270,9 @@ class App:
         Checks already running finish with the tools they started with: those are returned
         in ``retired`` for the caller to close once no probe can use them any more.
         """
+        from probes.fetch import Tools
+        from probes.fetch.browser import BrowserPool
+
         old = self.settings
         changed = [k for k in _REBUILT if _section(old, k) != _section(new, k)]
         restart = [k for k in _RESTART if _section(old, k) != _section(new, k)]

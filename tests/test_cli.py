@@ -170,14 +170,12 @@ def test_check_findings_history_json(
 
 def test_demo_runs_offline_and_tells_the_story(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.pop("COLUMNS", None)  # a pipe, as in `xuncha demo > demo.txt`: nothing may wrap
     exe = shutil.which("xuncha")
     cmd = [exe] if exe else [sys.executable, "-m", "monitor"]
+    folder = tmp_path / "demo dir"  # a space: the export line must still work when pasted
     r = subprocess.run(
-        [*cmd, "demo", "--dir", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        env={**env, "COLUMNS": "200"},
-        timeout=120,
+        [*cmd, "demo", "--dir", str(folder)], capture_output=True, text=True, env=env, timeout=120
     )
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
@@ -187,3 +185,50 @@ def test_demo_runs_offline_and_tells_the_story(tmp_path: Path) -> None:
     assert "发布内容含未脱敏的个人信息（1 条）" in out  # the 低保 notice with an ID unmasked
     assert "告警接收端收到 3 条消息" in out
     assert "演示完成" in out
+    # whole lines in a file: no wrapping at 80 columns, no colour
+    imported = "导入登记表 units.csv、accounts.csv：单位：新增 4，更新 0，未变 0；账号：新增 4"
+    assert f"{imported}，更新 0，未变 0\n" in out
+    assert "\x1b" not in out
+    # the last line is the one to copy; pasted into a shell, later commands read the demo
+    cfg = folder / "xuncha.toml"
+    last = out.rstrip("\n").splitlines()[-1]
+    assert last == f"export XUNCHA_CONFIG='{cfg}'"
+    shell = subprocess.run(
+        ["sh", "-c", f"{last} && {sys.executable} -m monitor findings --json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert shell.returncode == 1, shell.stderr  # open findings
+    assert {f["kind"] for f in json.loads(shell.stdout)} >= {"stale", "privacy", "fetch_failed"}
+
+
+def test_readme_registry_commands_work_on_the_template(tmp_path: Path) -> None:
+    """README: xuncha init; xuncha registry import registry.xlsx; xuncha accounts — with the
+    sample that xuncha registry template writes."""
+    home = tmp_path / "share"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env["XDG_DATA_HOME"] = str(home)
+
+    def x(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", *args],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+
+    assert x("init").returncode == 0
+    made = x("registry", "template")
+    assert made.returncode == 0, made.stderr
+    assert (
+        tmp_path / "registry.xlsx"
+    ).exists() and "xuncha registry import registry.xlsx" in made.stdout
+    assert x("registry", "template").returncode == 2  # never overwrites without --force
+    imported = x("registry", "import", "registry.xlsx")
+    assert imported.returncode == 0, imported.stderr
+    assert "单位：新增 3" in imported.stdout and "账号：新增 5" in imported.stdout
+    accounts = json.loads(x("accounts", "--json").stdout)
+    assert {a["platform"] for a in accounts} == {"weibo", "wechat", "website", "douyin", "app"}
+    assert x("registry", "export", "back.csv").returncode == 0
+    units = (tmp_path / "back-units.csv").read_text(encoding="utf-8-sig")
+    assert "值班手机" in units and "13800000002、13800000003" in units
+    assert x("registry", "template", "sample.csv").returncode == 0  # two CSV files, too
+    again = x("registry", "import", "sample-units.csv", "sample-accounts.csv", "--dry-run")
+    assert again.returncode == 0 and "新增 0，更新 0" in again.stdout, again.stderr

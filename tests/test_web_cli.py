@@ -142,6 +142,8 @@ def test_xuncha_web_serves_and_stops_on_sigterm(cfg: Path) -> None:
         assert "default-src 'self'" in r.headers["content-security-policy"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
+        said = proc.communicate()[0]  # the address to open, printed once it listens
+        assert f"控制台：http://127.0.0.1:{port}/" in said, said
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,4 +1,4 @@
-"""Alerting as a chain of small stages (Alertmanager's model, DESIGN §2).
+"""Alerting as a chain of small stages (Alertmanager's model, docs/architecture.md).
 
 In the finding's transaction: ``route`` turns finding changes into queued items, one per
 channel. Then, in the dispatcher, every tick: ``timers`` adds reminders and escalations for

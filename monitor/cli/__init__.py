@@ -1,7 +1,8 @@
-"""The ``xuncha`` command line (typer + rich).
+"""The ``xuncha`` command line (typer; help and usage errors in Chinese: ``chinese.py``).
 
-Every listing has ``--json``. Exit codes: 0 ok, 1 problems found or command
-failed, 2 bad usage or bad input.
+Every listing has ``--json``. Exit codes: 0 ok, 1 problems found or command failed, 2 bad
+usage or bad input. Importing this package loads only the commands' signatures: each
+command imports what it uses when it runs, so ``xuncha --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from monitor.cli import (
     views,
     web_cmds,
 )
-from monitor.cli.common import State, console, state
+from monitor.cli.chinese import Typer
+from monitor.cli.common import State, out, state
 from monitor.cli.doctor import doctor
 from monitor.cli.duty import ack
 from monitor.cli.patrol import check_cmd, init, recheck_cmd, run_cmd
 
-app = typer.Typer(
+app = Typer(
     name="xuncha",
-    help="巡查 — 政务新媒体巡查：定时巡查账号，保存证据快照，及时提醒主办单位。",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
+    help="巡查：定时巡查政务新媒体账号，保存证据快照，及时提醒主办单位。\n\n"
+    "先试试：xuncha demo（离线演示，不需要网络）。",
     pretty_exceptions_enable=False,
 )
 
@@ -41,10 +42,7 @@ def _root(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config",
-            "-c",
-            help="配置文件（TOML）；也可用环境变量 XUNCHA_CONFIG",
-            envvar="XUNCHA_CONFIG",
+            "--config", "-c", metavar="文件", help="配置文件，TOML 格式", envvar="XUNCHA_CONFIG"
         ),
     ] = None,
 ) -> None:
@@ -77,14 +75,18 @@ app.add_typer(web_cmds.app, name="users")
 def demo(
     ctx: typer.Context,
     directory: Annotated[
-        Path | None, typer.Option("--dir", help="演示数据目录（默认新建临时目录）")
+        Path | None, typer.Option("--dir", metavar="目录", help="演示数据目录（默认新建临时目录）")
     ] = None,
 ) -> None:
-    """离线演示一次完整巡查 (an offline patrol against a simulated platform)."""
+    """离线演示一次完整的巡查：模拟平台、真实的数据库与告警。
+
+    不需要网络：在 127.0.0.1 上模拟四个账号的平台和接收告警的群机器人。最后一行是一条
+    export 命令，复制执行后，其他命令就查看演示的数据。
+    """
     from monitor.demo.run import run_demo
 
     # the demo writes its own config; the global one is not used
-    raise typer.Exit(run_demo(directory, console, clock=state(ctx).clock))
+    raise typer.Exit(run_demo(directory, out(ctx), clock=state(ctx).clock))
 
 
 def main() -> None:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
-from sqlalchemy import text
-from sqlmodel import Session, select
 
-from monitor.app import App
-from monitor.cli.common import EXIT_PROBLEMS, console, state
-from monitor.config import Settings
-from monitor.store.blobs import BlobStore
-from monitor.store.blobs_db import DatabaseBlobStore
-from monitor.store.engine import SchemaError, check_schema, make_engine
-from monitor.store.models import Unit
-from monitor.timefmt import local_date
+from monitor.cli.common import EXIT_PROBLEMS, no_database, out, state
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.config import Settings
+    from monitor.store.blobs import BlobStore
+    from monitor.store.blobs_db import DatabaseBlobStore
 
 
 def _well_formed(url: str) -> bool:
@@ -47,7 +46,7 @@ def _evidence_store_problem(store: BlobStore | DatabaseBlobStore) -> str | None:
             return "读回的内容与写入的不同"
     except Exception as e:  # a permission, a full disk, a missing table: show it as is
         return str(e) or type(e).__name__
-    if isinstance(store, DatabaseBlobStore):
+    if hasattr(store, "delete"):  # the database's blob table
         store.delete([digest])
     else:
         store.path(digest).unlink(missing_ok=True)
@@ -56,12 +55,19 @@ def _evidence_store_problem(store: BlobStore | DatabaseBlobStore) -> str | None:
 
 def doctor(
     ctx: typer.Context,
-    send: bool = typer.Option(
-        False, "--send", help="向每个通知渠道发送一条测试消息 (send a test message to each channel)"
-    ),
+    send: bool = typer.Option(False, "--send", help="向每个通知渠道发送一条测试消息"),
 ) -> None:
-    """检查配置、数据库、证据存储、磁盘、浏览器、日历和通知渠道 (fit to patrol?)."""
+    """检查本机能否巡查：配置、数据库、证据存储、浏览器、通知渠道等。
+
+    依次检查配置、数据库、证据存储、磁盘、浏览器、工作日历和通知渠道，每项一行：
+    OK，或需处理的问题及办法。有需处理的问题时退出码为 1。
+    """
+    from rich.markup import escape
+
+    from monitor.timefmt import local_date
+
     settings = state(ctx).settings  # an invalid config already exits 2 with the reason
+    console = out(ctx)
     problems = 0
 
     def ok(msg: str) -> None:
@@ -76,33 +82,11 @@ def doctor(
         console.print(f"[yellow]注意[/]  {escape(msg)}", soft_wrap=True)
 
     ok("配置有效")
-    engine = make_engine(settings.database_url)
-    try:
-        try:
-            check_schema(engine)
-            ok("数据库结构为最新")
-        except SchemaError as e:
-            bad(str(e))
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("CREATE TEMP TABLE xuncha_doctor (x int)"))
-                conn.execute(text("DROP TABLE xuncha_doctor"))
-            ok("数据库可写")
-        except Exception as e:  # any driver error is worth showing as is
-            bad(f"数据库不可写: {e}")
-        try:
-            with Session(engine) as s:
-                units = s.exec(select(Unit)).all()
-        except Exception:
-            units = []
-        where = _evidence_store(settings)
-        problem = _evidence_store_problem(App(settings=settings, engine=engine).blobs)
-        if problem is None:
-            ok(f"证据存储可写可读（{where}）")
-        else:
-            bad(f"证据存储（{where}）不可用：{problem}")
-    finally:
-        engine.dispose()
+    if why := no_database(settings):  # a check never creates what it checks
+        bad(why)
+        units = []
+    else:
+        units = _database(settings, ok, bad)
 
     free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else "/").free
     if free < 1 << 30:
@@ -181,3 +165,43 @@ def doctor(
                 bad(f"通知渠道 {name} 发送失败：{r.error}")
     if problems:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _database(settings: Settings, ok: Callable[[str], None], bad: Callable[[str], None]) -> list:
+    """The database (schema, writable) and the evidence store; the registry's units."""
+    from sqlalchemy import text
+    from sqlmodel import Session, select
+
+    from monitor.app import App
+    from monitor.store.engine import SchemaError, check_schema, make_engine
+    from monitor.store.models import Unit
+
+    engine: Engine = make_engine(settings.database_url)
+    units: list = []
+    try:
+        try:
+            check_schema(engine)
+            ok("数据库结构为最新")
+        except SchemaError as e:
+            bad(str(e))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TEMP TABLE xuncha_doctor (x int)"))
+                conn.execute(text("DROP TABLE xuncha_doctor"))
+            ok("数据库可写")
+        except Exception as e:  # any driver error is worth showing as is
+            bad(f"数据库不可写：{e}")
+        try:
+            with Session(engine) as s:
+                units = list(s.exec(select(Unit)).all())
+        except Exception:
+            units = []
+        where = _evidence_store(settings)
+        problem = _evidence_store_problem(App(settings=settings, engine=engine).blobs)
+        if problem is None:
+            ok(f"证据存储可写可读（{where}）")
+        else:
+            bad(f"证据存储（{where}）不可用：{problem}")
+    finally:
+        engine.dispose()
+    return units

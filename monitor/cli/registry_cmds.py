@@ -1,40 +1,43 @@
-"""``xuncha registry``: import and export the registry of units and accounts."""
+"""``xuncha registry``: import and export the registry of units and accounts, and a sample."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
-from monitor.cli.common import EXIT_USAGE, console, err_console, open_app
-from monitor.registry import (
-    RegistryError,
-    apply_registry,
-    existing_units,
-    export_registry,
-    read_registry,
-)
-from monitor.store.engine import session_scope
-from probes.platforms import READERS
+from monitor.cli.chinese import Typer
+from monitor.cli.common import EXIT_USAGE, fail, open_app, out
 
-app = typer.Typer(help="登记表：单位与账号 (registry of units and accounts)", no_args_is_help=True)
+app = Typer(help="登记表：单位与账号的导入、导出和示例（docs/registry.md）。")
 
 
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
     files: Annotated[
-        list[Path], typer.Argument(help="XLSX 工作簿，或单位与账号两个 CSV 文件", exists=False)
+        list[Path],
+        typer.Argument(metavar="文件", help="XLSX 工作簿，或单位与账号两个 CSV 文件", exists=False),
     ],
     prune: Annotated[
         bool, typer.Option("--prune", help="文件中没有的账号标记为已关停（不删除）")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查，不写入")] = False,
 ) -> None:
-    """导入登记表（全部成功或全部不导入） (all-or-nothing import)."""
+    """导入登记表：全部成功，或有错时什么也不导入。
+
+    每处错误一行：文件:行:列: 原因（行号与表格软件一致，表头为第 1 行），退出码为 2。
+    """
+    import sys
+
+    from sqlmodel import Session
+
+    from monitor.registry import RegistryError, apply_registry, existing_units, read_registry
+    from monitor.show.terminal import make_console
+    from monitor.store.engine import session_scope
+    from probes.platforms import READERS
+
     with open_app(ctx) as xapp:
         with Session(xapp.engine) as s:
             existing = existing_units(s)
@@ -49,26 +52,74 @@ def import_cmd(
         except RegistryError as e:
             for line in e.lines():  # one line each, never wrapped: tools grep them
                 sys.stderr.write(line + "\n")
-            err_console.print(f"[bold red]登记表有 {len(e.errors)} 处错误，未导入任何内容。[/]")
+            make_console(stderr=True).print(
+                f"[bold red]登记表有 {len(e.errors)} 处错误，未导入任何内容。[/]"
+            )
             raise typer.Exit(EXIT_USAGE) from None
         with session_scope(xapp.engine) as s:
             summary = apply_registry(s, registry, prune=prune, now=xapp.clock())
             if dry_run:
                 s.rollback()
         verb = "检查通过（未写入）" if dry_run else "已导入"
-        console.print(f"{verb}: {summary.describe()}")
+        out(ctx).print(f"{verb}：{summary.describe()}")
 
 
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="输出文件：.xlsx 工作簿，或 .csv（写出两个文件）")],
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="文件", help="输出文件：.xlsx 工作簿，或 .csv（写出两个文件）"),
+    ],
 ) -> None:
-    """导出登记表，可原样再导入 (export; re-imports unchanged)."""
+    """导出登记表；导出的文件可原样再导入。"""
+    from sqlmodel import Session
+
+    from monitor.registry import export_registry
+
     if path.suffix.lower() not in {".xlsx", ".csv"}:
-        err_console.print("[bold red]错误[/]: 导出文件须为 .xlsx 或 .csv")
-        raise typer.Exit(EXIT_USAGE)
+        fail("导出文件须为 .xlsx 或 .csv", EXIT_USAGE)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         written = export_registry(s, path)
     for p in written:
-        console.print(f"已写出 {p}")
+        out(ctx).print(f"已写出 {p}")
+
+
+@app.command("template")
+def template_cmd(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="文件", help="输出文件：.xlsx 工作簿，或 .csv（写出两个文件）"),
+    ] = Path("registry.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的文件")] = False,
+) -> None:
+    """写出一份示例登记表：单位表和账号表，各列的中文表头和可直接导入的示例行。
+
+    示例是虚构的云岭市：改成本地区的单位和账号后用 xuncha registry import 导入。
+    不需要数据库。
+    """
+    from monitor.registry.template import write_template
+
+    if path.suffix.lower() not in {".xlsx", ".csv"}:
+        fail("示例文件须为 .xlsx 或 .csv", EXIT_USAGE)
+    targets = (
+        [path]
+        if path.suffix.lower() == ".xlsx"
+        else [path.with_name(f"{path.stem}-{t}.csv") for t in ("units", "accounts")]
+    )
+    if not force and (existing := [p for p in targets if p.exists()]):
+        fail(f"{'、'.join(map(str, existing))} 已存在：换个文件名，或加 --force 覆盖", EXIT_USAGE)
+    try:
+        written = write_template(path)
+    except OSError as e:
+        fail(f"无法写入 {path}：{e.strerror or e}", EXIT_USAGE)
+    console = out(ctx)
+    for p in written:
+        console.print(f"已写出示例登记表 {p}")
+    files = " ".join(str(p) for p in written)
+    console.print(
+        f"下一步：改成本地区的单位和账号（各列的含义见 docs/registry.md），然后\n"
+        f"  xuncha registry import {files} --dry-run   # 只检查\n"
+        f"  xuncha registry import {files}"
+    )

@@ -8,19 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
-from sqlmodel import Session
 
-from monitor.cli.common import EXIT_USAGE, console, fail, local, open_app, print_json
-from monitor.cli.screenshots import picture_bytes, prepare_pictures, show_pictures
-from monitor.report import Period, PeriodError, ReportError, build_report
-from monitor.report.write import docx_bytes, pct, render_html, write_csv, xlsx_bytes
-from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
-from monitor.store.blobs import BlobCorrupt
-from monitor.store.changes import diff_snapshots
-from monitor.store.history import read_artifact, snapshot_detail, verify_artifacts
-from monitor.timefmt import parse
+from monitor.cli.common import EXIT_USAGE, fail, local, open_app, out, print_json
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 FORMATS = ("xlsx", "docx", "html", "csv", "json")
@@ -30,12 +19,16 @@ def _show(v: Any) -> str:
     """A scraped value for the terminal: markup escaped, control characters made visible."""
     text = "—" if v is None or v == "" else str(v)
     text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    from rich.markup import escape
+
     return escape(text)
 
 
 def _post_time(value: Any, tz: str) -> str:
     """A post's time from the facts (stored UTC ISO) as every time is shown; a value that is
     not a time is shown as stored, so nothing in the evidence is hidden."""
+    from monitor.timefmt import parse
+
     if value is None or value == "":
         return "—"
     when = parse(value) if isinstance(value, str) else None
@@ -45,29 +38,47 @@ def _post_time(value: Any, tz: str) -> str:
 def report(
     ctx: typer.Context,
     period: Annotated[
-        str, typer.Option("--period", help="统计周期，如 2026Q4（或 2026-11、2026）")
+        str,
+        typer.Option("--period", metavar="周期", help="统计周期，如 2026Q4（或 2026-11、2026）"),
     ],
     unit: Annotated[
-        str | None, typer.Option("--unit", help="只统计该单位（编码）及其下级单位")
+        str | None,
+        typer.Option("--unit", metavar="单位编码", help="只统计该单位及其下级单位"),
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", help="输出格式：docx（公文）、xlsx、html、csv 或 json"),
+        typer.Option(
+            "--format", metavar="格式", help="输出格式：docx（公文）、xlsx、html、csv 或 json"
+        ),
     ] = "xlsx",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="输出文件（默认按周期命名）")
+        Path | None,
+        typer.Option("--output", "-o", metavar="文件", help="输出文件（默认按周期命名）"),
     ] = None,
     issued: Annotated[
         str | None,
-        typer.Option("--date", help="docx 的成文日期，如 2027-01-08（默认为统计截止之日）"),
+        typer.Option(
+            "--date",
+            metavar="日期",
+            help="docx 的成文日期，如 2027-01-08（默认为统计截止之日）",
+        ),
     ] = None,
     seq: Annotated[
-        str, typer.Option("--seq", help="docx 文号中的序号，填入配置 [report] 文号的 {seq}")
+        str,
+        typer.Option(
+            "--seq", metavar="序号", help="docx 文号中的序号，填入配置 \\[report] 文号的 {seq}"
+        ),
     ] = "",
 ) -> None:
-    """生成季度检查通报 (the inspection report for a period, from stored snapshots)."""
+    """生成检查通报（季度、月或年），依据保存的快照（docs/report.md）。"""
     from datetime import date
 
+    from sqlmodel import Session
+
+    from monitor.report import Period, PeriodError, ReportError, build_report
+    from monitor.report.write import docx_bytes, pct, render_html, write_csv, xlsx_bytes
+
+    console = out(ctx)
     fmt = fmt.lower()
     if fmt not in FORMATS:
         fail(f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}", EXIT_USAGE)
@@ -125,7 +136,7 @@ def report(
 
 def snapshot(
     ctx: typer.Context,
-    snapshot_id: Annotated[int, typer.Argument(help="快照编号")],
+    snapshot_id: Annotated[int, typer.Argument(metavar="快照编号", help="要查看的快照")],
     raw: Annotated[
         bool, typer.Option("--raw", help="输出原始证据文件的字节（须配合 --output）")
     ] = False,
@@ -133,7 +144,8 @@ def snapshot(
         int, typer.Option("--artifact", help="--raw 时取第几个证据文件（从 0 起）", min=0)
     ] = 0,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="--raw 的输出文件；- 为标准输出")
+        Path | None,
+        typer.Option("--output", "-o", metavar="文件", help="--raw 的输出文件；- 为标准输出"),
     ] = None,
     screenshot: Annotated[
         bool,
@@ -144,7 +156,18 @@ def snapshot(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """一个快照的详情：提取的事实、证据文件及其哈希校验 (one snapshot, blobs verified)."""
+    """一个快照的详情：看到的内容、证据文件，以及证据文件的哈希校验。
+
+    有证据文件校验不通过时退出码为 1。
+    """
+    from sqlmodel import Session
+
+    from monitor.cli.screenshots import picture_bytes, prepare_pictures, show_pictures
+    from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
+    from monitor.store.blobs import BlobCorrupt
+    from monitor.store.history import read_artifact, snapshot_detail, verify_artifacts
+
+    console = out(ctx)
     with open_app(ctx) as app, Session(app.engine) as s:
         d = snapshot_detail(s, snapshot_id)
         if d is None:
@@ -217,37 +240,68 @@ def snapshot(
                     console.print(f"    {k}: {_show(v)}", highlight=False)
             posts = d.facts.get("posts") or []
             if posts:
-                t = Table("编号", "发布时间", "标题", "置顶", title=f"内容 {len(posts)} 条")
-                for p in posts[:50]:
-                    t.add_row(
-                        _show(p.get("id")),
-                        _show(_post_time(p.get("published_at"), tz)),
-                        _show((p.get("title") or p.get("text") or "")[:60]),
-                        "是" if p.get("pinned") else "",
-                    )
-                console.print(t)
-            t = Table("#", "类型", "大小", "sha256", "校验", title="证据文件")
+                _print_posts(console, posts, tz)
+            if d.artifacts:
+                console.print("  证据文件：", highlight=False)
+            else:
+                console.print("  （无证据文件）", highlight=False)
             for a in d.artifacts:
-                t.add_row(
-                    str(a.index),
-                    _show(a.media_type or a.kind),
-                    str(a.size or ""),
-                    a.sha256,
-                    "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]",
+                check = "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]"
+                size = f"{a.size} 字节" if a.size is not None else ""
+                console.print(
+                    f"    #{a.index} {_show(a.media_type or a.kind)} {size} 校验{check}",
+                    highlight=False,
                 )
-            console.print(t if d.artifacts else "  （无证据文件）")
+                console.print(f"       sha256 {a.sha256}", highlight=False)
             show_pictures(console, d, tz)
         if bad:
             raise typer.Exit(1)
 
 
+def _print_posts(console: Any, posts: list[dict[str, Any]], tz: str) -> None:
+    """The posts a snapshot saw: on a terminal the newest 50, titles cut to fit; piped, all
+    of them, whole."""
+    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+
+    def title(p: dict[str, Any]) -> str:
+        return str(p.get("title") or p.get("text") or "")
+
+    if not is_terminal(console):
+        console.print(f"  内容 {len(posts)} 条：", highlight=False)
+        write_tsv(
+            console,
+            ["编号", "发布时间", "标题", "置顶", "链接"],
+            [(p.get("id"), _post_time(p.get("published_at"), tz), title(p),
+              "是" if p.get("pinned") else "", p.get("url") or "") for p in posts],
+        )  # fmt: skip
+        return
+    t = terminal_table(  # ids and links (often URLs) are for scripts: piped, or --json
+        [Col("发布时间"), Col("标题", wrap=True), Col("置顶")],
+        title=f"内容 {len(posts)} 条" + ("（最新 50 条）" if len(posts) > 50 else ""),
+    )
+    for p in posts[:50]:
+        text = title(p)
+        t.add_row(
+            cell(_post_time(p.get("published_at"), tz)),
+            cell(text[:60] + ("…" if len(text) > 60 else "")),
+            cell("是" if p.get("pinned") else ""),
+        )
+    console.print(t)
+
+
 def diff(
     ctx: typer.Context,
-    a: Annotated[int, typer.Argument(help="快照编号（旧）")],
-    b: Annotated[int, typer.Argument(help="快照编号（新）")],
+    a: Annotated[int, typer.Argument(metavar="快照A", help="较早的快照编号")],
+    b: Annotated[int, typer.Argument(metavar="快照B", help="较晚的快照编号")],
     as_json: JsonOpt = False,
 ) -> None:
-    """比较同一账号的两个快照 (what changed from snapshot A to snapshot B)."""
+    """比较同一账号的两个快照：结果、资料、内容和证据文件的变化。"""
+    from sqlmodel import Session
+
+    from monitor.show.labels import OUTCOME, label
+    from monitor.store.changes import diff_snapshots
+
+    console = out(ctx)
     with open_app(ctx) as app, Session(app.engine) as s:
         try:
             d = diff_snapshots(s, a, b)

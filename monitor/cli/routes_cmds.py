@@ -10,18 +10,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from sqlmodel import Session
 
-from alerts.messages import PLATFORM_NAMES, SEVERITY_NAMES
-from monitor.alerting import channels
-from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
-from monitor.alerting.silences import Matcher
-from monitor.cli.common import EXIT_USAGE, console, fail, open_app, print_json
-from monitor.store.models import Account, Finding, Unit
-from probes.checks import kinds
+from monitor.cli.chinese import Typer
+from monitor.cli.common import EXIT_USAGE, fail, open_app, out, print_json
 
-app = typer.Typer(help="告警路由 (alert routing)", no_args_is_help=True)
+app = Typer(help="告警路由：一个问题会通知谁、何时提醒、何时上报。")
 
 
 def _minutes(m: int | None) -> str:
@@ -35,16 +28,34 @@ def _minutes(m: int | None) -> str:
 @app.command("test")
 def routes_test(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Option(help="账号编号（取其平台与主办单位）")] = None,
-    unit: Annotated[str | None, typer.Option(help="主办单位编码（不指定账号时）")] = None,
-    platform: Annotated[str, typer.Option(help="平台（不指定账号时）")] = "weibo",
+    account: Annotated[
+        str | None, typer.Option(metavar="账号编号", help="取该账号的平台与主办单位")
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option(metavar="单位编码", help="主办单位（不指定账号时）")
+    ] = None,
+    platform: Annotated[str, typer.Option(metavar="平台", help="平台（不指定账号时）")] = "weibo",
     kind: Annotated[
-        str, typer.Option(help="问题种类，如 stale / theft / app_download_unreachable")
+        str,
+        typer.Option(metavar="种类", help="问题种类，如 stale、theft、app_download_unreachable"),
     ] = "stale",
-    severity: Annotated[str, typer.Option(help="级别: veto / high / warning / info")] = "veto",
+    severity: Annotated[
+        str, typer.Option(metavar="级别", help="veto（单项否决）、high、warning 或 info")
+    ] = "veto",
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
 ) -> None:
-    """显示一个问题会通知谁、何时提醒、何时上报 (who is told what, and when)."""
+    """显示一个问题会通知谁、何时提醒、何时上报（问题不必真的存在）。"""
+    from rich.markup import escape
+    from sqlmodel import Session
+
+    from alerts.messages import PLATFORM_NAMES, SEVERITY_NAMES
+    from monitor.alerting import channels
+    from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
+    from monitor.alerting.silences import Matcher
+    from monitor.store.models import Account, Finding, Unit
+    from probes.checks import kinds
+
+    console = out(ctx)
     if severity not in SEVERITY_NAMES:
         fail(f"级别须为 {' / '.join(SEVERITY_NAMES)} 之一，不是 '{severity}'", EXIT_USAGE)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:

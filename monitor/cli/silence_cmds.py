@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import getpass
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlmodel import Session, col, select
 
-from monitor.alerting.silences import KINDS, SilenceError, active, add, expire
-from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json
-from monitor.store.engine import session_scope
-from monitor.store.models import Silence
+from monitor.cli.chinese import Typer
+from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json
 from monitor.timefmt import zone_label
 
-app = typer.Typer(help="静默与维护窗口 (silences)", no_args_is_help=True)
+if TYPE_CHECKING:
+    from monitor.store.models import Silence
+
+app = Typer(help="静默与维护窗口：期间照常巡查和记录，只是不发消息。")
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$", re.I)
 
@@ -60,19 +59,38 @@ def silence_dict(s: Silence, tz: str) -> dict:
 @app.command("add")
 def silence_add(
     ctx: typer.Context,
-    why: Annotated[str, typer.Option("--why", help="原因（必填，便于事后核查）")],
-    unit: Annotated[str | None, typer.Option(help="单位编码（含下属单位）")] = None,
-    account: Annotated[str | None, typer.Option(help="账号编号")] = None,
-    platform: Annotated[str | None, typer.Option(help="平台，如 weibo")] = None,
-    kind: Annotated[str | None, typer.Option(help="问题类别，如 stale")] = None,
-    duration: Annotated[str | None, typer.Option("--for", help="时长，如 2h、3d")] = None,
-    until: Annotated[str | None, typer.Option(help="结束时间，如 2026-11-25 18:00")] = None,
-    start: Annotated[str | None, typer.Option(help="开始时间（默认现在）")] = None,
-    maintenance: Annotated[bool, typer.Option(help="维护窗口（可不限范围）")] = False,
-    by: Annotated[str | None, typer.Option(help="操作人（默认当前登录用户）")] = None,
+    why: Annotated[str, typer.Option("--why", metavar="原因", help="为什么静默（便于事后核查）")],
+    unit: Annotated[
+        str | None, typer.Option(metavar="单位编码", help="该单位（含下级单位）")
+    ] = None,
+    account: Annotated[str | None, typer.Option(metavar="账号编号", help="该账号")] = None,
+    platform: Annotated[str | None, typer.Option(metavar="平台", help="该平台，如 weibo")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="种类", help="该种问题，如 stale")] = None,
+    duration: Annotated[
+        str | None, typer.Option("--for", metavar="时长", help="持续多久，如 30m、2h、3d")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="时间", help="结束时间，如 2026-11-25 18:00")
+    ] = None,
+    start: Annotated[str | None, typer.Option(metavar="时间", help="开始时间（默认现在）")] = None,
+    maintenance: Annotated[
+        bool, typer.Option("--maintenance", help="维护窗口（可不限范围）")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
 ) -> None:
-    """新建静默或维护窗口：期间照常巡查和记录，只是不发消息."""
+    """新建静默或维护窗口：期间照常巡查和记录，只是不发消息。
+
+    范围用 --unit、--account、--platform、--kind 限定（可组合）；时长用 --for 或 --until。
+    """
+    import getpass
+
+    from monitor.alerting.silences import KINDS, SilenceError, add
+    from monitor.store.engine import session_scope
+
+    console = out(ctx)
     with open_app(ctx) as xapp:
         tz = xapp.settings.timezone
         now = xapp.clock()
@@ -112,7 +130,13 @@ def silence_list(
     show_all: Annotated[bool, typer.Option("--all", help="包括已结束的")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
 ) -> None:
-    """列出生效中的静默与维护窗口."""
+    """列出生效中的静默与维护窗口。"""
+    from sqlmodel import Session, col, select
+
+    from monitor.alerting.silences import KINDS, active
+    from monitor.store.models import Silence
+
+    console = out(ctx)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         now = xapp.clock()
         rows = (
@@ -126,26 +150,34 @@ def silence_list(
         print_json(data)
         return
     if not data:
-        console.print("没有生效中的静默")
+        console.print("没有生效中的静默。")
+    from monitor.show.labels import KIND, PLATFORM, label
+
     for r, d in zip(rows, data, strict=True):
         scope = "，".join(
             f"{k} {v}"
-            for k, v in (("单位", r.unit_code), ("账号", r.account_id), ("平台", r.platform),
-                         ("类别", r.finding_kind))
+            for k, v in (("单位", r.unit_code), ("账号", r.account_id),
+                         ("平台", r.platform and label(PLATFORM, r.platform)),
+                         ("问题", r.finding_kind and label(KIND, r.finding_kind)))
             if v
         ) or "全部"  # fmt: skip
-        console.print(
+        console.out(
             f"#{d['id']} {KINDS[r.kind]} {scope}：{local(r.starts_at, tz)} 至 "
-            f"{local(r.expired_at or r.ends_at, tz)}，{r.created_by}：{r.comment}"
+            f"{local(r.expired_at or r.ends_at, tz)}，{r.created_by}：{r.comment}",
+            highlight=False,
         )
 
 
 @app.command("expire")
 def silence_expire(
     ctx: typer.Context,
-    silence_id: Annotated[int, typer.Argument(help="静默编号")],
+    silence_id: Annotated[int, typer.Argument(metavar="静默编号", help="要结束的静默")],
 ) -> None:
-    """提前结束一个静默；其间未通知的问题随即补发."""
+    """提前结束一个静默；其间未通知的问题随即补发。"""
+    from monitor.alerting.silences import SilenceError, expire
+    from monitor.store.engine import session_scope
+
+    console = out(ctx)
     with open_app(ctx) as xapp, session_scope(xapp.engine) as s:
         try:
             expire(s, silence_id, xapp.clock())

@@ -3,58 +3,72 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlmodel import Session, col, select
 
-from monitor.app import App
-from monitor.cli.common import EXIT_USAGE, console, fail, iso, local, open_app, print_json, state
-from monitor.store.engine import session_scope
-from monitor.store.models import ApiToken, User
-from monitor.web.auth import (
-    ROLES,
-    UserError,
-    add_user,
-    get_user,
-    issue_api_token,
-    revoke_tokens,
-    set_disabled,
-    set_password,
-    token_state,
-    user_tokens,
-)
+from monitor.cli.chinese import Typer
+from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json, state
 
-app = typer.Typer(help="控制台用户与 API 令牌 (console users and API tokens)", no_args_is_help=True)
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from monitor.app import App
+    from monitor.store.models import ApiToken
+
+app = Typer(help="控制台用户与 API 令牌：添加、列出、改密码、停用、令牌。")
 
 
 def web(
     ctx: typer.Context,
-    address: Annotated[str | None, typer.Option(help="监听地址（默认取 [web] address）")] = None,
-    port: Annotated[int | None, typer.Option(help="端口（默认取 [web] port）")] = None,
+    address: Annotated[
+        str | None, typer.Option(metavar="地址", help="监听地址（默认取配置 [web] address）")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="端口", help="端口（默认取配置 [web] port）")
+    ] = None,
 ) -> None:
-    """启动网页控制台与 JSON API (serve the web console and API)."""
+    """启动网页控制台与 JSON API，直到 Ctrl-C 或 SIGTERM。
+
+    启动后打印控制台的地址；用户用 xuncha users add 添加。
+    """
     from monitor.web.server import run_standalone
 
     settings = state(ctx).settings
     over = {k: v for k, v in (("address", address), ("port", port)) if v is not None}
     if over:
         settings = settings.model_copy(update={"web": settings.web.model_copy(update=over)})
-    with open_app(ctx) as xapp:
+    console = out(ctx)
+
+    def listening(bound: int) -> None:
+        console.print(f"控制台：{console_url(settings.web.address, bound)}（Ctrl-C 停止）")
+        if settings.alerts.console_url:
+            console.print(f"消息中的链接指向：{settings.alerts.console_url}")
+        console.file.flush()
+
+    with open_app(ctx, calendar=True) as xapp:
         xapp.settings = settings
         try:
-            run_standalone(xapp, settings)
+            run_standalone(xapp, settings, on_listening=listening)
         except OSError as e:
             fail(f"无法在 {settings.web.address}:{settings.web.port} 上监听：{e}")
+
+
+def console_url(address: str, port: int) -> str:
+    """The address to open in a browser: a wildcard address is reached on this machine."""
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}
+    host = wildcard.get(address) or (f"[{address}]" if ":" in address else address)
+    url = f"http://{host}:{port}/"
+    return f"{url}（监听所有地址）" if address in wildcard else url
 
 
 def _read_password(from_stdin: bool, prompt: str = "密码") -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    else:  # asked twice here, not by click's confirmation_prompt, whose mismatch is English
+        password = typer.prompt(prompt, hide_input=True)
+        if typer.prompt("再输入一次", hide_input=True) != password:
+            fail("两次输入的密码不一致，未作修改", EXIT_USAGE)
     if not password:
         fail("密码不能为空", EXIT_USAGE)
     return password
@@ -63,16 +77,26 @@ def _read_password(from_stdin: bool, prompt: str = "密码") -> str:
 @app.command("add")
 def users_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="用户名")],
-    role: Annotated[str, typer.Option(help="角色: admin / supervisor / duty")],
+    name: Annotated[str, typer.Argument(metavar="用户名", help="登录用的名字")],
+    role: Annotated[
+        str,
+        typer.Option(
+            metavar="角色",
+            help="admin（管理员）、supervisor（主管：本单位及下级单位）或 duty（值班：本单位）",
+        ),
+    ],
     unit: Annotated[
-        str | None, typer.Option(help="所属单位编码（supervisor 含其下级单位；duty 仅本单位）")
+        str | None,
+        typer.Option(metavar="单位编码", help="所属单位（supervisor 含其下级单位；duty 仅本单位）"),
     ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
     ] = False,
 ) -> None:
-    """添加控制台用户 (add a console user)."""
+    """添加控制台用户；密码交互输入两次，或用 --password-stdin 从标准输入读一行。"""
+    from monitor.store.engine import session_scope
+    from monitor.web.auth import ROLES, UserError, add_user
+
     if role not in ROLES:
         fail(f"角色 '{role}' 无效，应为 admin、supervisor 或 duty", EXIT_USAGE)
     password = _read_password(password_stdin)
@@ -83,7 +107,7 @@ def users_add(
                 label = ROLES[user.role]
         except UserError as e:
             fail(str(e), EXIT_USAGE)
-    console.print(f"已添加用户 {name}（{label}{'，' + unit if unit else ''}）。", highlight=False)
+    out(ctx).print(f"已添加用户 {name}（{label}{'，' + unit if unit else ''}）。", markup=False)
 
 
 @app.command("list")
@@ -91,7 +115,13 @@ def users_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
 ) -> None:
-    """列出控制台用户 (list console users)."""
+    """列出控制台用户：角色、单位、状态、有效的 API 令牌数。"""
+    from sqlmodel import Session, col, select
+
+    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.store.models import ApiToken, User
+    from monitor.web.auth import ROLES, token_state
+
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         users = s.exec(select(User).order_by(col(User.name))).all()
         now = xapp.clock()
@@ -115,25 +145,32 @@ def users_list(
                 ]
             )
             return
-        t = Table(
-            "用户名", "角色", "单位", "状态", "有效令牌", "创建于", title=f"用户 {len(users)} 个"
+        header = ["用户名", "角色", "单位", "状态", "有效令牌", "创建于"]
+        rows = [
+            (u.name, ROLES.get(u.role, u.role), u.unit_code or "全部",
+             "已停用" if u.disabled else "启用", tokens.get(u.id or 0, 0), local(u.created_at, tz))
+            for u in users
+        ]  # fmt: skip
+        console = out(ctx)
+        if not is_terminal(console):
+            write_tsv(console, header, rows)
+            return
+        t = terminal_table(
+            [
+                Col(h, wrap=h == "单位", justify="right" if h == "有效令牌" else "left")
+                for h in header
+            ],
+            title=f"用户 {len(users)} 个",
         )
-        for u in users:
-            t.add_row(
-                u.name,
-                ROLES.get(u.role, u.role),
-                u.unit_code or "全部",
-                "已停用" if u.disabled else "启用",
-                str(tokens.get(u.id or 0, 0)),
-                local(u.created_at, tz),
-            )
+        for row in rows:
+            t.add_row(*(cell(v) for v in row))
         console.print(t)
 
 
 @app.command("passwd")
 def users_passwd(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="用户名")],
+    name: Annotated[str, typer.Argument(metavar="用户名", help="要改密码的用户")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
     ] = False,
@@ -141,10 +178,13 @@ def users_passwd(
         bool, typer.Option("--keep-tokens", help="保留该用户的 API 令牌（默认全部吊销）")
     ] = False,
 ) -> None:
-    """修改用户密码 (change a password).
+    """修改用户密码：其控制台会话全部失效，API 令牌全部吊销（--keep-tokens 保留）。
 
-    其控制台会话全部失效，API 令牌全部吊销（--keep-tokens 保留），因密码错误而暂停的登录随即恢复。
+    因密码错误而暂停的登录随即恢复。
     """
+    from monitor.store.engine import session_scope
+    from monitor.web.auth import UserError, get_user, set_password
+
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
@@ -154,10 +194,12 @@ def users_passwd(
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     kept = "，API 令牌保留" if keep_tokens else f"，其 API 令牌已吊销 {revoked} 个"
-    console.print(f"已修改用户 {name} 的密码{kept}。", highlight=False)
+    out(ctx).print(f"已修改用户 {name} 的密码{kept}。", markup=False)
 
 
 def _token_row(t: ApiToken, now: datetime, tz: str) -> dict[str, object]:
+    from monitor.web.auth import token_state
+
     return {
         "id": t.id,
         "label": t.label,
@@ -172,7 +214,12 @@ def _token_row(t: ApiToken, now: datetime, tz: str) -> dict[str, object]:
 TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
 
 
-def _list_tokens(xapp: App, name: str, as_json: bool) -> None:
+def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> None:
+    from sqlmodel import Session
+
+    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.web.auth import UserError, get_user, token_state, user_tokens
+
     with Session(xapp.engine) as s:
         try:
             tokens = user_tokens(s, get_user(s, name))
@@ -182,44 +229,62 @@ def _list_tokens(xapp: App, name: str, as_json: bool) -> None:
     if as_json:
         print_json([_token_row(t, now, tz) for t in tokens])
         return
-    title = f"用户 {name} 的令牌 {len(tokens)} 个"
-    table = Table("编号", "标签", "创建于", "到期", "最近使用", "状态", title=title)
+    header = ["编号", "标签", "创建于", "到期", "最近使用", "状态"]
+    rows = []
     for t in tokens:
         state_ = TOKEN_STATES[token_state(t, now)]
         if t.revoked_at is not None:
             state_ += f"（{local(t.revoked_at, tz)}）"
-        table.add_row(
-            str(t.id), t.label or "—", local(t.created_at, tz),
+        rows.append((
+            t.id, t.label or "—", local(t.created_at, tz),
             local(t.expires_at, tz) if t.expires_at else "不过期", local(t.last_used_at, tz),
             state_,
-        )  # fmt: skip
+        ))  # fmt: skip
+    console = out(ctx)
+    if not is_terminal(console):
+        write_tsv(console, header, rows)
+        return
+    table = terminal_table(
+        [Col("编号", justify="right"), Col("标签", wrap=True), Col("创建于"), Col("到期"),
+         Col("最近使用"), Col("状态", wrap=True)],
+        title=f"用户 {name} 的令牌 {len(tokens)} 个",
+    )  # fmt: skip
+    for row in rows:
+        table.add_row(*(cell(v) for v in row))
     console.print(table)
 
 
 @app.command("token")
 def users_token(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="用户名")],
-    label: Annotated[str, typer.Option("--label", help="新令牌的用途说明，如 “值班大屏”")] = "",
+    name: Annotated[str, typer.Argument(metavar="用户名", help="令牌所属的用户")],
+    label: Annotated[
+        str, typer.Option("--label", metavar="标签", help="新令牌的用途，如“值班大屏”")
+    ] = "",
     expires_days: Annotated[
         int | None,
-        typer.Option("--expires-days", min=1, help="新令牌在这么多天后过期（默认不过期）"),
+        typer.Option(
+            "--expires-days", metavar="天数", min=1, help="新令牌在这么多天后过期（默认不过期）"
+        ),
     ] = None,
     list_: Annotated[
         bool,
         typer.Option("--list", help="列出该用户的令牌：编号、标签、创建、到期、最近使用、状态"),
     ] = False,
     revoke: Annotated[
-        int | None, typer.Option("--revoke", metavar="ID", help="吊销编号为 ID 的令牌")
+        int | None, typer.Option("--revoke", metavar="编号", help="吊销这个编号的令牌")
     ] = None,
     revoke_all: Annotated[bool, typer.Option("--revoke-all", help="吊销该用户的全部令牌")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="与 --list 同用：JSON 输出")] = False,
 ) -> None:
-    """API 令牌：生成、列出、吊销 (new, list or revoke API tokens).
+    """API 令牌：生成、列出、吊销。
 
     默认生成一个新令牌：令牌打印到标准输出，只显示这一次，其编号打印到标准错误。
-    --list 列出该用户的令牌；--revoke ID 吊销一个，--revoke-all 吊销全部。
+    --list 列出该用户的令牌；--revoke 编号 吊销一个，--revoke-all 吊销全部。
     """
+    from monitor.store.engine import session_scope
+    from monitor.web.auth import UserError, get_user, issue_api_token, revoke_tokens
+
     actions = [flag for flag, on in (("--list", list_), ("--revoke", revoke is not None),
                                      ("--revoke-all", revoke_all)) if on]  # fmt: skip
     if len(actions) > 1:
@@ -230,7 +295,7 @@ def users_token(
         fail("--json 只与 --list 同用", EXIT_USAGE)
     with open_app(ctx) as xapp:
         if list_:
-            _list_tokens(xapp, name, as_json)
+            _list_tokens(ctx, xapp, name, as_json)
             return
         now, tz = xapp.clock(), xapp.settings.timezone
         try:
@@ -247,10 +312,10 @@ def users_token(
             fail(str(e), EXIT_USAGE)
     if revoke is not None:
         done = "已吊销" if revoked else "此前已吊销"
-        console.print(f"{done}用户 {name} 的令牌 #{revoke}。", highlight=False)
+        out(ctx).print(f"{done}用户 {name} 的令牌 #{revoke}。", markup=False)
         return
     if revoke_all:
-        console.print(f"已吊销用户 {name} 的全部令牌（本次 {revoked} 个）。", highlight=False)
+        out(ctx).print(f"已吊销用户 {name} 的全部令牌（本次 {revoked} 个）。", markup=False)
         return
     sys.stdout.write(token + "\n")  # the one line a script reads: TOKEN=$(xuncha users token …)
     until = f"有效至 {local(expires_at, tz)}" if expires_at else "不过期"
@@ -261,29 +326,37 @@ def users_token(
 
 
 def _set_disabled(ctx: typer.Context, name: str, disabled: bool) -> None:
+    from monitor.store.engine import session_scope
+    from monitor.web.auth import UserError, get_user, set_disabled
+
     with open_app(ctx) as xapp:
         try:
             with session_scope(xapp.engine) as s:
                 revoked = set_disabled(s, get_user(s, name), disabled, xapp.clock())
         except UserError as e:
             fail(str(e), EXIT_USAGE)
+    console = out(ctx)
     if disabled:
-        console.print(f"已停用用户 {name}，其 API 令牌已吊销 {revoked} 个。", highlight=False)
+        console.print(f"已停用用户 {name}，其 API 令牌已吊销 {revoked} 个。", markup=False)
     else:
         console.print(
             f"已启用用户 {name}。此前的 API 令牌不会恢复："
             f"需要时用 xuncha users token {name} 生成新的。",
-            highlight=False,
+            markup=False,
         )
 
 
 @app.command("disable")
-def users_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="用户名")]) -> None:
-    """停用用户：其登录立即结束，API 令牌全部吊销 (disable a user)."""
+def users_disable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="用户名", help="要停用的用户")]
+) -> None:
+    """停用用户：其登录立即结束，API 令牌全部吊销。"""
     _set_disabled(ctx, name, True)
 
 
 @app.command("enable")
-def users_enable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="用户名")]) -> None:
-    """重新启用用户：已吊销的 API 令牌不会恢复 (enable a user again)."""
+def users_enable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="用户名", help="要启用的用户")]
+) -> None:
+    """重新启用用户：已吊销的 API 令牌不会恢复。"""
     _set_disabled(ctx, name, False)

@@ -12,6 +12,7 @@ the alerts through the real outbox and apprise, then prints what happened.
 from __future__ import annotations
 
 import csv
+import shlex
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 from sqlmodel import Session, col, select
 
 from monitor.alerting import dispatch_once
@@ -34,7 +35,18 @@ from monitor.demo.receivers import WebhookSink
 from monitor.patrol.pipeline import check
 from monitor.registry import apply_registry, read_registry
 from monitor.service.logs import setup_logging
-from monitor.show.labels import OUTCOME, PLATFORM, SEVERITY, label
+from monitor.show.deadlines import deadline_text, overdue_days
+from monitor.show.labels import KIND, OUTCOME, PLATFORM, SEVERITY, label
+from monitor.show.terminal import (
+    SEVERITY_STYLE,
+    Col,
+    cell,
+    is_terminal,
+    lines,
+    make_console,
+    terminal_table,
+    write_tsv,
+)
 from monitor.store.engine import make_engine, session_scope, upgrade
 from monitor.store.models import Account, AlertItem, Finding, Notification
 from monitor.timefmt import shown
@@ -197,7 +209,7 @@ level = "warning"
 def run_demo(
     folder: Path | None = None, console: Console | None = None, clock: Clock = system_clock
 ) -> int:
-    console = console or Console()
+    console = console or make_console()
     setup_logging("warning", "console")  # the demo tells its own story; logs only for trouble
     folder = folder or Path(tempfile.mkdtemp(prefix="xuncha-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -226,8 +238,9 @@ def _demo(
     sink_json = sink.url.replace("http://", "json://", 1)
     cfg = write_config(folder, sink_json)
     settings = load_settings(cfg)
-    console.print(f"数据目录: {folder}")
-    console.print(f"模拟平台: {platform.base_url}    告警接收端（代替钉钉群）: {sink.url}")
+    console.print(f"数据目录：{folder}")
+    console.print(f"模拟平台：{platform.base_url}")
+    console.print(f"告警接收端（代替各单位的钉钉群）：{sink.url}")
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -240,7 +253,7 @@ def _demo(
         )
         with session_scope(app.engine) as s:
             summary = apply_registry(s, registry, now=now)
-        console.print(f"导入登记表 {', '.join(p.name for p in paths)}: {summary.describe()}")
+        console.print(f"导入登记表 {'、'.join(p.name for p in paths)}：{summary.describe()}")
         console.rule("巡查")
         anyio.run(_patrol, app, now, console)
         console.rule("告警")
@@ -253,17 +266,30 @@ def _demo(
             time.sleep(0.2)
         expected = _count(app, "sent")
         sink.wait_for(expected, timeout=10)
-        _print_findings(app, console)
+        _print_findings(app, console, now)  # as of the patrol the story is dated
         _print_delivered(sink, console)
         ok = _verify(app, sink, expected, console)
     finally:
         app.close()
     console.rule()
-    console.print(
-        f"继续查看: [bold]xuncha --config {folder / 'xuncha.toml'} findings[/]"
-        f"（或 history wx-qx、accounts、alerts outbox）"
-    )
+    _print_next(folder / "xuncha.toml", console)
     return 0 if ok else 1
+
+
+def _print_next(cfg: Path, console: Console) -> None:
+    """What to type next; the last line is the one to copy: it points every later command
+    at the demo's data (``XUNCHA_CONFIG``), whatever directory the demo made."""
+    console.print(f"演示的数据留在 {escape(str(cfg.parent))}。在这些数据上试试其他命令：")
+    for command, what in (
+        ("xuncha findings", "发现的问题，最紧急的在前"),
+        ("xuncha history wx-qx", "一个账号的快照历史"),
+        ("xuncha accounts", "登记的账号"),
+        ("xuncha alerts outbox", "发出的告警"),
+        ("xuncha web", "网页控制台（先用 xuncha users add 添加用户）"),
+    ):
+        console.print(f"  {command:<22}{what}", highlight=False)
+    console.print("先在本终端执行下面这一行（此后的命令就使用演示的配置和数据）：")
+    console.out(f"export XUNCHA_CONFIG={shlex.quote(str(cfg))}", highlight=False)
 
 
 async def _patrol(app: App, now: datetime, console: Console) -> None:
@@ -273,7 +299,8 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
     async with app.probing() as tools:
         for i, a in enumerate(accounts, 1):
             console.print(
-                f"[{i}/{len(accounts)}] {a.name}（{label(PLATFORM, a.platform)}）…", end=" "
+                f"[{i}/{len(accounts)}] {escape(a.name)}（{label(PLATFORM, a.platform)}）…",
+                end=" ",
             )
             r = await check(app, tools, a.id, now=now)
             snap = r.snapshot
@@ -284,10 +311,12 @@ async def _patrol(app: App, now: datetime, console: Console) -> None:
             if pinned:
                 line += f"（置顶 {pinned} 条不计入最新发布）"
             if snap.outcome != "ok":
-                line = f"[red]{status}[/]：{snap.detail}，快照 #{snap.id}"
+                line = f"[red]{status}[/]：{escape(snap.detail)}，快照 #{snap.id}"
             console.print(line)
             for sig in r.signals:
-                console.print(f"      → [{label(SEVERITY, sig.severity.value)}] {sig.title}")
+                level = sig.severity.value
+                style = SEVERITY_STYLE.get(level) or "default"
+                console.print(f"      → [{style}]{label(SEVERITY, level)}[/]：{escape(sig.title)}")
 
 
 def _queued(app: App) -> int:
@@ -300,7 +329,7 @@ def _count(app: App, status: str) -> int:
         return len(s.exec(select(Notification.id).where(Notification.status == status)).all())
 
 
-def _print_findings(app: App, console: Console) -> None:
+def _print_findings(app: App, console: Console, now: datetime) -> None:
     with Session(app.engine) as s:
         rows = s.exec(
             select(Finding, Account)
@@ -308,23 +337,47 @@ def _print_findings(app: App, console: Console) -> None:
             .where(Finding.status == "open")
             .order_by(col(Finding.id))
         ).all()
-    t = Table("问题", "账号", "级别", "内容", "证据", title="发现的问题")
+    tz = app.settings.timezone
+    console.print(f"[bold]发现的问题 {len(rows)} 个[/]")
+    if not is_terminal(console):
+        write_tsv(
+            console,
+            ["编号", "级别", "账号", "问题", "种类", "整改期限", "证据"],
+            [(f.id, label(SEVERITY, f.severity), f"{a.name}（{label(PLATFORM, a.platform)}）",
+              f.title, label(KIND, f.kind), deadline_text(f.deadline, now, tz),
+              f"快照 #{f.last_snapshot_id}") for f, a in rows],
+        )  # fmt: skip
+        return
+    t = terminal_table(
+        [Col("编号", justify="right"), Col("级别"), Col("账号", wrap=True),
+         Col("问题", wrap=True, min_width=16), Col("整改期限")]
+    )  # fmt: skip
     for f, a in rows:
         t.add_row(
-            f"#{f.id}",
-            f"{a.name}（{label(PLATFORM, a.platform)}）",
-            label(SEVERITY, f.severity),
-            f.title,
-            f"快照 #{f.last_snapshot_id}",
-        )
+            cell(f.id),
+            cell(label(SEVERITY, f.severity), SEVERITY_STYLE.get(f.severity, "")),
+            lines((a.name, ""), (label(PLATFORM, a.platform), "dim")),
+            lines((f.title, ""), (f"证据：快照 #{f.last_snapshot_id}", "dim")),
+            cell(
+                deadline_text(f.deadline, now, tz),
+                "red" if overdue_days(f.deadline, now) is not None else "",
+            ),
+        )  # fmt: skip
     console.print(t)
 
 
 def _print_delivered(sink: WebhookSink, console: Console) -> None:
-    t = Table("接收地址", "标题", title=f"告警接收端收到 {len(sink.messages)} 条消息")
-    for m in sink.messages:
-        body = m.json if isinstance(m.json, dict) else {}
-        t.add_row(m.path, str(body.get("title", "")))
+    console.print(f"[bold]告警接收端收到 {len(sink.messages)} 条消息[/]")
+    rows = [
+        (m.path, str(m.json.get("title", "")) if isinstance(m.json, dict) else "")
+        for m in sink.messages
+    ]
+    if not is_terminal(console):
+        write_tsv(console, ["接收地址", "标题"], rows)
+        return
+    t = terminal_table([Col("接收地址"), Col("标题", wrap=True)])
+    for path, title in rows:
+        t.add_row(cell(path), cell(title))
     console.print(t)
 
 
@@ -349,10 +402,10 @@ def _verify(app: App, sink: WebhookSink, expected: int, console: Console) -> boo
     if len(sink.messages) != expected or expected == 0:
         problems.append(f"告警接收端收到 {len(sink.messages)} 条，应为 {expected} 条")
     for p in problems:
-        console.print(f"[bold red]演示未达预期[/]: {p}")
+        console.print(f"[bold red]演示未达预期[/]：{p}")
     if not problems:
         console.print(
-            f"[bold green]演示完成[/]: 4 个账号已巡查，{len(kinds)} 个问题，"
+            f"[bold green]演示完成[/]：4 个账号已巡查，{len(kinds)} 个问题，"
             f"{len(sink.messages)} 条告警已送达。"
         )
     return not problems

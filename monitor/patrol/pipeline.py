@@ -1,8 +1,9 @@
-"""One check, end to end (DESIGN §2): observe → save snapshot → evaluate → reconcile → enqueue.
+"""One check, end to end: observe → save snapshot → evaluate → reconcile → enqueue.
 
 This module runs the probe side on the event loop; what a check writes, and in which
 transaction, is :mod:`monitor.record.batch`; how records are batched and where they are written
-(a thread or a writer process) is :mod:`monitor.record.recorder`.
+(a thread or a writer process) is :mod:`monitor.record.recorder`. docs/architecture.md
+tells the whole path.
 """
 
 from __future__ import annotations

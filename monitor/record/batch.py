@@ -1,4 +1,4 @@
-"""What a check writes (DESIGN §2): read → judge → write, one transaction for a batch.
+"""What a check writes (docs/architecture.md): read → judge → write, one transaction for a batch.
 
 Read: each account's last good look (``monitor.store.snapshots.last_seen``), its unit, its
 open findings. Judge: :func:`monitor.record.judge.judge`, pure. Write: the snapshot rows,

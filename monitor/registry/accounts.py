@@ -6,11 +6,13 @@ The patrol, the console and the CLI all show or use these, so they are decided h
 from __future__ import annotations
 
 from monitor.store.models import Account
-from probes.platforms import READERS
 
 
 def reader_for(account: Account) -> str:
     """The account's reader: explicit, else the platform's own, else by its options."""
+    # here, not at the top: the readers (HTTP, parsers) load for a check, not for a listing
+    from probes.platforms import READERS
+
     if account.reader:
         return account.reader
     if account.platform in READERS:

@@ -10,8 +10,6 @@ from typing import Any
 
 import structlog
 
-from alerts.send import mask_url, redact
-
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _secrets: set[str] = set()
 
@@ -27,6 +25,9 @@ def secrets() -> frozenset[str]:
 
 
 def _scrub(text: str) -> str:
+    # here, not at the top: the sender's imports (apprise) are for processes that log secrets
+    from alerts.send import mask_url, redact
+
     for url in _secrets:
         masked = mask_url(url)
         if masked != url:  # nothing secret in it: leave it readable

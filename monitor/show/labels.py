@@ -14,6 +14,7 @@ from probes.checks.kinds import CATEGORIES, KINDS
 __all__ = [
     "ARTIFACT",
     "CATEGORY",
+    "DELIVERY",
     "KIND",
     "KIND_CATEGORY",
     "OUTCOME",
@@ -39,6 +40,14 @@ OUTCOME = {
     "unreadable": "无法读取内容",
 }
 STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "closed": "已关停"}
+# a message's state in the outbox (Notification.status)
+DELIVERY = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "dead": "已放弃",
+    "held": "暂存（渠道拒收）",
+}
 
 
 def label(table: dict[str, str], code: str) -> str:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anyio
 import structlog
@@ -75,10 +75,15 @@ async def serve(app: App, settings: Settings) -> None:
         log.info("web_console_stopped")
 
 
-def run_standalone(app: App, settings: Settings) -> None:
-    """``xuncha web``: uvicorn in the foreground until SIGTERM or Ctrl-C (exit status 0)."""
+def run_standalone(
+    app: App, settings: Settings, on_listening: Callable[[int], None] | None = None
+) -> None:
+    """``xuncha web``: uvicorn in the foreground until SIGTERM or Ctrl-C (exit status 0).
+    ``on_listening`` is told the port once the socket listens (the CLI prints the URL)."""
     web = settings.web
     sock = bind(web.address, web.port)
+    if on_listening is not None:
+        on_listening(sock.getsockname()[1])
     server = QuietServer(make_config(app, settings))
 
     def stop(signum: int, frame: object) -> None:

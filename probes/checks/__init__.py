@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from probes.checks.calendar import WorkCalendar
-from probes.checks.registry import APP_DETECTORS, DETECTORS, Context, Detector, register
+from probes.checks import registry as _registry
+from probes.checks.registry import Context, Detector, register
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness
 from probes.model import Observation, Outcome, Post, Severity, Signal
+
+if TYPE_CHECKING:
+    from probes.checks.calendar import WorkCalendar
 
 __all__ = [
     "APP_DETECTORS",
@@ -127,15 +130,25 @@ def evaluate(
     )
     is_app = observation.app is not None
     signals: list[Signal] = []
-    for name, detect in DETECTORS.items():
-        if (name in APP_DETECTORS) == is_app:
+    detectors, app_detectors = _detectors()
+    for name, detect in detectors.items():
+        if (name in app_detectors) == is_app:
             signals.extend(detect(observation, ctx))
     return signals
 
 
-# content detectors register themselves on import; imported last so that staleness, above,
-# is the first detector run (signals keep that order)
-from probes.checks import commercial as _commercial  # noqa: E402, F401
-from probes.checks import content as _content  # noqa: E402, F401
-from probes.checks import install as _install  # noqa: E402, F401
-from probes.checks import theft as _theft  # noqa: E402, F401
+def _detectors() -> tuple[dict[str, Detector], set[str]]:
+    """Every detector, registered. The content detectors register themselves on import, done
+    here on first use rather than with the package: reading the catalogue of kinds or the
+    rules (the CLI, the console) does not load their lexicons and domain lists. Staleness,
+    above, registered first, is the first run (signals keep that order)."""
+    from probes.checks import commercial, content, install, theft  # noqa: F401
+
+    return _registry.DETECTORS, _registry.APP_DETECTORS
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DETECTORS", "APP_DETECTORS"):  # the registry, with every detector in it
+        _detectors()
+        return getattr(_registry, name)
+    raise AttributeError(f"module 'probes.checks' has no attribute {name!r}")

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
 from probes.model import Observation, Post, Signal
+
+if TYPE_CHECKING:
+    from probes.checks.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)

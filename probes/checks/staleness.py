@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import (
     EveryWorkingDay,
     MaxGapDays,
@@ -26,6 +25,9 @@ from probes.checks.rules import (
     RuleSet,
 )
 from probes.model import SEVERITY_RANK, Post, Severity, Signal
+
+if TYPE_CHECKING:
+    from probes.checks.calendar import WorkCalendar
 
 # a post dated further ahead than this is a reader's mistake (wrong year, wrong zone), and would
 # hide staleness if it counted

@@ -1,7 +1,7 @@
 """Helpers the platform readers share: origins, JSON bodies, outcome markers.
 
 Every host a reader contacts comes from ``Target.origins`` (config ``[platforms.<p>]``), with
-the real host as default, so a mirror, proxy or the test simulator can stand in (DESIGN §5).
+the real host as default, so a mirror, proxy or the test simulator can stand in (docs/config.md).
 """
 
 from __future__ import annotations

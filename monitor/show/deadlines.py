@@ -1,0 +1,29 @@
+"""A 整改期限 as people read it: the time, or "已超期 N 天" once it has passed.
+
+Every finding a unit must fix carries ``Finding.deadline`` (``probes.checks.kinds``); a
+staleness breach's is the moment it became overdue, so it is already past when the finding
+opens. Past deadlines are counted in whole days, as inspection bulletins count them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.timefmt import DEFAULT_TZ, shown
+
+__all__ = ["deadline_text", "overdue_days"]
+
+
+def overdue_days(deadline: datetime | None, now: datetime) -> int | None:
+    """Whole days since ``deadline`` passed (0 within the first day); None if it has not."""
+    if deadline is None or deadline > now:
+        return None
+    return (now - deadline).days
+
+
+def deadline_text(deadline: datetime | None, now: datetime, tz: str = DEFAULT_TZ) -> str:
+    """``2026-12-08 23:59``, ``已超期 3 天`` or ``已超期不足 1 天``; ``—`` when there is none."""
+    days = overdue_days(deadline, now)
+    if days is None:
+        return shown(deadline, tz)
+    return f"已超期 {days} 天" if days else "已超期不足 1 天"
