@@ -188,7 +188,7 @@ timeout_seconds = 5
 
 [alerts]
 retry_base_seconds = 1
-console_url = ""
+console_url = "http://127.0.0.1:8080"  # where `xuncha web` serves: messages link there
 group_wait_seconds = 0  # the demo shows its messages at once
 daily_digest_time = ""
 weekly_digest_time = ""
