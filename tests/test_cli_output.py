@@ -80,7 +80,7 @@ def cfg(tmp_path: Path) -> Iterator[Path]:
              at - timedelta(days=3, hours=2), at - timedelta(days=2),
              "national.max_gap_days(14)"),
             ("gy-weibo", "privacy", "high", "发布内容含未脱敏的个人信息（1 条）",
-             at + timedelta(hours=20), at - timedelta(hours=4), "privacy.id_card"),
+             at + timedelta(hours=20), at - timedelta(hours=4), "content.privacy"),
             ("qx-douyin", "stale_soon", "warning", "即将超期：须在 12月7日 23:59 前更新",
              at + timedelta(hours=14, minutes=48), at - timedelta(hours=1),
              "national.max_gap_days(14)"),
