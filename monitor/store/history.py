@@ -260,34 +260,31 @@ def snapshot_detail(session: Session, snapshot_id: int) -> SnapshotDetail | None
     )
 
 
+def _blob_problem(blobs: Blobs, sha256: str) -> str | None:
+    """Why the blob named ``sha256`` is not what was stored (its bytes are re-hashed), or
+    None when it is."""
+    try:
+        blobs.get(sha256)
+    except BlobCorrupt as e:
+        return str(e)
+    return None
+
+
 def verify_artifacts(blobs: Blobs, artifacts: list[ArtifactInfo]) -> list[ArtifactInfo]:
     """Fill ``present``/``verified``: does each blob still exist and hash to its name?"""
     for a in artifacts:
         a.present = bool(a.sha256) and blobs.exists(a.sha256)
-        if not a.present:
-            a.verified = False
-            a.problem = "证据文件缺失"
-            continue
-        try:
-            blobs.get(a.sha256)  # re-hashes the bytes
-        except BlobCorrupt as e:
-            a.verified, a.problem = False, str(e)
-        else:
-            a.verified = True
+        problem = _blob_problem(blobs, a.sha256) if a.present else "证据文件缺失"
+        a.verified, a.problem = problem is None, problem or a.problem
     return artifacts
 
 
 def verify_screenshots(blobs: Blobs, shots: list[Screenshot]) -> list[Screenshot]:
     """Fill ``verified``: does each drawn picture's blob exist and hash to its name?"""
     for p in shots:
-        if not p.png_sha256:
-            continue
-        try:
-            blobs.get(p.png_sha256)  # re-hashes the bytes
-        except BlobCorrupt as e:
-            p.verified, p.problem = False, str(e)
-        else:
-            p.verified = True
+        if p.png_sha256:
+            problem = _blob_problem(blobs, p.png_sha256)
+            p.verified, p.problem = problem is None, problem or p.problem
     return shots
 
 
