@@ -35,10 +35,17 @@ from monitor.store.history import snapshot_detail
 from monitor.store.models import Snapshot, Unit
 from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.localfeeds import FeedFarm, node_config, populate, start_node
-from tests.test_daemon import stop
+from tests.test_daemon import helpers_of, running, stop
 
 # the issue's figure, 2,000 accounts (about 100 s here); SCALEOUT_ACCOUNTS=300 for a quick run
 N_ACCOUNTS = int(os.environ.get("SCALEOUT_ACCOUNTS", "2000"))
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def wait_until(pred, timeout: float, what: str, procs=()) -> None:  # type: ignore[no-untyped-def]
@@ -97,10 +104,18 @@ def test_three_nodes_one_killed_mid_patrol(tmp_path: Path, pg_url: str) -> None:
                 "all three nodes probing",
                 procs,
             )
+            writers = [p for p in helpers_of(procs[2].pid) if b"spawn_main" in cmdline(p)]
+            assert writers, "a node writes its checks in a process of its own"
             procs[2].send_signal(signal.SIGKILL)
             procs[2].wait(10)
+            # the writer outlives its parent by the batch in hand, which it writes (those
+            # checks were done: nothing is lost), then leaves (monitor/record/writer.py)
+            wait_until(
+                lambda: not any(running(p) for p in writers), 60, "the dead node's writer gone"
+            )
             # what the victim held when it died: jobs it took and had not finished (read
-            # after the kill: read before, it may finish one in between, and rightly keep it)
+            # after the kill and its writer's last batch: read before, it may finish one in
+            # between, and rightly keep it)
             held = column("select account_id from account_state where claimed_by = 'node-3'")
             killed = time.time()  # the nodes' clock, which dates their snapshots (not the server's)
             assert scalar("select count(distinct account_id) from snapshot") < N_ACCOUNTS, (
