@@ -21,6 +21,7 @@ from alerts.messages import (
     OWNER_NEWS,
     SEVERITY_NAMES,
     category_shown,
+    level_of_many,
     page_of,
     platform_name,
     render,
@@ -39,15 +40,6 @@ _EVENT_NAMES = {
 }
 ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
 ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # no console to open
-
-
-def _level(notices: Sequence[FindingNotice]) -> Level:
-    if all(n.event == "resolved" for n in notices):
-        return "success"
-    sev = {n.severity for n in notices if n.event != "resolved"}
-    if sev & {"veto", "high"}:
-        return "failure"
-    return "warning" if "warning" in sev else "info"
 
 
 def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipient: str) -> str:
@@ -116,7 +108,15 @@ def render_group(
         take = take[: max(1, len(take) * 3 // 4)]
     if len(take) == 1:
         return Group(render(take[0], tz=tz, templates=templates, budget=budget, now=now), 1)
-    return Group(Message(title=title, markdown=md, text=text, level=_level(take)), len(take))
+    return Group(
+        Message(
+            title=title,
+            markdown=md,
+            text=text,
+            level=level_of_many((n.event, n.severity) for n in take),
+        ),
+        len(take),
+    )
 
 
 def _group_body(

@@ -11,6 +11,7 @@ build from http(s) URLs we validated.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -203,6 +204,20 @@ def title_of(notice: FindingNotice) -> str:
         who = inert(notice.unit_name or notice.unit_code, 60)
         return f"【测试】{who}的巡查通知渠道" if who else "【测试】巡查通知渠道"
     return f"【{label_of(notice)}】{name}（{platform_name(notice.platform)}）{problem}"
+
+
+def level_of_many(told: Iterable[tuple[str, str]]) -> Level:
+    """A message about several changes, as (event, severity): all recoveries, or its worst;
+    "info" for one about none (a digest, whose items are not told one by one)."""
+    told = list(told)
+    if not told:
+        return "info"
+    live = {severity for event, severity in told if event != "resolved"}
+    if not live:
+        return "success"
+    if live & {"veto", "high"}:
+        return "failure"
+    return "warning" if "warning" in live else "info"
 
 
 def level_of(notice: FindingNotice) -> Level:

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 import monitor.alerting.channels as channels
 import monitor.alerting.direct as direct
+from alerts.messages import level_of_many
 from alerts.notice import Level, Message
 from alerts.send import DeliveryResult, deliver, requests_for
 from monitor import timefmt
@@ -149,20 +150,8 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, .
             continue
         told = items.get(nid, [])
         act = any(e in ACTION_EVENTS and sev != "info" for e, sev in told)
-        out[nid] = (_level(told), phones.get(code, ()) if act else ())
+        out[nid] = (level_of_many(told), phones.get(code, ()) if act else ())
     return out
-
-
-def _level(told: list[tuple[str, str]]) -> Level:
-    """What the message is, for the robots that colour by it: all recoveries, or its worst."""
-    if not told:
-        return "info"  # a digest
-    live = {severity for event, severity in told if event != "resolved"}
-    if not live:
-        return "success"
-    if live & {"veto", "high"}:
-        return "failure"
-    return "warning" if "warning" in live else "info"
 
 
 def _claim(

@@ -87,7 +87,7 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                     finding_id=f.id or 0,
                     kind_label=kinds.label(f.kind),
                     deadline=f.deadline,
-                    remedy=known.remedy if (known := kinds.kind(f.kind)) else "",
+                    remedy=kinds.remedy(f.kind),
                     link=console_link(settings, f.id),
                 )
             )

@@ -8,7 +8,6 @@ change); grouping, pacing and delivery happen later, in the dispatcher.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ import structlog
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from alerts.messages import OWNER_NEWS
 from alerts.notice import FindingNotice, notice_to_dict
 from alerts.routing import Defaults, Plan, Subject, plan
 from monitor.alerting.channels import channel_key
@@ -30,8 +30,9 @@ log = structlog.get_logger("xuncha.alerts")
 
 NOTIFY_EVENTS = {"opened", "updated", "resolved"}
 # items that tell the owner a finding is open: while one waits to be sent, no reminder is
-# due, and once it is sent the finding's ``notified_at`` is the time it went out
-OWNER_EVENTS = frozenset({"opened", "updated", "reminder"})
+# due, and once it is sent the finding's ``notified_at`` is the time it went out (the
+# messages' own set: these are the ones that ring the duty phones)
+OWNER_EVENTS = OWNER_NEWS
 # an operator problem, not the unit's: the patrol could not see, or not date, the posts
 OPS_KINDS = frozenset({"blocked", "unreadable", "undated"})
 
@@ -132,12 +133,6 @@ def console_link(settings: Settings, finding_id: int | None) -> str:
     return f"{base}/findings/{finding_id}" if finding_id is not None else base
 
 
-def _in_words(text: str) -> str:
-    """The rule in words, or "" where ``rule_text`` could only give a code back (a rule set
-    since removed from the config): people never read a rule's code."""
-    return text if re.search(r"[\u4e00-\u9fff]", text) else ""
-
-
 def notice_for(
     settings: Settings,
     f: Finding,
@@ -172,7 +167,7 @@ def notice_for(
         title=f.title,
         detail=f.detail,
         rule=f.rule,
-        rule_text=_in_words(rule_text(f.rule, rulesets)),
+        rule_text=rule_text(f.rule, rulesets, codes=False),  # people never read a code
         deadline=f.deadline,
         opened_at=f.opened_at,
         at=now,
@@ -246,13 +241,16 @@ def enqueue(
     changes: list[Change],
     *,
     now: datetime,
+    rulesets: Mapping[str, RuleSet] | None = None,
 ) -> int:
     """Route these finding changes to their channels (caller commits); returns the number
-    of items written."""
-    if not settings.alerts.enabled:
-        return 0
+    of items written. ``rulesets``: the configured ones (the writer passes its own, loaded
+    once); read from ``settings`` when not given."""
+    if not settings.alerts.enabled or not any(c.event in NOTIFY_EVENTS for c in changes):
+        return 0  # most checks change nothing: no unit tree, no rule sets
     line = unit_line(session, unit)
-    rulesets = load_rulesets(settings.rulesets)
+    if rulesets is None:
+        rulesets = load_rulesets(settings.rulesets)
     items = 0
     for change in changes:
         if change.event not in NOTIFY_EVENTS:

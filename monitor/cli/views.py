@@ -234,12 +234,6 @@ def _account(row: Any) -> AccountRef:
     return AccountRef(row.account_id, row.account_name, row.account_platform, row.account_owner)
 
 
-def _words(text: str) -> str:
-    """A rule in words, or nothing: a code ``rule_text`` does not know yet (``privacy.id_card``)
-    is not shown to people; the kind beside it says what was found."""
-    return text if any(ord(c) > 127 for c in text) else ""
-
-
 def _urgency(f: Any) -> tuple:
     """Open before resolved, by severity, the nearest (or most overdue) deadline first."""
     deadline = f.deadline.timestamp() if f.deadline else float("inf")
@@ -276,7 +270,8 @@ def _print_findings(
 
         def rule_words(rule: str) -> str:
             if rule not in words:
-                words[rule] = _words(rule_text(rule, rulesets))
+                # a code with no words is left out: the kind beside it says what was found
+                words[rule] = rule_text(rule, rulesets, codes=False)
             return words[rule]
 
         write_tsv(

@@ -270,7 +270,10 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         for i, (j, snap, v, chs) in enumerate(zip(jobs, snaps, verdicts, changes, strict=True)):
             account = j.record.account
             unit = units.get(account.owner_code)
-            _each(i, enqueue, s, app.settings, account, unit, chs, now=j.record.now)
+            _each(
+                i, enqueue, s, app.settings, account, unit, chs, now=j.record.now,
+                rulesets=app.rulesets,
+            )  # fmt: skip
             if v.pin_signer:
                 _pin_signer(s, account, v.pin_signer)
             results.append(CheckResult(account, snap, j.record.obs, v.signals, chs))

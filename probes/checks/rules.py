@@ -315,26 +315,29 @@ DETECTOR_RULES: dict[str, str] = {
 }
 
 
-def rule_text(rule: str, rulesets: Mapping[str, RuleSet]) -> str:
+def rule_text(rule: str, rulesets: Mapping[str, RuleSet], *, codes: bool = True) -> str:
     """What ``Signal.rule`` (``national.max_gap_days(14)``, several joined by ``, ``) means,
-    in words: ``全国标准：14 天内须有更新（单项否决）``. A code this version cannot read (a
-    rule set since removed) is shown as it is rather than hidden; a fetch problem's is ""."""
+    in words: ``全国标准：14 天内须有更新（单项否决）``. A fetch problem's is "". A code this
+    version cannot read (a rule set since removed) is shown as it is rather than hidden, or,
+    with ``codes=False`` (messages and listings people read), left out."""
     by_set: dict[str, list[str]] = {}  # one rule set's rules after its name, once
     for code in rule.split(","):
-        where, words = _one_rule(code.strip(), rulesets)
+        where, words = _one_rule(code.strip(), rulesets, codes)
         if words and words not in by_set.setdefault(where, []):
             by_set[where].append(words)
     shown = [(f"{where}：" if where else "") + "、".join(w) for where, w in by_set.items() if w]
     return "；".join(shown)
 
 
-def _one_rule(rule: str, rulesets: Mapping[str, RuleSet]) -> tuple[str, str]:
-    """(the rule set's title or "", the rule in words)."""
+def _one_rule(rule: str, rulesets: Mapping[str, RuleSet], codes: bool) -> tuple[str, str]:
+    """(the rule set's title or "", the rule in words; with ``codes`` the code itself where
+    there are no words, else "")."""
     if not rule or rule.startswith("fetch."):
         return "", ""
     name, dot, label = rule.partition(".")
     rs = rulesets.get(name)
     if dot and rs is not None:
-        return rs.shown, next((r.words() for r in rs.rules if r.label() == label), label)
+        words = next((r.words() for r in rs.rules if r.label() == label), None)
+        return rs.shown, words or (label if codes else "")
     stem = re.split(r"[(>=<]", rule, maxsplit=1)[0]
-    return "", DETECTOR_RULES.get(stem, rule)
+    return "", DETECTOR_RULES.get(stem, rule if codes else "")
