@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,6 @@ import typer
 from monitor.cli.common import EXIT_USAGE, fail, local, open_app, out, print_json
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
-FORMATS = ("xlsx", "docx", "html", "csv", "json")
 
 
 def _show(v: Any) -> str:
@@ -76,7 +74,7 @@ def report(
     from sqlmodel import Session
 
     from monitor.report import Period, PeriodError, ReportError, build_report
-    from monitor.report.write import docx_bytes, pct, render_html, write_csv, xlsx_bytes
+    from monitor.report.write import FORMATS, pct, report_bytes, report_filename
 
     console = out(ctx)
     fmt = fmt.lower()
@@ -88,15 +86,13 @@ def report(
             day = date.fromisoformat(issued.strip())
         except ValueError:
             fail(f"无法识别的成文日期 '{issued}'：请写成 2027-01-08", EXIT_USAGE)
-    settings_tz = "Asia/Shanghai"
     try:
         p = Period.parse(period)
     except PeriodError as e:
         fail(str(e), EXIT_USAGE)
     with open_app(ctx) as app, Session(app.engine) as s:
-        settings_tz = app.settings.timezone
-        config = app.settings.report
-        p = Period(p.kind, p.year, p.number, settings_tz)  # quarters of the configured zone
+        tz, config = app.settings.timezone, app.settings.report
+        p = Period(p.kind, p.year, p.number, tz)  # quarters of the configured zone
         try:
             rep = build_report(s, app.settings, p, unit, now=app.clock())
         except ReportError as e:
@@ -104,24 +100,9 @@ def report(
     if fmt == "json" and output is None:
         print_json(rep.to_dict())
         return
-    name = f"xuncha-report-{p}-{unit}.{fmt}" if unit else f"xuncha-report-{p}.{fmt}"
-    target = output or Path("".join(c if c.isalnum() or c in "-_." else "_" for c in name))
+    target = output or Path(report_filename(rep, fmt, unit or ""))
     try:
-        if fmt == "xlsx":
-            data = xlsx_bytes(rep, settings_tz)
-        elif fmt == "docx":
-            data = docx_bytes(rep, config, settings_tz, issued=day, seq=seq)
-        elif fmt == "html":
-            data = render_html(rep, settings_tz, config).encode("utf-8")
-        elif fmt == "csv":
-            buf = io.BytesIO()
-            write_csv(rep, buf, tz=settings_tz)
-            data = buf.getvalue()
-        else:
-            import json
-
-            data = json.dumps(rep.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
-        target.write_bytes(data)
+        target.write_bytes(report_bytes(rep, fmt, tz, config, issued=day, seq=seq))
     except OSError as e:
         fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
     t = rep.totals

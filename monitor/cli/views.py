@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, local, open_app, out, print_json
+from probes.model import SEVERITY_RANK
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -218,9 +219,6 @@ def findings(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-_RANK = {"veto": 0, "high": 1, "warning": 2, "info": 3}
-
-
 class AccountRef(NamedTuple):
     """What a finding's row says of its account (``monitor.show.views.finding_dict`` reads)."""
 
@@ -237,7 +235,8 @@ def _account(row: Any) -> AccountRef:
 def _urgency(f: Any) -> tuple:
     """Open before resolved, by severity, the nearest (or most overdue) deadline first."""
     deadline = f.deadline.timestamp() if f.deadline else float("inf")
-    return (f.status != "open", _RANK.get(f.severity, 9), deadline, -f.opened_at.timestamp())
+    rank = -SEVERITY_RANK.get(f.severity, -1)  # the gravest first, an unknown level last
+    return (f.status != "open", rank, deadline, -f.opened_at.timestamp())
 
 
 def _print_findings(

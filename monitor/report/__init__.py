@@ -6,7 +6,6 @@ from monitor.report.write import (
     docx_bytes,
     render_html,
     write_csv,
-    write_docx,
     write_xlsx,
     xlsx_bytes,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "docx_bytes",
     "render_html",
     "write_csv",
-    "write_docx",
     "write_xlsx",
     "xlsx_bytes",
 ]

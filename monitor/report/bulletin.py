@@ -19,8 +19,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from monitor import timefmt
 from monitor.config import ReportConfig
@@ -279,17 +278,3 @@ def docx_bytes(
     buf = io.BytesIO()
     build_document(report, config, head, tz).save(buf)
     return stable_package(buf.getvalue(), report.cutoff or report.period.end)
-
-
-def write_docx(
-    report: Report,
-    target: str | Path | IO[bytes],
-    config: ReportConfig | None = None,
-    tz: str = timefmt.DEFAULT_TZ,
-    **kw: Any,
-) -> None:
-    data = docx_bytes(report, config, tz, **kw)
-    if isinstance(target, str | Path):
-        Path(target).write_bytes(data)
-    else:
-        target.write(data)

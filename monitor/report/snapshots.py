@@ -33,7 +33,6 @@ class Acct:
     owner: str
     veto_days: int | None  # veto-level max_gap_days, None = not judged by the report's rule
     veto_if_empty: bool  # an ok check with no post at all fails outright
-    ruleset: str = ""  # the rule set it was under in the period
     veto_rule: str = ""  # its veto rules as ``Signal.rule`` cites them (rule_text reads them)
 
 
@@ -87,9 +86,8 @@ def accounts_in(
         q = q.where(col(Account.owner_code).in_(sorted(codes)))
     out = {}
     for a in session.exec(q).all():
-        name = _ruleset_name(a, period)
-        days, any_veto, cited = _veto_rule(rulesets.get(name))
-        out[a.id] = Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto, name, cited)
+        days, any_veto, cited = _veto_rule(rulesets.get(_ruleset_name(a, period)))
+        out[a.id] = Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto, cited)
     return out
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import date
 from typing import IO, Any
 
 from monitor import timefmt
-from monitor.report.bulletin import docx_bytes, write_docx
+from monitor.config import ReportConfig
+from monitor.report.bulletin import docx_bytes
 from monitor.report.htmlpage import render_html
 from monitor.report.model import Report
 from monitor.report.tables import (
@@ -29,14 +32,55 @@ from monitor.report.tables import (
 from monitor.report.xlsx import FORMULA_START, write_xlsx, xlsx_bytes
 
 __all__ = [
+    "FORMATS",
     "docx_bytes",
     "pct",
     "render_html",
+    "report_bytes",
+    "report_filename",
     "write_csv",
-    "write_docx",
     "write_xlsx",
     "xlsx_bytes",
 ]
+
+#: what a report can be written as (``json``: the report's own dict, for machines)
+FORMATS = ("xlsx", "docx", "html", "csv", "json")
+
+
+def report_bytes(
+    report: Report,
+    fmt: str,
+    tz: str = timefmt.DEFAULT_TZ,
+    config: ReportConfig | None = None,
+    *,
+    issued: date | None = None,
+    seq: str = "",
+) -> bytes:
+    """The report as the file of format ``fmt`` (one of ``FORMATS``): what the CLI writes
+    and the console hands out. ``issued``/``seq``: the 公文's date and 文号 number."""
+    if fmt == "xlsx":
+        return xlsx_bytes(report, tz)
+    if fmt == "docx":
+        return docx_bytes(report, config, tz, issued=issued, seq=seq)
+    if fmt == "html":
+        return render_html(report, tz, config).encode("utf-8")
+    if fmt == "csv":
+        buf = io.BytesIO()
+        write_csv(report, buf, tz)
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def report_filename(report: Report, fmt: str, unit: str) -> str:
+    """``xuncha-report-2026Q4-GZ.xlsx``, safe as a file name and in a header."""
+    name = (
+        f"xuncha-report-{report.period}-{unit}.{fmt}"
+        if unit
+        else f"xuncha-report-{report.period}.{fmt}"
+    )
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def _csv_safe(v: Any, tz: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from fastapi import HTTPException
@@ -41,16 +40,8 @@ def report_response(
     session: Session, xapp: App, p: Principal, period_text: str, unit: str | None, fmt: str,
     now: datetime,
 ) -> Response:  # fmt: skip
-    from monitor.report import (
-        Period,
-        PeriodError,
-        ReportError,
-        build_report,
-        docx_bytes,
-        render_html,
-        write_csv,
-        xlsx_bytes,
-    )
+    from monitor.report import Period, PeriodError, ReportError, build_report
+    from monitor.report.write import report_bytes, report_filename
 
     if fmt not in FORMATS and fmt != "json":
         raise HTTPException(400, f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}")
@@ -68,21 +59,9 @@ def report_response(
         raise HTTPException(400, str(e)) from e
     if fmt == "json":  # the API's machine-readable form
         return JSONResponse(report.to_dict())
-    config = xapp.settings.report
-    if fmt == "xlsx":
-        body = xlsx_bytes(report, tz)
-    elif fmt == "docx":
-        body = docx_bytes(report, config, tz)
-    elif fmt == "csv":
-        buf = io.BytesIO()
-        write_csv(report, buf, tz)
-        body = buf.getvalue()
-    else:
-        body = render_html(report, tz, config).encode("utf-8")
-    name = f"xuncha-report-{period}-{code or 'all'}.{fmt}"
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    name = report_filename(report, fmt, code or "all")
     return Response(
-        body,
+        report_bytes(report, fmt, tz, xapp.settings.report),
         media_type=FORMATS[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
