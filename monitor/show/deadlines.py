@@ -7,11 +7,11 @@ opens. Past deadlines are counted in whole days, as inspection bulletins count t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.timefmt import DEFAULT_TZ, shown
 
-__all__ = ["deadline_text", "overdue_days"]
+__all__ = ["deadline_note", "deadline_text", "overdue_days"]
 
 
 def overdue_days(deadline: datetime | None, now: datetime) -> int | None:
@@ -27,3 +27,19 @@ def deadline_text(deadline: datetime | None, now: datetime, tz: str = DEFAULT_TZ
     if days is None:
         return shown(deadline, tz)
     return f"已超期 {days} 天" if days else "已超期不足 1 天"
+
+
+def deadline_note(deadline: datetime | None, now: datetime) -> str:
+    """How a 整改期限 stands now, for the console beside the time itself: "已超期 3 天",
+    "已超期 5 小时", "剩 2 天", "剩 6 小时"; "" without a deadline. Whole days or hours,
+    rounded down (never "超期 0 天")."""
+    if deadline is None:
+        return ""
+    left = deadline - now
+    late = left < timedelta(0)
+    span = -left if late else left
+    if span >= timedelta(days=1):
+        amount = f"{span.days} 天"
+    else:
+        amount = f"{max(int(span.total_seconds() // 3600), 1)} 小时"
+    return f"已超期 {amount}" if late else f"剩 {amount}"

@@ -5,8 +5,6 @@ kind and category names are the kind catalogue's (``probes.checks.kinds``), whic
 the notices messages are rendered from: a duty officer reads the same words everywhere.
 """
 
-from datetime import datetime, timedelta
-
 from alerts.messages import PLATFORM_NAMES as PLATFORM
 from alerts.messages import SEVERITY_NAMES as SEVERITY
 from probes.checks.kinds import CATEGORIES, KINDS
@@ -19,14 +17,13 @@ __all__ = [
     "KIND_CATEGORY",
     "OUTCOME",
     "PATROL_CATEGORY",
+    "PATROL_KINDS",
     "PLATFORM",
     "READER",
     "SEVERITY",
     "STATUS",
     "capped_note",
-    "deadline_note",
     "label",
-    "patrol_kinds",
 ]
 
 KIND = {code: k.label for code, k in KINDS.items()}
@@ -87,22 +84,6 @@ READER = {
 PATROL_CATEGORY = "patrol"  # kinds about our own fetch: 巡查异常, no verdict on the unit
 
 
-def patrol_kinds() -> frozenset[str]:
-    """Kinds that say our patrol could not see the account (``暂时无法检查``): shown apart
-    as 巡查异常, never counted as the unit's 预警."""
-    return frozenset(code for code, k in KINDS.items() if k.category == PATROL_CATEGORY)
-
-
-def deadline_note(deadline: datetime | None, now: datetime) -> str:
-    """How a 整改期限 stands now: "已超期 3 天", "已超期 5 小时", "剩 2 天", "剩 6 小时";
-    "" without a deadline. Whole days or hours, rounded down (never "超期 0 天")."""
-    if deadline is None:
-        return ""
-    left = deadline - now
-    late = left < timedelta(0)
-    span = -left if late else left
-    if span >= timedelta(days=1):
-        amount = f"{span.days} 天"
-    else:
-        amount = f"{max(int(span.total_seconds() // 3600), 1)} 小时"
-    return f"已超期 {amount}" if late else f"剩 {amount}"
+# kinds that say our patrol could not see the account (``暂时无法检查``): shown apart as
+# 巡查异常, never counted as the unit's 预警
+PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == PATROL_CATEGORY)

@@ -23,18 +23,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor import timefmt
 from monitor.app import App
+from monitor.show.deadlines import deadline_note
 from monitor.show.labels import (
     ARTIFACT,
     KIND,
     KIND_CATEGORY,
     OUTCOME,
+    PATROL_KINDS,
     PLATFORM,
     READER,
     SEVERITY,
     STATUS,
-    deadline_note,
     label,
-    patrol_kinds,
 )
 from monitor.web.cache import AccountCache
 from monitor.web.deps import LoginRequired, NotFound
@@ -126,7 +126,7 @@ def make_templates(
 
     env.globals["zone_label"] = timefmt.zone_label(tz)
     env.globals["deadline_note"] = deadline_note
-    env.globals["patrol_kinds"] = patrol_kinds()
+    env.globals["patrol_kinds"] = PATROL_KINDS
     env.filters.update(
         local=local,
         pretty=pretty,

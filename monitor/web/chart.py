@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -52,11 +52,8 @@ class Chart:
     legend: list[tuple[float, str, str]]  # x, css, name
     total: int
     peak: int  # the highest day (all layers together)
-    first: date | None
-    last: date | None
     unit: str = "条"
     caption: str = ""
-    totals: dict[str, int] = field(default_factory=dict)  # series name -> its sum
 
     @property
     def empty(self) -> bool:
@@ -152,9 +149,7 @@ def bar_chart(
     return Chart(
         title=title, width=width, height=height, left=left, top=top, right=right,
         bottom=bottom, bars=bars, y_ticks=y_ticks, x_ticks=x_ticks, legend=legend,
-        total=sum(sums), peak=peak, first=days[0] if days else None,
-        last=days[-1] if days else None, unit=unit, caption=caption,
-        totals={s.name: sum(s.values) for s in series},
+        total=sum(sums), peak=peak, unit=unit, caption=caption,
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.show.labels import SEVERITY, patrol_kinds
+from monitor.show.labels import PATROL_KINDS, SEVERITY
 from monitor.show.views import account_dict, finding_dict
 from monitor.store import changes
 from monitor.store.facts import load_facts
@@ -29,7 +29,6 @@ from monitor.web.cache import AccountCache, newest_snapshot_id
 from probes.checks.kinds import KINDS
 
 SEVERITY_ORDER = ("veto", "high", "warning", "info")
-PAGE_SIZES = (20, 50, 100, 200)
 
 
 def scoped(q: Any, p: Principal, column: Any) -> Any:
@@ -272,7 +271,7 @@ def finding_json(row: FindingRow, tz: str, now: datetime | None = None) -> dict[
     d = finding_dict(row.f, row.a, tz)
     d["acknowledged_by"] = row.f.acknowledged_by
     d["unit_name"] = row.unit_name
-    d["patrol"] = row.f.kind in patrol_kinds()  # our fetch's problem, not the unit's
+    d["patrol"] = row.f.kind in PATROL_KINDS  # our fetch's problem, not the unit's
     if now is not None and row.f.status == "open" and row.f.deadline is not None:
         d["overdue"] = row.f.deadline < now
     return d

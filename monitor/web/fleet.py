@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor import timefmt
-from monitor.show.labels import patrol_kinds
+from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Notification
 from monitor.web.auth import Principal
 from monitor.web.data import aware, scoped, severity_rank
@@ -57,11 +57,6 @@ class Fleet:
     at_risk: int
     patrol_problems: int  # accounts with a 巡查异常 open
     outbox: Outbox
-    since: datetime  # the 24 hours' start
-
-    @property
-    def healthy(self) -> int:
-        return self.accounts - self.failing - self.at_risk
 
     def to_dict(self, tz: str) -> dict[str, Any]:
         return {
@@ -98,7 +93,7 @@ def fleet(session: Session, p: Principal, now: datetime) -> Fleet:
             sa.func.max(checks.c.last),
         )
     ).one()
-    patrol = sorted(patrol_kinds())
+    patrol = sorted(PATROL_KINDS)
     open_in_use = (
         select(col(Finding.account_id))
         .join(Account, col(Account.id) == col(Finding.account_id))
@@ -135,7 +130,6 @@ def fleet(session: Session, p: Principal, now: datetime) -> Fleet:
         at_risk=int(ranks.get(2, 0)),
         patrol_problems=int(session.exec(patrol_accounts).one() or 0),
         outbox=outbox(session, p),
-        since=since,
     )
 
 

@@ -22,7 +22,7 @@ from monitor import timefmt
 from monitor.app import App
 from monitor.report import Period, build_report
 from monitor.report.model import GroupRow, Totals
-from monitor.show.labels import PLATFORM, label, patrol_kinds
+from monitor.show.labels import PATROL_KINDS, PLATFORM, label
 from monitor.store.models import Account, Finding
 from monitor.store.scope import unit_children
 from monitor.web.auth import Principal
@@ -136,7 +136,7 @@ def _open_counts(
             col(Account.owner_code),
             col(Finding.severity),
             col(Account.platform),
-            col(Finding.kind).in_(sorted(patrol_kinds())).label("patrol"),
+            col(Finding.kind).in_(sorted(PATROL_KINDS)).label("patrol"),
             sa.func.count(),
         )
         .join(Account, col(Account.id) == col(Finding.account_id))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor import timefmt
-from monitor.show.labels import patrol_kinds
+from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.web.auth import Principal
 from monitor.web.data import aware, like, scoped, severity_rank, unit_codes
@@ -56,7 +56,7 @@ def _open(*where: Any) -> Any:
 
 def open_problems() -> Any:
     """Open findings the unit must act on (our own fetch problems are not theirs)."""
-    return _per_account(_open(col(Finding.kind).not_in(sorted(patrol_kinds()))))
+    return _per_account(_open(col(Finding.kind).not_in(sorted(PATROL_KINDS))))
 
 
 def _exists(*where: Any) -> Any:
@@ -70,14 +70,14 @@ def _exists(*where: Any) -> Any:
 def health_clause(health: str) -> Any:
     """failing: a veto or high open; risk: a warning open and nothing worse; patrol: our
     fetch of it failing; ok: no open problem of the unit's."""
-    unit_kinds = col(Finding.kind).not_in(sorted(patrol_kinds()))
+    unit_kinds = col(Finding.kind).not_in(sorted(PATROL_KINDS))
     bad = _exists(unit_kinds, col(Finding.severity).in_(("veto", "high")))
     if health == "failing":
         return bad
     if health == "risk":
         return sa.and_(_exists(unit_kinds, col(Finding.severity) == "warning"), sa.not_(bad))
     if health == "patrol":
-        return _exists(col(Finding.kind).in_(sorted(patrol_kinds())))
+        return _exists(col(Finding.kind).in_(sorted(PATROL_KINDS)))
     return sa.not_(_exists(unit_kinds, col(Finding.severity).in_(("veto", "high", "warning"))))
 
 
@@ -200,7 +200,7 @@ def rows_for(session: Session, ids: list[str]) -> list[AccountRow]:
         select(sa.func.max(severity_rank(col(Finding.severity)))).where(
             col(Finding.status) == "open",
             col(Finding.account_id) == col(Account.id),
-            col(Finding.kind).not_in(sorted(patrol_kinds())),
+            col(Finding.kind).not_in(sorted(PATROL_KINDS)),
         )
     )
     q = (
@@ -212,7 +212,7 @@ def rows_for(session: Session, ids: list[str]) -> list[AccountRow]:
             _newest(col(Snapshot.latest_post_at), ok_only=True),
             open_problems(),
             worst,
-            _per_account(_open(col(Finding.kind).in_(sorted(patrol_kinds())))),
+            _per_account(_open(col(Finding.kind).in_(sorted(PATROL_KINDS)))),
         )
         .join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
         .where(col(Account.id).in_(ids))

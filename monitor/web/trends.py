@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor import timefmt
-from monitor.show.labels import patrol_kinds
+from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Snapshot
 from monitor.web.auth import Principal
 from monitor.web.data import scoped
@@ -73,7 +73,7 @@ def open_problems(
             opened < now,
             sa.or_(resolved.is_(None), resolved >= ends[0]),
             col(Finding.severity).in_(PROBLEM_SEVERITIES),
-            col(Finding.kind).not_in(sorted(patrol_kinds())),
+            col(Finding.kind).not_in(sorted(PATROL_KINDS)),
         )
         .group_by(col(Finding.severity))
     )
