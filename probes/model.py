@@ -37,6 +37,22 @@ class Outcome(StrEnum):
     unreadable = "unreadable"
 
 
+class Sight(StrEnum):
+    """What an ``ok`` observation saw of the account's posts (``probes.sight`` settles it).
+
+    A verdict on how often an account posts needs sight: it is given on ``posts`` and on
+    ``none`` only. Anything else a reader met (a login wall, a verification page, an empty
+    list while the profile counts posts, an endpoint the page never called) is not ``ok``
+    at all: ``blocked`` or ``unreadable``, with the reason in the user's words.
+    """
+
+    posts = "posts"  # a list of posts was read (dated or not: ``undated`` is judged apart)
+    # the platform's own explicit word that the account has posted nothing: an empty-state
+    # marker, and a profile counter of 0 where the platform has one. An empty list alone is
+    # never this: an empty answer is "not shown to us" until the platform says otherwise
+    none = "none"
+
+
 class Severity(StrEnum):
     info = "info"
     warning = "warning"
@@ -194,6 +210,13 @@ class Observation:
     body_sha256: str = ""
     # what cap_posts left out ({} when nothing): posts_total, posts_kept, texts_cut, links_cut
     capped: dict[str, int] = field(default_factory=dict)
+    # what the posts part of an ``ok`` answer showed (None until ``probes.sight.settle``
+    # decides, and for any other outcome). A reader sets ``Sight.none`` itself, and only on
+    # the platform's explicit word; ``settle`` makes every other empty answer ``unreadable``
+    sight: Sight | None = None
+    # the platform asked for a login (a login wall, "登录后查看"): with a session, the
+    # session has expired; without one, the platform needs one (monitor.sessions)
+    login_required: bool = False
 
     def facts(self) -> dict[str, Any]:
         """JSON-able summary (no raw bytes) kept on the snapshot row."""
@@ -202,6 +225,10 @@ class Observation:
         d.update(d.pop("capped"))  # only when something was left out: facts stay as they were
         for k in ("unchanged", "etag", "last_modified", "body_sha256"):  # the check's, not facts
             d.pop(k)
+        if d["sight"] is None:  # kept where it was settled: facts of other outcomes unchanged
+            d.pop("sight")
+        if not d["login_required"]:
+            d.pop("login_required")
         d["fetched_at"] = self.fetched_at.isoformat()
         # kept only where a reader read it: the facts (and the profile's fingerprint) of
         # pages that never say stay as they were

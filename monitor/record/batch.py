@@ -48,7 +48,9 @@ from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import digest_posts
-from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts
+from probes.checks.theft import observation_from_facts
+from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
+from probes.sight import unseen_posts
 
 T = TypeVar("T")
 
@@ -117,6 +119,15 @@ class _Prepared:
     def full_ok(self) -> bool:
         """A page read and judged in full: the account's last look from now on."""
         return not self.unchanged and self.record.obs.outcome is Outcome.ok
+
+
+def sight_of(obs: Observation) -> str | None:
+    """The snapshot's ``sight``: the observation's, "undated" where no post it saw is dated."""
+    if obs.sight is None:
+        return None
+    if obs.sight is Sight.posts and not any(p.published_at for p in obs.posts):
+        return "undated"
+    return obs.sight.value
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:
@@ -319,6 +330,14 @@ def _judge_full(
             now=j.record.now,
         )  # fmt: skip
 
+    last = seen.get(account.id)
+    unseen = unseen_posts(j.record.obs, observation_from_facts(last.facts)) if last else []
+    if unseen:
+        # the counter grew and the list does not show it: kept in the facts, so the next
+        # look carries the update (probes.sight); rare, so facts are rebuilt only then
+        j.record.obs.posts.extend(unseen)
+        facts = j.record.obs.facts()
+        j = jobs[i] = replace(j, facts=facts, facts_hash=content_of(facts)[0])
     budget = app.settings.patrol.judge_timeout_seconds
     try:
         with time_budget(budget):
@@ -391,6 +410,7 @@ def _same_snapshot(app: WriteContext, job: _Prepared, earlier: Snapshot) -> Snap
         detail=obs.detail,
         elapsed_ms=obs.elapsed_ms,
         latest_post_at=earlier.latest_post_at,
+        sight=earlier.sight,
         post_count=earlier.post_count,
         facts_hash=earlier.facts_hash,
         profile_hash=earlier.profile_hash,
@@ -434,6 +454,7 @@ def _snapshot(app: WriteContext, job: _Prepared, verdict: Verdict, digests: list
         elapsed_ms=obs.elapsed_ms,
         latest_post_at=_latest_post_at(obs),
         post_count=len(obs.posts),
+        sight=sight_of(obs),
         facts_hash=job.facts_hash,
         profile_hash=verdict.profile_hash,
         profile_changed=verdict.profile_changed,

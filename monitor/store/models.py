@@ -112,6 +112,10 @@ class Snapshot(SQLModel, table=True):
     elapsed_ms: int = 0
     latest_post_at: datetime | None = ts(nullable=True)
     post_count: int = 0
+    # what an ok look saw of the posts (probes.sight): "posts", "undated" (posts, none dated)
+    # or "none" (the platform's own word that there are none); None for other outcomes and
+    # looks older than migration 0016. Only "posts" and "none" can be judged for silence
+    sight: str | None = Field(default=None, max_length=16)
     # what was seen: the key of its ``Facts`` row (``monitor.store.facts``), so snapshots that
     # saw the same share one; equal neighbours = nothing seen changed (retention thins them)
     facts_hash: str = Field(default="", max_length=64)

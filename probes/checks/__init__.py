@@ -20,6 +20,7 @@ from probes.checks.registry import Context, Detector, register
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness
 from probes.model import Observation, Outcome, Post, Severity, Signal
+from probes.sight import settle, unseen_posts
 
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
@@ -100,6 +101,7 @@ def evaluate(
     account (``account_status="closed"``) a page that is gone is no finding, and any new post
     is a theft sign.
     """
+    settle(observation)  # made outside observe() (a test, a tool): judged on what it saw too
     outcome = Outcome(observation.outcome)
     if outcome is Outcome.not_found and account_status == "closed":
         return []  # a closed account must stay closed: its page being gone is the goal
@@ -119,7 +121,10 @@ def evaluate(
         ruleset=ruleset,
         calendar=calendar,
         now=now,
-        posts=merge_posts(observation.posts, history_posts),
+        # updates the counter shows but the list does not (probes.sight.unseen_posts) count
+        posts=merge_posts(
+            [*observation.posts, *unseen_posts(observation, previous)], history_posts
+        ),
         tz=tz,
         previous=previous,
         registered_name=registered_name,

@@ -20,6 +20,7 @@ from probes.apps import reader as _app_reader  # noqa: F401  (registers "app")
 from probes.platforms import (
     bilibili,
     douyin,
+    generic,
     kuaishou,
     rss,
     toutiao,
@@ -40,20 +41,27 @@ from probes.platforms.registry import (
     outcome_for_status,
     register,
 )
+from probes.platforms.spec import PLATFORMS, PlatformSpec, SessionNeed, declare, platform_name
 
 __all__ = [
+    "PLATFORMS",
     "READERS",
+    "PlatformSpec",
     "Reader",
+    "SessionNeed",
     "bilibili",
     "clock",
+    "declare",
     "describe_status",
     "douyin",
     "failed",
+    "generic",
     "get_reader",
     "kuaishou",
     "observation_from",
     "observe",
     "outcome_for_status",
+    "platform_name",
     "register",
     "rss",
     "toutiao",

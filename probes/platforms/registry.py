@@ -19,6 +19,7 @@ from probes.fetch import Tools
 from probes.fetch.http import FetchError, Response
 from probes.fetch.waf import recognise as waf_challenge
 from probes.model import Artifact, Observation, Outcome, Target, cap_posts
+from probes.sight import settle
 
 log = structlog.get_logger("xuncha.probe")
 
@@ -78,7 +79,9 @@ async def observe(target: Target, tools: Tools, *, now: datetime | None = None) 
             log.exception("reader_crashed", account=target.account_id, reader=target.reader)
             return failed(target, fetched_at, f"读取时发生内部错误（{type(e).__name__}）")
         obs.fetched_at = fetched_at
-        return cap_posts(obs)  # every reader's page, bounded before anything reads its posts
+        # every reader's page bounded before anything reads its posts, and judged only on
+        # what it showed: an empty answer that is not the platform's own word is unreadable
+        return settle(cap_posts(obs))
     finally:
         _now.reset(token)
 

@@ -71,6 +71,7 @@ from probes.platforms.registry import (
     outcome_for_status,
     register,
 )
+from probes.platforms.spec import PlatformSpec, SessionNeed, declare
 from probes.platforms.webpage import node_text, shorten, strip_html
 
 log = structlog.get_logger("xuncha.probe.weibo")
@@ -91,6 +92,16 @@ FINGERPRINT = {
     "screenInfo": "1920*1080*24",
     "plugins": "",
 }
+PLATFORM = declare(
+    PlatformSpec(
+        code="weibo",
+        name="微博",
+        aliases=("新浪微博",),
+        origins={"m": M_ORIGIN, "www": WWW_ORIGIN, "passport": PASSPORT_ORIGIN},
+        session=SessionNeed.helps,
+        readers=("weibo",),
+    )
+)
 PUBLIC_POST = "https://weibo.com/{uid}/{bid}"  # what people open; not contacted
 
 #: Words Weibo uses for an account that is gone (deleted, banned, cancelled).

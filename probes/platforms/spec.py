@@ -1,0 +1,67 @@
+"""What a platform is, declared once beside its reader: every other part reads this.
+
+A platform module (``probes/platforms/<code>.py``) declares its :class:`PlatformSpec` with
+:func:`declare` next to its reader: the code the registry and config use, the Chinese name
+people read, the spellings a registry sheet may use, its default patrol interval, the hosts
+it contacts (each replaceable in ``[platforms.<code>] origins``), whether it needs a
+logged-in session and which readers read it. The registry columns, the messages, the config
+defaults and the console all read :data:`PLATFORMS` — adding a platform is one module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class SessionNeed(StrEnum):
+    """Whether the platform shows an anonymous visitor enough to judge an account."""
+
+    none = "none"  # public answers suffice (RSS, web pages, Weibo's visitor cookies)
+    # anonymous visitors often see little or nothing: a logged-in session is used when one is
+    # given (xuncha sessions), and the platform is read without one otherwise
+    helps = "helps"
+    required = "required"  # a login wall for every anonymous visitor (Xiaohongshu since 2025)
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    code: str  # registry and config key: "weibo", "douyin", …
+    name: str  # what people read: "微博"
+    aliases: tuple[str, ...] = ()  # other spellings a registry sheet may use ("新浪微博")
+    # default minutes between checks ([platforms.<code>] interval_minutes overrides); None:
+    # [patrol] default_interval_minutes
+    interval_minutes: int | None = None
+    # the reader's origin keys and the real hosts they default to ("m": "https://m.weibo.cn")
+    origins: Mapping[str, str] = field(default_factory=dict)
+    session: SessionNeed = SessionNeed.none
+    # the readers that read accounts of this platform, the first being its own default
+    readers: tuple[str, ...] = ()
+    browser: bool = False  # its reader drives the browser pool ([browser])
+
+    @property
+    def reader(self) -> str | None:
+        """The platform's own reader (an account on it with no reader named gets this)."""
+        return self.readers[0] if self.readers else None
+
+
+_PLATFORMS: dict[str, PlatformSpec] = {}
+#: every declared platform by code, in declaration order (read-only)
+PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(_PLATFORMS)
+
+
+def declare(spec: PlatformSpec) -> PlatformSpec:
+    """Add ``spec`` to :data:`PLATFORMS`; declaring one code twice is a programming error."""
+    old = _PLATFORMS.get(spec.code)
+    if old is not None and old != spec:
+        raise ValueError(f"platform {spec.code!r} is already declared")
+    _PLATFORMS[spec.code] = spec
+    return spec
+
+
+def platform_name(code: str) -> str:
+    """The Chinese name of ``code``, or the code itself for one never declared."""
+    spec = _PLATFORMS.get(code)
+    return spec.name if spec else code
