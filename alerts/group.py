@@ -143,6 +143,7 @@ class DigestRow:
     escalated: bool
     finding_id: int
     kind_label: str = ""  # the catalogue's label, shown when there is no title
+    platform_label: str = ""  # the platform's name (微博); the code where not given
     deadline: datetime | None = None
     remedy: str = ""  # the deadline's verb (更新 / 整改)
     link: str = ""  # the finding's page in the console
@@ -217,7 +218,7 @@ def _digest_line(r: DigestRow, f: Format, tz: tzinfo, now: datetime | None, own:
     what = f.safe(r.title or r.kind_label or r.kind, 60)
     bits = [
         f"{SEVERITY_NAMES.get(r.severity, r.severity)}｜{f.safe(r.account, 40)}"
-        f"（{platform_name(r.platform)}）{what}",
+        f"（{platform_name(r)}）{what}",
         *([] if own else [f.safe(r.unit, 30)]),
         f"发现于 {shown(r.opened_at, tz)}",
     ]

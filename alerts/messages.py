@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from alerts.advice import advice, supervisor_advice
 from alerts.deadlines import deadline_line
@@ -36,26 +36,10 @@ from alerts.text import (
     zone,
 )
 
-PLATFORM_NAMES = {
-    "weibo": "微博",
-    "wechat": "微信公众号",
-    "douyin": "抖音",
-    "toutiao": "今日头条",
-    "bilibili": "哔哩哔哩",
-    "kuaishou": "快手",
-    "xiaohongshu": "小红书",
-    "website": "网站",
-    "web": "网站",
-    "app": "移动客户端",
-    "miniprogram": "小程序",
-    "other": "其他",
-}
-
 SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警", "info": "提示"}
 
 __all__ = [
     "MAX_REQUEST_BYTES",
-    "PLATFORM_NAMES",
     "SEVERITY_NAMES",
     "TIME_FORMAT",
     "ack_hint",
@@ -75,6 +59,13 @@ __all__ = [
 TITLE_PROBLEM_CHARS = 120
 # events that tell the owner of a problem to fix: they say how to acknowledge it
 OWNER_NEWS = frozenset({"opened", "updated", "reminder"})
+
+
+class HasPlatform(Protocol):
+    """What :func:`platform_name` reads: a notice or a digest row."""
+
+    platform: str
+    platform_label: str
 
 
 @dataclass(frozen=True)
@@ -141,7 +132,7 @@ def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, A
         "label": label_of(n),
         "account": inert(n.account_name or n.account_id, 80),
         "account_id": inert(n.account_id, 64),
-        "platform": platform_name(n.platform),
+        "platform": platform_name(n),
         "unit": inert(n.unit_name or n.unit_code, 120),
         "unit_code": inert(n.unit_code, 64),
         "kind": inert(kind_label(n), 80),
@@ -164,8 +155,10 @@ def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, A
 # -- pieces -----------------------------------------------------------------------------------
 
 
-def platform_name(code: str) -> str:
-    return PLATFORM_NAMES.get(code, code)
+def platform_name(n: FindingNotice | HasPlatform) -> str:
+    """The platform's name as the notice (or digest row) carries it; its code where it does
+    not (``alerts`` imports no ``probes``: ``monitor`` fills the name in)."""
+    return n.platform_label or n.platform
 
 
 def kind_label(notice: FindingNotice) -> str:
@@ -203,7 +196,7 @@ def title_of(notice: FindingNotice) -> str:
     if notice.event == "test":
         who = inert(notice.unit_name or notice.unit_code, 60)
         return f"【测试】{who}的巡查通知渠道" if who else "【测试】巡查通知渠道"
-    return f"【{label_of(notice)}】{name}（{platform_name(notice.platform)}）{problem}"
+    return f"【{label_of(notice)}】{name}（{platform_name(notice)}）{problem}"
 
 
 def level_of_many(told: Iterable[tuple[str, str]]) -> Level:
@@ -310,7 +303,7 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     if n.event != "resolved":
         lines.append(f.field("怎么办", f.safe(_what_to_do(n), 300)))
     account = f.safe(n.account_name or n.account_id, 80)
-    lines.append(f.field("账号", f"{account}（{platform_name(n.platform)}）"))
+    lines.append(f.field("账号", f"{account}（{platform_name(n)}）"))
     if n.unit_name or n.unit_code:
         lines.append(f.field("主办单位", f.safe(n.unit_name or n.unit_code, 120)))
     lines.append(f.field("问题类别", f.safe(category_shown(n), 80)))

@@ -38,6 +38,9 @@ class FindingNotice:
     account_id: str
     account_name: str
     platform: str  # code: weibo, wechat, douyin, ...
+    # its name people read (微博), from the platform's declaration (``probes.platforms``),
+    # filled in by ``monitor``; a notice stored before it existed shows the code
+    platform_label: str = ""
     unit_code: str
     unit_name: str = ""
     kind: str  # stale, stale_soon, fetch_failed, gone, blocked, ...

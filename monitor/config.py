@@ -24,10 +24,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from alerts.routing import AlertRoute
 from alerts.templates import AlertTemplates
 
-# a browser page costs about half a second of a core: browser platforms are read less often
-# by default (a [platforms.<p>] interval_minutes overrides)
-BROWSER_PLATFORMS = ("douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu")
-DEFAULT_PLATFORM_INTERVALS = {p: 240 for p in BROWSER_PLATFORMS}
+
+def _declared_interval(platform: str) -> int | None:
+    """The platform's own default interval (its declaration: a browser page costs about half
+    a second of a core, so browser platforms are read less often); None where it has none."""
+    from probes.platforms.spec import PLATFORMS  # the declarations only: no reader loads
+
+    spec = PLATFORMS.get(platform)
+    return spec.interval_minutes if spec else None
 
 
 class ConfigError(Exception):
@@ -341,7 +345,7 @@ class Settings(BaseSettings):
         p = self.platforms.get(platform)
         return (
             (p.interval_minutes if p else None)
-            or DEFAULT_PLATFORM_INTERVALS.get(platform)
+            or _declared_interval(platform)
             or self.patrol.default_interval_minutes
         )
 

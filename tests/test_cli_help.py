@@ -104,7 +104,8 @@ def test_help_loads_nothing_heavy() -> None:
         "            assert e.code == 0, e.code\n"
         "heavy = ['playwright', 'fastapi', 'uvicorn', 'apscheduler', 'alembic', 'openpyxl',\n"
         "         'sqlalchemy', 'sqlmodel', 'apprise', 'httpx', 'jinja2', 'rich', 'holidays',\n"
-        "         'monitor.app', 'monitor.config', 'probes.platforms', 'probes.checks']\n"
+        "         'monitor.app', 'monitor.config', 'probes.platforms', 'probes.checks',\n"
+        "         'probes.fetch', 'selectolax', 'feedparser']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     r = subprocess.run(
@@ -126,8 +127,8 @@ def test_a_listing_loads_no_browser_web_or_sender(tmp_path: Path) -> None:
         "    except SystemExit as e:\n"
         "        assert e.code == 0, e.code\n"
         "heavy = ['playwright', 'fastapi', 'apscheduler', 'openpyxl', 'apprise', 'httpx',\n"
-        "         'tldextract', 'holidays', 'alembic', 'jinja2', 'probes.platforms',\n"
-        "         'probes.checks.commercial']\n"
+        "         'tldextract', 'holidays', 'alembic', 'jinja2', 'probes.checks.commercial',\n"
+        "         'probes.platforms.registry', 'probes.fetch', 'selectolax', 'feedparser']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

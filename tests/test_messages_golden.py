@@ -425,6 +425,7 @@ def channel_test(w: World) -> str:
         unit = s.get(Unit, "qx")
         assert unit is not None
         notice = FindingNotice(event="test", account_id="", account_name="", platform="other",
+                               platform_label="其他",
                                unit_code=unit.code, unit_name=unit.name, kind="test",
                                severity="info", title="测试消息", at=w.clock(),
                                console_url=settings.alerts.console_url)  # fmt: skip

@@ -28,6 +28,7 @@ from monitor.config import Settings
 from monitor.store.models import Account, Finding, Notification, Unit
 from monitor.store.scope import descendants
 from probes.checks import kinds
+from probes.platforms.spec import platform_name
 
 
 def _at(hhmm: str) -> time:
@@ -78,6 +79,7 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                     unit=owner.name if owner else acc.owner_code,
                     account=acc.name,
                     platform=acc.platform,
+                    platform_label=platform_name(acc.platform),
                     kind=f.kind,
                     severity=f.severity,
                     title=f.title,

@@ -25,6 +25,7 @@ from monitor.store.findings import Change
 from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
 from probes.checks import kinds
 from probes.checks.rules import RuleSet, load_rulesets, rule_text
+from probes.platforms.spec import platform_name
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -156,6 +157,7 @@ def notice_for(
         account_id=account.id,
         account_name=account.name,
         platform=account.platform,
+        platform_label=platform_name(account.platform),
         unit_code=account.owner_code,
         unit_name=unit.name if unit else account.owner_code,
         kind=f.kind,

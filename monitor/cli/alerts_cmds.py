@@ -212,6 +212,7 @@ def test_message(
     from monitor.alerting import channels
     from monitor.alerting.route import unit_line
     from monitor.store.models import Unit
+    from probes.platforms import platform_name
 
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         settings = xapp.settings
@@ -231,6 +232,7 @@ def test_message(
             account_id="",
             account_name="",
             platform="other",
+            platform_label=platform_name("other"),
             unit_code=u.code,
             unit_name=u.name,
             kind="test",

@@ -48,12 +48,13 @@ def routes_test(
     from rich.markup import escape
     from sqlmodel import Session
 
-    from alerts.messages import PLATFORM_NAMES, SEVERITY_NAMES
+    from alerts.messages import SEVERITY_NAMES
     from monitor.alerting import channels
     from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
     from monitor.alerting.silences import Matcher
     from monitor.store.models import Account, Finding, Unit
     from probes.checks import kinds
+    from probes.platforms import platform_name
 
     console = out(ctx)
     if severity not in SEVERITY_NAMES:
@@ -107,7 +108,7 @@ def routes_test(
     known = kinds.kind(kind)
     what = f"{known.label}（问题类别：{known.category_label}）" if known else escape(kind)
     console.print(
-        f"问题：{PLATFORM_NAMES.get(acc.platform, acc.platform)} 账号 {acc.name}，"
+        f"问题：{platform_name(acc.platform)} 账号 {acc.name}，"
         f"{what}，{SEVERITY_NAMES[severity]}，主办单位 {acc.owner_code}"
     )
     if known is None:

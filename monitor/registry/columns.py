@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from probes.platforms.spec import PLATFORMS as DECLARED
+
 TableKind = Literal["units", "accounts"]
 K = TypeVar("K", str, bool)
 
@@ -96,17 +98,9 @@ def header_index(kind: TableKind) -> dict[str, Column]:
 
 # --- values ---------------------------------------------------------------------------
 
+# each platform's own declaration (probes.platforms): its name first, then other spellings
 PLATFORMS: dict[str, tuple[str, ...]] = {
-    "weibo": ("微博", "新浪微博"),
-    "wechat": ("微信", "微信公众号", "公众号"),
-    "douyin": ("抖音",),
-    "toutiao": ("今日头条", "头条号", "头条"),
-    "bilibili": ("哔哩哔哩", "B站"),
-    "kuaishou": ("快手",),
-    "xiaohongshu": ("小红书",),
-    "website": ("网站", "政府网站"),
-    "app": ("客户端", "移动客户端", "APP"),
-    "other": ("其他", "其它"),
+    code: (p.name, *p.aliases) for code, p in DECLARED.items()
 }
 
 KINDS: dict[str, tuple[str, ...]] = {

@@ -1,13 +1,14 @@
 """Chinese labels for codes people read in the CLI, the console, messages and reports.
 
-Platform and severity names are the ones the alert messages use (``alerts.messages``), and
-kind and category names are the kind catalogue's (``probes.checks.kinds``), which also fills
-the notices messages are rendered from: a duty officer reads the same words everywhere.
+Platform names are the platforms' own declarations (``probes.platforms``), severity names
+the ones the alert messages use (``alerts.messages``), and kind and category names the kind
+catalogue's (``probes.checks.kinds``), which also fills the notices messages are rendered
+from: a duty officer reads the same words everywhere.
 """
 
-from alerts.messages import PLATFORM_NAMES as PLATFORM
 from alerts.messages import SEVERITY_NAMES as SEVERITY
 from probes.checks.kinds import CATEGORIES, KINDS
+from probes.platforms.spec import PLATFORMS
 
 __all__ = [
     "ARTIFACT",
@@ -26,6 +27,7 @@ __all__ = [
     "label",
 ]
 
+PLATFORM = {code: p.name for code, p in PLATFORMS.items()}
 KIND = {code: k.label for code, k in KINDS.items()}
 CATEGORY = {code: c.label for code, c in CATEGORIES.items()}
 KIND_CATEGORY = {code: k.category_label for code, k in KINDS.items()}  # kind -> 问题类别

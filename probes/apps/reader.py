@@ -35,13 +35,9 @@ from probes.fetch import Tools
 from probes.fetch.http import decode_text
 from probes.model import AppFacts, Artifact, Observation, Outcome, Target
 from probes.platforms.registry import clock, register
-from probes.platforms.spec import PlatformSpec, declare
 
 REPORT_KIND = "app_report"
 PAGE_KIND = "download_page"
-PLATFORM = declare(
-    PlatformSpec(code="app", name="移动客户端", aliases=("客户端", "APP"), readers=("app",))
-)
 _settings = DownloadSettings()
 
 

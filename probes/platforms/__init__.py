@@ -1,72 +1,76 @@
-"""Platform readers: one registry, one entry point that never raises.
+"""Platforms: each declared in its own package, read by a registry of readers.
 
-A reader turns a :class:`~probes.model.Target` into an :class:`~probes.model.Observation`
-(registry pattern after urlwatch's job kinds), given the :class:`~probes.fetch.Tools` it may
-use. :func:`observe` is what the daemon calls: an unknown reader, a failed fetch or a reader
-bug each become an ``error`` observation with a Chinese reason, so one broken account never
-stops a patrol.
+A platform's package (``probes/platforms/<code>/``) declares what it is in its ``__init__``
+(:class:`~probes.platforms.spec.PlatformSpec`: code, Chinese name, registry spellings,
+default interval, origins, session needs, readers) and reads accounts in its ``reader``
+module. Importing this package loads the declarations only — cheap, so a listing or the
+registry can name platforms — and the readers (HTTP, parsers, the browser) load on first use
+of :data:`READERS` or :func:`observe` (registry pattern after urlwatch's job kinds).
+
+A reader turns a :class:`~probes.model.Target` into an :class:`~probes.model.Observation`,
+given the :class:`~probes.fetch.Tools` it may use. :func:`observe` is what the daemon calls:
+an unknown reader, a failed fetch or a reader bug each become an ``error`` observation with
+a Chinese reason, so one broken account never stops a patrol; an empty answer that is not
+the platform's own word is ``unreadable`` (:mod:`probes.sight`).
 
 Readers that need "now" (relative dates such as "3小时前", the observation time) call
 :func:`clock`, which :func:`observe` pins for the duration of one call.
-
-The registry lives in :mod:`probes.platforms.registry`, which readers import; this package
-only imports the reader modules (and the mobile-client reader of :mod:`probes.apps`) so that
-they register, which keeps the import graph free of cycles.
 """
 
 from __future__ import annotations
 
-from probes.apps import reader as _app_reader  # noqa: F401  (registers "app")
-from probes.platforms import (
+from importlib import import_module
+from typing import Any
+
+# the declarations, in the order registry messages list them
+from probes import apps as _apps  # noqa: F401  (declares "app")
+from probes.platforms import (  # noqa: F401
     bilibili,
     douyin,
     generic,
     kuaishou,
-    rss,
     toutiao,
-    webpage,
     wechat,
     weibo,
     xiaohongshu,
 )
-from probes.platforms.registry import (
-    READERS,
-    Reader,
-    clock,
-    describe_status,
-    failed,
-    get_reader,
-    observation_from,
-    observe,
-    outcome_for_status,
-    register,
-)
 from probes.platforms.spec import PLATFORMS, PlatformSpec, SessionNeed, declare, platform_name
+
+#: the modules whose import registers a reader (``@register``)
+_READER_MODULES = (
+    "probes.apps.reader",
+    "probes.platforms.rss",
+    "probes.platforms.webpage",
+    *(f"probes.platforms.{code}.reader" for code in
+      ("weibo", "wechat", "douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu")),
+)  # fmt: skip
+#: what the reader registry gives, loaded with every reader on first use
+_REGISTRY_NAMES = frozenset(
+    {"READERS", "Reader", "clock", "describe_status", "failed", "get_reader",
+     "observation_from", "observe", "outcome_for_status", "register"}
+)  # fmt: skip
+
+
+def load_readers() -> None:
+    """Import every reader module, so that each has registered its reader."""
+    for name in _READER_MODULES:
+        import_module(name)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_NAMES:
+        load_readers()
+        return getattr(import_module("probes.platforms.registry"), name)
+    if name in ("rss", "webpage", "browsing", "common", "dates", "registry"):
+        return import_module(f"probes.platforms.{name}")
+    raise AttributeError(f"module 'probes.platforms' has no attribute {name!r}")
+
 
 __all__ = [
     "PLATFORMS",
-    "READERS",
     "PlatformSpec",
-    "Reader",
     "SessionNeed",
-    "bilibili",
-    "clock",
     "declare",
-    "describe_status",
-    "douyin",
-    "failed",
-    "generic",
-    "get_reader",
-    "kuaishou",
-    "observation_from",
-    "observe",
-    "outcome_for_status",
+    "load_readers",
     "platform_name",
-    "register",
-    "rss",
-    "toutiao",
-    "webpage",
-    "wechat",
-    "weibo",
-    "xiaohongshu",
 ]

@@ -40,6 +40,9 @@ class PlatformSpec:
     # the readers that read accounts of this platform, the first being its own default
     readers: tuple[str, ...] = ()
     browser: bool = False  # its reader drives the browser pool ([browser])
+    # where it stands in lists people read (registry messages, filters): the order the
+    # national and provincial lists name platforms in
+    rank: int = 100
 
     @property
     def reader(self) -> str | None:
@@ -48,7 +51,7 @@ class PlatformSpec:
 
 
 _PLATFORMS: dict[str, PlatformSpec] = {}
-#: every declared platform by code, in declaration order (read-only)
+#: every declared platform by code, by rank (read-only)
 PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(_PLATFORMS)
 
 
@@ -58,6 +61,9 @@ def declare(spec: PlatformSpec) -> PlatformSpec:
     if old is not None and old != spec:
         raise ValueError(f"platform {spec.code!r} is already declared")
     _PLATFORMS[spec.code] = spec
+    ordered = sorted(_PLATFORMS.values(), key=lambda p: p.rank)  # stable: ties keep their order
+    _PLATFORMS.clear()
+    _PLATFORMS.update((p.code, p) for p in ordered)
     return spec
 
 

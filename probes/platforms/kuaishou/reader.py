@@ -18,26 +18,13 @@ from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms.browsing import dig, missing, open_page
 from probes.platforms.common import account_key, as_int, from_unix, origin
+from probes.platforms.kuaishou import PLATFORM
 from probes.platforms.registry import clock, failed, register
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
 
-LIVE_ORIGIN = "https://live.kuaishou.com"
+LIVE_ORIGIN = PLATFORM.origins["live"]
 LIST_API = r"/live_api/profile/public"
 INFO_API = r"/live_api/baseuser/userinfo/byid"
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
-
-
-PLATFORM = declare(
-    PlatformSpec(
-        code="kuaishou",
-        name="快手",
-        interval_minutes=240,
-        origins={"live": LIVE_ORIGIN},
-        session=SessionNeed.helps,
-        readers=("kuaishou",),
-        browser=True,
-    )
-)
 
 
 @register("kuaishou")

@@ -28,26 +28,13 @@ from probes.platforms.common import (
     set_outcome,
 )
 from probes.platforms.common import strip_ip_prefix as ip
+from probes.platforms.douyin import PLATFORM
 from probes.platforms.registry import clock, failed, register
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
 
-WWW_ORIGIN = "https://www.douyin.com"
+WWW_ORIGIN = PLATFORM.origins["www"]
 POSTS_API = r"/aweme/v1/web/aweme/post/"
 PROFILE_API = r"/aweme/v1/web/user/profile/other/"
 GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账号已被封禁", "该用户已被封禁")
-
-
-PLATFORM = declare(
-    PlatformSpec(
-        code="douyin",
-        name="抖音",
-        interval_minutes=240,
-        origins={"www": WWW_ORIGIN},
-        session=SessionNeed.helps,
-        readers=("douyin",),
-        browser=True,
-    )
-)
 
 
 @register("douyin")

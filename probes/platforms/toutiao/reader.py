@@ -18,25 +18,11 @@ from probes.model import Observation, Outcome, Post, Profile, Target
 from probes.platforms.browsing import missing, open_page
 from probes.platforms.common import as_int, first_marker, from_unix, origin, set_outcome
 from probes.platforms.registry import clock, failed, register
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.toutiao import PLATFORM
 
-WWW_ORIGIN = "https://www.toutiao.com"
+WWW_ORIGIN = PLATFORM.origins["www"]
 FEED_API = r"/api/pc/list/feed"
 GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账号已被封禁")
-
-
-PLATFORM = declare(
-    PlatformSpec(
-        code="toutiao",
-        name="今日头条",
-        aliases=("头条号", "头条"),
-        interval_minutes=240,
-        origins={"www": WWW_ORIGIN},
-        session=SessionNeed.helps,
-        readers=("toutiao",),
-        browser=True,
-    )
-)
 
 
 @register("toutiao")

@@ -71,15 +71,15 @@ from probes.platforms.registry import (
     outcome_for_status,
     register,
 )
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
 from probes.platforms.webpage import node_text, shorten, strip_html
+from probes.platforms.weibo import PLATFORM as SPEC
 
 log = structlog.get_logger("xuncha.probe.weibo")
 
 PLATFORM = "weibo"  # the fetcher's cookie jar
-M_ORIGIN = "https://m.weibo.cn"
-WWW_ORIGIN = "https://weibo.com"
-PASSPORT_ORIGIN = "https://passport.weibo.com"
+M_ORIGIN = SPEC.origins["m"]
+WWW_ORIGIN = SPEC.origins["www"]
+PASSPORT_ORIGIN = SPEC.origins["passport"]
 VISITOR_OK = 20000000  # genvisitor / incarnate ``retcode`` for success
 #: after a failed renewal, later accounts are "blocked" for this long without asking again
 RENEW_BACKOFF_SECONDS = 60.0
@@ -92,16 +92,6 @@ FINGERPRINT = {
     "screenInfo": "1920*1080*24",
     "plugins": "",
 }
-PLATFORM = declare(
-    PlatformSpec(
-        code="weibo",
-        name="微博",
-        aliases=("新浪微博",),
-        origins={"m": M_ORIGIN, "www": WWW_ORIGIN, "passport": PASSPORT_ORIGIN},
-        session=SessionNeed.helps,
-        readers=("weibo",),
-    )
-)
 PUBLIC_POST = "https://weibo.com/{uid}/{bid}"  # what people open; not contacted
 
 #: Words Weibo uses for an account that is gone (deleted, banned, cancelled).

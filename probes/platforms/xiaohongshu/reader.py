@@ -33,24 +33,11 @@ from probes.platforms.common import (
 )
 from probes.platforms.dates import from_object_id
 from probes.platforms.registry import clock, failed, register
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.xiaohongshu import PLATFORM
 
-WWW_ORIGIN = "https://www.xiaohongshu.com"
+WWW_ORIGIN = PLATFORM.origins["www"]
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
 BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证")
-
-
-PLATFORM = declare(
-    PlatformSpec(
-        code="xiaohongshu",
-        name="小红书",
-        interval_minutes=240,
-        origins={"www": WWW_ORIGIN},
-        session=SessionNeed.required,
-        readers=("xiaohongshu",),
-        browser=True,
-    )
-)
 
 
 @register("xiaohongshu")

@@ -16,29 +16,15 @@ from urllib.parse import urlsplit
 
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.platforms.bilibili import PLATFORM
 from probes.platforms.browsing import PageResult, dig, missing, open_page
 from probes.platforms.common import as_int, from_unix, origin, set_outcome
 from probes.platforms.registry import clock, failed, register
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
 
-SPACE_ORIGIN = "https://space.bilibili.com"
+SPACE_ORIGIN = PLATFORM.origins["space"]
 VIDEOS_API = r"/x/space/wbi/arc/search"
 INFO_API = r"/x/space/wbi/acc/info"
 GONE_MARKERS = ("啥都木有", "用户不存在", "账号已注销")
-
-
-PLATFORM = declare(
-    PlatformSpec(
-        code="bilibili",
-        name="哔哩哔哩",
-        aliases=("B站", "b站", "bilibili"),
-        interval_minutes=240,
-        origins={"space": SPACE_ORIGIN},
-        session=SessionNeed.helps,
-        readers=("bilibili",),
-        browser=True,
-    )
-)
 
 
 @register("bilibili")

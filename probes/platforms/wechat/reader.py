@@ -37,20 +37,10 @@ from probes.model import Artifact, Observation, Outcome, Post, Target
 from probes.platforms.common import first_marker, from_unix, origin, set_outcome
 from probes.platforms.registry import observation_from, register
 from probes.platforms.rss import read_rss
-from probes.platforms.spec import PlatformSpec, declare
 from probes.platforms.webpage import extract_links, node_text, read_webpage, resolve, shorten
+from probes.platforms.wechat import PLATFORM
 
-MP_ORIGIN = "https://mp.weixin.qq.com"
-PLATFORM = declare(
-    PlatformSpec(
-        code="wechat",
-        name="微信公众号",
-        aliases=("微信", "公众号"),
-        interval_minutes=180,
-        origins={"mp": MP_ORIGIN},
-        readers=("wechat", "rss", "webpage"),
-    )
-)
+MP_ORIGIN = PLATFORM.origins["mp"]
 MAX_ARTICLES = 5
 
 GONE_MARKERS = (

@@ -1,0 +1,35 @@
+"""Bilibili (哔哩哔哩): a space's videos and dynamics.
+
+The platform's one home: its declaration (:data:`PLATFORM`, read by the registry, the config,
+the messages and the console without loading a reader) and, in :mod:`.reader`, how it is read.
+Names of the reader module are reachable from here too (``probes.platforms.bilibili.X``), loaded on
+first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+
+PLATFORM = declare(
+    PlatformSpec(
+        code="bilibili",
+        rank=50,
+        name="哔哩哔哩",
+        aliases=("B站", "b站", "bilibili"),
+        interval_minutes=240,
+        origins={"space": "https://space.bilibili.com"},
+        session=SessionNeed.helps,
+        readers=("bilibili",),
+        browser=True,
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    # the reader (HTTP, parsers) loads when a check needs it, not with the declaration
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(import_module(f"{__name__}.reader"), name)
