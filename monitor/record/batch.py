@@ -50,7 +50,7 @@ from probes.checks.rules import RuleSet
 from probes.checks.staleness import digest_posts
 from probes.checks.theft import observation_from_facts
 from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
-from probes.sight import unseen_posts
+from probes.sight import settle, unseen_posts
 
 T = TypeVar("T")
 
@@ -140,6 +140,7 @@ def _prepare(app: WriteContext, record: Record) -> _Prepared:
     # capped by observe() already (any record is, here); a short link's final URL is
     # appended after that, so the writer leaves a post room for them
     account, obs = record.account, cap_posts(record.obs, max_links=3 * MAX_LINKS)
+    settle(obs)  # as observe() does: any record is judged on what it showed
     facts = obs.facts()
     facts_hash, _ = content_of(facts)  # the key they are stored under (monitor.store.facts)
     # a closed account is watched only for coming back to life, not for posting often
