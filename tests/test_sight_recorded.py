@@ -42,6 +42,12 @@ def record(app: App, at: datetime, posts: list[Post], count: int | None, **kw: o
     anyio.run(go)
 
 
+def register(app: App) -> None:
+    add_unit(app, "qx", "青溪县融媒体中心")
+    url = "https://www.douyin.com/user/MS4w"
+    add_account(app, "dy1", "qx", url, platform="douyin", name="某县融媒")
+
+
 def open_kinds(app: App) -> list[str]:
     with Session(app.engine) as s:
         rows = s.exec(select(Finding).where(col(Finding.status) == "open")).all()
@@ -56,8 +62,7 @@ def newest(app: App) -> Snapshot:
 
 
 def test_a_withheld_list_is_written_as_unreadable_and_accuses_nobody(app: App) -> None:
-    add_unit(app, "qx", "青溪县融媒体中心")
-    add_account(app, "dy1", "qx", "https://www.douyin.com/user/MS4w", platform="douyin", name="某县融媒")
+    register(app)
     record(app, START, [], 1288)
     snap = newest(app)
     assert snap.outcome == "unreadable" and snap.sight is None
@@ -66,8 +71,7 @@ def test_a_withheld_list_is_written_as_unreadable_and_accuses_nobody(app: App) -
 
 
 def test_honest_twin_the_platforms_own_empty_word_is_a_veto(app: App) -> None:
-    add_unit(app, "qx", "青溪县融媒体中心")
-    add_account(app, "dy1", "qx", "https://www.douyin.com/user/MS4w", platform="douyin", name="某县融媒")
+    register(app)
     record(app, START, [], 0, sight=Sight.none)
     snap = newest(app)
     assert snap.outcome == "ok" and snap.sight == "none"
@@ -77,8 +81,7 @@ def test_honest_twin_the_platforms_own_empty_word_is_a_veto(app: App) -> None:
 
 
 def test_a_counted_update_is_carried_by_the_facts_until_it_is_old(app: App) -> None:
-    add_unit(app, "qx", "青溪县融媒体中心")
-    add_account(app, "dy1", "qx", "https://www.douyin.com/user/MS4w", platform="douyin", name="某县融媒")
+    register(app)
     record(app, START, [OLD], 40)
     assert newest(app).sight == "posts" and "stale" not in open_kinds(app)
     grown = START + timedelta(days=10)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -98,10 +98,22 @@ def header_index(kind: TableKind) -> dict[str, Column]:
 
 # --- values ---------------------------------------------------------------------------
 
-# each platform's own declaration (probes.platforms): its name first, then other spellings
-PLATFORMS: dict[str, tuple[str, ...]] = {
-    code: (p.name, *p.aliases) for code, p in DECLARED.items()
-}
+class _Spellings(Mapping[str, tuple[str, ...]]):
+    """Each declared platform's spellings, its name first (``probes.platforms``), read live:
+    a platform declared later is known at once."""
+
+    def __getitem__(self, code: str) -> tuple[str, ...]:
+        p = DECLARED[code]
+        return (p.name, *p.aliases)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DECLARED)
+
+    def __len__(self) -> int:
+        return len(DECLARED)
+
+
+PLATFORMS: Mapping[str, tuple[str, ...]] = _Spellings()
 
 KINDS: dict[str, tuple[str, ...]] = {
     "publish": ("发布类", "发布"),
@@ -133,7 +145,7 @@ def value_index(table: Mapping[K, tuple[str, ...]]) -> dict[str, K]:
     return out
 
 
-def describe(table: dict[str, tuple[str, ...]]) -> str:
+def describe(table: Mapping[str, tuple[str, ...]]) -> str:
     """``weibo（微博）、wechat（微信）…`` for error messages."""
     return "、".join(
         f"{code}（{spellings[0]}）" if spellings else code for code, spellings in table.items()

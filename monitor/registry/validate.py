@@ -33,7 +33,6 @@ from monitor.registry.read import Problem, RegistryError, Table, load_tables
 
 MAX_INTERVAL_MINUTES = 525_600  # a year: more is a typo, and must fit an SQL integer
 
-_PLATFORM = value_index(PLATFORMS)
 _KIND = value_index(KINDS)
 _STATUS = value_index(STATUSES)
 _READER = value_index(READER_ALIASES)
@@ -191,7 +190,9 @@ class _Checker:
         self._no_space(o, "id", text["id"])
         row = AccountRow(
             id=text["id"],
-            platform=self._choice(o, "platform", text["platform"], _PLATFORM, "平台", PLATFORMS),
+            platform=self._choice(
+                o, "platform", text["platform"], value_index(PLATFORMS), "平台", PLATFORMS
+            ),
             name=text["name"],
             owner_code=text["owner_code"],
             handle=text["handle"],

@@ -6,6 +6,8 @@ catalogue's (``probes.checks.kinds``), which also fills the notices messages are
 from: a duty officer reads the same words everywhere.
 """
 
+from collections.abc import Iterator, Mapping
+
 from alerts.messages import SEVERITY_NAMES as SEVERITY
 from probes.checks.kinds import CATEGORIES, KINDS
 from probes.platforms.spec import PLATFORMS
@@ -27,7 +29,20 @@ __all__ = [
     "label",
 ]
 
-PLATFORM = {code: p.name for code, p in PLATFORMS.items()}
+class _PlatformNames(Mapping[str, str]):
+    """code -> the platform's name, read live from its declaration (``probes.platforms``)."""
+
+    def __getitem__(self, code: str) -> str:
+        return PLATFORMS[code].name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PLATFORMS)
+
+    def __len__(self) -> int:
+        return len(PLATFORMS)
+
+
+PLATFORM: Mapping[str, str] = _PlatformNames()
 KIND = {code: k.label for code, k in KINDS.items()}
 CATEGORY = {code: c.label for code, c in CATEGORIES.items()}
 KIND_CATEGORY = {code: k.category_label for code, k in KINDS.items()}  # kind -> 问题类别

@@ -19,31 +19,28 @@ Readers that need "now" (relative dates such as "3小时前", the observation ti
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
-# the declarations, in the order registry messages list them
 from probes import apps as _apps  # noqa: F401  (declares "app")
-from probes.platforms import (  # noqa: F401
-    bilibili,
-    douyin,
-    generic,
-    kuaishou,
-    toutiao,
-    wechat,
-    weibo,
-    xiaohongshu,
-)
+from probes.platforms import generic as _generic  # noqa: F401  (website, other)
 from probes.platforms.spec import PLATFORMS, PlatformSpec, SessionNeed, declare, platform_name
+
+#: every platform package here (``probes/platforms/<code>/``): found, not listed, so adding
+#: a platform is adding its package
+PACKAGES = tuple(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg)
+for _name in PACKAGES:
+    import_module(f"{__name__}.{_name}")  # its declaration, not its reader
 
 #: the modules whose import registers a reader (``@register``)
 _READER_MODULES = (
     "probes.apps.reader",
     "probes.platforms.rss",
     "probes.platforms.webpage",
-    *(f"probes.platforms.{code}.reader" for code in
-      ("weibo", "wechat", "douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu")),
-)  # fmt: skip
+    *(m for p in PACKAGES if find_spec(m := f"{__name__}.{p}.reader") is not None),
+)
 #: what the reader registry gives, loaded with every reader on first use
 _REGISTRY_NAMES = frozenset(
     {"READERS", "Reader", "clock", "describe_status", "failed", "get_reader",
@@ -67,6 +64,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "PACKAGES",
     "PLATFORMS",
     "PlatformSpec",
     "SessionNeed",
