@@ -77,10 +77,10 @@ def test_fetch_error_message_becomes_the_detail(temp_reader: str) -> None:
     assert (obs.outcome, obs.detail) == (Outcome.error, "连接超时（20 秒）")
 
 
-@pytest.mark.parametrize("reader", ["douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu"])
+@pytest.mark.parametrize("reader", ["douyin", "toutiao", "kuaishou", "xiaohongshu"])
 def test_a_browser_reader_without_a_browser_says_so(reader: str) -> None:
     """No pool in the tools: an error naming the missing [browser], not a default Chromium."""
-    key = {"bilibili": "space", "kuaishou": "live"}.get(reader, "www")
+    key = {"kuaishou": "live"}.get(reader, "www")
     t = Target("acc-1", reader, reader, handle="12345", origins={key: "http://127.0.0.1:9"})
     obs = observe_now(t)
     assert (obs.outcome, obs.detail) == (Outcome.error, "未配置浏览器（[browser]），无法读取该平台")

@@ -16,6 +16,7 @@ answer (DOMAIN §7 field names, real timestamp formats):
   20000000). Cookies carry ``Domain=.weibo.com``/``.weibo.cn`` when the request's Host is
   such a name (tests reach named hosts by using the server as an HTTP proxy), else none.
 - WeChat article ids under ``/s/``: ``ok``, ``deleted``, ``env`` (环境异常 captcha page).
+- Bilibili's web API (WBI-signed, checked): :mod:`simulator.bilibili`.
 - Browser platforms (``/douyin/user/<id>`` etc.): an HTML page whose script fetches the
   platform's JSON API the way the real site does, so a browser reader captures it.
 """
@@ -31,6 +32,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from localserver import Reply, Request
+
+from simulator.bilibili import BiliSim
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 14:00 in Beijing
 CST = "+0800"
@@ -55,6 +58,7 @@ class Simulator:
     #: where strangers are sent for visitor cookies; "" = this server (relative redirect)
     weibo_passport: str = ""
     pages: dict[str, int] = field(default_factory=dict)  # hits per page kind
+    bili: BiliSim = field(default_factory=BiliSim)  # Bilibili's keys and checks (bilibili.py)
     weibo_tids: set[str] = field(default_factory=set)  # handed out by genvisitor
     weibo_subs: set[str] = field(default_factory=set)  # visitor SUBs currently honoured
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -80,9 +84,7 @@ class Simulator:
             **{f"/user/{sec}": _douyin_page for sec in DOUYIN_USERS},
             "/aweme/v1/web/user/profile/other/": lambda r: _douyin_profile(self, r),
             "/aweme/v1/web/aweme/post/": lambda r: _douyin_posts(self, r),
-            **{f"/{mid}": _bili_page for mid in BILI_MIDS},
-            "/x/space/wbi/acc/info": _bili_info,
-            "/x/space/wbi/arc/search": lambda r: _bili_videos(self, r),
+            **self.bili.routes(lambda: self.now),
             "/c/user/token/MS4wLjABAAAAtt/": _toutiao_page,
             "/api/pc/list/feed": lambda r: _toutiao_feed(self, r),
             "/profile/3xks000001": _kuaishou_page,
@@ -400,57 +402,6 @@ def _douyin_posts(self: Simulator, req: Request) -> Reply:
         {"aweme_id": "7300000000000000002", "desc": "今日警情通报", "is_top": 0,
          "create_time": int(t - 2 * 3600)},
     ]})  # fmt: skip
-
-
-# -- Bilibili (browser) ---------------------------------------------------------------------
-
-#: mids: a normal space, risk control (-352), HTTP 412, gone (-404)
-BILI_MIDS = ("10001", "10352", "10412", "10404")
-
-BILI_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>个人空间</title></head>
-<body><div id="app"><h1 id="h-name"></h1></div><script>
-const mid = location.pathname.split('/').filter(Boolean)[0];
-const w = '&w_rid=0f1e2d3c4b5a69788796a5b4c3d2e1f0&wts=' + Math.floor(Date.now() / 1000);
-fetch('/x/space/wbi/acc/info?mid=' + mid + '&token=&platform=web' + w)
-  .then(r => r.json()).then(d => { document.getElementById('h-name').textContent =
-    d.code === 0 ? d.data.name : d.message; }).catch(() => {});
-fetch('/x/space/wbi/arc/search?mid=' + mid + '&ps=30&tid=0&pn=1&order=pubdate' + w)
-  .catch(() => {});
-</script></body></html>"""
-
-
-def _bili_page(req: Request) -> Reply:
-    return Reply(body=BILI_PAGE, headers={"Content-Type": HTML})
-
-
-def _bili_info(req: Request) -> Reply:
-    mid = parse_qs(req.query).get("mid", [""])[0]
-    if mid == "10404":
-        return js({"code": -404, "message": "啥都木有", "ttl": 1, "data": None})
-    return js({"code": 0, "message": "0", "ttl": 1, "data": {
-        "mid": int(mid), "name": "示例市政府", "sex": "保密", "sign": "示例市人民政府官方账号",
-        "face": "https://i0.hdslb.com/bfs/face/abc.jpg", "level": 6,
-        "official": {"role": 3, "title": "示例市人民政府官方账号", "desc": "", "type": 1},
-    }})  # fmt: skip
-
-
-def _bili_videos(self: Simulator, req: Request) -> Reply:
-    mid = parse_qs(req.query).get("mid", [""])[0]
-    if mid == "10352":
-        return js({"code": -352, "message": "风控校验失败", "ttl": 1,
-                   "data": {"v_voucher": "voucher_0a1b2c"}})  # fmt: skip
-    if mid == "10412":
-        return Reply(412, '{"code":-412,"message":"请求被拦截"}', {"Content-Type": JSON})
-    t = int(self.now.timestamp())
-    return js({"code": 0, "message": "0", "ttl": 1, "data": {
-        "list": {"tlist": {}, "vlist": [
-            {"aid": 1001, "bvid": "BV1xx411c7mD", "title": "冬季防火宣传片",
-             "description": "消防安全", "created": t - 86400, "length": "01:30"},
-            {"aid": 1000, "bvid": "BV1xx411c7mC", "title": "政务公开日",
-             "description": "", "created": t - 40 * 86400, "length": "03:10"},
-        ]},
-        "page": {"pn": 1, "ps": 30, "count": 2},
-    }})  # fmt: skip
 
 
 # -- Toutiao, Kuaishou, Xiaohongshu (browser) -----------------------------------------------
