@@ -58,7 +58,7 @@ FORWARD = "DYNAMIC_TYPE_FORWARD"
 PINNED_TAG = "置顶"
 #: rich-text nodes whose ``jump_url`` leaves the post (docs/opus/rich_text_nodes.md)
 LINK_NODES = ("RICH_TEXT_NODE_TYPE_WEB", "RICH_TEXT_NODE_TYPE_GOODS", "RICH_TEXT_NODE_TYPE_TAOBAO")
-SPEC = declare(
+PLATFORM = declare(
     PlatformSpec(
         code="bilibili",
         name="哔哩哔哩",
