@@ -208,6 +208,12 @@ def test_a_refused_video_list_leaves_the_dynamics_judged(cal: WorkCalendar) -> N
     assert kinds(obs, cal) == ["commercial"]  # not stale
 
 
+def test_a_video_list_that_times_out_leaves_the_dynamics_judged() -> None:
+    (obs,), _ = read(Simulator(), "10354")  # FAST waits 2 s; the list answers after 3
+    assert obs.outcome is Outcome.ok and obs.detail.startswith("投稿视频未读取："), obs.detail
+    assert any(p.published_at == NOW - timedelta(days=2) for p in obs.posts)
+
+
 def test_missing_mid_is_an_error() -> None:
     (obs,), srv = read(Simulator(), "")
     assert obs.outcome is Outcome.error and "mid" in obs.detail and srv.hits == {}

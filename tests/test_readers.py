@@ -224,7 +224,8 @@ def test_cms_feed_declared_gb2312_with_zoneless_and_cst_dates() -> None:
 
 def test_valid_feed_with_no_items_is_not_shown_never_stale() -> None:
     """RSSHub writes a well-formed channel named after the account even when its route could
-    not read the platform: an empty feed is not the platform's word."""
+    not read the platform (DIYgod/RSSHub#1786, tests/fixtures/feeds/SOURCES.md): an empty
+    feed is not the platform's word."""
     with LocalServer({"/feed": Reply.fixture("feeds/empty_channel.xml", RSS)}) as srv:
         obs = observe_now(target(srv.url("/feed")))
     assert obs.outcome is Outcome.unreadable and obs.posts == []

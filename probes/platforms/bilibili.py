@@ -33,10 +33,12 @@ Origins: ``api`` (default ``https://api.bilibili.com``) and ``space`` (default
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
 from probes.fetch import Tools
+from probes.fetch.http import FetchError
 from probes.model import Observation, Outcome, Post, Profile, Sight, Target
 from probes.platforms.bilibili_api import GONE_CODES, LOGIN_CODE, Answer, BiliApi
 from probes.platforms.browsing import dig
@@ -92,8 +94,9 @@ async def read_bilibili(target: Target, tools: Tools) -> Observation:
         api.get(DYNAMICS_PATH, {"offset": "", "host_mid": mid, "timezone_offset": -480,
                                 "platform": "web", "features": FEATURES,
                                 "web_location": "333.1387"}),
-        api.get(VIDEOS_PATH, {"mid": mid, "ps": 30, "tid": 0, "pn": 1, "keyword": "",
-                              "order": "pubdate", "order_avoided": "true", **web}),
+        _best_effort(api.get(VIDEOS_PATH, {"mid": mid, "ps": 30, "tid": 0, "pn": 1,
+                                           "keyword": "", "order": "pubdate",
+                                           "order_avoided": "true", **web})),
     )  # fmt: skip
     for a in (dynamics, videos):
         if isinstance(a, Answer):
@@ -136,6 +139,14 @@ def _judged(obs: Observation, a: Answer, what: str) -> bool:
     else:
         return False
     return True
+
+
+async def _best_effort(asked: Awaitable[Answer | str]) -> Answer | str:
+    """The video list may fail alone (the 动态 are judged without it): why, as a note."""
+    try:
+        return await asked
+    except FetchError as e:
+        return e.message
 
 
 def _merge(obs: Observation, a: Answer) -> None:
@@ -206,18 +217,22 @@ def _content(modules: dict[str, Any]) -> dict[str, Any]:
                           dig(major, "archive", "desc"), dig(major, "article", "desc")) if t),
         "",
     )  # fmt: skip
-    nodes = (dig(dyn, "desc", "rich_text_nodes") or []) + (
-        dig(major, "opus", "summary", "rich_text_nodes") or []
+    nodes = _list(dig(dyn, "desc", "rich_text_nodes")) + _list(
+        dig(major, "opus", "summary", "rich_text_nodes")
     )
     links: list[str] = []
     for node in nodes:
         if isinstance(node, dict) and node.get("type") in LINK_NODES:
             _add(links, node.get("jump_url"))
-    for goods in dig(dyn, "additional", "goods", "items") or []:
+    for goods in _list(dig(dyn, "additional", "goods", "items")):
         if isinstance(goods, dict):
             _add(links, goods.get("jump_url"))
     _add(links, dig(major, "common", "jump_url"))
     return {"title": title, "text": text, "links": links, "bvid": dig(major, "archive", "bvid")}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _add(links: list[str], url: Any) -> None:

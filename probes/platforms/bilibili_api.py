@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from probes.fetch.http import Fetcher, PlatformJar, Response
+from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
 from probes.platforms import wbi
 from probes.platforms.common import as_int, cookie_domain, load_json
 from probes.platforms.registry import clock
@@ -148,9 +148,12 @@ class BiliApi:
     async def _visitor(self, jar: PlatformJar) -> None:
         """``buvid3``/``buvid4`` for the jar; best effort: without them the lists are
         refused (``-352``), which is said then."""
-        resp = await self.fetcher.get(
-            f"{self.api}/x/frontend/finger/spi", headers=self._headers(), platform=JAR
-        )
+        try:
+            resp = await self.fetcher.get(
+                f"{self.api}/x/frontend/finger/spi", headers=self._headers(), platform=JAR
+            )
+        except FetchError:
+            return
         data = Answer(resp, load_json(resp.text)).data
         domain = cookie_domain(urlsplit(self.api).hostname or "")
         if isinstance(data, dict) and domain:

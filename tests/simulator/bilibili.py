@@ -12,8 +12,8 @@ mids: ``10001`` a pinned 200-day-old 动态, a 2-day-old 动态 with a link, a r
 goods, and a 40-day-old video (also announced as a 动态); ``10002`` a real empty account (no
 动态, video counter 0); ``10003`` 动态 withheld (empty list while the video counter is 1);
 ``10004`` a fresh pinned 动态 over 40-day-old ones; ``10352`` 动态 refused (-352);
-``10353`` only the video list refused; ``10101`` 动态 need a login (-101); ``10412`` HTTP
-412; ``10404`` gone (-404).
+``10353`` only the video list refused, ``10354`` it answers after 3 s; ``10101`` 动态
+need a login (-101); ``10412`` HTTP 412; ``10404`` gone (-404).
 """
 
 from __future__ import annotations
@@ -159,6 +159,9 @@ class BiliSim:
             return js(fixture("risk_352"))
         if mid == "10002":
             return js(fixture("arc_search_empty"))
+        if mid == "10354":  # slower than a check waits
+            return Reply(body=json.dumps(fixture("arc_search")), headers={"Content-Type": JSON},
+                         delay=3)  # fmt: skip
         return js(shift(fixture("arc_search")))
 
 
