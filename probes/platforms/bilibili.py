@@ -118,7 +118,7 @@ async def read_bilibili(target: Target, tools: Tools) -> Observation:
     if count == 0 and not vlist and dig(dynamics.data, "has_more") in (False, 0):
         obs.sight = Sight.none  # no 动态 and a video counter of 0: nothing posted
         return obs
-    shown = f"投稿视频 {count} 个" if count else "投稿视频数未取到"
+    shown = f"投稿视频 {count} 个" if count is not None else "投稿视频数未取到"
     return set_outcome(obs, Outcome.unreadable, f"B站未向本次访问展示动态列表（{shown}）")
 
 

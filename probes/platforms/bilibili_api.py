@@ -13,8 +13,8 @@ What the space page does before it may ask for an account's lists (sources in
   (without them the API answers ``-352``: bilibili-API-collect issue #868).
 
 A signed request refused as risk control (``code -352``, or ``data.v_voucher`` alone) is
-asked once more with keys fetched anew when the keys used are older than
-:data:`RETRY_AFTER_SECONDS` (the keys change about once a day); refused again it is
+asked once more, with keys and visitor cookies fetched anew, when the keys used are older
+than :data:`RETRY_AFTER_SECONDS` (the keys change about once a day); refused again it is
 ``blocked``, as is HTTP 412.
 """
 
@@ -137,6 +137,8 @@ class BiliApi:
             keys = _KEYS.get(jar)
             if keys is not None and _usable(keys, stale):
                 return keys  # another task renewed them while this one waited
+            if stale is not None:
+                jar.clear()  # refused: new visitor cookies too (the bilibili jar only)
             if jar.value("buvid3") is None:
                 await self._visitor(jar)
             mixin, why = await self._nav()
