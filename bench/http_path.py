@@ -22,6 +22,12 @@ check: fetch, parse, snapshot and blobs, detectors, findings and outbox on SQLit
 records written by a writer process as under ``xuncha run`` (``--writer thread``: in the
 probing process, as one-off commands do). The pipeline's CPU and memory count both
 processes.
+
+``--per-platform``: CPU per check of each HTTP platform reader (weibo, wechat article,
+wechat album list + its newest article, rss, webpage, bilibili), each in a process of its
+own against the same simulator, ``--accounts`` checks each::
+
+    python bench/http_path.py --per-platform --accounts 300
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -183,12 +190,87 @@ async def _pipeline(base: str, n: int, conc: int, writer: str = "process") -> tu
     return secs, ok
 
 
+#: the HTTP platform readers ``--per-platform`` measures, one process each
+PLATFORM_KINDS = ("weibo", "wechat", "wechat_album", "rss", "webpage", "bilibili")
+_TZGG = {"item": "ul.news-list > li", "date": "span.date", "pinned": "span.top"}
+
+
+def _platform_target(kind: str, base: str, i: int) -> Any:
+    """The ``i``-th account of ``kind`` on the simulator at ``base``."""
+    from probes.model import Target
+
+    if kind == "weibo":
+        uid = str(2_000_000_000 + i)
+        return Target(uid, "weibo", "weibo", handle=uid, origins={"m": base, "www": base})
+    if kind == "wechat":
+        article = "https://mp.weixin.qq.com/s/AbCdEf123"
+        return Target(f"wx{i}", "wechat", "wechat", url=article, origins={"mp": base})
+    if kind == "wechat_album":  # the album page, then its newest article's page
+        opts = {"list_url": f"{base}/wx/album", "item": "li.album__list-item",
+                "date": ".js_article_create_time"}  # fmt: skip
+        return Target(f"wa{i}", "wechat", "wechat", options=opts, origins={"mp": base})
+    if kind == "rss":
+        return Target(f"rss{i}", "weibo", "rss", url=f"{base}/bench/feed.xml")
+    if kind == "webpage":
+        return Target(f"web{i}", "website", "webpage", url=f"{base}/bench/tzgg/", options=_TZGG)
+    assert kind == "bilibili"
+    return Target(f"bl{i}", "bilibili", "bilibili", handle="10001",
+                  origins={"api": base, "space": base})  # fmt: skip
+
+
+async def _platform(kind: str, base: str, n: int, conc: int) -> tuple[float, int]:
+    """``n`` checks of one platform's reader through one fetcher (its cookies and keys
+    are shared by the accounts, as in a patrol)."""
+    from probes.fetch import Tools
+    from probes.fetch.http import Fetcher, HttpSettings
+    from probes.model import Outcome
+    from probes.platforms import observe
+
+    settings = HttpSettings(max_connections=conc, per_host=conc, retries=0)
+    sem = asyncio.Semaphore(conc)
+    ok = 0
+
+    async def one(tools: Tools, i: int) -> None:
+        nonlocal ok
+        async with sem:
+            obs = await observe(_platform_target(kind, base, i), tools)
+        ok += obs.outcome is Outcome.ok and bool(obs.posts)
+
+    async with Fetcher(settings) as f:
+        await one(Tools(f), -1)  # cookies, keys, imports: set-up, not measured
+        ok = 0
+        started = _start()
+        await asyncio.gather(*(one(Tools(f), i) for i in range(n)))
+        return time.perf_counter() - started, ok
+
+
+def per_platform(base: str, n: int, conc: int) -> None:
+    """Print CPU per check of each HTTP reader, each measured in a fresh process."""
+    print(f"{'reader':13} {'checks':>6} {'CPU ms/check':>13} {'wall ms/check':>14}  ok")
+    for kind in PLATFORM_KINDS:
+        out = subprocess.run(
+            [sys.executable, __file__, "--stage", f"platform:{kind}", "--accounts", str(n),
+             "--concurrency", str(conc), "--base", base],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{kind:13} {n:6d} {1000 * r['cpu_seconds'] / n:13.2f} "
+            f"{1000 * r['seconds'] / n:14.2f}  {r['ok']}/{n}"
+        )
+
+
 def serve() -> None:
     """Serve the simulator's routes on a free port (printed) until killed."""
     from localserver import Reply, Request
     from simulator import Simulator
 
-    routes = Simulator().routes()
+    rss = "application/rss+xml; charset=utf-8"
+    routes = {
+        **Simulator().routes(),
+        "/bench/feed.xml": Reply.fixture("feeds/weibo_rsshub.xml", rss),
+        "/bench/tzgg/": Reply.fixture("pages/tzgg_gbk_meta.html", "text/html"),
+    }
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -228,7 +310,9 @@ def stage(kind: str, n: int, conc: int, base: str, writer: str) -> None:
 
     # errors only: the bench configures no alert channel, so every finding would warn
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    if kind == "pipeline":
+    if kind.startswith("platform:"):
+        secs, ok = asyncio.run(_platform(kind.split(":", 1)[1], base, n, conc))
+    elif kind == "pipeline":
         secs, ok = asyncio.run(_pipeline(base, n, conc, writer))
     else:
         secs, ok = asyncio.run(
@@ -250,7 +334,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--stage", choices=[*STAGES, "serve"])
+    ap.add_argument(
+        "--stage", choices=[*STAGES, "serve", *(f"platform:{k}" for k in PLATFORM_KINDS)]
+    )
+    ap.add_argument("--per-platform", action="store_true", help="CPU per check of each reader")
     ap.add_argument("--base", default="")
     ap.add_argument("--rounds", type=int, default=1, help="alternate the stages this often")
     ap.add_argument(
@@ -271,6 +358,9 @@ def main() -> None:
     try:
         assert server.stdout is not None
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        if a.per_platform:
+            per_platform(base, a.accounts, a.concurrency)
+            return
         # stages alternate round by round: on a shared machine the load changes by the
         # minute, and a ratio of two runs minutes apart would measure the neighbours
         for _ in range(a.rounds):

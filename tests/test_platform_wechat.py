@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from localserver import LocalServer
 from simulator import NOW, Simulator
 
+from probes.checks import evaluate
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import BUILTIN_RULESETS
 from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Target
@@ -15,9 +18,10 @@ from probes.platforms import observe
 
 FAST = HttpSettings(timeout_seconds=2.0, connect_timeout_seconds=1.0, retries=0)
 ARTICLE = "https://mp.weixin.qq.com/s/AbCdEf123"
+CAL = WorkCalendar()
 
 
-def run(url: str = "", **options: str) -> Observation:
+def run(url: str = "", at: datetime = NOW, **options: str) -> Observation:
     with LocalServer(Simulator().routes()) as srv:
         opts = {k: v.replace("BASE", srv.base) for k, v in options.items()}
         t = Target(
@@ -31,7 +35,7 @@ def run(url: str = "", **options: str) -> Observation:
 
         async def main() -> Observation:
             async with Fetcher(FAST) as f:
-                return await observe(t, Tools(f), now=NOW)
+                return await observe(t, Tools(f), now=at)
 
         return asyncio.run(main())
 
@@ -70,20 +74,56 @@ def test_rss_bridge_list_then_newest_article_page() -> None:
     assert [a.kind for a in obs.artifacts] == ["feed", "page"]
 
 
-def test_album_page_list_with_selectors() -> None:
-    obs = run(
-        "",
-        list_url="BASE/wx/album",
-        item="li.album__list-item",
-        date=".js_article_create_time",
-        title=".album__item-title",
-        articles="2",
+ALBUM = (
+    "https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzA3MDM3NjE5NQ==&action=getalbum"
+    "&album_id=1375870284640911361"
+)
+
+
+def kinds(obs: Observation) -> list[str]:
+    sigs = evaluate(obs, ruleset=BUILTIN_RULESETS["national"], calendar=CAL, now=obs.fetched_at)
+    return [s.kind for s in sigs]
+
+
+def test_album_page_is_read_without_selectors_and_dated_in_unix_seconds() -> None:
+    """tests/fixtures/platforms/wechat/album.html: times in ``.js_article_create_time``
+    (unix seconds), one only in the inline ``cgiData``; links in ``data-link``."""
+    obs = run("", list_url=ALBUM, articles="1")
+    assert obs.outcome is Outcome.ok and obs.detail == "", obs.detail
+    assert obs.profile.name == "平安示例"
+    dated = {p.title: p.published_at for p in obs.posts}
+    assert dated == {
+        "冬季防火提示": NOW - timedelta(hours=5),
+        "旧文章": NOW - timedelta(days=9),  # its span is empty: cgiData's create_time
+        "秋季征兵公告": NOW - timedelta(days=30),
+    }
+    fresh = obs.posts[0]
+    assert fresh.url == (
+        "https://mp.weixin.qq.com/s?__biz=MzA3MDM3NjE5NQ==&mid=2247485001&idx=1"
+        "&sn=6f1c0d001a9e2b#rd"
     )
+    assert "https://u.jd.com/abcdef" in fresh.links  # its article page was opened
+    assert [a.kind for a in obs.artifacts] == ["page", "page"]
+    assert "stale" not in kinds(obs) and "undated" not in kinds(obs)
+
+
+def test_an_album_whose_newest_article_is_old_is_stale() -> None:
+    """The honest twin: the same page read 20 days later (its newest article 20 days old)."""
+    obs = run("", at=NOW + timedelta(days=20), list_url=ALBUM, articles="0")
+    assert obs.outcome is Outcome.ok
+    assert max(p.published_at for p in obs.posts if p.published_at) == NOW - timedelta(hours=5)
+    assert "stale" in kinds(obs)
+
+
+def test_album_page_elsewhere_with_selectors() -> None:
+    """The same page at another address, read with the operator's selectors: the item's
+    ``data-link``/``data-title`` and its unix-seconds time are read as well."""
+    obs = run("", list_url="BASE/wx/album", item="li.album__list-item",
+              date=".js_article_create_time", articles="0")  # fmt: skip
     assert obs.outcome is Outcome.ok, obs.detail
-    assert len(obs.posts) == 2
-    assert all(p.published_at is not None for p in obs.posts)
+    assert [p.title for p in obs.posts] == ["冬季防火提示", "旧文章", "秋季征兵公告"]
     assert obs.posts[0].published_at == NOW - timedelta(hours=5)
-    assert [a.kind for a in obs.artifacts] == ["page", "page", "page"]
+    assert obs.posts[0].url.startswith("http://mp.weixin.qq.com/s?__biz=")
 
 
 def test_notice_words_inside_an_article_body_do_not_count() -> None:

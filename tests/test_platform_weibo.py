@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from localserver import LocalServer
 from simulator import NOW, Simulator, weibo_time
 
+from probes.checks import evaluate
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import BUILTIN_RULESETS
 from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
-from probes.model import Observation, Outcome, Target
+from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms import observe
 from probes.platforms.weibo import parse_created_at, weibo_uid
 
 FAST = HttpSettings(timeout_seconds=2.0, connect_timeout_seconds=1.0, retries=0)
+NATIONAL = BUILTIN_RULESETS["national"]
+CAL = WorkCalendar()
+
+
+def bj(*args: int) -> datetime:
+    """Beijing wall-clock time as aware UTC."""
+    return datetime(*args, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)  # type: ignore[misc]
 
 
 def target(base: str, uid: str = "1000", **kw: str) -> Target:
@@ -204,11 +216,88 @@ def test_anti_bot_statuses_and_login_are_blocked() -> None:
         assert word in obs.detail
 
 
-def test_gone_and_banned_accounts_are_not_found() -> None:
-    obs, _ = run(Simulator(), "1404")
-    assert obs.outcome is Outcome.not_found and "这里还没有内容" in obs.detail
+def test_a_banned_account_is_not_found() -> None:
     obs, _ = run(Simulator(), "1405")
     assert obs.outcome is Outcome.not_found and "无法查看" in obs.detail
+
+
+# -- empty lists: the platform's word only with a count of 0 (fixtures/platforms/weibo) ------
+
+
+def kinds(obs: Observation) -> list[str]:
+    return [s.kind for s in evaluate(obs, ruleset=NATIONAL, calendar=CAL, now=obs.fetched_at)]
+
+
+@pytest.mark.parametrize(
+    ("uid", "said"), [("1404", "接口返回“这里还没有内容”"), ("1401", "列表为空")]
+)
+def test_an_empty_list_while_the_profile_counts_posts_is_withheld(uid: str, said: str) -> None:
+    """ "这里还没有内容" after the profile answered is not "gone"; with 8765 posts counted it
+    is a list not shown to us: unreadable, told to ops, never stale."""
+    obs, _ = run(Simulator(), uid)
+    assert obs.outcome is Outcome.unreadable and obs.posts == []
+    assert obs.detail == f"微博未向本次访问展示微博列表（资料显示有 8765 条微博，{said}）"
+    assert obs.profile.name == "平安示例"  # the profile was read
+    assert kinds(obs) == ["unreadable"]
+
+
+@pytest.mark.parametrize("uid", ["1400", "1402"])
+def test_an_empty_list_with_a_count_of_0_is_a_real_empty_account(uid: str) -> None:
+    obs, _ = run(Simulator(), uid)
+    assert obs.outcome is Outcome.ok and obs.sight is Sight.none and obs.posts == []
+    assert obs.profile.posts_count == 0
+    assert kinds(obs) == ["stale"]  # an account that never posted is stale: judged
+
+
+def test_nothing_here_instead_of_the_profile_is_unreadable_not_gone() -> None:
+    obs, _ = run(Simulator(), "1403")
+    assert obs.outcome is Outcome.unreadable
+    assert obs.detail == "微博未返回账号资料（接口返回“这里还没有内容”，不代表账号已注销）"
+
+
+# -- walls ---------------------------------------------------------------------------------
+
+
+def test_the_visitor_system_page_in_place_of_the_api_is_blocked() -> None:
+    """The bot check's HTML (200, "Sina Visitor System"): the visitor flow runs once, and
+    when the page comes back all the same it is blocked — not an error, not gone."""
+    obs, srv = run(Simulator(), "1407")
+    assert obs.outcome is Outcome.blocked and "访客" in obs.detail, obs.detail
+    assert srv.hits["/visitor/genvisitor"] == 1 and not obs.login_required
+
+
+@pytest.mark.parametrize("uid", ["1100", "1101"])
+def test_a_login_wall_is_blocked_and_says_a_login_is_needed(uid: str) -> None:
+    obs, _ = run(Simulator(), uid)
+    assert obs.outcome is Outcome.blocked and "登录" in obs.detail
+    assert obs.login_required
+    assert kinds(obs) == ["blocked"]
+
+
+# -- dates and pins as the list prints them ------------------------------------------------
+
+
+def test_short_dates_read_against_the_observation_clock_and_pin_markers() -> None:
+    obs, _ = run(Simulator(), "1408")
+    assert obs.outcome is Outcome.ok, obs.detail
+    got = {p.text: (p.published_at, p.pinned) for p in obs.posts}
+    assert got == {
+        "【置顶】办事指南": (bj(2025, 12, 1), True),  # mblogtype 2
+        "置顶：防汛提示": (bj(2026, 11, 20), True),  # title.text 置顶
+        "今日天气预报": (NOW, False),  # 刚刚
+        "交通管制通告": (NOW - timedelta(minutes=5), False),
+        "停水通知": (NOW - timedelta(hours=3), False),
+        "文明城市创建": (bj(2026, 11, 23, 18), False),  # 昨天 18:00
+    }
+    assert kinds(obs) == []  # posted just now; the pins do not count either way
+
+
+def test_a_fresh_pin_over_old_posts_is_still_stale() -> None:
+    """The honest twin: a pinned post from yesterday does not make an old account fresh."""
+    pin = Post("p", NOW - timedelta(days=1), text="置顶", pinned=True)
+    old = Post("o", NOW - timedelta(days=30), text="旧")
+    obs = Observation("wb-1", "weibo", "", NOW, Outcome.ok, posts=[pin, old])
+    assert kinds(obs) == ["stale"]
 
 
 def test_missing_uid_is_an_error() -> None:

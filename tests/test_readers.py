@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from localserver import FIXTURES, LocalServer, Reply
 
+from probes.checks import evaluate
+from probes.checks.calendar import WorkCalendar
+from probes.checks.rules import BUILTIN_RULESETS
 from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, HttpSettings
-from probes.model import Observation, Outcome, Target
+from probes.model import Observation, Outcome, Sight, Target
 from probes.platforms import READERS, get_reader, observe, outcome_for_status, register
-from probes.platforms.dates import parse_cn_datetime
+from probes.platforms.dates import from_epoch_text, parse_cn_datetime
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 14:00 in Beijing
 FAST = HttpSettings(timeout_seconds=2.0, connect_timeout_seconds=1.0, backoff_seconds=0.01)
 RSS = "application/rss+xml; charset=utf-8"
+CAL = WorkCalendar()
 
 
 def bj(*args: int) -> datetime:
@@ -30,12 +34,17 @@ def target(url: str, reader: str = "rss", **options: str) -> Target:
     return Target(account_id="acc-1", platform="weibo", reader=reader, url=url, options=options)
 
 
-def observe_now(t: Target, settings: HttpSettings = FAST) -> Observation:
+def observe_now(t: Target, settings: HttpSettings = FAST, at: datetime = NOW) -> Observation:
     async def main() -> Observation:
         async with Fetcher(settings) as f:
-            return await observe(t, Tools(http=f), now=NOW)
+            return await observe(t, Tools(http=f), now=at)
 
     return asyncio.run(main())
+
+
+def kinds(obs: Observation) -> list[str]:
+    sigs = evaluate(obs, ruleset=BUILTIN_RULESETS["national"], calendar=CAL, now=obs.fetched_at)
+    return [s.kind for s in sigs]
 
 
 # -- registry and observe() ----------------------------------------------------------------
@@ -77,10 +86,10 @@ def test_fetch_error_message_becomes_the_detail(temp_reader: str) -> None:
     assert (obs.outcome, obs.detail) == (Outcome.error, "连接超时（20 秒）")
 
 
-@pytest.mark.parametrize("reader", ["douyin", "toutiao", "bilibili", "kuaishou", "xiaohongshu"])
+@pytest.mark.parametrize("reader", ["douyin", "toutiao", "kuaishou", "xiaohongshu"])
 def test_a_browser_reader_without_a_browser_says_so(reader: str) -> None:
     """No pool in the tools: an error naming the missing [browser], not a default Chromium."""
-    key = {"bilibili": "space", "kuaishou": "live"}.get(reader, "www")
+    key = {"kuaishou": "live"}.get(reader, "www")
     t = Target("acc-1", reader, reader, handle="12345", origins={key: "http://127.0.0.1:9"})
     obs = observe_now(t)
     assert (obs.outcome, obs.detail) == (Outcome.error, "未配置浏览器（[browser]），无法读取该平台")
@@ -213,11 +222,25 @@ def test_cms_feed_declared_gb2312_with_zoneless_and_cst_dates() -> None:
     assert fire.published_at == bj(2026, 11, 9, 16, 0)  # CST = China Standard Time
 
 
-def test_valid_feed_with_no_items_is_ok_with_no_posts() -> None:
+def test_valid_feed_with_no_items_is_not_shown_never_stale() -> None:
+    """RSSHub writes a well-formed channel named after the account even when its route could
+    not read the platform (DIYgod/RSSHub#1786, tests/fixtures/feeds/SOURCES.md): an empty
+    feed is not the platform's word."""
     with LocalServer({"/feed": Reply.fixture("feeds/empty_channel.xml", RSS)}) as srv:
         obs = observe_now(target(srv.url("/feed")))
-    assert obs.outcome is Outcome.ok and obs.posts == []
+    assert obs.outcome is Outcome.unreadable and obs.posts == []
+    assert obs.detail == "订阅源没有任何条目（RSSHub 等转换服务未能读取该平台，不代表账号未更新）"
     assert obs.profile.name == "某某乡人民政府的微博"
+    assert kinds(obs) == ["unreadable"]
+
+
+def test_a_feed_whose_items_are_old_is_stale() -> None:
+    """The honest twin: a feed with items is judged on them (one item, 30 days old)."""
+    rdf = Reply.fixture("feeds/gov_site.rdf", "application/rdf+xml")
+    with LocalServer({"/tzgg.rdf": rdf}) as srv:
+        obs = observe_now(target(srv.url("/tzgg.rdf")), at=bj(2026, 12, 22, 16, 20))
+    assert obs.outcome is Outcome.ok and len(obs.posts) == 1
+    assert kinds(obs) == ["stale"]
 
 
 @pytest.mark.parametrize(
@@ -329,6 +352,36 @@ def test_webpage_broken_selector_is_unreadable_with_a_detail() -> None:
     assert obs.artifacts  # the page is kept, so the operator can see what changed
 
 
+def test_webpage_dates_in_unix_seconds_and_attributes() -> None:
+    """Album-like lists: the time as unix seconds in the text, or only in a
+    ``data-create_time`` attribute; links and titles in ``data-link``/``data-title``."""
+    page = """<ul>
+      <li data-link="/a/1.html" data-title="通知一"><span class="t">1795482000</span></li>
+      <li data-link="/a/2.html" data-title="通知二" data-create_time="1794722400">
+        <span class="t"></span></li>
+      <li data-link="/a/3.html" data-title="通知三"><span class="t">1795482000000</span></li>
+      <li data-link="/a/4.html" data-title="编号"><span class="t">2247485001</span></li></ul>"""
+    reply = Reply(body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+    with LocalServer({"/": reply}) as srv:
+        obs = observe_now(target(srv.url("/"), reader="webpage", item="li", date=".t"))
+        base = srv.base
+    assert [(p.title, p.published_at) for p in obs.posts] == [
+        ("通知一", NOW - timedelta(hours=5)),
+        ("通知二", NOW - timedelta(days=9)),
+        ("通知三", NOW - timedelta(hours=5)),  # milliseconds
+        ("编号", None),  # ten digits that would be 2041: an id, not a time
+    ]
+    assert obs.posts[0].url == f"{base}/a/1.html"
+
+
+def test_webpage_empty_marker_is_the_sites_word() -> None:
+    page = "<html><body><ul class='news'></ul><p>暂无数据</p></body></html>"
+    with LocalServer({"/": Reply(body=page, headers={"Content-Type": "text/html"})}) as srv:
+        obs = observe_now(target(srv.url("/"), reader="webpage", item="ul.news li"))
+    assert obs.outcome is Outcome.ok and obs.sight is Sight.none and obs.posts == []
+    assert kinds(obs) == ["stale"]
+
+
 def test_webpage_items_without_any_date_are_flagged() -> None:
     page = "<ul><li><a href='/1'>一</a></li><li><a href='/2'>二</a></li></ul>"
     with LocalServer({"/": Reply(body=page, headers={"Content-Type": "text/html"})}) as srv:
@@ -393,6 +446,13 @@ def test_webpage_not_found() -> None:
 )
 def test_parse_cn_datetime(text: str, expected: datetime | None) -> None:
     assert parse_cn_datetime(text, now=NOW) == expected
+
+
+def test_unix_seconds_as_text() -> None:
+    assert from_epoch_text("1795482000", now=NOW) == NOW - timedelta(hours=5)
+    assert from_epoch_text(" 1795482000000 ", now=NOW) == NOW - timedelta(hours=5)
+    for text in ("0946684799", "1795600000", "2247485001", "17954820", "1795482000.5", ""):
+        assert from_epoch_text(text, now=NOW) is None, text  # before 2000, ahead, not a time
 
 
 def test_parse_cn_datetime_year_rollover_in_january() -> None:

@@ -199,12 +199,15 @@ def test_an_explicitly_empty_column_is_stale_as_before(cal: WorkCalendar) -> Non
     assert kinds_of(obs, cal) == {"stale": Severity.veto}
 
 
-def test_a_well_formed_empty_feed_is_stale_as_before(cal: WorkCalendar) -> None:
+def test_a_well_formed_empty_feed_is_not_shown_never_a_veto(cal: WorkCalendar) -> None:
+    """An RSSHub channel without items is what its route writes when it could not read the
+    platform: not the platform's word (the column above is the site's own)."""
     reply = Reply.fixture("feeds/empty_channel.xml", RSS["Content-Type"])
     with LocalServer({"/feed": reply}) as srv:
         obs = observe_now(srv.url("/feed"), "rss")
-    assert obs.outcome is Outcome.ok and obs.posts == []
-    assert kinds_of(obs, cal) == {"stale": Severity.veto}
+    assert obs.outcome is Outcome.unreadable and obs.posts == []
+    assert "不代表账号未更新" in obs.detail
+    assert kinds_of(obs, cal) == {"unreadable": Severity.warning}
 
 
 # -- undated posts -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What the browser readers share: open a page in the pool, keep the evidence.
 
-Douyin, Toutiao, Bilibili and Kuaishou sign their APIs in page script, so the reader lets
+Douyin, Toutiao and Kuaishou sign their APIs in page script, so the reader lets
 the real page call them and reads the JSON it captured (DOMAIN §7). The page HTML, each
 captured JSON body and a screenshot become artifacts; a browser failure becomes an
 ``error`` observation with the pool's Chinese message. The pool is the one the caller was given

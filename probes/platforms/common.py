@@ -119,6 +119,18 @@ def as_int(value: Any) -> int | None:
         return None
 
 
+def cookie_domain(host: str) -> str:
+    """Cookie domain for an API host: ``.weibo.cn`` for ``m.weibo.cn``; an IP as it is."""
+    host = host.lower().strip(".")
+    if not host:
+        return ""
+    if "." not in host:
+        return host + ".local"  # how http.cookiejar names dotless hosts (localhost)
+    if host.replace(".", "").isdigit() or ":" in host:
+        return host
+    return "." + ".".join(host.split(".")[-2:])
+
+
 def unwrap_link(url: str) -> str:
     """The real target of a platform's redirect wrapper (``weibo.cn/sinaurl?u=``, ...)."""
     parts = urlsplit(url)

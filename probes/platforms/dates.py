@@ -1,9 +1,9 @@
 """Dates the way Chinese sites print them, turned into aware UTC.
 
 Pages show local (Beijing) wall-clock time in many shapes — ``2026-11-24``, ``2026年11月24日
-09:30``, ``11-24`` without a year, ``昨天 18:00``, ``3小时前``, ``刚刚`` — and a staleness
-verdict is only as good as the date it reads, so every shape is parsed against an explicit
-``now`` (tests and replays need a fixed clock).
+09:30``, ``11-24`` without a year, ``昨天 18:00``, ``3小时前``, ``刚刚``, or unix seconds
+(:func:`from_epoch_text`) — and a staleness verdict is only as good as the date it reads,
+so every shape is parsed against an explicit ``now`` (tests and replays need a fixed clock).
 """
 
 from __future__ import annotations
@@ -162,6 +162,23 @@ def _ago(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if text.strip() in _JUST_NOW:  # only as the whole field: headlines start with "刚刚，"
         return now.replace(microsecond=0)
     return None
+
+
+#: No post a reader judges was made before this: a number dated earlier is no timestamp.
+_EPOCH_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def from_epoch_text(text: str, *, now: datetime) -> datetime | None:
+    """Unix seconds (10 digits) or milliseconds (13) written as text — a 公众号 album's
+    ``.js_article_create_time``, a ``data-create_time`` attribute — as aware UTC; None for
+    anything else, or for a time before 2000 or more than a day after ``now``."""
+    digits = text.strip()
+    if not digits.isdigit() or len(digits) not in (10, 13):
+        return None
+    when = datetime.fromtimestamp(int(digits) / (1000 if len(digits) == 13 else 1), UTC)
+    if when < _EPOCH_FLOOR or when > localize(now) + FUTURE_SLACK:
+        return None
+    return when
 
 
 #: Ids that carry their time: a MongoDB ObjectId (Xiaohongshu's note ids) is 24 hex digits

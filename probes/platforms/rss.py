@@ -13,9 +13,12 @@ Reposts: feeds have no standard flag. An item counts as a repost when its title 
 or its description quotes the original as ``<blockquote> - 转发``. Pinned: a title starting
 "[置顶]"/"【置顶】".
 
-No items: a well-formed feed whose channel names itself is the platform's word that the
-account has posted nothing (``ok``, and staleness judges it); a body that is not a feed, is
-malformed, or nests deeper than ``MAX_FEED_DEPTH`` is ``unreadable`` ("无法读取内容").
+No items: ``unreadable``, never stale. A feed is a converter's answer, not the platform's
+word: an RSSHub route that could not read the platform (a login wall, an anti-bot answer,
+a changed page) still writes a well-formed channel, named after the account, with no items
+— so an empty feed says nothing of whether the account posted (:data:`EMPTY_FEED`). A body
+that is not a feed, is malformed, or nests deeper than ``MAX_FEED_DEPTH`` is ``unreadable``
+too, with its own reason.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ NOT_A_FEED = "不是有效的 RSS/Atom 订阅源"
 #: field): a hostile or broken document, not an account without posts.
 MAX_FEED_DEPTH = 64
 TOO_DEEP = f"{NOT_A_FEED}（XML 嵌套超过 {MAX_FEED_DEPTH} 层，读不出任何条目）"
+#: why a well-formed feed without items is not judged
+EMPTY_FEED = "订阅源没有任何条目（RSSHub 等转换服务未能读取该平台，不代表账号未更新）"
 _ITEM_TAG = re.compile(r"<(?:item|entry)\b", re.I)
 
 _RSSHUB_SUFFIX = re.compile(r"\s*-\s*(?:Powered by RSSHub|Made with love by RSSHub).*$", re.S)
@@ -80,8 +85,9 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     )
     if not parsed.get("version") or (malformed and not parsed.entries):
         return set_outcome(obs, Outcome.unreadable, NOT_A_FEED)
-    if not parsed.entries and (why := not_explicitly_empty(parsed, resp, malformed)):
-        return set_outcome(obs, Outcome.unreadable, why)
+    if not parsed.entries:
+        obs.profile = _profile(parsed.feed)  # the channel still names the account
+        return set_outcome(obs, Outcome.unreadable, why_empty(parsed, resp, malformed))
     obs.profile = _profile(parsed.feed)
     base = parsed.feed.get("link") or resp.final_url
     # the newest MAX_POSTS items are chosen by their dates before posts are made of them (a
@@ -97,11 +103,9 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     return obs
 
 
-def not_explicitly_empty(parsed: Any, resp: Response, malformed: bool) -> str:
-    """Why a feed without items cannot be taken as "the account has no posts"; "" when it
-    can: well formed, with a channel that names itself, nested as feeds are. Only then is
-    an empty feed the platform's own word (and staleness judges it); anything else is
-    ``unreadable``."""
+def why_empty(parsed: Any, resp: Response, malformed: bool) -> str:
+    """Why a feed without items is not judged, in the user's words: broken, not a channel,
+    or (well formed) a converter that could not read the platform (:data:`EMPTY_FEED`)."""
     if malformed:
         return f"{NOT_A_FEED}（XML 不完整，读不出任何条目）"
     text = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
@@ -110,7 +114,7 @@ def not_explicitly_empty(parsed: Any, resp: Response, malformed: bool) -> str:
     feed = parsed.get("feed") or {}
     if not (feed.get("title") or feed.get("link")):
         return f"{NOT_A_FEED}（没有频道信息，也没有任何条目）"
-    return ""
+    return EMPTY_FEED
 
 
 def nesting_deeper_than(text: str, limit: int) -> bool:

@@ -3,9 +3,13 @@
 The operator says where the posts are with CSS selectors in ``Target.options``:
 
 - ``item`` (required): one post, e.g. ``ul.news-list > li``;
-- ``date``: inside the item, where the date is (default: the item's whole text);
-- ``title``: inside the item (default: the link's ``title`` attribute or text);
-- ``link``: an ``<a>`` inside the item (default: the first ``a[href]``);
+- ``date``: inside the item, where the date is (default: the item's whole text); a date
+  written as unix seconds is read too, and where the text has none, the element's or the
+  item's ``data-create_time``/``data-time`` attribute;
+- ``title``: inside the item (default: the link's ``title`` attribute or text, else the
+  item's ``data-title``);
+- ``link``: an ``<a>`` inside the item (default: the first ``a[href]``, else the item's
+  ``data-link``, as a 公众号 album's items carry it);
 - ``pinned``: present inside an item when the post is pinned (置顶); an item whose text says
   "置顶" counts as pinned too, since old pinned notices must not pass as the latest post;
 - ``date_format``: a ``strptime`` format when the date is unusual;
@@ -13,8 +17,9 @@ The operator says where the posts are with CSS selectors in ``Target.options``:
 
 A selector that matches nothing is ``unreadable`` ("无法读取内容", the detail naming the
 selector), so a site redesign shows up as a broken selector rather than a stale account —
-unless the page says it has nothing (``EMPTY_MARKERS``: "暂无内容", "暂无数据"…): then it is
-``ok`` with zero posts, and staleness judges the empty column. A WAF or captcha page is
+unless the page says it has nothing (``EMPTY_MARKERS``: "暂无内容", "暂无数据"…): that is
+the site's own word (``Sight.none``), ``ok`` with zero posts, and staleness judges the empty
+column. A WAF or captcha page is
 ``blocked`` before any selector is tried (``probes.fetch.waf``).
 """
 
@@ -29,14 +34,16 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from probes.fetch import Tools
 from probes.fetch.http import decode_text
-from probes.model import Observation, Outcome, Post, Target
+from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
-from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
+from probes.platforms.dates import DEFAULT_TZ, from_epoch_text, localize, parse_cn_datetime
 from probes.platforms.registry import clock, failed, fetch_page, register
 
 TEXT_LIMIT = 500  # characters of post text kept in an observation; the page is an artifact
 _SPACE = re.compile(r"\s+")
 _NOT_LINKS = ("javascript:", "#", "about:", "data:")
+#: where an item or its date element may carry the time instead of its text
+_DATE_ATTRS = ("data-create_time", "data-create-time", "data-time")
 
 
 @register("webpage")
@@ -60,7 +67,8 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
     if not items:
         if marker := first_marker(node_text(tree.body), EMPTY_MARKERS):
             obs.detail = f"选择器 '{item_sel}' 未匹配任何条目，页面显示“{marker}”"
-            return obs  # the site's own word: no posts, and staleness judges that
+            obs.sight = Sight.none  # the site's own word: no posts, and staleness judges that
+            return obs
         return set_outcome(obs, Outcome.unreadable, f"选择器 '{item_sel}' 未匹配任何条目")
     try:
         obs.posts = [_post(node, opts, base) for node in items]
@@ -76,10 +84,14 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
 def _post(node: LexborNode, opts: dict[str, str], base: str) -> Post:
     item_text = node_text(node)
     link_node = _link_node(node, opts.get("link"))
-    url = resolve(base, link_node.attributes.get("href") if link_node else None)
+    href = link_node.attributes.get("href") if link_node else node.attributes.get("data-link")
+    url = resolve(base, href)
     title = _title(node, link_node, opts.get("title"))
     date_text = _date_text(node, opts.get("date"))
-    published = read_date(date_text, fmt=opts.get("date_format"), tz=opts.get("tz") or DEFAULT_TZ)
+    fmt, tz = opts.get("date_format"), opts.get("tz") or DEFAULT_TZ
+    published = read_date(date_text, fmt=fmt, tz=tz) or read_date(
+        _date_attr(node, opts.get("date")), tz=tz
+    )
     pinned = "置顶" in item_text
     if opts.get("pinned"):
         pinned = pinned or node.css_first(opts["pinned"]) is not None
@@ -115,7 +127,7 @@ def _title(node: LexborNode, link: LexborNode | None, selector: str | None) -> s
         text = node_text(link)
         attr = (link.attributes.get("title") or "").strip()
         return attr if len(attr) > len(text) else text
-    return shorten(node_text(node), 120)
+    return (node.attributes.get("data-title") or "").strip() or shorten(node_text(node), 120)
 
 
 def _date_text(node: LexborNode, selector: str | None) -> str:
@@ -125,6 +137,16 @@ def _date_text(node: LexborNode, selector: str | None) -> str:
     if found.tag == "time" and found.attributes.get("datetime"):
         return found.attributes["datetime"] or ""
     return node_text(found)
+
+
+def _date_attr(node: LexborNode, selector: str | None) -> str:
+    """The time an item (or its date element) carries in an attribute; "" when none."""
+    found = node.css_first(selector) if selector else None
+    for n in (found, node):
+        for name in _DATE_ATTRS if n is not None else ():
+            if value := (n.attributes.get(name) or "").strip():
+                return value
+    return ""
 
 
 def read_date(text: str, *, fmt: str | None = None, tz: str = DEFAULT_TZ) -> datetime | None:
@@ -137,7 +159,7 @@ def read_date(text: str, *, fmt: str | None = None, tz: str = DEFAULT_TZ) -> dat
             return localize(datetime.strptime(text.strip("[]()（）【】 "), fmt), tz)
         except ValueError:
             pass
-    return parse_cn_datetime(text, now=clock(), tz=tz)
+    return from_epoch_text(text, now=clock()) or parse_cn_datetime(text, now=clock(), tz=tz)
 
 
 # -- HTML helpers shared with the other readers --------------------------------------------

@@ -4,9 +4,13 @@
 ``origins`` at the server's base URL. Accounts are keyed by id; what an id is decides the
 answer (DOMAIN §7 field names, real timestamp formats):
 
-- Weibo uids: ``1000`` normal (pinned old post, repost, wrapped outbound link), ``1404``
-  gone (``这里还没有内容``), ``1405`` banned (profile info ``现已无法查看``), ``1432`` /
-  ``1412`` anti-bot statuses, ``1100`` login required (``ok: -100``). With
+- Weibo uids: ``1000`` normal (pinned old post, repost, wrapped outbound link), ``1405``
+  banned (profile info ``现已无法查看``), ``1432`` / ``1412`` anti-bot statuses, ``1100``
+  login required (``ok: -100``), ``1101`` sent to the sign-in page, ``1407`` the visitor
+  page in place of the API; empty lists (tests/fixtures/platforms/weibo/): ``1404`` /
+  ``1401`` ``这里还没有内容`` / ``ok: 1`` without cards while the profile counts 8765,
+  ``1400`` / ``1402`` the same with a count of 0, ``1403`` ``这里还没有内容`` instead of the
+  profile; ``1408`` short ``created_at`` forms and pin markers. With
   ``weibo_visitor`` set, the API needs a visitor ``SUB`` cookie, as the real site does: a
   request without one gets ``302`` to ``/visitor/visitor?a=enter`` (the "Sina Visitor
   System" page, whose script POSTs ``/visitor/genvisitor`` for a ``tid``, then GETs
@@ -15,7 +19,8 @@ answer (DOMAIN §7 field names, real timestamp formats):
   gets HTTP 432. ``weibo_visitor_passes = False`` makes genvisitor refuse (retcode ≠
   20000000). Cookies carry ``Domain=.weibo.com``/``.weibo.cn`` when the request's Host is
   such a name (tests reach named hosts by using the server as an HTTP proxy), else none.
-- WeChat article ids under ``/s/``: ``ok``, ``deleted``, ``env`` (环境异常 captcha page).
+- WeChat articles, an RSS bridge's feed and an album page: :mod:`simulator.wechat`.
+- Bilibili's web API (WBI-signed, checked): :mod:`simulator.bilibili`.
 - Browser platforms (``/douyin/user/<id>`` etc.): an HTML page whose script fetches the
   platform's JSON API the way the real site does, so a browser reader captures it.
 """
@@ -27,10 +32,14 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from localserver import Reply, Request
+
+from simulator import wechat
+from simulator.bilibili import BiliSim
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 14:00 in Beijing
 CST = "+0800"
@@ -55,6 +64,7 @@ class Simulator:
     #: where strangers are sent for visitor cookies; "" = this server (relative redirect)
     weibo_passport: str = ""
     pages: dict[str, int] = field(default_factory=dict)  # hits per page kind
+    bili: BiliSim = field(default_factory=BiliSim)  # Bilibili's keys and checks (bilibili.py)
     weibo_tids: set[str] = field(default_factory=set)  # handed out by genvisitor
     weibo_subs: set[str] = field(default_factory=set)  # visitor SUBs currently honoured
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -71,18 +81,12 @@ class Simulator:
             "/ajax/profile/info": self.weibo_info,
             "/visitor/visitor": self.weibo_visitor_page,
             "/visitor/genvisitor": self.weibo_genvisitor,
-            "/s/AbCdEf123": lambda r: _wechat_article(self, r),
-            "/s/Old456": lambda r: _wechat_article(self, r),
-            "/s/deleted": Reply(body=WECHAT_DELETED, headers={"Content-Type": HTML}),
-            "/s/env": Reply(body=WECHAT_ENV, headers={"Content-Type": HTML}),
-            "/wx/feed.xml": lambda r: _wechat_feed(self, r),
-            "/wx/album": lambda r: _wechat_album(self, r),
+            "/signin/login": Reply(body=WEIBO_SIGNIN, headers={"Content-Type": HTML}),
+            **wechat.routes(lambda: self.now),
             **{f"/user/{sec}": _douyin_page for sec in DOUYIN_USERS},
             "/aweme/v1/web/user/profile/other/": lambda r: _douyin_profile(self, r),
             "/aweme/v1/web/aweme/post/": lambda r: _douyin_posts(self, r),
-            **{f"/{mid}": _bili_page for mid in BILI_MIDS},
-            "/x/space/wbi/acc/info": _bili_info,
-            "/x/space/wbi/arc/search": lambda r: _bili_videos(self, r),
+            **self.bili.routes(lambda: self.now),
             "/c/user/token/MS4wLjABAAAAtt/": _toutiao_page,
             "/api/pc/list/feed": lambda r: _toutiao_feed(self, r),
             "/profile/3xks000001": _kuaishou_page,
@@ -168,9 +172,17 @@ class Simulator:
         if uid == "1412":
             return Reply(412, "<html>Request Blocked</html>", {"Content-Type": HTML})
         if uid == "1100":
-            return js({"ok": -100, "url": "https://passport.weibo.cn/signin/welcome"})
-        if uid == "1404":
-            return js({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
+            return js(weibo_fixture("login_required"))
+        if uid == "1101":
+            return Reply.redirect(f"{self.weibo_passport}/signin/login?entry=mweibo&r=x")
+        if uid == "1407":
+            return Reply(body=VISITOR_PAGE, headers={"Content-Type": HTML})
+        if uid == "1403" or (uid in ("1400", "1404") and "containerid" in q):
+            return js(weibo_fixture("container_empty"))
+        if uid in ("1401", "1402") and "containerid" in q:
+            return js(weibo_fixture("container_no_cards"))
+        if uid == "1408" and "containerid" in q:
+            return js(weibo_fixture("cards_short_dates"))
         if "containerid" not in q:
             return js({"ok": 1, "data": {"userInfo": self._weibo_user(uid), "tabsInfo": {
                 "selectedTab": 1,
@@ -193,7 +205,7 @@ class Simulator:
             "verified_type": 1,
             "verified_reason": "示例市公安局官方微博",
             "followers_count": "12.3万",
-            "statuses_count": 8765,
+            "statuses_count": 0 if uid in ("1400", "1402") else 8765,
             "gender": "m",
         }
 
@@ -251,6 +263,15 @@ browser: "Chrome131,0,0,0", fonts: "undefined", screenInfo: "1920*1080*24", plug
 </script></body></html>"""
 
 
+WEIBO_SIGNIN = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>登录 - 新浪微博</title>
+</head><body><div id="loginWrapper">请登录后查看</div></body></html>"""
+WEIBO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms" / "weibo"
+
+
+def weibo_fixture(name: str) -> Any:
+    return json.loads((WEIBO_FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
 def _jsonp(cb: str, data: dict[str, Any]) -> Reply:
     body = f"window.{cb} && {cb}({json.dumps(data, ensure_ascii=False)});"
     return Reply(body=body, headers={"Content-Type": "application/javascript; charset=utf-8"})
@@ -272,83 +293,6 @@ def _cookie_domain(req: Request) -> str:
         if host == parent or host.endswith("." + parent):
             return f"; domain=.{parent}"
     return ""
-
-
-# -- WeChat ---------------------------------------------------------------------------------
-
-WECHAT_ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8">
-<meta property="og:title" content="{title}"><title>{title}</title></head><body>
-<div id="js_article"><h1 class="rich_media_title" id="activity-name">{title}</h1>
-<div id="meta_content"><span id="js_name" class="rich_media_meta_nickname">平安示例</span>
-<em id="publish_time"></em><span id="js_ip_wording_wrp"><span id="js_ip_wording"></span>
-</span></div>
-<div class="rich_media_content" id="js_content">
-<p>冬季防火，人人有责。</p>
-<p><a href="https://www.gov.cn/zhengce/2026-11/20/content_1.htm">政策原文</a>
-<a href="https://u.jd.com/abcdef" target="_blank">领券购买</a></p></div>
-<div class="wx_follow_nickname">平安示例</div></div>
-<script>
-var nickname = htmlDecode("平安示例");
-var user_name = "gh_0123456789ab";
-var msg_title = '{title}'.html(false);
-var msg_source_url = 'https://www.example-shop.com/promo?from=wx';
-var ct = "{ct}";
-var create_time = "{ct}" * 1;
-window.ip_wording = {{ countryName: '中国', countryId: '156', provinceName: '山东',
-  provinceId: '370000', cityName: '', cityId: '' }};
-</script></body></html>"""
-
-WECHAT_DELETED = """<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>
-<div class="weui-msg"><div class="weui-msg__text-area"><h2 class="weui-msg__title">
-该内容已被发布者删除</h2></div></div></body></html>"""
-
-WECHAT_ENV = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>微信公众平台</title></head>
-<body><div class="weui-msg"><p class="weui-msg__title">环境异常</p>
-<p class="weui-msg__desc">当前环境异常，完成验证后即可继续访问。</p>
-<a id="js_verify" class="weui-btn weui-btn_primary">去验证</a></div></body></html>"""
-
-
-def _wechat_ct(sim: Simulator, path: str) -> int:
-    age = timedelta(hours=5) if path.endswith("AbCdEf123") else timedelta(days=9)
-    return int((sim.now - age).timestamp())
-
-
-def _wechat_article(self: Simulator, req: Request) -> Reply:
-    title = "冬季防火提示" if req.path.endswith("AbCdEf123") else "旧文章"
-    body = WECHAT_ARTICLE.format(title=title, ct=_wechat_ct(self, req.path))
-    return Reply(body=body, headers={"Content-Type": HTML})
-
-
-def _wechat_feed(self: Simulator, req: Request) -> Reply:
-    """An RSS bridge's feed (RSSHub/WeRSS shape): dates are day-precise, links real."""
-    items = ""
-    for aid, title, age in (("Old456", "旧文章", 9), ("AbCdEf123", "冬季防火提示", 0)):
-        day = (self.now - timedelta(days=age)).strftime("%a, %d %b %Y 00:00:00 +0800")
-        items += (
-            f"<item><title>{title}</title><link>https://mp.weixin.qq.com/s/{aid}</link>"
-            f"<guid>https://mp.weixin.qq.com/s/{aid}</guid><pubDate>{day}</pubDate>"
-            f"<description>{title}</description></item>"
-        )
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-        "<title>平安示例</title><link>https://mp.weixin.qq.com/</link>"
-        f"<description>公众号 平安示例</description>{items}</channel></rss>"
-    )
-    return Reply(body=xml, headers={"Content-Type": "application/rss+xml; charset=utf-8"})
-
-
-def _wechat_album(self: Simulator, req: Request) -> Reply:
-    """An album page (mp.weixin.qq.com/mp/appmsgalbum): items carry ``data-link``/date."""
-    lis = ""
-    for aid, title, age in (("AbCdEf123", "冬季防火提示", 0), ("Old456", "旧文章", 9)):
-        day = (self.now + timedelta(hours=8) - timedelta(days=age)).strftime("%Y-%m-%d")
-        lis += (
-            f'<li class="album__list-item"><a href="https://mp.weixin.qq.com/s/{aid}">'
-            f'<span class="album__item-title">{title}</span></a>'
-            f'<span class="js_article_create_time">{day}</span></li>'
-        )
-    html = f'<html><body><ul class="album__list">{lis}</ul></body></html>'
-    return Reply(body=html, headers={"Content-Type": HTML})
 
 
 # -- Douyin (browser) -----------------------------------------------------------------------
@@ -400,57 +344,6 @@ def _douyin_posts(self: Simulator, req: Request) -> Reply:
         {"aweme_id": "7300000000000000002", "desc": "今日警情通报", "is_top": 0,
          "create_time": int(t - 2 * 3600)},
     ]})  # fmt: skip
-
-
-# -- Bilibili (browser) ---------------------------------------------------------------------
-
-#: mids: a normal space, risk control (-352), HTTP 412, gone (-404)
-BILI_MIDS = ("10001", "10352", "10412", "10404")
-
-BILI_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>个人空间</title></head>
-<body><div id="app"><h1 id="h-name"></h1></div><script>
-const mid = location.pathname.split('/').filter(Boolean)[0];
-const w = '&w_rid=0f1e2d3c4b5a69788796a5b4c3d2e1f0&wts=' + Math.floor(Date.now() / 1000);
-fetch('/x/space/wbi/acc/info?mid=' + mid + '&token=&platform=web' + w)
-  .then(r => r.json()).then(d => { document.getElementById('h-name').textContent =
-    d.code === 0 ? d.data.name : d.message; }).catch(() => {});
-fetch('/x/space/wbi/arc/search?mid=' + mid + '&ps=30&tid=0&pn=1&order=pubdate' + w)
-  .catch(() => {});
-</script></body></html>"""
-
-
-def _bili_page(req: Request) -> Reply:
-    return Reply(body=BILI_PAGE, headers={"Content-Type": HTML})
-
-
-def _bili_info(req: Request) -> Reply:
-    mid = parse_qs(req.query).get("mid", [""])[0]
-    if mid == "10404":
-        return js({"code": -404, "message": "啥都木有", "ttl": 1, "data": None})
-    return js({"code": 0, "message": "0", "ttl": 1, "data": {
-        "mid": int(mid), "name": "示例市政府", "sex": "保密", "sign": "示例市人民政府官方账号",
-        "face": "https://i0.hdslb.com/bfs/face/abc.jpg", "level": 6,
-        "official": {"role": 3, "title": "示例市人民政府官方账号", "desc": "", "type": 1},
-    }})  # fmt: skip
-
-
-def _bili_videos(self: Simulator, req: Request) -> Reply:
-    mid = parse_qs(req.query).get("mid", [""])[0]
-    if mid == "10352":
-        return js({"code": -352, "message": "风控校验失败", "ttl": 1,
-                   "data": {"v_voucher": "voucher_0a1b2c"}})  # fmt: skip
-    if mid == "10412":
-        return Reply(412, '{"code":-412,"message":"请求被拦截"}', {"Content-Type": JSON})
-    t = int(self.now.timestamp())
-    return js({"code": 0, "message": "0", "ttl": 1, "data": {
-        "list": {"tlist": {}, "vlist": [
-            {"aid": 1001, "bvid": "BV1xx411c7mD", "title": "冬季防火宣传片",
-             "description": "消防安全", "created": t - 86400, "length": "01:30"},
-            {"aid": 1000, "bvid": "BV1xx411c7mC", "title": "政务公开日",
-             "description": "", "created": t - 40 * 86400, "length": "03:10"},
-        ]},
-        "page": {"pn": 1, "ps": 30, "count": 2},
-    }})  # fmt: skip
 
 
 # -- Toutiao, Kuaishou, Xiaohongshu (browser) -----------------------------------------------

@@ -1,4 +1,4 @@
-"""Bilibili (哔哩哔哩): a space's videos and dynamics.
+"""Bilibili (哔哩哔哩): a space's videos and 动态, over HTTP (WBI signing is public).
 
 The platform's one home: its declaration (:data:`PLATFORM`, read by the registry, the config,
 the messages and the console without loading a reader) and, in :mod:`.reader`, how it is read.
@@ -18,12 +18,12 @@ PLATFORM = declare(
         code="bilibili",
         rank=50,
         name="哔哩哔哩",
-        aliases=("B站", "b站", "bilibili"),
+        aliases=("B站", "b站"),
+        # read over HTTP since; kept at 240 to stay clear of its risk control
         interval_minutes=240,
-        origins={"space": "https://space.bilibili.com"},
+        origins={"api": "https://api.bilibili.com", "space": "https://space.bilibili.com"},
         session=SessionNeed.helps,
         readers=("bilibili",),
-        browser=True,
     )
 )
 

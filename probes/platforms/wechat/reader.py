@@ -5,7 +5,11 @@ WeChat has no anonymous list of an account's articles, so the list comes from co
 - ``options["list_url"]``: an RSS bridge feed (RSSHub, WeRSS, ...) read by the ``rss``
   reader, or, when ``options["item"]`` is set, the account's homepage/album page read by the
   ``webpage`` reader with the same selector options (``item``, ``date``, ``link``, ...);
-  ``options["list_kind"]`` (``rss``/``page``) overrides the guess;
+  ``options["list_kind"]`` (``rss``/``page``) overrides the guess. An album page
+  (``mp.weixin.qq.com/mp/appmsgalbum?…``) needs no selectors: its items
+  (``li.album__list-item`` with ``data-link``/``data-title``) are dated by
+  ``.js_article_create_time`` (unix seconds), else by the ``create_time`` of the page's
+  inline ``cgiData.articleList`` for the item's ``msgid`` (the ``mid`` of its link);
 - without ``list_url``, ``Target.url`` is one article page (``mp.weixin.qq.com/s/...``).
 
 Then the newest ``options["articles"]`` (default 1, at most 5) article pages are opened for
@@ -27,7 +31,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import unescape
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -42,6 +46,9 @@ from probes.platforms.wechat import PLATFORM
 
 MP_ORIGIN = PLATFORM.origins["mp"]
 MAX_ARTICLES = 5
+ALBUM_PATH = "/mp/appmsgalbum"
+#: an album page's items and their times (tests/fixtures/platforms/wechat/SOURCES.md)
+ALBUM_OPTIONS = {"item": "li.album__list-item", "date": ".js_article_create_time"}
 
 GONE_MARKERS = (
     "该内容已被发布者删除",
@@ -65,6 +72,10 @@ ARTICLE_CSS = "#js_content { visibility: visible !important; opacity: 1 !importa
 _CT = re.compile(r"""\b(?:var\s+)?(?:ct|create_time)\s*=\s*["']?(\d{9,13})""")
 _JS_VAR = r"""\bvar\s+{name}\s*=\s*(?:htmlDecode\()?\s*(["'])(.*?)\1"""
 _PROVINCE = re.compile(r"""provinceName\s*:\s*["']([^"']+)["']""")
+#: one ``{…}`` of the album's inline ``cgiData.articleList``, keys and values quoted or not
+_ALBUM_ENTRY = re.compile(r"\{[^{}]*?\bmsgid\b[^{}]*\}")
+_ENTRY_FIELD = r"""["']?{name}["']?\s*:\s*["']?(\d+)"""
+_NICK_NAME = re.compile(r"""["']?nick_name["']?\s*:\s*["']([^"']+)["']""")
 
 
 @dataclass
@@ -87,13 +98,19 @@ async def read_wechat(target: Target, tools: Tools) -> Observation:
     list_url = (target.options.get("list_url") or "").strip()
     if not list_url:
         return await _single_article(target, tools.http)
-    kind = target.options.get("list_kind") or ("page" if target.options.get("item") else "rss")
-    listed = replace(target, url=list_url, reader="webpage" if kind == "page" else "rss")
+    album = ALBUM_PATH in urlsplit(list_url).path
+    options = {**ALBUM_OPTIONS, **target.options} if album else target.options
+    kind = options.get("list_kind") or ("page" if options.get("item") else "rss")
+    reader = "webpage" if kind == "page" else "rss"
+    # an album on mp.weixin.qq.com is fetched through the configured ``mp`` origin too
+    listed = replace(target, url=_fetch_url(target, list_url), reader=reader, options=options)
     obs = await (read_webpage if kind == "page" else read_rss)(listed, tools)
     obs.reader = target.reader
     obs.url = target.url or list_url
     if obs.outcome is not Outcome.ok or not obs.posts:
         return obs
+    if album:
+        _album(obs)
     wanted = min(max(int(target.options.get("articles") or 1), 0), MAX_ARTICLES)
     newest = sorted(
         (p for p in obs.posts if p.url),
@@ -149,6 +166,33 @@ async def _enrich(target: Target, fetcher: Fetcher, obs: Observation, post: Post
     post.links = _merge_links(post.links, art)
     obs.profile.name = obs.profile.name or art.nickname or None
     obs.profile.ip_location = obs.profile.ip_location or art.ip_location
+
+
+def _album(obs: Observation) -> None:
+    """An album's posts: real article URLs (``https``), and a time from the page's inline
+    ``cgiData`` for an item whose own time is empty; the account's name from it too."""
+    page = next((a for a in obs.artifacts if a.kind == "page"), None)
+    html = page.content.decode("utf-8", "replace") if page is not None else ""
+    if m := _NICK_NAME.search(html):
+        obs.profile.name = obs.profile.name or m.group(1)
+    times: dict[str, str] = {}
+    if any(p.published_at is None for p in obs.posts):
+        for entry in _ALBUM_ENTRY.findall(html):
+            mid = re.search(_ENTRY_FIELD.format(name="msgid"), entry)
+            ct = re.search(_ENTRY_FIELD.format(name="create_time"), entry)
+            if mid and ct:
+                times.setdefault(mid.group(1), ct.group(1))
+    for post in obs.posts:
+        if post.url.startswith("http://mp.weixin.qq.com/"):
+            secure = "https://" + post.url[len("http://") :]
+            post.links = [secure if u == post.url else u for u in post.links]
+            post.id = secure if post.id == post.url else post.id
+            post.url = secure
+        mid = parse_qs(urlsplit(post.url).query).get("mid", [""])[0]
+        if post.published_at is None and mid in times:
+            post.published_at = from_unix(times[mid])
+    if obs.detail.endswith("但都读不出日期") and any(p.published_at for p in obs.posts):
+        obs.detail = ""
 
 
 def _is_article(html: str) -> bool:

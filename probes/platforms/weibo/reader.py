@@ -4,13 +4,20 @@ Three requests (DOMAIN §7):
 
 1. ``{m}/api/container/getIndex?type=uid&value=<uid>`` → ``data.userInfo`` (name, bio,
    avatar, verification) and the posts tab's ``containerid`` (``tabsInfo.tabs[]``);
-2. the same with ``&containerid=<id>`` → ``data.cards[].mblog`` (``card_type`` 9, or nested in
-   a ``card_group``): ``created_at`` like ``Sun Nov 22 14:05:00 +0800 2026``, pinned when
-   ``isTop`` or ``profile_type_id`` starts with ``proweibotop``, a repost when
-   ``retweeted_status`` is present, ``source`` = the posting client, ``region_name`` = IP;
+2. the same with ``&containerid=<id>`` → ``data.cards[].mblog`` (:mod:`.posts
+   <probes.platforms.weibo.posts>`: dates, pins, reposts, links), ``source`` = the posting
+   client, ``region_name`` = IP;
 3. ``{www}/ajax/profile/info?uid=<uid>`` → ``data.user.{verified, verified_type,
    verified_reason, followers_count, statuses_count}``; best effort: the account was already
    read, so a failure here only leaves those fields empty (noted in ``detail``).
+
+What it cannot tell: an empty posts list — ``ok: 0`` "这里还没有内容", or ``ok: 1`` with no
+cards — answers a withheld list as well as an empty account. With the profile's
+``statuses_count`` at 0 it is the platform's word that the account has posted nothing
+(``Sight.none``: judged); otherwise the list was not shown to us (``unreadable``, with the
+count). "这里还没有内容" instead of the profile is ``unreadable`` too, never "gone": only
+Weibo's own words for a cancelled or banned account are. A login wall (``ok: -100``, a
+redirect to the sign-in page) is ``blocked`` with ``login_required``.
 
 Origins (``Target.origins``): ``m`` (default ``https://m.weibo.cn``), ``www`` (default
 ``https://weibo.com``) and ``passport`` (default ``https://passport.weibo.com``). The uid is
@@ -27,6 +34,8 @@ once. The cookies live in the fetcher's ``weibo`` jar, so later accounts reuse t
 stop working; one task renews them while the others wait. If the flow fails, or the retry is
 turned away again, the outcome is ``blocked`` (as for 412/418 or ``ok: -100``), never stale
 or gone; for a minute after a failed flow later accounts are blocked without asking again.
+The visitor page answered in place of the API (the "Sina Visitor System" HTML, status 200)
+is treated as the redirect to it.
 A site firewall's page in between is ``blocked`` too (``probes.fetch.waf``).
 
 Comments: the container API's mblog shapes the tests hold carry no comment switch
@@ -42,26 +51,24 @@ import re
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import structlog
-from selectolax.lexbor import LexborHTMLParser
 
 from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
 from probes.fetch.waf import recognise as waf_challenge
-from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.model import Observation, Outcome, Profile, Sight, Target
 from probes.platforms.common import (
     add_json_artifact,
     as_int,
+    cookie_domain,
     first_marker,
     load_json,
     origin,
     set_outcome,
     strip_ip_prefix,
-    unwrap_link,
 )
 from probes.platforms.registry import (
     clock,
@@ -71,15 +78,17 @@ from probes.platforms.registry import (
     outcome_for_status,
     register,
 )
-from probes.platforms.webpage import node_text, shorten, strip_html
-from probes.platforms.weibo import PLATFORM as SPEC
+from probes.platforms.weibo import PLATFORM
+from probes.platforms.weibo.posts import mblogs, parse_created_at, post
+
+__all__ = ["PLATFORM", "parse_created_at", "read_weibo", "weibo_uid"]
 
 log = structlog.get_logger("xuncha.probe.weibo")
 
-PLATFORM = "weibo"  # the fetcher's cookie jar
-M_ORIGIN = SPEC.origins["m"]
-WWW_ORIGIN = SPEC.origins["www"]
-PASSPORT_ORIGIN = SPEC.origins["passport"]
+JAR = "weibo"  # the fetcher's cookie jar of the platform
+M_ORIGIN = PLATFORM.origins["m"]
+WWW_ORIGIN = PLATFORM.origins["www"]
+PASSPORT_ORIGIN = PLATFORM.origins["passport"]
 VISITOR_OK = 20000000  # genvisitor / incarnate ``retcode`` for success
 #: after a failed renewal, later accounts are "blocked" for this long without asking again
 RENEW_BACKOFF_SECONDS = 60.0
@@ -92,8 +101,6 @@ FINGERPRINT = {
     "screenInfo": "1920*1080*24",
     "plugins": "",
 }
-PUBLIC_POST = "https://weibo.com/{uid}/{bid}"  # what people open; not contacted
-
 #: Words Weibo uses for an account that is gone (deleted, banned, cancelled).
 GONE_MARKERS = (
     "用户不存在",
@@ -103,15 +110,17 @@ GONE_MARKERS = (
     "账号已被冻结",
     "现已无法查看",
     "该用户已被屏蔽",
-    "这里还没有内容",
 )
+#: Weibo's "nothing here": an empty account, or a list not shown to us (judged by the count)
+EMPTY_WORD = "这里还没有内容"
+VISITOR_SYSTEM = "Sina Visitor System"  # the visitor page's <title>
 #: Hosts/paths of the visitor and login pages: reaching one means we were turned away.
 _BLOCK_PATHS = ("/visitor", "/signin", "/login", "/sso/")
 _BLOCK_HOSTS = ("passport.weibo.com", "passport.weibo.cn", "login.sina.com.cn")
 _BLOCK_STATUSES = (412, 418, 432)
 _JSONP = re.compile(r"\(\s*(\{.*\})\s*\)\s*;?\s*$", re.S)
 _UID_IN_URL = re.compile(r"/(?:u/|profile/)?(\d{4,})(?:[/?#]|$)")
-_CREATED = "%a %b %d %H:%M:%S %z %Y"
+_LOGIN_PATHS = ("/signin", "/login", "/sso/")
 
 JSON_ACCEPT = "application/json, text/plain, */*"
 
@@ -131,6 +140,9 @@ async def read_weibo(target: Target, tools: Tools) -> Observation:
     if data is None:
         return obs
     info = (data.get("data") or {}).get("userInfo") or {}
+    if not info and EMPTY_WORD in str(data.get("msg") or ""):
+        why = f"微博未返回账号资料（接口返回“{EMPTY_WORD}”，不代表账号已注销）"
+        return set_outcome(obs, Outcome.unreadable, why)
     if not info:
         return set_outcome(obs, Outcome.not_found, "微博账号不存在或已注销（没有用户信息）")
     obs.profile = _profile(info)
@@ -141,14 +153,28 @@ async def read_weibo(target: Target, tools: Tools) -> Observation:
     data = _check(obs, resp, api.failure)
     if data is None:
         return obs
-    obs.posts = [_post(mb, uid) for mb in _mblogs(data)]
+    found = mblogs(data)
+    obs.posts = [post(mb, uid) for mb in found]
     if obs.profile.ip_location is None:
-        latest = [p for p in _mblogs(data) if p.get("region_name")]
+        latest = [p for p in found if p.get("region_name")]
         if latest:
             obs.profile.ip_location = strip_ip_prefix(latest[0]["region_name"])
 
     await _profile_info(obs, api, f"{www}/ajax/profile/info?uid={uid}")
-    return obs
+    if obs.posts or obs.outcome is not Outcome.ok:
+        return obs
+    return _empty(obs, data)
+
+
+def _empty(obs: Observation, data: dict[str, Any]) -> Observation:
+    """An answered posts list with nothing in it: the platform's word only with a count of 0."""
+    said = f"接口返回“{EMPTY_WORD}”" if data.get("ok") not in (1, "1", True) else "列表为空"
+    count = obs.profile.posts_count
+    if count == 0:
+        obs.sight = Sight.none  # 0 微博 and an empty list: nothing posted, and judged so
+        return obs
+    shown = f"资料显示有 {count} 条微博" if count else "资料未显示微博数"
+    return set_outcome(obs, Outcome.unreadable, f"微博未向本次访问展示微博列表（{shown}，{said}）")
 
 
 @dataclass
@@ -164,16 +190,16 @@ class _Api:
     async def get(self, url: str) -> Response:
         """GET ``url``; if turned away for want of visitor cookies, get them and retry once."""
         headers = {"Accept": JSON_ACCEPT, "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         sent = jar.value("SUB")
-        first = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        first = await self.fetcher.get(url, headers=headers, platform=JAR)
         self.failure = ""
         if not needs_visitor(first):
             return first
         self.failure = await self._renew(sent)
         if self.failure:
             return first
-        resp = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        resp = await self.fetcher.get(url, headers=headers, platform=JAR)
         resp.redirects = first.redirects + resp.redirects  # the whole way is evidence
         if needs_visitor(resp):
             self.failure = "取得访客 Cookie 后仍被转到访客页或 HTTP 432"
@@ -181,7 +207,7 @@ class _Api:
 
     async def _renew(self, sent: str | None) -> str:
         """New visitor cookies, once for all the accounts waiting; "" or why it failed."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         async with jar.renewal:
             current = jar.value("SUB")
             if current is not None and current != sent:
@@ -201,7 +227,7 @@ class _Api:
 
     async def _flow(self) -> str:
         """Run the visitor page's script: genvisitor, then incarnate. "" or why it failed."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         passport = origin(self.target, "passport", PASSPORT_ORIGIN)
         try:
             data = await self._genvisitor(passport)
@@ -214,7 +240,7 @@ class _Api:
                 f"{passport}/visitor/visitor?a=incarnate&t={quote(tid, safe='')}&w={w}"
                 f"&c={c}&gc=&cb=cross_domain&from=weibo&_rand={random.random():.16f}",
                 headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
-                platform=PLATFORM,
+                platform=JAR,
             )
         except FetchError as e:
             return f"访客接口无法访问：{e.message}"
@@ -233,14 +259,14 @@ class _Api:
             f"{passport}/visitor/genvisitor",
             data={"cb": "gen_callback", "fp": fp},
             headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
-            platform=PLATFORM,
+            platform=JAR,
             idempotent=True,
         )
         return _visitor_answer(resp, "genvisitor")
 
     def _cross_domain(self, sub: str, subp: str) -> None:
         """What the ``cross_domain`` callback does: the same visitor on the API hosts too."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         for base in (self.m, self.www):
             domain = cookie_domain(urlsplit(base).hostname or "")
             if (
@@ -255,9 +281,20 @@ class _Api:
 
 def needs_visitor(resp: Response) -> bool:
     """Sent to the visitor page, or 432 (no/expired ``SUB``): visitor cookies would help."""
-    if resp.status == 432:
+    if resp.status == 432 or visitor_page(resp):
         return True
     return turned_away(resp) and urlsplit(resp.final_url).path.startswith("/visitor")
+
+
+def visitor_page(resp: Response) -> bool:
+    """Weibo's bot check answered in place of the API: the "Sina Visitor System" page."""
+    return resp.media_type == "text/html" and VISITOR_SYSTEM in resp.text[:4000]
+
+
+def login_wall(resp: Response) -> bool:
+    """Sent to a sign-in page (not the visitor page): only a logged-in session gets further."""
+    parts = urlsplit(resp.final_url)
+    return parts.hostname == "login.sina.com.cn" or parts.path.startswith(_LOGIN_PATHS)
 
 
 def _visitor_answer(resp: Response, step: str) -> dict[str, Any] | str:
@@ -273,18 +310,6 @@ def _visitor_answer(resp: Response, step: str) -> dict[str, Any] | str:
         return f"{step} retcode={body.get('retcode')}" + (f"：{msg}" if msg else "")
     data = body.get("data")
     return data if isinstance(data, dict) else {}
-
-
-def cookie_domain(host: str) -> str:
-    """Cookie domain for an API host: ``.weibo.cn`` for ``m.weibo.cn``; an IP as it is."""
-    host = host.lower().strip(".")
-    if not host:
-        return ""
-    if "." not in host:
-        return host + ".local"  # how http.cookiejar names dotless hosts (localhost)
-    if host.replace(".", "").isdigit() or ":" in host:
-        return host
-    return "." + ".".join(host.split(".")[-2:])
 
 
 def weibo_uid(target: Target) -> str:
@@ -318,8 +343,12 @@ def _check(obs: Observation, resp: Response, visitor_failure: str = "") -> dict[
     if visitor_failure:
         set_outcome(obs, Outcome.blocked, f"被微博访客验证拦截（{visitor_failure}）")
         return None
-    if turned_away(resp):
-        set_outcome(obs, Outcome.blocked, "被微博访客验证拦截（跳转到 passport 访客/登录页）")
+    if turned_away(resp) and login_wall(resp):
+        set_outcome(obs, Outcome.blocked, "微博要求登录（跳转到登录页）")
+        obs.login_required = True
+        return None
+    if turned_away(resp) or visitor_page(resp):
+        set_outcome(obs, Outcome.blocked, "被微博访客验证拦截（Sina Visitor System 访客页）")
         return None
     if resp.status in _BLOCK_STATUSES:
         set_outcome(obs, Outcome.blocked, f"被微博风控拦截（HTTP {resp.status}）")
@@ -343,6 +372,9 @@ def _check(obs: Observation, resp: Response, visitor_failure: str = "") -> dict[
     msg = str(data.get("msg") or "")
     if ok in (-100, "-100") or "登录" in msg:
         set_outcome(obs, Outcome.blocked, f"微博要求登录（{msg or 'ok=-100'}）")
+        obs.login_required = True
+    elif EMPTY_WORD in msg:
+        return data  # not "gone": the caller weighs it against the profile's count
     elif marker := first_marker(msg, GONE_MARKERS):
         set_outcome(obs, Outcome.not_found, f"微博账号已不存在：{msg or marker}")
     else:
@@ -404,70 +436,3 @@ async def _profile_info(obs: Observation, api: _Api, url: str) -> None:
     p.name = user.get("screen_name") or p.name
     p.bio = user.get("description") or p.bio
     p.ip_location = strip_ip_prefix(user.get("ip_location")) or p.ip_location
-
-
-def _mblogs(data: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for card in (data.get("data") or {}).get("cards") or []:
-        if not isinstance(card, dict):
-            continue
-        group = card.get("card_group") if isinstance(card.get("card_group"), list) else [card]
-        for c in group:
-            if isinstance(c, dict) and isinstance(c.get("mblog"), dict):
-                out.append(c["mblog"])
-    return out
-
-
-def parse_created_at(value: Any) -> datetime | None:
-    """``Sun Nov 22 14:05:00 +0800 2026`` -> aware UTC."""
-    try:
-        return datetime.strptime(str(value).strip(), _CREATED).astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def _post(mb: dict[str, Any], uid: str) -> Post:
-    html = str(mb.get("text") or "")
-    # parsed once for its text and its links: three posts an account, every check
-    tree = LexborHTMLParser(html) if "<" in html or "&" in html else None
-    links = _links(html, tree)
-    rt = mb.get("retweeted_status")
-    if isinstance(rt, dict):
-        links += [u for u in _links(str(rt.get("text") or "")) if u not in links]
-    page = (
-        (mb.get("page_info") or {}).get("page_url")
-        if isinstance(mb.get("page_info"), dict)
-        else None
-    )
-    if page and unwrap_link(page) not in links:
-        links.append(unwrap_link(page))
-    ptid = str(mb.get("profile_type_id") or "")
-    bid = str(mb.get("bid") or mb.get("mblogid") or "")
-    ident = str(mb.get("id") or mb.get("mid") or bid)
-    source = strip_html(str(mb["source"])) if mb.get("source") else None
-    return Post(
-        id=ident,
-        published_at=parse_created_at(mb.get("created_at")),
-        text=shorten(node_text(tree.body) if tree else strip_html(html)),
-        url=PUBLIC_POST.format(uid=uid, bid=bid or ident),
-        pinned=ptid.startswith("proweibotop") or str(mb.get("isTop") or "0") in ("1", "True"),
-        repost=isinstance(rt, dict) or bool(mb.get("retweeted_status")),
-        links=links,
-        client=source or None,
-        ip_location=strip_ip_prefix(mb.get("region_name")),
-    )
-
-
-def _links(html: str, tree: LexborHTMLParser | None = None) -> list[str]:
-    """Outbound links in a post; Weibo's ``sinaurl`` wrapper unwrapped, hashtags skipped."""
-    if "<a" not in html:
-        return []
-    out: list[str] = []
-    for a in (tree or LexborHTMLParser(html)).css("a[href]"):
-        href = (a.attributes.get("href") or "").strip()
-        if not href.startswith(("http://", "https://")):
-            continue  # /search?containerid=... hashtags, /n/<name> mentions
-        url = unwrap_link(href)
-        if url not in out:
-            out.append(url)
-    return out
