@@ -43,7 +43,7 @@ class Entry:
     wrong: str  # lower-cased: matched case-insensitively
     right: str
     source: str  # 文献、版次 (the file's ``@来源``)
-    where: str  # "typos.txt:12" (内置) or "用户 typos.txt:3"
+    where: str  # "content/typos.txt:12" (内置) or "用户 content/typos.txt:3"
     allow: tuple[str, ...] = ()  # longer right words containing ``wrong`` (lower-cased)
     unless_after: tuple[str, ...] = ()  # later in the same sentence: not a hit
     quoted_ok: bool = False
@@ -78,7 +78,7 @@ def read_list(path: Path, origin: str = "内置") -> ListFile:
     stem = path.stem
     rule = RULE_OF.get(stem, "wording.expression")
     lf = ListFile(path.name, path, origin)
-    where = path.name if origin == "内置" else f"用户 {path.name}"
+    where = f"content/{path.name}" if origin == "内置" else f"用户 content/{path.name}"
     source = ""
     for no, line in _lines(path):
         if line.startswith("#"):
