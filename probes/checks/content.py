@@ -61,6 +61,7 @@ RULE_NAMES = {
 }
 EVIDENCE_PER_POST = 50  # hits a post's evidence names one by one; the rest are counted
 SUMMARY_HITS = 20  # hits of one rule a summary line names after the first one it quotes
+QUOTED_HITS = 200  # hits quoted with their words around (a page of slang: the rest named)
 #: how much of a personal number may be shown: (head, tail) characters
 MASKS = {"privacy.id_card": (6, 4), "privacy.mobile": (3, 4), "privacy.bank_card": (6, 4)}
 
@@ -121,12 +122,13 @@ class ContentVerdict:
 
 def scan_wording(text: str, lex: Wording | None = None) -> list[Finding]:
     """The wording findings of ``text`` (错别字, 规范表述, 禁用/慎用词, 娱乐化), in text order."""
-    return [_finding(text, h) for h in scan(text, lex or default_wording())]
+    return [_finding(text, h, i) for i, h in enumerate(scan(text, lex or default_wording()))]
 
 
-def _finding(text: str, h: Hit) -> Finding:
-    return Finding(h.rule, window(text, h.start, h.end), h.suggestion, text[h.start : h.end],
-                   h.start, h.end, h.entry.source)  # fmt: skip
+def _finding(text: str, h: Hit, i: int = 0) -> Finding:
+    span = window(text, h.start, h.end) if i < QUOTED_HITS else ""
+    return Finding(h.rule, span, h.suggestion, text[h.start : h.end], h.start, h.end,
+                   h.entry.source)  # fmt: skip
 
 
 def text_of(post: Post) -> str:
@@ -167,7 +169,8 @@ def judge_content(
             v.findings.append(Finding(err.rule, window(shown, err.start, err.end),
                                       err.suggestion, shown[err.start : err.end], err.start,
                                       err.end))  # fmt: skip
-    v.findings.extend(_finding(shown, h) for h in scan(text, wording or lists.wording))
+    hits = scan(text, wording or lists.wording)
+    v.findings.extend(_finding(shown, h, i) for i, h in enumerate(hits))
     v.findings.sort(key=lambda f: f.start)
     return v
 

@@ -120,11 +120,12 @@ def scan(text: str, lex: Wording) -> list[Hit]:
             else:
                 orders[v[1]] = orders.get(v[1], 0) + 1
     found = _outside(found, allows)
-    hits = [h for s, e, entry in _outermost(found) if (h := _weigh(text, s, e, entry, lex))]
+    ends = sentence_ends(text) if found or orders else []
+    hits = [h for s, e, entry in _outermost(found) if (h := _weigh(text, s, e, entry, lex, ends))]
     for k, count in orders.items():
         entry, pattern = lex.orders[k]
         if count >= len(entry.order):
-            hits.extend(_order_hits(text, entry, pattern))
+            hits.extend(_order_hits(text, entry, pattern, ends))
     hits.sort(key=lambda h: h.start)
     return hits
 
@@ -169,18 +170,22 @@ def _outermost(found: list[tuple[int, int, Entry]]) -> list[tuple[int, int, Entr
     return out
 
 
-def sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    """The bounds of the sentence around ``text[start:end]``, at most SENTENCE_MAX each side."""
-    lo = max(0, start - SENTENCE_MAX)
-    for i in range(start - 1, lo - 1, -1):
-        if text[i] in SENTENCE_ENDS:
-            lo = i + 1
-            break
-    hi = min(len(text), end + SENTENCE_MAX)
-    for i in range(end, hi):
-        if text[i] in SENTENCE_ENDS:
-            hi = i
-            break
+_ENDS = re.compile("[" + re.escape(SENTENCE_ENDS) + "]")
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Where every sentence of ``text`` ends: one pass, then each hit's sentence is a lookup."""
+    return [m.start() for m in _ENDS.finditer(text)]
+
+
+def sentence(text: str, start: int, end: int, ends: list[int] | None = None) -> tuple[int, int]:
+    """The bounds of the sentence around ``text[start:end]``, at most SENTENCE_MAX each side
+    (``ends``: :func:`sentence_ends` of the text, when many hits share it)."""
+    ends = sentence_ends(text) if ends is None else ends
+    i = bisect_right(ends, start - 1) - 1  # the last end before the hit
+    lo = max(ends[i] + 1 if i >= 0 else 0, start - SENTENCE_MAX, 0)
+    j = bisect_right(ends, end - 1)  # the first end at or after the hit's end
+    hi = min(ends[j] if j < len(ends) else len(text), end + SENTENCE_MAX)
     return lo, hi
 
 
@@ -199,8 +204,8 @@ def quoted(text: str, start: int, end: int, lo: int, hi: int) -> bool:
     return i >= 0 and text.count('"', lo, start) % 2 == 1 and text.find('"', end, hi) >= 0
 
 
-def _weigh(text: str, s: int, e: int, entry: Entry, lex: Wording) -> Hit | None:
-    lo, hi = sentence(text, s, e)
+def _weigh(text: str, s: int, e: int, entry: Entry, lex: Wording, ends: list[int]) -> Hit | None:
+    lo, hi = sentence(text, s, e, ends)
     if entry.unless_after and any(text.find(w, e, hi) >= 0 for w in entry.unless_after):
         return None
     after = e + 1 if e < len(text) and text[e] in '”」』’"' else e
@@ -217,13 +222,13 @@ def _weigh(text: str, s: int, e: int, entry: Entry, lex: Wording) -> Hit | None:
     return Hit(s, e, entry, why)
 
 
-def _order_hits(text: str, entry: Entry, pattern: re.Pattern[str]) -> list[Hit]:
+def _order_hits(text: str, entry: Entry, pattern: re.Pattern[str], ends: list[int]) -> list[Hit]:
     out = []
     items = set(entry.order)
     for m in pattern.finditer(text):
         seen = re.split(r"[、，,]", m.group(0))
         if set(seen) == items and tuple(seen) != entry.order:
-            lo, hi = sentence(text, m.start(), m.end())
+            lo, hi = sentence(text, m.start(), m.end(), ends)
             if quoted(text, m.start(), m.end(), lo, hi) and any(
                 w in text[lo:hi] for w in ("错误", "应为", "顺序")
             ):
