@@ -81,7 +81,10 @@ def lists_show(ctx: typer.Context, as_json: JSON = False) -> None:
 
 @app.command("check")
 def lists_check(ctx: typer.Context, as_json: JSON = False) -> None:
-    """检查词表与名册：缺出处、格式不对、日期写错、停用了不存在的文件。有问题时退出码为 1。"""
+    """检查词表与名册：缺出处、格式不对、日期写错、停用了不存在的文件。
+
+    有问题时退出码为 1。
+    """
     settings = state(ctx).settings
     problems = _load(settings).problems
     problems += [f"配置 [content] disable：内置词表中没有 {d}" for d in _unknown_disabled(settings)]

@@ -9,7 +9,9 @@ built from evidence of different strengths:
   add up; a post that is *about* fraud (诈骗, 警惕, 反诈...) quotes spam words to warn, so its
   words and contact baits do not count, only its links do;
 - public-welfare sales (消费帮扶, 助农) and official service mini-programs go to
-  ``commercial_review`` (info): a person decides.
+  ``commercial_review`` (info): a person decides — a welfare word alone is news of a policy
+  (乡村振兴 in a meeting notice): it needs what makes a sale, a price, a shop, an order verb
+  or a link.
 
 Lexicons and domain lists are data files (``probes/data``) users extend without code.
 """
@@ -73,8 +75,8 @@ _CONTACT = re.compile(
     r"|(?<![A-Za-z])[Vv][:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
 )
 # what makes a 消费帮扶/助农 post a sale rather than news of a policy: a price, a shop, an
-# order verb (a link or commerce words count too, in judge_post). 领取/发放 are not: a
-# subsidy is handed out, not sold; 政府购买服务 is procurement; 商城县 and 小店区 are places
+# order verb (a link counts too, in judge_post). 领取/发放/免费领取 are not: a subsidy or a
+# free course is handed out, not sold; 政府购买服务 is procurement; 商城县, 小店区 are places
 _SALE = re.compile(
     r"下单|购买(?!服务)|订购|抢购|选购|购物|包邮|领券|优惠券|满\d+减|秒杀|特价|促销|到手价"
     r"|店铺|网店|商城(?!县)|旗舰店|直播间|小店(?!区)|专柜|橱窗|购物车|扫码购"
@@ -257,7 +259,7 @@ def judge_post(
         review.append("含政务服务小程序")
     if kinds & {"miniprogram", "weixin_business"} and not accuse:
         review.append("含非政务小程序或跳转链接")
-    if v.welfare and not accuse and (hits or v.links or _SALE.search(text)):
+    if v.welfare and not accuse and (v.links or _SALE.search(text)):
         review.append(f"公益帮扶/惠民销售（{v.welfare[0]}）")
     # 消费帮扶 sells on purpose: unless hard spam words or a share code, a person decides
     if v.welfare and accuse and not hard and not taokouling:
