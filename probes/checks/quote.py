@@ -1,9 +1,10 @@
 """How a finding quotes the post: a clean window around each hit, personal numbers masked,
 and the post itself with every hit marked (the finding page shows it).
 
-A window stops at the sentence's end (。！？；, a line break) and otherwise at a clause
-break (，、： or a space) near :data:`WIDTH` characters, so the quote never starts or stops
-mid-word; where it must cut inside a clause it says so with "…". Masking keeps every
+A window is the hit's sentence when its ends (。！？；, a line break) are within twice
+:data:`WIDTH` characters, and otherwise stops at a clause break (，、： or a space) within
+WIDTH, so the quote never starts or stops mid-word; where it must cut inside a clause it
+says so with "…". Masking keeps every
 character in place (digits become ``*``), so offsets found in the text hold in its masked
 copy and an alert never spreads the number it reports.
 """
@@ -29,12 +30,13 @@ def window(text: str, start: int, end: int, width: int = WIDTH) -> str:
 
 
 def _left(text: str, start: int, width: int) -> tuple[int, bool]:
-    floor = max(0, start - width)
+    floor = max(0, start - 2 * width)  # a sentence start this near: the whole sentence
     for i in range(start - 1, floor - 1, -1):
         if text[i] in HARD:
             return i + 1, False
     if floor == 0:
         return 0, False
+    floor = max(0, start - width)
     for i in range(floor, start):  # the earliest clause break: the most context, whole words
         if text[i] in SOFT:
             return i + 1, False
@@ -42,15 +44,17 @@ def _left(text: str, start: int, width: int) -> tuple[int, bool]:
 
 
 def _right(text: str, end: int, width: int) -> tuple[int, bool]:
-    ceil = min(len(text), end + width)
-    soft = -1
+    ceil = min(len(text), end + 2 * width)  # a sentence end this near: the whole sentence
     for i in range(end, ceil):
         if text[i] in HARD:
             return i + (1 if text[i] != "\n" else 0), False
-        if text[i] in SOFT:
-            soft = i
     if ceil == len(text):
         return ceil, False
+    ceil = min(len(text), end + width)
+    soft = -1
+    for i in range(end, ceil):
+        if text[i] in SOFT:
+            soft = i
     if soft >= 0:
         return soft, False
     return ceil, True
