@@ -178,9 +178,12 @@ def _date(s: str) -> date | None:
 
 def read_terms(text: str, source: str = "") -> list[Term]:
     """Rows of one roster file (comment lines start with ``#``; Chinese or English headers)."""
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    kept = [(n, ln) for n, ln in enumerate(text.splitlines(), 1)
+            if ln.strip() and not ln.lstrip().startswith("#")]  # fmt: skip
+    numbers = [n for n, _ in kept[1:]]  # the file's own line numbers, comments counted
     terms = []
-    for i, row in enumerate(csv.DictReader(io.StringIO("\n".join(lines))), 2):
+    rows = csv.DictReader(io.StringIO("\n".join(ln for _, ln in kept)))
+    for i, row in zip(numbers, rows, strict=False):
         r = {HEADERS.get((k or "").strip(), k): (v or "").strip() for k, v in row.items()}
         if not (r.get("unit") and r.get("name") and r.get("title")):
             continue
