@@ -100,7 +100,14 @@ class Finding:
 class ContentVerdict:
     post: Post
     findings: list[Finding] = field(default_factory=list)
-    text: str = ""  # the judged text, personal numbers masked in place
+    # the personal numbers' spans and what of them may show: (start, end, head, tail); the
+    # masked text is made from the post when asked (a memo holds no second copy of it)
+    masks: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The judged text (title and body, :func:`text_of`), personal numbers masked."""
+        return masked(text_of(self.post), self.masks)
 
     def evidence(self, kind: str) -> dict[str, Any]:
         """What the finding keeps of this post: every hit of ``kind`` (the first
@@ -156,8 +163,8 @@ def judge_content(
     text = text_of(post)
     on = on or (post.published_at.date() if post.published_at else date.today())
     leaks = find_leaks(text, on, words or lists.words)
-    shown = masked(text, [(x.start, x.end, *MASKS[x.rule]) for x in leaks])
-    v = ContentVerdict(post, text=shown)
+    v = ContentVerdict(post, masks=[(x.start, x.end, *MASKS[x.rule]) for x in leaks])
+    shown = v.text if leaks else text
     for leak in leaks:
         hit = shown[leak.start : leak.end]
         why = f"{leak.what}应脱敏后发布（如 {leak.masked}）"
