@@ -859,8 +859,12 @@ def _registry_cases(
                 (
                     {**GOV_USER, "ip_location": "IP属地：广东"},
                     [
-                        weibo(730 + k, CLEAN_WEIBO[k], when=t1 - timedelta(hours=2 + k),
-                              region_name="发布于 广东")  # fmt: skip
+                        weibo(
+                            730 + k,
+                            CLEAN_WEIBO[k],
+                            when=t1 - timedelta(hours=2 + k),
+                            region_name="发布于 广东",
+                        )
                         for k in range(2)
                     ]
                     + posts_from("贵州", 720),
