@@ -3,16 +3,20 @@
 - 隐私泄露 (``privacy``, high): unmasked resident IDs, mobile numbers, bank cards
   (:mod:`probes.checks.personal`);
 - 审核把关不严: a leader's name or title wrong by the unit's roster (``roster_error``, high;
-  :mod:`probes.checks.roster`), and 错别字 or fixed official expressions written wrong
-  (``wording``, warning; ``probes/data/content/typos.txt``, ``expressions.txt``);
+  :mod:`probes.checks.roster`), and 错别字, fixed official expressions written wrong and
+  禁用/慎用词 (``wording``, warning; the word lists of :mod:`probes.checks.wordlists`, each
+  entry with its source, found with the context rules of :mod:`probes.checks.wording`);
 - 过度娱乐化: 网络流行语 and cutesy address (``entertainment_review``, info: a person decides;
   ``entertainment.txt``). Comments switched off (互动服务不实) are the theft detector's
   ``no_interaction``.
 
-Every finding names its post, the span (the matched text with context; a personal number
-shown masked), the rule and a suggested correction. The lexicons are one Aho-Corasick
-automaton, so a post costs one pass over its text; a post already judged (same content,
-unit and day) is looked up, not judged again, as :func:`probes.checks.commercial.judged`.
+The lists are the shipped ones with the user's own laid over them (``Context.lists``,
+:mod:`probes.checks.lists`). A post is judged on its title and text, the title once, and on
+its full text where the reader had it (:mod:`probes.platforms.fulltext`). Every finding
+names its post and every hit — a clean window around it (:mod:`probes.checks.quote`), a
+personal number masked, the rule, the correction and the list entry's source — and keeps
+the post with its hits marked for the finding's page. A post already judged (same content,
+unit, day and lists) is looked up, not judged again, as :func:`probes.checks.commercial.judged`.
 """
 
 from __future__ import annotations
