@@ -222,16 +222,7 @@ def _post_words(p: dict[str, Any], f: Format, room: Room) -> str:
     bits: list[str] = []
     findings = p.get("findings")
     if isinstance(findings, list):  # content: personal data, roster, wording
-        for x in findings[:3]:
-            if isinstance(x, dict):
-                name = f.safe(x.get("name") or "", 20)
-                span = f.safe(x.get("span") or "", min(room.chars, 60))
-                advice = f.safe(x.get("suggestion") or "", 60)
-                bits.append(f"{name}「{span}」" + (f"，{advice}" if advice else ""))
-        more = max(0, len(findings) - 3) + _count(p.get("more"))
-        if more > 0:
-            bits.append(f"另有 {more} 处")
-        return "；".join(bits)
+        return _content_words(p, findings, f, room)
     reasons = p.get("reasons")  # commercial
     if isinstance(reasons, list) and reasons:
         bits.append("、".join(f.safe(r, 40) for r in reasons[:4]))
@@ -253,6 +244,37 @@ def _post_words(p: dict[str, Any], f: Format, room: Room) -> str:
     contact = p.get("contact")
     if isinstance(contact, list) and contact:
         bits.append("联系方式 " + "、".join(f.safe(_masked(c), 30) for c in contact[:3]))
+    return "；".join(bits) or "见控制台的问题页"
+
+
+HITS_NAMED = 10  # hits of one rule a message names after the one it quotes
+
+
+def _content_words(p: dict[str, Any], findings: list[Any], f: Format, room: Room) -> str:
+    """Each rule's first hit quoted with its correction, then every other hit of the rule
+    named (ten, then how many more): a table of ten phones names ten, not two."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for x in findings:
+        if isinstance(x, dict):
+            groups.setdefault(str(x.get("name") or ""), []).append(x)
+    bits: list[str] = []
+    more = _count(p.get("more"))
+    for i, (name, xs) in enumerate(groups.items()):
+        if i >= 3:
+            more += len(xs)
+            continue
+        first = xs[0]
+        span = f.safe(first.get("span") or first.get("hit") or "", min(room.chars, 60))
+        advice = f.safe(first.get("suggestion") or "", 60)
+        bit = f"{f.safe(name, 20)}「{span}」" + (f"，{advice}" if advice else "")
+        if len(xs) > 1:
+            named = [f.safe(x.get("hit"), 24) for x in xs[1 : HITS_NAMED + 1] if x.get("hit")]
+            bit += f"；同类共 {len(xs)} 处"
+            if named:
+                bit += "，另有 " + "、".join(named) + (" 等" if len(xs) - 1 > len(named) else "")
+        bits.append(bit)
+    if more:
+        bits.append(f"另有 {more} 处未列出")
     return "；".join(bits) or "见控制台的问题页"
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from monitor.store.blobs_db import DatabaseBlobStore
     from monitor.store.loader import AccountLoader
     from probes.checks.calendar import WorkCalendar
+    from probes.checks.lists import Lists
     from probes.checks.rules import RuleSet
     from probes.fetch import Tools
     from probes.fetch.browser import BrowserPool, BrowserSettings
@@ -49,6 +50,7 @@ _REBUILT = {
     "browser": "browser pool",
     "rulesets": "rule sets",
     "calendar": "working calendar",
+    "content": "word lists",
     "blobs": "evidence store",
     "channels": "channels",
     "alerts": "alert routing",
@@ -144,6 +146,18 @@ class App:
         from probes.checks.rules import load_rulesets
 
         return load_rulesets(self.settings.rulesets)
+
+    @cached_property
+    def word_lists(self) -> Lists:
+        """The detectors' word lists, rosters and domain lists: the shipped ones with the
+        user's own (``[content] lists_dir``) laid over them; read again on reload. A user's
+        file with mistakes does not stop the patrol: its problems are logged."""
+        from probes.checks.lists import load_lists
+
+        lists = load_lists(self.settings.lists_path, self.settings.content.disable)
+        for problem in lists.problems:
+            log.warning("lists_problem", problem=problem)
+        return lists
 
     @cached_property
     def judged_with(self) -> str:
@@ -285,6 +299,7 @@ class App:
         if "blobs" in changed:
             self.__dict__.pop("blobs", None)
         self.__dict__.pop("judged_with", None)  # rules, calendar or lexicons may have moved
+        self.__dict__.pop("word_lists", None)  # a user's list may have been edited
         # the new rule sets and calendar must load before anything uses them
         self.rulesets  # noqa: B018
         self.calendar  # noqa: B018

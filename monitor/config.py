@@ -142,6 +142,14 @@ class CalendarConfig(Section):
     next_year_required_days: int = Field(14, ge=0, le=366)
 
 
+class ContentConfig(Section):
+    # the user's own word lists, rosters, lexicons and domain lists, laid over the shipped
+    # ones (probes.checks.lists; docs/config.md [content]); None = <data_dir>/lists
+    lists_dir: Path | None = None
+    # shipped list files not used, named as under probes/data: "roster/demo.csv", …
+    disable: list[str] = Field(default_factory=list)
+
+
 class LoggingConfig(Section):
     level: str = "info"
     format: str = "auto"  # auto (console on a terminal, JSON otherwise) / json / console
@@ -308,6 +316,7 @@ class Settings(BaseSettings):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     channels: dict[str, str] = Field(default_factory=dict)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    content: ContentConfig = Field(default_factory=ContentConfig)
     rulesets: dict[str, Any] = Field(default_factory=dict)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
@@ -334,6 +343,12 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'xuncha.db'}"
+
+    @property
+    def lists_path(self) -> Path:
+        """The user's own lists (``[content] lists_dir``): outside the package, so an
+        upgrade keeps them."""
+        return self.content.lists_dir or self.data_dir / "lists"
 
     @property
     def blob_path(self) -> Path:

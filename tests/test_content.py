@@ -91,10 +91,16 @@ def test_roster_and_lexicons_are_data_files_users_extend(tmp_path: Path) -> None
     }
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         read_terms("单位编码,姓名,职务,任职起始,任职截止\nu1,甲乙丙,局长,2020/1/1,\n")
-    (tmp_path / "typos.txt").write_text("# c\n错字甲 正字甲 !错字甲乙\n", encoding="utf-8")
-    (tmp_path / "entertainment.txt").write_text("OMG\n", encoding="utf-8")
+    (tmp_path / "typos.txt").write_text(
+        "# c\n@来源 本单位校对规范（2026年版）\n错字甲 正字甲 !错字甲乙\n", encoding="utf-8"
+    )
+    (tmp_path / "entertainment.txt").write_text("@来源 本单位\nOMG\n", encoding="utf-8")
     lex = load_wording(tmp_path)
     assert lex.words == 2
+    # an entry must say where it comes from: without a source line it is refused, and said
+    (tmp_path / "taboo.txt").write_text("某词 另词\n", encoding="utf-8")
+    (bad,) = [f for f in load_wording(tmp_path).files if f.name == "taboo.txt"]
+    assert not bad.entries and "来源" in bad.problems[0]
     got = [(f.rule, f.suggestion) for f in scan_wording("这是错字甲，omg，不是错字甲乙", lex)]
     assert got[0] == ("wording.typo", "错字甲 → 正字甲") and got[1][0] == "entertainment"
     assert scan_wording("错字甲乙", lex) == [] and scan_wording("zomgz", lex) == []

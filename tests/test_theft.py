@@ -430,3 +430,29 @@ def test_a_feeds_title_unlike_the_registered_name_is_a_weak_sign_only() -> None:
     account = snapshot(page, history())  # the weibo reader: the platform's screen name
     assert codes(account, None)["name_not_registered"] == 3.0
     assert detect_theft(account, ctx_for(account, None))[0].kind == "theft"
+
+
+def test_province_drift_between_checks_is_a_sign_on_its_own() -> None:
+    """Issue 29's regression: the profile and the posts since the last check both moved from
+    the unit's province (贵州) to 广东 — that alone opens a finding (it scored 1.5 of 3.0)."""
+    prev = snapshot(GOV, history(), PREV_AT)
+    sent = [
+        Post(f"n{k}", NOW - timedelta(hours=2 + k), text="通知", ip_location="发布于 广东")
+        for k in range(2)
+    ]
+    moved = snapshot(replace(GOV, ip_location="IP属地：广东"), [*sent, *history()])
+    sigs = detect_theft(moved, ctx_for(moved, prev))
+    assert [s.kind for s in sigs] == ["theft"]
+    (sign,) = sigs[0].evidence["signs"]
+    assert (sign["code"], sign["score"]) == ("province_drift", 3.0)
+    assert "IP属地由贵州变为广东，其后新发内容也都来自广东（本单位在贵州）" in sigs[0].detail
+    # the unit's region unknown: the drift is all there is to see, and enough
+    assert codes(moved, prev, home_province="") == {"province_drift": 3.0}
+    # the twins: a trip moves the profile only; posts still sent from home; moving back home
+    trip = snapshot(replace(GOV, ip_location="IP属地：广东"), history())
+    assert codes(trip, prev) == {"ip_outside_home": 1.5}
+    home_posts = [replace(p, ip_location="发布于 贵州") for p in sent]
+    mixed = snapshot(replace(GOV, ip_location="IP属地：广东"), [*home_posts, *history()])
+    assert codes(mixed, prev) == {"ip_outside_home": 1.5}
+    back = snapshot(GOV, [replace(p, ip_location="发布于 贵州") for p in sent])
+    assert codes(back, snapshot(replace(GOV, ip_location="IP属地：广东"), history(), PREV_AT)) == {}

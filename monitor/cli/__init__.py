@@ -15,6 +15,7 @@ import typer
 from monitor.cli import (
     alerts_cmds,
     db_cmds,
+    lists_cmds,
     registry_cmds,
     report_cmds,
     routes_cmds,
@@ -67,6 +68,7 @@ app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(routes_cmds.app, name="routes")
 app.add_typer(silence_cmds.app, name="silence")
 app.add_typer(db_cmds.app, name="db")
+app.add_typer(lists_cmds.app, name="lists")
 app.command("web")(web_cmds.web)
 app.add_typer(web_cmds.app, name="users")
 

@@ -59,7 +59,7 @@ def doctor(
 ) -> None:
     """检查本机能否巡查：配置、数据库、证据存储、浏览器、通知渠道等。
 
-    依次检查配置、数据库、证据存储、磁盘、浏览器、工作日历和通知渠道，每项一行：
+    依次检查配置、数据库、证据存储、磁盘、浏览器、工作日历、词表和通知渠道，每项一行：
     OK，或需处理的问题及办法。有需处理的问题时退出码为 1。
     """
     from rich.markup import escape
@@ -107,6 +107,17 @@ def doctor(
             warn(gap.describe())
     if not gaps:
         ok(f"工作日历包含 {today.year} 与 {today.year + 1} 年的调休安排")
+
+    from probes.checks.lists import USER, load_lists
+
+    lists = load_lists(settings.lists_path, settings.content.disable)
+    own = sum(1 for s in lists.sources if s.origin == USER)
+    if lists.problems:  # the good lines are used: a warning, not a stop
+        warn(f"本单位词表有 {len(lists.problems)} 处问题（{lists.problems[0]}），"
+             "运行 xuncha lists check 查看")  # fmt: skip
+    else:
+        ok(f"词表与名册可用：内置 {len(lists.sources) - own} 个文件，本单位 {own} 个"
+           f"（{settings.lists_path}）")  # fmt: skip
 
     from monitor.service.selfwatch import browser_starts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -28,13 +28,13 @@ def import_cmd(
     """导入登记表：全部成功，或有错时什么也不导入。
 
     每处错误一行：文件:行:列: 原因（行号与表格软件一致，表头为第 1 行），退出码为 2。
+    工作簿中的“领导名册”工作表（可选）写入本单位词表目录的 roster/registry.csv。
     """
-    import sys
 
     from sqlmodel import Session
 
     from monitor.registry import RegistryError, apply_registry, existing_units, read_registry
-    from monitor.show.terminal import make_console
+    from monitor.registry.roster import read_roster, write_roster
     from monitor.store.engine import session_scope
     from probes.platforms import READERS
 
@@ -50,18 +50,33 @@ def import_cmd(
                 known_channels=xapp.settings.channels.keys(),
             )
         except RegistryError as e:
-            for line in e.lines():  # one line each, never wrapped: tools grep them
-                sys.stderr.write(line + "\n")
-            make_console(stderr=True).print(
-                f"[bold red]登记表有 {len(e.errors)} 处错误，未导入任何内容。[/]"
-            )
-            raise typer.Exit(EXIT_USAGE) from None
+            _refused(e.lines())
+        roster, problems = read_roster(files, {*existing, *(u.code for u in registry.units)})
+        if problems:
+            _refused([str(p) for p in problems])
         with session_scope(xapp.engine) as s:
             summary = apply_registry(s, registry, prune=prune, now=xapp.clock())
             if dry_run:
                 s.rollback()
         verb = "检查通过（未写入）" if dry_run else "已导入"
         out(ctx).print(f"{verb}：{summary.describe()}")
+        if roster is not None and not dry_run:
+            source = "、".join(p.name for p in files)
+            path = write_roster(xapp.settings.lists_path, roster, source, xapp.clock().date())
+            out(ctx).print(f"领导名册 {len(roster)} 条已写入 {path}（下一次检查起生效）")
+        elif roster is not None:
+            out(ctx).print(f"领导名册 {len(roster)} 条检查通过（未写入）")
+
+
+def _refused(lines: list[str]) -> NoReturn:
+    import sys
+
+    from monitor.show.terminal import make_console
+
+    for line in lines:  # one line each, never wrapped: tools grep them
+        sys.stderr.write(line + "\n")
+    make_console(stderr=True).print(f"[bold red]登记表有 {len(lines)} 处错误，未导入任何内容。[/]")
+    raise typer.Exit(EXIT_USAGE)
 
 
 @app.command("export")
@@ -76,11 +91,12 @@ def export_cmd(
     from sqlmodel import Session
 
     from monitor.registry import export_registry
+    from monitor.registry.roster import exported_rows
 
     if path.suffix.lower() not in {".xlsx", ".csv"}:
         fail("导出文件须为 .xlsx 或 .csv", EXIT_USAGE)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
-        written = export_registry(s, path)
+        written = export_registry(s, path, roster=exported_rows(xapp.settings.lists_path))
     for p in written:
         out(ctx).print(f"已写出 {p}")
 

@@ -46,6 +46,7 @@ from monitor.store.models import Account, AccountState, Snapshot, Unit
 from monitor.store.snapshots import LastSeen, last_seen
 from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
+from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import digest_posts
 from probes.checks.theft import observation_from_facts
@@ -73,6 +74,9 @@ class WriteContext(Protocol):
 
     @property
     def judged_with(self) -> str: ...
+
+    @property
+    def word_lists(self) -> Lists: ...
 
 
 log = structlog.get_logger("xuncha.check")
@@ -328,7 +332,7 @@ def _judge_full(
         return judge(
             obs, facts, account, units.get(account.owner_code), j.ruleset,
             seen.get(account.id), calendar=app.calendar, tz=app.settings.timezone,
-            now=j.record.now,
+            now=j.record.now, lists=app.word_lists,
         )  # fmt: skip
 
     last = seen.get(account.id)

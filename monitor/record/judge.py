@@ -28,6 +28,7 @@ from monitor.store.models import Account, Unit
 from monitor.store.snapshots import LastSeen, profile_marks
 from probes.checks import evaluate
 from probes.checks.calendar import WorkCalendar
+from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness, posts_from_digest
 from probes.checks.theft import observation_from_facts
@@ -54,13 +55,17 @@ class Verdict:
 
 
 def judging_fingerprint(settings: Settings) -> str:
-    """What judging depends on besides the page: rule sets, calendar files, the lexicons and
-    domain lists, the program's version. An unchanged page is judged again in full (read
-    again) when this differs from what its last full judgement was made with."""
+    """What judging depends on besides the page: rule sets, calendar files, the lexicons,
+    word lists, rosters and domain lists (shipped and the user's), the program's version.
+    An unchanged page is judged again in full (read again) when this differs from what its
+    last full judgement was made with."""
     h = hashlib.sha256()
     h.update(metadata.version("xuncha").encode())
     h.update(json.dumps(settings.rulesets, sort_keys=True, default=str).encode())
+    h.update(json.dumps(sorted(settings.content.disable)).encode())
+    user = settings.lists_path  # the user's own lists (probes.checks.lists)
     files = [Path(p) for p in settings.calendar.extra_files] + sorted(DATA.rglob("*.*"))
+    files += sorted(p for p in user.rglob("*") if p.is_file()) if user.is_dir() else []
     for f in files:
         h.update(str(f).encode())
         try:
@@ -94,6 +99,7 @@ def judge(
     calendar: WorkCalendar,
     tz: str,
     now: datetime,
+    lists: Lists | None = None,
 ) -> Verdict:
     """Every detector's signals for ``obs``, and the snapshot's profile marks."""
     signals = evaluate(
@@ -109,6 +115,7 @@ def judge(
         account_status=account.status,
         owner_name=unit.name if unit else "",  # the certification should name the unit
         owner_code=account.owner_code,  # posts are checked against its roster
+        lists=lists,  # the word lists and rosters, the user's laid over the shipped
     )
     profile_hash, changed = profile_marks(
         facts, obs.outcome.value, last.profile_hash if last else ""

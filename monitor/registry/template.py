@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.registry.columns import ACCOUNT_COLUMNS, UNIT_COLUMNS
+from monitor.registry.roster import ROSTER_COLUMNS, SHEET
 from monitor.registry.write import ACCOUNTS_SHEET, UNITS_SHEET, _write_csv, _write_xlsx
 
 __all__ = ["SAMPLE_ACCOUNTS", "SAMPLE_UNITS", "write_template"]
@@ -51,6 +52,14 @@ SAMPLE_ACCOUNTS: list[list[str | int]] = [
 ]  # fmt: skip
 
 
+# 单位编码, 姓名, 职务, 任职起始, 任职截止 (the 领导名册 sheet: posts are checked against it)
+SAMPLE_ROSTER: list[list[str | int]] = [
+    ["yl-qx", "王建国", "县长", "2021-06-01", "2025-12-31"],
+    ["yl-qx", "王建国", "县委书记", "2026-01-05", ""],
+    ["yl-qx", "李明远", "县长", "2026-01-20", ""],
+]
+
+
 def write_template(path: Path) -> list[Path]:
     """Write the sample as ``.xlsx`` (one workbook) or ``.csv`` (two files, as ``registry
     export`` writes them); return the files written."""
@@ -60,6 +69,7 @@ def write_template(path: Path) -> list[Path]:
             [
                 (UNITS_SHEET, UNIT_COLUMNS, [list(r) for r in SAMPLE_UNITS]),
                 (ACCOUNTS_SHEET, ACCOUNT_COLUMNS, [list(r) for r in SAMPLE_ACCOUNTS]),
+                (SHEET, ROSTER_COLUMNS, [list(r) for r in SAMPLE_ROSTER]),
             ],
         )
         return [path]

@@ -248,11 +248,14 @@ def _at(row: UnitRow | AccountRow, field: str, reason: str) -> Problem:
 # --- export ------------------------------------------------------------------------------
 
 
-def export_registry(session: Session, path: Path) -> list[Path]:
+def export_registry(
+    session: Session, path: Path, *, roster: list[list[str | int]] | None = None
+) -> list[Path]:
     """Write the registry as ``.xlsx`` (one workbook) or ``.csv`` (two files); return them.
 
     Headers are Chinese; values keep the English codes (``weibo``, ``publish``,
-    ``active``) so the file re-imports unchanged.
+    ``active``) so the file re-imports unchanged. ``roster`` (the rows the last import
+    wrote, ``monitor.registry.roster``) is a third sheet of a workbook, 领导名册.
     """
     units = parents_first([_unit_row(u) for u in session.exec(select(Unit).order_by(Unit.code))])
     accounts = session.exec(select(Account).order_by(Account.owner_code, Account.id)).all()
@@ -260,13 +263,15 @@ def export_registry(session: Session, path: Path) -> list[Path]:
     account_rows = [_cells(ACCOUNT_COLUMNS, a) for a in accounts]
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        _write_xlsx(
-            path,
-            [
-                (UNITS_SHEET, UNIT_COLUMNS, unit_rows),
-                (ACCOUNTS_SHEET, ACCOUNT_COLUMNS, account_rows),
-            ],
-        )
+        sheets = [
+            (UNITS_SHEET, UNIT_COLUMNS, unit_rows),
+            (ACCOUNTS_SHEET, ACCOUNT_COLUMNS, account_rows),
+        ]
+        if roster is not None:
+            from monitor.registry.roster import ROSTER_COLUMNS, SHEET
+
+            sheets.append((SHEET, ROSTER_COLUMNS, roster))
+        _write_xlsx(path, sheets)
         return [path]
     if suffix == ".csv":
         out = [

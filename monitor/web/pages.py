@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from monitor import timefmt
 from monitor.show.labels import capped_note
+from monitor.show.marked import marked_posts
 from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
@@ -237,7 +238,7 @@ def finding_page(
     if row is None:
         raise NotFound
     return render(request, "finding.html", user, f=row.f, a=row.a, unit_name=row.unit_name,
-                  now=now)  # fmt: skip
+                  now=now, marked=marked_posts(row.f.evidence))  # fmt: skip
 
 
 @router.post("/findings/{finding_id}/ack")

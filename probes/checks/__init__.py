@@ -24,6 +24,7 @@ from probes.sight import settle, unseen_posts
 
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
+    from probes.checks.lists import Lists
 
 __all__ = [
     "APP_DETECTORS",
@@ -91,6 +92,7 @@ def evaluate(
     account_status: str = "active",
     owner_name: str = "",
     owner_code: str = "",
+    lists: Lists | None = None,
 ) -> list[Signal]:
     """All signals for one observation: a fetch signal, or what every content detector says.
 
@@ -99,7 +101,8 @@ def evaluate(
     (``registered_name``, ``home_province``, ``owner_name``) is judged on every check, the
     first one included; ``previous`` adds what changed since the last look. For a closed
     account (``account_status="closed"``) a page that is gone is no finding, and any new post
-    is a theft sign.
+    is a theft sign. ``lists``: the word lists and rosters the content and commercial
+    detectors judge by (:func:`probes.checks.lists.load_lists`; None: the shipped ones).
     """
     settle(observation)  # made outside observe() (a test, a tool): judged on what it saw too
     outcome = Outcome(observation.outcome)
@@ -132,6 +135,7 @@ def evaluate(
         account_status=account_status,
         owner_name=owner_name,
         owner_code=owner_code,
+        lists=lists,
     )
     is_app = observation.app is not None
     signals: list[Signal] = []

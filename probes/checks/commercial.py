@@ -9,7 +9,9 @@ built from evidence of different strengths:
   add up; a post that is *about* fraud (诈骗, 警惕, 反诈...) quotes spam words to warn, so its
   words and contact baits do not count, only its links do;
 - public-welfare sales (消费帮扶, 助农) and official service mini-programs go to
-  ``commercial_review`` (info): a person decides.
+  ``commercial_review`` (info): a person decides — a welfare word alone is news of a policy
+  (乡村振兴 in a meeting notice): it needs what makes a sale, a price, a shop, an order verb
+  or a link.
 
 Lexicons and domain lists are data files (``probes/data``) users extend without code.
 """
@@ -27,10 +29,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import ahocorasick
 import tldextract
 
+from probes.checks.lexicons import (
+    DomainLists,
+    Lexicons,
+    default_domains,
+    default_lexicons,
+)
+from probes.checks.lexicons import load_lexicons as load_lexicons  # re-exported (bench, tests)
 from probes.checks.links import host_of, post_links, unwrap
+from probes.checks.lists import Lists, default_lists
 from probes.checks.registry import Context, register
 from probes.model import Observation, Post, Severity, Signal
 
@@ -65,71 +74,20 @@ _CONTACT = re.compile(
     r"|(?:加|\+)\s*(?:微信|VX|vx|V信|v信|微)"
     r"|(?<![A-Za-z])[Vv][:：]\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
 )
-_SELLING = re.compile(r"选购|购买|订购|抢购|购物|下单|领取|领券|发放|包邮|满\d+减")
+# what makes a 消费帮扶/助农 post a sale rather than news of a policy: a price, a shop, an
+# order verb (a link counts too, in judge_post). 领取/发放/免费领取 are not: a subsidy or a
+# free course is handed out, not sold; 政府购买服务 is procurement; 商城县, 小店区 are places
+_SALE = re.compile(
+    r"下单|购买(?!服务)|订购|抢购|选购|购物|包邮|领券|优惠券|满\d+减|秒杀|特价|促销|到手价"
+    r"|店铺|网店|商城(?!县)|旗舰店|直播间|小店(?!区)|专柜|橱窗|购物车|扫码购"
+    r"|[￥¥]\s?\d|\d+(?:\.\d+)?\s?元\s?/\s?(?:斤|公斤|千克|kg|件|盒|箱|袋|瓶|份|个|只|提|包)"
+)
 # an anchor whose text shows one domain while its href goes to another: a disguise
 # (the tag's attributes bounded: an unclosed ``<a`` scanned to the end from each one)
 _ANCHOR = re.compile(r"""<a\b([^>]{0,2000}+)>([^<]{4,200})</a>""", re.I)
 _ANCHOR_HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.I)
 _DOMAINISH = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 _PHONE = re.compile(r"(?<![0-9])1[3-9][0-9][-\s]?[0-9]{4}[-\s]?[0-9]{4}(?![0-9])")
-
-
-@dataclass(frozen=True)
-class Lexicons:
-    """Aho-Corasick automaton over every lexicon word -> (category, word, weight)."""
-
-    automaton: Any
-    words: int
-
-
-def _read_lines(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [s.strip() for s in lines if s.strip() and not s.strip().startswith("#")]
-
-
-def load_lexicons(directory: Path | None = None) -> Lexicons:
-    """Build the automaton from ``*.txt`` (file name = category; ``word<TAB or spaces>weight``;
-    lower-cased so "USDT" and "usdt" match alike)."""
-    directory = directory or DATA / "lexicons"
-    auto = ahocorasick.Automaton()
-    n = 0
-    for path in sorted(directory.glob("*.txt")):
-        category = path.stem
-        for line in _read_lines(path):
-            word, _, weight = line.partition(" ") if " " in line else line.partition("\t")
-            word = word.strip().lower()
-            if not word:
-                continue
-            entry = (category, word, float(weight) if weight.strip() else 1.0)
-            existing = auto.get(word, ()) if word in auto else ()
-            auto.add_word(word, (*existing, entry))
-            n += 1
-    auto.make_automaton()
-    return Lexicons(auto, n)
-
-
-@cache
-def default_lexicons() -> Lexicons:
-    return load_lexicons()
-
-
-@dataclass(frozen=True)
-class DomainLists:
-    allow: frozenset[str]
-    deny: frozenset[str]
-    miniprograms: frozenset[str]  # official mini-program names or appids
-
-
-@cache
-def default_domains() -> DomainLists:
-    d = DATA / "domains"
-    return DomainLists(
-        frozenset(x.lower() for x in _read_lines(d / "allow.txt")),
-        frozenset(x.lower() for x in _read_lines(d / "deny.txt")),
-        frozenset(_read_lines(d / "miniprograms_allow.txt")),
-    )
 
 
 @cache
@@ -301,7 +259,7 @@ def judge_post(
         review.append("含政务服务小程序")
     if kinds & {"miniprogram", "weixin_business"} and not accuse:
         review.append("含非政务小程序或跳转链接")
-    if v.welfare and not accuse and (hits or v.links or _SELLING.search(text)):
+    if v.welfare and not accuse and (v.links or _SALE.search(text)):
         review.append(f"公益帮扶/惠民销售（{v.welfare[0]}）")
     # 消费帮扶 sells on purpose: unless hard spam words or a share code, a person decides
     if v.welfare and accuse and not hard and not taokouling:
@@ -346,23 +304,24 @@ _MEMO_SIZE = 65536
 _memo: OrderedDict[bytes, PostVerdict | None] = OrderedDict()
 
 
-def _content_key(post: Post) -> bytes:
+def _content_key(post: Post, version: str = "") -> bytes:
     h = hashlib.blake2b(digest_size=16)
-    for part in (post.id, post.url, post.title, post.text, *post.links):
+    for part in (version, post.id, post.url, post.title, post.text, *post.links):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.digest()
 
 
-def judged(post: Post) -> PostVerdict | None:
+def judged(post: Post, wl: Lists | None = None) -> PostVerdict | None:
     """``post``'s verdict by the default lexicons and lists if it has a level, else None;
     a post with the same id and content as one judged before is looked up, not judged."""
-    key = _content_key(post)
+    wl = wl or default_lists()
+    key = _content_key(post, wl.version)
     try:
         v = _memo[key]
         _memo.move_to_end(key)
     except KeyError:
-        v = judge_post(post, default_lexicons(), default_domains())
+        v = judge_post(post, wl.lexicons, wl.domains)
         v = v if v.level else None
         _memo[key] = v
         if len(_memo) > _MEMO_SIZE:
@@ -371,9 +330,9 @@ def judged(post: Post) -> PostVerdict | None:
     return v if v is None or v.post is post else replace(v, post=post)
 
 
-def judge_posts(posts: Iterable[Post]) -> list[PostVerdict]:
-    """The verdicts with a level, in the posts' order."""
-    return [v for p in posts if (v := judged(p))]
+def judge_posts(posts: Iterable[Post], wl: Lists | None = None) -> list[PostVerdict]:
+    """The verdicts with a level, in the posts' order (by ``wl``, default the shipped lists)."""
+    return [v for p in posts if (v := judged(p, wl))]
 
 
 def _summary(verdicts: Sequence[PostVerdict]) -> str:
@@ -391,7 +350,7 @@ def _summary(verdicts: Sequence[PostVerdict]) -> str:
 def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
     """One ``commercial`` (high) and/or one ``commercial_review`` (info) signal per observation,
     judged on the posts this observation saw (history was judged when it was new)."""
-    verdicts = judge_posts(obs.posts)
+    verdicts = judge_posts(obs.posts, ctx.lists if ctx is not None else None)
     signals: list[Signal] = []
     bad = [v for v in verdicts if v.level == "commercial"]
     rev = [v for v in verdicts if v.level == "review"]

@@ -3,16 +3,20 @@
 - 隐私泄露 (``privacy``, high): unmasked resident IDs, mobile numbers, bank cards
   (:mod:`probes.checks.personal`);
 - 审核把关不严: a leader's name or title wrong by the unit's roster (``roster_error``, high;
-  :mod:`probes.checks.roster`), and 错别字 or fixed official expressions written wrong
-  (``wording``, warning; ``probes/data/content/typos.txt``, ``expressions.txt``);
+  :mod:`probes.checks.roster`), and 错别字, fixed official expressions written wrong and
+  禁用/慎用词 (``wording``, warning; the word lists of :mod:`probes.checks.wordlists`, each
+  entry with its source, found with the context rules of :mod:`probes.checks.wording`);
 - 过度娱乐化: 网络流行语 and cutesy address (``entertainment_review``, info: a person decides;
   ``entertainment.txt``). Comments switched off (互动服务不实) are the theft detector's
   ``no_interaction``.
 
-Every finding names its post, the span (the matched text with context; a personal number
-shown masked), the rule and a suggested correction. The lexicons are one Aho-Corasick
-automaton, so a post costs one pass over its text; a post already judged (same content,
-unit and day) is looked up, not judged again, as :func:`probes.checks.commercial.judged`.
+The lists are the shipped ones with the user's own laid over them (``Context.lists``,
+:mod:`probes.checks.lists`). A post is judged on its title and text, the title once, and on
+its full text where the reader had it (:mod:`probes.platforms.fulltext`). Every finding
+names its post and every hit — a clean window around it (:mod:`probes.checks.quote`), a
+personal number masked, the rule, the correction and the list entry's source — and keeps
+the post with its hits marked for the finding's page. A post already judged (same content,
+unit, day and lists) is looked up, not judged again, as :func:`probes.checks.commercial.judged`.
 """
 
 from __future__ import annotations
@@ -22,25 +26,20 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import ahocorasick
-
+from probes.checks.lists import PATTERN_FILES, Lists, default_lists
 from probes.checks.personal import Words, find_leaks
+from probes.checks.quote import marked, masked, window
 from probes.checks.registry import Context, register
-from probes.checks.roster import Roster, default_roster
+from probes.checks.roster import Roster
+from probes.checks.wording import Hit, Wording, build_wording, scan
+from probes.checks.wordlists import WORD_FILES, read_context, read_list
 from probes.model import Observation, Post, Severity, Signal
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "content"
-#: lexicon file -> rule
-LEXICONS = {
-    "typos": "wording.typo",
-    "expressions": "wording.expression",
-    "entertainment": "entertainment",
-}
 #: rule -> the kind its findings are signalled as
 KIND_OF = {
     "privacy.id_card": "privacy",
@@ -50,6 +49,7 @@ KIND_OF = {
     "roster.title": "roster_error",
     "wording.typo": "wording",
     "wording.expression": "wording",
+    "wording.taboo": "wording",
     "entertainment": "entertainment_review",
 }
 RULE_NAMES = {
@@ -60,63 +60,40 @@ RULE_NAMES = {
     "roster.title": "领导职务已变更",
     "wording.typo": "错别字",
     "wording.expression": "不规范表述",
+    "wording.taboo": "禁用/慎用词",
     "entertainment": "网络流行语/娱乐化表述",
 }
-WIDTH = 12  # characters of context either side of a span
-EVIDENCE_PER_POST = 10  # findings a post's evidence lists; the rest are counted
-
-
-@dataclass(frozen=True)
-class Entry:
-    rule: str
-    wrong: str
-    right: str
-    exceptions: tuple[str, ...] = ()  # longer right forms that contain ``wrong``
-
-
-@dataclass(frozen=True)
-class Wording:
-    automaton: Any
-    words: int
-
-
-def _lines(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    out = (s.strip() for s in path.read_text(encoding="utf-8").splitlines())
-    return [s for s in out if s and not s.startswith("#")]
+EVIDENCE_PER_POST = 50  # hits a post's evidence names one by one; the rest are counted
+SUMMARY_HITS = 20  # hits of one rule a summary line names after the first one it quotes
+QUOTED_HITS = 200  # hits quoted with their words around (a page of slang: the rest named)
+#: how much of a personal number may be shown: (head, tail) characters
+MASKS = {"privacy.id_card": (6, 4), "privacy.mobile": (3, 4), "privacy.bank_card": (6, 4)}
 
 
 def load_wording(directory: Path | None = None) -> Wording:
-    """``typos.txt``, ``expressions.txt``: ``wrong right [!exception ...]`` (tabs or spaces);
-    ``entertainment.txt``: one word a line. Matched lower-cased (yyds, YYDS alike)."""
-    directory = directory or DATA
-    auto = ahocorasick.Automaton()
-    n = 0
-    for stem, rule in LEXICONS.items():
-        for line in _lines(directory / f"{stem}.txt"):
-            wrong, *rest = line.split()
-            exc = tuple(x[1:].lower() for x in rest if x.startswith("!") and len(x) > 1)
-            right = next((x for x in rest if not x.startswith("!")), "")
-            wrong = wrong.lower()
-            entry = Entry(rule, wrong, right, exc)
-            auto.add_word(wrong, (*(auto.get(wrong) if wrong in auto else ()), entry))
-            n += 1
-    if n:
-        auto.make_automaton()
-    return Wording(auto if n else None, n)
+    """The word lists of one directory (``typos.txt``, ``expressions.txt``, ``taboo.txt``,
+    ``entertainment.txt``, ``doubled.txt``, ``orders.txt``, ``context.txt``; formats in
+    :mod:`probes.checks.wordlists`); without one, the shipped lists."""
+    if directory is None:
+        return default_wording()
+    files = [read_list(directory / f"{stem}.txt") for stem in (*WORD_FILES, *PATTERN_FILES)
+             if (directory / f"{stem}.txt").exists()]  # fmt: skip
+    return build_wording(files, read_context(directory / "context.txt"))
 
 
-@cache
 def default_wording() -> Wording:
-    return load_wording()
+    return default_lists().wording
 
 
 @dataclass(frozen=True)
 class Finding:
     rule: str
-    span: str  # the matched text with context
+    span: str  # a clean window around the hit (numbers masked)
     suggestion: str
+    hit: str = ""  # the hit itself as it may be shown (a number masked)
+    start: int = 0  # where in the judged text (title and body, see text_of)
+    end: int = 0
+    source: str = ""  # the list entry's source (文献、版次), for wording rules
 
     @property
     def kind(self) -> str:
@@ -127,80 +104,51 @@ class Finding:
 class ContentVerdict:
     post: Post
     findings: list[Finding] = field(default_factory=list)
+    # the personal numbers' spans and what of them may show: (start, end, head, tail); the
+    # masked text is made from the post when asked (a memo holds no second copy of it)
+    masks: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The judged text (title and body, :func:`text_of`), personal numbers masked."""
+        return masked(text_of(self.post), self.masks)
 
     def evidence(self, kind: str) -> dict[str, Any]:
+        """What the finding keeps of this post: every hit of ``kind`` (the first
+        :data:`EVIDENCE_PER_POST` one by one, then their count) and the post marked."""
         found = [f for f in self.findings if f.kind == kind]
-        ev: dict[str, Any] = {
-            "post_id": self.post.id,
-            "post_url": self.post.url,
-            "findings": [
-                {"rule": f.rule, "name": RULE_NAMES[f.rule], "span": f.span,
-                 "suggestion": f.suggestion}
-                for f in found[:EVIDENCE_PER_POST]
-            ],
-        }  # fmt: skip
+        items = []
+        for f in found[:EVIDENCE_PER_POST]:
+            item = {"rule": f.rule, "name": RULE_NAMES[f.rule], "span": f.span,
+                    "suggestion": f.suggestion, "hit": f.hit}  # fmt: skip
+            if f.source:
+                item["source"] = f.source
+            items.append(item)
+        ev: dict[str, Any] = {"post_id": self.post.id, "post_url": self.post.url, "findings": items}
         if len(found) > EVIDENCE_PER_POST:
             ev["more"] = len(found) - EVIDENCE_PER_POST  # a list of 10,000 phones: the count
+        ev["marked"] = marked(self.text, [(f.start, f.end, f.rule) for f in found])
         return ev
 
 
-def _context(text: str, start: int, end: int, shown: str | None = None) -> str:
-    mid = text[start:end] if shown is None else shown
-    return (text[max(0, start - WIDTH) : start] + mid + text[end : end + WIDTH]).replace("\n", " ")
-
-
-def _ascii_word_ok(low: str, start: int, end: int, word: str) -> bool:
-    if not word.isascii():
-        return True
-    before = low[start - 1 : start] if start else ""
-    after = low[end : end + 1]
-    return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
-
-
-def _excepted(low: str, start: int, e: Entry) -> bool:
-    for exc in e.exceptions:
-        off = exc.find(e.wrong)
-        if off >= 0 and low[start - off : start - off + len(exc)] == exc and start >= off:
-            return True
-    return False
-
-
 def scan_wording(text: str, lex: Wording | None = None) -> list[Finding]:
-    """Lexicon matches, one per distinct wrong form; a match inside a longer one is dropped."""
-    lex = lex or default_wording()
-    if lex.automaton is None:
-        return []
-    low = text.lower()
-    if len(low) != len(text):  # a few characters lower-case to two: keep offsets true
-        text = low
-    spans: list[tuple[int, int, Entry]] = []
-    for last, entries in lex.automaton.iter(low):
-        for e in entries:
-            start = last - len(e.wrong) + 1
-            if _ascii_word_ok(low, start, last + 1, e.wrong) and not _excepted(low, start, e):
-                spans.append((start, last + 1, e))
-    spans.sort(key=lambda x: (x[0], -x[1]))
-    out: list[Finding] = []
-    seen: set[str] = set()
-    reach = -1
-    for start, end, e in spans:
-        if end <= reach:  # inside a longer match
-            continue
-        reach = max(reach, end)
-        if e.wrong in seen:
-            continue
-        seen.add(e.wrong)
-        shown = text[start:end]
-        if e.rule == "entertainment":
-            why = f"“{shown}”为网络流行语，建议改用规范书面语"
-        else:
-            why = f"{shown} → {e.right}"
-        out.append(Finding(e.rule, _context(text, start, end), why))
-    return out
+    """The wording findings of ``text`` (错别字, 规范表述, 禁用/慎用词, 娱乐化), in text order."""
+    return [_finding(text, h, i) for i, h in enumerate(scan(text, lex or default_wording()))]
 
 
-def _text_of(post: Post) -> str:
-    return f"{post.title}\n{post.text}" if post.title else post.text
+def _finding(text: str, h: Hit, i: int = 0) -> Finding:
+    span = window(text, h.start, h.end) if i < QUOTED_HITS else ""
+    return Finding(h.rule, span, h.suggestion, text[h.start : h.end], h.start, h.end,
+                   h.entry.source)  # fmt: skip
+
+
+def text_of(post: Post) -> str:
+    """What a post says: its title and text, the title once (a feed's or an article's text
+    often opens with its title: quoted twice, a window ran from one into the other)."""
+    title = post.title.strip()
+    if not title or post.text.lstrip().startswith(title):
+        return post.text
+    return f"{title}\n{post.text}"
 
 
 def judge_content(
@@ -211,32 +159,43 @@ def judge_content(
     wording: Wording | None = None,
     roster: Roster | None = None,
     words: Words | None = None,
+    lists: Lists | None = None,
 ) -> ContentVerdict:
     """Every content finding of one post, for an account of unit ``owner_code``, dated ``on``
-    (the post's day; a roster's term is judged on it)."""
-    text = _text_of(post)
+    (the post's day; a roster's term is judged on it), by ``lists`` (default: the shipped)."""
+    lists = lists or default_lists()
+    text = text_of(post)
     on = on or (post.published_at.date() if post.published_at else date.today())
-    v = ContentVerdict(post)
-    for leak in find_leaks(text, on, words):
-        shown = _context(text, leak.start, leak.end, leak.masked)
-        v.findings.append(Finding(leak.rule, shown, f"{leak.what}应脱敏后发布（如 {leak.masked}）"))
+    leaks = find_leaks(text, on, words or lists.words)
+    v = ContentVerdict(post, masks=[(x.start, x.end, *MASKS[x.rule]) for x in leaks])
+    shown = v.text if leaks else text
+    for leak in leaks:
+        hit = shown[leak.start : leak.end]
+        why = f"{leak.what}应脱敏后发布（如 {leak.masked}）"
+        v.findings.append(
+            Finding(leak.rule, window(shown, leak.start, leak.end), why, hit, leak.start, leak.end)
+        )
     if owner_code:
-        for err in (roster or default_roster()).check(owner_code, text, on):
-            v.findings.append(Finding(err.rule, _context(text, err.start, err.end), err.suggestion))
-    v.findings.extend(scan_wording(text, wording))
+        for err in (roster or lists.roster).check(owner_code, text, on):
+            v.findings.append(Finding(err.rule, window(shown, err.start, err.end),
+                                      err.suggestion, shown[err.start : err.end], err.start,
+                                      err.end))  # fmt: skip
+    hits = scan(text, wording or lists.wording)
+    v.findings.extend(_finding(shown, h, i) for i, h in enumerate(hits))
+    v.findings.sort(key=lambda f: f.start)
     return v
 
 
 # A post already judged is not judged again (see commercial's memo): keyed by a digest of
-# what judge_content reads — the post's content, the unit and the day it is judged on — for
-# the process's default lexicons and roster. A clean post keeps only its key.
+# what judge_content reads — the post's content, the unit, the day it is judged on and the
+# lists' version. A clean post keeps only its key.
 _MEMO_SIZE = 65536
 _memo: OrderedDict[bytes, ContentVerdict | None] = OrderedDict()
 
 
-def _key(post: Post, owner_code: str, on: date) -> bytes:
+def _key(post: Post, owner_code: str, on: date, version: str) -> bytes:
     h = hashlib.blake2b(digest_size=16)
-    for part in (post.id, post.url, post.title, post.text, owner_code, on.isoformat()):
+    for part in (post.id, post.url, post.title, post.text, owner_code, on.isoformat(), version):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.digest()
@@ -246,14 +205,18 @@ def post_day(post: Post, now: datetime, tz: str = "Asia/Shanghai") -> date:
     return (post.published_at or now).astimezone(ZoneInfo(tz)).date()
 
 
-def judged(post: Post, owner_code: str, on: date) -> ContentVerdict | None:
-    """``post``'s verdict by the default data if it has findings, else None; memoised."""
-    key = _key(post, owner_code, on)
+def judged(
+    post: Post, owner_code: str, on: date, lists: Lists | None = None
+) -> ContentVerdict | None:
+    """``post``'s verdict by ``lists`` (default: the shipped) if it has findings, else None;
+    memoised."""
+    lists = lists or default_lists()
+    key = _key(post, owner_code, on, lists.version)
     try:
         v = _memo[key]
         _memo.move_to_end(key)
     except KeyError:
-        v = judge_content(post, owner_code, on)
+        v = judge_content(post, owner_code, on, lists=lists)
         v = v if v.findings else None
         _memo[key] = v
         if len(_memo) > _MEMO_SIZE:
@@ -262,11 +225,24 @@ def judged(post: Post, owner_code: str, on: date) -> ContentVerdict | None:
 
 
 def _summary(verdicts: Sequence[ContentVerdict], kind: str) -> str:
+    """One line per post (five posts, then a count): each rule's first hit quoted with its
+    correction, then every other hit of that rule named (or counted past twenty)."""
     lines = []
     for v in verdicts[:5]:
-        fs = [f for f in v.findings if f.kind == kind]
-        what = "；".join(f"{RULE_NAMES[f.rule]}「{f.span}」{f.suggestion}" for f in fs[:3])
-        lines.append(f"{v.post.id or v.post.url}：{what}")
+        groups: dict[str, list[Finding]] = {}
+        for f in v.findings:
+            if f.kind == kind:
+                groups.setdefault(f.rule, []).append(f)
+        parts = []
+        for rule, fs in groups.items():
+            part = f"{RULE_NAMES[rule]}「{fs[0].span}」{fs[0].suggestion}"
+            if len(fs) > 1:
+                others = [f.hit for f in fs[1 : SUMMARY_HITS + 1]]
+                rest = len(fs) - 1 - len(others)
+                part += f"；同类共 {len(fs)} 处，另有 " + "、".join(others)
+                part += f" 等（再有 {rest} 处未列出）" if rest else ""
+            parts.append(part)
+        lines.append(f"{v.post.id or v.post.url}：" + "；".join(parts))
     if len(verdicts) > 5:
         lines.append(f"等共 {len(verdicts)} 条")
     return "\n".join(lines)
@@ -285,7 +261,8 @@ def detect_content(obs: Observation, ctx: Context) -> list[Signal]:
     """Up to one signal per content kind, judged on the posts this observation saw."""
     owner = ctx.owner_code if ctx is not None else ""
     now, tz = (ctx.now, ctx.tz) if ctx is not None else (obs.fetched_at, "Asia/Shanghai")
-    verdicts = [v for p in obs.posts if (v := judged(p, owner, post_day(p, now, tz)))]
+    lists = ctx.lists if ctx is not None and ctx.lists is not None else default_lists()
+    verdicts = [v for p in obs.posts if (v := judged(p, owner, post_day(p, now, tz), lists))]
     by: dict[str, list[ContentVerdict]] = {k: [] for k in set(KIND_OF.values())}
     for v in verdicts:
         for k in dict.fromkeys(f.kind for f in v.findings):

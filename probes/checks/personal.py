@@ -8,7 +8,9 @@ Each kind of number has its own proof, so a number that only looks like one is n
   checksum ten times in eleven, and a masked ``5201**********1234`` is no number at all;
 - a mobile number (``1[3-9]`` + 9 digits) is personal only beside words about a person
   (姓名, 身份证, 住址, 户主 …) and not right after a service word (热线, 咨询电话 …): a unit's
-  hotline, 12345 or ``0851-12345`` is what it should publish;
+  hotline, 12345 or ``0851-12345`` is what it should publish; the numbers that follow a
+  person's within :data:`RUN_GAP` characters, in the same sentence, are the next rows of the
+  same list (a table of ten under one 姓名/联系电话 header: every row is named, not two);
 - a bank card (16–19 digits, BIN 62/4/5) must pass Luhn and sit beside card or personal
   words, and not beside words of a public account (对公, 捐款 …).
 
@@ -35,11 +37,15 @@ ID_CHECK = "10X98765432"
 _GB2260 = "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63"
 PROVINCES = frozenset([*_GB2260.split(), "64", "65", "71", "81", "82", "83", "91"])
 BEFORE, AFTER, NEAR = 60, 30, 12  # context windows, in characters
+RUN_GAP = 60  # a number this close after a person's number is the next row of the same list
 
 _ID = re.compile(
     r"(?<![0-9A-Za-z])[1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
     r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])"
 )
+# a sentence's end (a form's fields are apart by ；, a list's rows by line breaks: not ends)
+_SENTENCE = re.compile(r"[。！？!?]")
+_LAST_END = re.compile(r"[。！？!?](?!.*[。！？!?])", re.S)  # the last one in a range
 _MOBILE = re.compile(r"(?:(?<=\+86)|(?<![0-9]))1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}(?![0-9])")
 _CARD = re.compile(
     r"(?<![0-9])(?:62|4[0-9]|5[1-5])[0-9]{2}(?:[- ]?[0-9]{4}){3}(?:[- ]?[0-9]{1,3})?(?![0-9])"
@@ -117,6 +123,18 @@ def _near(text: str, start: int, end: int, words: tuple[str, ...], before: int, 
     return any(w in window for w in words)
 
 
+def _in_sentence(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:
+    """Any of ``words`` within BEFORE/AFTER characters, not past the sentence's end: the
+    户主 of one sentence does not make the next sentence's 咨询电话 a person's."""
+    lo, hi = max(0, start - BEFORE), min(len(text), end + AFTER)
+    if m := _LAST_END.search(text, lo, start):
+        lo = m.end()
+    if m := _SENTENCE.search(text, end, hi):
+        hi = m.start()
+    window = text[lo:start] + "\0" + text[end:hi]
+    return any(w in window for w in words)
+
+
 def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     """``spans`` sorted and disjoint (one finditer's): the one starting last before ``e``
     is the only one that can overlap — a lookup, not a scan (a text may hold thousands)."""
@@ -155,14 +173,18 @@ def find_leaks(text: str, on: date, words: Words | None = None) -> list[Leak]:
         if not _near(text, s, e, w.card + w.personal, BEFORE, AFTER):
             continue
         out.append(Leak("privacy.bank_card", s, e, mask(digits, 6, 4), "银行卡号"))
+    run_end = -1  # where the last person's number ended: a table's rows follow its header
     for m in _MOBILE.finditer(text):
         s, e = m.span()
         if _overlaps(ids, s, e) or _overlaps(cards, s, e):
             continue  # digits of a longer number spaced in groups
         if _near(text, s, e, w.service, NEAR, 0) or _near(text, s, e, w.not_personal, NEAR, 0):
             continue
-        if not _near(text, s, e, w.personal, BEFORE, AFTER):
+        gap = s - run_end
+        in_run = run_end >= 0 and gap <= RUN_GAP and not _SENTENCE.search(text, run_end, s)
+        if not in_run and not _in_sentence(text, s, e, w.personal):
             continue
+        run_end = e
         digits = re.sub(r"[- ]", "", m.group(0))
         out.append(Leak("privacy.mobile", s, e, mask(digits, 3, 4), "手机号"))
     out.sort(key=lambda x: x.start)

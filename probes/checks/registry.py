@@ -17,6 +17,7 @@ from probes.model import Observation, Post, Signal
 
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
+    from probes.checks.lists import Lists
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Context:
     owner_code: str = ""
     # the owner unit's name (主办单位, Unit.name): the certification should name it
     owner_name: str = ""
+    # the word lists, rosters and domain lists, the user's overlaid on the shipped
+    # (probes.checks.lists); None: the shipped ones alone
+    lists: Lists | None = None
 
 
 Detector = Callable[[Observation, Context], list[Signal]]

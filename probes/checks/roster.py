@@ -21,7 +21,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -50,6 +50,7 @@ class Term:
     title: str
     since: date | None
     until: date | None
+    where: str = field(default="", compare=False)  # "roster/qx.csv:3": the row it came from
 
     def holds(self, on: date) -> bool:
         return (self.since is None or self.since <= on) and (self.until is None or on <= self.until)
@@ -61,6 +62,7 @@ class RosterError:
     start: int
     end: int
     suggestion: str
+    where: str = ""  # the roster row the judgement rests on
 
 
 class UnitRoster:
@@ -103,12 +105,12 @@ class UnitRoster:
                 continue
             if cand == term.name:
                 if term.until and on > term.until and not _historical(text, s, term.until):
-                    return RosterError("roster.title", s, e, self._now_is(term, on))
+                    return RosterError("roster.title", s, e, self._now_is(term, on), term.where)
                 return None
             current = term.holds(on) or not held  # nobody else is known to hold it
             if current and cand not in self.names and one_off(cand, term.name):
                 why = f"{cand} → {term.name}（{term.title}，据名册）"
-                return RosterError("roster.name", s, e, why)
+                return RosterError("roster.name", s, e, why, term.where)
         return None
 
     def _now_is(self, term: Term, on: date) -> str:
@@ -176,9 +178,12 @@ def _date(s: str) -> date | None:
 
 def read_terms(text: str, source: str = "") -> list[Term]:
     """Rows of one roster file (comment lines start with ``#``; Chinese or English headers)."""
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    kept = [(n, ln) for n, ln in enumerate(text.splitlines(), 1)
+            if ln.strip() and not ln.lstrip().startswith("#")]  # fmt: skip
+    numbers = [n for n, _ in kept[1:]]  # the file's own line numbers, comments counted
     terms = []
-    for i, row in enumerate(csv.DictReader(io.StringIO("\n".join(lines))), 2):
+    rows = csv.DictReader(io.StringIO("\n".join(ln for _, ln in kept)))
+    for i, row in zip(numbers, rows, strict=False):
         r = {HEADERS.get((k or "").strip(), k): (v or "").strip() for k, v in row.items()}
         if not (r.get("unit") and r.get("name") and r.get("title")):
             continue
@@ -186,7 +191,7 @@ def read_terms(text: str, source: str = "") -> list[Term]:
             since, until = _date(r.get("since", "")), _date(r.get("until", ""))
         except ValueError as e:
             raise ValueError(f"{source}: 第 {i} 行日期应为 YYYY-MM-DD（{e}）") from e
-        terms.append(Term(r["unit"], r["name"], r["title"], since, until))
+        terms.append(Term(r["unit"], r["name"], r["title"], since, until, f"{source}:{i}"))
     return terms
 
 

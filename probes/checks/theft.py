@@ -11,8 +11,9 @@ The registry is the baseline, as for inspectors (名称与备案不一致, 认�
 name, the certification and the IP province are judged against it on every check, the first one
 included (:mod:`probes.checks.identity`); the previous look adds what changed since. A strong sign
 (3 points: a name unrelated to the registered one, a certification naming a company, every recent
-post from another province, the certification lost) opens a finding on its own; weak ones (a
-client changed, a trip's IP location, a bio rewritten) need company.
+post from another province, the certification lost, the profile's IP province and every post
+since the last check moved together to another province) opens a finding on its own; weak ones
+(a client changed, a trip's IP location, a bio rewritten) need company.
 
 Comments switched off is a separate, smaller finding (``no_interaction``: 未提供有效互动功能).
 """
@@ -37,6 +38,7 @@ from probes.checks.identity import (
     name_signs,
     province_of,
 )
+from probes.checks.lists import Lists
 from probes.checks.registry import Context, register
 from probes.model import Observation, Outcome, Post, Profile, Severity, Signal, post_from_dict
 
@@ -141,7 +143,10 @@ def _identity_signs(
                 )
             )
     if prev is not None and prev.bio is not None and cur.bio is not None and prev.bio != cur.bio:
-        spam = judge_post(Post(id="bio", published_at=None, text=cur.bio)).level == "commercial"
+        wl = ctx.lists
+        bio = Post(id="bio", published_at=None, text=cur.bio)
+        verdict = judge_post(bio, wl.lexicons, wl.domains) if wl else judge_post(bio)
+        spam = verdict.level == "commercial"
         signs.append(
             Sign(
                 "bio_changed",
@@ -215,6 +220,19 @@ def _location_signs(
     now_at = province_of(cur.ip_location)
     before = province_of(prev.ip_location) if prev is not None else ""
     signs: list[Sign] = []
+    sent = {place for p in new_posts if p.ip_location and (place := province_of(p.ip_location))}
+    if before and now_at and before != now_at and now_at != home and sent == {now_at}:
+        # the profile and every post since the last check moved together: the account is
+        # run from elsewhere now — a sign on its own (a trip moves the profile, or one post)
+        return [
+            Sign(
+                "province_drift",
+                f"两次检查之间 IP属地由{before}变为{now_at}，其后新发内容也都来自{now_at}"
+                + (f"（本单位在{home}）" if home else ""),
+                3.0,
+                {"from": before, "to": now_at, "home_province": home or None},
+            )
+        ]
     # the province changed between two checks: when it left home, ip_outside_home says so
     if before and now_at and before != now_at and now_at != home and (not home or before != home):
         signs.append(
@@ -342,11 +360,11 @@ def _behaviour_signs(
     return signs
 
 
-def _spam_signs(new_posts: Sequence[Post]) -> list[Sign]:
+def _spam_signs(new_posts: Sequence[Post], wl: Lists | None = None) -> list[Sign]:
     hard: list[dict[str, Any]] = []
     soft: list[dict[str, Any]] = []
     for p in new_posts:
-        v = judged(p)
+        v = judged(p, wl)
         if v is None or v.level != "commercial":
             continue
         is_hard = any(h.category in HARD for h in v.hits) or bool(v.baits)
@@ -404,7 +422,7 @@ def theft_signs(obs: Observation, ctx: Context) -> list[Sign]:
     )
     signs += _client_signs(new_posts, old_posts)
     signs += _behaviour_signs(new_posts, old_posts, ctx)
-    signs += _spam_signs(new_posts)
+    signs += _spam_signs(new_posts, ctx.lists)
     if ctx.account_status == "closed" and new_posts:
         signs.append(
             Sign(

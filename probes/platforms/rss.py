@@ -38,8 +38,9 @@ from probes.fetch.http import Response, decode_text
 from probes.model import MAX_POSTS, Observation, Outcome, Post, Profile, Target, newest
 from probes.platforms.common import set_outcome
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
+from probes.platforms.fulltext import bound_texts, full_text
 from probes.platforms.registry import clock, fetch_page, register
-from probes.platforms.webpage import extract_links, shorten, strip_html
+from probes.platforms.webpage import extract_links, strip_html
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -96,6 +97,7 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     times = [entry_time(e, tz, memo) for e in entries]
     keep = newest(times)
     obs.posts = [_post(entries[i], base, tz, times[i]) for i in keep]
+    bound_texts(obs.posts)  # full texts for the newest, within a bound per check
     if len(keep) < total:
         obs.capped.update(posts_total=total, posts_kept=len(keep))
     if malformed:
@@ -238,7 +240,7 @@ def _post(entry: Any, base: str, tz: str, when: datetime | None) -> Post:
     link = (entry.get("link") or "").strip()
     html = _body_html(entry)
     title = strip_html(entry.get("title") or "")
-    text = shorten(strip_html(html)) or title
+    text = full_text(html) or title  # content:encoded when present: the detectors judge it
     links = extract_links(html, link or base) if html else []
     if link and link not in links:
         links.insert(0, link)

@@ -13,7 +13,11 @@ The operator says where the posts are with CSS selectors in ``Target.options``:
 - ``pinned``: present inside an item when the post is pinned (置顶); an item whose text says
   "置顶" counts as pinned too, since old pinned notices must not pass as the latest post;
 - ``date_format``: a ``strptime`` format when the date is unusual;
-- ``tz``: the page's time zone (default Asia/Shanghai).
+- ``tz``: the page's time zone (default Asia/Shanghai);
+- ``detail``: a selector of the body on an item's own page (``#zoom``, ``.TRS_Editor``):
+  the newest ``details`` items' pages (default 3, at most 5) are opened and their body is
+  the post's text, so the detectors judge the notice, not its title
+  (:mod:`probes.platforms.fulltext`). Without it a post's text is its list item's.
 
 A selector that matches nothing is ``unreadable`` ("无法读取内容", the detail naming the
 selector), so a site redesign shows up as a broken selector rather than a stale account —
@@ -37,6 +41,7 @@ from probes.fetch.http import decode_text
 from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
 from probes.platforms.dates import DEFAULT_TZ, from_epoch_text, localize, parse_cn_datetime
+from probes.platforms.fulltext import open_details
 from probes.platforms.registry import clock, failed, fetch_page, register
 
 TEXT_LIMIT = 500  # characters of post text kept in an observation; the page is an artifact
@@ -78,6 +83,7 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
         return obs
     if all(p.published_at is None for p in obs.posts):
         obs.detail = f"选择器 '{item_sel}' 匹配 {len(items)} 个条目，但都读不出日期"
+    await open_details(target, tools, obs)  # "detail": the newest items' body text
     return obs
 
 

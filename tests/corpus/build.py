@@ -148,6 +148,17 @@ CLEAN_WEIBO_TRICKY = [
         "welfare_news",
         "#乡村振兴# 我县举办消费帮扶产品展销会，现场签约金额达300万元。",
     ),
+    # issue 29: a meeting notice with 乡村振兴 and 发放 was sent to review with a 72-hour
+    # deadline; a review word needs what makes it a sale (a price, a shop, an order verb)
+    (
+        "welfare_news",
+        "【通知】关于召开全县乡村振兴工作推进会的通知：请各乡镇分管领导于12月8日上午9时到县政府"
+        "三楼会议室参会，会议将部署产业帮扶资金发放和脱贫人口小额信贷工作。",
+    ),
+    (
+        "welfare_news",
+        "#乡村振兴# 县财政安排专项资金，通过政府购买服务方式为脱贫户免费领取农技培训名额。",
+    ),
     (
         "hotline",
         "如有疑问请拨打市民服务热线12345或咨询电话0851-88888888。",
@@ -207,6 +218,12 @@ CLEAN_WECHAT_TRICKY = [
         "welfare_sale",
         "消费帮扶丨来自对口帮扶县的好物",
         "<p>助农产品：高山土豆、野生菌，以购代捐，欢迎选购。</p>",
+        "review",
+    ),
+    (
+        "welfare_sale",
+        "乡村振兴丨高山土豆上市了",
+        "<p>消费帮扶产品：高山土豆3.5元/斤，10斤起售，欢迎各单位工会采购。</p>",
         "review",
     ),
     (
@@ -833,6 +850,38 @@ def _registry_cases(
             [(dict(GOV_USER), posts_from("贵州", 710) + regular)],
             county,
             "首次检查：县级账号近期内容 IP 属地在本省",
+        ),
+        (
+            "stolen",
+            "province_drift",
+            [
+                (dict(GOV_USER), posts_from("贵州", 720) + regular),
+                (
+                    {**GOV_USER, "ip_location": "IP属地：广东"},
+                    [
+                        weibo(
+                            730 + k,
+                            CLEAN_WEIBO[k],
+                            when=t1 - timedelta(hours=2 + k),
+                            region_name="发布于 广东",
+                        )
+                        for k in range(2)
+                    ]
+                    + posts_from("贵州", 720),
+                ),
+            ],
+            county,
+            "issue 29：两次检查之间资料与新发内容都从本省（贵州）移到广东（回归：曾只得 1.5 分）",
+        ),
+        (
+            "clean",
+            "province_trip",
+            [
+                (dict(GOV_USER), posts_from("贵州", 740) + regular),
+                ({**GOV_USER, "ip_location": "IP属地：北京"}, posts_from("贵州", 740) + regular),
+            ],
+            county,
+            "资料 IP 属地在外地开会时变了，没有新内容从外地发出：一次出差，不是盗用",
         ),
         (
             "clean",

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import content_more
+
 HERE = Path(__file__).parent
 BASE = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 Asia/Shanghai
 W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -338,6 +340,7 @@ def build() -> None:
 
 def main() -> None:
     build()
+    content_more.add(case, rid)  # issue 29: the cited wrong forms, their traps, plain posts
     path = HERE / "content_posts.json"
     path.write_text(json.dumps(CASES, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{path.name}: {len(CASES)} cases")

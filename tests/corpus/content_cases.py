@@ -21,6 +21,7 @@ RULES = (
     "roster.title",
     "wording.typo",
     "wording.expression",
+    "wording.taboo",
     "entertainment",
 )
 

@@ -39,9 +39,10 @@ from probes.fetch import Tools
 from probes.fetch.http import Fetcher, FetchError, decode_text
 from probes.model import Artifact, Observation, Outcome, Post, Target
 from probes.platforms.common import first_marker, from_unix, origin, set_outcome
+from probes.platforms.fulltext import full_text, fuller
 from probes.platforms.registry import observation_from, register
 from probes.platforms.rss import read_rss
-from probes.platforms.webpage import extract_links, node_text, read_webpage, resolve, shorten
+from probes.platforms.webpage import extract_links, node_text, read_webpage, resolve
 from probes.platforms.wechat import PLATFORM
 
 MP_ORIGIN = PLATFORM.origins["mp"]
@@ -162,7 +163,7 @@ async def _enrich(target: Target, fetcher: Fetcher, obs: Observation, post: Post
     art = parse_article(html, post.url)
     post.published_at = art.published_at or post.published_at
     post.title = post.title or art.title
-    post.text = post.text or art.text
+    post.text = fuller(post.text, art.text)  # a feed's summary or title gives way to the body
     post.links = _merge_links(post.links, art)
     obs.profile.name = obs.profile.name or art.nickname or None
     obs.profile.ip_location = obs.profile.ip_location or art.ip_location
@@ -246,7 +247,7 @@ def parse_article(html: str, url: str) -> Article:
     body = tree.css_first("#js_content")
     if body is not None:
         art.links = extract_links(body, url)
-        art.text = shorten(node_text(body))
+        art.text = full_text(body.html or "")  # the whole body: the detectors judge it
     if m := _PROVINCE.search(html):
         art.ip_location = m.group(1)
     return art
