@@ -1,13 +1,24 @@
-"""The browser path: pages per second and memory over many consecutive pages.
+"""The browser path: CPU per check for each browser platform, and a soak over many pages.
 
-Not a test: prints figures. Loads the simulator's Douyin user page (its script fetches the
-profile and post-list JSON, which the pool captures) ``--pages`` times through one
-:class:`~probes.fetch.browser.BrowserPool` with ``--max-pages`` at once, through the
-``douyin`` reader (capture, parse, screenshot). Every ``--every`` pages it prints the
-Chromium processes' memory (PSS from /proc) and this process's RSS, so growth shows.
+Not a test: prints figures. The simulator (``tests/simulator``) serves each browser platform's
+page, whose script calls the platform's JSON APIs as the real site does; the platform's reader
+reads it through a :class:`~probes.fetch.browser.BrowserPool`, exactly as a patrol would
+(capture, parse, screenshot).
 
-    python bench/browser_path.py --pages 200
-    python bench/browser_path.py --pages 2000 --max-pages 2 --recycle 500
+**CPU per check** (default): for each platform a fresh pool reads one account ``--checks``
+times, and once more a fresh pool reads it once; the difference, divided, is the CPU one check
+costs, with the browser's launch and close taken out. CPU is this process's event-loop thread
+(the reader and playwright's client; the simulator's server threads are left out) plus every
+process the pool started (playwright's driver and Chromium, counted when they are reaped)::
+
+    python bench/browser_path.py                 # every browser platform, 20 checks each
+    python bench/browser_path.py --checks 40 --platforms douyin kuaishou
+
+**Soak** (``--soak``): ``--pages`` consecutive Douyin pages through one pool with
+``--max-pages`` at once; every ``--every`` pages it prints the Chromium processes' memory (PSS
+from /proc) and this process's RSS, so growth shows::
+
+    python bench/browser_path.py --soak --pages 2000 --max-pages 2 --recycle 500
 
 Goals (issue 3): >= 2 pages/s on 2 cores, peak < 1.5 GB, no growth over 2,000 pages.
 """
@@ -20,17 +31,104 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+#: one account per browser platform that the simulator answers with posts: (reader, handle)
+ACCOUNTS = {
+    "douyin": "MS4wLjABAAAAok",
+    "kuaishou": "3xks000001",
+    "toutiao": "MS4wLjABAAAAtt",
+    "xiaohongshu": "5f0000000000000000000001",
+    "bilibili": "10001",
+}
 
-async def run(base: str, a: argparse.Namespace) -> None:
+
+def target(reader: str, base: str) -> Any:
+    from probes.model import Target
+
+    # every origin key a reader of this or an earlier version may use, all to the simulator
+    keys = ("www", "live", "space")
+    return Target("b", reader, reader, handle=ACCOUNTS[reader], origins=dict.fromkeys(keys, base))
+
+
+def session_maker(reader: str) -> Any:
+    """A logged-in context for platforms whose anonymous visitors meet a login wall (the
+    simulator's own session cookie), or None where a visitor is shown the page."""
+    try:
+        from simulator.xiaohongshu import session_context
+    except ImportError:  # a simulator from before the login wall: visitors see the notes
+        return None
+    return session_context() if reader == "xiaohongshu" else None
+
+
+def cpu_seconds() -> float:
+    """This thread's CPU plus that of every reaped child process."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.thread_time() + kids.ru_utime + kids.ru_stime
+
+
+async def one_pool(reader: str, base: str, checks: int, a: argparse.Namespace) -> tuple[float, int]:
+    """CPU seconds and posts-read checks of a pool that reads ``reader``'s account ``checks``
+    times (``--max-pages`` at once), launched and closed within."""
+    from probes.fetch import Tools
+    from probes.fetch.browser import BrowserPool, BrowserSettings, chromium_pids
+    from probes.fetch.http import Fetcher
+    from probes.model import Outcome
+    from probes.platforms import observe
+
+    settings = BrowserSettings(max_pages=a.max_pages, settle_ms=a.settle_ms)
+    tgt = target(reader, base)
+    sem = asyncio.Semaphore(a.max_pages)
+    ok = 0
+    started = cpu_seconds()
+    async with BrowserPool(settings) as pool, Fetcher() as f:
+        tools = Tools(http=f, browser=pool)
+        if (make := session_maker(reader)) is not None:
+            async with pool.page(reader, 10, make=make):
+                pass  # the platform's context, made logged in before the first check
+
+        async def one() -> None:
+            nonlocal ok
+            async with sem:
+                obs = await observe(tgt, tools)
+            ok += obs.outcome is Outcome.ok and bool(obs.posts)
+
+        await asyncio.gather(*(one() for _ in range(checks)))
+    for _ in range(100):  # the driver and Chromium reaped: their CPU is in RUSAGE_CHILDREN
+        if not chromium_pids():
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    return cpu_seconds() - started, ok
+
+
+async def cpu_table(base: str, a: argparse.Namespace) -> None:
+    print(
+        f"CPU per check, {a.checks} checks per platform, max_pages {a.max_pages}, "
+        f"settle {a.settle_ms} ms (launch and close taken out)"
+    )
+    print(f"{'platform':<12} {'CPU-ms/check':>12} {'wall-ms/check':>13} {'read ok':>8}")
+    for reader in a.platforms:
+        once, _ = await one_pool(reader, base, 1, a)
+        wall = time.perf_counter()
+        many, ok = await one_pool(reader, base, a.checks + 1, a)
+        wall = time.perf_counter() - wall
+        per = (many - once) / a.checks * 1000
+        print(
+            f"{reader:<12} {per:12.0f} {wall / (a.checks + 1) * 1000:13.0f} {ok:>4}/{a.checks + 1}",
+            flush=True,
+        )
+
+
+async def soak(base: str, a: argparse.Namespace) -> None:
     from probes.fetch import Tools
     from probes.fetch.browser import BrowserPool, BrowserSettings, chromium_memory_mb
     from probes.fetch.http import Fetcher
-    from probes.model import Outcome, Target
+    from probes.model import Outcome
     from probes.platforms import observe
 
     settings = BrowserSettings(
@@ -39,7 +137,7 @@ async def run(base: str, a: argparse.Namespace) -> None:
         memory_ceiling_mb=a.ceiling_mb,
         settle_ms=a.settle_ms,
     )
-    target = Target("b", "douyin", "douyin", handle="MS4wLjABAAAAok", origins={"www": base})
+    tgt = target("douyin", base)
     ok = done = 0
     peak_pss = 0.0
     sem = asyncio.Semaphore(a.max_pages)
@@ -49,7 +147,7 @@ async def run(base: str, a: argparse.Namespace) -> None:
         async def one() -> None:
             nonlocal ok, done, peak_pss
             async with sem:
-                obs = await observe(target, tools)
+                obs = await observe(tgt, tools)
             ok += obs.outcome is Outcome.ok and len(obs.posts) == 2
             done += 1
             if done % a.every == 0:
@@ -74,11 +172,14 @@ async def run(base: str, a: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--platforms", nargs="+", default=list(ACCOUNTS), choices=list(ACCOUNTS))
+    ap.add_argument("--checks", type=int, default=20)
+    ap.add_argument("--soak", action="store_true")
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--max-pages", type=int, default=2)
     ap.add_argument("--recycle", type=int, default=500)
     ap.add_argument("--ceiling-mb", type=int, default=1200)
-    ap.add_argument("--settle-ms", type=int, default=100)
+    ap.add_argument("--settle-ms", type=int, default=300)  # BrowserSettings' default
     ap.add_argument("--every", type=int, default=50)
     a = ap.parse_args()
 
@@ -88,7 +189,7 @@ def main() -> None:
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
     with LocalServer(Simulator().routes()) as srv:
-        asyncio.run(run(srv.base, a))
+        asyncio.run(soak(srv.base, a) if a.soak else cpu_table(srv.base, a))
 
 
 if __name__ == "__main__":

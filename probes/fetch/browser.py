@@ -62,7 +62,8 @@ class BrowserSettings:
     memory_ceiling_mb: int = 1200  # relaunch when Chromium's processes use more (PSS)
     page_timeout_seconds: float = 30.0  # navigation plus waiting for captured responses
     close_timeout_seconds: float = 5.0
-    settle_ms: int = 300  # after the awaited responses, for late ones
+    # after the awaited responses, for captured ones not awaited; none once all are in
+    settle_ms: int = 300
     block_resources: tuple[str, ...] = ("image", "media", "font")  # not needed to read
     user_agent: str | None = None
     proxy: str | None = None
@@ -241,17 +242,22 @@ class BrowserPool:
         patterns = [re.compile(p) for p in capture]
         waits = [re.compile(p) for p in (capture if wait_for is None else wait_for)]
         seen: list[Any] = []
-        arrived = asyncio.Event()
+        arrived = asyncio.Event()  # every awaited pattern answered
+        complete = asyncio.Event()  # every captured pattern answered: nothing left to wait for
 
         def on_response(resp: Any) -> None:
             if any(p.search(resp.url) for p in patterns):
                 seen.append(resp)
                 if all(any(w.search(r.url) for r in seen) for w in waits):
                     arrived.set()
+                if all(any(p.search(r.url) for r in seen) for p in patterns):
+                    complete.set()
 
         page.on("response", on_response)
         if not waits:
             arrived.set()
+        if not patterns:
+            complete.set()
         deadline = time.monotonic() + limit
         status: int | None = None
         try:
@@ -263,8 +269,9 @@ class BrowserPool:
             arrived.set()  # an error page will not call the account's APIs: do not wait
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(arrived.wait(), max(0.1, deadline - time.monotonic()))
-        if self.settings.settle_ms:
-            await asyncio.sleep(self.settings.settle_ms / 1000)
+        if self.settings.settle_ms and not complete.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(complete.wait(), self.settings.settle_ms / 1000)
         captured: list[Captured] = []
         for resp in list(seen):
             try:

@@ -21,8 +21,10 @@ answer (DOMAIN §7 field names, real timestamp formats):
   such a name (tests reach named hosts by using the server as an HTTP proxy), else none.
 - WeChat articles, an RSS bridge's feed and an album page: :mod:`simulator.wechat`.
 - Bilibili's web API (WBI-signed, checked): :mod:`simulator.bilibili`.
-- Browser platforms (``/douyin/user/<id>`` etc.): an HTML page whose script fetches the
-  platform's JSON API the way the real site does, so a browser reader captures it.
+- Browser platforms (``/user/<sec_uid>``, ``/profile/<id>``, …): an HTML page whose script
+  fetches the platform's JSON API the way the real site does, so a browser reader captures it.
+  Douyin, Kuaishou, Toutiao and Xiaohongshu live in modules of their own
+  (``simulator.douyin`` …), serving the captured answers of ``tests/fixtures/platforms/``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from urllib.parse import parse_qs, quote
 
 from localserver import Reply, Request
 
-from simulator import wechat
+from simulator import douyin, kuaishou, toutiao, wechat, xiaohongshu
 from simulator.bilibili import BiliSim
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 14:00 in Beijing
@@ -83,21 +85,11 @@ class Simulator:
             "/visitor/genvisitor": self.weibo_genvisitor,
             "/signin/login": Reply(body=WEIBO_SIGNIN, headers={"Content-Type": HTML}),
             **wechat.routes(lambda: self.now),
-            **{f"/user/{sec}": _douyin_page for sec in DOUYIN_USERS},
-            "/aweme/v1/web/user/profile/other/": lambda r: _douyin_profile(self, r),
-            "/aweme/v1/web/aweme/post/": lambda r: _douyin_posts(self, r),
             **self.bili.routes(lambda: self.now),
-            "/c/user/token/MS4wLjABAAAAtt/": _toutiao_page,
-            "/api/pc/list/feed": lambda r: _toutiao_feed(self, r),
-            "/profile/3xks000001": _kuaishou_page,
-            "/live_api/baseuser/userinfo/byid": _kuaishou_info,
-            "/live_api/profile/public": lambda r: _kuaishou_list(self, r),
-            "/user/profile/5f0000000000000000000001": _xhs_page,
-            "/user/profile/5f0000000000000000000404": _xhs_page,
-            "/website-login/captcha": Reply(body=XHS_CAPTCHA, headers={"Content-Type": HTML}),
-            "/user/profile/5f0000000000000000000403": Reply.redirect(
-                "/website-login/captcha?redirectPath=%2Fuser%2Fprofile%2F5f0"
-            ),
+            **douyin.routes(self),
+            **kuaishou.routes(self),
+            **toutiao.routes(self),
+            **xiaohongshu.routes(self),
         }
 
     # -- Weibo --------------------------------------------------------------------------
@@ -293,155 +285,3 @@ def _cookie_domain(req: Request) -> str:
         if host == parent or host.endswith("." + parent):
             return f"; domain=.{parent}"
     return ""
-
-
-# -- Douyin (browser) -----------------------------------------------------------------------
-
-#: sec_uids: a normal account, a cancelled one, one answered with a captcha page
-DOUYIN_USERS = ("MS4wLjABAAAAok", "MS4wLjABAAAAgone", "MS4wLjABAAAAcaptcha")
-
-DOUYIN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>抖音</title></head>
-<body><div id="root"><h1 id="nick">加载中</h1><ul id="list"></ul></div><script>
-const sec = location.pathname.split('/').pop();
-const q = 'device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id=' + sec;
-fetch('/aweme/v1/web/user/profile/other/?' + q + '&a_bogus=sim').then(r => r.json())
-  .then(d => { const n = document.getElementById('nick');
-    n.textContent = d.user ? d.user.nickname : d.status_msg; });
-fetch('/aweme/v1/web/aweme/post/?' + q + '&max_cursor=0&count=18&a_bogus=sim')
-  .then(r => r.json()).then(d => { for (const a of d.aweme_list || []) {
-    const li = document.createElement('li'); li.textContent = a.desc;
-    document.getElementById('list').appendChild(li); } });
-</script></body></html>"""
-
-DOUYIN_CAPTCHA = """<!DOCTYPE html><html><head><meta charset="utf-8">
-<title>验证码中间页</title></head>
-<body><div id="captcha_container">请完成下列验证后继续</div></body></html>"""
-
-
-def _douyin_page(req: Request) -> Reply:
-    body = DOUYIN_CAPTCHA if req.path.endswith("captcha") else DOUYIN_PAGE
-    return Reply(body=body, headers={"Content-Type": HTML})
-
-
-def _douyin_profile(self: Simulator, req: Request) -> Reply:
-    sec = parse_qs(req.query).get("sec_user_id", [""])[0]
-    if sec.endswith("gone"):
-        return js({"status_code": 2096, "status_msg": "该账号已注销", "user": None})
-    return js({"status_code": 0, "user": {
-        "sec_uid": sec, "uid": "1234567890", "nickname": "示例市融媒体中心",
-        "signature": "示例市委宣传部主办", "ip_location": "IP属地：山东",
-        "enterprise_verify_reason": "示例市融媒体中心官方账号", "is_gov_media_vip": True,
-        "follower_count": 56789, "aweme_count": 321,
-        "avatar_larger": {"url_list": ["https://p3.douyinpic.com/aweme/1080x1080/x.jpeg"]},
-    }})  # fmt: skip
-
-
-def _douyin_posts(self: Simulator, req: Request) -> Reply:
-    t = self.now.timestamp()
-    return js({"status_code": 0, "max_cursor": int(t * 1000), "has_more": 0, "aweme_list": [
-        {"aweme_id": "7300000000000000001", "desc": "置顶：防诈宣传", "is_top": 1,
-         "create_time": int(t - 90 * 86400)},
-        {"aweme_id": "7300000000000000002", "desc": "今日警情通报", "is_top": 0,
-         "create_time": int(t - 2 * 3600)},
-    ]})  # fmt: skip
-
-
-# -- Toutiao, Kuaishou, Xiaohongshu (browser) -----------------------------------------------
-
-
-def _fetch_page(title: str, *calls: str) -> Reply:
-    """A page whose script calls the given APIs (query strings as the real sites sign)."""
-    js_calls = "\n".join(f"fetch({c!r}).then(r => r.json()).catch(() => {{}});" for c in calls)
-    body = (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
-        f'<body><div id="root">{title}</div><script>\n{js_calls}\n</script></body></html>'
-    )
-    return Reply(body=body, headers={"Content-Type": HTML})
-
-
-def _toutiao_page(req: Request) -> Reply:
-    return _fetch_page(
-        "示例发布 - 今日头条",
-        "/api/pc/list/feed?category=profile_all&token=MS4wLjABAAAAtt&max_behot_time=0"
-        "&aid=24&app_name=toutiao_web&a_bogus=sim",
-    )
-
-
-def _toutiao_feed(self: Simulator, req: Request) -> Reply:
-    t = int(self.now.timestamp())
-    user = {
-        "name": "示例发布",
-        "avatar_url": "https://p3-sign.toutiaoimg.com/a.jpeg",
-        "description": "示例市人民政府新闻办公室",
-        "user_id": "5000000001",
-        "user_verified": True,
-        "verified_content": "示例市人民政府新闻办公室官方账号",
-    }
-    return js({"message": "success", "has_more": False, "data": [
-        {"item_id": "7440000000000000001", "group_id": "7440000000000000001",
-         "title": "置顶：办事指南", "abstract": "", "publish_time": t - 300 * 86400,
-         "is_top": 1, "user_info": user},
-        {"item_id": "7440000000000000002", "group_id": "7440000000000000002",
-         "title": "全市冬季供暖工作会议召开", "abstract": "会议要求…",
-         "publish_time": t - 6 * 3600, "user_info": user},
-    ]})  # fmt: skip
-
-
-def _kuaishou_page(req: Request) -> Reply:
-    return _fetch_page(
-        "示例警方的快手",
-        "/live_api/baseuser/userinfo/byid?principalId=3xks000001",
-        "/live_api/profile/public?count=12&pcursor=&principalId=3xks000001&hasMore=true",
-    )
-
-
-def _kuaishou_info(req: Request) -> Reply:
-    return js({"data": {"result": 1, "userInfo": {
-        "id": "3xks000001", "name": "示例警方", "description": "示例市公安局官方快手",
-        "avatar": "https://p2.a.yximgs.com/uhead/a.jpg", "counts": {"fan": "3.2万"},
-    }}})  # fmt: skip
-
-
-def _kuaishou_list(self: Simulator, req: Request) -> Reply:
-    ms = int(self.now.timestamp() * 1000)
-    return js({"data": {"result": 1, "pcursor": "no_more", "list": [
-        {"id": "3xabc001", "caption": "反诈提醒", "timestamp": ms - 4 * 86400_000,
-         "isPinned": True},
-        {"id": "3xabc002", "caption": "交通安全", "timestamp": ms - 20 * 3600_000},
-    ]}})  # fmt: skip
-
-
-XHS_STATE = {
-    "user": {
-        "userPageData": {"_rawValue": {
-            "basicInfo": {"nickname": "示例文旅", "desc": "示例市文化和旅游局",
-                          "images": "https://sns-avatar-qc.xhscdn.com/avatar/a.jpg",
-                          "ipLocation": "山东", "gender": 0},
-            "interactions": [{"type": "follows", "count": "3"}, {"type": "fans", "count": "1万"}],
-        }},
-        "notes": {"_rawValue": [[
-            {"id": "64a000000000000000000001", "noteCard": {
-                "noteId": "64a000000000000000000001", "displayTitle": "置顶｜游玩攻略",
-                "type": "normal", "interactInfo": {"sticky": True, "likedCount": "120"}}},
-            {"id": "64a000000000000000000002", "noteCard": {
-                "noteId": "64a000000000000000000002", "displayTitle": "初雪",
-                "type": "video", "interactInfo": {"sticky": False, "likedCount": "9"}}},
-        ], [], [], []]},
-    },
-}  # fmt: skip
-
-XHS_CAPTCHA = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>安全限制</title></head>
-<body><div class="captcha">请完成验证</div></body></html>"""
-
-
-def _xhs_page(req: Request) -> Reply:
-    gone = req.path.endswith("404")
-    state = {"user": {"userPageData": {}, "notes": [[]]}} if gone else XHS_STATE
-    text = '<div class="empty">用户不存在</div>' if gone else '<div id="app"></div>'
-    body = (
-        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>小红书</title></head><body>'
-        f"{text}<script>window.__INITIAL_STATE__="
-        + json.dumps(state, ensure_ascii=False)
-        + "</script></body></html>"
-    )
-    return Reply(body=body, headers={"Content-Type": HTML})

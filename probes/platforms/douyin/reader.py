@@ -1,15 +1,24 @@
 """Reader "douyin": a Douyin account through the browser (its web APIs are signed).
 
-The user page ``{www}/user/<sec_uid>`` calls
-``/aweme/v1/web/user/profile/other/`` → ``user.{nickname, signature,
+Reads: the user page ``{www}/user/<sec_uid>``, whose script calls
+``/aweme/v1/web/user/profile/other/`` → ``status_code``, ``user.{nickname, signature,
 enterprise_verify_reason, ip_location, is_gov_media_vip, follower_count, aweme_count}`` and
-``/aweme/v1/web/aweme/post/`` → ``aweme_list[].{aweme_id, desc, create_time (unix s),
-is_top, aweme_control.can_comment}``; the reader captures both. ``can_comment`` false
-fills ``Post.comments_disabled``.
+``/aweme/v1/web/aweme/post/`` → ``status_code``, ``has_more``, ``aweme_list[].{aweme_id, desc,
+create_time (unix s), is_top, aweme_control.can_comment}``; the reader captures both.
+``aweme_count`` is the profile's post counter (``Profile.posts_count``); ``is_top`` keeps a
+post pinned; ``can_comment`` false fills ``Post.comments_disabled``.
+
+Cannot read: what Douyin withholds from an anonymous visitor. Today it often answers
+``status_code 0`` with ``aweme_list: []`` or ``null`` and ``has_more 0`` while the profile
+counts hundreds of works: that is ``unreadable`` ("抖音未向未登录访客展示作品列表"), never an
+empty account. Only an empty list *and* a profile counter of 0 is Douyin's word that the account
+has no works (``Sight.none``: judged, and stale if the rules say so). Verification is
+``blocked``: the "验证码中间页" (``verify_data``) in place of the user page, an API answer that
+is empty or not JSON, or one carrying a ``verify_*`` object (``type: "verify"``) instead of
+posts. Gone: ``status_code`` ≠ 0 with "用户不存在"/"已注销"…, or those words on the page.
 
 Origins: ``www`` (default ``https://www.douyin.com``). The sec_uid is ``Target.handle`` or the
-last path part of ``Target.url``. Gone: ``status_code`` ≠ 0 with "用户不存在"/"已注销"…, or
-those words on the page; captcha page = blocked.
+last path part of ``Target.url``.
 """
 
 from __future__ import annotations
@@ -17,7 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from probes.fetch import Tools
-from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.fetch.browser import Captured, PageResult
+from probes.model import Observation, Outcome, Post, Profile, Sight, Target
 from probes.platforms.browsing import dig, missing, open_page
 from probes.platforms.common import (
     account_key,
@@ -35,6 +45,9 @@ WWW_ORIGIN = PLATFORM.origins["www"]
 POSTS_API = r"/aweme/v1/web/aweme/post/"
 PROFILE_API = r"/aweme/v1/web/user/profile/other/"
 GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账号已被封禁", "该用户已被封禁")
+#: the verification page Douyin serves in place of a page (it holds ``const verify_data``)
+VERIFY_PAGE_MARKERS = ("验证码中间页",)
+WITHHELD = "抖音未向未登录访客展示作品列表"
 
 
 @register("douyin")
@@ -48,30 +61,61 @@ async def read_douyin(target: Target, tools: Tools) -> Observation:
     )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
-    prof = page.first(PROFILE_API)
+    prof, posts = page.first(PROFILE_API), page.first(POSTS_API)
+    if refusal := _refused(prof):
+        return set_outcome(obs, *refusal)
+    if why := _verification(page, prof, posts):
+        return set_outcome(obs, Outcome.blocked, why)
     user = dig(prof.data, "user") if prof else None
-    if (
-        prof is not None
-        and isinstance(prof.data, dict)
-        and prof.data.get("status_code")
-        not in (
-            0,
-            None,
-        )
-    ):
-        msg = str(prof.data.get("status_msg") or "")
-        if marker := first_marker(msg, GONE_MARKERS):
-            return set_outcome(obs, Outcome.not_found, f"抖音账号已不存在：{msg or marker}")
-        return set_outcome(
-            obs, Outcome.blocked, f"抖音接口拒绝（status_code={prof.data['status_code']}）"
-        )
     if isinstance(user, dict):
         obs.profile = _profile(user)
-    posts = page.first(POSTS_API)
-    if posts is None or not isinstance(posts.data, dict):
+    if posts is None:
         return missing(obs, page, "作品列表", GONE_MARKERS)
-    obs.posts = [_post(a) for a in posts.data.get("aweme_list") or [] if isinstance(a, dict)]
+    if refusal := _refused(posts):
+        return set_outcome(obs, *refusal)
+    items = posts.data.get("aweme_list") or []
+    obs.posts = [_post(a) for a in items if isinstance(a, dict)]
+    if not obs.posts:
+        _no_posts(obs, counted=isinstance(user, dict))
     return obs
+
+
+def _refused(c: Captured | None) -> tuple[Outcome, str] | None:
+    """A JSON answer whose ``status_code`` is not 0: gone ("已注销"…) or refused."""
+    if c is None or not isinstance(c.data, dict) or c.data.get("status_code") in (0, None):
+        return None
+    msg = str(c.data.get("status_msg") or "")
+    if marker := first_marker(msg, GONE_MARKERS):
+        return Outcome.not_found, f"抖音账号已不存在：{msg or marker}"
+    return Outcome.blocked, f"抖音接口拒绝（status_code={c.data['status_code']}）"
+
+
+def _verification(page: PageResult, *answers: Captured | None) -> str | None:
+    """Why this visit met Douyin's verification instead of the account, or None."""
+    if first_marker(page.html, VERIFY_PAGE_MARKERS):
+        return "抖音要求完成验证（验证码页面），未展示账号内容"
+    for c in answers:
+        if c is None:
+            continue
+        if not c.body.strip():
+            return "抖音接口返回空内容（风控验证），未展示账号内容"
+        if not isinstance(c.data, dict):
+            return "抖音接口返回的不是数据（风控验证），未展示账号内容"
+        if c.data.get("type") == "verify" or any(str(k).startswith("verify") for k in c.data):
+            return "抖音接口要求完成验证（verify），未展示账号内容"
+    return None
+
+
+def _no_posts(obs: Observation, *, counted: bool) -> None:
+    """An empty ``aweme_list``: Douyin's word only when the profile counts 0 works."""
+    n = obs.profile.posts_count
+    if counted and n == 0:
+        obs.sight = Sight.none
+        obs.detail = "抖音资料显示作品数为 0，作品列表为空"
+    elif n:
+        set_outcome(obs, Outcome.unreadable, f"{WITHHELD}（资料显示有 {n} 个作品）")
+    else:
+        set_outcome(obs, Outcome.unreadable, f"{WITHHELD}（资料未显示作品数）")
 
 
 def _profile(u: dict[str, Any]) -> Profile:

@@ -1,17 +1,23 @@
 """Reader "xiaohongshu": a Xiaohongshu account through the browser (``__INITIAL_STATE__``).
 
-The profile page ``{www}/user/profile/<user_id>`` renders from ``window.__INITIAL_STATE__``:
-``user.userPageData.basicInfo.{nickname, desc, images, ipLocation}``,
-``user.userPageData.interactions[]`` (``type`` "fans" → followers) and ``user.notes[0][]``
-with ``noteCard.{noteId, displayTitle, interactInfo.sticky}``. The cards carry no time
-field, but a note id is a MongoDB ObjectId whose first 8 hex digits are the Unix second the
-note was made: each note is dated from its id (``dates.from_object_id``), or from a ``time``
-field when a card has one; a note neither dates stays undated ("无法判断更新时间", never a
-veto). A page with no ``user.notes`` at all is ``unreadable`` (a layout change); an empty
-list there is the platform's word that the account has no notes.
-Vue's reactive wrappers (``_rawValue``/``_value``) are unwrapped.
+Reads: the profile page ``{www}/user/profile/<user_id>``, rendered from
+``window.__INITIAL_STATE__``: ``user.userPageData.basicInfo.{nickname, desc, images,
+ipLocation}``, ``user.userPageData.interactions[]`` (``type`` "fans" → followers) and
+``user.notes[0][]`` (the account's own notes) with ``id``/``noteCard.{displayTitle,
+interactInfo.sticky}``; ``sticky`` keeps a note pinned. The cards carry no time field, but a note
+id is a MongoDB ObjectId whose first 8 hex digits are the Unix second the note was made: each
+note is dated from its id (``dates.from_object_id``), or from a ``time`` field when a card has
+one; a note neither dates stays undated ("无法判断更新时间", never a veto). Vue's reactive
+wrappers (``_rawValue``/``_value``) are unwrapped.
 
-A redirect to ``/website-login/captcha`` or "安全限制" = blocked; "用户不存在"/"已注销" = gone.
+Cannot read: anything behind the login wall Xiaohongshu has put before anonymous visitors since
+2025 — a 302 to ``/login`` (or ``/website-login/…``), or the profile with ``userInfo.guest`` and
+a login dialog (``div.login-container``) instead of notes. That is ``blocked`` with
+``Observation.login_required`` ("小红书未向未登录访客展示主页（需要登录会话：xuncha sessions）"):
+with a logged-in session the notes are read. The profile shows no note counter and no
+documented empty-state word, so an empty note list is ``unreadable``, never an empty account.
+The security check (``/website-login/captcha``, or "安全限制" on a page without user data) is
+``blocked``; "用户不存在"/"已注销" on a page without user data is gone.
 Origins: ``www`` (default ``https://www.xiaohongshu.com``).
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
@@ -37,7 +44,14 @@ from probes.platforms.xiaohongshu import PLATFORM
 
 WWW_ORIGIN = PLATFORM.origins["www"]
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
-BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证")
+BLOCK_MARKERS = ("安全限制", "IP存在风险", "请完成验证", "请通过验证")
+CAPTCHA_PATH = "/website-login/captcha"
+#: where the login wall sends an anonymous visitor
+LOGIN_PATHS = ("/login", "/website-login/")
+#: the login dialog over a page shown to an anonymous visitor
+LOGIN_DIALOG = 'class="login-container"'
+LOGIN_WALL = "小红书未向未登录访客展示主页（需要登录会话：xuncha sessions）"
+NO_NOTES = "小红书主页未显示笔记（主页不显示笔记数，无从确认账号没有笔记）"
 
 
 @register("xiaohongshu")
@@ -51,14 +65,46 @@ async def read_xiaohongshu(target: Target, tools: Tools) -> Observation:
     )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
-    if "captcha" in page.final_url or first_marker(page.html, BLOCK_MARKERS):
+    path = urlsplit(page.final_url).path
+    if path.startswith(CAPTCHA_PATH):
         return set_outcome(obs, Outcome.blocked, "被小红书安全验证拦截")
+    if path.startswith(LOGIN_PATHS):
+        return login_wall(obs)
     state = unref(page.evaluated)
+    asks_login = dig(state, "user", "userInfo", "guest") is True or LOGIN_DIALOG in page.html
     basic = dig(state, "user", "userPageData", "basicInfo")
     if not isinstance(basic, dict):
         if marker := first_marker(page.html, GONE_MARKERS):
             return set_outcome(obs, Outcome.not_found, f"小红书账号已不存在：{marker}")
-        return set_outcome(obs, Outcome.error, "页面没有 __INITIAL_STATE__ 用户数据（平台改版？）")
+        if first_marker(page.html, BLOCK_MARKERS):
+            return set_outcome(obs, Outcome.blocked, "被小红书安全验证拦截")
+        if asks_login:
+            return login_wall(obs)
+        return set_outcome(
+            obs, Outcome.unreadable, "页面没有 __INITIAL_STATE__ 用户数据（平台改版？）"
+        )
+    obs.profile = _profile(state, basic)
+    notes = dig(state, "user", "notes")
+    own = notes[0] if isinstance(notes, list) and notes and isinstance(notes[0], list) else []
+    now = clock()
+    obs.posts = [note_post(n, now) for n in own if isinstance(n, dict)]
+    if obs.posts:
+        return obs
+    if asks_login:
+        return login_wall(obs)
+    if not isinstance(notes, list):
+        return set_outcome(obs, Outcome.unreadable, "页面没有 user.notes 笔记列表（平台改版？）")
+    # the profile shows no note counter, and no documented word for "no notes": not seen
+    return set_outcome(obs, Outcome.unreadable, NO_NOTES)
+
+
+def login_wall(obs: Observation) -> Observation:
+    """The page asks for a login: not shown to us, and a session would show it."""
+    obs.login_required = True
+    return set_outcome(obs, Outcome.blocked, LOGIN_WALL)
+
+
+def _profile(state: Any, basic: dict[str, Any]) -> Profile:
     fans = next(
         (
             i.get("count")
@@ -67,20 +113,13 @@ async def read_xiaohongshu(target: Target, tools: Tools) -> Observation:
         ),
         None,
     )
-    obs.profile = Profile(
+    return Profile(
         name=basic.get("nickname") or None,
         bio=basic.get("desc") or None,
         avatar_url=basic.get("images") or basic.get("imageb") or None,
         ip_location=basic.get("ipLocation") or None,
         followers=as_int(fans),
     )
-    notes = dig(state, "user", "notes")
-    if not isinstance(notes, list):
-        return set_outcome(obs, Outcome.unreadable, "页面没有 user.notes 笔记列表（平台改版？）")
-    first = notes[0] if notes and isinstance(notes[0], list) else []
-    now = clock()
-    obs.posts = [note_post(n, now) for n in first if isinstance(n, dict)]
-    return obs
 
 
 def unref(value: Any) -> Any:

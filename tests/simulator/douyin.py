@@ -1,0 +1,90 @@
+"""Douyin as an anonymous visitor meets it today (fixtures: ``fixtures/platforms/douyin``).
+
+The user page ``/user/<sec_uid>`` is a script that fetches the profile and the post list, as
+douyin.com's does. What a sec_uid is decides the answers:
+
+- ``…ok``: a government account, 321 works, an old pin and a post two hours old;
+- ``…gone``: cancelled (``status_code 2096`` "该账号已注销");
+- ``…captcha``: the page itself is the verification page ("验证码中间页");
+- ``…withheld`` / ``…null``: the profile counts 1,288 works, the list comes back ``[]`` /
+  ``null`` with ``has_more 0`` — what anonymous visitors get;
+- ``…empty`` / ``…emptynull``: a real empty account — 0 works, and the same empty list;
+- ``…stalepin``: a pin made yesterday over posts 40 and 60 days old;
+- ``…verify`` / ``…verifycheck``: the post API answers with a verification object;
+- ``…emptybody``: the post API answers ``200`` with no body at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from localserver import Reply, Request
+
+from .captured import JSON, answer, html_reply, json_reply, page
+
+if TYPE_CHECKING:
+    from . import Simulator
+
+P = "MS4wLjABAAAA"
+#: sec_uid -> (profile answer, post-list answer); None: an empty 200 body
+ACCOUNTS: dict[str, tuple[str, str | None]] = {
+    f"{P}ok": ("profile_ok", "posts_ok"),
+    f"{P}gone": ("profile_gone", "posts_withheld"),
+    f"{P}captcha": ("profile_ok", "posts_ok"),
+    f"{P}withheld": ("profile_withheld", "posts_withheld"),
+    f"{P}null": ("profile_withheld", "posts_null"),
+    f"{P}empty": ("profile_empty", "posts_withheld"),
+    f"{P}emptynull": ("profile_empty", "posts_null"),
+    f"{P}stalepin": ("profile_ok", "posts_stale_pin"),
+    f"{P}verify": ("profile_ok", "posts_verify"),
+    f"{P}verifycheck": ("profile_ok", "posts_verify_check"),
+    f"{P}emptybody": ("profile_ok", None),
+}
+
+USER_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>抖音</title></head>
+<body><div id="root"><h1 id="nick">加载中</h1><ul id="list"></ul></div><script>
+const sec = location.pathname.split('/').pop();
+const q = 'device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id=' + sec;
+fetch('/aweme/v1/web/user/profile/other/?' + q + '&a_bogus=sim').then(r => r.json())
+  .then(d => { const n = document.getElementById('nick');
+    n.textContent = d.user ? d.user.nickname : d.status_msg; }).catch(() => {});
+fetch('/aweme/v1/web/aweme/post/?' + q + '&max_cursor=0&count=18&a_bogus=sim')
+  .then(r => r.json()).then(d => { for (const a of d.aweme_list || []) {
+    const li = document.createElement('li'); li.textContent = a.desc;
+    document.getElementById('list').appendChild(li); } }).catch(() => {});
+</script></body></html>"""
+
+
+def routes(sim: Simulator) -> dict[str, Any]:
+    return {
+        **{f"/user/{sec}": _user_page for sec in ACCOUNTS},
+        "/aweme/v1/web/user/profile/other/": lambda r: _profile(sim, r),
+        "/aweme/v1/web/aweme/post/": lambda r: _posts(sim, r),
+    }
+
+
+def _user_page(req: Request) -> Reply:
+    if req.path.endswith("captcha"):
+        return html_reply(page("douyin", "captcha_page"))
+    return html_reply(USER_PAGE)
+
+
+def _account(req: Request) -> tuple[str, tuple[str, str | None]]:
+    sec = parse_qs(req.query).get("sec_user_id", [""])[0]
+    return sec, ACCOUNTS.get(sec, ACCOUNTS[f"{P}ok"])
+
+
+def _profile(sim: Simulator, req: Request) -> Reply:
+    sec, (profile, _) = _account(req)
+    data = answer("douyin", profile, sim.now)
+    if isinstance(data.get("user"), dict):
+        data["user"]["sec_uid"] = sec
+    return json_reply(data)
+
+
+def _posts(sim: Simulator, req: Request) -> Reply:
+    _, (_, posts) = _account(req)
+    if posts is None:
+        return Reply(200, b"", {"Content-Type": JSON})
+    return json_reply(answer("douyin", posts, sim.now))
