@@ -55,6 +55,11 @@ def read_cookies(data: bytes) -> tuple[list[Cookie], str]:
     return _netscape(text), "cookies.txt"
 
 
+def playwright_cookies(entries: Sequence[Mapping[str, Any]]) -> list[Cookie]:
+    """A browser context's cookies (``BrowserContext.cookies()``, storage_state's shape)."""
+    return [_entry(dict(e), i, playwright=True) for i, e in enumerate(entries, 1)]
+
+
 def _json(text: str) -> tuple[list[Cookie], str]:
     try:
         data = json.loads(text)
