@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
 from alerts.messages import PLATFORM_NAMES
 from monitor.config import Settings
-from monitor.sessions.cookiefile import Kept, for_platform, read_cookies
 from monitor.sessions.platforms import LOGIN
 from monitor.store import sessions as store
 from monitor.store.engine import session_scope
 from monitor.store.models import PlatformSession
-from monitor.store.sealing import load_sealer
 from monitor.timefmt import iso
-from probes.fetch.session import Cookie, LoginSession
+
+if TYPE_CHECKING:  # a listing loads neither the cipher nor the HTTP client
+    from monitor.sessions.cookiefile import Kept
+    from probes.fetch.session import Cookie, LoginSession
 
 
 class SessionError(ValueError):
@@ -65,6 +66,8 @@ def import_file(
     pace: float | None, by: str, now: datetime,
 ) -> tuple[PlatformSession, Kept]:  # fmt: skip
     """Read an exported cookie file and store the platform's cookies as a new session."""
+    from monitor.sessions.cookiefile import for_platform, read_cookies
+
     cookies, fmt = read_cookies(data)
     kept = for_platform(cookies, fmt, platform, stand_ins(settings, platform), now)
     row = save(
@@ -80,6 +83,8 @@ def save(
     expires_at: datetime | None,
 ) -> PlatformSession:  # fmt: skip
     """A new active session of ``cookies``, sealed with the key (made on first need)."""
+    from monitor.store.sealing import load_sealer
+
     if pace is not None and pace < 0:
         raise SessionError("间隔秒数不能为负")
     sealer = load_sealer(settings.session_key_file, create=True)
@@ -104,6 +109,7 @@ def lease(engine: Engine, settings: Settings, session_id: int, now: datetime) ->
     """Active session ``session_id`` for a check now, whatever its pace (an operator's
     ``xuncha sessions test``): marked used, its cookies opened."""
     from monitor.sessions.rotation import bind
+    from monitor.store.sealing import load_sealer
 
     with session_scope(engine) as s:
         row = store.get(s, session_id)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.store.models import PlatformSession
-from monitor.store.sealing import Sealer
-from probes.fetch.session import Cookie
+
+if TYPE_CHECKING:  # a listing imports neither the cipher nor the HTTP client
+    from monitor.store.sealing import Sealer
+    from probes.fetch.session import Cookie
 
 ACTIVE, EXPIRED, REMOVED = "active", "expired", "removed"
 STATES = {ACTIVE: "可用", EXPIRED: "已失效", REMOVED: "已删除"}
@@ -64,6 +67,8 @@ def add(
 
 def cookies_of(row: PlatformSession, sealer: Sealer) -> tuple[Cookie, ...]:
     """The session's cookies (:class:`~monitor.store.sealing.SealError` with the wrong key)."""
+    from probes.fetch.session import Cookie
+
     plain = sealer.open(row.sealed, _purpose(row.platform), row.key_id, f"会话 #{row.id} ")
     return tuple(Cookie.from_dict(d) for d in json.loads(plain))
 
