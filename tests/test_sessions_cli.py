@@ -142,3 +142,22 @@ def test_a_wrong_key_is_a_message_not_a_traceback(xuncha, tmp_path: Path) -> Non
     r = xuncha("sessions", "add", "xiaohongshu", str(export(tmp_path, LIVE)),
                env={KEY_ENV: "short"})  # fmt: skip
     assert r.exit_code == 2 and "环境变量 XUNCHA_SESSION_KEY不是有效的会话密钥" in r.output
+
+
+def test_the_listing_loads_neither_the_cipher_nor_the_http_client(xuncha, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, io, contextlib\n"
+        "import monitor.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        monitor.cli.app(['-c', {str(tmp_path / 'xuncha.toml')!r}, 'sessions', 'list'])\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code == 0, e.code\n"
+        "heavy = ['cryptography', 'httpx', 'playwright', 'fastapi', 'probes.platforms']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr

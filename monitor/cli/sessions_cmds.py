@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from monitor.store.models import Account
 
 app = Typer(
-    help="平台登录会话：小红书、抖音、微博等不向未登录访客展示内容时，巡查用运营人员提供的登录状态读取。"
+    help="平台登录会话：巡查用运营人员提供的登录状态读取小红书、抖音等平台。\n\n"
+    "这些平台不向未登录访客展示内容；会话的 Cookie 加密保存，同一平台的会话轮流使用。"
 )
 
 
