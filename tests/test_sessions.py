@@ -124,6 +124,7 @@ def test_the_database_alone_reveals_no_cookie(app: App) -> None:
 def test_a_missing_or_wrong_key_is_said_plainly(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    settings.alerts.ops_channels = ["json://127.0.0.1:9/ops"]
     app = open_app(settings)
     row, _ = imported(app)
     key_file = settings.data_dir / "session.key"
@@ -140,9 +141,14 @@ def test_a_missing_or_wrong_key_is_said_plainly(
     key_file.rename(key_file.with_suffix(".moved"))
     with pytest.raises(SealError, match="找不到会话密钥"):
         load_sealer(key_file, create=False)
-    # the patrol goes without the session, and says so in the log — no traceback
+    # the patrol goes without the session, says so in the log and tells ops once
     rotation = Rotation(app.engine, lambda: settings, Clock())
     assert anyio.run(rotation.take, "xiaohongshu", "xhs-1") is None
+    assert anyio.run(rotation.take, "xiaohongshu", "xhs-2") is None
+    with Session(app.engine) as s:
+        [told] = s.exec(select(Notification)).all()
+    assert told.unit_code == "ops" and told.title == "【巡查系统故障】无法解密平台登录会话"
+    assert "找不到会话密钥" in told.body and "巡查以未登录方式进行" in told.body
     app.close()
 
 

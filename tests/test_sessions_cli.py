@@ -11,21 +11,19 @@ from pathlib import Path
 
 import pytest
 from localserver import LocalServer
+from sessionsite import UID, routes
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
 from monitor.store.sealing import KEY_ENV
 from tests.test_sessions import COOKIES_TXT, LOGIN_VALUE
-from tests.test_sessions_use import UID, profile_page, user_posted
 
 LIVE = "040069b5f5e2a3c1d8e7loggedin"  # the login the stand-in site accepts
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[LocalServer]:
-    with LocalServer(
-        {"/api/sns/web/v1/user_posted": user_posted, f"/user/profile/{UID}": profile_page}
-    ) as srv:
+    with LocalServer(routes()) as srv:
         yield srv
 
 

@@ -61,6 +61,7 @@ class Rotation:
         self._read_at = -math.inf
         self._sealer: Sealer | None = None
         self._key_problem = ""  # said once per process
+        self._key_failed_at = -math.inf  # checks go without for a while, not each one failing
 
     @property
     def settings(self) -> Settings:
@@ -84,6 +85,8 @@ class Rotation:
             await anyio.to_thread.run_sync(self._read_active)
         if platform not in self._platforms:
             return None
+        if time.monotonic() - self._key_failed_at < REFRESH_SECONDS:
+            return None  # the key is missing or wrong (said once): try it again later
         waited = 0.0
         most = self.settings.sessions.wait_seconds
         while True:
@@ -127,6 +130,7 @@ class Rotation:
     def _key_failed(self, s: Session, why: str, now: datetime) -> None:
         """This node cannot open the sessions: checks go without; ops are told once."""
         log.error("session_key_failed", error=why)
+        self._sealer, self._key_failed_at = None, time.monotonic()  # the key is read again
         if why == self._key_problem:
             return
         self._key_problem = why
