@@ -257,6 +257,8 @@ def test_sessions_take_turns_each_at_its_pace(app: App) -> None:
         got = anyio.run(rotation.take, "xiaohongshu", "xhs-1")
         return got.id if got else None
 
+    # an RSSHub route or a web page of the account never carries the login, nor uses its turn
+    assert anyio.run(rotation.take, "xiaohongshu", "xhs-rss", "rss") is None
     assert [take(), take(), take()] == [a.id, b.id, None]  # both used within 30 s: none free
     clock.at += timedelta(seconds=29)
     assert take() is None

@@ -75,7 +75,7 @@ async def check(
     started = time.monotonic()
     # a logged-in session of the platform, if one was given and its pace allows: the reader
     # reads as always, its requests carry the session's cookies (monitor.sessions)
-    session = await app.sessions.take(account.platform, account.id)
+    session = await app.sessions.take(account.platform, account.id, target.reader)
     reading = tools.signed_in(session) if session is not None else tools
     async with slot or nullcontext():
         with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:

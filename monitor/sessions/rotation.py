@@ -46,6 +46,9 @@ from probes.model import Observation, Outcome
 log = structlog.get_logger("xuncha.sessions")
 
 REFRESH_SECONDS = 30.0  # how stale the list of platforms with sessions may be
+#: readers of another site than the platform's (a feed, an RSSHub route, a web page): a
+#: session would neither reach the platform nor be judged by what they saw
+ELSEWHERE = frozenset({"rss", "webpage", "app"})
 
 
 class Rotation:
@@ -76,11 +79,21 @@ class Rotation:
             self._platforms = store.active_platforms(s)
         self._read_at = time.monotonic()
 
-    async def take(self, platform: str, account_id: str = "") -> LoginSession | None:
-        """A session for a check of ``platform`` now, or None (none given, none free in time,
-        or none readable); see the module docstring."""
-        if not supported(platform):
+    async def take(
+        self, platform: str, account_id: str = "", reader: str = ""
+    ) -> LoginSession | None:
+        """A session for a check of ``platform`` (read by ``reader``) now, or None (none given,
+        none free in time, none readable, or a reader of another site); see the module
+        docstring. A failure here costs the check its session, never the check."""
+        if not supported(platform) or reader in ELSEWHERE:
             return None
+        try:
+            return await self._take(platform, account_id)
+        except Exception:
+            log.exception("session_take_failed", platform=platform, account=account_id)
+            return None
+
+    async def _take(self, platform: str, account_id: str) -> LoginSession | None:
         if time.monotonic() - self._read_at >= REFRESH_SECONDS:
             await anyio.to_thread.run_sync(self._read_active)
         if platform not in self._platforms:
@@ -146,7 +159,11 @@ class Rotation:
 
     async def done(self, session: LoginSession, obs: Observation, account_id: str = "") -> str:
         """What ``obs`` says of ``session``: "good", "wall", "expired" or "" (neither)."""
-        return await anyio.to_thread.run_sync(self._note, session, obs, account_id)
+        try:
+            return await anyio.to_thread.run_sync(self._note, session, obs, account_id)
+        except Exception:  # the check is recorded all the same
+            log.exception("session_note_failed", session=session.id, account=account_id)
+            return ""
 
     def _note(self, session: LoginSession, obs: Observation, account_id: str) -> str:
         now = self.clock()
