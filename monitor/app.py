@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from monitor.record.recorder import Recorder
+    from monitor.sessions.rotation import Rotation
     from monitor.store.blobs import BlobStore
     from monitor.store.blobs_db import DatabaseBlobStore
     from monitor.store.loader import AccountLoader
@@ -166,6 +167,13 @@ class App:
         from monitor.record.judge import judging_fingerprint
 
         return judging_fingerprint(self.settings)
+
+    @cached_property
+    def sessions(self) -> Rotation:
+        """Which logged-in platform session a check uses (``monitor.sessions``)."""
+        from monitor.sessions.rotation import Rotation
+
+        return Rotation(self.engine, lambda: self.settings, self.clock)
 
     @property
     def recorder(self) -> Recorder:

@@ -286,6 +286,27 @@ class ReportConfig(Section):
         return v
 
 
+class SessionsConfig(Section):
+    """Logged-in platform sessions (``xuncha sessions``, the console's 登录会话 page)."""
+
+    # the key their cookies are encrypted with: XUNCHA_SESSION_KEY (base64 of 32 bytes) if
+    # set, else this file, created (mode 0600) the first time a session is stored; None =
+    # <data_dir>/session.key. Keep it out of database backups: the database alone then
+    # reveals no cookie
+    key_file: Path | None = None
+    # seconds between two uses of one session, per platform (a session's own --pace wins);
+    # a platform not named here: default_pace_seconds
+    pace_seconds: dict[str, float] = Field(default_factory=dict)
+    default_pace_seconds: float = Field(30.0, ge=0)
+    # every session of the platform used within its pace: a check waits this long for one,
+    # then goes without (the log says which)
+    wait_seconds: float = Field(10.0, ge=0)
+    # a session is marked expired (ops told once) after this many login walls in a row
+    walls_to_expire: int = Field(2, ge=1)
+    # the console's 扫码登录: how long the QR code is watched for a scan
+    login_timeout_seconds: float = Field(180.0, ge=10)
+
+
 class BlobsConfig(Section):
     # where raw artifacts live: "files" (a directory; on shared storage for several nodes)
     # or "database" (the blob table; for PostgreSQL nodes with no shared file system)
@@ -327,6 +348,7 @@ class Settings(BaseSettings):
     screenshots: ScreenshotsConfig = Field(default_factory=ScreenshotsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -349,6 +371,10 @@ class Settings(BaseSettings):
         """The user's own lists (``[content] lists_dir``): outside the package, so an
         upgrade keeps them."""
         return self.content.lists_dir or self.data_dir / "lists"
+
+    @property
+    def session_key_file(self) -> Path:
+        return self.sessions.key_file or self.data_dir / "session.key"
 
     @property
     def blob_path(self) -> Path:

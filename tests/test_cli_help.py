@@ -144,6 +144,7 @@ READ_ONLY = [
     ["diff", "1", "2"],
     ["alerts", "outbox"],
     ["silence", "list"],
+    ["sessions", "list"],
     ["users", "list"],
     ["registry", "export", "out.xlsx"],
     ["report", "--period", "2026Q4", "--format", "json"],

@@ -19,6 +19,7 @@ from monitor.cli import (
     registry_cmds,
     report_cmds,
     routes_cmds,
+    sessions_cmds,
     silence_cmds,
     views,
     web_cmds,
@@ -69,6 +70,7 @@ app.add_typer(routes_cmds.app, name="routes")
 app.add_typer(silence_cmds.app, name="silence")
 app.add_typer(db_cmds.app, name="db")
 app.add_typer(lists_cmds.app, name="lists")
+app.add_typer(sessions_cmds.app, name="sessions")
 app.command("web")(web_cmds.web)
 app.add_typer(web_cmds.app, name="users")
 

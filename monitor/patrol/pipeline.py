@@ -73,9 +73,13 @@ async def check(
         raise CheckError(str(e)) from None
     target = target_for(account, app.settings, previous)
     started = time.monotonic()
+    # a logged-in session of the platform, if one was given and its pace allows: the reader
+    # reads as always, its requests carry the session's cookies (monitor.sessions)
+    session = await app.sessions.take(account.platform, account.id, target.reader)
+    reading = tools.signed_in(session) if session is not None else tools
     async with slot or nullcontext():
         with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
-            obs = await observe(target, tools, now=when)
+            obs = await observe(target, reading, now=when)
         if not scope.cancelled_caught and obs.outcome is Outcome.ok:
             # detectors judge where a short link lands, not the link text
             with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
@@ -89,6 +93,8 @@ async def check(
             outcome=Outcome.error,
             detail=f"巡查超时（{app.settings.patrol.probe_timeout_seconds} 秒）",
         )
+    if session is not None:  # content seen, or a login wall: what it says of the session
+        await app.sessions.done(session, obs, account.id)
     due = next_due(app.settings, account, when) if claimed else None
     record = Record(
         account, obs, when, next_due=due, claimed_by=app.settings.node_name if claimed else None
@@ -105,6 +111,7 @@ async def check(
         account=account.id,
         platform=account.platform,
         outcome=obs.outcome.value,
+        session=session.id if session is not None else None,
         snapshot=result.snapshot.id,
         signals=[s.kind for s in result.signals],
         changes=[f"{c.event}:{c.finding.kind}" for c in result.changes],

@@ -432,3 +432,33 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = ts_now()
     expires_at: datetime = ts(index=True)
+
+
+class PlatformSession(SQLModel, table=True):
+    """A logged-in session an operator gave xuncha for one platform (``monitor.sessions``).
+
+    Its cookies are sealed (AES-GCM, ``monitor.store.sealing``) with a key kept outside the
+    database: a stolen database alone reveals no cookie. ``key_id`` names the key (a hash
+    that reveals nothing of it), so a wrong key is a plain message, not a failed decryption.
+    A removed session keeps its row for the record, its cookies erased."""
+
+    __tablename__ = "platform_session"
+    __table_args__ = (sa.Index("ix_platform_session_platform_state", "platform", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    label: str = Field(default="", max_length=100)
+    sealed: bytes = Field(sa_column=Column(sa.LargeBinary(), nullable=False))
+    key_id: str = Field(default="", max_length=32)
+    cookie_count: int = 0
+    state: str = Field(default="active", max_length=16)  # active / expired / removed
+    source: str = Field(default="file", max_length=16)  # file (imported) / qr (扫码登录)
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = ts_now()
+    last_used_at: datetime | None = ts(nullable=True)  # the last check that used it
+    last_good_at: datetime | None = ts(nullable=True)  # the last one that saw content with it
+    expires_at: datetime | None = ts(nullable=True)  # earliest expiry of its login cookies
+    pace_seconds: float = 30.0  # at least this long between two uses
+    walls: int = 0  # login walls met in a row
+    ended_at: datetime | None = ts(nullable=True)  # expired or removed
+    ended_why: str = Field(default="", max_length=500)

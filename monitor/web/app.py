@@ -152,7 +152,8 @@ def make_templates(
 
 def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The console for one opened App; ``clock`` is injectable for tests."""
-    from monitor.web import api, browse, evidence, pages
+    from monitor.sessions.qrlogin import QrLogins
+    from monitor.web import api, browse, evidence, pages, sessions
 
     web = FastAPI(
         title="巡查 xuncha API",
@@ -167,6 +168,10 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     web.state.templates = make_templates(xapp.settings.timezone, lambda: xapp.rulesets)
     web.state.cache = AccountCache()
     web.state.stats = StatsCache(xapp.engine)
+    # 扫码登录 in progress (monitor.sessions.qrlogin): the patrol reads a new session at once
+    web.state.logins = QrLogins(
+        xapp.engine, lambda: xapp.settings, xapp.clock, on_saved=xapp.sessions.refresh
+    )
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
@@ -222,4 +227,5 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     web.include_router(pages.router)
     web.include_router(api.router)
     web.include_router(evidence.router)  # pictures of stored pages (monitor/web/evidence.py)
+    web.include_router(sessions.router)  # platform login sessions, admins only
     return web

@@ -145,18 +145,24 @@ class BrowserPool:
 
     @contextlib.asynccontextmanager
     async def page(
-        self, context: str, limit: float, make: MakeContext | None = None
+        self,
+        context: str,
+        limit: float,
+        make: MakeContext | None = None,
+        cookies: Sequence[dict[str, Any]] = (),
     ) -> AsyncIterator[Any]:
         """A new page in the context named ``context``, holding one of the ``max_pages``
         permits; closed afterwards within the close timeout. The context is a platform's
         (cookies kept like a visitor's), or one ``make(browser, settings)`` creates the first
-        time (:mod:`probes.fetch.render`'s offline one). Raises :class:`BrowserError` when
-        the browser cannot open a page (it is relaunched on the next one)."""
+        time (:mod:`probes.fetch.render`'s offline one); ``cookies`` are given to a context
+        when it is made (a logged-in session's: :mod:`probes.fetch.session`). Raises
+        :class:`BrowserError` when the browser cannot open a page (it is relaunched on the
+        next one)."""
         if self._closed:
             raise BrowserError("浏览器池已关闭")
         await self._permit()
         try:
-            ctx = await self._context(context, make)
+            ctx = await self._context(context, make, cookies)
             try:
                 page = await asyncio.wait_for(ctx.new_page(), limit)
             except Exception as e:  # a crashed or closed browser: relaunch on the next visit
@@ -183,14 +189,17 @@ class BrowserPool:
         evaluate: str | None = None,
         screenshot: bool = True,
         timeout: float | None = None,
+        context: str | None = None,
+        cookies: Sequence[dict[str, Any]] = (),
     ) -> PageResult:
-        """Open ``url`` in ``platform``'s context; capture JSON from URLs matching ``capture``.
+        """Open ``url`` in ``platform``'s context (or the one named ``context``, made with
+        ``cookies``); capture JSON from URLs matching ``capture``.
 
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
         """
         limit = timeout or self.settings.page_timeout_seconds
-        async with self.page(platform, limit) as page:
+        async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
             result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
             if screenshot:
@@ -290,10 +299,13 @@ class BrowserPool:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    async def _context(self, platform: str, make: MakeContext | None = None) -> Any:
+    async def _context(
+        self, platform: str, make: MakeContext | None = None, cookies: Sequence[Any] = ()
+    ) -> Any:
         async with self._lock:
             if self._browser is None:
                 await self._launch()
+            fresh = platform not in self._contexts
             ctx = self._contexts.get(platform)
             if ctx is None and make is not None:
                 ctx = self._contexts[platform] = await make(self._browser, self.settings)
@@ -316,6 +328,8 @@ class BrowserPool:
 
                     await ctx.route("**/*", route)
                 self._contexts[platform] = ctx
+            if fresh and cookies:  # a logged-in session's context: its cookies from the start
+                await ctx.add_cookies(list(cookies))
             return ctx
 
     async def _launch(self) -> None:

@@ -27,6 +27,27 @@ class SessionNeed(StrEnum):
 
 
 @dataclass(frozen=True)
+class Login:
+    """How an operator logs in to the platform for a session (``monitor.sessions``).
+
+    From a maintained open-source reader that logs in to these platforms,
+    NanmiCoder/MediaCrawler, ``media_platform/<p>/login.py`` (2025): the QR image selectors
+    of ``login_by_qrcode``, the login button clicked when no dialog pops up, and the cookie
+    each ``check_login_state`` waits for. A platform without a source shows its login page
+    whole (no ``qr_selector``).
+    """
+
+    domains: tuple[str, ...]  # registrable domains whose cookies are the platform's
+    login_cookies: tuple[str, ...]  # the login itself: their earliest expiry is the session's
+    # cookies that appear (or change from the visitor's value) when a QR scan logged in
+    signed_in_marks: tuple[str, ...]
+    login_url: str  # where 扫码登录 starts: origin key "login" replaces its scheme and host
+    qr_selector: str = ""  # the QR image; "" = show the page
+    login_button: str = ""  # clicked when the QR does not show by itself
+    pace_seconds: float | None = None  # default seconds between two uses (None: [sessions])
+
+
+@dataclass(frozen=True)
 class PlatformSpec:
     code: str  # registry and config key: "weibo", "douyin", …
     name: str  # what people read: "微博"
@@ -37,6 +58,7 @@ class PlatformSpec:
     # the reader's origin keys and the real hosts they default to ("m": "https://m.weibo.cn")
     origins: Mapping[str, str] = field(default_factory=dict)
     session: SessionNeed = SessionNeed.none
+    login: Login | None = None  # how a session is made (None: sessions are not offered)
     # the readers that read accounts of this platform, the first being its own default
     readers: tuple[str, ...] = ()
     browser: bool = False  # its reader drives the browser pool ([browser])

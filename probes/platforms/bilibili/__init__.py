@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -22,6 +22,14 @@ PLATFORM = declare(
         # read over HTTP since; kept at 240 to stay clear of its risk control
         interval_minutes=240,
         origins={"api": "https://api.bilibili.com", "space": "https://space.bilibili.com"},
+        login=Login(
+            domains=("bilibili.com",),
+            login_cookies=("SESSDATA", "bili_jct", "DedeUserID"),
+            signed_in_marks=("SESSDATA", "DedeUserID"),
+            login_url="https://www.bilibili.com/",
+            qr_selector="xpath=//div[@class='login-scan-box']//img",
+            login_button="xpath=//div[@class='right-entry__outside go-login-btn']//div",
+        ),
         session=SessionNeed.helps,
         readers=("bilibili",),
     )

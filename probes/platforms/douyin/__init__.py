@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -20,6 +20,14 @@ PLATFORM = declare(
         name="抖音",
         interval_minutes=240,
         origins={"www": "https://www.douyin.com"},
+        login=Login(
+            domains=("douyin.com",),
+            login_cookies=("sessionid", "sessionid_ss", "sid_guard"),
+            signed_in_marks=("LOGIN_STATUS", "sessionid"),
+            login_url="https://www.douyin.com/",
+            qr_selector="xpath=//div[@id='animate_qrcode_container']//img",
+            login_button="xpath=//p[text() = '登录']",
+        ),
         session=SessionNeed.helps,
         readers=("douyin",),
         browser=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -20,6 +20,14 @@ PLATFORM = declare(
         name="快手",
         interval_minutes=240,
         origins={"www": "https://www.kuaishou.com"},
+        login=Login(
+            domains=("kuaishou.com",),
+            login_cookies=("passToken", "userId"),
+            signed_in_marks=("passToken",),
+            login_url="https://www.kuaishou.com/",
+            qr_selector="xpath=//div[@class='qrcode-img']//img",
+            login_button="xpath=//p[text()='登录']",
+        ),
         session=SessionNeed.helps,
         readers=("kuaishou",),
         browser=True,

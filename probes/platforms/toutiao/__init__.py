@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -21,6 +21,12 @@ PLATFORM = declare(
         aliases=("头条号", "头条"),
         interval_minutes=240,
         origins={"www": "https://www.toutiao.com"},
+        login=Login(
+            domains=("toutiao.com",),
+            login_cookies=("sessionid", "sid_tt"),
+            signed_in_marks=("sessionid",),
+            login_url="https://www.toutiao.com/",
+        ),
         session=SessionNeed.helps,
         readers=("toutiao",),
         browser=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -24,6 +24,14 @@ PLATFORM = declare(
             "www": "https://weibo.com",
             "passport": "https://passport.weibo.com",
         },
+        login=Login(
+            domains=("weibo.com", "weibo.cn", "sina.com.cn"),
+            login_cookies=("SUB", "SUBP"),
+            signed_in_marks=("WBPSESS", "SSOLoginState"),
+            login_url="https://weibo.com/",
+            qr_selector="xpath=//div[@class='woo-modal-main']//img",
+            login_button="xpath=//a[text()='登录']",
+        ),
         session=SessionNeed.helps,
         readers=("weibo",),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from probes.platforms.spec import PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
 
 PLATFORM = declare(
     PlatformSpec(
@@ -20,6 +20,15 @@ PLATFORM = declare(
         name="小红书",
         interval_minutes=240,
         origins={"www": "https://www.xiaohongshu.com"},
+        login=Login(
+            domains=("xiaohongshu.com",),
+            login_cookies=("web_session",),
+            signed_in_marks=("web_session",),
+            login_url="https://www.xiaohongshu.com/explore",
+            qr_selector="xpath=//img[@class='qrcode-img']",
+            login_button="xpath=//*[@id='app']/div[1]/div[2]/div[1]/ul/div[1]/button",
+            pace_seconds=60.0,  # the strictest risk control of them: a session reads slowly
+        ),
         session=SessionNeed.required,
         readers=("xiaohongshu",),
         browser=True,
