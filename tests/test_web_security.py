@@ -264,7 +264,7 @@ def new_token(cfg: Path, *args: str) -> tuple[str, int]:
 def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg: Path) -> None:
     code, _, err = xuncha(
         cfg, "users", "add", "zhang", "--role", "supervisor", "--unit", "GZ", "--password-stdin",
-        input="a long password\n",
+        input="A long password\n",
     )  # fmt: skip
     assert code == 0, err
     a, a_id = new_token(cfg, "--label", "值班大屏")
@@ -318,7 +318,7 @@ def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg:
         assert listed()[a_id]["state"] == "revoked"
         # another user's token is not this user's to revoke
         xuncha(
-            cfg, "users", "add", "li", "--role", "admin", "--password-stdin", input="long enough\n"
+            cfg, "users", "add", "li", "--role", "admin", "--password-stdin", input="Long enough\n"
         )
         code, _, err = xuncha(cfg, "users", "token", "li", "--revoke", str(c_id))
         assert code == 2 and me(c) == 200
@@ -332,11 +332,11 @@ def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg:
         day_after = "2026-11-25T14:01:00+08:00"
         code, out, _ = xuncha(
             cfg, "users", "passwd", "zhang", "--keep-tokens", "--password-stdin",
-            input="another password\n", at=day_after,
+            input="Another password\n", at=day_after,
         )  # fmt: skip
         assert code == 0 and "API 令牌保留" in out and me(c) == 200
         code, out, _ = xuncha(
-            cfg, "users", "passwd", "zhang", "--password-stdin", input="a third password\n",
+            cfg, "users", "passwd", "zhang", "--password-stdin", input="A third password\n",
             at=day_after,
         )  # fmt: skip
         assert code == 0 and "其 API 令牌已吊销 2 个" in out  # c, and b (expired); a was already

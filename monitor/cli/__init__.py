@@ -14,11 +14,13 @@ import typer
 
 from monitor.cli import (
     alerts_cmds,
+    audit_cmds,
     db_cmds,
     registry_cmds,
     report_cmds,
     routes_cmds,
     silence_cmds,
+    users_access,
     views,
     web_cmds,
 )
@@ -69,6 +71,10 @@ app.add_typer(silence_cmds.app, name="silence")
 app.add_typer(db_cmds.app, name="db")
 app.command("web")(web_cmds.web)
 app.add_typer(web_cmds.app, name="users")
+web_cmds.app.command("role")(users_access.users_role)
+web_cmds.app.command("totp")(users_access.users_totp)
+web_cmds.app.command("logout")(users_access.users_logout)
+app.add_typer(audit_cmds.app, name="audit")
 
 
 @app.command("demo")
