@@ -230,7 +230,8 @@ def test_verify_finds_a_deleted_row_and_deleted_last_rows(
     code, out = verify(cfg)
     assert code == 1
     assert [p["problem"] for p in out["problems"]] == [
-        "第 3 条缺失（被删除）", "第 11–12 条缺失（末尾的记录被删除）"
+        "第 3 条缺失（被删除）",
+        "第 11–12 条缺失（末尾的记录被删除）",
     ]
 
 
@@ -293,7 +294,8 @@ def test_a_configuration_reload_is_recorded(app: App, tmp_path: Path) -> None:
     with Session(app.engine) as s:
         rows = s.exec(select(AuditLog).order_by(AuditLog.seq)).all()
     assert [(r.action, r.success, r.via) for r in rows] == [
-        ("config_reload", True, "daemon"), ("config_reload", False, "daemon")
+        ("config_reload", True, "daemon"),
+        ("config_reload", False, "daemon"),
     ]
     assert rows[0].actor == "daemon:test-node" and json.loads(rows[0].detail)["changed"] == [
         "alerts"

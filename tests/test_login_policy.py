@@ -81,9 +81,7 @@ def audit_rows(app: App, action: str = "login") -> list[AuditLog]:
 # -- per address ----------------------------------------------------------------------------------
 
 
-def test_one_address_spraying_many_names_is_paused(
-    app: App, office: dict[str, datetime]
-) -> None:
+def test_one_address_spraying_many_names_is_paused(app: App, office: dict[str, datetime]) -> None:
     """40 wrong passwords at once from 127.0.0.1 over ten names (four each, under the
     per-name limit), spread over two nodes: ``login_address_attempts`` (10) are judged,
     the other 30 refused with 429 before any password is looked at. A user at another

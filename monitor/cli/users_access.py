@@ -52,9 +52,7 @@ def users_role(
 def users_totp(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="用户名", help="要绑定动态口令的用户")],
-    remove: Annotated[
-        bool, typer.Option("--remove", help="解绑：此后只用密码登录")
-    ] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="解绑：此后只用密码登录")] = False,
 ) -> None:
     """为用户绑定动态口令（TOTP，第二种身份鉴别方式），打印 otpauth:// 地址。
 

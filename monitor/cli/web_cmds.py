@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from monitor.app import App
     from monitor.store.models import ApiToken
 
-app = Typer(
-    help="控制台用户与 API 令牌：添加、列出、改密码、角色、动态口令、停用、会话、令牌。"
-)
+app = Typer(help="控制台用户与 API 令牌：添加、列出、改密码、角色、动态口令、停用、会话、令牌。")
 ROLE_HELP = (
     "admin（管理员：全部单位）、supervisor（主管：本单位及下级单位）、duty（值班：本单位）、"
     "system（系统管理员）、security（安全管理员）或 audit（审计管理员）"

@@ -109,9 +109,7 @@ def row_hash(row: AuditLog) -> str:
 def _ensure_head(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(AuditHead).values(id=HEAD_ID, seq=0, hash="").on_conflict_do_nothing()
-    )
+    session.execute(insert(AuditHead).values(id=HEAD_ID, seq=0, hash="").on_conflict_do_nothing())
 
 
 def record(
@@ -141,9 +139,7 @@ def record(
     )  # fmt: skip
     row.hash = row_hash(row)
     session.execute(sa.insert(AuditLog).values(**row.model_dump()))
-    session.execute(
-        sa.update(AuditHead).where(col(AuditHead.id) == HEAD_ID).values(hash=row.hash)
-    )
+    session.execute(sa.update(AuditHead).where(col(AuditHead.id) == HEAD_ID).values(hash=row.hash))
     log.info(
         "audit", seq=seq, action=action, actor=row.actor, via=row.via, success=success,
         target=row.target, address=row.address, hash=row.hash,
@@ -260,8 +256,10 @@ def verify(session: Session) -> Verdict:
         v.rows += 1
         v.algos.add(row.algo)
         if row.seq > expected:
-            gap = f"第 {expected} 条" if row.seq == expected + 1 else (
-                f"第 {expected}–{row.seq - 1} 条"
+            gap = (
+                f"第 {expected} 条"
+                if row.seq == expected + 1
+                else (f"第 {expected}–{row.seq - 1} 条")
             )
             v.problem(expected, f"{gap}缺失（被删除）")
         elif row.prev_hash != prev:
@@ -280,8 +278,10 @@ def verify(session: Session) -> Verdict:
             v.problem(v.last_seq, "链头记录缺失（audit_head 被删除）")
         return v
     if head.seq > v.last_seq:
-        missing = f"第 {v.last_seq + 1}–{head.seq} 条" if head.seq > v.last_seq + 1 else (
-            f"第 {head.seq} 条"
+        missing = (
+            f"第 {v.last_seq + 1}–{head.seq} 条"
+            if head.seq > v.last_seq + 1
+            else (f"第 {head.seq} 条")
         )
         v.problem(v.last_seq + 1, f"{missing}缺失（末尾的记录被删除）")
     elif head.seq != v.last_seq or head.hash != v.last_hash:

@@ -4,7 +4,8 @@ Read only. The system administrator changes these where they live — the config
 (then SIGHUP, or ``systemctl reload``), ``xuncha registry import``, the units' channels in the
 registry and ``[channels]`` — and the audit log records the imports and reloads. Secrets
 never reach the page: a key that names a URL, token, secret, password or key shows only
-whether it is set, a channel only its kind, and the database URL hides its password.
+whether it is set, any URL (a channel, a webhook, wherever it sits) only its kind, and the
+database URL hides its password.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def _scheme(url: str) -> str:
 def _shown(key: str, value: Any) -> str:
     if SECRET.search(key) and value not in (None, "", [], {}):
         return HIDDEN
+    if isinstance(value, str) and "://" in value:  # a channel or webhook anywhere: its kind
+        return _scheme(value)
     if isinstance(value, dict):
         return "；".join(f"{k} = {_shown(k, v)}" for k, v in value.items()) or "—"
     if isinstance(value, list):
@@ -83,9 +86,7 @@ def settings_rows(settings: Settings) -> list[tuple[str, list[tuple[str, str]]]]
 def system_page(request: Request, session: DB, user: SystemAdmin, xapp: XApp) -> Response:
     settings = xapp.settings
     accounts = dict(
-        session.exec(
-            select(Account.status, sa.func.count()).group_by(col(Account.status))
-        ).all()
+        session.exec(select(Account.status, sa.func.count()).group_by(col(Account.status))).all()
     )
     platforms = [
         (label(PLATFORM, p), n)

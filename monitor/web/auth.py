@@ -202,7 +202,8 @@ def _remember_old(session: Session, user: User, now: datetime, keep: int) -> Non
         .order_by(col(PasswordHistory.id).desc())
         .offset(max(keep - 1, 0))
     )
-    session.exec(delete(PasswordHistory).where(col(PasswordHistory.id).in_(stale.scalar_subquery())))  # type: ignore[call-overload]
+    doomed = delete(PasswordHistory).where(col(PasswordHistory.id).in_(stale.scalar_subquery()))
+    session.exec(doomed)  # type: ignore[call-overload]
 
 
 def get_user(session: Session, name: str) -> User:

@@ -117,9 +117,7 @@ def remember_address(
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(KnownAddress).values(user_id=user.id, address=address[:64], last_ok_at=now)
     session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "address"], set_={"last_ok_at": now}
-        )
+        stmt.on_conflict_do_update(index_elements=["user_id", "address"], set_={"last_ok_at": now})
     )
     session.exec(
         delete(KnownAddress).where(  # type: ignore[call-overload]

@@ -65,8 +65,6 @@ def problems(policy: PasswordPolicy, name: str, password: str) -> list[str]:
             f"密码须含{'、'.join(CLASSES)}中的至少 {policy.classes} 类（现在只有 {have} 类）"
         )
     lowered, who = password.casefold(), name.strip().casefold()
-    if who and (
-        lowered == who or (len(who) >= 3 and (who in lowered or who[::-1] in lowered))
-    ):
+    if who and (lowered == who or (len(who) >= 3 and (who in lowered or who[::-1] in lowered))):
         found.append("密码不能包含用户名")
     return found
