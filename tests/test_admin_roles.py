@@ -134,14 +134,19 @@ def test_bob_manages_users_and_charlie_reads_what_he_did(world: World) -> None:
     assert r.status_code == 303
     r = bob.post("/security/users/bob/role", data={"csrf": csrf, "role": "admin", "unit": ""})
     assert r.status_code == 409 and "不能在此更改自己的账户" in r.text
-    r = bob.post("/security/users/alice/role", data={"csrf": csrf, "role": "system", "unit": "GZ"})
-    assert r.status_code == 400 and "不属于某个单位" in r.text
+    r = bob.post("/security/users/sup/role", data={"csrf": csrf, "role": "duty", "unit": ""})
+    assert r.status_code == 400 and "须指定所属单位" in r.text  # nothing changed
+    r = bob.post("/security/users/alice/role", data={"csrf": csrf, "role": "audit", "unit": "GZ"})
+    assert r.status_code == 303  # the unit the form kept does not apply to an administrator
     # disabled: their open login ends at once
     assert duty_xz.get("/findings").status_code == 200
     assert bob.post("/security/users/duty_xz/disable", data={"csrf": csrf}).status_code == 303
     assert duty_xz.get("/findings").status_code == 303
     with Session(world.xapp.engine) as s:
         assert s.exec(select(User).where(User.name == "duty_gy")).one().role == "supervisor"
+        alice = s.exec(select(User).where(User.name == "alice")).one()
+        assert (alice.role, alice.unit_code) == ("audit", None)
+        assert s.exec(select(User).where(User.name == "sup")).one().unit_code == "GZ"
         xz = s.exec(select(User).where(User.name == "duty_xz")).one()
         assert xz.disabled and not s.exec(
             select(WebSession).where(WebSession.user_id == xz.id)
@@ -151,7 +156,8 @@ def test_bob_manages_users_and_charlie_reads_what_he_did(world: World) -> None:
     log = charlie.get("/audit?actor=bob")
     assert log.status_code == 200
     cells = re.findall(r'<td data-label="操作">([^<]+)</td>', log.text)
-    assert cells == ["停用用户", "更改角色", "登录"]  # newest first; refusals change nothing
+    # newest first; the refused changes changed nothing and are not there
+    assert cells == ["停用用户", "更改角色", "更改角色", "登录"]
     verified = charlie.get("/audit?verify=1")
     assert "记录链完整" in verified.text
     export = charlie.get("/audit/export?format=csv&actor=bob")
@@ -164,7 +170,7 @@ def test_bob_manages_users_and_charlie_reads_what_he_did(world: World) -> None:
     done = [(r.actor, r.via, r.action, r.target) for r in rows if r.actor in ("bob", "charlie")]
     assert ("bob", "web", "user_role", "duty_gy") in done
     assert ("bob", "web", "user_disable", "duty_xz") in done
-    assert ("charlie", "web", "audit_export", "3 条") in done
+    assert ("charlie", "web", "audit_export", "4 条") in done
     assert all(r.address == "testclient" for r in rows if r.actor == "bob")
 
 

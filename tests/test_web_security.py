@@ -33,7 +33,7 @@ from monitor.app import App
 from monitor.cli import app as cli
 from monitor.config import Settings
 from monitor.store.engine import session_scope
-from monitor.store.models import LoginFailure
+from monitor.store.models import AuditLog, LoginFailure
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
@@ -202,6 +202,11 @@ def test_a_flood_of_guessed_tokens_is_paused_for_that_address(
     assert events.count(("api_token_failed", "127.0.0.1")) == attempts
     assert events.count(("api_token_paused_now", "127.0.0.1")) == 1
     assert events.count(("api_token_paused", "127.0.0.1")) == BURST - attempts
+    with Session(app.engine) as s:  # the audit log: each judged wrong token, not the refusals
+        rows = s.exec(select(AuditLog).where(AuditLog.via == "api")).all()
+    assert len(rows) == attempts and {(r.success, r.address) for r in rows} == {
+        (False, "127.0.0.1")
+    }
 
     async def after() -> tuple[httpx.Response, int, int]:
         async with _client() as bad, _client("127.0.0.2") as elsewhere:

@@ -25,7 +25,7 @@ from monitor.web.auth import Principal, UserError
 from monitor.web.deps import DB, Now, XApp, actor, page_right
 from monitor.web.logins import remove_totp
 from monitor.web.pages import render, require_csrf
-from monitor.web.roles import ROLES
+from monitor.web.roles import ADMIN_ROLES, ROLES
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,8 +107,10 @@ def change_role(
     require_csrf(user, csrf)
     target = _target(session, user, name)
     before: dict[str, Any] = {"role": target.role, "unit": target.unit_code}
+    # the form keeps the user's unit filled in: an administrator's role belongs to none
+    unit_code = None if role in ADMIN_ROLES else unit.strip() or None
     try:
-        auth.set_role(session, target, role, unit.strip() or None)
+        auth.set_role(session, target, role, unit_code)
     except UserError as e:
         raise HTTPException(400, str(e)) from e
     audit.record(session, actor(request, user), "user_role", now, target=name, detail={

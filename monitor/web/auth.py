@@ -134,7 +134,7 @@ def _check_role(session: Session, role: str, unit_code: str | None) -> str | Non
     if role == "admin":
         unit_code = unit_code or None
     elif not unit_code:
-        raise UserError(f"角色 {role}（{ROLES[role]}）须用 --unit 指定所属单位")
+        raise UserError(f"角色 {role}（{ROLES[role]}）须指定所属单位（--unit）")
     if unit_code and session.get(Unit, unit_code) is None:
         raise UserError(f"单位 '{unit_code}' 不存在")
     return unit_code

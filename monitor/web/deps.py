@@ -25,6 +25,7 @@ from monitor.web.stats import StatsCache
 log = structlog.get_logger("xuncha.web")
 
 SESSION_COOKIE = "xuncha_session"
+UNKNOWN = "（未识别）"  # the audit log's actor for a wrong API token
 LOGIN_CSRF_COOKIE = "xuncha_login_csrf"
 
 
@@ -146,8 +147,14 @@ def api_login(
         )
         if attempt.until is None:
             log.warning("api_token_failed", address=address, failures=attempt.count)
+            detail: dict[str, object] = {"reason": "token"}
             if attempt.count >= attempts:
                 log.warning("api_token_paused_now", address=address, failures=attempt.count)
+                detail["paused"] = "address"
+            who = audit.Actor(UNKNOWN, "api", address)
+            audit.record(session, who, "login", now, target="API 令牌", success=False,
+                         detail=detail)  # fmt: skip
+            session.commit()
             raise _unauthorized()
         until = attempt.until
     log.warning("api_token_paused", address=address, until=until.isoformat())
