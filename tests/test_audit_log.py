@@ -32,7 +32,7 @@ from monitor.store import audit
 from monitor.store.engine import session_scope
 from monitor.store.models import AuditLog, Finding
 from monitor.web import auth
-from tests.conftest import add_account, add_unit, open_app
+from tests.conftest import add_account, add_unit, make_settings, open_app
 from tests.test_web import FAST_HASHER, NOW
 
 CLI_AT = "2026-11-24T14:00:00+08:00"  # NOW in Beijing
@@ -300,3 +300,27 @@ def test_a_configuration_reload_is_recorded(app: App, tmp_path: Path) -> None:
     assert rows[0].actor == "daemon:test-node" and json.loads(rows[0].detail)["changed"] == [
         "alerts"
     ]
+
+
+def test_the_chain_survives_a_move_to_postgresql(tmp_path: Path, pg_url: str) -> None:
+    """``xuncha db copy`` (SQLite → PostgreSQL) carries every row and the head: the chain
+    verifies on the new database, and goes on from where it was."""
+    from monitor.cli.db_copy import copy_database
+    from monitor.store.engine import make_engine, upgrade
+
+    sqlite_app = open_app(make_settings(tmp_path))
+    with session_scope(sqlite_app.engine) as s:
+        for i in range(5):
+            audit.record(s, audit.cli_actor(), "user_add", NOW, target=f"user{i}",
+                         detail={"role": "duty", "中文": "单位"})  # fmt: skip
+    target = make_engine(pg_url)
+    upgrade(target)
+    copy_database(sqlite_app.engine, target)
+    sqlite_app.close()
+    with session_scope(target) as s:
+        assert audit.verify(s).intact
+        audit.record(s, audit.cli_actor(), "user_passwd", NOW, target="user1")
+    with Session(target) as s:
+        v = audit.verify(s)
+    assert v.intact and v.rows == 6 and v.last_seq == 6
+    target.dispose()
