@@ -82,14 +82,17 @@ def audit_list(
     if not is_terminal(console):
         write_tsv(console, header, lines)
         return
+    # 80 columns: the way, result and address join the action and the object's words
     shown_only = f"（列出最新 {len(rows)} 条）" if len(rows) < total else ""
     table = terminal_table(
-        [Col(h, justify="right" if h == "序号" else "left", wrap=h in ("对象", "详情"))
-         for h in header],
+        [Col("序号", justify="right"), Col("时间"), Col("操作人"), Col("操作"),
+         Col("对象与详情", wrap=True)],
         title=f"审计记录 {total} 条{shown_only}",
     )  # fmt: skip
-    for line in lines:
-        table.add_row(*(cell(v) for v in line))
+    for seq, at, who, via, action_, result_, target, address, words in lines:
+        failed = "（失败）" if result_ == "失败" else ""
+        about = "，".join(v for v in (target, words, f"{via} {address}") if v != "—")
+        table.add_row(cell(seq), cell(at), cell(who), cell(action_ + failed), cell(about))
     console.print(table)
 
 

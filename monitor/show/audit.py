@@ -52,7 +52,14 @@ def details(row: AuditLog) -> str:
         return str(row.detail)
     if not isinstance(detail, dict):
         return str(detail)
-    return "，".join(f"{k}={v}" for k, v in detail.items())
+    def word(v: Any) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, dict | list):
+            return json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return str(v)
+
+    return "，".join(f"{k}={word(v)}" for k, v in detail.items())
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
