@@ -58,7 +58,7 @@ from monitor.web.trends import open_problems, updates  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # a Tuesday, 14:00 in Beijing
 PLATFORMS = ("weibo", "wechat", "douyin", "toutiao", "website")
-PASSWORD = "bench-password"
+PASSWORD = "Bench-password1"
 
 
 def fmt(dt: datetime | None) -> str | None:

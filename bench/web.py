@@ -154,7 +154,7 @@ def generate(url: str, snapshots: int) -> None:
         )  # fmt: skip
         c.exec_driver_sql("ANALYZE" if engine.dialect.name == "sqlite" else "ANALYZE snapshot")
     with session_scope(engine) as s:
-        add_user(s, "sup", "supervisor", "gz", "bench-password", NOW)
+        add_user(s, "sup", "supervisor", "gz", "Bench-password1", NOW)
     engine.dispose()
 
 
@@ -205,7 +205,7 @@ def main() -> None:
     page = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf
-    r = client.post("/login", data={"name": "sup", "password": "bench-password", "csrf": csrf[1]})
+    r = client.post("/login", data={"name": "sup", "password": "Bench-password1", "csrf": csrf[1]})
     assert r.status_code == 303
     h = {"headers": {"Authorization": f"Bearer {token}"}}
     newest = client.get("/api/v1/accounts/big/snapshots?limit=1", **h).json()[0]["id"]

@@ -237,6 +237,21 @@ class WebConfig(Section):
     token_attempts: int = Field(20, ge=1)
     token_pause_minutes: float = Field(15.0, gt=0)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
+    # wrong passwords from one client address, for any names, within ``login_pause_minutes``
+    # pause every login from it; a name's pause does not apply to an address its user
+    # logged in from within ``known_address_days`` (0: none is known)
+    login_address_attempts: int = Field(10, ge=1)
+    known_address_days: float = Field(30.0, ge=0)
+    idle_minutes: float = Field(30.0, gt=0)  # a login unused this long ends
+    # the password policy (monitor/web/passwords.py)
+    password_min_length: int = Field(8, ge=6, le=128)
+    password_classes: int = Field(3, ge=1, le=4)  # of lower, upper, digits, other
+    password_history: int = Field(5, ge=0, le=24)  # not one of the last N (current included)
+    totp_issuer: str = Field("xuncha", min_length=1, max_length=40)  # the name apps show
+    # roles whose users may log in to the console only with the TOTP second factor
+    totp_required_roles: list[
+        Literal["admin", "supervisor", "duty", "system", "security", "audit"]
+    ] = Field(default_factory=list)
 
 
 DEFAULT_REQUIREMENTS = [

@@ -225,6 +225,6 @@ def test_a_password_is_asked_twice_in_chinese(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "再输入一次" in r.output and "两次输入的密码不一致" in r.output
     assert "Repeat" not in r.output and "Error" not in r.output
-    r = runner.invoke(cli, add, input="a long password\na long password\n")
+    r = runner.invoke(cli, add, input="A long password\nA long password\n")
     assert r.exit_code == 0, r.output
     assert "已添加用户 zhang" in r.output

@@ -282,6 +282,10 @@ def test_sighup_reloads_registry_and_sigterm_stops_cleanly(
                 "the registry followed after SIGHUP: new1 checked, closed acc00 due in a day",
                 proc,
             )
+            # the reload is in the audit log (等保: settings reloads are recorded)
+            reloads = "select actor, via, success from audit_log where action = 'config_reload'"
+            wait_until(lambda: query(db, reloads), 30, "the reload recorded", proc)
+            assert query(db, reloads) == [("daemon:node-a", "daemon", 1)]
         finally:
             assert stop(proc) == 0
         assert query(db, "pragma integrity_check") == [("ok",)]

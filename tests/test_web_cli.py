@@ -60,7 +60,7 @@ def run(cfg: Path, *args: str, input: str | None = None) -> tuple[int, str, str]
 def test_users_commands(cfg: Path, tmp_path: Path) -> None:
     code, out, _ = run(
         cfg, "users", "add", "zhang", "--role", "supervisor", "--unit", "GZ", "--password-stdin",
-        input="a long password\n",
+        input="A long password\n",
     )  # fmt: skip
     assert code == 0, out
     assert "已添加用户 zhang" in out
@@ -71,19 +71,23 @@ def test_users_commands(cfg: Path, tmp_path: Path) -> None:
     assert code == 2 and "--unit" in err
     code, _, err = run(
         cfg, "users", "add", "li", "--role", "duty", "--unit", "NOPE", "--password-stdin",
-        input="a long password\n",
+        input="A long password\n",
     )  # fmt: skip
     assert code == 2 and "单位 'NOPE' 不存在" in err
     code, _, err = run(cfg, "users", "add", "li", "--role", "boss", "--password-stdin", input="")
     assert code == 2 and "角色 'boss' 无效" in err
     code, _, err = run(
-        cfg, "users", "add", "zhang", "--role", "admin", "--password-stdin", input="long enough\n"
+        cfg, "users", "add", "zhang", "--role", "admin", "--password-stdin", input="Long enough\n"
     )
     assert code == 2 and "已存在" in err
     code, _, err = run(
         cfg, "users", "add", "wang", "--role", "admin", "--password-stdin", input="short\n"
     )
     assert code == 2 and "至少 8 个字符" in err
+    code, _, err = run(
+        cfg, "users", "add", "wang", "--role", "admin", "--password-stdin", input="wang2026!X\n"
+    )
+    assert code == 2 and "不能包含用户名" in err
 
     code, out, _ = run(cfg, "users", "list", "--json")
     assert code == 0
@@ -103,13 +107,13 @@ def test_users_commands(cfg: Path, tmp_path: Path) -> None:
     with Session(xapp.engine) as s:
         user = s.exec(select(User)).one()
         assert user.password_hash.startswith("$argon2id$")
-        assert "a long password" not in user.password_hash
+        assert "A long password" not in user.password_hash
         assert s.exec(select(ApiToken)).one().token_hash != token
         s.add(WebSession(token_hash="x" * 64, user_id=user.id, csrf_token="c",
                          expires_at=user.created_at.replace(year=2099)))  # fmt: skip
         s.commit()
     # a new password ends the user's console logins
-    code, out, _ = run(cfg, "users", "passwd", "zhang", "--password-stdin", input="another one!\n")
+    code, out, _ = run(cfg, "users", "passwd", "zhang", "--password-stdin", input="Another one!\n")
     assert code == 0 and "已修改" in out
     with Session(xapp.engine) as s:
         assert s.exec(select(WebSession)).all() == []

@@ -33,7 +33,7 @@ from monitor.app import App
 from monitor.cli import app as cli
 from monitor.config import Settings
 from monitor.store.engine import session_scope
-from monitor.store.models import LoginFailure
+from monitor.store.models import AuditLog, LoginFailure
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
@@ -202,6 +202,11 @@ def test_a_flood_of_guessed_tokens_is_paused_for_that_address(
     assert events.count(("api_token_failed", "127.0.0.1")) == attempts
     assert events.count(("api_token_paused_now", "127.0.0.1")) == 1
     assert events.count(("api_token_paused", "127.0.0.1")) == BURST - attempts
+    with Session(app.engine) as s:  # the audit log: each judged wrong token, not the refusals
+        rows = s.exec(select(AuditLog).where(AuditLog.via == "api")).all()
+    assert len(rows) == attempts and {(r.success, r.address) for r in rows} == {
+        (False, "127.0.0.1")
+    }
 
     async def after() -> tuple[httpx.Response, int, int]:
         async with _client() as bad, _client("127.0.0.2") as elsewhere:
@@ -264,7 +269,7 @@ def new_token(cfg: Path, *args: str) -> tuple[str, int]:
 def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg: Path) -> None:
     code, _, err = xuncha(
         cfg, "users", "add", "zhang", "--role", "supervisor", "--unit", "GZ", "--password-stdin",
-        input="a long password\n",
+        input="A long password\n",
     )  # fmt: skip
     assert code == 0, err
     a, a_id = new_token(cfg, "--label", "值班大屏")
@@ -318,7 +323,7 @@ def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg:
         assert listed()[a_id]["state"] == "revoked"
         # another user's token is not this user's to revoke
         xuncha(
-            cfg, "users", "add", "li", "--role", "admin", "--password-stdin", input="long enough\n"
+            cfg, "users", "add", "li", "--role", "admin", "--password-stdin", input="Long enough\n"
         )
         code, _, err = xuncha(cfg, "users", "token", "li", "--revoke", str(c_id))
         assert code == 2 and me(c) == 200
@@ -332,11 +337,11 @@ def test_tokens_are_named_listed_expire_and_are_revoked(settings: Settings, cfg:
         day_after = "2026-11-25T14:01:00+08:00"
         code, out, _ = xuncha(
             cfg, "users", "passwd", "zhang", "--keep-tokens", "--password-stdin",
-            input="another password\n", at=day_after,
+            input="Another password\n", at=day_after,
         )  # fmt: skip
         assert code == 0 and "API 令牌保留" in out and me(c) == 200
         code, out, _ = xuncha(
-            cfg, "users", "passwd", "zhang", "--password-stdin", input="a third password\n",
+            cfg, "users", "passwd", "zhang", "--password-stdin", input="A third password\n",
             at=day_after,
         )  # fmt: skip
         assert code == 0 and "其 API 令牌已吊销 2 个" in out  # c, and b (expired); a was already

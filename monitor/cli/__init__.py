@@ -14,6 +14,7 @@ import typer
 
 from monitor.cli import (
     alerts_cmds,
+    audit_cmds,
     db_cmds,
     lists_cmds,
     registry_cmds,
@@ -21,6 +22,7 @@ from monitor.cli import (
     routes_cmds,
     sessions_cmds,
     silence_cmds,
+    users_access,
     views,
     web_cmds,
 )
@@ -73,6 +75,10 @@ app.add_typer(lists_cmds.app, name="lists")
 app.add_typer(sessions_cmds.app, name="sessions")
 app.command("web")(web_cmds.web)
 app.add_typer(web_cmds.app, name="users")
+web_cmds.app.command("role")(users_access.users_role)
+web_cmds.app.command("totp")(users_access.users_totp)
+web_cmds.app.command("logout")(users_access.users_logout)
+app.add_typer(audit_cmds.app, name="audit")
 
 
 @app.command("demo")

@@ -172,13 +172,24 @@ def usage_line(command: Any, ctx: Any) -> str:
     return "用法：" + " ".join(pieces)
 
 
+def unfold(paragraph: str) -> str:
+    """A docstring paragraph's lines as one: joined by a space, except between two Chinese
+    characters (Chinese has no spaces; a space before an ASCII word stays)."""
+    lines = [line.strip() for line in paragraph.split("\n")]
+    text = lines[0] if lines else ""
+    for line in lines[1:]:
+        cjk = text and line and width(text[-1]) == 2 and width(line[0]) == 2
+        text += line if cjk else f" {line}"
+    return text
+
+
 def help_page(command: Any, ctx: Any) -> str:
     """The whole ``--help`` page of a command or group, in Chinese."""
     columns = _columns()
     out = [usage_line(command, ctx), ""]
     if command.help:
         for paragraph in inspect.cleandoc(command.help).split("\n\n"):
-            out.extend(wrap(" ".join(paragraph.split("\n")), columns))
+            out.extend(wrap(unfold(paragraph), columns))
             out.append("")
     params = [p for p in command.get_params(ctx) if not getattr(p, "hidden", False)]
     arguments = [_argument_row(p) for p in params if p.param_type_name == "argument"]

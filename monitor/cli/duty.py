@@ -28,18 +28,20 @@ def ack(
     from rich.markup import escape
 
     from monitor.show.views import finding_dict
+    from monitor.store import audit
     from monitor.store.engine import session_scope
     from monitor.store.findings import AckError, acknowledge
     from monitor.store.models import Account
 
     who = by or getpass.getuser()
     with open_app(ctx) as app, session_scope(app.engine) as s:
+        now = app.clock()
         try:
-            f = acknowledge(
-                s, finding, by=who, note=note, now=app.clock(), tz=app.settings.timezone
-            )
+            f = acknowledge(s, finding, by=who, note=note, now=now, tz=app.settings.timezone)
         except AckError as e:
             fail(str(e), EXIT_USAGE)
+        detail = {"by": who, **({"note": note} if note else {})}
+        audit.record(s, audit.cli_actor(), "ack", now, target=f"问题 #{finding}", detail=detail)
         account = s.get(Account, f.account_id)
         assert account is not None
         if as_json:

@@ -35,6 +35,7 @@ def import_cmd(
 
     from monitor.registry import RegistryError, apply_registry, existing_units, read_registry
     from monitor.registry.roster import read_roster, write_roster
+    from monitor.store import audit
     from monitor.store.engine import session_scope
     from probes.platforms import READERS
 
@@ -55,9 +56,19 @@ def import_cmd(
         if problems:
             _refused([str(p) for p in problems])
         with session_scope(xapp.engine) as s:
-            summary = apply_registry(s, registry, prune=prune, now=xapp.clock())
+            now = xapp.clock()
+            summary = apply_registry(s, registry, prune=prune, now=now)
             if dry_run:
                 s.rollback()
+            else:
+                audit.record(s, audit.cli_actor(), "registry_import", now,
+                             target="，".join(p.name for p in files)[:200], detail={
+                                 "units_added": len(summary.units.added),
+                                 "units_updated": len(summary.units.updated),
+                                 "accounts_added": len(summary.accounts.added),
+                                 "accounts_updated": len(summary.accounts.updated),
+                                 "accounts_closed": len(summary.closed), "prune": prune,
+                             })  # fmt: skip
         verb = "检查通过（未写入）" if dry_run else "已导入"
         out(ctx).print(f"{verb}：{summary.describe()}")
         if roster is not None and not dry_run:

@@ -88,6 +88,7 @@ def silence_add(
     import getpass
 
     from monitor.alerting.silences import KINDS, SilenceError, add
+    from monitor.store import audit
     from monitor.store.engine import session_scope
 
     console = out(ctx)
@@ -116,6 +117,12 @@ def silence_add(
             except SilenceError as e:
                 fail(str(e), EXIT_USAGE)
             data = silence_dict(row, tz)
+            scope = {k: v for k, v in (("unit", unit), ("account", account),
+                                       ("platform", platform), ("kind", kind)) if v}  # fmt: skip
+            detail = {"kind": row.kind, "why": why, "by": row.created_by, **scope,
+                      "starts_at": begins.isoformat(), "ends_at": ends.isoformat()}  # fmt: skip
+            audit.record(s, audit.cli_actor(), "silence_add", now, target=f"静默 #{row.id}",
+                         detail=detail)  # fmt: skip
     if as_json:
         print_json(data)
     else:
@@ -175,12 +182,15 @@ def silence_expire(
 ) -> None:
     """提前结束一个静默；其间未通知的问题随即补发。"""
     from monitor.alerting.silences import SilenceError, expire
+    from monitor.store import audit
     from monitor.store.engine import session_scope
 
     console = out(ctx)
     with open_app(ctx) as xapp, session_scope(xapp.engine) as s:
+        now = xapp.clock()
         try:
-            expire(s, silence_id, xapp.clock())
+            expire(s, silence_id, now)
         except SilenceError as e:
             fail(str(e), EXIT_USAGE)
+        audit.record(s, audit.cli_actor(), "silence_expire", now, target=f"静默 #{silence_id}")
     console.print(f"静默 #{silence_id} 已结束")

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from monitor.app import App
     from monitor.store.models import ApiToken
 
-app = Typer(help="控制台用户与 API 令牌：添加、列出、改密码、停用、令牌。")
+app = Typer(help="控制台用户与 API 令牌：添加、列出、改密码、角色、动态口令、停用、会话、令牌。")
+ROLE_HELP = (
+    "admin（管理员：全部单位）、supervisor（主管：本单位及下级单位）、duty（值班：本单位）、"
+    "system（系统管理员）、security（安全管理员）或 audit（审计管理员）"
+)
 
 
 def web(
@@ -78,13 +82,7 @@ def _read_password(from_stdin: bool, prompt: str = "密码") -> str:
 def users_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="用户名", help="登录用的名字")],
-    role: Annotated[
-        str,
-        typer.Option(
-            metavar="角色",
-            help="admin（管理员）、supervisor（主管：本单位及下级单位）或 duty（值班：本单位）",
-        ),
-    ],
+    role: Annotated[str, typer.Option(metavar="角色", help=ROLE_HELP)],
     unit: Annotated[
         str | None,
         typer.Option(metavar="单位编码", help="所属单位（supervisor 含其下级单位；duty 仅本单位）"),
@@ -93,18 +91,28 @@ def users_add(
         bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
     ] = False,
 ) -> None:
-    """添加控制台用户；密码交互输入两次，或用 --password-stdin 从标准输入读一行。"""
+    """添加控制台用户；密码交互输入两次，或用 --password-stdin 从标准输入读一行。
+
+    密码须符合 [web] 的密码策略（默认：至少 8 个字符，含大写字母、小写字母、数字、
+    其他符号中的至少 3 类，不能包含用户名）。系统管理员、安全管理员、审计管理员
+    不属于某个单位，也看不到任何单位的数据。
+    """
+    from monitor.store import audit
     from monitor.store.engine import session_scope
-    from monitor.web.auth import ROLES, UserError, add_user
+    from monitor.web.auth import ROLES, PasswordPolicy, UserError, add_user
+    from monitor.web.roles import role_names
 
     if role not in ROLES:
-        fail(f"角色 '{role}' 无效，应为 admin、supervisor 或 duty", EXIT_USAGE)
+        fail(f"角色 '{role}' 无效，应为 {role_names()} 之一", EXIT_USAGE)
     password = _read_password(password_stdin)
     with open_app(ctx) as xapp:
+        policy, now = PasswordPolicy.of(xapp.settings.web), xapp.clock()
         try:
             with session_scope(xapp.engine) as s:
-                user = add_user(s, name, role, unit, password, xapp.clock())
+                user = add_user(s, name, role, unit, password, now, policy)
                 label = ROLES[user.role]
+                audit.record(s, audit.cli_actor(), "user_add", now, target=user.name,
+                             detail={"role": role, "unit": user.unit_code})  # fmt: skip
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     out(ctx).print(f"已添加用户 {name}（{label}{'，' + unit if unit else ''}）。", markup=False)
@@ -138,6 +146,7 @@ def users_list(
                         "role": u.role,
                         "unit": u.unit_code,
                         "disabled": u.disabled,
+                        "totp": u.totp_secret is not None,
                         "created_at": iso(u.created_at, tz),
                         "api_tokens": tokens.get(u.id or 0, 0),
                     }
@@ -145,10 +154,11 @@ def users_list(
                 ]
             )
             return
-        header = ["用户名", "角色", "单位", "状态", "有效令牌", "创建于"]
+        header = ["用户名", "角色", "单位", "状态", "动态口令", "有效令牌", "创建于"]
         rows = [
-            (u.name, ROLES.get(u.role, u.role), u.unit_code or "全部",
-             "已停用" if u.disabled else "启用", tokens.get(u.id or 0, 0), local(u.created_at, tz))
+            (u.name, ROLES.get(u.role, u.role), _unit_shown(u.role, u.unit_code),
+             "已停用" if u.disabled else "启用", "已绑定" if u.totp_secret else "—",
+             tokens.get(u.id or 0, 0), local(u.created_at, tz))
             for u in users
         ]  # fmt: skip
         console = out(ctx)
@@ -167,6 +177,12 @@ def users_list(
         console.print(t)
 
 
+def _unit_shown(role: str, unit_code: str | None) -> str:
+    from monitor.web.roles import ADMIN_ROLES
+
+    return "—" if role in ADMIN_ROLES else unit_code or "全部"
+
+
 @app.command("passwd")
 def users_passwd(
     ctx: typer.Context,
@@ -180,17 +196,24 @@ def users_passwd(
 ) -> None:
     """修改用户密码：其控制台会话全部失效，API 令牌全部吊销（--keep-tokens 保留）。
 
+    新密码须符合 [web] 的密码策略，且不能与最近几次的密码相同。
     因密码错误而暂停的登录随即恢复。
     """
+    from monitor.store import audit
     from monitor.store.engine import session_scope
-    from monitor.web.auth import UserError, get_user, set_password
+    from monitor.web.auth import PasswordPolicy, UserError, get_user, set_password
 
     with open_app(ctx) as xapp:
+        policy, now = PasswordPolicy.of(xapp.settings.web), xapp.clock()
         try:
             with session_scope(xapp.engine) as s:
                 user = get_user(s, name)
                 password = _read_password(password_stdin, "新密码")
-                revoked = set_password(s, user, password, xapp.clock(), keep_tokens=keep_tokens)
+                revoked = set_password(
+                    s, user, password, now, keep_tokens=keep_tokens, policy=policy
+                )
+                audit.record(s, audit.cli_actor(), "user_passwd", now, target=name,
+                             detail={"tokens_revoked": revoked})  # fmt: skip
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     kept = "，API 令牌保留" if keep_tokens else f"，其 API 令牌已吊销 {revoked} 个"
@@ -282,6 +305,7 @@ def users_token(
     默认生成一个新令牌：令牌打印到标准输出，只显示这一次，其编号打印到标准错误。
     --list 列出该用户的令牌；--revoke 编号 吊销一个，--revoke-all 吊销全部。
     """
+    from monitor.store import audit
     from monitor.store.engine import session_scope
     from monitor.web.auth import UserError, get_user, issue_api_token, revoke_tokens
 
@@ -303,11 +327,16 @@ def users_token(
                 user = get_user(s, name)
                 if actions:
                     revoked = revoke_tokens(s, user, now, revoke)
+                    audit.record(s, audit.cli_actor(), "token_revoke", now, target=name,
+                                 detail={"token": revoke or "all", "revoked": revoked})  # fmt: skip
                 else:
                     row, token = issue_api_token(
                         s, user, now, label=label, expires_days=expires_days
                     )
                     token_id, expires_at = row.id, row.expires_at
+                    audit.record(s, audit.cli_actor(), "token_issue", now, target=name,
+                                 detail={"token": token_id, "label": label.strip(),
+                                         "expires_days": expires_days})  # fmt: skip
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     if revoke is not None:
@@ -326,13 +355,18 @@ def users_token(
 
 
 def _set_disabled(ctx: typer.Context, name: str, disabled: bool) -> None:
+    from monitor.store import audit
     from monitor.store.engine import session_scope
     from monitor.web.auth import UserError, get_user, set_disabled
 
     with open_app(ctx) as xapp:
+        now = xapp.clock()
         try:
             with session_scope(xapp.engine) as s:
-                revoked = set_disabled(s, get_user(s, name), disabled, xapp.clock())
+                revoked = set_disabled(s, get_user(s, name), disabled, now)
+                action = "user_disable" if disabled else "user_enable"
+                audit.record(s, audit.cli_actor(), action, now, target=name,
+                             detail={"tokens_revoked": revoked} if disabled else None)  # fmt: skip
         except UserError as e:
             fail(str(e), EXIT_USAGE)
     console = out(ctx)

@@ -49,7 +49,8 @@ from monitor.patrol.schedules import (
 from monitor.service import metrics
 from monitor.service.logs import register_secrets
 from monitor.service.notify import Notifier, watchdog_interval
-from monitor.store.engine import make_async_engine
+from monitor.store import audit
+from monitor.store.engine import make_async_engine, session_scope
 from monitor.timefmt import local_date
 
 log = structlog.get_logger("xuncha.run")
@@ -197,6 +198,23 @@ async def _add_role_schedules(
         log.info("legacy_probe_schedules_removed", schedules=legacy)
 
 
+async def _audit_reload(rt: Runtime, success: bool, detail: dict[str, Any]) -> None:
+    """A reload (or its failure) in the audit log, off the event loop; a database that
+    cannot take it now is logged, never a reason to stop the patrol."""
+
+    def write() -> None:
+        actor = audit.Actor(f"daemon:{rt.app.settings.node_name}", "daemon")
+        path = str(rt.config_path or "")
+        with session_scope(rt.app.engine) as s:
+            audit.record(s, actor, "config_reload", rt.app.clock(), target=path,
+                         success=success, detail=detail)  # fmt: skip
+
+    try:
+        await anyio.to_thread.run_sync(write)
+    except Exception as e:  # any database trouble: the patrol goes on
+        log.error("audit_failed", action="config_reload", error=str(e))
+
+
 async def _reload(rt: Runtime, tg: anyio.abc.TaskGroup) -> None:
     """SIGHUP: the configuration file again, then the registry's schedules by it."""
     try:
@@ -204,7 +222,11 @@ async def _reload(rt: Runtime, tg: anyio.abc.TaskGroup) -> None:
         reloaded = await rt.app.reload(new)
     except (ConfigError, ValueError) as e:  # a bad file, or rules/calendar that do not load
         log.error("reload_failed", error=str(e))
+        await _audit_reload(rt, False, {"error": str(e)[:500]})
         return
+    await _audit_reload(
+        rt, True, {"changed": reloaded.changed, "needs_restart": reloaded.needs_restart}
+    )
     register_secrets(_channel_urls(rt.app.settings))
     if reloaded.retired is not None:
         # a probe started before the reload runs at most this long with the old tools

@@ -7,50 +7,22 @@ back aware values), displayed in Asia/Shanghai by the interfaces.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import JSON, Column, Field, SQLModel
+from sqlmodel import Column, Field, SQLModel
 
+from monitor.store.columns import UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on every backend."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def ts(nullable: bool = False, index: bool = False, **kw: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kw)
-
-
-def ts_now(index: bool = False) -> Any:
-    return Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index)
-    )
-
-
-def json_col(default: Any) -> Any:
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+# the login-security and audit tables live in their own module; imported here so that the
+# one metadata (Alembic, ``xuncha db copy``, tests/test_schema.py) knows them too
+from monitor.store.security_tables import (  # noqa: F401
+    AuditHead,
+    AuditLog,
+    KnownAddress,
+    PasswordHistory,
+)
 
 
 class Unit(SQLModel, table=True):
@@ -377,15 +349,20 @@ class ServiceState(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     """A console user. ``admin`` sees everything; ``supervisor`` its unit and all units below;
-    ``duty`` (值班) its own unit only."""
+    ``duty`` (值班) its own unit only; ``system``, ``security`` and ``audit`` are the three
+    separated administrators (monitor/web/roles.py), who see no unit's data."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     password_hash: str = Field(default="", max_length=500)  # argon2id
-    role: str = Field(max_length=16)  # admin / supervisor / duty
+    role: str = Field(max_length=16)  # admin / supervisor / duty / system / security / audit
     unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=64)
     created_at: datetime = ts_now()
     disabled: bool = Field(default=False)
+    # the TOTP second factor (RFC 6238, monitor/web/totp.py): its base32 secret, None = not
+    # enrolled; the last time step a code was accepted for, so no code is taken twice
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None)
 
 
 class ApiToken(SQLModel, table=True):
@@ -409,14 +386,15 @@ class LoginFailure(SQLModel, table=True):
     """An attempt to guess a secret, recorded before it is judged (``monitor/web/throttle``):
     ``kind`` "password" is a console login, counted per user name as typed (``name``);
     ``kind`` "token" is a wrong API token, counted per client address (``name`` holds it).
-    In the database so every node and worker sharing it counts the same."""
+    Password attempts are counted per client ``address`` as well. In the database so every
+    node and worker sharing it counts the same."""
 
     __tablename__ = "login_failure"
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="password", max_length=16)
     name: str = Field(max_length=100, index=True)  # as typed: unknown names count too
-    address: str = Field(default="", max_length=64)  # the client, for the ops log
+    address: str = Field(default="", max_length=64, index=True)  # the client: counted too
     at: datetime = ts(index=True)
 
 
@@ -431,7 +409,10 @@ class WebSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     csrf_token: str = Field(max_length=64)
     created_at: datetime = ts_now()
-    expires_at: datetime = ts(index=True)
+    expires_at: datetime = ts(index=True)  # the absolute end ([web] session_hours)
+    # the last request (written at most once a minute): a login idle for [web] idle_minutes
+    # ends; None (a login older than migration 0018) counts from created_at
+    last_seen_at: datetime | None = ts(nullable=True)
 
 
 class PlatformSession(SQLModel, table=True):

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from monitor.store import changes, history
+from monitor.store import audit, changes, history
 from monitor.store.findings import AckError, acknowledge
 from monitor.store.models import Unit
 from monitor.web import data
-from monitor.web.deps import DB, ApiUser, Cache, NotFound, Now, Stats, XApp
+from monitor.web.deps import DB, ApiLogin, ApiUser, Cache, NotFound, Now, Stats, XApp, actor
 from monitor.web.overview import overview as overview_of
 from monitor.web.pages import artifact
 from monitor.web.reports import report_response
+from monitor.web.roles import ACK, ROLES, rights_of
 from monitor.web.roster import ACCOUNT_SORTS, AccountFilter, count_accounts, list_accounts
 
 router = APIRouter(prefix="/api/v1", tags=["xuncha"])
@@ -30,11 +31,13 @@ class AckBody(BaseModel):
     note: str = Field("", max_length=2000, description="确认说明（如：已通知主办单位更新）")
 
 
-@router.get("/me", summary="当前令牌的用户与可见单位")
-def me(session: DB, user: ApiUser) -> dict[str, Any]:
+@router.get("/me", summary="当前令牌的用户、角色、权限与可见单位")
+def me(session: DB, user: ApiLogin) -> dict[str, Any]:
     return {
         "name": user.name,
         "role": user.role,
+        "role_label": ROLES.get(user.role, user.role),
+        "rights": sorted(rights_of(user.role)),
         "unit": user.unit_code,
         "units": [u.code for u in data.visible_units(session, user)],
     }
@@ -213,6 +216,7 @@ def finding(session: DB, user: ApiUser, now: Now, xapp: XApp, finding_id: int) -
 
 @router.post("/findings/{finding_id}/ack", summary="确认问题（已知悉）", responses=NOT_FOUND)
 def ack(
+    request: Request,
     session: DB,
     user: ApiUser,
     now: Now,
@@ -222,12 +226,17 @@ def ack(
 ) -> dict[str, Any]:
     if data.get_finding(session, user, finding_id) is None:
         raise NotFound
+    if not user.may(ACK):
+        raise HTTPException(403, "您的角色无权确认问题")
     tz = xapp.settings.timezone
     note = (body.note if body else "").strip()
     try:
         f = acknowledge(session, finding_id, by=user.name, note=note, now=now, tz=tz)
     except AckError as e:
         raise HTTPException(409, str(e)) from e
+    detail = {"note": note} if note else None
+    audit.record(session, actor(request, user), "ack", now, target=f"问题 #{finding_id}",
+                 detail=detail)  # fmt: skip
     session.commit()
     row = data.get_finding(session, user, finding_id)
     assert row is not None and f.id == finding_id

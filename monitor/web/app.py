@@ -37,7 +37,7 @@ from monitor.show.labels import (
     label,
 )
 from monitor.web.cache import AccountCache
-from monitor.web.deps import LoginRequired, NotFound
+from monitor.web.deps import LoginRequired, NotFound, WrongRole
 from monitor.web.stats import StatsCache
 from probes.checks.rules import RuleSet, rule_text, ruleset_title
 
@@ -153,7 +153,17 @@ def make_templates(
 def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The console for one opened App; ``clock`` is injectable for tests."""
     from monitor.sessions.qrlogin import QrLogins
-    from monitor.web import api, browse, evidence, pages, sessions
+    from monitor.web import (
+        admin_audit,
+        admin_security,
+        admin_system,
+        api,
+        browse,
+        evidence,
+        pages,
+        sessions,
+    )
+    from monitor.web import login as login_pages
 
     web = FastAPI(
         title="巡查 xuncha API",
@@ -203,6 +213,13 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
+    @web.exception_handler(WrongRole)
+    async def _wrong_role(request: Request, exc: WrongRole) -> Response:
+        # an administrator who opens the overview (a bookmark, the logo) lands on their page
+        if request.url.path == "/" and request.method == "GET":
+            return RedirectResponse(exc.user.home, status_code=303)
+        return error_page(request, 403, exc.message)
+
     @web.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
         return error_page(request, 404, "未找到：该对象不存在，或不在您有权查看的单位范围内。")
@@ -224,8 +241,12 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
 
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     web.include_router(browse.router)
+    web.include_router(login_pages.router)
     web.include_router(pages.router)
     web.include_router(api.router)
+    web.include_router(admin_audit.api_router)  # GET /api/v1/audit: the 审计管理员's only
+    for admin in (admin_audit, admin_security, admin_system):  # the three administrators
+        web.include_router(admin.router)
     web.include_router(evidence.router)  # pictures of stored pages (monitor/web/evidence.py)
     web.include_router(sessions.router)  # platform login sessions, admins only
     return web

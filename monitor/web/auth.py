@@ -1,10 +1,13 @@
-"""Users, passwords, console sessions, API tokens and who may see which units.
+"""Users, passwords, roles, API tokens and who may see which units.
 
-Passwords are argon2id (argon2-cffi). Session cookies and API tokens are random strings of
-which only the sha256 is stored: they carry 256 bits of entropy, so a fast hash is enough
-and a stolen database does not give a working login. A user has any number of named API
-tokens, each optionally expiring; a new password or disabling the user revokes them all.
-Guessing (passwords, tokens) is paused by ``monitor.web.throttle``.
+Passwords are argon2id (argon2-cffi), held to the policy of ``monitor.web.passwords`` and
+not one of the user's last ones (``PasswordHistory``). Session cookies and API tokens are
+random strings of which only the sha256 is stored: they carry 256 bits of entropy, so a
+fast hash is enough and a stolen database does not give a working login. A user has any
+number of named API tokens, each optionally expiring; a new password or disabling the user
+revokes them all. Console logins (idle and absolute limits, known addresses, the TOTP
+factor) are ``monitor.web.logins``; guessing is paused by ``monitor.web.throttle``; roles
+and their rights are ``monitor.web.roles``.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, select
 
-from monitor.store.models import ApiToken, Unit, User, WebSession
+from monitor.store.models import ApiToken, PasswordHistory, Unit, User, WebSession
 from monitor.store.scope import units_below
 from monitor.web import throttle
+from monitor.web.passwords import PasswordPolicy, problems
+from monitor.web.roles import ADMIN_ROLES, DATA, ROLES, home_of, rights_of, role_names
 
-ROLES = {"admin": "管理员", "supervisor": "主管单位", "duty": "值班员"}
 TOKEN_PREFIX = "xct_"
 _hasher = PasswordHasher()
 
@@ -63,7 +67,8 @@ def check_password(user: User | None, password: str) -> bool:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking, and the unit codes they may see (``None`` = all: an admin)."""
+    """Who is asking, the unit codes they may see (``None`` = all: an admin; none for the
+    three administrators) and what their role may do (``monitor.web.roles``)."""
 
     user_id: int
     name: str
@@ -75,16 +80,26 @@ class Principal:
     def sees(self, unit_code: str | None) -> bool:
         return self.units is None or (unit_code is not None and unit_code in self.units)
 
+    def may(self, right: str) -> bool:
+        return right in rights_of(self.role)
+
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
 
+    @property
+    def home(self) -> str:
+        """The page a login lands on: the overview, or the administrator's own page."""
+        return home_of(self.role)
+
 
 def principal_for(session: Session, user: User, csrf_token: str = "") -> Principal | None:
-    """The user's scope; ``None`` if they may see nothing (disabled, unit gone)."""
+    """The user's scope; ``None`` if they may do nothing (disabled, unit gone, no role)."""
     assert user.id is not None
-    if user.disabled:
+    if user.disabled or not rights_of(user.role):
         return None
+    if DATA not in rights_of(user.role):  # the three administrators: no unit's data
+        return Principal(user.id, user.name, user.role, None, frozenset(), csrf_token)
     if user.role == "admin":
         units: frozenset[str] | None = None
     elif user.unit_code is None:
@@ -101,28 +116,47 @@ def principal_for(session: Session, user: User, csrf_token: str = "") -> Princip
 # -- users ------------------------------------------------------------------------------------
 
 
-def validate_password(password: str) -> None:
-    if len(password) < 8:
-        raise UserError("密码至少 8 个字符")
+def validate_password(name: str, password: str, policy: PasswordPolicy) -> None:
+    """The policy's rules that need no stored hash (UserError: the first one broken)."""
+    found = problems(policy, name, password)
+    if found:
+        raise UserError(found[0])
 
 
-def add_user(
-    session: Session, name: str, role: str, unit_code: str | None, password: str, now: datetime
-) -> User:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise UserError("用户名不能为空，且不超过 100 个字符")
+def _check_role(session: Session, role: str, unit_code: str | None) -> str | None:
+    """The unit a user of ``role`` belongs to (checked), or UserError."""
     if role not in ROLES:
-        raise UserError(f"角色 '{role}' 无效，应为 admin、supervisor 或 duty")
+        raise UserError(f"角色 '{role}' 无效，应为 {role_names()} 之一")
+    if role in ADMIN_ROLES:
+        if unit_code:
+            raise UserError(f"{ROLES[role]}不属于某个单位，不用 --unit")
+        return None
     if role == "admin":
         unit_code = unit_code or None
     elif not unit_code:
-        raise UserError(f"角色 {role}（{ROLES[role]}）须用 --unit 指定所属单位")
+        raise UserError(f"角色 {role}（{ROLES[role]}）须指定所属单位（--unit）")
     if unit_code and session.get(Unit, unit_code) is None:
         raise UserError(f"单位 '{unit_code}' 不存在")
+    return unit_code
+
+
+def add_user(
+    session: Session,
+    name: str,
+    role: str,
+    unit_code: str | None,
+    password: str,
+    now: datetime,
+    policy: PasswordPolicy | None = None,
+) -> User:
+    """A new user (``policy``: the password policy, the defaults if not given)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UserError("用户名不能为空，且不超过 100 个字符")
+    unit_code = _check_role(session, role, unit_code)
     if session.exec(select(User).where(User.name == name)).first() is not None:
         raise UserError(f"用户 '{name}' 已存在")
-    validate_password(password)
+    validate_password(name, password, policy or PasswordPolicy())
     user = User(
         name=name, role=role, unit_code=unit_code, password_hash=hash_password(password),
         created_at=now,
@@ -130,6 +164,46 @@ def add_user(
     session.add(user)
     session.flush()
     return user
+
+
+def set_role(session: Session, user: User, role: str, unit_code: str | None) -> None:
+    """A new role (and unit); what the user may do changes with their next request."""
+    user.unit_code = _check_role(session, role, unit_code)
+    user.role = role
+    session.add(user)
+
+
+def _reused(session: Session, user: User, password: str, keep: int) -> bool:
+    """Whether ``password`` is the current one or one of the ``keep - 1`` before it."""
+    if keep <= 0:
+        return False
+    old = session.exec(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(col(PasswordHistory.id).desc())
+        .limit(max(keep - 1, 0))
+    ).all()
+    hashes = [user.password_hash, *old] if user.password_hash else list(old)
+    for h in hashes:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            if _hasher.verify(h, password):
+                return True
+    return False
+
+
+def _remember_old(session: Session, user: User, now: datetime, keep: int) -> None:
+    """The password being replaced joins the history, which keeps the ``keep - 1`` newest."""
+    if user.password_hash:
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
+        session.flush()
+    stale = (
+        select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(col(PasswordHistory.id).desc())
+        .offset(max(keep - 1, 0))
+    )
+    doomed = delete(PasswordHistory).where(col(PasswordHistory.id).in_(stale.scalar_subquery()))
+    session.exec(doomed)  # type: ignore[call-overload]
 
 
 def get_user(session: Session, name: str) -> User:
@@ -140,12 +214,23 @@ def get_user(session: Session, name: str) -> User:
 
 
 def set_password(
-    session: Session, user: User, password: str, now: datetime, *, keep_tokens: bool = False
+    session: Session,
+    user: User,
+    password: str,
+    now: datetime,
+    *,
+    keep_tokens: bool = False,
+    policy: PasswordPolicy | None = None,
 ) -> int:
-    """A new password also ends every console login of the user, revokes their API tokens
-    (unless ``keep_tokens``; returns how many it revoked), and lifts a pause that wrong
-    passwords put on it (the admin who sets it has just vouched for them)."""
-    validate_password(password)
+    """A new password, held to ``policy`` and not one of the user's last ones, also ends
+    every console login of the user, revokes their API tokens (unless ``keep_tokens``;
+    returns how many it revoked), and lifts a pause that wrong passwords put on it (the
+    administrator who sets it has just vouched for them)."""
+    policy = policy or PasswordPolicy()
+    validate_password(user.name, password, policy)
+    if _reused(session, user, password, policy.history):
+        raise UserError(f"不能使用最近 {policy.history} 次用过的密码")
+    _remember_old(session, user, now, policy.history)
     user.password_hash = hash_password(password)
     session.add(user)
     session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))  # type: ignore[call-overload]
@@ -155,6 +240,12 @@ def set_password(
 
 def clear_login_failures(session: Session, name: str) -> None:
     throttle.clear(session, throttle.PASSWORD, name)
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every console login of the user, on every node; returns how many there were."""
+    result = session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def set_disabled(session: Session, user: User, disabled: bool, now: datetime) -> int:
@@ -264,44 +355,6 @@ def token_user(session: Session, token: str, now: datetime) -> Principal | None:
         )
         session.commit()
     return principal_for(session, user)
-
-
-# -- console sessions ----------------------------------------------------------------------------
-
-
-def start_session(session: Session, user: User, now: datetime, hours: float) -> str:
-    """A new login; returns the cookie value. Expired logins are swept at the same time."""
-    assert user.id is not None
-    session.exec(delete(WebSession).where(col(WebSession.expires_at) < now))  # type: ignore[call-overload]
-    token = secrets.token_urlsafe(32)
-    session.add(
-        WebSession(
-            token_hash=hash_secret(token),
-            user_id=user.id,
-            csrf_token=secrets.token_urlsafe(24),
-            created_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
-    )
-    return token
-
-
-def session_user(session: Session, cookie: str, now: datetime) -> Principal | None:
-    row = session.exec(
-        select(WebSession, User)
-        .join(User, col(User.id) == col(WebSession.user_id))
-        .where(WebSession.token_hash == hash_secret(cookie))
-    ).first()
-    if row is None:
-        return None
-    ws, user = row
-    if ws.expires_at <= now:
-        return None
-    return principal_for(session, user, ws.csrf_token)
-
-
-def end_session(session: Session, cookie: str) -> None:
-    session.exec(delete(WebSession).where(col(WebSession.token_hash) == hash_secret(cookie)))  # type: ignore[call-overload]
 
 
 def same_secret(a: str, b: str) -> bool:

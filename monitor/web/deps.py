@@ -14,14 +14,18 @@ from sqlmodel import Session
 
 from monitor import timefmt
 from monitor.app import App
+from monitor.store import audit
 from monitor.web import throttle
-from monitor.web.auth import Principal, session_user, token_user
+from monitor.web.auth import Principal, token_user
 from monitor.web.cache import AccountCache
+from monitor.web.logins import session_user
+from monitor.web.roles import DATA, ROLES
 from monitor.web.stats import StatsCache
 
 log = structlog.get_logger("xuncha.web")
 
 SESSION_COOKIE = "xuncha_session"
+UNKNOWN = "（未识别）"  # the audit log's actor for a wrong API token
 LOGIN_CSRF_COOKIE = "xuncha_login_csrf"
 
 
@@ -31,6 +35,18 @@ class LoginRequired(Exception):
 
 class NotFound(Exception):
     """Unknown, or not the asker's: the same answer for both, so nothing leaks."""
+
+
+class WrongRole(Exception):
+    """The asker's role may not do this (monitor/web/roles.py): 403, or their own page."""
+
+    def __init__(self, user: Principal) -> None:
+        super().__init__(user.role)
+        self.user = user
+
+    @property
+    def message(self) -> str:
+        return f"您的角色（{ROLES.get(self.user.role, self.user.role)}）无权使用此功能。"
 
 
 def xapp(request: Request) -> App:
@@ -62,19 +78,50 @@ Cache = Annotated[AccountCache, Depends(cache)]
 Stats = Annotated[StatsCache, Depends(stats)]
 
 
-def page_user(request: Request, session: DB, now: Now) -> Principal:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def actor(request: Request, p: Principal | str) -> audit.Actor:
+    """Who the audit log names for this request: the user, the console or the API, the
+    client's address."""
+    via = "api" if request.url.path.startswith("/api/") else "web"
+    return audit.Actor(p if isinstance(p, str) else p.name, via, client_address(request))
+
+
+def page_login(request: Request, session: DB, now: Now) -> Principal:
+    """Whoever holds a valid console login, of any role."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    p = session_user(session, cookie, now) if cookie else None
+    idle = timedelta(minutes=xapp(request).settings.web.idle_minutes)
+    p = session_user(session, cookie, now, idle, client_address(request)) if cookie else None
     if p is None:
         raise LoginRequired
     request.state.user = p  # error pages keep the menu
     return p
 
 
+def page_user(p: Annotated[Principal, Depends(page_login)]) -> Principal:
+    """A user whose role reads the patrol's data (not one of the three administrators)."""
+    if not p.may(DATA):
+        raise WrongRole(p)
+    return p
+
+
+def page_right(right: str) -> Callable[..., Principal]:
+    """A dependency: a console user whose role has ``right``."""
+
+    def need(p: Annotated[Principal, Depends(page_login)]) -> Principal:
+        if not p.may(right):
+            raise WrongRole(p)
+        return p
+
+    return need
+
+
 _bearer = HTTPBearer(auto_error=False, description="`xuncha users token NAME` 生成的令牌")
 
 
-def api_user(
+def api_login(
     request: Request,
     session: DB,
     now: Now,
@@ -100,8 +147,14 @@ def api_user(
         )
         if attempt.until is None:
             log.warning("api_token_failed", address=address, failures=attempt.count)
+            detail: dict[str, object] = {"reason": "token"}
             if attempt.count >= attempts:
                 log.warning("api_token_paused_now", address=address, failures=attempt.count)
+                detail["paused"] = "address"
+            who = audit.Actor(UNKNOWN, "api", address)
+            audit.record(session, who, "login", now, target="API 令牌", success=False,
+                         detail=detail)  # fmt: skip
+            session.commit()
             raise _unauthorized()
         until = attempt.until
     log.warning("api_token_paused", address=address, until=until.isoformat())
@@ -120,5 +173,25 @@ def _unauthorized() -> HTTPException:
     )  # fmt: skip
 
 
+def api_user(p: Annotated[Principal, Depends(api_login)]) -> Principal:
+    """A token holder whose role reads the patrol's data."""
+    if not p.may(DATA):
+        raise WrongRole(p)
+    return p
+
+
+def api_right(right: str) -> Callable[..., Principal]:
+    """A dependency: a token holder whose role has ``right``."""
+
+    def need(p: Annotated[Principal, Depends(api_login)]) -> Principal:
+        if not p.may(right):
+            raise WrongRole(p)
+        return p
+
+    return need
+
+
+PageLogin = Annotated[Principal, Depends(page_login)]
 PageUser = Annotated[Principal, Depends(page_user)]
+ApiLogin = Annotated[Principal, Depends(api_login)]
 ApiUser = Annotated[Principal, Depends(api_user)]

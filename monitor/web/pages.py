@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-import math
-import secrets
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
-import structlog
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 
-from monitor import timefmt
 from monitor.show.labels import capped_note
 from monitor.show.marked import marked_posts
-from monitor.store import changes, history
+from monitor.store import audit, changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
-from monitor.store.models import User
-from monitor.web import data, throttle
+from monitor.web import data
 from monitor.web.artifacts import artifact_response, is_image, is_text
-from monitor.web.auth import (
-    Principal,
-    check_password,
-    clear_login_failures,
-    end_session,
-    principal_for,
-    same_secret,
-    start_session,
-)
+from monitor.web.auth import Principal, same_secret
 from monitor.web.deps import (
     DB,
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
     NotFound,
     Now,
     PageUser,
     XApp,
+    actor,
 )
 from monitor.web.paging import link
 from monitor.web.reports import FORMATS, report_response
-
-log = structlog.get_logger("xuncha.web")
+from monitor.web.roles import ACK
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,95 +48,6 @@ def safe_next(target: str | None) -> str:
     if not target.startswith("/") or bad:
         return "/"
     return target
-
-
-# -- login ------------------------------------------------------------------------------------
-
-
-@router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, next=safe_next(next), csrf=token, error="")
-    secure = request.app.state.xapp.settings.web.secure_cookies
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, max_age=3600
-    )
-    return response
-
-
-@router.post("/login")
-def login(
-    request: Request,
-    session: DB,
-    now: Now,
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    xsettings = request.app.state.xapp.settings
-    settings = xsettings.web
-    if not same_secret(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
-        raise HTTPException(403, "登录表单已过期，请刷新页面后重试。")
-
-    def refuse(error: str, status: int) -> Response:
-        response = render(request, "login.html", None, next=safe_next(next), csrf=csrf, error=error)
-        response.status_code = status
-        return response
-
-    name = name.strip()
-    address = request.client.host if request.client else ""
-    attempts, pause = settings.login_attempts, timedelta(minutes=settings.login_pause_minutes)
-    # the attempt is recorded (in its own transaction, one at a time per name, on every
-    # node) before the password is looked at: parallel guesses cannot outrun the count
-    engine = request.app.state.xapp.engine
-    attempt = throttle.claim(engine, throttle.PASSWORD, name, address, now, attempts, pause)
-    until = attempt.until
-    if until is not None:
-        log.warning("login_paused", user=name, address=address, until=until.isoformat())
-        response = refuse(
-            f"该用户名连续 {attempts} 次密码错误，登录已暂停，"
-            f"请于 {timefmt.shown(until, xsettings.timezone)} 后再试；忘记密码请联系管理员重设。",
-            429,
-        )
-        response.headers["Retry-After"] = str(max(1, math.ceil((until - now).total_seconds())))
-        return response
-    user = session.exec(select(User).where(User.name == name)).first()
-    if not check_password(user, password):
-        log.warning("login_failed", user=name, address=address, failures=attempt.count)
-        if attempt.count >= attempts:
-            log.warning("login_paused_now", user=name, address=address, failures=attempt.count)
-        return refuse("用户名或密码错误，或账户已停用。", 401)
-    if user is None or principal_for(session, user) is None:
-        throttle.forget(session, attempt)  # the right password: not a guess
-        session.commit()
-        return refuse("该账户的所属单位已不在登记表中，请联系管理员。", 401)
-    clear_login_failures(session, name)
-    token = start_session(session, user, now, settings.session_hours)
-    session.commit()
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=int(settings.session_hours * 3600),
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
-
-
-@router.post("/logout")
-def logout(
-    request: Request, session: DB, user: PageUser, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    require_csrf(user, csrf)
-    end_session(session, request.cookies.get(SESSION_COOKIE, ""))
-    session.commit()
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
 
 
 # -- snapshots --------------------------------------------------------------------------------
@@ -256,11 +150,16 @@ def ack_finding(
     require_csrf(user, csrf)
     if data.get_finding(session, user, finding_id) is None:
         raise NotFound
+    if not user.may(ACK):
+        raise HTTPException(403, "您的角色无权确认问题。")
+    note = note.strip()[:2000]
     try:
         tz = xapp.settings.timezone
-        acknowledge(session, finding_id, by=user.name, note=note.strip()[:2000], now=now, tz=tz)
+        acknowledge(session, finding_id, by=user.name, note=note, now=now, tz=tz)
     except AckError as e:
         raise HTTPException(409, str(e)) from e
+    audit.record(session, actor(request, user), "ack", now, target=f"问题 #{finding_id}",
+                 detail={"note": note} if note else None)  # fmt: skip
     session.commit()
     target = safe_next(back) if back else "/findings"
     path, _, query = target.partition("?")

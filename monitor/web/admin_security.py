@@ -1,0 +1,190 @@
+"""The 安全管理员's page (``/security``): users, roles and console sessions.
+
+It lists every user (role, unit, state, second factor, logins open, last login) and the
+wrong passwords counted now per name and per address, and changes a user's role, disables
+or enables them, ends their logins, or removes their TOTP factor — each recorded in the
+audit log. New users and passwords stay with ``xuncha users`` (a password is never typed
+into a page someone else may be watching). An administrator does not change their own
+account here: another one does, and the log shows who.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from monitor.store import audit
+from monitor.store.models import KnownAddress, LoginFailure, Unit, User, WebSession
+from monitor.web import auth, throttle
+from monitor.web.auth import Principal, UserError
+from monitor.web.deps import DB, Now, XApp, actor, page_right
+from monitor.web.logins import remove_totp
+from monitor.web.pages import render, require_csrf
+from monitor.web.roles import ADMIN_ROLES, ROLES
+
+router = APIRouter(include_in_schema=False)
+
+SecurityAdmin = Annotated[Principal, Depends(page_right("security"))]
+
+
+def _sessions(session: Session, now: datetime, idle: timedelta) -> dict[int, int]:
+    """Open console logins per user id (neither past their end nor idle too long)."""
+    alive = sa.func.coalesce(col(WebSession.last_seen_at), col(WebSession.created_at))
+    rows = session.exec(
+        select(WebSession.user_id, sa.func.count())
+        .where(col(WebSession.expires_at) > now, alive > now - idle)
+        .group_by(col(WebSession.user_id))
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def _failures(session: Session, now: datetime, pause: timedelta, by: str) -> list[tuple[str, int]]:
+    """Wrong passwords within the window, per name or per address, most first."""
+    column = col(LoginFailure.address) if by == throttle.ADDRESS else col(LoginFailure.name)
+    rows = session.exec(
+        select(column, sa.func.count())
+        .where(LoginFailure.kind == throttle.PASSWORD, col(LoginFailure.at) > now - pause)
+        .group_by(column)
+        .order_by(sa.func.count().desc())
+        .limit(50)
+    ).all()
+    return [(k, n) for k, n in rows]
+
+
+@router.get("/security")
+def security_page(
+    request: Request, session: DB, user: SecurityAdmin, now: Now, xapp: XApp, done: str = ""
+) -> Response:
+    web = xapp.settings.web
+    users = session.exec(select(User).order_by(col(User.name))).all()
+    last_login = dict(
+        session.exec(
+            select(KnownAddress.user_id, sa.func.max(KnownAddress.last_ok_at)).group_by(
+                col(KnownAddress.user_id)
+            )
+        ).all()
+    )
+    units = dict(session.exec(select(Unit.code, Unit.name)).all())
+    pause = timedelta(minutes=web.login_pause_minutes)
+    return render(
+        request, "security.html", user, users=users, roles=ROLES, units=units,
+        sessions=_sessions(session, now, timedelta(minutes=web.idle_minutes)),
+        last_login=last_login, by_name=_failures(session, now, pause, throttle.NAME),
+        by_address=_failures(session, now, pause, throttle.ADDRESS), web=web, done=done,
+    )  # fmt: skip
+
+
+def _target(session: Session, me: Principal, name: str, *, self_ok: bool = False) -> User:
+    try:
+        target = auth.get_user(session, name)
+    except UserError as e:
+        raise HTTPException(404, str(e)) from e
+    if target.id == me.user_id and not self_ok:
+        raise HTTPException(409, "不能在此更改自己的账户：请另一位安全管理员操作。")
+    return target
+
+
+def _done(what: str) -> Response:
+    return RedirectResponse(f"/security?done={what}", status_code=303)
+
+
+@router.post("/security/users/{name}/role")
+def change_role(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    role: Annotated[str, Form()],
+    unit: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    target = _target(session, user, name)
+    before: dict[str, Any] = {"role": target.role, "unit": target.unit_code}
+    # the form keeps the user's unit filled in: an administrator's role belongs to none
+    unit_code = None if role in ADMIN_ROLES else unit.strip() or None
+    try:
+        auth.set_role(session, target, role, unit_code)
+    except UserError as e:
+        raise HTTPException(400, str(e)) from e
+    audit.record(session, actor(request, user), "user_role", now, target=name, detail={
+        "from": before, "to": {"role": target.role, "unit": target.unit_code},
+    })  # fmt: skip
+    session.commit()
+    return _done("role")
+
+
+@router.post("/security/users/{name}/disable")
+def disable(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    target = _target(session, user, name)
+    revoked = auth.set_disabled(session, target, True, now)
+    audit.record(session, actor(request, user), "user_disable", now, target=name,
+                 detail={"tokens_revoked": revoked})  # fmt: skip
+    session.commit()
+    return _done("disable")
+
+
+@router.post("/security/users/{name}/enable")
+def enable(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    target = _target(session, user, name)
+    auth.set_disabled(session, target, False, now)
+    audit.record(session, actor(request, user), "user_enable", now, target=name)
+    session.commit()
+    return _done("enable")
+
+
+@router.post("/security/users/{name}/sessions/end")
+def end_logins(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    target = _target(session, user, name, self_ok=True)
+    ended = auth.end_sessions(session, target)
+    audit.record(session, actor(request, user), "user_sessions_end", now, target=name,
+                 detail={"sessions": ended})  # fmt: skip
+    session.commit()
+    return _done("sessions")
+
+
+@router.post("/security/users/{name}/totp/remove")
+def totp_remove(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    require_csrf(user, csrf)
+    target = _target(session, user, name)
+    if remove_totp(session, target):
+        audit.record(session, actor(request, user), "user_totp_remove", now, target=name)
+    session.commit()
+    return _done("totp")
