@@ -7,7 +7,7 @@ the notices messages are rendered from: a duty officer reads the same words ever
 
 from alerts.messages import PLATFORM_NAMES as PLATFORM
 from alerts.messages import SEVERITY_NAMES as SEVERITY
-from probes.checks.kinds import CATEGORIES, KINDS
+from probes.checks.kinds import CATEGORIES, KINDS, PATROL_KINDS
 
 __all__ = [
     "ARTIFACT",
@@ -83,7 +83,5 @@ READER = {
 }
 PATROL_CATEGORY = "patrol"  # kinds about our own fetch: 巡查异常, no verdict on the unit
 
-
 # kinds that say our patrol could not see the account (``暂时无法检查``): shown apart as
-# 巡查异常, never counted as the unit's 预警
-PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == PATROL_CATEGORY)
+# 巡查异常, never counted as the unit's 预警 (``probes.checks.kinds.PATROL_KINDS``)
