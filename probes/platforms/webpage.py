@@ -14,7 +14,8 @@ The operator says where the posts are with CSS selectors in ``Target.options``:
 A selector that matches nothing is ``unreadable`` ("无法读取内容", the detail naming the
 selector), so a site redesign shows up as a broken selector rather than a stale account —
 unless the page says it has nothing (``EMPTY_MARKERS``: "暂无内容", "暂无数据"…): then it is
-``ok`` with zero posts, and staleness judges the empty column. A WAF or captcha page is
+``ok`` with zero posts and ``Sight.none`` (the site's own word; ``probes.sight``), and
+staleness judges the empty column. A WAF or captcha page is
 ``blocked`` before any selector is tried (``probes.fetch.waf``).
 """
 
@@ -29,7 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from probes.fetch import Tools
 from probes.fetch.http import decode_text
-from probes.model import Observation, Outcome, Post, Target
+from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
 from probes.platforms.dates import DEFAULT_TZ, localize, parse_cn_datetime
 from probes.platforms.registry import clock, failed, fetch_page, register
@@ -60,7 +61,8 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
     if not items:
         if marker := first_marker(node_text(tree.body), EMPTY_MARKERS):
             obs.detail = f"选择器 '{item_sel}' 未匹配任何条目，页面显示“{marker}”"
-            return obs  # the site's own word: no posts, and staleness judges that
+            obs.sight = Sight.none  # the site's own word: no posts, and staleness judges that
+            return obs
         return set_outcome(obs, Outcome.unreadable, f"选择器 '{item_sel}' 未匹配任何条目")
     try:
         obs.posts = [_post(node, opts, base) for node in items]
