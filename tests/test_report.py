@@ -260,6 +260,32 @@ def test_a_veto_needs_sight_and_what_was_not_seen_is_unjudged(world: App) -> Non
     assert "withheld" not in {v.account_id for v in again.vetoes}
 
 
+def test_the_writer_records_undated_as_the_staleness_rule_judges_it() -> None:
+    """``snapshot.sight`` says "undated" exactly where the rule says 无法判断更新时间 (an
+    undated post beside only pinned or future ones), and "posts" where it vetoes (only
+    pinned dated posts): the 通报 then agrees with the finding."""
+    from monitor.record.batch import sight_of
+    from probes.checks.calendar import WorkCalendar
+    from probes.checks.rules import BUILTIN_RULESETS
+    from probes.checks.staleness import evaluate_staleness
+    from probes.model import Observation, Outcome, Post, Sight
+
+    now = at(11, 2)
+    pin = Post("pin", at(10, 1), pinned=True)
+    cases = {
+        "undated": [pin, Post("u", None)],
+        "undated ": [Post("future", now + timedelta(days=3)), Post("u", None)],
+        "posts": [pin],
+        "posts ": [Post("p", at(11, 1)), Post("u", None)],
+    }
+    for want, posts in cases.items():
+        obs = Observation("a", "rss", "u", now, Outcome.ok, posts=posts, sight=Sight.posts)
+        kinds = {s.kind for s in evaluate_staleness(
+            posts, BUILTIN_RULESETS["national"], WorkCalendar(), now)}  # fmt: skip
+        assert sight_of(obs) == want.strip(), posts
+        assert ("undated" in kinds) == (want.strip() == "undated")
+
+
 def test_unit_scope_covers_the_unit_and_below(world: App) -> None:
     r = _build(world, unit="gy")
     assert r.totals.accounts == 2 and r.unit_name == "贵阳市政府"
