@@ -76,7 +76,7 @@ from probes.platforms.webpage import node_text, shorten, strip_html
 
 log = structlog.get_logger("xuncha.probe.weibo")
 
-PLATFORM = "weibo"  # the fetcher's cookie jar
+JAR = "weibo"  # the fetcher's cookie jar (``PLATFORM`` is the declaration below)
 M_ORIGIN = "https://m.weibo.cn"
 WWW_ORIGIN = "https://weibo.com"
 PASSPORT_ORIGIN = "https://passport.weibo.com"
@@ -174,16 +174,16 @@ class _Api:
     async def get(self, url: str) -> Response:
         """GET ``url``; if turned away for want of visitor cookies, get them and retry once."""
         headers = {"Accept": JSON_ACCEPT, "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         sent = jar.value("SUB")
-        first = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        first = await self.fetcher.get(url, headers=headers, platform=JAR)
         self.failure = ""
         if not needs_visitor(first):
             return first
         self.failure = await self._renew(sent)
         if self.failure:
             return first
-        resp = await self.fetcher.get(url, headers=headers, platform=PLATFORM)
+        resp = await self.fetcher.get(url, headers=headers, platform=JAR)
         resp.redirects = first.redirects + resp.redirects  # the whole way is evidence
         if needs_visitor(resp):
             self.failure = "取得访客 Cookie 后仍被转到访客页或 HTTP 432"
@@ -191,7 +191,7 @@ class _Api:
 
     async def _renew(self, sent: str | None) -> str:
         """New visitor cookies, once for all the accounts waiting; "" or why it failed."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         async with jar.renewal:
             current = jar.value("SUB")
             if current is not None and current != sent:
@@ -211,7 +211,7 @@ class _Api:
 
     async def _flow(self) -> str:
         """Run the visitor page's script: genvisitor, then incarnate. "" or why it failed."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         passport = origin(self.target, "passport", PASSPORT_ORIGIN)
         try:
             data = await self._genvisitor(passport)
@@ -224,7 +224,7 @@ class _Api:
                 f"{passport}/visitor/visitor?a=incarnate&t={quote(tid, safe='')}&w={w}"
                 f"&c={c}&gc=&cb=cross_domain&from=weibo&_rand={random.random():.16f}",
                 headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
-                platform=PLATFORM,
+                platform=JAR,
             )
         except FetchError as e:
             return f"访客接口无法访问：{e.message}"
@@ -243,14 +243,14 @@ class _Api:
             f"{passport}/visitor/genvisitor",
             data={"cb": "gen_callback", "fp": fp},
             headers={"Referer": f"{passport}/visitor/visitor?entry=miniblog&a=enter"},
-            platform=PLATFORM,
+            platform=JAR,
             idempotent=True,
         )
         return _visitor_answer(resp, "genvisitor")
 
     def _cross_domain(self, sub: str, subp: str) -> None:
         """What the ``cross_domain`` callback does: the same visitor on the API hosts too."""
-        jar = self.fetcher.jar(PLATFORM)
+        jar = self.fetcher.jar(JAR)
         for base in (self.m, self.www):
             domain = cookie_domain(urlsplit(base).hostname or "")
             if (
