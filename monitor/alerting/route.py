@@ -270,6 +270,11 @@ def enqueue(
             log.info("finding_muted_by_route", finding=f.id, route=p.route)
             continue
         targets = owner_targets(settings, p, line, account.owner_code)
+        if not targets and p.audience == "ops":
+            # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
+            # stays in the console's 巡查异常; never a unit's channel instead
+            log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
+            continue
         if not targets:
             log.warning(
                 "no_channel_for_finding",
