@@ -37,8 +37,12 @@ BY_KIND = {
     "app_store_missing": "在所列应用商店重新上架，或在登记表中注明不再上架",
 }
 
-# our own fetch problems: nothing the unit did wrong, nothing it must fix
-PATROL = "无需主办单位整改，运维人员正在排查；如该账号已停用、改名或更换了地址，请告知运维人员"
+# our own fetch problems: nothing the unit did wrong, nothing it must fix — told to ops only
+# (``alerts.routing.plan``), so said to them: what to look at, and that the unit was not told
+PATROL = (
+    "运维排查：检查该账号的地址、读取方式和登录会话，核实平台是否改版或限制访问；"
+    "账号已停用、改名或更换了地址的，更新登记表。未通知主办单位，主办单位无需整改"
+)
 
 BY_CATEGORY = {
     "update": "发布新内容",

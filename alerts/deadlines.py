@@ -41,7 +41,7 @@ def deadline_line(n: FindingNotice, now: datetime, tz: tzinfo, *, brief: bool = 
     if n.deadline is not None:
         return deadline_words(n.deadline, remedy(n), now, tz, brief=brief)
     if n.category == "patrol":
-        return "无（巡查系统自身的检查问题，主办单位无需整改）"
+        return "无（巡查系统自身的问题，只告知运维，主办单位无需整改）"
     if n.severity == "info":
         return "无（仅供知悉）"
     return ""

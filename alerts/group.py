@@ -54,7 +54,7 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
     if deadline and n.deadline is not None:
         bits.append(f.safe(deadline, 80))
     elif n.category == "patrol" and n.event != "resolved":
-        bits.append("巡查系统自身的问题，无需整改")
+        bits.append("巡查系统自身的问题，只告知运维")
     if n.finding_id is not None:
         bits.append(f"问题 #{int(n.finding_id)}")
     link = page_of(n)

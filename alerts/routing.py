@@ -98,9 +98,18 @@ def matches(route: AlertRoute, s: Subject) -> bool:
 
 
 def plan(subject: Subject, routes: list[AlertRoute], d: Defaults) -> Plan:
-    """The first matching route, completed from the defaults."""
+    """The first matching route, completed from the defaults.
+
+    The one place that keeps the patrol's own problems (``ops_kinds``: it could not fetch,
+    read or date the account) away from units: they go to ops whatever a route says, never
+    remind or escalate, and a route's extra ``channels`` carry them only when the route names
+    the kind (or its category) itself — a broad route (by severity, platform or unit) that
+    adds a unit's channel never drags them there. Every path that tells someone about a
+    finding (its opening, reminders, escalations, digests) asks this plan.
+    """
     route = next((r for r in routes if matches(r, subject)), None)
-    if kind_in(d.ops_kinds, subject):
+    ops = kind_in(d.ops_kinds, subject)
+    if ops:
         audience: Audience = "ops"
     elif kind_in(d.it_kinds, subject):
         audience = "it"
@@ -120,9 +129,10 @@ def plan(subject: Subject, routes: list[AlertRoute], d: Defaults) -> Plan:
     if route is None:
         return _settle(p, subject)
     p.route = route.name or "（未命名路由）"
-    if route.audience is not None:
+    if route.audience is not None and not ops:
         p.audience = route.audience
-    p.extra_channels = list(route.channels)
+    if not ops or (route.kinds and kind_in(route.kinds, subject)):
+        p.extra_channels = list(route.channels)
     if route.group_wait_seconds is not None:
         p.group_wait_seconds = route.group_wait_seconds
     if route.repeat_minutes is not None:

@@ -78,8 +78,8 @@ def generate(db: Path, accounts: int, period: Period, days: int, previous_days: 
     total_days = previous_days + days
     sql = (
         "INSERT INTO snapshot (account_id, taken_at, node, reader, url, outcome, status_code,"
-        " detail, elapsed_ms, latest_post_at, post_count, facts_hash, artifacts)"
-        " VALUES (?, ?, 'bench', 'rss', '', ?, 200, '', 120, ?, ?, ?, '[]')"
+        " detail, elapsed_ms, latest_post_at, post_count, sight, facts_hash, artifacts)"
+        " VALUES (?, ?, 'bench', 'rss', '', ?, 200, '', 120, ?, ?, ?, ?, '[]')"
     )
     # day by day, all accounts each day: rows lie in the table in time order, as the daemon
     # writes them (an account's snapshots are scattered, not adjacent)
@@ -97,7 +97,8 @@ def generate(db: Path, accounts: int, period: Period, days: int, previous_days: 
             failed = i % 100 == 99 or d % 15 == i % 15  # 1% never fetched
             lp = None if failed else fmt(latest[i])
             outcome = "error" if failed else "ok"  # the report reads no facts: none stored
-            rows.append((a, fmt(taken), outcome, lp, 0 if failed else 1, f"{a}{d}"))
+            sight = None if failed else "posts"
+            rows.append((a, fmt(taken), outcome, lp, 0 if failed else 1, sight, f"{a}{d}"))
         con.executemany(sql, rows)
         n += len(rows)
     fid = 0
@@ -153,7 +154,8 @@ def main() -> None:
         t = report.totals
         print(
             f"build_report({period}) all units: {took:.2f} s  (goal < 30 s) — accounts "
-            f"{t.accounts:,}, checked {t.checked:,}, unqualified {t.unqualified:,}, pass rate "
+            f"{t.accounts:,}, checked {t.checked:,}, unjudged {t.unjudged:,}, unqualified "
+            f"{t.unqualified:,}, pass rate "
             f"{(t.pass_rate or 0) * 100:.2f}%, vetoes {len(report.vetoes):,}, deductions "
             f"{len(report.deductions):,}; previous {report.previous.accounts:,} accounts"
         )

@@ -1,6 +1,8 @@
 """A city's two quarters for the 通报 tests: a city office, a department and three counties
-(one with a department of its own), fourteen accounts on six platforms, the kinds of
-problems inspections find, every time fixed. ``python -m tests.report_city DIR`` writes the
+(one with a department of its own), sixteen accounts on seven platforms, the kinds of
+problems inspections find, and three accounts the patrol could not judge in Q4 (a fetch
+that failed, a list Douyin did not show, a site whose posts carry no dates), every time
+fixed. ``python -m tests.report_city DIR`` writes the
 city into a fresh SQLite database under DIR and prints the config path, to look at the
 report by hand (docs/report.md).
 """
@@ -127,7 +129,18 @@ def build_city(app: App) -> App:
     add_snap(app, "hx-dy", at(10, 22), posts=[post("hx-dy-a", at(10, 1))])
     add_snap(app, "hx-dy", at(10, 24), posts=[post("hx-dy-b", at(10, 23))])
     # 黔岭政务 (抖音) could not be read at all in Q4
-    add_snap(app, "ql-dy", at(10, 5), outcome="error")
+    add_snap(app, "ql-dy", at(10, 5), outcome="error", detail="服务器内部错误（HTTP 503）")
+    # new in Q4 and never judged: Douyin showed 青溪文旅's profile (1,288 works) but not the
+    # list, every week; 花溪区人民政府网站's news list shows no dates
+    add_account(app, "qx-dy", "qx", "http://127.0.0.1/qx-dy", name="青溪文旅", platform="douyin")
+    add_account(app, "hx-web", "hx", "http://127.0.0.1/hx-web", name="花溪区人民政府网站",
+                platform="website")  # fmt: skip
+    for w in range(13):
+        add_snap(app, "qx-dy", at(10, 1) + timedelta(days=7 * w), outcome="unreadable",
+                 detail="抖音未向未登录访客展示作品列表")  # fmt: skip
+    undated = [{"id": f"hx-web-{i}", "published_at": None, "title": "政务公开"} for i in range(2)]
+    for w in range(13):
+        add_snap(app, "hx-web", at(10, 2) + timedelta(days=7 * w), posts=undated, sight="undated")
 
     # problems the detectors found in Q4
     ads = weekly(app, "jy-tt", at(9, 30), 5)

@@ -238,6 +238,79 @@ def test_veto_and_theft_go_to_the_supervisor_at_once_by_default(tmp_path: Path) 
         app.close()
 
 
+def test_the_patrols_own_problems_reach_ops_and_never_a_unit(tmp_path: Path) -> None:
+    """A fetch that failed (HTTP 503), a platform that turned the patrol away, a list it was
+    not shown, posts it could not date: the patrol's own problems. Over three days of every
+    path — the opening, reminders, escalations (after a time, at once, past a deadline),
+    daily and weekly digests, and a broad route that adds a unit's channel for every 预警 —
+    no message to a unit's channel is about one of them; ops hear of each once. An account
+    that is gone IS the unit's problem, and reaches it."""
+    from probes.checks.kinds import PATROL_KINDS
+
+    clock = Clock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))  # Sunday 10:00 in Beijing
+    with WebhookSink() as county, WebhookSink() as extra, WebhookSink() as city, \
+            WebhookSink() as ops:  # fmt: skip
+        settings = settings_for(
+            tmp_path,
+            ops_channels=["@ops"],
+            repeat_minutes=60,
+            escalate_after_minutes=120,
+            escalate_immediately=["warning", "high", "veto"],
+            daily_digest_time="08:30",
+            weekly_digest_time="09:00",
+            # a broad route: every 预警 to the unit, copied to another of its channels
+            routes=[
+                {
+                    "name": "预警抄送",
+                    "severities": ["warning"],
+                    "audience": "owner",
+                    "channels": ["@extra"],
+                }
+            ],
+        )
+        settings.channels.update(
+            {"ops": ops.apprise_url(), "extra": extra.apprise_url(),
+             "county": county.apprise_url(), "city": city.apprise_url()}
+        )  # fmt: skip
+        app = open_app(settings)
+        add_unit(app, "city", "黔岭市政府办", channels=["@city"])
+        add_unit(app, "qx", "青溪县", parent="city", channels=["@county"])
+        patrol = {}
+        for kind in sorted(PATROL_KINDS):
+            add_account(app, kind, "qx", "http://127.0.0.1:9/", name=f"巡查问题{kind}")
+            patrol[kind] = open_finding(app, kind, kind=kind, severity="warning", now=clock())
+        add_account(app, "gone", "qx", "http://127.0.0.1:9/", name="青溪旧号")
+        gone = open_finding(app, "gone", kind="gone", severity="high", now=clock())
+        with session_scope(app.engine) as s:  # one is past a deadline it should never have had
+            f = s.get(Finding, patrol["fetch_failed"])
+            assert f is not None
+            f.deadline = clock() + timedelta(hours=1)
+        for _ in range(3 * 48):  # three days, a tick every half hour
+            tick(app, clock)
+            clock.advance(minutes=30)
+        with Session(app.engine) as s:
+            items = s.exec(select(AlertItem)).all()
+            notes = s.exec(select(Notification)).all()
+        units_heard = {i.kind for i in items if i.channel != "@ops"}
+        assert units_heard and not units_heard & PATROL_KINDS
+        assert {i.kind for i in items if i.channel == "@ops"} == set(PATROL_KINDS)
+        assert {i.event for i in items if i.channel == "@ops"} == {"opened"}  # once, no more
+        to_units = [m.json for sink in (county, extra, city) for m in sink.delivered]
+        assert to_units and not set(finding_ids_in([m["message"] for m in to_units])) & set(
+            patrol.values()
+        )
+        assert not any("巡查问题" in m["message"] or "巡查问题" in m["title"] for m in to_units)
+        digests = [m for m in to_units if "日报" in m["title"] or "周报" in m["title"]]
+        assert {"日报", "周报"} <= {t for m in digests for t in ("日报", "周报") if t in m["title"]}
+        assert all("未解决问题 1 项" in m["title"] for m in digests if "日报" in m["title"])
+        assert gone in finding_ids_in([m.json["message"] for m in county.delivered])
+        assert gone in finding_ids_in([m.json["message"] for m in city.delivered])  # escalated
+        told = finding_ids_in([m.json["message"] for m in ops.delivered])
+        assert sorted(told) == sorted(patrol.values())
+        assert all(n.unit_code == "ops" for n in notes if n.channel == "@ops")
+        app.close()
+
+
 def test_app_problems_go_to_the_units_it_contact(tmp_path: Path) -> None:
     clock = Clock()
     with WebhookSink() as duty, WebhookSink() as it:
@@ -284,8 +357,9 @@ def test_findings_within_the_group_wait_go_out_as_one_message(tmp_path: Path, si
 
 
 def test_a_problem_that_cleared_before_anyone_was_told_is_not_sent(tmp_path: Path, sink) -> None:
+    """A failed fetch (ops hear of it, never the unit) that passed within the group wait."""
     clock = Clock()
-    app = open_app(settings_for(tmp_path, group_wait_seconds=60))
+    app = open_app(settings_for(tmp_path, group_wait_seconds=60, ops_channels=[sink.apprise_url()]))
     add_unit(app, "qx", "青溪县", channels=[sink.apprise_url()])
     add_account(app, "a", "qx", "http://127.0.0.1:9/")
     open_finding(app, "a", kind="fetch_failed", severity="warning", now=clock())
@@ -558,8 +632,9 @@ def test_the_phones_that_ring_are_those_on_duty_when_it_is_sent(tmp_path: Path) 
 
 
 def test_silence_holds_messages_and_the_finding_is_told_when_it_ends(tmp_path: Path, sink) -> None:
+    """A platform's redesign breaks the reader: ops (who alone hear of it) silence it."""
     clock = Clock()
-    app = open_app(settings_for(tmp_path))
+    app = open_app(settings_for(tmp_path, ops_channels=[sink.apprise_url()]))
     add_unit(app, "city", "黔岭市政府办")
     add_unit(app, "qx", "青溪县", parent="city", channels=[sink.apprise_url()])
     add_account(app, "a", "qx", "http://127.0.0.1:9/", platform="douyin")

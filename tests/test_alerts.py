@@ -133,7 +133,9 @@ def test_a_stale_veto_is_overdue_and_must_be_updated_at_once() -> None:
     assert "整改期限**：已超期 4 天，须立即更新（期限 11月20日 00:00）" in render(n).markdown
 
 
-def test_our_own_fetch_problem_tells_the_unit_it_need_not_act() -> None:
+def test_our_own_fetch_problem_tells_ops_what_to_look_at() -> None:
+    """Told to ops only (the routing keeps it from units): it says what to check, and that
+    the unit was not told and has nothing to put right."""
     n = veto_notice(
         kind="fetch_failed",
         kind_label="无法抓取账号页面",
@@ -154,8 +156,9 @@ def test_our_own_fetch_problem_tells_the_unit_it_need_not_act() -> None:
         },
     )
     text = render(n).text
-    assert "整改期限：无（巡查系统自身的检查问题，主办单位无需整改）" in text
-    assert "怎么办：无需主办单位整改，运维人员正在排查" in text
+    assert "整改期限：无（巡查系统自身的问题，只告知运维，主办单位无需整改）" in text
+    assert "怎么办：运维排查：检查该账号的地址、读取方式和登录会话" in text
+    assert "未通知主办单位" in text
     assert "检查地址：weibo.com https://weibo.com/u/1234567890" in text
     assert "抓取结果：抓取出错，服务器内部错误（HTTP 503）" in text
     assert text.count("服务器内部错误") == 1  # 说明 said once, as the evidence's reason

@@ -39,19 +39,30 @@ def add_snap(
     profile: dict[str, Any] | None = None,
     outcome: str = "ok",
     artifacts: list[dict[str, Any]] | None = None,
+    sight: str | None = None,
+    detail: str = "",
 ) -> int:
+    """A snapshot as the writer stores it. ``sight`` as migration 0016 records it ("posts",
+    "undated", "none"); left None, the row is like those written before it (legacy)."""
     profile = profile or {"name": account}
     seen = {"outcome": outcome, "status_code": 200, "profile": profile, "posts": list(posts)}
+    if sight is not None:
+        seen["sight"] = "posts" if sight == "undated" else sight
+    if detail:
+        seen["detail"] = detail
     facts = {**seen, "fetched_at": at.isoformat()}
-    latest = max((datetime.fromisoformat(p["published_at"]) for p in posts), default=None)
+    dated = [p["published_at"] for p in posts if p.get("published_at") and not p.get("pinned")]
+    latest = max((datetime.fromisoformat(d) for d in dated), default=None)
     with session_scope(app.engine) as s:
         snap = Snapshot(
             account_id=account,
             taken_at=at,
             outcome=outcome,
             status_code=200,
+            detail=detail,
             latest_post_at=latest,
             post_count=len(posts),
+            sight=sight,
             artifacts=artifacts or [],
         )
         add_snapshot(s, snap, facts)  # its facts stored, its profile marked, as a check would

@@ -6,9 +6,11 @@ install detector too), and runs the real dispatcher: routing, grouping, renderin
 time mentions, the senders. The unit 青溪县人民政府办公室 (值班手机 13800138000, 13800138001)
 has one channel per provider, each on a local stand-in: DingTalk, WeCom and Feishu robots
 (``tests/robots.py``), a JSON webhook and an SMTP server; its supervisor 云岭市人民政府办公室
-has the same. What arrives is written to ``tests/golden/messages/<case>.<provider>.json``
-(the JSON the robot received, pretty-printed; a list when it got two requests, as a WeCom
-robot does for a message that mentions someone) or ``.mail.txt`` (subject and text).
+has the same, and so do ops (``[alerts] ops_channels``), who alone hear of the patrol's own
+problems (a fetch that failed: ``fetch_problem_opened`` is what ops receive). What arrives
+is written to ``tests/golden/messages/<case>.<provider>.json`` (the JSON the robot received,
+pretty-printed; a list when it got two requests, as a WeCom robot does for a message that
+mentions someone) or ``.mail.txt`` (subject and text).
 
 A reviewer reads these files as a duty officer would read the messages. The files are
 compared byte for byte; ``XUNCHA_UPDATE_GOLDEN=1 python -m pytest tests/test_messages_golden.py``
@@ -93,7 +95,7 @@ class Stands:
 
     def channels(self) -> dict[str, str]:
         out = {}
-        for unit in DUTY:
+        for unit in (*DUTY, "ops"):
             self.dingtalk.add(f"{unit}-dingtalk", "SECgolden")
             self.wecom.add(f"{unit}-wecom")
             self.feishu.add(f"{unit}-feishu")
@@ -186,6 +188,7 @@ def world(tmp_path: Path, stands: Stands) -> Iterator[World]:
             },
             "repeat_minutes": 1440,
             "escalate_after_minutes": 2880,
+            "ops_channels": [f"@ops-{p}" for p in PROVIDERS],
         },
     )
     app = open_app(settings)
@@ -344,11 +347,13 @@ def fetch_problem(now: datetime) -> list[Signal]:
 # -- the cases ----------------------------------------------------------------------------------
 
 
-def opened(account: str, signals: Callable[[datetime], list[Signal]], **kw: bool) -> Callable:
+def opened(
+    account: str, signals: Callable[[datetime], list[Signal]], to: str = "qx", **kw: bool
+) -> Callable:
     def case(w: World) -> str:
         w.check(account, signals(w.clock()), **kw)
         w.tick()
-        return "qx"
+        return to
 
     return case
 
@@ -396,6 +401,7 @@ def resolved(w: World) -> str:
 
 
 def grouped(w: World) -> str:
+    """The unit's two problems as one message; the failed fetch in between is ops' alone."""
     w.app.settings.alerts.group_wait_seconds = 60
     w.check("wx-qx", stale_veto(w.clock()))
     w.check("wb-qx", privacy(w.clock()))
@@ -406,9 +412,11 @@ def grouped(w: World) -> str:
 
 
 def daily_digest(w: World) -> str:
+    """The unit's open problems; the failed fetch still open is the patrol's, not counted."""
     w.check("wx-qx", stale_veto(w.clock()))
     w.check("wb-qx", privacy(w.clock()))
     w.check("app-qx", app_problem(w.clock()))
+    w.check("dy-qx", fetch_problem(w.clock()), content_seen=False)
     w.tick()
     w.app.settings.alerts.daily_digest_time = "08:30"
     w.clock.now = bj("2026-12-08T08:30")
@@ -446,7 +454,7 @@ CASES: dict[str, Callable[[World], str]] = {
     "theft_opened": opened("dy-qx", theft),
     "privacy_opened": opened("wb-qx", privacy),
     "app_opened": opened("app-qx", app_problem),
-    "fetch_problem_opened": opened("dy-qx", fetch_problem, content_seen=False),
+    "fetch_problem_opened": opened("dy-qx", fetch_problem, to="ops", content_seen=False),
     "reminder": reminder,
     "updated": updated,
     "escalated": escalated,

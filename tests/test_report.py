@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.app import App
 from monitor.report import Period, PeriodError, ReportError, build_report
@@ -132,6 +132,11 @@ def test_totals_lists_and_change(world: App) -> None:
     t = r.totals
     assert (t.accounts, t.checked, t.unqualified, t.deducted) == (4, 3, 1, 1)
     assert t.check_ratio == pytest.approx(0.75) and t.pass_rate == pytest.approx(2 / 3)
+    # a4's every fetch failed: 无法判定, listed with the reason, outside the pass rate
+    assert t.unjudged == 1 and t.qualified + t.unqualified + t.unjudged == t.accounts
+    [unjudged] = r.unjudged
+    assert (unjudged.account_id, unjudged.reason, unjudged.looks) == ("a4", "抓取失败", 1)
+    assert unjudged.group_name == "遵义市政府" and unjudged.snapshot_id is not None
     # Q2 saw a1 and a2, both fine
     assert (r.previous.accounts, r.previous.checked, r.previous.unqualified) == (2, 2, 0)
 
@@ -178,6 +183,107 @@ def test_totals_lists_and_change(world: App) -> None:
     add_snap(world, "a3", at(10, 6), posts=[post("a3-3", at(10, 5))])
     q4 = _build(world, "2026Q4")
     assert [(v.account_id, v.kind) for v in q4.vetoes] == [("a3", "theft")]
+
+
+def test_a_veto_needs_sight_and_what_was_not_seen_is_unjudged(world: App) -> None:
+    """Never a 单项否决 on what was not seen: posts the patrol could not date, an older row
+    that did not say what it saw, a list the platform withheld (even with an old veto still
+    open from before) are 无法判定, with the reason in words. The honest twins are vetoes: a
+    platform's own word that the account has no posts, and only a pinned post."""
+    for id_, name in (("undated", "遵义文明"), ("empty", "遵义空号"), ("pinned", "遵义置顶"),
+                      ("legacy", "遵义旧录"), ("withheld", "遵义公安")):  # fmt: skip
+        add_account(world, id_, "zy", f"http://127.0.0.1/{id_}", name=name, platform="weibo")
+    undated = [{"id": f"u{i}", "published_at": None, "title": "工作动态"} for i in range(3)]
+    for day in (8, 22):
+        add_snap(world, "undated", at(8, day), posts=undated, sight="undated")
+    # content was read: the personal data seen in its posts is still a deduction
+    add_finding(world, "undated", "privacy", "high", at(8, 1))
+    add_snap(world, "empty", at(8, 1), sight="none")  # the platform: "这里还没有内容", 0 posts
+    pin = {"id": "p1", "published_at": at(9, 1).isoformat(), "pinned": True, "title": "置顶"}
+    add_snap(world, "pinned", at(9, 2), posts=[pin], sight="posts")
+    add_snap(world, "legacy", at(8, 1))  # ok, no post, written before looks said what they saw
+    # vetoed in Q2 from a list it was not shown; in Q3 the list is withheld at every look
+    old = add_snap(world, "withheld", at(6, 10), sight="none")
+    add_finding(world, "withheld", "stale", "veto", at(6, 10), snapshot=old)
+    why = "平台资料显示有 1288 条内容，但本次访问看到的列表为空（未向本次访问展示）"
+    for day in (7, 14, 21):
+        add_snap(world, "withheld", at(8, day), outcome="unreadable", detail=why)
+    add_finding(world, "withheld", "unreadable", "warning", at(8, 7))
+
+    r = _build(world)
+    vetoed = {v.account_id: v.problem for v in r.vetoes}
+    assert vetoed == {
+        "a2": vetoed["a2"],
+        "empty": "检查时未找到任何更新（置顶内容不计），单项否决",
+        "pinned": "检查时未找到任何更新（置顶内容不计），单项否决",
+    }
+    reasons = {u.account_id: (u.reason, u.looks) for u in r.unjudged}
+    legacy = "未看到带发布时间的内容（早期记录，未区分平台未展示与确无内容），无法判断更新时间"
+    assert reasons == {
+        "a4": ("抓取失败", 1),
+        "undated": ("无法判断更新时间（读到 3 条内容，没有可用的发布时间）", 2),
+        "legacy": (legacy, 1),
+        "withheld": (why, 3),
+    }
+    assert [(d.account_id, d.kind) for d in r.deductions if d.account_id == "undated"] == [
+        ("undated", "privacy")
+    ]
+    t = r.totals
+    assert (t.accounts, t.checked, t.unjudged, t.unqualified) == (9, 5, 4, 3)
+    assert t.pass_rate == pytest.approx(2 / 5)  # 无法判定 is in neither side of it
+    assert t.deducted == 2  # a3, and the undated account whose posts were read
+    zy = next(g.totals for g in r.by_unit if g.key == "zy")
+    assert (zy.accounts, zy.checked, zy.unjudged) == (7, 3, 4)
+
+    # every format says so: the totals' 无法判定数, the list with its reasons
+    page = render_html(r)
+    assert "附件3　无法判定账号清单（4 项）" in page and why in page
+    assert "此外，4个账号本期无法判定" in page and "不计入合格率" in page
+    buf = io.BytesIO()
+    write_csv(r, buf)
+    rows = list(csv.reader(io.StringIO(buf.getvalue().decode("utf-8-sig"))))
+    header = rows[rows.index(["无法判定"]) + 1]
+    assert header[5] == "无法判定的原因" and rows[0] == [r.title]
+    assert any(row[2:3] == ["遵义公安"] and row[5] == why for row in rows)
+    totals = rows[rows.index(["总体情况"]) + 1 : rows.index(["总体情况"]) + 3]
+    assert dict(zip(*totals, strict=True))["无法判定数"] == "4"
+    # an account judged in the period is not unjudged however many looks failed around it;
+    # the old veto, put right by the look that could see again, was never seen in Q3
+    seen = add_snap(world, "withheld", at(9, 20), posts=[post("w1", at(9, 19))], sight="posts")
+    with session_scope(world.engine) as s:
+        f = s.exec(select(Finding).where(Finding.account_id == "withheld")).first()
+        assert f is not None and f.kind == "stale"
+        f.status, f.resolved_at = "resolved", at(9, 20)
+        s.add(FindingEvent(finding_id=f.id, at=at(9, 20), event="resolved", snapshot_id=seen))
+    again = _build(world)
+    assert "withheld" not in {u.account_id for u in again.unjudged}
+    assert "withheld" not in {v.account_id for v in again.vetoes}
+
+
+def test_the_writer_records_undated_as_the_staleness_rule_judges_it() -> None:
+    """``snapshot.sight`` says "undated" exactly where the rule says 无法判断更新时间 (an
+    undated post beside only pinned or future ones), and "posts" where it vetoes (only
+    pinned dated posts): the 通报 then agrees with the finding."""
+    from monitor.record.batch import sight_of
+    from probes.checks.calendar import WorkCalendar
+    from probes.checks.rules import BUILTIN_RULESETS
+    from probes.checks.staleness import evaluate_staleness
+    from probes.model import Observation, Outcome, Post, Sight
+
+    now = at(11, 2)
+    pin = Post("pin", at(10, 1), pinned=True)
+    cases = {
+        "undated": [pin, Post("u", None)],
+        "undated ": [Post("future", now + timedelta(days=3)), Post("u", None)],
+        "posts": [pin],
+        "posts ": [Post("p", at(11, 1)), Post("u", None)],
+    }
+    for want, posts in cases.items():
+        obs = Observation("a", "rss", "u", now, Outcome.ok, posts=posts, sight=Sight.posts)
+        kinds = {s.kind for s in evaluate_staleness(
+            posts, BUILTIN_RULESETS["national"], WorkCalendar(), now)}  # fmt: skip
+        assert sight_of(obs) == want.strip(), posts
+        assert ("undated" in kinds) == (want.strip() == "undated")
 
 
 def test_unit_scope_covers_the_unit_and_below(world: App) -> None:
@@ -234,7 +340,7 @@ def test_hostile_names_are_inert_in_every_format(world: App, tmp_path: Path) -> 
     path = tmp_path / "r.xlsx"
     write_xlsx(r, path)
     wb = load_workbook(path)
-    assert set(wb.sheetnames) == {"汇总", "单项否决", "扣分", "说明"}
+    assert set(wb.sheetnames) == {"汇总", "单项否决", "扣分", "无法判定", "说明"}
     found = [c for ws in wb for row in ws.iter_rows() for c in row if c.value == HOSTILE_NAME]
     assert found and all(c.data_type == "s" for c in found)
     assert not any(c.data_type == "f" for ws in wb for row in ws.iter_rows() for c in row)

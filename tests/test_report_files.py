@@ -1,8 +1,9 @@
 """The 通报 as files people open: the XLSX read back with openpyxl, the DOCX with python-docx,
 the HTML page against a golden file, and a past period giving the same bytes.
 
-The city (tests/report_city.py): a city office, a department, three counties, fourteen
-accounts, Q3 and Q4 2026. ``XUNCHA_UPDATE_GOLDEN=1`` rewrites tests/golden/report/.
+The city (tests/report_city.py): a city office, a department, three counties, sixteen
+accounts (three of them 无法判定 in Q4), Q3 and Q4 2026. ``XUNCHA_UPDATE_GOLDEN=1`` rewrites
+tests/golden/report/.
 """
 
 from __future__ import annotations
@@ -68,24 +69,25 @@ def codes_in(text: str) -> list[str]:
 def test_xlsx_numbers_dates_and_print_setup(city: App) -> None:
     report = q4(city)
     wb = load_workbook(io.BytesIO(xlsx_bytes(report)))
-    assert wb.sheetnames == ["汇总", "单项否决", "扣分", "说明"]
+    assert wb.sheetnames == ["汇总", "单项否决", "扣分", "无法判定", "说明"]
 
     summary = wb["汇总"]
     cells = {c.value: c for row in summary.iter_rows() for c in row if c.value is not None}
     assert cells[report.title].font.bold
     rows = list(summary.iter_rows())
     total = next(r for r in rows if r[0].value == "全部单位")
-    # accounts, checked, check ratio, unqualified, pass rate, deducted: numbers, not text
-    assert [c.value for c in total[1:7]] == [
-        13,
+    # accounts, checked, check ratio, unqualified, pass rate, deducted, unjudged: numbers
+    assert [c.value for c in total[1:8]] == [
+        15,
         12,
-        pytest.approx(12 / 13),
+        pytest.approx(12 / 15),
         5,
         pytest.approx(7 / 12),
         6,
+        3,
     ]
     assert total[3].number_format == total[5].number_format == "0.00%"
-    assert all(c.data_type == "n" for c in total[1:7])
+    assert all(c.data_type == "n" for c in total[1:8])
     change = next(r for r in rows if r[0].value == "合格率" and r[3].value is not None)
     assert change[3].value == pytest.approx((7 / 12 - 13 / 14) * 100)  # percentage points
     assert "个百分点" in change[3].number_format and change[3].data_type == "n"
@@ -118,6 +120,22 @@ def test_xlsx_numbers_dates_and_print_setup(city: App) -> None:
             assert {c.value for c in deadlines} == {"立即整改"}
         else:
             assert all(c.is_date and c.number_format == 'yyyy"年"m"月"d"日"' for c in deadlines)
+    # 无法判定: who, why in words, how often looked at, the last look as a date and evidence
+    ws = wb["无法判定"]
+    header = [c.value for c in ws[1]]
+    assert header == ["序号", "新媒体类型", "新媒体名称", "主办单位", "所属地区/部门",
+                      "无法判定的原因", "本期巡查次数", "最近巡查时间", "证据"]  # fmt: skip
+    assert ws.max_row == 4 and ws.auto_filter.ref == "A1:I4" and ws.freeze_panes == "D2"
+    assert "无法判定账号清单（3 项）" in ws.oddHeader.center.text
+    unjudged = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert unjudged["青溪文旅"][5] == "抖音未向未登录访客展示作品列表"
+    assert unjudged["青溪文旅"][6] == 13 and unjudged["青溪文旅"][4] == "青溪县人民政府办公室"
+    assert unjudged["黔岭政务"][5] == "抓取失败：服务器内部错误（HTTP 503）"
+    assert unjudged["花溪区人民政府网站"][5].startswith("无法判断更新时间")
+    assert unjudged["花溪区人民政府网站"][7] == datetime(2026, 12, 25, 10)  # local wall time
+    assert ws["H2"].is_date and ws["G2"].data_type == "n"
+    for r in ws.iter_rows(min_row=2, values_only=True):  # never in the lists of problems
+        assert r[2] not in {c.value for s in ("单项否决", "扣分") for c in wb[s]["C"]}
     ads = next(
         r for r in wb["扣分"].iter_rows(min_row=2, values_only=True) if r[2] == "黔岭教育发布"
     )
@@ -162,8 +180,10 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     heads = [t for t in text if re.match(r"^[一二三]、", t)]
     assert heads == ["一、总体情况", "二、存在问题", "三、工作要求"]
     body = "\n".join(text)
-    assert "纳入检查的政务新媒体共13个，实际完成检查12个，检查率92.31%" in body
+    assert "纳入检查的政务新媒体共15个，实际完成检查12个，检查率80.00%" in body
     assert "合格率58.33%" in body and "合格率下降34.52个百分点" in body
+    assert "此外，3个账号本期无法判定（平台未向巡查展示内容或无法读取、读不出内容的发布时间" in body
+    assert "既不计为合格也不计为不合格，不计入合格率，见附件3。" in body
     assert "分平台看，合格率由高到低依次为：移动客户端100.00%" in body
     # typical problems by category, vetoes first, with counts and named cases
     problems = text[text.index("二、存在问题") + 1 : text.index("三、工作要求")]
@@ -176,17 +196,22 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     assert requirements[0].startswith("（一）抓好问题整改。")
     assert "2027年1月8日" in text and "抄送：市委网信办。" in text
 
-    # the annexes: 单项否决, 扣分, per county, statistics
+    # the annexes: 单项否决, 扣分, 无法判定, per county, statistics
     annexes = [t for t in text if re.fullmatch(r"附件\d", t)]
-    assert annexes == ["附件1", "附件2", "附件3", "附件4"]
-    vetoes, deductions, *places = doc.tables
+    assert annexes == ["附件1", "附件2", "附件3", "附件4", "附件5"]
+    assert "2026年第四季度全市政务新媒体无法判定账号清单" in text
+    vetoes, deductions, unjudged, *places = doc.tables
+    assert [c.text for c in unjudged.rows[0].cells][4] == "无法判定的原因"
+    assert {r.cells[2].text: r.cells[4].text for r in unjudged.rows[1:]}["青溪文旅"] == (
+        "抖音未向未登录访客展示作品列表"
+    )
     assert len(vetoes.rows) == len(report.vetoes) + 1
     assert len(deductions.rows) == len(report.deductions) + 1
     assert [c.text for c in vetoes.rows[0].cells][:3] == ["序号", "新媒体类型", "新媒体名称"]
     assert {r.cells[-1].text for r in vetoes.rows[1:]} == {"立即整改"}
     assert "2026年11月2日前" in {r.cells[-1].text for r in deductions.rows[1:]}
-    # 附件3: each county and department under the city, its own accounts' problems only
-    places_start = text.index("附件3")
+    # 附件4: each county and department under the city, its own accounts' problems only
+    places_start = text.index("附件4")
     headings = [t for t in text[places_start:] if re.match(r"^（[一二三四五六]）", t)]
     assert headings == [
         "（一）黔岭市人民政府办公室（本级）",
@@ -199,6 +224,7 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     names = [r.cells[2].text for r in qingxi.rows[1:]]
     assert sorted(names) == ["青溪健康", "青溪县人民政府", "青溪发布"]
     assert [r.cells[0].text for r in qingxi.rows[1:]].count("单项否决") == 2
+    assert "纳入检查4个，完成检查3个，不合格2个，合格率33.33%，无法判定1个（青溪文旅）" in body
 
     # GB/T 9704: A4, 37 mm top, 28 mm left; the annexes landscape
     first, annex = doc.sections[0], doc.sections[-1]

@@ -1,5 +1,8 @@
 """Digests: what is still open, once a day per unit and once a week per supervisor.
 
+Only what is the units' own: a finding the routing gives to ops (the patrol's own problems —
+it could not fetch, read or date an account; ``alerts.routing.plan``) is in no unit's digest.
+
 A digest goes to the unit that hears a finding first (the owner, or the nearest unit above
 with channels), and the weekly one to every unit that has units below it, covering them
 all. The dedup key carries the day (or ISO week), so a digest is written once whichever
@@ -23,7 +26,7 @@ from alerts.group import DigestRow, render_digest
 from alerts.notice import Message
 from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
-from monitor.alerting.route import console_link, first_with_channels, walk_up
+from monitor.alerting.route import console_link, first_with_channels, plan_for, walk_up
 from monitor.config import Settings
 from monitor.store.models import Account, Finding, Notification, Unit
 from monitor.store.scope import descendants
@@ -68,12 +71,18 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
         units = list(s.exec(select(Unit)).all())
         by_code, children = _tree(units)
         rows_by_owner: dict[str, list[DigestRow]] = defaultdict(list)
+        lines: dict[str, list[Unit]] = {}
         for f, acc in s.exec(
             select(Finding, Account)
             .join(Account, col(Account.id) == col(Finding.account_id))
             .where(col(Finding.status) == "open", col(Finding.severity) != "info")
         ).all():
             owner = by_code.get(acc.owner_code)
+            line = lines.get(acc.owner_code)
+            if line is None:
+                line = lines[acc.owner_code] = walk_up(owner, by_code.get)
+            if plan_for(settings, f, acc, line).audience == "ops":
+                continue  # the patrol's own problem (or routed to ops): not the unit's to count
             rows_by_owner[acc.owner_code].append(
                 DigestRow(
                     unit=owner.name if owner else acc.owner_code,

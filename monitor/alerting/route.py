@@ -34,8 +34,12 @@ NOTIFY_EVENTS = {"opened", "updated", "resolved"}
 # due, and once it is sent the finding's ``notified_at`` is the time it went out (the
 # messages' own set: these are the ones that ring the duty phones)
 OWNER_EVENTS = OWNER_NEWS
-# an operator problem, not the unit's: the patrol could not see, or not date, the posts
-OPS_KINDS = frozenset({"blocked", "unreadable", "undated"})
+# the patrol's own problems, not the unit's — it could not fetch the page (``fetch_failed``:
+# an HTTP 503, a timeout), was turned away (``blocked``), could not read the list or was not
+# shown it (``unreadable``), or could not date the posts (``undated``): told to ops only, never
+# to a unit, its supervisor or its digest (``alerts.routing.plan``). An account that is gone
+# (``gone``) IS the unit's: it stays theirs
+OPS_KINDS = kinds.PATROL_KINDS
 
 
 def defaults(settings: Settings) -> Defaults:
@@ -107,8 +111,11 @@ def owner_targets(settings: Settings, p: Plan, line: list[Unit], owner_code: str
     return _unique(out)
 
 
-def supervisor_targets(line: list[Unit]) -> list[Target]:
-    """The nearest unit *above* the one that hears first, with channels of its own."""
+def supervisor_targets(p: Plan, line: list[Unit]) -> list[Target]:
+    """The nearest unit *above* the one that hears first, with channels of its own; nobody
+    for what ops hear (the patrol's own problems are no unit's, nor its supervisor's)."""
+    if p.audience == "ops":
+        return []
     found = first_with_channels(line)
     if found is None:
         return []
@@ -265,6 +272,11 @@ def enqueue(
             log.info("finding_muted_by_route", finding=f.id, route=p.route)
             continue
         targets = owner_targets(settings, p, line, account.owner_code)
+        if not targets and p.audience == "ops":
+            # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
+            # stays in the console's 巡查异常; never a unit's channel instead
+            log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
+            continue
         if not targets:
             log.warning(
                 "no_channel_for_finding",
@@ -282,7 +294,7 @@ def enqueue(
         items += add_items(
             session, targets, notice, now=now, wait_seconds=p.group_wait_seconds, tag=tag
         )
-        supervisors = supervisor_targets(line) if p.audience != "ops" else []
+        supervisors = supervisor_targets(p, line)
         if change.event == "opened" and p.escalate_immediately and supervisors:
             why = "该类问题按规则立即告知主管单位"
             up = notice_for(settings, f, account, unit, "escalated", now, why, rulesets)

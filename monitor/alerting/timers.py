@@ -139,7 +139,7 @@ def _one(
         return 0, 0
     reminded = escalated = 0
     why = _escalation_due(f, p.escalate_after_minutes, now)
-    supervisors = supervisor_targets(line) if why else []
+    supervisors = supervisor_targets(p, line) if why else []
     if why and supervisors and _claim(s, f, "escalated_at", now):
         notice = notice_for(settings, f, account, unit, "escalated", now, why, rulesets)
         add_items(

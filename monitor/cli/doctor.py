@@ -136,7 +136,8 @@ def doctor(
     if not ops:
         warn(
             "未配置运维渠道 [alerts].ops_channels："
-            "巡查系统自身的故障（浏览器、数据库、被拦截）将只写入日志"
+            "巡查系统自身的问题（抓取失败、被拦截、无法读取、无法判断更新时间，浏览器、数据库故障）"
+            "不通知任何单位，只在控制台“巡查异常”和日志中可见"
         )
     channel_problems = problems
     checked: dict[str, str] = {}

@@ -108,7 +108,7 @@ def report(
     t = rep.totals
     console.print(
         f"{_show(rep.title)}：纳入 {t.accounts} 个，检查 {t.checked} 个，"
-        f"不合格 {t.unqualified} 个，合格率 {pct(t.pass_rate)}；"
+        f"不合格 {t.unqualified} 个，合格率 {pct(t.pass_rate)}，无法判定 {t.unjudged} 个；"
         f"单项否决 {len(rep.vetoes)} 项，扣分 {len(rep.deductions)} 项。",
         highlight=False,
     )

@@ -76,7 +76,7 @@ def routes_test(
         f = Finding(account_id=acc.id, kind=kind, severity=severity, opened_at=xapp.clock())
         p = plan_for(settings, f, acc, line)
         first = owner_targets(settings, p, line, acc.owner_code)
-        up = supervisor_targets(line) if p.audience != "ops" else []
+        up = supervisor_targets(p, line)
         silence = Matcher(s, xapp.clock()).covering(acc.id, acc.platform, kind)
         names = {u.code: u.name for u in line}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -48,7 +48,7 @@ from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
-from probes.checks.staleness import digest_posts
+from probes.checks.staleness import FUTURE_TOLERANCE, digest_posts
 from probes.checks.theft import observation_from_facts
 from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
 from probes.sight import settle, unseen_posts
@@ -126,12 +126,23 @@ class _Prepared:
 
 
 def sight_of(obs: Observation) -> str | None:
-    """The snapshot's ``sight``: the observation's, "undated" where no post it saw is dated."""
+    """The snapshot's ``sight``: the observation's, "undated" where posts were seen that
+    could not be dated and none that could be judged (dated, not pinned, not in the future)
+    — as ``probes.checks.staleness`` gives "无法判断更新时间", never a veto. A list of only
+    pinned (or future) dated posts stays "posts": "未找到任何更新" is judged on it."""
     if obs.sight is None:
         return None
-    if obs.sight is Sight.posts and not any(p.published_at for p in obs.posts):
-        return "undated"
+    if obs.sight is Sight.posts and any(p.published_at is None for p in obs.posts):
+        horizon = _aware(obs.fetched_at) + FUTURE_TOLERANCE
+        dated = [_aware(p.published_at) for p in obs.posts if p.published_at and not p.pinned]
+        if not any(at <= horizon for at in dated):
+            return "undated"
     return obs.sight.value
+
+
+def _aware(dt: datetime) -> datetime:
+    """A naive time from a careless reader taken as UTC (as ``probes.checks.staleness``)."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:

@@ -9,20 +9,29 @@ Definitions (also in docs/report.md):
 * **纳入统计的账号 (accounts)** — accounts in scope with at least one snapshot taken in the
   period: the ones under patrol then. Accounts registered but never probed in the period are
   not counted (nothing is known about them for that period).
-* **已检查 (checked)** — at least one snapshot in the period whose fetch gave a definite
-  answer: ``ok`` (the page was read) or ``not_found`` (the account is gone). Failed or
-  blocked fetches say nothing about the account.
+* **已检查 (checked)** — at least one snapshot in the period that could be judged: the
+  account is gone (``not_found``), or an ``ok`` look with a dated post known, or with the
+  platform's own word that there are none or only pinned posts (``snapshot.sight`` "none" /
+  "posts"; for an account under no veto rule, any ``ok`` look). Failed, blocked and
+  unreadable looks, posts none of which could be dated ("undated") and older rows that did
+  not record what they saw say nothing about the account.
+* **无法判定 (unjudged)** = accounts − checked: under patrol, never judged in the period;
+  listed apart with the reason (``unjudged``), neither 合格 nor 不合格.
 * **单项否决 (single veto)** — a checked account that, at some ``ok`` check in the period, had
   no post for at least the days of its rule set's veto-level ``max_gap_days`` rule (national:
   14 days), judged as the daemon judges: the latest non-pinned post known by that check from
   that and earlier snapshots (a post dated more than a day after the check is ignored); an
-  ok check that found no post at all fails too. Also any veto-severity finding open during
-  the period (severity as it stood then, from the finding's events).
-* **扣分 (deductions)** — findings of severity high or warning open during the period, except
-  ``stale_soon`` (a warning before a breach, not a breach), ``fetch_failed`` and ``blocked``
-  (about our fetch, not the account), and except a problem already listed as a veto.
+  ok check where the platform said there are no posts, or that saw only pinned ones, fails
+  too. Also any veto-severity finding open during the period (severity as it stood then,
+  from the finding's events).
+* **扣分 (deductions)** — findings of severity high or warning open during the period on an
+  account whose content was read (an ``ok`` look), except ``stale_soon`` (a warning before a
+  breach, not a breach), the patrol's own problems (``fetch_failed``, ``blocked``,
+  ``unreadable``, ``undated``: about our fetch, not the account), and except a problem
+  already listed as a veto.
 * **不合格 (unqualified)** = checked accounts with a single veto; **合格率 (pass rate)** =
-  (checked − unqualified) / checked; **检查率 (check ratio)** = checked / accounts.
+  (checked − unqualified) / checked, 无法判定 left out of it; **检查率 (check ratio)** =
+  checked / accounts.
 
 "As it was known then": only snapshots taken before the period's end and finding events
 before it are read, so a past period's report is the same whenever it is built. Account
@@ -40,16 +49,25 @@ from sqlmodel import Session, select
 
 from monitor import timefmt
 from monitor.config import Settings
-from monitor.report.model import GroupRow, ProblemRow, Report, ReportError, Totals
+from monitor.report.model import GroupRow, ProblemRow, Report, ReportError, Totals, UnjudgedRow
 from monitor.report.period import Period
 from monitor.report.problems import Computed, artifact_hashes, compute_problems, open_findings
 from monitor.report.snapshots import Acct, accounts_in, scan_snapshots
+from monitor.report.unjudged import unjudged_rows
 from monitor.show.labels import PLATFORM, label
 from monitor.store.models import Unit
 from monitor.store.scope import units_below
 from probes.checks.rules import load_rulesets
 
-__all__ = ["GroupRow", "ProblemRow", "Report", "ReportError", "Totals", "build_report"]
+__all__ = [
+    "GroupRow",
+    "ProblemRow",
+    "Report",
+    "ReportError",
+    "Totals",
+    "UnjudgedRow",
+    "build_report",
+]
 
 # what a unit's name says of the place it runs: 青溪县人民政府办公室 -> 青溪县
 _OFFICE_SUFFIX = re.compile(r"(人民)?政府(办公室|办公厅)?$|(办公室|办公厅)$")
@@ -78,10 +96,10 @@ def _totals(c: Computed, ids: set[str] | None = None) -> Totals:
         if ids is not None and account_id not in ids:
             continue
         t.accounts += 1
+        t.deducted += account_id in c.deducted and account_id not in c.vetoed
         if st.checked:
             t.checked += 1
             t.unqualified += account_id in c.vetoed
-            t.deducted += account_id in c.deducted and account_id not in c.vetoed
     return t
 
 
@@ -170,8 +188,11 @@ def build_report(
         return (order.get(r.severity, 3), r.owner_code, r.platform, r.account_id, r.kind)
 
     rows.sort(key=sort_key)
-    hashes = artifact_hashes(session, {r.snapshot_id for r in rows if r.snapshot_id})
-    for r in rows:
+    unjudged = unjudged_rows(session, cur.states, accts, units)
+    hashes = artifact_hashes(
+        session, {r.snapshot_id for r in [*rows, *unjudged] if r.snapshot_id is not None}
+    )
+    for r in [*rows, *unjudged]:
         r.evidence_sha256 = hashes.get(r.snapshot_id or -1, "")
         r.group_key, r.group_name = group_of.get(r.account_id, ("", ""))
     notes: list[str] = []
@@ -189,6 +210,7 @@ def build_report(
         by_unit=by_unit,
         vetoes=[r for r in rows if r.severity == "veto"],
         deductions=[r for r in rows if r.severity != "veto"],
+        unjudged=unjudged,
         notes=notes,
         cutoff=min(now, period.end),
         area=area_of(unit_name, settings.report.area),

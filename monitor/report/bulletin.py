@@ -6,8 +6,10 @@ Its shape is GB/T 9704-2012's, roughly: A4 with a 156 × 225 mm type area (top 3
 黑体 and （一） in 楷体, the annex list, the signature and the date (Arabic numerals), page
 numbers "— 1 —" outside, odd pages right and even pages left. The sections are the ones
 supervisors write (seed notices): 一、总体情况 二、存在问题 三、工作要求, then the annexes —
-单项否决 and 扣分 lists, a list per place (the unit tree: each unit under the report's unit,
-each county of a city, with its accounts' problems), and the statistics — landscape.
+单项否决 and 扣分 lists, the accounts that could not be judged (无法判定, with the reason:
+neither 合格 nor 不合格, outside the pass rate), a list per place (the unit tree: each unit
+under the report's unit, each county of a city, with its accounts' problems), and the
+statistics — landscape.
 
 The typesetting (faces named for Word's East Asian slot, rules, tables) is ``typeset``; the
 faces are ``[report.fonts]``. The file is the same bytes for the same report
@@ -24,7 +26,7 @@ from typing import Any
 from monitor import timefmt
 from monitor.config import ReportConfig
 from monitor.report import summary
-from monitor.report.model import ProblemRow, Report, cn_date
+from monitor.report.model import ProblemRow, Report, UnjudgedRow, cn_date
 from monitor.report.ooxml import stable_package
 from monitor.report.tables import Table, pct, summary_tables, text
 from monitor.report.typeset import (
@@ -41,7 +43,14 @@ from monitor.report.typeset import (
     text_width,
 )
 
-ANNEXES = ("单项否决问题清单", "扣分问题清单", "各地区（部门）问题清单", "检查情况统计表")
+ANNEXES = (
+    "单项否决问题清单",
+    "扣分问题清单",
+    "无法判定账号清单",
+    "各地区（部门）问题清单",
+    "检查情况统计表",
+)
+UNJUDGED_ANNEX = f"附件{ANNEXES.index('无法判定账号清单') + 1}"
 TITLE_CHARS = 20  # 二号 characters on one line of the 156 mm type area
 # the annex lists' columns (typeset.Col)
 LIST_COLS: list[Col] = [
@@ -54,6 +63,17 @@ LIST_COLS: list[Col] = [
     ("检查时更新日期", 23, True),
     ("证据", 20, True),
     ("整改期限", 28, True),
+]
+# the 无法判定 list's columns: why, how often it was looked at, the last look
+UNJUDGED_COLS: list[Col] = [
+    ("序号", 10, True),
+    ("新媒体类型", 24, True),
+    ("新媒体名称", 34, False),
+    ("主办单位", 36, False),
+    ("无法判定的原因", 76, False),
+    ("本期巡查", 18, True),
+    ("最近巡查", 27, True),
+    ("证据", 20, True),
 ]
 
 
@@ -115,6 +135,22 @@ def _list_rows(rows: list[ProblemRow], tz: str) -> list[list[str]]:
     ]
 
 
+def _unjudged_rows(rows: list[UnjudgedRow], tz: str) -> list[list[str]]:
+    return [
+        [
+            str(i),
+            r.platform_label,
+            r.account_name,
+            r.owner_name,
+            r.reason,
+            f"{r.looks}次",
+            timefmt.local_date(r.last_at, tz).isoformat() if r.last_at else "—",
+            f"快照 #{r.snapshot_id}" if r.snapshot_id else "—",
+        ]
+        for i, r in enumerate(rows, 1)
+    ]
+
+
 def _annex_title(d: Doc, report: Report, n: int) -> None:
     """附件N on a new landscape page, then its title."""
     from docx.enum.section import WD_SECTION
@@ -136,8 +172,19 @@ def _annexes(d: Doc, report: Report, tz: str) -> None:
     _annex_title(d, report, 2)
     _problem_list(d, report.deductions, tz)
     _annex_title(d, report, 3)
-    _by_place(d, report, tz)
+    if report.unjudged:
+        d.para(
+            "下列账号本期每次巡查都未能作出判定（原因为巡查所见），既不计为合格也不计为不合格，"
+            "不计入合格率，不作单项否决；巡查系统将继续跟进。",
+            align="left",
+            indent=0,
+        ).paragraph_format.keep_with_next = True
+        table(d, UNJUDGED_COLS, _unjudged_rows(report.unjudged, tz))
+    else:
+        d.para("本期无。", align="left", indent=0)
     _annex_title(d, report, 4)
+    _by_place(d, report, tz)
+    _annex_title(d, report, 5)
     for t in summary_tables(report)[1:]:
         caption = d.para(t.title, face=d.fonts.subheading, align="left", indent=0)
         caption.paragraph_format.keep_with_next = True
@@ -164,9 +211,12 @@ def _by_place(d: Doc, report: Report, tz: str) -> None:
         head.paragraph_format.keep_with_next = True
         mine = [r for r in rows if r.group_key == g.key]
         vetoes = sum(r.severity == "veto" for r in mine)
+        unjudged = [r.account_name for r in report.unjudged if r.group_key == g.key]
+        aside = f"，无法判定{t.unjudged}个（{'、'.join(unjudged)}）" if unjudged else ""
         figures = d.para(
             f"纳入检查{t.accounts}个，完成检查{t.checked}个，不合格{t.unqualified}个，"
-            f"合格率{pct(t.pass_rate)}；单项否决问题{vetoes}项，扣分问题{len(mine) - vetoes}项。",
+            f"合格率{pct(t.pass_rate)}{aside}；单项否决问题{vetoes}项，"
+            f"扣分问题{len(mine) - vetoes}项。",
             indent=0,
         )
         figures.paragraph_format.keep_with_next = bool(mine)
@@ -226,7 +276,7 @@ def build_document(
         "运行情况开展了检查。现将有关情况通报如下："
     )
     d.heading("一、总体情况")
-    for para in summary.overview(report):
+    for para in summary.overview(report, UNJUDGED_ANNEX):
         d.para(para.text)
     d.heading("二、存在问题")
     for para in summary.problems(report, config.examples_per_category):

@@ -25,6 +25,9 @@ from monitor.report.tables import (
     text,
 )
 
+# where the page lists the accounts it could not judge (``list_tables``: 单项否决, 扣分, 无法判定)
+UNJUDGED_ANNEX = "附件3"
+
 TEMPLATES = Path(__file__).parent / "templates"
 WIDE = 22  # a list column this wide (依据规则, 问题) keeps a readable width on the page
 
@@ -61,7 +64,7 @@ def render_html(
     return template.render(
         report=report,
         zone=timefmt.zone_label(report.period.tz),
-        overview=summary.overview(report),
+        overview=summary.overview(report, UNJUDGED_ANNEX),
         problems=summary.problems(report, config.examples_per_category),
         requirements=summary.requirements(config.requirements),
         summary_tables=summary_tables(report),

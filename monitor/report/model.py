@@ -20,14 +20,21 @@ class ReportError(ValueError):
 
 @dataclass
 class Totals:
-    accounts: int = 0
-    checked: int = 0
+    accounts: int = 0  # under patrol in the period: at least one look
+    checked: int = 0  # judged: at least one look that could give a verdict (build.py)
     unqualified: int = 0
     deducted: int = 0  # accounts with at least one deduction
 
     @property
     def qualified(self) -> int:
         return self.checked - self.unqualified
+
+    @property
+    def unjudged(self) -> int:
+        """无法判定: under patrol, but no look of the period could be judged (the platform did
+        not show the list, the posts could not be dated, every fetch failed). Neither 合格
+        nor 不合格: outside the pass rate, listed apart with the reason."""
+        return self.accounts - self.checked
 
     @property
     def check_ratio(self) -> float | None:
@@ -41,6 +48,7 @@ class Totals:
         return {
             **asdict(self),
             "qualified": self.qualified,
+            "unjudged": self.unjudged,
             "check_ratio": self.check_ratio,
             "pass_rate": self.pass_rate,
         }
@@ -124,6 +132,39 @@ class ProblemRow:
         return d
 
 
+@dataclass
+class UnjudgedRow:
+    """One line of the 无法判定 list: an account under patrol whose looks of the period could
+    not be judged, and why, in words (the last look's)."""
+
+    account_id: str
+    platform: str
+    platform_label: str
+    account_name: str
+    owner_code: str
+    owner_name: str
+    reason: str  # 抖音未向未登录访客展示作品列表, 无法判断更新时间（…）, 抓取失败：…
+    looks: int  # the period's looks at it, none of which could be judged
+    last_at: datetime | None  # the last of them
+    snapshot_id: int | None  # 证据: that look
+    evidence_sha256: str = ""
+    group_key: str = ""  # 所属地区/部门, as ProblemRow
+    group_name: str = ""
+
+    @property
+    def evidence(self) -> str:
+        if self.snapshot_id is None:
+            return ""
+        short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
+        return f"快照 #{self.snapshot_id}{short}"
+
+    def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
+        d = asdict(self)
+        d["last_at"] = timefmt.iso(self.last_at, tz)
+        d["evidence"] = self.evidence
+        return d
+
+
 def cn_date(d: date) -> str:
     """A day as 公文 write it: 2026年12月7日 (GB/T 9704: Arabic numerals, no leading zero)."""
     return f"{d.year}年{d.month}月{d.day}日"
@@ -140,6 +181,7 @@ class Report:
     by_unit: list[GroupRow]
     vetoes: list[ProblemRow]
     deductions: list[ProblemRow]
+    unjudged: list[UnjudgedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # the moment the figures are told at: the period's end, or the report's time while it runs
     cutoff: datetime | None = None
@@ -174,5 +216,6 @@ class Report:
             "by_unit": [r.to_dict() for r in self.by_unit],
             "vetoes": [r.to_dict(tz) for r in self.vetoes],
             "deductions": [r.to_dict(tz) for r in self.deductions],
+            "unjudged": [r.to_dict(tz) for r in self.unjudged],
             "notes": self.notes,
         }

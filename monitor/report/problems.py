@@ -1,7 +1,10 @@
 """The findings open in the period, and each account's 单项否决 and 扣分 lines.
 
 A veto from the snapshots themselves (``snapshots.scan_snapshots``) comes first; findings add
-vetoes and deductions by the severity they held in the period, as their events tell it.
+vetoes and deductions by the severity they held in the period, as their events tell it. A
+veto needs an account judged in the period and a look of the period that showed it; a
+deduction needs one whose content was read (an account 无法判定 for want of dates still
+shows the ads or personal data seen in it).
 """
 
 from __future__ import annotations
@@ -211,17 +214,23 @@ def compute_problems(
 
     for f in sorted(findings, key=lambda f: (f.account_id, f.opened_at, f.id or 0)):
         st = states.get(f.account_id)
-        if st is None or not st.checked:
+        if st is None or not (st.checked or st.read):
             continue
         held = _held_severity(f, events.get(f.id or -1, []), period)
         if held is None:
             continue
         is_veto = held == "veto"
+        if is_veto and not st.checked:
+            continue  # 无法判定 in the period: no verdict, whatever an older look found
         if not is_veto and (held not in ("high", "warning") or f.kind in NOT_DEDUCTED):
             continue
         if any(r.kind == f.kind and r.severity == "veto" for r in problems[f.account_id]):
             continue  # already a veto from the snapshots themselves
         snap = _evidence(f, events.get(f.id or -1, []), st)
+        if is_veto and snap is None:
+            # no look of the period showed it (it was put right at the first, or the period's
+            # looks could not see): a veto is given on what a check of the period saw
+            continue
         a = accts[f.account_id]
         problem = label(KIND, f.kind)
         if not is_veto:

@@ -1,8 +1,15 @@
-"""What the period's snapshots say of each account: under patrol, checked, silent too long.
+"""What the period's snapshots say of each account: under patrol, judged, silent too long.
 
 One ordered pass over every snapshot of the period (and a look-back before it), judging each
 account by the veto-level ``max_gap_days`` rule it was under then; the definitions are in
 ``monitor.report.build`` and docs/report.md.
+
+A look is judged only on what it saw (``snapshot.sight``, migration 0016): an ``ok`` look
+with no post known is a veto only when the platform said the account has no posts
+("none") or the posts seen were all pinned or future ("posts"); posts none of which could be
+dated ("undated") and older rows that did not record it (NULL) are not. An account none of
+whose looks in the period could be judged — only those, or blocked, unreadable, failed — is
+无法判定, never 单项否决.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ from probes.checks.rules import MaxGapDays, RuleSet
 from probes.model import Severity
 
 FUTURE_TOLERANCE = timedelta(days=1)  # as probes.checks.staleness
-CHECKED_OUTCOMES = frozenset({"ok", "not_found"})
+# an ok look with no post known is judged (a veto) only on these: the platform's own word
+# that there are none, or posts seen that were all pinned or future (probes.sight.Sight)
+SEEN_EMPTY = frozenset({"posts", "none"})
 
 
 @dataclass
@@ -47,7 +56,13 @@ class Stale:
 @dataclass
 class State:
     seen: bool = False
+    # judged: a look that could give a verdict — the account gone (not_found), or an ok look
+    # with a post known, or with the platform's word / only pinned posts (SEEN_EMPTY), or any
+    # ok look of an account under no veto rule (nothing of its posting to judge)
     checked: bool = False
+    read: bool = False  # an ok look: what it saw is judged for content (deductions) too
+    looks: int = 0
+    last: tuple[int, Any] | None = None  # (id, raw taken_at) of the period's last look
     stale: Stale | None = None
     # the period's last ok check still found it silent too long: its veto is not put right
     breach_at_end: bool = False
@@ -91,6 +106,13 @@ def accounts_in(
     return out
 
 
+def as_utc(v: Any) -> datetime:
+    """A time as either driver hands it back (naive-UTC text, or a datetime), aware UTC."""
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
 class _Clock:
     """Times in the driver's own form, compared without converting each row.
 
@@ -108,9 +130,7 @@ class _Clock:
         return dt
 
     def dt(self, v: Any) -> datetime:
-        if isinstance(v, str):
-            v = datetime.fromisoformat(v)
-        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+        return as_utc(v)
 
     def shift(self, v: Any, delta: timedelta) -> Any:
         if isinstance(v, str):
@@ -134,13 +154,13 @@ class _Clock:
 def _snapshot_rows(
     session: Session, clock: _Clock, since: datetime, end: datetime, codes: set[str] | None
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """(account_id, id, taken_at, outcome, latest_post_at) in account then time order, raw
-    from the driver in batches: over a million rows SQLAlchemy's row objects cost more than
-    the query itself."""
+    """(account_id, id, taken_at, outcome, latest_post_at, sight) in account then time
+    order, raw from the driver in batches: over a million rows SQLAlchemy's row objects cost
+    more than the query itself."""
     dialect = session.get_bind().dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
-        "SELECT account_id, id, taken_at, outcome, latest_post_at FROM snapshot"
+        "SELECT account_id, id, taken_at, outcome, latest_post_at, sight FROM snapshot"
         f" WHERE taken_at >= {mark} AND taken_at < {mark}"
     )
     params: list[Any] = [clock.raw(since), clock.raw(end)]
@@ -189,7 +209,7 @@ def scan_snapshots(
     states: list[State | None] = [None] * len(periods)
     at_least = clock.at_least
     for part in _snapshot_rows(session, clock, since, periods[-1].end, codes):
-        for account_id, snap_id, taken, outcome, latest in part:
+        for account_id, snap_id, taken, outcome, latest, sight in part:
             if account_id != current:
                 current, known = account_id, None
                 states = [None] * len(periods)
@@ -211,7 +231,9 @@ def scan_snapshots(
                 st = states[pi] = out[pi][account_id] = State(
                     seen=True, snaps=[] if account_id in keep_snaps[pi] else None
                 )
-            if outcome in CHECKED_OUTCOMES:
+            st.looks += 1
+            st.last = (snap_id, taken)
+            if outcome == "not_found":
                 st.checked = True
             if st.snaps is not None:
                 st.snaps.append(
@@ -220,11 +242,17 @@ def scan_snapshots(
             if outcome != "ok":
                 continue
             acct = accts[pi][account_id]
+            st.read = True
             if known is None:
-                st.breach_at_end = acct.veto_if_empty
-                if acct.veto_if_empty and (st.stale is None or st.stale.gap is not None):
-                    st.stale = Stale(None, snap_id, clock.dt(taken), None)
+                if not acct.veto_if_empty:
+                    st.checked = True  # under no veto rule: nothing of its posting to judge
+                elif sight in SEEN_EMPTY:  # the platform's word, or only pinned posts: a veto
+                    st.checked = st.breach_at_end = True
+                    if st.stale is None or st.stale.gap is not None:
+                        st.stale = Stale(None, snap_id, clock.dt(taken), None)
+                # else: posts none could date, or an older row that did not say: not judged
                 continue
+            st.checked = True
             st.breach_at_end = acct.veto_days is not None and at_least(taken, known, acct.veto_days)
             if st.breach_at_end:
                 assert acct.veto_days is not None

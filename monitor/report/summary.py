@@ -49,20 +49,25 @@ def _change(cur: float | None, prev: float | None) -> str:
     return f"{'上升' if d > 0 else '下降'}{abs(d):.2f}个百分点"
 
 
-def overview(report: Report) -> list[Paragraph]:
-    """一、总体情况."""
+def overview(report: Report, unjudged_annex: str = "") -> list[Paragraph]:
+    """一、总体情况. ``unjudged_annex``: where the 无法判定 list is (附件3), if it is one."""
     t, p = report.totals, report.previous
     label, prev_label = report.period.label, report.period.previous().label
     where = report.area
     if not t.accounts:
         return [Paragraph(f"{label}，{where}政务新媒体无巡查记录，本期不作统计。")]
-    out = [
-        Paragraph(
-            f"{label}，{where}纳入检查的政务新媒体共{t.accounts}个，实际完成检查{t.checked}"
-            f"个，检查率{pct(t.check_ratio)}。其中合格{t.qualified}个，不合格（单项否决）"
-            f"{t.unqualified}个，合格率{pct(t.pass_rate)}；另有{t.deducted}个账号存在扣分问题。"
+    text = (
+        f"{label}，{where}纳入检查的政务新媒体共{t.accounts}个，实际完成检查{t.checked}"
+        f"个，检查率{pct(t.check_ratio)}。其中合格{t.qualified}个，不合格（单项否决）"
+        f"{t.unqualified}个，合格率{pct(t.pass_rate)}；另有{t.deducted}个账号存在扣分问题。"
+    )
+    if t.unjudged:
+        see = f"，见{unjudged_annex}" if unjudged_annex else ""
+        text += (
+            f"此外，{t.unjudged}个账号本期无法判定（{_unjudged_why(report)}），"
+            f"既不计为合格也不计为不合格，不计入合格率{see}。"
         )
-    ]
+    out = [Paragraph(text)]
     if p.checked:
         more = t.checked - p.checked
         count = "持平" if more == 0 else f"{'增加' if more > 0 else '减少'}{abs(more)}个"
@@ -82,6 +87,24 @@ def overview(report: Report) -> list[Paragraph]:
     return out
 
 
+_WHY = ("平台未向巡查展示内容或无法读取", "读不出内容的发布时间", "被平台拦截", "抓取失败")
+
+
+def _unjudged_why(report: Report) -> str:
+    """The kinds of reason the 无法判定 list gives, most accounts first, in a few words."""
+    kinds: dict[str, int] = defaultdict(int)
+    for r in report.unjudged:
+        if r.reason.startswith(("无法判断更新时间", "未看到带发布时间")):
+            kinds[_WHY[1]] += 1
+        elif r.reason.startswith("被平台拦截"):
+            kinds[_WHY[2]] += 1
+        elif r.reason.startswith("抓取失败"):
+            kinds[_WHY[3]] += 1
+        else:
+            kinds[_WHY[0]] += 1
+    return "、".join(sorted(kinds, key=lambda k: (-kinds[k], _WHY.index(k))))
+
+
 def _rate_key(g: GroupRow) -> tuple[float, str]:
     return (-(g.totals.pass_rate or 0.0), g.key)
 
@@ -96,7 +119,7 @@ def _by_platform(groups: list[GroupRow]) -> list[Paragraph]:
     )
     text = f"分平台看，合格率由高到低依次为：{listed}。"
     if unchecked:
-        text += f"{'、'.join(unchecked)}账号本期未能读取，不计入合格率。"
+        text += f"{'、'.join(unchecked)}账号本期无法判定，不计入合格率。"
     return [Paragraph(text)]
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from monitor import timefmt
-from monitor.report.model import GroupRow, ProblemRow, Report, Totals, cn_date
+from monitor.report.model import GroupRow, ProblemRow, Report, Totals, UnjudgedRow, cn_date
 
 NONE = "—"
 # characters XML 1.0 cannot hold (openpyxl and python-docx refuse them): a scraped name with
@@ -67,10 +67,15 @@ class Table:
     title: str
     cols: list[Col]
     rows: list[list[Any]]
+    annex: str = ""  # its title as an annex or a printed page's header; "" = 《title》问题清单
 
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.cols]
+
+    @property
+    def annex_title(self) -> str:
+        return self.annex or f"{self.title}问题清单"
 
 
 def width(s: str) -> int:
@@ -118,6 +123,7 @@ TOTAL_COLS = [
     Col("不合格数", 10),
     Col("合格率", 10),
     Col("扣分账号数", 12),
+    Col("无法判定数", 12),
 ]
 CHANGE_COL = Col("合格率较上期", 18)
 
@@ -138,6 +144,19 @@ LIST_COLS = [
 ]
 
 
+UNJUDGED_COLS = [
+    Col("序号", 5),
+    Col("新媒体类型", 11, wrap=True),
+    Col("新媒体名称", 18, wrap=True),
+    Col("主办单位", 18, wrap=True),
+    Col("所属地区/部门", 14, wrap=True),
+    Col("无法判定的原因", 40, wrap=True),
+    Col("本期巡查次数", 12),
+    Col("最近巡查时间", 19),
+    Col("证据", 18, wrap=True),
+]
+
+
 def totals_cells(name: str, t: Totals) -> list[Any]:
     return [
         name,
@@ -147,6 +166,7 @@ def totals_cells(name: str, t: Totals) -> list[Any]:
         t.unqualified,
         Pct(t.pass_rate),
         t.deducted,
+        t.unjudged,
     ]
 
 
@@ -172,6 +192,7 @@ def change_table(report: Report) -> Table:
             ],
             ["不合格数", t.unqualified, p.unqualified, Delta(t.unqualified - p.unqualified)],
             ["合格率", Pct(t.pass_rate), Pct(p.pass_rate), delta_pp(t.pass_rate, p.pass_rate)],
+            ["无法判定数", t.unjudged, p.unjudged, Delta(t.unjudged - p.unjudged)],
         ],
     )
 
@@ -207,11 +228,34 @@ def problem_cells(i: int, r: ProblemRow, tz: str) -> list[Any]:
     ]
 
 
-def list_tables(report: Report, tz: str) -> list[Table]:
-    """单项否决 and 扣分."""
+def unjudged_cells(i: int, r: UnjudgedRow) -> list[Any]:
     return [
-        Table(title, LIST_COLS, [problem_cells(i, r, tz) for i, r in enumerate(rows, 1)])
-        for title, rows in (("单项否决", report.vetoes), ("扣分", report.deductions))
+        i,
+        r.platform_label,
+        r.account_name,
+        r.owner_name,
+        r.group_name or NONE,
+        r.reason,
+        r.looks,
+        r.last_at,
+        r.evidence or NONE,
+    ]
+
+
+def unjudged_table(report: Report) -> Table:
+    """无法判定: accounts under patrol that no look of the period could judge, and why."""
+    rows = [unjudged_cells(i, r) for i, r in enumerate(report.unjudged, 1)]
+    return Table("无法判定", UNJUDGED_COLS, rows, annex="无法判定账号清单")
+
+
+def list_tables(report: Report, tz: str) -> list[Table]:
+    """单项否决, 扣分 and 无法判定."""
+    return [
+        *(
+            Table(title, LIST_COLS, [problem_cells(i, r, tz) for i, r in enumerate(rows, 1)])
+            for title, rows in (("单项否决", report.vetoes), ("扣分", report.deductions))
+        ),
+        unjudged_table(report),
     ]
 
 
@@ -220,12 +264,17 @@ def definitions(report: Report) -> list[str]:
     return [
         f"统计周期：{p.label}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}，"
         f"{timefmt.zone_label(p.tz)}）。",
-        "纳入统计账号：本期内至少巡查过一次的账号；已检查：本期内至少一次读取成功"
-        "（或确认账号已不存在）。",
+        "纳入统计账号：本期内至少巡查过一次的账号；已检查：本期内至少一次检查能够作出判定"
+        "（读到带发布时间的内容，或平台明确显示没有内容、只有置顶内容，或确认账号已不存在）。",
+        "无法判定：本期每次巡查都未能作出判定的账号（平台未向巡查展示内容列表、读不出发布时间、"
+        "被平台拦截或抓取失败等），按巡查所见的原因单独列出；既不算合格，也不算不合格，"
+        "不计入合格率，不作单项否决。",
         "单项否决：本期某次检查时，按账号适用规则已超过规定天数（全国标准 14 天）未更新"
-        "（置顶内容不计），或本期内存在单项否决级问题；不合格数即单项否决账号数，"
-        "合格率 =（已检查数 − 不合格数）÷ 已检查数。",
-        "扣分：本期内存在的严重问题或预警（不含“即将超期”预警及抓取失败、被拦截）。",
+        "（置顶内容不计），或平台明确显示账号没有任何内容，或本期内存在单项否决级问题；"
+        "不合格数即单项否决账号数，合格率 =（已检查数 − 不合格数）÷ 已检查数，"
+        "无法判定的账号不在其中。",
+        "扣分：本期内读到内容的账号存在的严重问题或预警（不含“即将超期”预警，"
+        "不含抓取失败、被拦截、无法读取、无法判断更新时间等巡查系统自身的问题）。",
         "整改期限：单项否决和超期未更新须立即整改；其他问题为发现之日起按问题类别给出的期限"
         "（个人信息泄露、领导姓名职务错误、账号被盗用 24 小时，商业广告等 72 小时）。"
         "整改情况为统计截止时的情况。",

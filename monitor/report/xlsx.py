@@ -177,7 +177,7 @@ def _title(ws: Any, text: str, width: int, st: _Styles) -> None:
 
 
 def build_workbook(report: Report, tz: str) -> Any:
-    """The workbook: 汇总, 单项否决, 扣分, 说明."""
+    """The workbook: 汇总, 单项否决, 扣分, 无法判定, 说明."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -211,9 +211,7 @@ def build_workbook(report: Report, tz: str) -> Any:
         if t.rows:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(t.cols))}{last}"
         _print_setup(ws, "1:1")
-        ws.oddHeader.center.text = (
-            f"{_quoted(report.title)} · {t.title}问题清单（{len(t.rows)} 项）"
-        )
+        ws.oddHeader.center.text = f"{_quoted(report.title)} · {t.annex_title}（{len(t.rows)} 项）"
 
     notes = wb.create_sheet("说明")
     for i, line in enumerate(definitions(report), 1):

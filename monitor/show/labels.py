@@ -9,7 +9,7 @@ from: a duty officer reads the same words everywhere.
 from collections.abc import Iterator, Mapping
 
 from alerts.messages import SEVERITY_NAMES as SEVERITY
-from probes.checks.kinds import CATEGORIES, KINDS
+from probes.checks.kinds import CATEGORIES, KINDS, PATROL_KINDS
 from probes.platforms.spec import PLATFORMS
 
 __all__ = [
@@ -100,7 +100,5 @@ READER = {
 }
 PATROL_CATEGORY = "patrol"  # kinds about our own fetch: 巡查异常, no verdict on the unit
 
-
 # kinds that say our patrol could not see the account (``暂时无法检查``): shown apart as
-# 巡查异常, never counted as the unit's 预警
-PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == PATROL_CATEGORY)
+# 巡查异常, never counted as the unit's 预警 (``probes.checks.kinds.PATROL_KINDS``)

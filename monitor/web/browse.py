@@ -21,7 +21,14 @@ from monitor.web.deps import DB, Cache, NotFound, Now, PageUser, Stats, XApp
 from monitor.web.overview import Overview, overview
 from monitor.web.pages import render
 from monitor.web.paging import pager, sort_links
-from monitor.web.roster import ACCOUNT_SORTS, HEALTH, AccountFilter, count_accounts, list_accounts
+from monitor.web.roster import (
+    ACCOUNT_SORTS,
+    HEALTH,
+    AccountFilter,
+    count_accounts,
+    list_accounts,
+    rows_for,
+)
 from monitor.web.trends import TREND_DAYS
 from probes.checks.kinds import KINDS
 
@@ -136,8 +143,10 @@ def account_page(
     findings = data.list_findings(session, user, which, limit=FINDINGS_PER_PAGE)
     findings_total = data.count_findings(session, user, which) if findings else 0
     posts_from, posts = data.latest_posts(session, account.id)
+    health = rows_for(session, [account.id])
     return render(
         request, "account.html", user, account=account, unit=unit, snapshots=snapshots,
+        unjudged=health[0].unjudged if health else "",
         chart=chart, last30=last30, changes=changes, findings=findings,
         findings_total=findings_total, ruleset=ruleset_for(account), posts=posts,
         posts_from=posts_from, now=now,

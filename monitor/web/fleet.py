@@ -4,8 +4,10 @@ the patrol itself is doing — each one aggregate query, whatever the number of 
 Definitions (also in docs/console.md): an account **fails** (问题账号) with a 单项否决 or
 严重 problem open, is **at risk** (有预警) with a 预警 open and nothing worse; problems of our
 own fetch (kinds of the 暂时无法检查 category: 抓取失败, 被拦截, 无法读取, 无法判断更新时间)
-are neither: they are **巡查异常**, the patrol's to fix, counted apart. Only accounts in use
-(``status = active``) are counted.
+are neither: they are **巡查异常**, the patrol's to fix, counted apart. An update finding
+(长期未更新, 即将超期) counts only while the account's newest look could judge it: an account
+the patrol cannot see now is 无法判定, not failing. Only accounts in use (``status = active``)
+are counted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Notification
 from monitor.web.auth import Principal
 from monitor.web.data import aware, scoped, severity_rank
-from monitor.web.roster import last_checked
+from monitor.web.roster import judged_now, last_checked
 
 OUTBOX_WAITING = ("pending", "sending", "held", "dead")
 
@@ -101,7 +103,7 @@ def fleet(session: Session, p: Principal, now: datetime) -> Fleet:
     )
     worst = scoped(
         open_in_use.add_columns(sa.func.max(severity_rank(col(Finding.severity))).label("rank"))
-        .where(col(Finding.kind).not_in(patrol))
+        .where(col(Finding.kind).not_in(patrol), judged_now())
         .group_by(col(Finding.account_id)),
         p, Account.owner_code,
     ).subquery()  # fmt: skip

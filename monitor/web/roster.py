@@ -5,6 +5,11 @@ is the newest snapshot (``ix_snapshot_account_taken``), the latest post the newe
 snapshot's ``latest_post_at``, open problems a count on ``ix_finding_status_account``. A page
 reads them for its own rows only; sorting by one of them computes it for every account the
 filter keeps (one probe each) and lets the database sort.
+
+An account whose newest look could not be judged (blocked, failed, a list not shown, posts
+it could not date) is **无法判定**: its update findings from earlier looks (单项否决 for
+silence, 即将超期) are not its verdict now — they are not counted as failing or at risk,
+and the list says 无法判定 — while what else it was found to do (ads, personal data) stays.
 """
 
 from __future__ import annotations
@@ -17,13 +22,19 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor import timefmt
+from monitor.report.unjudged import reason
 from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.web.auth import Principal
 from monitor.web.data import aware, like, scoped, severity_rank, unit_codes
+from probes.checks.kinds import KINDS
 
 ACCOUNT_SORTS = ("name", "platform", "unit", "checked", "post", "silent", "problems", "id")
 HEALTH = ("failing", "risk", "patrol", "ok")  # 问题账号, 有预警, 巡查异常, 无未解决问题
+# outcomes of a look that saw nothing to judge (an ok look whose posts had no dates too)
+UNJUDGED_OUTCOMES = ("blocked", "error", "unreadable")
+# findings about how often it posts: a verdict only while the newest look could see that
+UPDATE_KINDS = sorted(code for code, k in KINDS.items() if k.category == "update")
 
 
 def _per_account(q: Any) -> Any:
@@ -46,6 +57,24 @@ def _newest(column: Any, *, ok_only: bool) -> Any:
     return _per_account(q)
 
 
+def newest_unjudged() -> Any:
+    """1 when the account's newest look could not be judged, else 0 (none yet: 0)."""
+    verdict = sa.case(
+        (col(Snapshot.outcome).in_(UNJUDGED_OUTCOMES), 1),
+        (sa.and_(col(Snapshot.outcome) == "ok", col(Snapshot.sight) == "undated"), 1),
+        else_=0,
+    )
+    return _newest(verdict, ok_only=False)
+
+
+def judged_now() -> Any:
+    """The finding is a verdict on the account now: not one about its updates while its
+    newest look could not be judged."""
+    return sa.or_(
+        col(Finding.kind).not_in(UPDATE_KINDS), sa.func.coalesce(newest_unjudged(), 0) == 0
+    )
+
+
 def _open(*where: Any) -> Any:
     return (
         select(sa.func.count())
@@ -55,8 +84,9 @@ def _open(*where: Any) -> Any:
 
 
 def open_problems() -> Any:
-    """Open findings the unit must act on (our own fetch problems are not theirs)."""
-    return _per_account(_open(col(Finding.kind).not_in(sorted(PATROL_KINDS))))
+    """Open findings the unit must act on (our own fetch problems are not theirs, nor an
+    update finding while the newest look could not see)."""
+    return _per_account(_open(col(Finding.kind).not_in(sorted(PATROL_KINDS)), judged_now()))
 
 
 def _exists(*where: Any) -> Any:
@@ -69,16 +99,19 @@ def _exists(*where: Any) -> Any:
 
 def health_clause(health: str) -> Any:
     """failing: a veto or high open; risk: a warning open and nothing worse; patrol: our
-    fetch of it failing; ok: no open problem of the unit's."""
+    fetch of it failing; ok: no open problem of the unit's. Update findings count only
+    while the newest look could judge them (``judged_now``)."""
     unit_kinds = col(Finding.kind).not_in(sorted(PATROL_KINDS))
-    bad = _exists(unit_kinds, col(Finding.severity).in_(("veto", "high")))
+    bad = _exists(unit_kinds, judged_now(), col(Finding.severity).in_(("veto", "high")))
     if health == "failing":
         return bad
     if health == "risk":
-        return sa.and_(_exists(unit_kinds, col(Finding.severity) == "warning"), sa.not_(bad))
+        warned = _exists(unit_kinds, judged_now(), col(Finding.severity) == "warning")
+        return sa.and_(warned, sa.not_(bad))
     if health == "patrol":
         return _exists(col(Finding.kind).in_(sorted(PATROL_KINDS)))
-    return sa.not_(_exists(unit_kinds, col(Finding.severity).in_(("veto", "high", "warning"))))
+    worse = col(Finding.severity).in_(("veto", "high", "warning"))
+    return sa.not_(_exists(unit_kinds, judged_now(), worse))
 
 
 @dataclass(frozen=True)
@@ -122,6 +155,8 @@ class AccountRow:
     open_problems: int
     worst_severity: str | None
     patrol_problems: int
+    # the newest look could not be judged: why, in words ("" when it could)
+    unjudged: str = ""
 
     def days_silent(self, now: datetime) -> int | None:
         """Whole days since the latest post seen (None: none seen, or never read)."""
@@ -146,6 +181,8 @@ class AccountRow:
             "open_findings": self.open_problems,
             "worst_severity": self.worst_severity,
             "patrol_findings": self.patrol_problems,
+            "judged": not self.unjudged,
+            "unjudged_reason": self.unjudged or None,
         }
 
 
@@ -196,11 +233,12 @@ def rows_for(session: Session, ids: list[str]) -> list[AccountRow]:
     """The health of the given accounts, in the order given."""
     if not ids:
         return []
+    unit_kinds = (col(Finding.kind).not_in(sorted(PATROL_KINDS)), judged_now())
     worst = _per_account(
         select(sa.func.max(severity_rank(col(Finding.severity)))).where(
             col(Finding.status) == "open",
             col(Finding.account_id) == col(Account.id),
-            col(Finding.kind).not_in(sorted(PATROL_KINDS)),
+            *unit_kinds,
         )
     )
     q = (
@@ -213,16 +251,22 @@ def rows_for(session: Session, ids: list[str]) -> list[AccountRow]:
             open_problems(),
             worst,
             _per_account(_open(col(Finding.kind).in_(sorted(PATROL_KINDS)))),
+            _newest(col(Snapshot.sight), ok_only=False),
+            _newest(col(Snapshot.detail), ok_only=False),
+            _newest(col(Snapshot.post_count), ok_only=False),
         )
         .join(Unit, col(Unit.code) == col(Account.owner_code), isouter=True)
         .where(col(Account.id).in_(ids))
     )
     names = {4: "veto", 3: "high", 2: "warning", 1: "info"}
     by_id = {}
-    for a, unit, checked, outcome, post, problems, rank, patrol in session.exec(q).all():
+    for row in session.exec(q).all():
+        a, unit, checked, outcome, post, problems, rank, patrol, sight, detail, count = row
+        blind = outcome in UNJUDGED_OUTCOMES or (outcome == "ok" and sight == "undated")
         by_id[a.id] = AccountRow(
             a, unit or a.owner_code, aware(checked), outcome, aware(post), int(problems or 0),
             names.get(int(rank or 0)), int(patrol or 0),
+            reason(outcome, sight, detail or "", count or 0) if blind else "",
         )  # fmt: skip
     return [by_id[i] for i in ids if i in by_id]
 

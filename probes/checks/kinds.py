@@ -140,6 +140,12 @@ KINDS: dict[str, FindingKind] = {
 }
 
 
+#: the patrol's own problems (暂时无法检查: it could not fetch, read or date the account): no
+#: verdict on the unit, told to ops only (``alerts`` routing), shown apart as 巡查异常, and an
+#: account with nothing else in a period is 无法判定 in the 通报
+PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == "patrol")
+
+
 def kind(code: str) -> FindingKind | None:
     return KINDS.get(code)
 
