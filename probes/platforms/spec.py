@@ -10,10 +10,12 @@ defaults and the console all read :data:`PLATFORMS` — adding a platform is one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 from types import MappingProxyType
+from typing import Any
 
 
 class SessionNeed(StrEnum):
@@ -87,6 +89,19 @@ def declare(spec: PlatformSpec) -> PlatformSpec:
     _PLATFORMS.clear()
     _PLATFORMS.update((p.code, p) for p in ordered)
     return spec
+
+
+def reader_attributes(package: str) -> Callable[[str], Any]:
+    """A platform package's module ``__getattr__``: the names of its ``reader`` module,
+    loaded on first use (PEP 562), so ``import probes.platforms.<code>`` stays cheap — the
+    declaration alone — while ``probes.platforms.<code>.read_x`` still works."""
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(import_module(f"{package}.reader"), name)
+
+    return __getattr__
 
 
 def platform_name(code: str) -> str:

@@ -1,17 +1,12 @@
 """WeChat 公众号: article pages and a configured list source (no anonymous list exists).
 
-The platform's one home: its declaration (:data:`PLATFORM`, read by the registry, the config,
-the messages and the console without loading a reader) and, in :mod:`.reader`, how it is read.
-Names of the reader module are reachable from here too (``probes.platforms.wechat.X``), loaded on
-first use.
+Its declaration (read by every part without loading a reader) and, in ``reader``, how
+it is read (:mod:`probes.platforms.spec`).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
-from probes.platforms.spec import PlatformSpec, declare
+from probes.platforms.spec import PlatformSpec, declare, reader_attributes
 
 PLATFORM = declare(
     PlatformSpec(
@@ -25,8 +20,4 @@ PLATFORM = declare(
 )
 
 
-def __getattr__(name: str) -> Any:
-    # the reader (HTTP, parsers) loads when a check needs it, not with the declaration
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return getattr(import_module(f"{__name__}.reader"), name)
+__getattr__ = reader_attributes(__name__)

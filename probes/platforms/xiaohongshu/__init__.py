@@ -1,17 +1,12 @@
 """Xiaohongshu (小红书): read through the browser; a login wall for anonymous visitors.
 
-The platform's one home: its declaration (:data:`PLATFORM`, read by the registry, the config,
-the messages and the console without loading a reader) and, in :mod:`.reader`, how it is read.
-Names of the reader module are reachable from here too
-(``probes.platforms.xiaohongshu.X``), loaded on first use.
+Its declaration (read by every part without loading a reader) and, in ``reader``, how
+it is read (:mod:`probes.platforms.spec`).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
-from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare
+from probes.platforms.spec import Login, PlatformSpec, SessionNeed, declare, reader_attributes
 
 PLATFORM = declare(
     PlatformSpec(
@@ -36,8 +31,4 @@ PLATFORM = declare(
 )
 
 
-def __getattr__(name: str) -> Any:
-    # the reader (HTTP, parsers) loads when a check needs it, not with the declaration
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return getattr(import_module(f"{__name__}.reader"), name)
+__getattr__ = reader_attributes(__name__)
