@@ -50,6 +50,7 @@ import structlog
 from selectolax.lexbor import LexborHTMLParser
 
 from probes.fetch import Tools
+from probes.fetch.bounds import parse_html
 from probes.fetch.http import Fetcher, FetchError, PlatformJar, Response
 from probes.fetch.waf import recognise as waf_challenge
 from probes.model import Observation, Outcome, Post, Profile, Target
@@ -429,7 +430,7 @@ def parse_created_at(value: Any) -> datetime | None:
 def _post(mb: dict[str, Any], uid: str) -> Post:
     html = str(mb.get("text") or "")
     # parsed once for its text and its links: three posts an account, every check
-    tree = LexborHTMLParser(html) if "<" in html or "&" in html else None
+    tree = parse_html(html) if "<" in html or "&" in html else None
     links = _links(html, tree)
     rt = mb.get("retweeted_status")
     if isinstance(rt, dict):
@@ -463,7 +464,7 @@ def _links(html: str, tree: LexborHTMLParser | None = None) -> list[str]:
     if "<a" not in html:
         return []
     out: list[str] = []
-    for a in (tree or LexborHTMLParser(html)).css("a[href]"):
+    for a in (tree or parse_html(html)).css("a[href]"):
         href = (a.attributes.get("href") or "").strip()
         if not href.startswith(("http://", "https://")):
             continue  # /search?containerid=... hashtags, /n/<name> mentions
