@@ -69,6 +69,7 @@ def setup(tmp: Path, platform: SimulatedPlatform, accounts: int, levels: int) ->
     platform.add("/deep.xml", feed_with(nested(levels)), "application/rss+xml")
     with session_scope(engine) as s:
         s.add(Unit(code="u1", name="青溪县人民政府办公室", channels=[]))
+        s.flush()
         base = platform.base_url
         s.add(Account(id="deep-page", owner_code="u1", url=f"{base}/deep.html", name="深页",
                       platform="website", reader="webpage", options={"item": "li"}))  # fmt: skip

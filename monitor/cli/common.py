@@ -171,4 +171,8 @@ def iso(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ) -> str | None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON on stdout; scraped control characters escaped (``monitor.printable``)."""
+    from monitor.printable import json_printable
+
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_printable(text) + "\n")
