@@ -103,8 +103,12 @@ def no_database(settings: Settings) -> str | None:
     a PostgreSQL without our tables is refused by the schema check, which creates nothing).
     """
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    url = make_url(settings.database_url)
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return None  # not an address: opening it says so (store.engine.database_problem)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     path = Path(url.database)
