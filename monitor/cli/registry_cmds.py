@@ -53,7 +53,7 @@ def import_cmd(
             for line in e.lines():  # one line each, never wrapped: tools grep them
                 sys.stderr.write(line + "\n")
             make_console(stderr=True).print(
-                f"[bold red]登记表有 {len(e.errors)} 处错误，未导入任何内容。[/]"
+                f"[bold red]登记表有 {e.total} 处错误，未导入任何内容。[/]"
             )
             raise typer.Exit(EXIT_USAGE) from None
         with session_scope(xapp.engine) as s:

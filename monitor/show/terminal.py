@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from monitor.printable import CONTROLS, printable
@@ -47,7 +46,6 @@ def make_console(*, stderr: bool = False) -> Console:
     return console
 
 
-@cache
 def _safe_console() -> type[Console]:
     """rich's Console, whose every rendered piece of text has its control characters
     written out (rich's own colour codes are not text: they are added after)."""
