@@ -36,7 +36,7 @@ def deadline_words(
 
 def deadline_line(n: FindingNotice, now: datetime, tz: tzinfo, *, brief: bool = False) -> str:
     """The 整改期限 a message states for ``n``; "" where it says none (resolved, test)."""
-    if n.event in ("resolved", "test"):
+    if n.event in ("resolved", "test", "opened_resolved"):  # nothing (left) to do
         return ""
     if n.deadline is not None:
         return deadline_words(n.deadline, remedy(n), now, tz, brief=brief)

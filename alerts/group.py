@@ -18,6 +18,8 @@ from datetime import UTC, datetime, tzinfo
 from alerts.deadlines import deadline_line, deadline_words
 from alerts.formats import Format, Markdown, Text
 from alerts.messages import (
+    CAME_AND_WENT,
+    CAME_AND_WENT_LABEL,
     OWNER_NEWS,
     SEVERITY_NAMES,
     category_shown,
@@ -37,6 +39,7 @@ _EVENT_NAMES = {
     "reminder": "仍未整改",
     "escalated": "上报主管单位",
     "resolved": "已恢复",
+    CAME_AND_WENT: CAME_AND_WENT_LABEL,
 }
 ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
 ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # no console to open
@@ -50,10 +53,12 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
         bits.append(f"主办单位 {f.safe(unit, 60)}")
     if n.event == "escalated" and n.opened_at:
         bits.append(f"发现于 {shown(n.opened_at, tz)}")
+    if n.event == CAME_AND_WENT and n.opened_at:
+        bits.append(f"出现于 {shown(n.opened_at, tz)}，恢复于 {shown(n.at, tz)}")
     deadline = deadline_line(n, now, tz, brief=True)
     if deadline and n.deadline is not None:
         bits.append(f.safe(deadline, 80))
-    elif n.category == "patrol" and n.event != "resolved":
+    elif n.category == "patrol" and n.event not in ("resolved", CAME_AND_WENT):
         bits.append("巡查系统自身的问题，只告知运维")
     if n.finding_id is not None:
         bits.append(f"问题 #{int(n.finding_id)}")

@@ -59,6 +59,9 @@ __all__ = [
 TITLE_PROBLEM_CHARS = 120
 # events that tell the owner of a problem to fix: they say how to acknowledge it
 OWNER_NEWS = frozenset({"opened", "updated", "reminder"})
+#: a finding told only after it closed: it opened and cleared while its channel was down
+CAME_AND_WENT = "opened_resolved"
+CAME_AND_WENT_LABEL = "已出现并已恢复"
 
 
 class HasPlatform(Protocol):
@@ -177,6 +180,8 @@ def label_of(notice: FindingNotice) -> str:
         return "测试"
     if notice.event == "resolved":
         return "已恢复"
+    if notice.event == CAME_AND_WENT:
+        return CAME_AND_WENT_LABEL
     severity = SEVERITY_NAMES.get(notice.severity, notice.severity)
     if notice.event == "reminder":
         return f"{severity}·仍未整改"
@@ -205,7 +210,11 @@ def level_of_many(told: Iterable[tuple[str, str]]) -> Level:
     told = list(told)
     if not told:
         return "info"
-    live = {severity for event, severity in told if event != "resolved"}
+    live = {
+        "warning" if event == CAME_AND_WENT else severity
+        for event, severity in told
+        if event != "resolved"
+    }
     if not live:
         return "success"
     if live & {"veto", "high"}:
@@ -216,6 +225,8 @@ def level_of_many(told: Iterable[tuple[str, str]]) -> Level:
 def level_of(notice: FindingNotice) -> Level:
     if notice.event == "resolved":
         return "success"
+    if notice.event == CAME_AND_WENT:
+        return "warning"  # nothing to fix now, but something the unit did not know
     if notice.event == "test":
         return "info"
     return {"veto": "failure", "high": "failure", "warning": "warning"}.get(notice.severity, "info")
@@ -282,6 +293,14 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
         return lines
     if n.event == "resolved":
         lines.append(f.field("状态", "已恢复：最近一次检查未再发现该问题，无需处理"))
+    elif n.event == CAME_AND_WENT:
+        lines.append(
+            f.field(
+                "状态",
+                "已出现并已恢复：通知渠道故障期间出现、之后已消失的问题，现补发告知；"
+                "无需整改，请知悉并核实当时的影响",
+            )
+        )
     elif n.event == "reminder":
         since = (
             f"自 {shown(n.opened_at, tz)} 发现以来已 {duration(n.at - n.opened_at)}"
@@ -300,7 +319,7 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     deadline = deadline_line(n, now, tz)
     if deadline:
         lines.append(f.field("整改期限", f.safe(deadline, 120)))
-    if n.event != "resolved":
+    if n.event not in ("resolved", CAME_AND_WENT):
         lines.append(f.field("怎么办", f.safe(_what_to_do(n), 300)))
     account = f.safe(n.account_name or n.account_id, 80)
     lines.append(f.field("账号", f"{account}（{platform_name(n)}）"))
@@ -327,7 +346,7 @@ def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
         lines.append(f.field("本次检查", shown(n.at, tz)))
     elif n.event in ("reminder", "escalated"):
         lines.append(f.field("提醒时间" if n.event == "reminder" else "上报时间", shown(n.at, tz)))
-    elif n.event == "resolved":
+    elif n.event in ("resolved", CAME_AND_WENT):
         lines.append(f.field("恢复时间", shown(n.at, tz)))
         if n.opened_at:
             lines.append(f.field("持续", duration(n.at - n.opened_at)))

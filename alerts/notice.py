@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
-Event = Literal["opened", "updated", "resolved", "reminder", "escalated", "test"]
+# "opened_resolved": a finding that opened and closed while its channel could not take the
+# news (failing, throttled, full), told once when it could (monitor.alerting.compose)
+Event = Literal["opened", "updated", "resolved", "reminder", "escalated", "test", "opened_resolved"]
 Level = Literal["info", "success", "warning", "failure"]
 
 

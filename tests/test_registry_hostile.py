@@ -270,7 +270,8 @@ def test_broken_zips_and_sheets_are_named_not_raised(tmp_path: Path) -> None:
         "crc.xlsx: 文件已损坏，无法解压（",
         "badxml.xlsx[账号]: 文件已损坏：xl/worksheets/sheet2.xml 不是有效的 XML（unclosed token",
         "nons.xlsx: 无法读取 XLSX 工作簿：文件已损坏，内部的 XML 有误（",
-        "nan.xlsx: 无法读取 XLSX 工作簿：内容不符合 XLSX 格式，请在 Excel 中打开后另存为 .xlsx",
+        # (rows are streamed: the sheet that holds the bad cell is named)
+        "nan.xlsx[账号]: 无法读取工作表：内容不符合 XLSX 格式，请在 Excel 中打开后另存为 .xlsx",
         "nobook.xlsx: 无法读取 XLSX 工作簿：缺少工作簿必需的部分，文件已损坏或不是 Excel 保存的",
     ]
     assert len(found) == len(expected), found

@@ -6,6 +6,11 @@ fit one — but never more messages than the channel's rate budget allows this m
 does not fit stays queued and folds into the next message, so excess is delayed, never
 dropped. A channel that is throttled, refusing us, or still retrying an earlier message
 gets no new messages: its items wait and fold too.
+
+What opened and closed within its group wait is dropped, unseen and unneeded; what opened,
+was due to be told, and closed while the channel could not take it (failing for hours, say)
+is told once when it can, as "已出现并已恢复" — a leak visible for hours is something the unit
+must hear about even after it is gone.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlmodel import Session, col, select, update
 
 import monitor.alerting.channels as channels
 from alerts.group import render_group
+from alerts.messages import CAME_AND_WENT
 from alerts.notice import notice_from_dict
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
@@ -113,7 +119,7 @@ def compose_channel(
                 )
         else:
             live.append(item)
-    live = _drop_flaps(session, live)
+    live, along = _drop_flaps(session, live)
     live.sort(key=_order)
     recipient = _recipient(session, live)
     url = settings.channel_url(channel) or ""
@@ -142,7 +148,7 @@ def compose_channel(
             channel_key=key,
             kind="finding" if single else "group",
             items=len(taken),
-            event=single.event if single else "group",
+            event=notices[0].event if single else "group",
             title=group.message.title,
             body=group.message.text if fmt == "text" else group.message.markdown,
             created_at=now,
@@ -152,7 +158,7 @@ def compose_channel(
         session.flush()
         n.body = f"{n.body}\n\n消息编号 #{n.id}"  # a reference people can quote
         session.add(n)
-        for i in taken:
+        for i in [*taken, *(r for t in taken for r in along.get(t.id or 0, ()))]:
             i.status, i.notification_id = "sent", n.id
             session.add(i)
         _mark_told(session, taken, now)
@@ -177,27 +183,55 @@ def _mark_told(session: Session, items: list[AlertItem], now: datetime) -> None:
         )
 
 
-def _drop_flaps(session: Session, items: list[AlertItem]) -> list[AlertItem]:
+def _drop_flaps(
+    session: Session, items: list[AlertItem]
+) -> tuple[list[AlertItem], dict[int, list[AlertItem]]]:
     """Drop what is moot before anyone was told: news of a finding that has closed since
-    (superseded or resolved), and the "resolved" of a finding whose opening is dropped."""
+    (superseded or resolved), and the "resolved" of a finding whose opening is dropped.
+
+    Not moot: an opening that was due before its finding closed — the channel could not
+    take it then. It is kept, to be told as "已出现并已恢复" (its notice says so, dated when
+    the finding closed); the finding's "resolved" items go out in the same message
+    (returned by the opening's id) instead of on their own."""
     ids = {i.finding_id for i in items if i.finding_id is not None}
     closed = {
-        fid
-        for fid, status in session.exec(
-            select(Finding.id, Finding.status).where(col(Finding.id).in_(ids))
+        fid: resolved_at
+        for fid, status, resolved_at in session.exec(
+            select(Finding.id, Finding.status, Finding.resolved_at).where(col(Finding.id).in_(ids))
         ).all()
         if status != "open"
     }
-    moot = {i.id for i in items if i.event != "resolved" and i.finding_id in closed}
+    unseen = {
+        i.finding_id: i
+        for i in items
+        if i.event == "opened"
+        and i.finding_id in closed
+        and (gone := closed[i.finding_id]) is not None
+        and i.due_at <= gone
+    }
+    moot = {
+        i.id
+        for i in items
+        if i.event != "resolved" and i.finding_id in closed and unseen.get(i.finding_id) is not i
+    }
     unopened = {i.finding_id for i in items if i.event == "opened" and i.id in moot}
-    keep = []
+    keep: list[AlertItem] = []
+    along: dict[int, list[AlertItem]] = {}
     for i in items:
         if i.id in moot or (i.event == "resolved" and i.finding_id in unopened):
             i.status = "skipped"
             session.add(i)
+        elif i.event == "resolved" and (opening := unseen.get(i.finding_id)) is not None:
+            along.setdefault(opening.id or 0, []).append(i)
         else:
             keep.append(i)
-    return keep
+    for fid, opening in unseen.items():
+        gone = closed[fid]
+        assert gone is not None
+        opening.notice = {**opening.notice, "event": CAME_AND_WENT, "at": gone.isoformat()}
+        opening.event = CAME_AND_WENT  # what it is told as: no phone rings for it
+        session.add(opening)
+    return keep, along
 
 
 def _recipient(session: Session, items: list[AlertItem]) -> str:

@@ -281,10 +281,29 @@ def error_text(e: Any) -> str:
 
 
 class Command(TyperCommand):
-    """A command whose ``--help`` is Chinese."""
+    """A command whose ``--help`` is Chinese, and which, when the database cannot be
+    reached or opened, says so in one line (exit 1) instead of a driver's traceback."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         formatter.write(help_page(self, ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            if hasattr(e, "exit_code") or (line := _database_problem(e, ctx)) is None:
+                raise  # click's own exits and errors; and anything not the database
+            sys.stderr.write(f"错误：{line}\n")
+            raise typer.Exit(1) from None
+
+
+def _database_problem(e: Exception, ctx: Any) -> str | None:
+    """The one line for a database that cannot be used, with its (masked) address when the
+    settings were read; None when ``e`` is something else."""
+    from monitor.store.engine import database_problem
+
+    settings = getattr(ctx.find_root().obj, "_settings", None)
+    return database_problem(e, settings.database_url if settings is not None else None)
 
 
 class Group(TyperGroup):

@@ -103,8 +103,12 @@ def no_database(settings: Settings) -> str | None:
     a PostgreSQL without our tables is refused by the schema check, which creates nothing).
     """
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    url = make_url(settings.database_url)
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return None  # not an address: opening it says so (store.engine.database_problem)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     path = Path(url.database)
@@ -171,4 +175,8 @@ def iso(dt: datetime | None, tz: str = timefmt.DEFAULT_TZ) -> str | None:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON on stdout; scraped control characters escaped (``monitor.printable``)."""
+    from monitor.printable import json_printable
+
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_printable(text) + "\n")

@@ -41,7 +41,6 @@ def copy_cmd(
 
     from monitor.cli.db_copy import CopyError, copy_database
     from monitor.store.blobs import BlobStore
-    from monitor.store.engine import make_engine
 
     settings = state(ctx).settings
     console = out(ctx)
@@ -53,8 +52,8 @@ def copy_cmd(
         fail("目标数据库就是当前数据库", EXIT_USAGE)
     if why := no_database(settings):
         fail(why)
-    source = make_engine(settings.database_url)
-    target = make_engine(to)
+    source = _open(settings.database_url)
+    target = _open(to, "请检查 --to 的地址与目标数据库服务")  # each named if it cannot be used
     files = BlobStore(settings.blob_path) if blobs else None
     try:
         with Progress(
@@ -75,8 +74,6 @@ def copy_cmd(
             report = copy_database(source, target, batch=batch, blob_files=files, progress=progress)
     except CopyError as e:
         fail(str(e))
-    except sa.exc.OperationalError as e:
-        fail(f"无法连接数据库：{str(e).splitlines()[0]}")
     finally:
         source.dispose()
         target.dispose()
@@ -93,3 +90,20 @@ def copy_cmd(
         return
     total = sum(r.copied for r in report)
     console.print(f"已复制 {len(report)} 张表共 {total} 行到 {where}，行数核对一致。")
+
+
+def _open(url: str, hint: str | None = None) -> Any:
+    """An engine on ``url`` that has answered once, or a one-line error naming it."""
+    from sqlalchemy import text
+
+    from monitor.store.engine import CONFIG_HINT, database_problem, make_engine
+
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:
+        if (why := database_problem(e, url, hint or CONFIG_HINT)) is None:
+            raise
+        fail(why)
+    return engine

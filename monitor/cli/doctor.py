@@ -185,10 +185,18 @@ def _database(settings: Settings, ok: Callable[[str], None], bad: Callable[[str]
     from sqlmodel import Session, select
 
     from monitor.app import App
-    from monitor.store.engine import SchemaError, check_schema, make_engine
+    from monitor.store.engine import SchemaError, check_schema, database_problem, make_engine
     from monitor.store.models import Unit
 
-    engine: Engine = make_engine(settings.database_url)
+    try:  # reachable at all? if not, that one line is the whole answer about it
+        engine: Engine = make_engine(settings.database_url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:
+        if (why := database_problem(e, settings.database_url)) is None:
+            raise
+        bad(why)
+        return []
     units: list = []
     try:
         try:

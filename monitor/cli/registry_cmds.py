@@ -51,7 +51,7 @@ def import_cmd(
                 known_channels=xapp.settings.channels.keys(),
             )
         except RegistryError as e:
-            _refused(e.lines())
+            _refused(e.lines(), e.total)
         roster, problems = read_roster(files, {*existing, *(u.code for u in registry.units)})
         if problems:
             _refused([str(p) for p in problems])
@@ -79,14 +79,16 @@ def import_cmd(
             out(ctx).print(f"领导名册 {len(roster)} 条检查通过（未写入）")
 
 
-def _refused(lines: list[str]) -> NoReturn:
+def _refused(lines: list[str], total: int | None = None) -> NoReturn:
+    """Every problem on a line of its own (the list may be capped: ``total`` counts all)."""
     import sys
 
     from monitor.show.terminal import make_console
 
     for line in lines:  # one line each, never wrapped: tools grep them
         sys.stderr.write(line + "\n")
-    make_console(stderr=True).print(f"[bold red]登记表有 {len(lines)} 处错误，未导入任何内容。[/]")
+    count = len(lines) if total is None else total
+    make_console(stderr=True).print(f"[bold red]登记表有 {count} 处错误，未导入任何内容。[/]")
     raise typer.Exit(EXIT_USAGE)
 
 

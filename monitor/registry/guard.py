@@ -1,13 +1,13 @@
 """Checking a workbook before openpyxl opens it: size, rows, cells, DTDs.
 
-An XLSX is a zip of XML. openpyxl (not in read-only mode, see ``read._load_xlsx``) builds
-every cell of every sheet in memory, and a merged range as one object per cell, so a
-file of a few hundred KB can unpack to gigabytes: a 191 KB workbook with 3 million tiny
-rows took over a minute and 2.7 GB before openpyxl gave up with a traceback. Here only the
-zip's directory is read and each XML part streamed through expat, counting as it goes
-and stopping at the first limit, so refusing such a file costs well under a second and a
-few MB. Nothing here trusts what the file says about itself: ``<dimension>`` is written
-by the generator and often wrong, so rows are counted.
+An XLSX is a zip of XML, and a file of a few hundred KB can unpack to gigabytes: a 191 KB
+workbook with 3 million tiny rows took over a minute and 2.7 GB in openpyxl before it gave
+up with a traceback. Here only the zip's directory is read and each XML part streamed
+through expat, counting as it goes and stopping at the first limit, so refusing such a
+file costs well under a second and a few MB. Nothing here trusts what the file says about
+itself: ``<dimension>`` is written by the generator and often wrong, so rows, cells and
+columns are counted. What openpyxl's read-only mode does not give (``read._load_xlsx``
+streams the rows) is collected on the way: each sheet's vertically merged ranges.
 
 Only the standard library: the patrol's processes import the registry package too, and
 must not load openpyxl.
@@ -26,7 +26,7 @@ from typing import Any
 from xml.parsers import expat
 
 # A province's registry is tens of thousands of accounts; these limits are ten times
-# that and more, yet keep openpyxl's memory for the workbook under about a gigabyte.
+# that and more, yet keep an import under about 500 MB (bench/registry_limits.py).
 MAX_SHEET_ROWS = 200_000  # rows of one sheet, counted (or numbered) in its XML
 MAX_SHEET_CELLS = 3_000_000  # cells of one sheet, merged areas included: 200 000 × 15
 MAX_UNPACKED_MB = 100  # all parts of the zip together, as they unpack
@@ -42,6 +42,10 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _WORKSHEET, _ROW, _CELL = (f"{_MAIN}}}{tag}" for tag in ("worksheet", "row", "c"))
 _LETTERS = "$ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
+
+
+#: a vertically merged range: first row, last row, column (1-based, as the sheet numbers them)
+Merge = tuple[int, int, int]
 
 
 class Refused(Exception):
@@ -60,8 +64,10 @@ class _Done(Exception):
     """Stops a parse early: all that was needed has been seen."""
 
 
-def check_workbook(path: Path) -> None:
-    """Raise ``Refused`` with a reason in the user's terms when ``path`` is unsafe to open."""
+def check_workbook(path: Path) -> dict[str, list[Merge]]:
+    """Raise ``Refused`` with a reason in the user's terms when ``path`` is unsafe to open;
+    else each sheet's vertically merged ranges, by the sheet's name."""
+    merges: dict[str, list[Merge]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             _check_sizes(zf)
@@ -70,7 +76,10 @@ def check_workbook(path: Path) -> None:
             # terms; reading stops at the limit, and the sizes are already bounded
             for info in zf.infolist():
                 if _is_xml(zf, info):
-                    _check_part(zf, info, names.get(info.filename))
+                    name = names.get(info.filename)
+                    found = _check_part(zf, info, name)
+                    if found:
+                        merges[name or info.filename] = found
             _check_ratio(zf)
     except Refused:
         raise
@@ -86,6 +95,7 @@ def check_workbook(path: Path) -> None:
         raise Refused("工作簿设置了密码，请先取消密码再导入") from None
     except OSError as exc:
         raise Refused(f"无法读取文件：{exc.strerror or exc}") from None
+    return merges
 
 
 def _check_sizes(zf: zipfile.ZipFile) -> None:
@@ -154,30 +164,43 @@ def _is_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return head.replace(b"\x00", b"").lstrip().startswith(b"<")
 
 
-def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -> None:
-    """Every XML part: no DTD. A worksheet: rows and cells counted up to the limits."""
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -> list[Merge]:
+    """Every XML part: no DTD. A worksheet: rows, cells and the used range (rows × the
+    widest row's columns) counted up to the limits; its vertical merges returned."""
     where = sheet or info.filename
-    rows = cells = 0
+    rows = cells = column = width = 0
+    merges: list[Merge] = []
 
     def count(name: str, attrs: dict[str, str]) -> None:  # once per element: kept lean
-        nonlocal rows, cells
+        nonlocal rows, cells, column, width
         if name == _CELL:
             cells += 1
             if cells > MAX_SHEET_CELLS:
                 raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", where)
-            # a cell's own reference sets its row in openpyxl, whatever its <row> said
-            digits = attrs.get("r", "").lstrip(_LETTERS)
+            # a cell's own reference sets its row and column, whatever its <row> said
+            ref = attrs.get("r", "")
+            digits = ref.lstrip(_LETTERS)
             if len(digits) > 5 and digits.isdigit() and int(digits) > MAX_SHEET_ROWS:
                 raise Refused(f"超过 {MAX_SHEET_ROWS} 行", where)
+            letters = ref[: len(ref) - len(digits)].lstrip("$")
+            column = _column(letters) if letters.isalpha() else column + 1
+            if column > width:
+                width = column
+                _used(rows, width, where)
         elif name == _ROW:
             number = attrs.get("r", "")
             rows = max(rows + 1, int(number) if number.isdigit() else 0)
+            column = 0
             if rows > MAX_SHEET_ROWS:
                 raise Refused(f"超过 {MAX_SHEET_ROWS} 行", where)
+            _used(rows, width, where)
         elif name.endswith("mergeCell"):  # openpyxl takes these in any namespace
-            cells += _area(attrs.get("ref", ""))
+            ref = attrs.get("ref", "")
+            cells += _area(ref)
             if cells > MAX_SHEET_CELLS:
                 raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", where)
+            if (span := _vertical(ref)) is not None:
+                merges.append(span)
 
     def root(parser: expat.XMLParserType) -> Handler:
         def first(name: str, attrs: dict[str, str]) -> None:
@@ -193,6 +216,28 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -
     except Refused as exc:
         exc.sheet = exc.sheet or sheet
         raise
+    return merges
+
+
+def _used(rows: int, columns: int, where: str) -> None:
+    """Every row of the used range is as wide as its widest: openpyxl fills it in."""
+    if rows * columns > MAX_SHEET_CELLS:
+        raise Refused(
+            f"工作表占用 {rows} 行 × {columns} 列，超过 {MAX_SHEET_CELLS} 个单元格；"
+            "请删去表格外远处的内容",
+            where,
+        )
+
+
+def _vertical(ref: str) -> Merge | None:
+    """A merged range one column wide and more than one row tall, as (top, bottom, col)."""
+    ends = [_CELL_REF.fullmatch(p) for p in ref.split(":")]
+    if len(ends) != 2 or not all(ends):
+        return None
+    (c1, r1), (c2, r2) = ((_column(m[1]), int(m[2])) for m in ends if m)
+    if c1 != c2 or r1 == r2:
+        return None
+    return min(r1, r2), max(r1, r2), c1
 
 
 def _area(ref: str) -> int:

@@ -27,10 +27,10 @@ from monitor.registry.columns import (
     header_index,
     norm,
 )
-from monitor.registry.guard import MAX_SHEET_CELLS, Refused, check_workbook
+from monitor.registry.guard import Merge, Refused, check_workbook
 
 if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +51,53 @@ class Problem:
         return f"{':'.join(where)}: {self.reason}"
 
 
-class RegistryError(Exception):
-    """The registry cannot be imported; ``problems`` lists every reason, in file order."""
+#: problems kept to be shown; past these they are counted (a crafted sheet had 1.2 million)
+MAX_PROBLEMS = 200
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+
+class Problems(list[Problem]):
+    """Problems as they are found: the first :data:`MAX_PROBLEMS` kept, the rest counted
+    (``more``), so a sheet wrong in every cell costs no more memory than one wrong in a few."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for p in problems:
+            self.append(p)
+
+
+class RegistryError(Exception):
+    """The registry cannot be imported; ``problems`` lists the reasons in file order, the
+    first :data:`MAX_PROBLEMS` of them (``more`` says how many others there are)."""
+
+    def __init__(self, problems: Sequence[Problem], more: int = 0) -> None:
         self.problems = list(problems)
+        self.more = more
         super().__init__("\n".join(self.lines()))
 
     @property
     def errors(self) -> list[Problem]:
         return self.problems
 
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.more
+
     def lines(self) -> list[str]:
-        """One ``file:row:column: reason`` line per problem, for the terminal."""
-        return [str(p) for p in self.problems]
+        """One ``file:row:column: reason`` line per problem, for the terminal; then how
+        many more there are."""
+        lines = [str(p) for p in self.problems]
+        if self.more:
+            lines.append(f"另有 {self.more} 处错误（先改正以上各处，再导入即可看到）")
+        return lines
 
 
 @dataclass(slots=True)
@@ -93,10 +126,10 @@ def clean(value: Any) -> str:
     return text.strip().strip("\u200b\ufeff").strip()
 
 
-def load_tables(paths: Sequence[Path]) -> tuple[list[Table], list[Problem]]:
+def load_tables(paths: Sequence[Path]) -> tuple[list[Table], Problems]:
     """Every table in ``paths``; problems that make a file or column unusable."""
     tables: list[Table] = []
-    problems: list[Problem] = []
+    problems = Problems()
     if not paths:
         problems.append(Problem("(无文件)", None, None, "没有给出登记表文件"))
     for path in paths:
@@ -216,19 +249,20 @@ def detect_kind(header: Sequence[str]) -> TableKind | None:
 def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None:
     label = str(path)
     try:
-        # openpyxl builds the whole workbook in memory: a small file can unpack to
-        # gigabytes, so its size, rows and cells are counted first, without openpyxl
-        check_workbook(path)
+        # a small file can unpack to gigabytes: its size, rows, cells and used range are
+        # counted first, without openpyxl (which also gives no merged ranges read-only)
+        merges = check_workbook(path)
     except Refused as exc:
         where = f"{label}[{exc.sheet}]" if exc.sheet else label
         problems.append(Problem(where, None, None, exc.reason))
         return
     try:
-        # not read_only: its row numbers follow the sheet's stated dimension, which
-        # many generators get wrong; registries are a few thousand rows at most
+        # read-only: rows are streamed, never the whole workbook in memory (a crafted
+        # sheet inside the limits took 1.1 GB loaded whole); its dimensions are reset, as
+        # generators often state them wrong
         from openpyxl import load_workbook  # here: the patrol's processes never read workbooks
 
-        wb = load_workbook(path, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # whatever openpyxl, zipfile or the XML parser meet
         problems.append(Problem(label, None, None, f"无法读取 XLSX 工作簿：{_load_error(exc)}"))
         return
@@ -251,7 +285,9 @@ def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None
             ws = wb[found[0]]
             sheet_label = f"{label}[{ws.title}]"
             try:
-                _read_sheet(ws, kind, sheet_label, tables, problems)
+                ws.reset_dimensions()
+                rows = _sheet_rows(ws, merges.get(ws.title, []))
+                _read_sheet(rows, kind, sheet_label, tables, problems)
             except Exception as exc:  # openpyxl meeting what it let through at load
                 reason = f"无法读取工作表：{_load_error(exc)}"
                 problems.append(Problem(sheet_label, None, None, reason))
@@ -260,16 +296,12 @@ def _load_xlsx(path: Path, tables: list[Table], problems: list[Problem]) -> None
 
 
 def _read_sheet(
-    ws: Worksheet, kind: TableKind, label: str, tables: list[Table], problems: list[Problem]
+    rows: Iterator[tuple[int, list[str]]],
+    kind: TableKind,
+    label: str,
+    tables: list[Table],
+    problems: list[Problem],
 ) -> None:
-    if ws.max_row * ws.max_column > MAX_SHEET_CELLS:  # every cell is read, filled or not
-        reason = (
-            f"工作表占用 {ws.max_row} 行 × {ws.max_column} 列，"
-            f"超过 {MAX_SHEET_CELLS} 个单元格；请删去表格外远处的内容"
-        )
-        problems.append(Problem(label, None, None, reason))
-        return
-    rows = _sheet_rows(ws)
     found = _header(rows)
     if found is None:
         tables.append(Table(kind, label, {}))
@@ -296,20 +328,29 @@ def _load_error(exc: Exception) -> str:
     return f"内容不符合 XLSX 格式，请在 Excel 中打开后另存为 .xlsx 再导入（{detail}）"
 
 
-def _sheet_rows(ws: Worksheet) -> Iterator[tuple[int, list[str]]]:
+def _sheet_rows(ws: ReadOnlyWorksheet, merges: list[Merge]) -> Iterator[tuple[int, list[str]]]:
     """Rows with their numbers; a vertically merged cell gives its value to every row.
 
-    People merge the 主办单位 cell over all of a unit's accounts; openpyxl leaves the
-    rows below the first empty. Horizontal merges (titles) are left alone.
+    People merge the 主办单位 cell over all of a unit's accounts; Excel keeps the value in
+    the top cell only. Horizontal merges (titles) are left alone. The top row comes first,
+    so its value is taken as it streams past.
     """
-    fill: dict[tuple[int, int], Any] = {}
-    for rng in ws.merged_cells.ranges:
-        if rng.min_col == rng.max_col:
-            top = ws.cell(rng.min_row, rng.min_col).value
-            for r in range(rng.min_row + 1, rng.max_row + 1):
-                fill[(r, rng.min_col)] = top
-    for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-        yield n, [clean(fill.get((n, c), v)) for c, v in enumerate(values, start=1)]
+    below: dict[int, list[tuple[int, int]]] = {}  # row -> (column, top row) it takes from
+    for top, bottom, column in merges:
+        for r in range(top + 1, bottom + 1):
+            below.setdefault(r, []).append((column, top))
+    tops = {(top, column) for top, _, column in merges}
+    kept: dict[tuple[int, int], Any] = {}
+    for n, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        values = list(row)
+        for column, top in below.get(n, ()):
+            values.extend([None] * (column - len(values)))
+            values[column - 1] = kept.get((top, column))
+        if tops:
+            for c, v in enumerate(values, start=1):
+                if (n, c) in tops:
+                    kept[(n, c)] = v
+        yield n, [clean(v) for v in values]
 
 
 # --- headers and rows ------------------------------------------------------------------

@@ -29,6 +29,7 @@ from monitor.registry.columns import (
     norm,
     value_index,
 )
+from monitor.registry.options import channel_problem, option_problems
 from monitor.registry.read import Problem, RegistryError, Table, load_tables
 
 MAX_INTERVAL_MINUTES = 525_600  # a year: more is a typo, and must fit an SQL integer
@@ -143,7 +144,7 @@ def read_registry(
     problems.extend(parent_cycles(by_code))
 
     if problems:
-        raise RegistryError(_in_file_order(problems, paths, tables))
+        raise RegistryError(_in_file_order(problems, paths, tables), more=problems.more)
     return Registry(
         units=parents_first(list(by_code.values())),
         accounts=accounts,
@@ -165,6 +166,7 @@ class _Checker:
         self.readers = set(known_readers)
         self.channels = None if known_channels is None else set(known_channels)
         self.problems = problems
+        self.platforms = value_index(PLATFORMS)  # the declarations as they are now
 
     # --- rows ---
 
@@ -191,7 +193,7 @@ class _Checker:
         row = AccountRow(
             id=text["id"],
             platform=self._choice(
-                o, "platform", text["platform"], value_index(PLATFORMS), "平台", PLATFORMS
+                o, "platform", text["platform"], self.platforms, "平台", PLATFORMS
             ),
             name=text["name"],
             owner_code=text["owner_code"],
@@ -210,6 +212,8 @@ class _Checker:
         if row.reader in ("rss", "webpage") and not text["url"]:
             target = "url" if "url" in o.headers else "reader"
             self._add(o, target, f"读取方式为 {row.reader} 时必须填写地址")
+        for column, reason in option_problems(row.platform, row.reader, row.options):
+            self._add(o, column, reason)
         return row
 
     def reference(
@@ -326,6 +330,8 @@ class _Checker:
                 hint = "；多个渠道请用空格或换行分隔" if re.search(r"[,，;；、]", item) else ""
                 reason = f"通知渠道 '{item}' 既不是 apprise 网址（scheme://…）也不是 @名称{hint}"
                 self._add(o, column, reason)
+            elif why := channel_problem(item):
+                self._add(o, column, f"通知渠道 '{item}' {why}")
             if len(item) > 2000:
                 self._add(o, column, "通知渠道太长：最多 2000 个字符")
             if item not in out:

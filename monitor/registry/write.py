@@ -145,15 +145,20 @@ def apply_registry(
     session.flush()  # parents exist before accounts point at them
 
     accounts = {a.id: a for a in session.exec(select(Account))}
+    added: list[Account] = []
     for arow in registry.accounts:
         account = accounts.get(arow.id)
         if account is None:
             account = Account(id=arow.id, **_values(arow, ACCOUNT_FIELDS), updated_at=now)
             session.add(account)
             summary.accounts.added.append(arow.id)
+            added.append(account)
         else:
             _update(account, arow, ACCOUNT_FIELDS, now, arow.id, summary.accounts)
         _date_closure(account, now)
+        if len(added) >= _BATCH:  # written, and let go: a province's new registry is
+            _let_go(session, added)  # 100 000 rows, which the session need not hold
+    _let_go(session, added)
 
     if registry.has_accounts:
         listed = {a.id for a in registry.accounts}
@@ -167,6 +172,19 @@ def apply_registry(
                 summary.closed.append(account_id)
     session.flush()
     return summary
+
+
+_BATCH = 2000
+
+
+def _let_go(session: Session, added: list[Account]) -> None:
+    """Write the accounts added so far and drop them from the session (nothing reads them
+    again in this import; the transaction still holds them for a dry run's rollback)."""
+    if added:
+        session.flush()
+        for account in added:
+            session.expunge(account)
+        added.clear()
 
 
 def _date_closure(account: Account, now: datetime) -> None:

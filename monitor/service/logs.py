@@ -10,6 +10,8 @@ from typing import Any
 
 import structlog
 
+from monitor.printable import printable
+
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _secrets: set[str] = set()
 
@@ -61,6 +63,11 @@ def redact_secrets(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict
     return {k: _clean(v) for k, v in event_dict.items()}
 
 
+def printable_values(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: control characters in text values written out, not obeyed."""
+    return {k: printable(v) if isinstance(v, str) else v for k, v in event_dict.items()}
+
+
 def _current_stderr(*_args: Any) -> structlog.PrintLogger:
     """A logger on whatever ``sys.stderr`` is now, not the one at configure time: a test
     runner or tool that swaps and closes its stream must not break later log lines."""
@@ -83,6 +90,7 @@ def setup_logging(level: str = "info", fmt: str = "auto") -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact_secrets,
+            *([] if fmt == "json" else [printable_values]),  # a terminal reads these lines
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),

@@ -12,13 +12,19 @@ an editor or through ``column -t -s $'\\t'``. Text lines are never wrapped eithe
 
 Whether stdout is a terminal is rich's answer (``Console.is_terminal``), so ``TTY_COMPATIBLE=1``
 or ``FORCE_COLOR=1`` give the terminal layout in a pipe and ``COLUMNS`` sets its width.
+
+Scraped text never drives the terminal: every cell and every line a console prints has its
+control characters written out (``monitor.printable``: ``\x1b``, ``\x9b``, ``\u202e``), on a
+terminal and in a pipe alike — a post title cannot retitle the window or clear the screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from monitor.printable import CONTROLS, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,11 +41,26 @@ TERMINAL_ROWS = 100
 def make_console(*, stderr: bool = False) -> Console:
     """A console on stdout (or stderr): colour and wrapping on a terminal; plain, unwrapped
     lines otherwise. No automatic highlighting: colour is what a command chooses."""
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False)
+    console = _safe_console()(stderr=stderr, highlight=False)
     console.soft_wrap = not console.is_terminal
     return console
+
+
+def _safe_console() -> type[Console]:
+    """rich's Console, whose every rendered piece of text has its control characters
+    written out (rich's own colour codes are not text: they are added after)."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+            for seg in super().render(renderable, options):
+                if seg.control or not CONTROLS.search(seg.text):
+                    yield seg
+                else:
+                    yield Segment(printable(seg.text), seg.style, seg.control)
+
+    return SafeConsole
 
 
 def is_terminal(console: Console) -> bool:
@@ -92,7 +113,7 @@ def cell(text: object, style: str = "") -> Text:
     """A cell as given (markup is not read: data may contain brackets)."""
     from rich.text import Text
 
-    return Text("" if text is None else str(text), style=style)
+    return Text("" if text is None else printable(str(text)), style=style)
 
 
 def lines(*parts: tuple[object, str]) -> Text:
@@ -103,7 +124,7 @@ def lines(*parts: tuple[object, str]) -> Text:
     for i, (text, style) in enumerate(p for p in parts if p[0] not in (None, "")):
         if i:
             t.append("\n")
-        t.append(str(text), style=style)
+        t.append(printable(str(text)), style=style)
     return t
 
 
@@ -116,7 +137,7 @@ def write_tsv(console: Console, header: Sequence[str], rows: Sequence[Sequence[o
 
 
 def _flat(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else printable(str(value))
     if "\t" in text or "\n" in text or "\r" in text:
         return " ".join(text.replace("\t", " ").splitlines())
     return text

@@ -32,6 +32,10 @@ class SchemaError(Exception):
     """The database is missing, old, or newer than this program."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened where the configuration says it is."""
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # only takes effect on a database with no tables yet (new installs); retention then
@@ -48,7 +52,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DatabaseUnavailable(f"无法创建数据库所在目录（{e.strerror}）") from e
         engine = sa.create_engine(
             u,
             echo=echo,
@@ -171,3 +178,77 @@ def check_schema(engine: Engine) -> None:
     raise SchemaError(
         f"数据库结构版本过旧（{current}，需要 {head}），请先运行 `xuncha init` 升级。"
     )
+
+
+# what drivers say when the database cannot be reached or opened, in words ops act on
+_REASONS = (
+    (re.compile(r"connection refused|could not connect", re.I),
+     "连接被拒绝（数据库服务未运行，或地址、端口不对）"),
+    (re.compile(r"timeout expired|timed out", re.I), "连接超时（检查地址和防火墙）"),
+    (re.compile(r"could not translate host name|name or service not known|nodename nor servname",
+                re.I), "主机名无法解析"),
+    (re.compile(r"password authentication failed|no password supplied|authentication failed",
+                re.I), "用户名或密码错误"),
+    (re.compile(r'database "([^"]+)" does not exist', re.I), "数据库 {0} 不存在（请先创建）"),
+    (re.compile(r'role "([^"]+)" does not exist', re.I), "数据库用户 {0} 不存在"),
+    (re.compile(r"file is not a database|file is encrypted", re.I), "该文件不是 SQLite 数据库"),
+    (re.compile(r"unable to open database file", re.I), "无法打开数据库文件（检查路径和权限）"),
+    (re.compile(r"readonly database|read-only", re.I), "数据库只读（检查文件权限）"),
+    (re.compile(r"database is locked", re.I), "数据库被锁定（另一进程长时间占用）"),
+    (re.compile(r"disk I/O error|database disk image is malformed", re.I),
+     "数据库文件损坏或磁盘出错"),
+)  # fmt: skip
+_DRIVERS = frozenset({"psycopg", "psycopg2", "MySQLdb", "pymysql", "cx_Oracle", "pyodbc"})
+
+
+def shown_url(url: str) -> str:
+    """The database's address for people: the password replaced by ``***`` ("" when it is
+    not an address at all, and may hold anything)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return ""
+
+
+CONFIG_HINT = "请检查配置 [database] url（或环境变量 XUNCHA_DATABASE__URL）与数据库服务"
+
+
+def database_problem(
+    error: BaseException, url: str | None = None, hint: str = CONFIG_HINT
+) -> str | None:
+    """One line saying why the database at ``url`` cannot be used, if ``error`` (or what
+    caused it) is the database being unreachable or misconfigured; None for anything else
+    (a bug keeps its traceback). ``hint`` says where the address came from."""
+    shown = shown_url(url) if url else ""
+    where = f"（{shown}）" if shown else ""
+    hint = f"。{hint}" if hint else ""
+    seen: set[int] = set()
+    e: BaseException | None = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        reason = _reason(e)
+        if reason is not None:
+            return f"数据库不可用{where}：{reason}{hint}"
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _reason(e: BaseException) -> str | None:
+    if isinstance(e, DatabaseUnavailable):
+        return str(e)
+    if isinstance(e, sa.exc.NoSuchModuleError):
+        return "不支持的数据库类型（xuncha 支持 sqlite:/// 与 postgresql://）"
+    if isinstance(e, sa.exc.ArgumentError) and "URL" in str(e):
+        return "数据库地址格式错误（应如 postgresql://用户@主机:5432/库名 或 sqlite:///路径）"
+    if isinstance(e, ModuleNotFoundError) and e.name in _DRIVERS:
+        return f"缺少数据库驱动 {e.name}（xuncha 支持 SQLite 与 PostgreSQL）"
+    if isinstance(e, sa.exc.OperationalError | sa.exc.InterfaceError) or (
+        isinstance(e, sa.exc.DatabaseError) and "not a database" in str(e)
+    ):
+        text = str(getattr(e, "orig", None) or e)
+        for pattern, words in _REASONS:
+            if m := pattern.search(text):
+                return words.format(*m.groups())
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(e).__name__)
+        return first[:200]
+    return None

@@ -281,7 +281,8 @@ class AlertItem(SQLModel, table=True):
     unit_code: str = Field(max_length=64)  # the unit whose channel this is
     channel: str = Field(max_length=2000)
     channel_key: str = Field(max_length=32)
-    event: str = Field(max_length=32)  # opened/updated/resolved/reminder/escalated
+    event: str = Field(max_length=32)  # opened/updated/resolved/reminder/escalated/
+    # opened_resolved (an opening told only after its finding closed: alerting.compose)
     kind: str = Field(default="", max_length=32)
     severity: str = Field(default="", max_length=16)
     platform: str = Field(default="", max_length=32)

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+from selectolax.lexbor import SelectolaxError
 
 from probes.fetch import Tools
+from probes.fetch.bounds import TooComplex, parse_html
 from probes.fetch.http import FetchError, decode_text
 from probes.model import MAX_TEXT_CHARS, Artifact, Observation, Post, Target
 
@@ -45,7 +46,10 @@ def full_text(html: str, limit: int = FULL_TEXT_CHARS) -> str:
         text = html
     else:
         marked = _CELL_END.sub(lambda m: " " + m.group(0), _BLOCK_END.sub(_newline, html))
-        root = LexborHTMLParser(marked).body
+        try:
+            root = parse_html(marked).body
+        except TooComplex:  # a page built to stall the parser keeps no full text
+            return ""
         text = root.text(separator="", deep=True) if root is not None else ""
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)[:limit]
@@ -102,7 +106,10 @@ async def open_details(target: Target, tools: Tools, obs: Observation) -> None:
             continue
         html = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
         try:
-            node = LexborHTMLParser(html).css_first(selector)
+            node = parse_html(html).css_first(selector)
+        except TooComplex:
+            missed += 1
+            continue
         except SelectolaxError:
             obs.detail = f"正文选择器 '{selector}' 无效"
             return

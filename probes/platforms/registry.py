@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import structlog
 
 from probes.fetch import Tools
+from probes.fetch.bounds import TooComplex
 from probes.fetch.http import FetchError, Response
 from probes.fetch.waf import recognise as waf_challenge
 from probes.model import Artifact, Observation, Outcome, Target, cap_posts
@@ -68,6 +69,9 @@ async def observe(target: Target, tools: Tools, *, now: datetime | None = None) 
             return failed(target, fetched_at, f"不支持的读取方式 '{target.reader}'")
         try:
             obs = await reader(target, tools)
+        except TooComplex as e:  # a page built to stall the parser: refused before parsing
+            log.info("page_too_complex", account=target.account_id, why=e.detail)
+            return _refused(target, fetched_at, e.detail)
         except FetchError as e:
             log.info(
                 "fetch_failed", account=target.account_id, url=e.url or target.url, kind=e.kind
@@ -84,6 +88,13 @@ async def observe(target: Target, tools: Tools, *, now: datetime | None = None) 
         return settle(cap_posts(obs))
     finally:
         _now.reset(token)
+
+
+def _refused(target: Target, fetched_at: datetime, detail: str) -> Observation:
+    """``unreadable``: the page came, and was not read (``probes.fetch.bounds``)."""
+    obs = failed(target, fetched_at, detail)
+    obs.outcome = Outcome.unreadable
+    return obs
 
 
 def failed(target: Target, fetched_at: datetime, detail: str) -> Observation:

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import feedparser
+from anyio import to_thread
 from dateutil import parser as dateparser
 
 from probes.fetch import Tools
@@ -80,7 +81,7 @@ async def read_rss(target: Target, tools: Tools) -> Observation:
     if not _ITEM_TAG.search(text) and nesting_deeper_than(text, MAX_FEED_DEPTH):
         # nothing to read, and feedparser would spend seconds walking the nesting
         return set_outcome(obs, Outcome.unreadable, TOO_DEEP)
-    parsed, total = _parse(text, resp, tz)
+    parsed, total = await to_thread.run_sync(_parse, text, resp, tz)  # pure Python: off the loop
     malformed = bool(parsed.get("bozo")) and not isinstance(
         parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride
     )

@@ -37,6 +37,7 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from probes.fetch import Tools
+from probes.fetch.bounds import parse_html
 from probes.fetch.http import decode_text
 from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
@@ -61,7 +62,7 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
     if resp is None or obs.outcome is not Outcome.ok:  # unchanged since the last look, or failed
         return obs
     html = resp.text or decode_text(resp.content, resp.headers.get("content-type", ""))[0]
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     base = page_base(tree, resp.final_url)
     try:
         items = tree.css(item_sel)
@@ -196,12 +197,12 @@ def strip_html(html: str) -> str:
     """Visible text of an HTML fragment, whitespace collapsed."""
     if not html or ("<" not in html and "&" not in html):
         return _SPACE.sub(" ", html or "").strip()
-    return node_text(LexborHTMLParser(html).body)
+    return node_text(parse_html(html).body)
 
 
 def extract_links(source: str | LexborNode, base: str) -> list[str]:
     """Every ``a[href]`` in an HTML fragment or node, resolved, in order, without repeats."""
-    node = LexborHTMLParser(source).body if isinstance(source, str) else source
+    node = parse_html(source).body if isinstance(source, str) else source
     if node is None:
         return []
     out: list[str] = []

@@ -33,9 +33,8 @@ from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
 from probes.fetch import Tools
+from probes.fetch.bounds import parse_html
 from probes.fetch.http import Fetcher, FetchError, decode_text
 from probes.model import Artifact, Observation, Outcome, Post, Target
 from probes.platforms.common import first_marker, from_unix, origin, set_outcome
@@ -232,7 +231,7 @@ def _js_var(html: str, name: str) -> str:
 
 def parse_article(html: str, url: str) -> Article:
     """Read an article page (mp.weixin.qq.com/s/...): time, nickname, links, IP location."""
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     art = Article(url=url)
     if m := _CT.search(html):
         art.published_at = from_unix(m.group(1))

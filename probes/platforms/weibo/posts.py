@@ -14,6 +14,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from probes.fetch.bounds import parse_html
 from probes.model import Post
 from probes.platforms.common import as_int, strip_ip_prefix, unwrap_link
 from probes.platforms.dates import parse_cn_datetime
@@ -61,7 +62,7 @@ def is_pinned(mb: dict[str, Any]) -> bool:
 def post(mb: dict[str, Any], uid: str) -> Post:
     html = str(mb.get("text") or "")
     # parsed once for its text and its links: three posts an account, every check
-    tree = LexborHTMLParser(html) if "<" in html or "&" in html else None
+    tree = parse_html(html) if "<" in html or "&" in html else None
     found = links(html, tree)
     rt = mb.get("retweeted_status")
     if isinstance(rt, dict):
@@ -94,7 +95,7 @@ def links(html: str, tree: LexborHTMLParser | None = None) -> list[str]:
     if "<a" not in html:
         return []
     out: list[str] = []
-    for a in (tree or LexborHTMLParser(html)).css("a[href]"):
+    for a in (tree or parse_html(html)).css("a[href]"):
         href = (a.attributes.get("href") or "").strip()
         if not href.startswith(("http://", "https://")):
             continue  # /search?containerid=... hashtags, /n/<name> mentions
