@@ -161,9 +161,7 @@ def _report(rows: list, pings: list[float], started: float, cpu: float, args) ->
         by_account.setdefault(account, []).append(datetime.fromisoformat(taken))
         slowest = max(slowest, ms or 0)
     late = [
-        (b - a).total_seconds() - 60
-        for times in by_account.values()
-        for a, b in pairwise(times)
+        (b - a).total_seconds() - 60 for times in by_account.values() for a, b in pairwise(times)
     ]
     gaps = [b - a for a, b in pairwise(pings)]
     print(f"levels {args.levels}, ordinary accounts {args.accounts}, {args.seconds} s")
