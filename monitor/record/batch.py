@@ -51,7 +51,7 @@ from probes.checks.rules import RuleSet
 from probes.checks.staleness import FUTURE_TOLERANCE, digest_posts
 from probes.checks.theft import observation_from_facts
 from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
-from probes.sight import settle, unseen_posts
+from probes.sight import UNSEEN, settle, unseen_posts
 
 T = TypeVar("T")
 
@@ -143,6 +143,15 @@ def sight_of(obs: Observation) -> str | None:
 def _aware(dt: datetime) -> datetime:
     """A naive time from a careless reader taken as UTC (as ``probes.checks.staleness``)."""
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _may_have_unseen(obs: Observation, last_facts: dict[str, Any]) -> bool:
+    """Whether :func:`probes.sight.unseen_posts` can find anything: the page shows a post
+    counter, or the last look carried a counted update. Most pages (feeds, web pages) do
+    neither, and their last look is not rebuilt for nothing (``judge`` rebuilds it too)."""
+    if obs.profile.posts_count is not None:
+        return True
+    return any(str(p.get("id", "")).startswith(UNSEEN) for p in last_facts.get("posts") or [])
 
 
 def _latest_post_at(obs: Observation) -> datetime | None:
@@ -347,7 +356,11 @@ def _judge_full(
         )  # fmt: skip
 
     last = seen.get(account.id)
-    unseen = unseen_posts(j.record.obs, observation_from_facts(last.facts)) if last else []
+    unseen = (
+        unseen_posts(j.record.obs, observation_from_facts(last.facts))
+        if last is not None and _may_have_unseen(j.record.obs, last.facts)
+        else []
+    )
     if unseen:
         # the counter grew and the list does not show it: kept in the facts, so the next
         # look carries the update (probes.sight); rare, so facts are rebuilt only then
