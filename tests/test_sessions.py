@@ -27,6 +27,7 @@ from monitor.app import App
 from monitor.config import Settings
 from monitor.demo.receivers import WebhookSink
 from monitor.sessions import manage
+from monitor.store.audit import cli_actor
 from monitor.sessions.cookiefile import CookieFileError, for_platform, read_cookies
 from monitor.sessions.rotation import Rotation
 from monitor.store import sessions as store
@@ -95,7 +96,8 @@ def imported(app: App, data: object = COOKIE_EDITOR, label: str = "运营号", *
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     kw.setdefault("pace", None)
     return manage.import_file(
-        app.engine, app.settings, "xiaohongshu", raw, label=label, by="张三", now=NOW, **kw
+        app.engine, app.settings, "xiaohongshu", raw, label=label, by="张三", now=NOW,
+        actor=cli_actor(), **kw,
     )
 
 
@@ -267,7 +269,7 @@ def test_sessions_take_turns_each_at_its_pace(app: App) -> None:
     # a platform with no session costs nothing and gets none
     assert anyio.run(rotation.take, "douyin", "dy-1") is None
     # a removed session is never used again, and its cookies are gone from the row
-    manage.remove(app.engine, a.id, "张三", NOW)
+    manage.remove(app.engine, a.id, "张三", NOW, cli_actor())
     clock.at += timedelta(seconds=60)
     assert [take(), take()] == [b.id, None]
     with Session(app.engine) as s:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from monitor.app import App
 from monitor.patrol.pipeline import check
 from monitor.sessions import manage
+from monitor.store.audit import cli_actor
 from monitor.store.models import Notification, PlatformSession, Snapshot
 from monitor.store.sealing import KEY_ENV
 from probes.fetch.browser import DEFAULT_EXECUTABLE
@@ -63,7 +64,7 @@ def give_session(app: App, value: str = LOGIN, pace: float = 0) -> int:
                "sameSite": "lax", "secure": True, "session": False, "value": value}]  # fmt: skip
     row, _ = manage.import_file(
         app.engine, app.settings, "xiaohongshu", json.dumps(export).encode(), label="运营号",
-        pace=pace, by="张三", now=NOW,
+        pace=pace, by="张三", now=NOW, actor=cli_actor(),
     )  # fmt: skip
     app.sessions.refresh()
     assert row.id is not None

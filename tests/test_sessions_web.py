@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
 from monitor.app import App
+from monitor.store.audit import Actor
 from monitor.store.engine import session_scope
 from monitor.store.models import PlatformSession
 from monitor.store.sealing import KEY_ENV
@@ -239,7 +240,7 @@ def test_a_qr_nobody_scans_expires(xapp: App) -> None:
         logins = QrLogins(xapp.engine, lambda: xapp.settings, xapp.clock)
 
         async def run() -> Any:
-            flow = logins.start("xiaohongshu", "admin")
+            flow = logins.start("xiaohongshu", "admin", Actor("admin", "web", "127.0.0.1"))
             assert flow.task is not None
             await flow.task
             return flow

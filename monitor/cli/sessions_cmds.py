@@ -111,6 +111,7 @@ def sessions_add(
     """
     from monitor.sessions.cookiefile import CookieFileError
     from monitor.sessions.manage import SessionError, import_file, name_of, platform_code
+    from monitor.store.audit import cli_actor
     from monitor.store.sealing import SealError
 
     try:
@@ -126,7 +127,7 @@ def sessions_add(
         try:
             row, kept = import_file(
                 xapp.engine, xapp.settings, code, data, label=label, pace=pace, by=_by(by),
-                now=xapp.clock(),
+                now=xapp.clock(), actor=cli_actor(),
             )  # fmt: skip
         except CookieFileError as e:
             fail(f"{file}：{e}", EXIT_USAGE)
@@ -162,10 +163,11 @@ def sessions_remove(
 ) -> None:
     """删除一个登录会话：巡查不再使用，其 Cookie 从数据库中抹去。"""
     from monitor.sessions.manage import SessionError, name_of, remove
+    from monitor.store.audit import cli_actor
 
     with open_app(ctx, rules=False) as xapp:
         try:
-            row = remove(xapp.engine, session_id, _by(by), xapp.clock())
+            row = remove(xapp.engine, session_id, _by(by), xapp.clock(), cli_actor())
         except SessionError as e:
             fail(str(e), EXIT_USAGE)
     out(ctx).print(f"已删除{name_of(row.platform)}登录会话 #{session_id}。", markup=False)

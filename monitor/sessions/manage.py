@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
 from monitor.sessions.platforms import LOGIN
+from monitor.store import audit
 from monitor.store import sessions as store
+from monitor.store.audit import Actor
 from monitor.store.engine import session_scope
 from monitor.store.models import PlatformSession
 from monitor.timefmt import iso
@@ -63,7 +65,7 @@ def stand_ins(settings: Settings, platform: str) -> dict[str, str]:
 
 def import_file(
     engine: Engine, settings: Settings, platform: str, data: bytes, *, label: str,
-    pace: float | None, by: str, now: datetime,
+    pace: float | None, by: str, now: datetime, actor: Actor,
 ) -> tuple[PlatformSession, Kept]:  # fmt: skip
     """Read an exported cookie file and store the platform's cookies as a new session."""
     from monitor.sessions.cookiefile import for_platform, read_cookies
@@ -72,7 +74,7 @@ def import_file(
     kept = for_platform(cookies, fmt, platform, stand_ins(settings, platform), now)
     row = save(
         engine, settings, platform, kept.cookies, label=label, pace=pace, source="file",
-        by=by, now=now, expires_at=kept.expires_at(),
+        by=by, now=now, expires_at=kept.expires_at(), actor=actor,
     )  # fmt: skip
     return row, kept
 
@@ -80,28 +82,41 @@ def import_file(
 def save(
     engine: Engine, settings: Settings, platform: str, cookies: Sequence[Cookie], *,
     label: str, pace: float | None, source: str, by: str, now: datetime,
-    expires_at: datetime | None,
+    expires_at: datetime | None, actor: Actor,
 ) -> PlatformSession:  # fmt: skip
-    """A new active session of ``cookies``, sealed with the key (made on first need)."""
+    """A new active session of ``cookies``, sealed with the key (made on first need); the
+    audit log names ``actor`` in the same transaction (a login held by xuncha is a secret
+    an auditor must be able to trace)."""
     from monitor.store.sealing import load_sealer
 
     if pace is not None and pace < 0:
         raise SessionError("间隔秒数不能为负")
     sealer = load_sealer(settings.session_key_file, create=True)
     with session_scope(engine) as s:
-        return store.add(
+        row = store.add(
             s, sealer, platform=platform, label=label.strip(), cookies=cookies,
             expires_at=expires_at, source=source, by=by, now=now,
             pace_seconds=default_pace(settings, platform) if pace is None else pace,
         )  # fmt: skip
+        audit.record(
+            s, actor, "session_add", now, target=f"{name_of(platform)}会话 #{row.id}",
+            detail={"platform": platform, "source": source, "cookies": row.cookie_count},
+        )  # fmt: skip
+        return row
 
 
-def remove(engine: Engine, session_id: int, by: str, now: datetime) -> PlatformSession:
+def remove(
+    engine: Engine, session_id: int, by: str, now: datetime, actor: Actor
+) -> PlatformSession:
     with session_scope(engine) as s:
         row = store.get(s, session_id)
         if row is None or row.state == store.REMOVED:
             raise SessionError(f"没有会话 #{session_id}")
         store.remove(s, row, by, now)
+        audit.record(
+            s, actor, "session_remove", now, target=f"{name_of(row.platform)}会话 #{row.id}",
+            detail={"platform": row.platform},
+        )  # fmt: skip
         return row
 
 

@@ -34,6 +34,7 @@ from monitor.config import Settings
 from monitor.sessions.cookiefile import for_platform, playwright_cookies
 from monitor.sessions.manage import name_of, save, stand_ins
 from monitor.sessions.platforms import LOGIN, login_url, owns
+from monitor.store.audit import Actor
 
 log = structlog.get_logger("xuncha.sessions")
 
@@ -56,6 +57,7 @@ class Flow:
     platform: str
     by: str
     started_at: datetime
+    actor: Actor  # who the audit log names when the login is saved
     started: float = field(default_factory=time.monotonic)
     state: str = "starting"
     message: str = ""
@@ -95,10 +97,10 @@ class QrLogins:
     def settings(self) -> Settings:
         return self._settings()
 
-    def start(self, platform: str, by: str) -> Flow:
+    def start(self, platform: str, by: str, actor: Actor) -> Flow:
         """Begin a login on the running event loop; the flow is read back by its token."""
         self._forget_old()
-        flow = Flow(secrets.token_urlsafe(16), platform, by, self.clock())
+        flow = Flow(secrets.token_urlsafe(16), platform, by, self.clock(), actor)
         flow.message = f"正在打开{name_of(platform)}登录页…"
         self.flows[flow.token] = flow
         flow.task = asyncio.get_running_loop().create_task(self._run(flow))
@@ -189,6 +191,7 @@ class QrLogins:
         row = save(
             self.engine, self.settings, flow.platform, kept.cookies, label=f"扫码登录（{flow.by}）",
             pace=None, source="qr", by=flow.by, now=now, expires_at=kept.expires_at(),
+            actor=flow.actor,
         )  # fmt: skip
         flow.session_id, flow.state = row.id, "done"
         flow.message = (

@@ -54,6 +54,8 @@ ACTIONS = {
     "silence_add": "新建静默",
     "silence_expire": "结束静默",
     "ack": "确认问题",
+    "session_add": "保存登录会话",
+    "session_remove": "删除登录会话",
     "audit_export": "导出审计记录",
 }
 VIAS = {"web": "控制台", "api": "接口", "cli": "命令行", "daemon": "巡查服务"}

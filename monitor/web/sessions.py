@@ -19,7 +19,7 @@ from monitor.sessions.qrlogin import QrLogins
 from monitor.store import sessions as store
 from monitor.store.sealing import SealError
 from monitor.web.auth import Principal
-from monitor.web.deps import DB, Now, PageUser, XApp
+from monitor.web.deps import DB, Now, PageUser, XApp, actor
 from monitor.web.pages import render, require_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +88,7 @@ async def sessions_import(
         seconds = float(pace) if pace.strip() else None
         row, kept = manage.import_file(
             xapp.engine, xapp.settings, code, data, label=label, pace=seconds,
-            by=f"{user.name}（控制台）", now=now,
+            by=f"{user.name}（控制台）", now=now, actor=actor(request, user),
         )  # fmt: skip
     except ValueError as e:  # a bad file, platform or pace (CookieFileError, SessionError)
         name = file.filename or "文件"
@@ -105,12 +105,13 @@ async def sessions_import(
 
 @router.post("/sessions/{session_id}/remove")
 def sessions_remove(
-    user: PageUser, xapp: XApp, now: Now, session_id: int, csrf: Annotated[str, Form()] = ""
-) -> Response:
+    request: Request, user: PageUser, xapp: XApp, now: Now, session_id: int,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
     _admin(user)
     require_csrf(user, csrf)
     try:
-        manage.remove(xapp.engine, session_id, f"{user.name}（控制台）", now)
+        manage.remove(xapp.engine, session_id, f"{user.name}（控制台）", now, actor(request, user))
     except manage.SessionError as e:
         raise HTTPException(404, str(e)) from e
     xapp.sessions.refresh()
@@ -128,7 +129,7 @@ async def sessions_login(
         code = manage.platform_code(platform)
     except manage.SessionError as e:
         raise HTTPException(400, str(e)) from e
-    flow = _logins(request).start(code, user.name)
+    flow = _logins(request).start(code, user.name, actor(request, user))
     return RedirectResponse(f"/sessions/login/{flow.token}", status_code=303)
 
 
