@@ -18,7 +18,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from alerts.ladder import Ladder, QuietHours
@@ -160,6 +167,17 @@ class AlertsConfig(Section):
         if wrong:
             raise ValueError(f"ladder 只能按严重程度 veto / high / warning 设置，不认识：{wrong}")
         return v
+
+    @model_validator(mode="after")
+    def _sms_somewhere(self) -> AlertsConfig:
+        for severity, ladder in self.ladder.items():
+            for step in ladder.steps:
+                if step.to.endswith("_sms") and not (step.channel or self.sms_channel):
+                    raise ValueError(
+                        f"[alerts.ladder.{severity}] 的 {step.to} 步骤需要短信渠道："
+                        "设置 [alerts] sms_channel 或该步骤的 channel"
+                    )
+        return self
 
 
 class CalendarConfig(Section):

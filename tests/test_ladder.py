@@ -270,6 +270,8 @@ def test_a_ladder_written_wrong_is_refused_in_words(
         make_settings(tmp_path, alerts={"ladder": ladder})
     with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
         make_settings(tmp_path, alerts={"quiet_hours": "22-7"})
+    with pytest.raises(ValidationError, match="需要短信渠道"):
+        make_settings(tmp_path, alerts={"ladder": {"veto": VETO_LADDER}})
 
 
 # -- a messenger is one module: one registered here, in the test, reaches a message -----------
@@ -322,3 +324,26 @@ def test_a_messenger_registered_in_a_test_module_gets_a_message_delivered(tmp_pa
             app.close()
         finally:
             unregister(pager)
+
+
+def test_an_apprise_url_takes_the_phones_where_it_says_phones(tmp_path: Path) -> None:
+    """An apprise SMS service names its recipients in the URL: ``{phones}`` there becomes the
+    step's mobiles (here apprise's json:// to a local sink stands in for the service)."""
+    clock = Clock()
+    with (
+        DingTalkRobot(clock=clock) as robot,
+        SmsGateway(clock) as gw,
+        WebhookSink() as city,
+        WebhookSink() as service,
+    ):
+        app = ladder_app(
+            tmp_path, robot, gw, city, sms_channel=service.apprise_url("/sms/{phones}")
+        )
+        opened = clock()
+        fid = open_finding(app, "a", now=opened)
+        at(clock, opened, app, hours=2)
+        (got,) = service.delivered
+        assert got.path == "/sms/" + "/".join(DUTY)
+        assert got.json["message"] == f"{SAID} {CONSOLE}/findings/{fid}"  # text, not markdown
+        assert gw.sms == []
+        app.close()
