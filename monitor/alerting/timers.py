@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerting import ladder
 from monitor.alerting.route import (
+    OPS_KINDS,
     OWNER_EVENTS,
     add_items,
     escalation_event,
@@ -72,12 +73,14 @@ def _candidates(settings: Settings, now: datetime) -> list:
     ]
     unescalated = col(Finding.escalated_at).is_(None)
     escalate = unescalated & (col(Finding.deadline) <= now)
-    for severity, steps in a.ladder.items():
-        if steps.steps:  # a step may be due: the exact one is the ladder's to say
+    for severity, ladder_ in a.ladder.items():
+        for i, step in enumerate(ladder_.steps):  # its next step is due (index, time)
             escalate = escalate | (
                 (col(Finding.severity) == severity)
                 & col(Finding.acknowledged_at).is_(None)
-                & (col(Finding.ladder_step) < len(steps.steps))
+                & (col(Finding.ladder_step) == i)
+                & (col(Finding.opened_at) <= now - timedelta(minutes=step.minutes))
+                & col(Finding.kind).not_in(OPS_KINDS)  # the patrol's own: ops hear, once
             )
     if afters:
         escalate = escalate | (
