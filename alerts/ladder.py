@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Rung = Literal["unit", "duty_sms", "leader_sms", "supervisor"]
 RUNG_WORDS: dict[str, str] = {
-    "unit": "主办单位通知渠道",
-    "duty_sms": "值班手机短信",
-    "leader_sms": "负责人手机短信",
+    "unit": "主办单位",
+    "duty_sms": "值班手机（短信）",
+    "leader_sms": "负责人手机（短信）",
     "supervisor": "主管单位",
 }
 SEVERITIES = ("veto", "high", "warning")
@@ -125,3 +125,21 @@ def due(ladder: Ladder, taken: int, opened_at: datetime, now: datetime) -> list[
 def waits(severity: str, quiet: QuietHours | None, now: datetime, tz: tzinfo) -> bool:
     """Whether a step of a finding of ``severity`` waits now: quiet hours, not a veto."""
     return severity != "veto" and quiet is not None and quiet.ends(now, tz) is not None
+
+
+def step_line(detail: dict[str, object]) -> str:
+    """A ``ladder_step`` event in words, for a finding's timeline: "第 2 级（问题出现 2 小时后）：
+    已通知值班手机（短信），经 @sms" or "…：未能通知负责人手机（短信）：单位未登记负责人手机"."""
+    to = str(detail.get("to", ""))
+    who = RUNG_WORDS.get(to, to)
+    try:
+        minutes = span_minutes(str(detail.get("after", "")))
+        when = "问题出现时" if minutes == 0 else f"问题出现 {span_words(minutes)}后"
+    except ValueError:
+        when = str(detail.get("after", ""))
+    head = f"第 {detail.get('step', '?')} 级（{when}）"
+    if not detail.get("sent"):
+        return f"{head}：未能通知{who}：{detail.get('note') or '原因未记录'}"
+    via = f"，经 {detail['channel']}" if detail.get("channel") else ""
+    note = f"（{detail['note']}）" if detail.get("note") else ""
+    return f"{head}：已通知{who}{via}{note}"

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from alerts.ladder import step_line
 from alerts.messengers import Messenger, Verdict, register, unregister
 from alerts.messengers.sms import segments, short_text
 from alerts.notice import FindingNotice, Message
@@ -135,6 +136,12 @@ def test_unacknowledged_veto_climbs_to_the_duty_phone_the_leader_and_the_supervi
             (4, "supervisor", True),
         ]
         assert steps[1]["channel"] == "@sms" and steps[3]["units"] == ["city"]
+        assert [step_line(d) for d in steps] == [  # as the finding's timeline says them
+            "第 1 级（问题出现时）：已通知主办单位（已随问题通知发出）",
+            "第 2 级（问题出现 2 小时后）：已通知值班手机（短信），经 @sms",
+            "第 3 级（问题出现 2 天后）：已通知负责人手机（短信），经 @sms",
+            "第 4 级（问题出现 3 天后）：已通知主管单位",
+        ]
         with Session(app.engine) as s:
             outbox = s.exec(select(Notification).where(Notification.kind == "sms")).all()
             assert {n.status for n in outbox} == {"sent"}
@@ -207,6 +214,9 @@ def test_an_sms_step_that_cannot_reach_anyone_says_why_in_the_timeline(tmp_path:
         leader = steps_of(app, fid)[2]
         assert leader["to"] == "leader_sms" and not leader["sent"]
         assert leader["note"] == "单位未登记负责人手机"
+        assert step_line(leader) == (
+            "第 3 级（问题出现 2 天后）：未能通知负责人手机（短信）：单位未登记负责人手机"
+        )
         app.close()
 
 
