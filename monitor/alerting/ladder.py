@@ -24,8 +24,8 @@ from alerts.messengers.sms import short_text
 from alerts.notice import Message
 from alerts.routing import Plan
 from monitor import timefmt
-from monitor.alerting import direct
 from monitor.alerting.channels import shown
+from monitor.alerting.direct import write as write_direct
 from monitor.alerting.route import (
     Target,
     add_items,
@@ -161,7 +161,7 @@ def _sms(
                 "note": f"单位未登记{missing}"}  # fmt: skip
     notice = notice_for(settings, f, account, unit, "escalated", now, rulesets=rulesets)
     text = short_text(notice)
-    direct.write(
+    write_direct(
         s,
         settings,
         channel=channel,

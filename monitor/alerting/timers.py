@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from monitor.alerting import ladder
+from monitor.alerting.ladder import climb, ladder_of, quiet_now
 from monitor.alerting.route import (
     OPS_KINDS,
     OWNER_EVENTS,
@@ -150,12 +150,12 @@ def _one(
 ) -> tuple[int, int]:
     unit = line[0] if line else None
     p = plan_for(settings, f, account, line)
-    if p.mute or ladder.quiet_now(settings, f, now):
+    if p.mute or quiet_now(settings, f, now):
         return 0, 0
     reminded = 0
-    escalated = ladder.climb(s, settings, f, account, line, p, now, rulesets)
+    escalated = climb(s, settings, f, account, line, p, now, rulesets)
     # a severity with a ladder climbs it instead of escalating after a time; the deadline stays
-    after = None if ladder.ladder_of(settings, f) else p.escalate_after_minutes
+    after = None if ladder_of(settings, f) else p.escalate_after_minutes
     why = _escalation_due(f, after, now)
     supervisors = supervisor_targets(p, line) if why else []
     if why and supervisors and _claim(s, f, "escalated_at", now):
