@@ -357,3 +357,53 @@ def test_an_apprise_url_takes_the_phones_where_it_says_phones(tmp_path: Path) ->
         assert got.json["message"] == f"{SAID} {CONSOLE}/findings/{fid}"  # text, not markdown
         assert gw.sms == []
         app.close()
+
+
+def test_routes_test_shows_the_ladder(tmp_path: Path) -> None:
+    """``xuncha routes test`` shows each step, its channel and how many phones it has."""
+    from typer.testing import CliRunner
+
+    from monitor.cli import app as cli
+
+    cfg = tmp_path / "xuncha.toml"
+    cfg.write_text(
+        f'data_dir = "{tmp_path}"\n'
+        + """
+[alerts]
+escalate_immediately = []
+sms_channel = "@sms"
+quiet_hours = "22:00-07:30"
+[alerts.ladder.high]
+steps = [{after = "0h", to = "unit"}, {after = "2h", to = "duty_sms"},
+         {after = "2d", to = "leader_sms"}, {after = "3d", to = "supervisor"}]
+[channels]
+sms = "sms+https://sms.gov.example/api/send?:account=x&+X-Token=s3cret"
+""",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "init"]).exit_code == 0
+    app = open_app(make_settings(tmp_path))
+    add_unit(app, "city", "云岭市人民政府办公室", channels=["json://127.0.0.1:9/hook"])
+    with session_scope(app.engine) as s:
+        s.add(Unit(code="qx", name="青溪县", parent_code="city", channels=["json://127.0.0.1:9/q"],
+                   duty_mobiles=DUTY))  # fmt: skip
+    add_account(app, "a", "qx", "http://127.0.0.1:9/", name="青溪发布")
+    app.close()
+    args = ["--config", str(cfg), "routes", "test", "--account", "a", "--severity", "high"]
+    r = runner.invoke(cli, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    ladder = json.loads(r.output)["ladder"]
+    assert [(s["to"], s.get("phones")) for s in ladder] == [
+        ("unit", None),
+        ("duty_sms", 2),
+        ("leader_sms", 0),
+        ("supervisor", None),
+    ]
+    assert ladder[3]["units"] == ["云岭市人民政府办公室"]
+    r = runner.invoke(cli, args)
+    assert "第 2 级 2 小时后 → 值班手机（短信），经 @sms，2 个号码" in r.output
+    assert "第 3 级 2 天后 → 负责人手机（短信），经 @sms，0 个号码（未登记号码）" in r.output
+    assert "免打扰时段 22:00-07:30" in r.output and "s3cret" not in r.output
