@@ -407,3 +407,28 @@ sms = "sms+https://sms.gov.example/api/send?:account=x&+X-Token=s3cret"
     assert "第 2 级 2 小时后 → 值班手机（短信），经 @sms，2 个号码" in r.output
     assert "第 3 级 2 天后 → 负责人手机（短信），经 @sms，0 个号码（未登记号码）" in r.output
     assert "免打扰时段 22:00-07:30" in r.output and "s3cret" not in r.output
+
+
+def test_doctor_checks_the_ladders_sms_channel_and_sends_it_no_test(tmp_path: Path) -> None:
+    from tests.test_service import doctor, fake_browser, init_db
+
+    init_db(tmp_path)
+    with SmsGateway(Clock()) as gw:
+        cfg = tmp_path / "xuncha.toml"
+        body = (
+            f'data_dir = "{tmp_path}"\n[browser]\nexecutable = "{fake_browser(tmp_path / "c")}"\n'
+        )
+        ladder = '[alerts.ladder.veto]\nsteps = [{after = "2h", to = "duty_sms"}]\n'
+        cfg.write_text(body + '[alerts]\nsms_channel = "@sms"\n' + ladder, encoding="utf-8")
+        r = doctor(cfg)
+        assert "短信渠道 @sms 未在配置 [channels] 中定义" in r.stdout, r.stdout
+        cfg.write_text(
+            body
+            + '[alerts]\nsms_channel = "@sms"\n'
+            + ladder
+            + f'[channels]\nsms = "{gw.url()}"\n',
+            encoding="utf-8",
+        )
+        r = doctor(cfg, "--send")
+        assert "1 个通知渠道格式正确" in r.stdout, r.stdout
+        assert gw.sms == [] and "t0ken" not in r.stdout  # no test SMS: to whom would it go?

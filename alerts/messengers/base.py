@@ -57,6 +57,11 @@ class Messenger:
         """The whole send's bound, for a per-request ``timeout``."""
         return timeout + 5
 
+    def well_formed(self, url: str) -> bool | None:
+        """Whether ``url`` is an address it can send to (no network); None: ask apprise,
+        which reads every URL form the robots and the fallback take."""
+        return None
+
     def body(self, message: Message) -> str:
         return message.text if self.body_format == "text" else message.markdown
 

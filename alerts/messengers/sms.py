@@ -127,6 +127,9 @@ class SmsGateway(Messenger):
     body_format = "text"
     budget = Budget(SEGMENT_CHARS * 3 * 3, escaped=False)  # three segments, in UTF-8 bytes
 
+    def well_formed(self, url: str) -> bool | None:
+        return bool(Gateway(url).host)
+
     async def send(
         self,
         url: str,
