@@ -115,7 +115,7 @@ def _take(
         told = f.notified_at is not None and f.notified_at >= f.opened_at + timedelta(
             minutes=step.minutes
         )
-        if told or step.minutes == 0:  # the opening (or a reminder since) already told it
+        if targets and (told or step.minutes == 0):  # the opening (or a reminder) told it
             return _detail(targets, RUNG_WORDS["unit"], sent=True, note="已随问题通知发出")
         event = "reminder"
     else:
