@@ -1,9 +1,9 @@
 """Deliver one message to one apprise URL and say plainly how it went.
 
-The outbox needs more than apprise's yes/no: whether to retry (transient) or give up
-(permanent), and an error an operator can read without learning a secret. apprise 2.x returns
-an ``AppriseResult`` with one ``NotifyResult`` per service and the log lines captured while it
-ran; the HTTP status only appears in those lines ("error=401."), so that is where we read it.
+The outbox needs more than a yes/no: whether to retry (transient) or give up (permanent),
+and an error an operator can read without learning a secret. How each kind of channel is
+spoken to and how its answer is read is its messenger's (``alerts.messengers``, found by
+the URL's scheme); this module bounds the call, masks, logs and says how it went.
 
 Secrets live inside the URLs (tokens in the host, passwords, keys in the path or query), so no
 URL leaves this module unmasked, and every error passes through ``redact`` as a last guard.
@@ -19,14 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-import apprise
 import structlog
 
-import alerts.bots as bots
-from alerts.bots import BOT_SCHEMES, DEFAULT_ORIGINS, UNPARSEABLE, WECOM_MARKDOWN_BYTES
+from alerts import messengers
+from alerts.messengers import UNPARSEABLE
 from alerts.notice import Message
-from alerts.text import DEFAULT_BUDGET, Budget
-from alerts.verdicts import code_verdict, http_verdict
+from alerts.text import Budget
 
 log = structlog.get_logger(__name__)
 
@@ -41,33 +39,24 @@ class DeliveryResult:
     requests: int = 1  # requests the channel received (a WeCom mention is a second one)
 
 
-# -- formats ----------------------------------------------------------------------------------
-
-# Plain text where the target shows text: mail. apprise's mailto can send HTML, but then it
-# makes the text part itself by converting the HTML back, not from our text; plain text reads
-# the same on every mail client, phones included, and mail clients link bare URLs themselves.
-TEXT_SCHEMES = frozenset({"mailto", "mailtos"})
-
-# What one request may carry where it is not DingTalk's 20,000 bytes of escaped JSON (the
-# default budget, ``alerts.text.DEFAULT_BUDGET``): a WeCom markdown ``content`` is 4,096
-# UTF-8 bytes, its "#### title" heading and the "消息编号 #N" line included (room kept).
-_BUDGETS = {"wecombot": Budget(WECOM_MARKDOWN_BYTES - 80, escaped=False)}
+# -- formats: what the scheme's messenger declares (``alerts.messengers``) ------------------
 
 
 def body_format(url: str) -> str:
-    """Which body a target gets: "markdown" for chat robots and webhooks, "text" for mail."""
-    return "text" if _scheme(url) in TEXT_SCHEMES else "markdown"
+    """Which body a target gets: "markdown" for chat robots and webhooks, "text" for mail
+    and SMS."""
+    return messengers.for_url(url).body_format
 
 
 def budget_for(url: str) -> Budget:
     """How large a message this target takes (``alerts.messages.render``'s ``budget``)."""
-    return _BUDGETS.get(_scheme(url), DEFAULT_BUDGET)
+    return messengers.for_url(url).budget
 
 
 def requests_for(url: str, mentions: Sequence[str]) -> int:
     """Requests one message costs the channel: two for a WeCom robot that must mention
-    someone (``alerts.bots``), else one. The outbox spends its rate budget by this."""
-    return 2 if _scheme(url) == "wecombot" and bots.mobiles(mentions) else 1
+    someone, else one. The outbox spends its rate budget by this."""
+    return messengers.for_url(url).requests(mentions)
 
 
 # -- masking ----------------------------------------------------------------------------------
@@ -182,7 +171,11 @@ def _form(scheme: str) -> _Form | None:
 def _real_host(scheme: str, host: str) -> bool:
     """Whether the host position holds a network host (shown) rather than a token."""
     form = _form(scheme)
-    if not (form.host_is_host if form else scheme in _WEB_SCHEMES):
+    if form:
+        host_is_host = form.host_is_host
+    else:
+        host_is_host = scheme in _WEB_SCHEMES or messengers.for_scheme(scheme).shows_host
+    if not host_is_host:
         return False
     name = re.fullmatch(r"([A-Za-z0-9.\-]+)(:\d{1,5})?|(\[[0-9A-Fa-f:.]+\])(:\d{1,5})?", host)
     if not name:
@@ -257,31 +250,6 @@ def redact(text: str, url: str) -> str:
     return text
 
 
-# -- verdicts ---------------------------------------------------------------------------------
-
-# what a status or a provider code means is ``alerts.verdicts``; here, where apprise's log says it
-_STATUS_IN_LOG = (re.compile(r"\berror=(\d{3})\b"), re.compile(r"\bfailed: (\d{3}) - "))
-_CODE_IN_LOG = re.compile(r"rejected our notification: code=(-?\d+)(?: msg=(.*))?")
-_CONNECTION_IN_LOG = re.compile(r"(?i)connection error|exception|connect")
-
-
-def _judge_logs(scheme: str, lines: list[str]) -> tuple[bool, str]:
-    """(permanent, reason) from the warnings apprise logged for one failed service."""
-    for line in lines:
-        for pattern in _STATUS_IN_LOG:
-            m = pattern.search(line)
-            if m:
-                return http_verdict(int(m.group(1)))
-        m = _CODE_IN_LOG.search(line)
-        if m:
-            return code_verdict(scheme, int(m.group(1)), (m.group(2) or "").strip())
-    if any(_CONNECTION_IN_LOG.search(line) for line in lines):
-        return False, "无法连接通知渠道（连接被拒绝、超时或网络不通）"
-    if lines:
-        return False, f"发送失败：{lines[-1][:300]}"
-    return False, "发送失败（通知组件未说明原因）"
-
-
 # -- delivery ---------------------------------------------------------------------------------
 
 
@@ -295,38 +263,24 @@ async def deliver(
 ) -> DeliveryResult:
     """Send ``message`` to one apprise ``url``; never raises.
 
-    DingTalk, WeCom, Feishu and Lark robots go through ``alerts.bots`` (their errors hide
-    inside HTTP 200; ``origins`` may point them at a proxy or a test stand-in), which also
-    @-mentions ``mentions`` (mobiles) where the robot can; everything else through apprise,
-    which is synchronous (requests, smtplib) and so runs in a worker thread. ``timeout``
-    bounds the whole call.
+    The scheme's messenger sends it (``alerts.messengers``: DingTalk, WeCom, Feishu and Lark
+    robots and SMS gateways xuncha speaks itself — ``origins`` may point them at a proxy or
+    a test stand-in — everything else apprise, in a worker thread); it @-mentions
+    ``mentions`` (mobiles) where the robot can, and an SMS goes to them. ``timeout`` bounds
+    each request.
     """
     started = time.monotonic()
     throttled, requests, note = False, 1, ""
     scheme = _scheme(url)
+    messenger = messengers.for_scheme(scheme)
+    origin = (origins or {}).get(scheme) or messenger.default_origin
     try:
-        if scheme in BOT_SCHEMES:
-            rest = url.split("://", 1)[1]
-            body = message.text if body_format(url) == "text" else message.markdown
-            origin = (origins or {}).get(scheme) or DEFAULT_ORIGINS[scheme]
-            verdict = await asyncio.wait_for(
-                bots.send(
-                    scheme,
-                    rest,
-                    message,
-                    body,
-                    origin=origin,
-                    timeout=timeout,
-                    mentions=mentions,
-                ),
-                2 * timeout + 5,
-            )
-            permanent, error, throttled = verdict.permanent, verdict.error, verdict.throttled
-            requests, note = verdict.requests, redact(verdict.note, url)
-        else:
-            permanent, error = await asyncio.wait_for(
-                asyncio.to_thread(_deliver_sync, url, message, timeout), timeout + 5
-            )
+        verdict = await asyncio.wait_for(
+            messenger.send(url, message, origin=origin, timeout=timeout, mentions=mentions),
+            messenger.max_seconds(timeout),
+        )
+        permanent, error, throttled = verdict.permanent, verdict.error, verdict.throttled
+        requests, note = verdict.requests, redact(verdict.note, url)
     except TimeoutError:
         permanent, error = False, f"发送超时（超过 {timeout:g} 秒）"
     except Exception as exc:  # apprise catches its plugins' errors; this is a last guard
@@ -357,40 +311,3 @@ async def deliver(
             elapsed_ms=elapsed_ms,
         )
     return result
-
-
-def _deliver_sync(url: str, message: Message, timeout: float) -> tuple[bool, str]:
-    """(permanent, error); error "" means delivered."""
-    scheme = _scheme(url)
-    # In-memory store: apprise must not write per-target state to the daemon's home.
-    asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
-    try:
-        plugin = apprise.Apprise.instantiate(url, asset=asset)
-    except Exception:
-        plugin = None
-    if plugin is None:
-        return True, UNPARSEABLE
-    for attr in ("socket_connect_timeout", "socket_read_timeout"):
-        current = getattr(plugin, attr, None)
-        if isinstance(current, (int, float)):
-            setattr(plugin, attr, min(float(current), timeout))
-
-    fmt = body_format(url)
-    body = message.text if fmt == "text" else message.markdown
-    title = message.title
-    notifier = apprise.Apprise(asset=asset)
-    notifier.add(plugin)
-    with notifier.notify(
-        body=body,
-        title=title,
-        body_format=apprise.NotifyFormat(fmt),
-        notify_type=apprise.NotifyType(message.level),
-        timeout=timeout,
-    ) as result:
-        if result:
-            return False, ""
-        services = list(result)
-        if any(s.status == apprise.AppriseResultStatus.TIMEOUT for s in services):
-            return False, f"发送超时（超过 {timeout:g} 秒）"
-        lines = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
-    return _judge_logs(scheme, lines)

@@ -1,8 +1,7 @@
 """How a refused send reads, and whether retrying can help.
 
-Its own module because both senders need it: ``alerts.send`` (apprise) and ``alerts.bots``
-(the DingTalk, WeCom and Feishu/Lark robots, which ``send`` dispatches to). Kept in either
-one, the other would import back into it.
+Its own module because every messenger needs it (``alerts.messengers``: the robots, the
+SMS gateway, apprise), and none of them imports another.
 """
 
 from __future__ import annotations
@@ -23,18 +22,13 @@ def http_verdict(status: int) -> tuple[bool, str]:
 
 
 # An apprise plugin that reads a provider's code inside HTTP 200 logs "rejected our
-# notification: code=…", which is where ``alerts.send`` reads it. (DingTalk, WeCom, Feishu and
-# Lark robots are sent by ``alerts.bots``, which reads their codes itself; these words stay
-# for an apprise plugin that logs a code so, Feishu's own among them.)
-_TRANSIENT_CODES: dict[str, frozenset[int]] = {
-    "feishu": frozenset({11232}),  # 11232: frequency limited
-    "lark": frozenset({11232}),
-}
-
-
-def code_verdict(scheme: str, code: int, msg: str = "") -> tuple[bool, str]:
+# notification: code=…"; ``transient`` are the codes the scheme's messenger declares as "too
+# fast" (``alerts.messengers``): those may pass, the rest will not.
+def code_verdict(
+    code: int, msg: str = "", *, transient: frozenset[int] = frozenset()
+) -> tuple[bool, str]:
     """(permanent, reason) for a provider error code answered inside HTTP 200."""
     detail = f"（{msg[:200]}）" if msg else ""
-    if code in _TRANSIENT_CODES.get(scheme, frozenset()):
+    if code in transient:
         return False, f"通知渠道暂时拒绝，错误码 {code}{detail}，稍后重试"
     return True, f"通知渠道拒绝了该消息，错误码 {code}{detail}"

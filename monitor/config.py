@@ -18,9 +18,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from alerts.ladder import Ladder, QuietHours
 from alerts.routing import AlertRoute
 from alerts.templates import AlertTemplates
 
@@ -93,6 +101,12 @@ class HttpConfig(Section):
     verify_tls: bool = True
 
 
+def _messenger_rates() -> dict[str, int]:
+    from alerts.messengers import default_rates
+
+    return default_rates()
+
+
 class AlertsConfig(Section):
     enabled: bool = True
     dispatch_interval_seconds: int = Field(10, ge=1)
@@ -107,10 +121,9 @@ class AlertsConfig(Section):
     group_wait_seconds: int = Field(60, ge=0)  # findings for one channel within this go as one
     max_items_per_message: int = Field(40, ge=1)  # a longer group is split (and paced)
     repeat_minutes: int = Field(1440, ge=0)  # remind of open, unacknowledged findings; 0 = never
-    # messages a minute per channel, by apprise scheme or by "@name"; 0 = no limit
-    rate_limits: dict[str, int] = Field(
-        default_factory=lambda: {"dingtalk": 20, "wecombot": 20, "feishu": 100, "lark": 100}
-    )
+    # messages a minute per channel, by apprise scheme or by "@name"; 0 = no limit; default:
+    # each messenger's own (alerts.messengers: DingTalk and WeCom 20, Feishu and Lark 100)
+    rate_limits: dict[str, int] = Field(default_factory=lambda: _messenger_rates())
     throttle_minutes: int = Field(10, ge=1)  # leave a channel alone after "too fast"
     broken_retry_minutes: int = Field(60, ge=1)  # a refused (broken) channel is retried after
     # -- escalation ---------------------------------------------------------------------------
@@ -119,6 +132,12 @@ class AlertsConfig(Section):
     escalate_immediately: list[str] = Field(default_factory=lambda: ["veto", "theft"])
     it_kinds: list[str] = Field(default_factory=lambda: ["install"])  # to 技术联系渠道
     routes: list[AlertRoute] = Field(default_factory=list)  # first match wins
+    # -- the escalation ladder (alerts.ladder; docs/config.md [alerts.ladder]) ------------------
+    # per severity (veto / high / warning): steps to the unit, its 值班手机 and 负责人手机 by
+    # SMS, the supervisor; a severity without one keeps escalate_after_minutes
+    ladder: dict[str, Ladder] = Field(default_factory=dict)
+    sms_channel: str = ""  # where SMS steps go ("@sms" or an sms+https:// URL)
+    quiet_hours: str = ""  # local "22:00-07:30": ladder steps and reminders wait, a veto never
     # -- digests ------------------------------------------------------------------------------
     daily_digest_time: str = "08:30"  # local time; "" = no daily digest
     weekly_digest_day: int = Field(1, ge=1, le=7)  # ISO weekday (1 = Monday)
@@ -134,6 +153,31 @@ class AlertsConfig(Section):
         if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
             raise ValueError("must be HH:MM (24-hour), or empty to turn it off")
         return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        QuietHours.parse(v)
+        return v
+
+    @field_validator("ladder")
+    @classmethod
+    def _severities(cls, v: dict[str, Ladder]) -> dict[str, Ladder]:
+        wrong = sorted(set(v) - {"veto", "high", "warning"})
+        if wrong:
+            raise ValueError(f"ladder 只能按严重程度 veto / high / warning 设置，不认识：{wrong}")
+        return v
+
+    @model_validator(mode="after")
+    def _sms_somewhere(self) -> AlertsConfig:
+        for severity, ladder in self.ladder.items():
+            for step in ladder.steps:
+                if step.to.endswith("_sms") and not (step.channel or self.sms_channel):
+                    raise ValueError(
+                        f"[alerts.ladder.{severity}] 的 {step.to} 步骤需要短信渠道："
+                        "设置 [alerts] sms_channel 或该步骤的 channel"
+                    )
+        return self
 
 
 class CalendarConfig(Section):

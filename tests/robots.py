@@ -324,3 +324,85 @@ class FeishuRobot(_Robot):
         if len(raw) > 20 * 1024 or body.get("msg_type") not in ("text", "post", "interactive"):
             return 9499, "Bad Request"
         return self.too_fast(11232, token) or (0, "success")
+
+
+@dataclass
+class Sms:
+    at: datetime  # on the gateway's clock
+    phones: list[str]
+    text: str
+    fields: dict[str, Any]  # the request as it arrived (JSON, or the form's fields)
+    headers: dict[str, str]
+    accepted: bool
+
+
+class SmsGateway:
+    """A 政务短信平台-style gateway on 127.0.0.1: POST JSON (or a form) with the phones and the
+    text, answers ``{"code": 0, "msg": "提交成功"}`` — or, like the real ones, HTTP 200 with
+    ``{"code": 1003, "msg": "签名未报备"}`` when it refuses (``refuse``). It checks the account
+    field and the ``X-Token`` header a gateway's URL template sends, and records every SMS."""
+
+    def __init__(self, clock: Clock, *, account: str = "xuncha", token: str = "t0ken") -> None:
+        self.clock, self.account, self.token = clock, account, token
+        self.refuse: tuple[int, str] | None = None
+        self.sms: list[Sms] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, *, form: bool = False) -> str:
+        """The channel URL: the gateway's fields and header in the query (secrets included,
+        as an operator writes it in [channels])."""
+        port = self._server.server_address[1]
+        fmt = "form" if form else "json"
+        return (
+            f"sms+http://127.0.0.1:{port}/api/sms/send?format={fmt}&to=mobiles&text=content"
+            f"&ok=code:0&:account={self.account}&+X-Token={self.token}"
+        )
+
+    @property
+    def delivered(self) -> list[Sms]:
+        return [m for m in self.sms if m.accepted]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        gw = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if "json" in self.headers.get("Content-Type", ""):
+                    fields: dict[str, Any] = json.loads(raw)
+                    phones = list(fields.get("mobiles") or [])
+                else:
+                    fields = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                    phones = str(fields.get("mobiles", "")).split(",")
+                if fields.get("account") != gw.account or self.headers.get("X-Token") != gw.token:
+                    code, msg = 1001, "账号或令牌错误"
+                elif not phones or not fields.get("content"):
+                    code, msg = 1002, "手机号或内容为空"
+                else:
+                    code, msg = gw.refuse or (0, "提交成功")
+                with gw._lock:
+                    gw.sms.append(
+                        Sms(gw.clock(), phones, str(fields.get("content", "")), fields,
+                            dict(self.headers), code == 0)
+                    )  # fmt: skip
+                out = json.dumps({"code": code, "msg": msg}, ensure_ascii=False).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler

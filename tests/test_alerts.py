@@ -15,9 +15,10 @@ from urllib.parse import unquote
 import pytest
 
 from alerts import DeliveryResult, FindingNotice, Message, deliver, render
-from alerts.bots import judge
 from alerts.messages import MAX_REQUEST_BYTES
-from alerts.send import _judge_logs, body_format, mask_url, redact
+from alerts.messengers import for_scheme
+from alerts.messengers.generic import judge_logs
+from alerts.send import body_format, mask_url, redact
 from monitor.demo.receivers import SmtpSink, WebhookSink
 
 T = TypeVar("T")
@@ -702,17 +703,17 @@ def test_robot_answers_are_read_for_errcode() -> None:
     keyword = json.dumps({"errcode": 310000, "errmsg": "keywords not in content"}).encode()
     too_fast = json.dumps({"errcode": 130101, "errmsg": "send too fast"}).encode()
 
-    assert judge("dingtalk", ok).ok
-    refused = judge("dingtalk", keyword)
+    assert for_scheme("dingtalk").judge(ok).ok
+    refused = for_scheme("dingtalk").judge(keyword)
     assert refused.permanent and "310000" in refused.error and "关键词" in refused.error
-    throttled = judge("dingtalk", too_fast)
+    throttled = for_scheme("dingtalk").judge(too_fast)
     assert not throttled.ok and not throttled.permanent and throttled.throttled
-    assert not judge("wecombot", b"<html>portal</html>").ok
+    assert not for_scheme("wecombot").judge(b"<html>portal</html>").ok
 
 
 def test_feishu_refusal_logged_by_apprise_is_permanent() -> None:
     line = "Feishu rejected our notification: code=19021 msg=sign match fail or timestamp is not"
-    permanent, reason = _judge_logs("feishu", [line])
+    permanent, reason = judge_logs("feishu", [line])
     assert permanent and "19021" in reason
 
 
@@ -815,7 +816,8 @@ def test_a_notice_stored_by_the_previous_version_renders_without_codes() -> None
 
 
 def test_a_wecom_message_fits_its_4096_bytes_and_keeps_how_to_acknowledge() -> None:
-    from alerts.bots import WECOM_MARKDOWN_BYTES, heading
+    from alerts.messengers.robot import heading
+    from alerts.messengers.wecom import WECOM_MARKDOWN_BYTES
     from alerts.send import budget_for
 
     evidence = {"posts": [{"post_url": f"https://weibo.com/1/{i}", "reasons": ["广告" * 300]}

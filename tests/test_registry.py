@@ -598,3 +598,30 @@ def test_duty_mobiles_as_people_write_them(engine: Engine, tmp_path: Path) -> No
     before = dump(engine)
     import_files(engine, [out])
     assert dump(engine) == before
+
+
+def test_leader_mobiles_read_checked_and_exported(engine: Engine, tmp_path: Path) -> None:
+    """负责人手机 (texted by an escalation ladder's leader_sms step): read like 值班手机, a
+    wrong number named under its own column, and exported back the same."""
+    bad = write_csv(tmp_path / "bad.csv", "单位编码,单位名称,负责人手机\na,甲,0851-1234567\n")
+    with pytest.raises(RegistryError) as exc:
+        read([bad])
+    assert errors(exc, tmp_path) == [
+        "bad.csv:2:负责人手机: 负责人手机 '0851-1234567' 不是 11 位手机号"
+    ]
+    path = write_csv(
+        tmp_path / "u.csv",
+        "单位编码,单位名称,值班手机,负责人手机\na,甲,13800138000,139 0013 9000\n",
+    )
+    import_files(engine, [path])
+    with Session(engine) as s:
+        unit = s.get(Unit, "a")
+        assert unit is not None and unit.leader_mobiles == ["13900139000"]
+        assert unit.duty_mobiles == ["13800138000"]
+        out = export_registry(s, tmp_path / "out.xlsx")[0]
+    sheet = load_workbook(out)["单位"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("负责人手机") + 1).value == "13900139000"
+    before = dump(engine)
+    import_files(engine, [out])
+    assert dump(engine) == before

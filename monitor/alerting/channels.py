@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
+from alerts import messengers
 from alerts.send import mask_url, redact
 from monitor.config import Settings
 from monitor.store.models import ChannelState, Delivery, Notification
@@ -46,12 +47,12 @@ def scrubbed(settings: Settings, channel: str, text: str) -> str:
 
 
 def limit_for(settings: Settings, channel: str) -> int:
-    """Messages a minute this channel takes: by ``@name``, else by scheme; 0 = no limit."""
+    """Messages a minute this channel takes: by ``@name``, else by scheme (the default
+    ``rate_limits`` are the messengers' own); 0 = no limit."""
     limits = settings.alerts.rate_limits
     if channel in limits:
         return limits[channel]
-    url = settings.channel_url(channel) or ""
-    return limits.get(url.split("://", 1)[0].lower(), 0)
+    return limits.get(messengers.scheme_of(settings.channel_url(channel) or ""), 0)
 
 
 def lock(session: Session, channel: str, now: datetime) -> ChannelState:

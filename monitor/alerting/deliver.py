@@ -136,17 +136,20 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, .
     ).all():
         items.setdefault(nid, []).append((event, severity))  # type: ignore[arg-type]
     codes = {code for _, code, _, _ in rows}
-    phones = {
-        code: tuple(mobiles or ())
-        for code, mobiles in s.exec(
-            select(Unit.code, Unit.duty_mobiles).where(col(Unit.code).in_(codes))
-        ).all()
-    }
+    phones: dict[str, tuple[str, ...]] = {}
+    leaders: dict[str, tuple[str, ...]] = {}
+    for code, duty, leader in s.exec(
+        select(Unit.code, Unit.duty_mobiles, Unit.leader_mobiles).where(col(Unit.code).in_(codes))
+    ).all():
+        phones[code], leaders[code] = tuple(duty or ()), tuple(leader or ())
     out: dict[int, tuple[Level, tuple[str, ...]]] = {}
     for nid, code, kind, event in rows:
         assert nid is not None
         if kind == "ops":
             out[nid] = ("success" if "recovered" in event else "failure", ())
+            continue
+        if kind == "sms":  # a ladder step's SMS: to whom its event names (alerting.ladder)
+            out[nid] = ("failure", (leaders if event == "sms_leader" else phones).get(code, ()))
             continue
         told = items.get(nid, [])
         act = any(e in ACTION_EVENTS and sev != "info" for e, sev in told)

@@ -1,5 +1,5 @@
 """Messages written straight to the outbox, not grouped from finding items: digests, ops
-notices (a broken channel, a self-watch problem), test messages.
+notices (a broken channel, a self-watch problem), test messages, a ladder's SMS steps.
 
 They still pass the channel's rate budget and retries when delivered. ``dedup_key`` makes
 writing them idempotent across nodes: a second node writing the same digest is a no-op.
@@ -31,8 +31,10 @@ def write(
     message: Message,
     dedup_key: str,
     now: datetime,
+    numbered: bool = True,
 ) -> Notification | None:
-    """Insert the message unless one with ``dedup_key`` exists; returns the new row or None."""
+    """Insert the message unless one with ``dedup_key`` exists; returns the new row or None.
+    ``numbered``: "消息编号 #N" added (not to an SMS, where every character costs)."""
     fmt = body_format(settings.channel_url(channel) or "")
     values = {
         "dedup_key": dedup_key[:200],
@@ -59,8 +61,9 @@ def write(
     n = session.exec(
         select(Notification).where(Notification.dedup_key == values["dedup_key"])
     ).one()
-    n.body = f"{n.body}\n\n消息编号 #{n.id}"
-    session.add(n)
+    if numbered:
+        n.body = f"{n.body}\n\n消息编号 #{n.id}"
+        session.add(n)
     return n
 
 

@@ -5,6 +5,10 @@
 - **Escalate**: the supervisor (the nearest unit above, with channels) is told once when a
   finding has been neither acknowledged nor resolved for ``escalate_after_minutes``, or —
   acknowledged or not — when its deadline has passed while it is still open.
+- **Climb**: a severity with an ``[alerts.ladder]`` takes its steps instead of
+  ``escalate_after_minutes`` (``alerting.ladder``); the repeats and the deadline stay.
+- **Quiet hours**: none of it happens for a finding that is not a veto while
+  ``[alerts] quiet_hours`` last; it happens when they end.
 
 Each step is claimed with a conditional UPDATE on the finding (``notified_at`` /
 ``escalated_at`` still as read), so two nodes scanning at once tell nobody twice.
@@ -22,7 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from monitor.alerting.ladder import climb, ladder_of, quiet_now
 from monitor.alerting.route import (
+    OPS_KINDS,
     OWNER_EVENTS,
     add_items,
     escalation_event,
@@ -67,6 +73,15 @@ def _candidates(settings: Settings, now: datetime) -> list:
     ]
     unescalated = col(Finding.escalated_at).is_(None)
     escalate = unescalated & (col(Finding.deadline) <= now)
+    for severity, ladder_ in a.ladder.items():
+        for i, step in enumerate(ladder_.steps):  # its next step is due (index, time)
+            escalate = escalate | (
+                (col(Finding.severity) == severity)
+                & col(Finding.acknowledged_at).is_(None)
+                & (col(Finding.ladder_step) == i)
+                & (col(Finding.opened_at) <= now - timedelta(minutes=step.minutes))
+                & col(Finding.kind).not_in(OPS_KINDS)  # the patrol's own: ops hear, once
+            )
     if afters:
         escalate = escalate | (
             unescalated
@@ -135,10 +150,13 @@ def _one(
 ) -> tuple[int, int]:
     unit = line[0] if line else None
     p = plan_for(settings, f, account, line)
-    if p.mute:
+    if p.mute or quiet_now(settings, f, now):
         return 0, 0
-    reminded = escalated = 0
-    why = _escalation_due(f, p.escalate_after_minutes, now)
+    reminded = 0
+    escalated = climb(s, settings, f, account, line, p, now, rulesets)
+    # a severity with a ladder climbs it instead of escalating after a time; the deadline stays
+    after = None if ladder_of(settings, f) else p.escalate_after_minutes
+    why = _escalation_due(f, after, now)
     supervisors = supervisor_targets(p, line) if why else []
     if why and supervisors and _claim(s, f, "escalated_at", now):
         notice = notice_for(settings, f, account, unit, "escalated", now, why, rulesets)
@@ -147,7 +165,7 @@ def _one(
             tag=now.isoformat(),
         )  # fmt: skip
         escalation_event(s, f, supervisors, now, why)
-        escalated = 1
+        escalated += 1
         log.info("finding_escalated", finding=f.id, why=why)
     silenced = matcher.covering(account.id, account.platform, f.kind)
     due = f.notified_at is None or bool(

@@ -20,8 +20,15 @@ if TYPE_CHECKING:
 
 
 def _well_formed(url: str) -> bool:
-    """apprise can build a notifier from it (no network): the same test delivery makes."""
+    """Its messenger (an SMS gateway) or apprise can build a sender from it (no network):
+    the same test delivery makes."""
     import apprise
+
+    from alerts import messengers
+
+    said = messengers.for_url(url).well_formed(url)
+    if said is not None:
+        return said
 
     asset = apprise.AppriseAsset(storage_mode=apprise.PersistentStoreMode.MEMORY)
     try:
@@ -139,11 +146,18 @@ def doctor(
             "巡查系统自身的问题（抓取失败、被拦截、无法读取、无法判断更新时间，浏览器、数据库故障）"
             "不通知任何单位，只在控制台“巡查异常”和日志中可见"
         )
+    # the escalation ladders' SMS channels: checked like the others, never sent a test (to whom?)
+    sms = {
+        step.channel or settings.alerts.sms_channel
+        for ladder in settings.alerts.ladder.values()
+        for step in ladder.steps
+        if step.to.endswith("_sms")
+    } - {""}
     channel_problems = problems
     checked: dict[str, str] = {}
-    for c in sorted(referenced | ops):
+    for c in sorted(referenced | ops | sms):
         url = settings.channel_url(c)
-        where = "运维渠道" if c in ops else "登记表中使用的通知渠道"
+        where = "运维渠道" if c in ops else "短信渠道" if c in sms else "登记表中使用的通知渠道"
         if url is None:
             bad(
                 f"{where} {c} 未在配置 [channels] 中定义：请在 [channels] 或环境变量 "
@@ -167,6 +181,8 @@ def doctor(
         note = f"xuncha doctor 测试消息，来自节点 {settings.node_name}，无需处理。"
         msg = Message(title="【测试】xuncha 通知渠道检查", markdown=note, text=note)
         for c, url in checked.items():
+            if c in sms and c not in referenced | ops:
+                continue
             r = anyio.run(
                 lambda u=url: deliver(u, msg, timeout=settings.alerts.send_timeout_seconds)
             )

@@ -7,7 +7,7 @@ problem tests it for them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -101,6 +101,8 @@ def routes_test(
             "escalate": "immediately" if p.escalate_immediately else p.escalate_after_minutes,
             "escalate_to": who(up),
             "silenced_by": silence.id if silence else None,
+            "ladder": _ladder(settings, severity, owner, who(up)),
+            "quiet_hours": settings.alerts.quiet_hours or None,
         }
     if as_json:
         print_json(result)
@@ -130,7 +132,12 @@ def routes_test(
         console.print(f"  未确认时每 {_minutes(p.repeat_minutes)} 提醒一次；确认后不再提醒")
     else:
         console.print("  不重复提醒")
+    if result["ladder"]:
+        _print_ladder(console, result["ladder"], severity, settings.alerts.quiet_hours)
     when = "立即" if p.escalate_immediately else _minutes(p.escalate_after_minutes)
+    if result["ladder"] and not p.escalate_immediately:
+        console.print("  超过整改期限仍未解决 → 上报主管单位（同上）")
+        return
     if not up:
         console.print("  没有上级通知渠道：不会上报")
     for t in who(up):
@@ -140,3 +147,44 @@ def routes_test(
             console.print(
                 f"  {when}内未确认也未解决，或超过整改期限 → 上报 {t['unit_name']} {t['channel']}"
             )
+
+
+def _ladder(settings: Any, severity: str, owner: Any, up: list[dict]) -> list[dict]:
+    """The severity's escalation ladder as who hears at each step (``[alerts.ladder]``)."""
+    from alerts.ladder import RUNG_WORDS
+    from monitor.alerting import channels
+
+    ladder = settings.alerts.ladder.get(severity)
+    out: list[dict] = []
+    for i, step in enumerate(ladder.steps if ladder else []):
+        row: dict[str, Any] = {"step": i + 1, "after": step.after, "to": step.to}
+        row["who"] = RUNG_WORDS[step.to]
+        if step.to.endswith("_sms"):
+            channel = step.channel or settings.alerts.sms_channel
+            row["channel"] = channels.shown(settings, channel) if channel else None
+            field = "duty_mobiles" if step.to == "duty_sms" else "leader_mobiles"
+            phones = getattr(owner, field, [])
+            row["phones"] = len(phones or [])
+        elif step.to == "supervisor":
+            row["units"] = sorted({t["unit_name"] for t in up})
+        out.append(row)
+    return out
+
+
+def _print_ladder(console: Any, steps: list[dict], severity: str, quiet: str) -> None:
+    from alerts.ladder import span_minutes, span_words
+
+    console.print("  未确认时按升级阶梯逐级通知（确认后停止）：")
+    for row in steps:
+        minutes = span_minutes(row["after"])
+        when = "发现时" if minutes == 0 else f"{span_words(minutes)}后"
+        extra = ""
+        if "phones" in row:
+            extra = f"，经 {row['channel']}，{row['phones']} 个号码" if row["channel"] else ""
+            if not row["phones"]:
+                extra += "（[yellow]未登记号码[/]）"
+        elif row.get("units"):
+            extra = f"：{'、'.join(row['units'])}"
+        console.print(f"    第 {row['step']} 级 {when} → {row['who']}{extra}")
+    if quiet and severity != "veto":
+        console.print(f"  免打扰时段 {quiet}：其间到期的步骤顺延到时段结束")

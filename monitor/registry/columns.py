@@ -58,6 +58,8 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("it_channels", "it_channels", "技术联系渠道", ("技术渠道", "IT渠道")),
     # mobiles @-mentioned in the unit's robot messages; the people must be in the group
     Column("duty_mobiles", "duty_mobiles", "值班手机", ("值班电话", "值班人手机", "mobiles")),
+    # the responsible leader's mobiles: an escalation ladder's leader_sms step texts them
+    Column("leader_mobiles", "leader_mobiles", "负责人手机", ("分管领导手机", "领导手机")),
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (
@@ -97,6 +99,7 @@ def header_index(kind: TableKind) -> dict[str, Column]:
 
 
 # --- values ---------------------------------------------------------------------------
+
 
 class _Spellings(Mapping[str, tuple[str, ...]]):
     """Each declared platform's spellings, its name first (``probes.platforms``), read live:

@@ -124,12 +124,11 @@ _VALUES = {
 
 def channel_problem(url: str) -> str | None:
     """Why xuncha could not send to ``url`` (a channel address, not ``@name``); None if it
-    could: one of xuncha's own robot schemes, or an address apprise can build a notifier
-    from."""
-    from alerts.bots import BOT_SCHEMES
+    could: a scheme one of xuncha's own messengers answers to (``alerts.messengers``), or an
+    address apprise can build a notifier from."""
+    from alerts import messengers
 
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in BOT_SCHEMES or _apprise_knows(url):
+    if messengers.own(messengers.scheme_of(url)) or _apprise_knows(url):
         return None
     return "不是可发送的通知地址（apprise 不认识它；钉钉、企业微信、飞书机器人见 docs/config.md）"
 

@@ -21,12 +21,12 @@ from monitor.registry.write import ACCOUNTS_SHEET, UNITS_SHEET, _write_csv, _wri
 
 __all__ = ["SAMPLE_ACCOUNTS", "SAMPLE_UNITS", "write_template"]
 
-# 单位编码, 单位名称, 主管单位, 级别, 地区, 通知渠道, 技术联系渠道, 值班手机
+# 单位编码, 单位名称, 主管单位, 级别, 地区, 通知渠道, 技术联系渠道, 值班手机, 负责人手机
 SAMPLE_UNITS: list[list[str | int]] = [
-    ["yl-gov", "云岭市人民政府办公室", "", "市", "云岭市", "", "", "13800000001"],
+    ["yl-gov", "云岭市人民政府办公室", "", "市", "云岭市", "", "", "13800000001", ""],
     ["yl-qx", "青溪县人民政府办公室", "yl-gov", "县", "云岭市青溪县", "", "",
-     "13800000002、13800000003"],
-    ["yl-ws", "云岭市卫生健康委员会", "yl-gov", "部门", "云岭市", "", "", ""],
+     "13800000002、13800000003", "13900000002"],
+    ["yl-ws", "云岭市卫生健康委员会", "yl-gov", "部门", "云岭市", "", "", "", ""],
 ]  # fmt: skip
 
 _ALBUM = "item=ul.album__list li; date=.album__item-date; title=a; pinned=.top-tag"

@@ -72,6 +72,7 @@ class UnitRow:
     channels: list[str] = field(default_factory=list)
     it_channels: list[str] = field(default_factory=list)
     duty_mobiles: list[str] = field(default_factory=list)
+    leader_mobiles: list[str] = field(default_factory=list)
     origin: Origin | None = field(default=None, compare=False, repr=False)
 
 
@@ -183,6 +184,7 @@ class _Checker:
             channels=self._channels(o, text["channels"]),
             it_channels=self._channels(o, text["it_channels"], "it_channels"),
             duty_mobiles=self._mobiles(o, text["duty_mobiles"]),
+            leader_mobiles=self._mobiles(o, text["leader_mobiles"], "leader_mobiles"),
             origin=o,
         )
 
@@ -311,13 +313,14 @@ class _Checker:
             self._add(o, "options", reason)
         return options
 
-    def _mobiles(self, o: Origin, value: str) -> list[str]:
+    def _mobiles(self, o: Origin, value: str, column: str = "duty_mobiles") -> list[str]:
+        label = "值班手机" if column == "duty_mobiles" else "负责人手机"
         numbers, bad = duty_mobiles(value)
         for item in bad:
-            self._add(o, "duty_mobiles", f"值班手机 '{item}' 不是 11 位手机号")
+            self._add(o, column, f"{label} '{item}' 不是 11 位手机号")
         if len(numbers) > MAX_DUTY_MOBILES:
-            reason = f"值班手机最多 {MAX_DUTY_MOBILES} 个，现有 {len(numbers)} 个"
-            self._add(o, "duty_mobiles", reason)
+            reason = f"{label}最多 {MAX_DUTY_MOBILES} 个，现有 {len(numbers)} 个"
+            self._add(o, column, reason)
         return numbers
 
     def _channels(self, o: Origin, value: str, column: str = "channels") -> list[str]:

@@ -35,6 +35,7 @@ UNIT_FIELDS = (
     "channels",
     "it_channels",
     "duty_mobiles",
+    "leader_mobiles",
 )
 ACCOUNT_FIELDS = (
     "platform",
@@ -313,6 +314,7 @@ def _unit_row(u: Unit) -> UnitRow:
         list(u.channels),
         list(u.it_channels),
         list(u.duty_mobiles),
+        list(u.leader_mobiles),
     )
 
 
@@ -323,7 +325,7 @@ def _cells(columns: Sequence[Column], obj: Any) -> list[str | int]:
         value = getattr(obj, col.field)
         if col.field in ("channels", "it_channels"):
             out.append("\n".join(value))
-        elif col.field == "duty_mobiles":
+        elif col.field in ("duty_mobiles", "leader_mobiles"):
             out.append("、".join(value))
         elif col.field == "options":
             out.append(format_options(value))

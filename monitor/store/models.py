@@ -42,6 +42,9 @@ class Unit(SQLModel, table=True):
     # 值班手机: the duty officers' mobiles, @-mentioned in the unit's DingTalk and WeCom
     # robot messages (a robot can only ring the phones of people in its group)
     duty_mobiles: list[str] = json_col(list)
+    # 负责人手机: the responsible leader's mobiles, texted by an escalation ladder's
+    # leader_sms step ([alerts.ladder.*], docs/config.md)
+    leader_mobiles: list[str] = json_col(list)
     updated_at: datetime = ts_now()
 
 
@@ -194,6 +197,7 @@ class Finding(SQLModel, table=True):
     acknowledged_by: str | None = Field(default=None, max_length=200)
     notified_at: datetime | None = ts(nullable=True)  # the owner was last told (for repeats)
     escalated_at: datetime | None = ts(nullable=True)  # the supervisor was told
+    ladder_step: int = 0  # steps of its severity's [alerts.ladder] taken (alerting.ladder)
     first_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
     last_snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
 
