@@ -13,8 +13,15 @@ leaked contexts are the top complaint about browser monitors. So:
   finish, then contexts and browser are closed (killed if close hangs) and relaunched;
 - :meth:`visit` captures the JSON responses whose URL matches given patterns (the list and
   profile APIs the page itself calls, signed as only the site's own script can), waits for
-  them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and takes a
-  JPEG screenshot as evidence.
+  them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and keeps the
+  page's HTML as evidence;
+- a check costs what reading needs, not what showing needs (issue 32): one context per
+  platform, reused by every check of it; images, media and fonts aborted before they are
+  asked for; the navigation waits for the document's first bytes only (``commit``), and
+  the page is stopped (``window.stop()``) as soon as the awaited answers are in, so its
+  other requests, its ``load`` and the network's idleness are never waited for. No picture
+  is taken per visit (``screenshot_each_visit``): the evidence picture is drawn later from
+  the stored HTML, only when what the page shows changed (``monitor.service.screenshots``).
 
 Whoever patrols owns the pool: ``BrowserPool(BrowserSettings(...))`` at start-up, handed to
 readers in :class:`probes.fetch.Tools`, and ``await pool.close()`` at shutdown. There is no
@@ -65,6 +72,9 @@ class BrowserSettings:
     # after the awaited responses, for captured ones not awaited; none once all are in
     settle_ms: int = 300
     block_resources: tuple[str, ...] = ("image", "media", "font")  # not needed to read
+    # a JPEG per visit cost more than reading the page; pictures are drawn from the stored
+    # HTML when the content changed instead (monitor.service.screenshots)
+    screenshot_each_visit: bool = False
     user_agent: str | None = None
     proxy: str | None = None
     locale: str = "zh-CN"
@@ -187,7 +197,7 @@ class BrowserPool:
         capture: Sequence[str] = (),
         wait_for: Sequence[str] | None = None,
         evaluate: str | None = None,
-        screenshot: bool = True,
+        screenshot: bool | None = None,
         timeout: float | None = None,
         context: str | None = None,
         cookies: Sequence[dict[str, Any]] = (),
@@ -197,7 +207,10 @@ class BrowserPool:
 
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
+        ``screenshot`` None: as ``screenshot_each_visit`` says.
         """
+        if screenshot is None:
+            screenshot = self.settings.screenshot_each_visit
         limit = timeout or self.settings.page_timeout_seconds
         async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
@@ -269,8 +282,11 @@ class BrowserPool:
             complete.set()
         deadline = time.monotonic() + limit
         status: int | None = None
+        # with answers to wait for, the document's first bytes are enough: the wait below is
+        # for those answers, not for the page's own events
+        until = "commit" if waits or patterns else "domcontentloaded"
         try:
-            main = await page.goto(url, wait_until="domcontentloaded", timeout=limit * 1000)
+            main = await page.goto(url, wait_until=until, timeout=limit * 1000)
             status = main.status if main is not None else None
         except Exception as e:  # playwright's TimeoutError/Error: the page never came
             raise BrowserError(f"浏览器打开页面失败：{_short(str(e).splitlines()[0])}") from e
@@ -288,6 +304,9 @@ class BrowserPool:
             except Exception:
                 continue  # a redirect or aborted response has no body
             captured.append(Captured(resp.url, resp.status, body, _json(body)))
+        if patterns:  # all we read is in: the rest of the page is not loaded
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(page.evaluate("window.stop()"), 2)
         evaluated = None
         if evaluate:
             with contextlib.suppress(Exception):

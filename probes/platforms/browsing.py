@@ -2,7 +2,7 @@
 
 Douyin, Toutiao and Kuaishou sign their APIs in page script, so the reader lets
 the real page call them and reads the JSON it captured (DOMAIN §7). The page HTML, each
-captured JSON body and a screenshot become artifacts; a browser failure becomes an
+captured JSON body (and a screenshot, when the pool takes one per visit) become artifacts; a browser failure becomes an
 ``error`` observation with the pool's Chinese message. The pool is the one the caller was given
 (``Tools.browser``): without one the reader says so, rather than starting a default browser
 the configuration never asked for.
