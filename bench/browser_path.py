@@ -51,7 +51,7 @@ def target(reader: str, base: str) -> Any:
     from probes.model import Target
 
     # every origin key a reader of this or an earlier version may use, all to the simulator
-    keys = ("www", "live", "space")
+    keys = ("www", "live", "space", "api")
     return Target("b", reader, reader, handle=ACCOUNTS[reader], origins=dict.fromkeys(keys, base))
 
 
