@@ -13,6 +13,11 @@ one (playwright's driver, Chromium), read from /proc before and after each pictu
     python bench/screenshots.py --pages 200
     python bench/screenshots.py --pages 1000 --width 390
     python bench/screenshots.py --pages 100 --format png --max-height 8000   # as before
+
+Measured 2026-12-07, 60 pages, 2 cores at load ~15: PNG at 8000 px, a page per picture
+(before): CPU median 1516 ms, size median 118 KiB, mean 201 KiB, max 1015 KiB; WebP q80 at
+4000 px, one page kept for the next picture (after): CPU median 614 ms, size median 63 KiB,
+mean 82 KiB, max 281 KiB.
 """
 
 from __future__ import annotations
