@@ -106,3 +106,37 @@ def test_pictures_are_bounded_per_hour_and_their_cost_is_on_metrics(app: App) ->
     img = Image.open(io.BytesIO(data))
     assert (img.format, img.size) == ("WEBP", (1280, 4000))
     img.save(shots_dir() / f"tall-cut-1280-{app.engine.dialect.name}.webp")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_pictures_drawn_before_0020_keep_their_page_and_format(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An installation upgraded past 0020: its rows keep their key (the page's sha256), name
+    that page as the one drawn, and read as PNGs; the model reads them."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from monitor.store.engine import alembic_config, make_engine
+    from monitor.store.screenshots import rows_for
+
+    url = (
+        request.getfixturevalue("pg_url")
+        if backend == "postgresql"
+        else (f"sqlite:///{tmp_path / 'old.db'}")
+    )
+    engine = make_engine(url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0018")
+    page, png = "a" * 64, "b" * 64
+    with engine.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO page_screenshot (html_sha256, png_sha256, width, height, page_height,"
+            " browser, rendered_at, elapsed_ms, attempts, error, node) VALUES (:h, :p, 1280,"
+            " 900, 900, 'Chromium 120', :t, 10, 1, '', 'n')"
+        ), {"h": page, "p": png, "t": NOW})  # fmt: skip
+    command.upgrade(cfg, "head")
+    with engine.connect() as c:
+        row = rows_for(c, [page])[page]
+    assert (row.page_sha256, row.png_sha256, row.media_type, row.size) == (page, png, "", 0)
+    engine.dispose()
