@@ -259,9 +259,15 @@ class ScreenshotsConfig(Section):
     width: int = Field(1280, ge=320, le=4096)  # CSS pixels, as a desktop browser shows it
     mobile_width: int = Field(390, ge=240, le=1024)  # for the readers below, as a phone
     mobile_readers: list[str] = Field(default_factory=lambda: ["wechat"])
-    max_height: int = Field(8000, ge=600, le=16384)  # taller pages are cut (and say so)
+    # taller pages are cut (and say so): three A4 pages of an annex at 1280 pixels wide
+    max_height: int = Field(4000, ge=600, le=16384)
     timeout_seconds: float = Field(15.0, gt=0)  # to load and draw one page
     max_attempts: int = Field(3, ge=1)  # a page that fails this often is left alone
+    # stored as: WebP (a tenth of a PNG's bytes, less CPU), JPEG, or PNG (lossless, heavy)
+    format: Literal["webp", "jpeg", "png"] = "webp"
+    quality: int = Field(80, ge=1, le=100)  # of WebP and JPEG
+    # at most this many pictures an hour on a node, whatever waits (0: only per_run bounds it)
+    per_hour: int = Field(300, ge=0)
 
 
 class WebConfig(Section):

@@ -28,6 +28,7 @@ from monitor.app import App
 from monitor.service import screenshots
 from monitor.store.engine import session_scope
 from monitor.store.history import snapshot_detail
+from monitor.store.models import PageScreenshot
 from monitor.web import auth
 from monitor.web.app import create_app
 from monitor.web.auth import add_user, new_api_token
@@ -125,7 +126,7 @@ def test_the_snapshot_page_shows_the_picture_to_those_who_may_see_it(scene: Scen
     assert "2026-11-24 10:03:00" in page  # when it was drawn, in Beijing time
     assert "Chromium " in page and "宽 1280 像素" in page
     r = gy.get(png_url)
-    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
     assert hashlib.sha256(r.content).hexdigest() == scene.png
     assert r.headers["x-content-type-options"] == "nosniff"
     assert gy.get(f"/snapshots/{sid}/screenshots/1").status_code == 404
@@ -225,10 +226,11 @@ def test_snapshot_command_draws_and_writes_the_picture(
     assert shown.returncode == 0, shown.stderr
     assert "网页截图" in shown.stdout and "尚未生成" in shown.stdout
     assert f"xuncha snapshot {sid} --screenshot" in shown.stdout
-    out = tmp_path / "page.png"
+    out = tmp_path / "page.webp"
     made = xuncha(cfg, "snapshot", str(sid), "--screenshot", "--raw", "-o", str(out))
     assert made.returncode == 0, made.stderr
-    assert Image.open(io.BytesIO(out.read_bytes())).size[0] == 1280
+    written = Image.open(io.BytesIO(out.read_bytes()))
+    assert written.format == "WEBP" and written.size[0] == 1280
     assert len(server.requests) == fetched and tracker.accepted == 0  # drawn offline
     as_json = json.loads(xuncha(cfg, "snapshot", str(sid), "--json").stdout)
     [shot] = as_json["screenshots"]
@@ -273,3 +275,38 @@ def test_a_page_drawn_on_demand_is_one_the_job_then_leaves_alone(
 
     assert anyio.run(job).drawn == 0
     assert len(site[0].requests) == before
+
+
+def test_a_picture_drawn_before_pictures_were_keyed_by_content_is_still_shown(
+    scene: Scene,
+) -> None:
+    """An installation upgraded from PNG pictures keyed by the page's bytes: such a row (as
+    migration 0020 leaves it) is found for the snapshot whose page it shows and served as
+    the PNG it is; the console says so like any other picture."""
+    app = scene.app
+    with Session(app.engine) as s:
+        d = snapshot_detail(s, scene.waiting)
+        assert d is not None and d.screenshots[0].png_sha256 is None
+        html = d.screenshots[0].html_sha256
+    png = io.BytesIO()
+    Image.new("RGB", (1280, 900), (0xB8, 0x15, 0x1B)).save(png, "PNG")
+    old = app.blobs.put(png.getvalue())
+    with session_scope(app.engine) as s:
+        s.add(PageScreenshot(html_sha256=html, page_sha256=html, png_sha256=old, width=1280,
+                             height=900, page_height=900, browser="Chromium 120",
+                             rendered_at=NOW, attempts=1))  # fmt: skip
+    gy = login(client_for(app), "duty_gy")
+    url = f"/snapshots/{scene.waiting}/screenshots/0"
+    page = gy.get(f"/snapshots/{scene.waiting}").text
+    assert f'src="{url}"' in page and old in page and "尚未生成网页截图" not in page
+    r = gy.get(url)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert hashlib.sha256(r.content).hexdigest() == old
+    # the job draws it anew under what the page showed, and that one is shown from then on
+    draw_due(app)
+    with Session(app.engine) as s:
+        d = snapshot_detail(s, scene.waiting)
+        assert d is not None
+    assert d.screenshots[0].png_sha256 not in (None, old)
+    assert d.screenshots[0].media_type == "image/webp"
+    assert gy.get(url).headers["content-type"] == "image/webp"

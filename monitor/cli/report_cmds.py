@@ -132,7 +132,7 @@ def snapshot(
         bool,
         typer.Option(
             "--screenshot",
-            help="立即为快照中的网页生成截图；配合 --raw 输出截图 PNG（--artifact 选第几张）",
+            help="立即为快照中的网页生成截图；配合 --raw 输出截图图片（--artifact 选第几张）",
         ),
     ] = False,
     as_json: JsonOpt = False,

@@ -2,7 +2,8 @@
 
 Kept apart from ``report_cmds`` (which calls these in a few lines): drawing on demand
 (``--screenshot``: the pages with no picture yet, with a browser of the command's own),
-the lines the detail prints about them, and the PNG ``--screenshot --raw -o`` writes.
+the lines the detail prints about them, and the picture ``--screenshot --raw -o`` writes
+(WebP since pictures are keyed by content; PNG for those drawn before).
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def prepare_pictures(app: App, session: Session, d: SnapshotDetail, *, draw: boo
         except BrowserError as e:
             fail(f"无法生成网页截图：{e.message}")
         session.commit()  # end the read begun before drawing: the new rows are seen
-        d.screenshots = screenshots_of(session, [asdict(a) for a in d.artifacts])
+        d.screenshots = screenshots_of(
+            session, [asdict(a) for a in d.artifacts], d.summary.facts_hash
+        )
     verify_screenshots(app.blobs, d.screenshots)
 
 
 def picture_bytes(app: App, d: SnapshotDetail, index: int) -> bytes:
-    """The PNG of the snapshot's ``index``-th page (raises ``BlobCorrupt`` if damaged)."""
+    """The picture of the snapshot's ``index``-th page (raises ``BlobCorrupt`` if damaged)."""
     shots, sid = d.screenshots, d.summary.id
     if not shots:
         fail(f"快照 #{sid} 没有可截图的网页（只有网页和微信文章有网页截图）", EXIT_USAGE)

@@ -80,6 +80,28 @@ SELFWATCH_PROBLEMS = Gauge(
     registry=REGISTRY,
 )  # fmt: skip
 
+# the evidence pictures (monitor.service.screenshots): their count, cost and bytes on this node
+SCREENSHOTS = Counter(
+    "xuncha_screenshots", "Pictures of stored pages attempted, by outcome (drawn, failed)",
+    ["outcome"], registry=REGISTRY,
+)  # fmt: skip
+SCREENSHOT_CPU = Counter(
+    "xuncha_screenshot_cpu_seconds",
+    "CPU the pictures took: this process's thread and the browser's processes while drawing",
+    registry=REGISTRY,
+)
+SCREENSHOT_BYTES = Counter(
+    "xuncha_screenshot_bytes", "Bytes of the pictures drawn (before the blob store's own)",
+    registry=REGISTRY,
+)  # fmt: skip
+
+
+def observe_screenshot(drawn: bool, cpu_seconds: float, size: int) -> None:
+    """One picture attempted: what the job and ``--screenshot`` cost, for /metrics."""
+    SCREENSHOTS.labels(outcome="drawn" if drawn else "failed").inc()
+    SCREENSHOT_CPU.inc(max(0.0, cpu_seconds))
+    SCREENSHOT_BYTES.inc(size)
+
 
 def note_job_lag(task: str) -> None:
     """Call at the start of a scheduled job: how late it started against its fire time."""

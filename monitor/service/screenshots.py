@@ -5,9 +5,12 @@ done; an unchanged check stores nothing new and so draws nothing. Afterwards, on
 that probe (they have the browser pool), the ``evidence:screenshots`` job
 (``monitor.patrol.jobs``, one node at a time) takes the pages waiting
 (``monitor.store.screenshots.next_pages``: oldest first, at most ``[screenshots] per_run``),
-reads each HTML blob, has the pool draw it offline (``probes.fetch.render``), stores the PNG
-in the blob store and notes it in ``page_screenshot``. One at a time: the patrol's browser
-readers keep the pool's other pages.
+reads each HTML blob, has the pool draw it offline (``probes.fetch.render``: WebP at a
+capped height by default, ``[screenshots] format``), stores the picture in the blob store
+and notes it in ``page_screenshot`` under what the page showed
+(``store.screenshots.picture_key``). One at a time: the patrol's browser readers keep the
+pool's other pages; at most ``per_run`` a run and ``per_hour`` an hour on a node. What the
+pictures cost (count, CPU, bytes) goes to /metrics (``monitor.service.metrics``).
 
 A person asking for a snapshot's pictures (``xuncha snapshot N --screenshot``) has its pages
 drawn at once, a failed one tried again. The console does not draw: a page view must not
@@ -26,10 +29,12 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from monitor.config import ScreenshotsConfig, Settings
+from monitor.service.metrics import observe_screenshot
 from monitor.store import screenshots as store
 from monitor.store.blobs import BlobCorrupt, BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from probes.fetch.browser import BrowserPool
+from probes.fetch.chromium import browser_cpu_seconds
 from probes.fetch.render import RenderFailed, render_html
 from probes.fetch.text import decode_text
 from probes.platforms.wechat import ARTICLE_CSS
@@ -75,6 +80,8 @@ async def draw(
         return None
     # decoded as the readers decode it (BOM, <meta charset>, detection), served as UTF-8
     html, _ = decode_text(raw, "text/html")
+    cpu = time.thread_time() + browser_cpu_seconds()
+    key = page.stored_as
     try:
         shot = await render_html(
             pool,
@@ -83,15 +90,25 @@ async def draw(
             max_height=config.max_height,
             timeout=config.timeout_seconds,
             css=ARTICLE_CSS,  # a WeChat article's body, hidden until its script runs
+            format=config.format,
+            quality=config.quality,
         )
     except RenderFailed as e:
-        drawn = store.Drawn(page.html_sha256, None, width, browser=pool.version, error=e.message)
-    else:
-        png = await anyio.to_thread.run_sync(blobs.put, shot.png)
         drawn = store.Drawn(
-            page.html_sha256, png, shot.width, shot.height, shot.page_height, shot.browser,
-            shot.elapsed_ms,
+            key, None, width, browser=pool.version, error=e.message, page_sha256=page.html_sha256
+        )
+    else:
+        picture = await anyio.to_thread.run_sync(blobs.put, shot.picture)
+        drawn = store.Drawn(
+            key, picture, shot.width, shot.height, shot.page_height, shot.browser,
+            shot.elapsed_ms, page_sha256=page.html_sha256, media_type=shot.media_type,
+            size=len(shot.picture),
         )  # fmt: skip
+    observe_screenshot(
+        drawn.png_sha256 is not None,
+        time.thread_time() + browser_cpu_seconds() - cpu,
+        drawn.size,
+    )
     await anyio.to_thread.run_sync(
         lambda: store.record(engine, drawn, node=settings.node_name, now=now)
     )
@@ -108,10 +125,19 @@ async def render_due(
     """One run of the background job: the pages waiting, oldest first, one at a time."""
     config = settings.screenshots
     started = time.monotonic()
+    want = config.per_run
+    if config.per_hour:
+        hour = now - timedelta(hours=1)
+        drawn = await anyio.to_thread.run_sync(
+            lambda: store.drawn_since(engine, hour, node=settings.node_name)
+        )
+        want = min(want, config.per_hour - drawn)
+    if want <= 0:  # the hour's pictures are drawn: what waits stays queued, in order
+        return RenderStats()
     queue = await anyio.to_thread.run_sync(
         lambda: store.next_pages(
             engine,
-            config.per_run,
+            want,
             now=now,
             backfill=timedelta(days=config.backfill_days),
             max_attempts=config.max_attempts,
@@ -153,7 +179,7 @@ async def draw_snapshot(
     for shot in shots:
         if shot.png_sha256:
             continue
-        due = store.Due(shot.html_sha256, reader, shot.width)
+        due = store.Due(shot.html_sha256, reader, shot.width, key=shot.key)
         result = await draw(engine, settings, blobs, pool, due, now)
         drawn += bool(result and result.png_sha256)
     return drawn

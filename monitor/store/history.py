@@ -256,7 +256,7 @@ def snapshot_detail(session: Session, snapshot_id: int) -> SnapshotDetail | None
         owner_name=unit.name if unit else None,
         facts=snapshot_facts(session, [snap])[0],
         artifacts=_artifact_infos(snap.artifacts),
-        screenshots=screenshots_of(session, snap.artifacts),
+        screenshots=screenshots_of(session, snap.artifacts, snap.facts_hash),
     )
 
 

@@ -157,15 +157,20 @@ class Facts(SQLModel, table=True):
 
 
 class PageScreenshot(SQLModel, table=True):
-    """A picture of a stored page (``monitor.service.screenshots``): the HTML blob drawn by
-    Chromium offline, once per distinct HTML, so every snapshot that kept those bytes shows
-    the same picture and a changed page gets a new one. A page that could not be drawn
+    """A picture of a stored page (``monitor.service.screenshots``): an HTML blob drawn by
+    Chromium offline, once per distinct content (``store.screenshots.picture_key``), so
+    every snapshot that saw the same content shows the same picture, whatever noise its
+    bytes carried, and a changed page gets a new one. A page that could not be drawn
     keeps its error and the attempts made, so it is not tried again and again."""
 
     __tablename__ = "page_screenshot"
 
-    html_sha256: str = Field(primary_key=True, max_length=64)  # the page's blob
+    # the picture's key (picture_key); rows drawn before 0020: the page's blob
+    html_sha256: str = Field(primary_key=True, max_length=64)
+    page_sha256: str = Field(default="", max_length=64)  # the HTML drawn ("": = the key)
     png_sha256: str | None = Field(default=None, max_length=64)  # the picture's blob
+    media_type: str = Field(default="", max_length=32)  # "image/webp"…; "": a PNG
+    size: int = 0  # bytes of the picture
     width: int = 0  # CSS pixels of the viewport it was drawn in (= the picture's width)
     height: int = 0  # of the picture
     page_height: int = 0  # of the page as laid out: more than ``height`` when cut

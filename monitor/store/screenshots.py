@@ -1,12 +1,15 @@
 """Pictures of stored pages: which pages get one, which ones wait, what was drawn.
 
-A web page or WeChat article is read over HTTP; its evidence is the HTML blob. The
-``page_screenshot`` table maps that blob's sha256 to a PNG drawn from it offline
-(``monitor.service.screenshots``), with when, by which Chromium, at which width, or why
-it could not be drawn. Keyed by the HTML's hash like the blobs themselves: every snapshot
-that kept the same bytes (an unchanged check refers to the earlier snapshot's artifacts,
-another account serving the same page stores the same blob) shows the same picture, and a
-changed page gets a new one — versioned as the pages are.
+A page's evidence is its HTML blob (a browser reader's too: the DOM it read). The
+``page_screenshot`` table maps a picture's key to a picture drawn from that HTML offline
+(``monitor.service.screenshots``), with the page drawn, when, by which Chromium, at which
+width, in which format, or why it could not be drawn. The key is what the page *showed*,
+not its bytes (:func:`picture_key`, the one place that decides it): the snapshot's
+``facts_hash`` — what the reader extracted — and which of its pages it is. Pages that
+differ only in noise (a counter, a nonce, a token per request) share one picture; a page
+whose content changed gets a new one. Rows drawn before (keyed by the page's sha256, PNG)
+are still found and shown: a page without a picture under its key falls back to one
+under its own hash.
 
 Which pages are drawn (:func:`drawable`): HTML pages (artifact kind ``page``) of a snapshot
 that has no picture of its own (browser readers take one while reading). Which wait for
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from hashlib import sha256
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +36,7 @@ from sqlmodel import Session
 
 from monitor import timefmt
 from monitor.store.engine import session_scope
-from monitor.store.models import PageScreenshot, ServiceState, Snapshot
+from monitor.store.models import Finding, PageScreenshot, ServiceState, Snapshot
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 CURSOR_KEY = "screenshots.cursor"  # service_state: the last snapshot id the job looked at
@@ -41,6 +45,15 @@ SCAN_MOST = 20_000  # snapshots looked at in one run, whatever they hold
 
 _table: sa.Table = PageScreenshot.__table__  # type: ignore[attr-defined]
 _snap: sa.Table = Snapshot.__table__  # type: ignore[attr-defined]
+
+
+def picture_key(facts_hash: str | None, page_sha256: str, n: int) -> str:
+    """The key the ``n``-th drawable page of a snapshot that saw ``facts_hash`` is pictured
+    under: the same content, the same picture, whatever noise its bytes carried. A snapshot
+    without facts (nothing was extracted) keys by the page's bytes, as pictures once were."""
+    if not facts_hash:
+        return page_sha256
+    return sha256(f"picture:{facts_hash}:{n}".encode()).hexdigest()
 
 
 def drawable(artifacts: Iterable[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
@@ -65,7 +78,9 @@ class Screenshot:
     artifact: int  # index of the HTML page among the snapshot's artifacts
     html_sha256: str
     url: str
-    png_sha256: str | None = None
+    png_sha256: str | None = None  # the picture's blob (a WebP, JPEG or, drawn before, PNG)
+    key: str = ""  # picture_key: what the picture is stored under
+    media_type: str = ""
     width: int = 0
     height: int = 0
     page_height: int = 0
@@ -89,17 +104,26 @@ class Screenshot:
 
 
 def screenshots_of(
-    session: Session | Connection, artifacts: list[dict[str, Any]]
+    session: Session | Connection,
+    artifacts: list[dict[str, Any]],
+    facts_hash: str | None = None,
 ) -> list[Screenshot]:
-    """The snapshot's drawable pages with what is known of their pictures."""
+    """The snapshot's drawable pages with what is known of their pictures: the one under
+    the content's key, else (drawn before pictures were keyed by content) the page's own."""
     pages = drawable(artifacts)
-    rows = rows_for(session, [a["sha256"] for _, a in pages])
+    keys = [picture_key(facts_hash, str(a["sha256"]), n) for n, (_, a) in enumerate(pages)]
+    rows = rows_for(session, [*keys, *(str(a["sha256"]) for _, a in pages)])
     out = []
-    for i, a in pages:
-        shot = Screenshot(artifact=i, html_sha256=str(a["sha256"]), url=str(a.get("url", "")))
-        row = rows.get(shot.html_sha256)
+    for (i, a), key in zip(pages, keys, strict=True):
+        shot = Screenshot(
+            artifact=i, html_sha256=str(a["sha256"]), url=str(a.get("url", "")), key=key
+        )
+        row = rows.get(key)
+        if row is None or (row.png_sha256 is None and shot.html_sha256 in rows):
+            row = rows.get(shot.html_sha256, row)
         if row is not None:
             shot.png_sha256 = row.png_sha256
+            shot.media_type = row.media_type or "image/png"
             shot.width, shot.height, shot.page_height = row.width, row.height, row.page_height
             shot.browser, shot.rendered_at = row.browser, row.rendered_at
             shot.elapsed_ms, shot.attempts, shot.error = row.elapsed_ms, row.attempts, row.error
@@ -121,9 +145,10 @@ def rows_for(session: Session | Connection, html: Iterable[str]) -> dict[str, An
 
 @dataclass(frozen=True)
 class Drawn:
-    """One attempt's result: a picture (``png_sha256``) or why there is none (``error``)."""
+    """One attempt's result: a picture (``png_sha256``) or why there is none (``error``).
+    ``key``: what it is stored under (:func:`picture_key`); ``page_sha256``: the HTML drawn."""
 
-    html_sha256: str
+    key: str
     png_sha256: str | None
     width: int
     height: int = 0
@@ -131,13 +156,19 @@ class Drawn:
     browser: str = ""
     elapsed_ms: int = 0
     error: str = ""
+    page_sha256: str = ""
+    media_type: str = ""
+    size: int = 0  # bytes of the picture
 
 
 def record(engine: Engine, drawn: Drawn, *, node: str, now: datetime) -> None:
     """Note an attempt: a picture replaces an earlier failure; a failure counts one more
     attempt (and never replaces a picture drawn meanwhile by another process)."""
     values = {
-        "html_sha256": drawn.html_sha256,
+        "html_sha256": drawn.key,
+        "page_sha256": drawn.page_sha256 or drawn.key,
+        "media_type": drawn.media_type,
+        "size": drawn.size,
         "png_sha256": drawn.png_sha256,
         "width": drawn.width,
         "height": drawn.height,
@@ -167,12 +198,18 @@ def record(engine: Engine, drawn: Drawn, *, node: str, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class Due:
-    """A page waiting for its picture, with the reader of a snapshot that kept it (which
-    decides the width) or, for a retry, the width its first attempt used."""
+    """A page waiting for its picture (``html_sha256``, stored under ``key``), with the
+    reader of a snapshot that kept it (which decides the width) or, for a retry, the width
+    its first attempt used."""
 
     html_sha256: str
     reader: str = ""
     width: int = 0
+    key: str = ""
+
+    @property
+    def stored_as(self) -> str:
+        return self.key or self.html_sha256
 
 
 @dataclass
@@ -199,20 +236,21 @@ def next_pages(
     with engine.connect() as conn:
         cursor = _cursor(conn, now - backfill)
         pages = _retries(conn, want, now - retry_after, max_attempts)
-        queued = {p.html_sha256 for p in pages}
+        queued = {p.stored_as for p in pages}
         scanned, full = 0, len(pages) >= want
         while not full and scanned < SCAN_MOST:
             rows = conn.execute(_scan(cursor)).all()
             if not rows:
                 break
             scanned += len(rows)
-            wanted = [(r, [a for _, a in drawable(r.artifacts or [])]) for r in rows]
-            known = rows_for(conn, (a["sha256"] for r, arts in wanted for a in arts if _new(r)))
-            for row, arts in wanted:
+            opened = _opened(conn, rows[0].id, rows[-1].id)
+            wanted = [(r, _keyed(r) if _new(r) or r.id in opened else []) for r in rows]
+            known = rows_for(conn, (k for _, keyed in wanted for k, _ in keyed))
+            for row, keyed in wanted:
                 found = {
-                    sha: Due(sha, row.reader or "")
-                    for a in arts
-                    if _new(row) and (sha := str(a["sha256"])) not in known and sha not in queued
+                    key: Due(sha, row.reader or "", key=key)
+                    for key, sha in keyed
+                    if key not in known and key not in queued
                 }
                 if pages and len(pages) + len(found) > want:
                     full = True  # this snapshot's pages go in the next run, all together
@@ -227,6 +265,21 @@ def next_pages(
             sa.select(sa.func.count()).select_from(_snap).where(_snap.c.id > cursor)
         ).scalar_one()
     return Queue(pages, cursor, int(behind))
+
+
+def drawn_since(engine: Engine, since: datetime, *, node: str) -> int:
+    """Pictures ``node`` drew since ``since`` (the job's hourly bound)."""
+    q = (
+        sa.select(sa.func.count())
+        .select_from(_table)
+        .where(
+            _table.c.rendered_at >= since,
+            _table.c.png_sha256.is_not(None),
+            _table.c.node == node[:200],
+        )
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
 
 
 def save_cursor(engine: Engine, cursor: int, now: datetime) -> None:
@@ -283,6 +336,23 @@ def _scan(cursor: int) -> sa.Select:
     )
 
 
+def _keyed(row: Any) -> list[tuple[str, str]]:
+    """(picture key, page sha256) of a scanned snapshot's drawable pages."""
+    pages = [str(a["sha256"]) for _, a in drawable(row.artifacts or [])]
+    return [(picture_key(row.facts_hash, sha, n), sha) for n, sha in enumerate(pages)]
+
+
+def _opened(conn: Connection, first: int, last: int) -> set[int]:
+    """Snapshots in ``first..last`` at which a finding still open was opened: their pages
+    are drawn even when the content was seen before (the finding's evidence). Read through
+    the open findings' index: those are few, whatever the history holds."""
+    f = Finding.__table__  # type: ignore[attr-defined]
+    q = sa.select(f.c.first_snapshot_id).where(
+        f.c.status == "open", f.c.first_snapshot_id.between(first, last)
+    )
+    return {int(i) for (i,) in conn.execute(q) if i is not None}
+
+
 def _new(row: Any) -> bool:
     """A look that saw something its account's look before did not: not an unchanged check
     (it refers to that look's page), nor new bytes showing the same content."""
@@ -293,7 +363,7 @@ def _retries(conn: Connection, want: int, before: datetime, max_attempts: int) -
     """Pages whose drawing failed fewer than ``max_attempts`` times, the last try before
     ``before``: oldest attempt first."""
     q = (
-        sa.select(_table.c.html_sha256, _table.c.width)
+        sa.select(_table.c.page_sha256, _table.c.width, _table.c.html_sha256)
         .where(
             _table.c.png_sha256.is_(None),
             _table.c.attempts < max_attempts,
@@ -302,26 +372,30 @@ def _retries(conn: Connection, want: int, before: datetime, max_attempts: int) -
         .order_by(_table.c.rendered_at)
         .limit(want)
     )
-    return [Due(sha, width=width) for sha, width in conn.execute(q)]
+    return [Due(page or key, width=width, key=key) for page, width, key in conn.execute(q)]
 
 
 # -- retention --------------------------------------------------------------------------------
 
 
 def pictures_of(engine: Engine, html: set[str]) -> set[str]:
-    """The PNGs drawn from these pages: kept as long as the page they show is."""
-    q = sa.select(_table.c.html_sha256, _table.c.png_sha256).where(_table.c.png_sha256.is_not(None))
+    """The pictures drawn from these pages: kept as long as the page they show is."""
+    q = sa.select(_table.c.page_sha256, _table.c.html_sha256, _table.c.png_sha256).where(
+        _table.c.png_sha256.is_not(None)
+    )
     with engine.connect() as conn:
-        return {png for sha, png in conn.execute(q) if sha in html}
+        return {png for page, key, png in conn.execute(q) if (page or key) in html}
 
 
 def forget_pictures(engine: Engine, html: set[str], *, drawn_before: datetime) -> int:
     """Drop the rows of pages no snapshot keeps any more (their PNGs are collected next),
     drawn before ``drawn_before``: a page drawn since ``html`` was read may belong to a
     snapshot written since."""
-    q = sa.select(_table.c.html_sha256).where(_table.c.rendered_at < drawn_before)
+    q = sa.select(_table.c.html_sha256, _table.c.page_sha256).where(
+        _table.c.rendered_at < drawn_before
+    )
     with engine.connect() as conn:
-        gone = [sha for (sha,) in conn.execute(q) if sha not in html]
+        gone = [key for key, page in conn.execute(q) if (page or key) not in html]
     removed = 0
     for i in range(0, len(gone), 1000):
         with engine.begin() as conn:
@@ -336,8 +410,10 @@ __all__ = [
     "Queue",
     "Screenshot",
     "drawable",
+    "drawn_since",
     "forget_pictures",
     "next_pages",
+    "picture_key",
     "pictures_of",
     "record",
     "rows_for",

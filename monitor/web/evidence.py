@@ -1,8 +1,10 @@
 """The pictures of a snapshot's pages (``monitor.store.screenshots``), for the console and the
 API, scoped as the snapshot's other evidence is: a snapshot the asker may not see answers 404.
 
-Served only as a PNG whose bytes start like one, with the headers every piece of evidence
-carries (``nosniff``, a sandboxing CSP, no caching by shared caches).
+Served only as a picture whose bytes start like the format it was stored as — WebP or
+JPEG (drawn since pictures are keyed by content), PNG (drawn before, still shown) — with the
+headers every piece of evidence carries (``nosniff``, a sandboxing CSP, no caching by shared
+caches).
 """
 
 from __future__ import annotations
@@ -24,6 +26,17 @@ router = APIRouter()
 PNG = "image/png"
 
 
+def picture_type(data: bytes) -> str | None:
+    """The media type the bytes are, of the formats a picture is stored in, or None."""
+    if data.startswith(IMAGE_MAGIC[PNG]):
+        return PNG
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(IMAGE_MAGIC["image/jpeg"]):
+        return "image/jpeg"
+    return None
+
+
 @router.get("/snapshots/{snapshot_id}/screenshots/{index}", include_in_schema=False)
 def page_picture(session: DB, user: PageUser, xapp: XApp, snapshot_id: int, index: int) -> Response:
     return picture(session, user, xapp, snapshot_id, index)
@@ -31,7 +44,7 @@ def page_picture(session: DB, user: PageUser, xapp: XApp, snapshot_id: int, inde
 
 @router.get(
     "/api/v1/snapshots/{snapshot_id}/screenshots/{index}",
-    summary="网页截图（由快照保存的 HTML 离线绘制的 PNG；序号见快照详情的 screenshots）",
+    summary="网页截图（由快照保存的 HTML 离线绘制的图片：WebP，早期为 PNG；序号见快照详情）",
     tags=["xuncha"],
     responses={404: {"description": "不存在、尚未绘制，或不在令牌用户的单位范围内"}},
     response_class=Response,
@@ -44,13 +57,14 @@ def picture(session: Any, user: Principal, xapp: Any, snapshot_id: int, index: i
     if data.snapshot_account(session, user, snapshot_id) is None:
         raise NotFound
     snap = session.get(Snapshot, snapshot_id)
-    shots = screenshots_of(session, snap.artifacts) if snap is not None else []
+    shots = screenshots_of(session, snap.artifacts, snap.facts_hash) if snap is not None else []
     if not 0 <= index < len(shots) or not shots[index].png_sha256:
         raise NotFound
     try:
-        png = xapp.blobs.get(shots[index].png_sha256)  # verified against its hash
+        pic = xapp.blobs.get(shots[index].png_sha256)  # verified against its hash
     except BlobCorrupt as e:
         raise HTTPException(410, f"网页截图缺失或已损坏：{e}") from e
-    if not png.startswith(IMAGE_MAGIC[PNG]):
-        raise HTTPException(410, "网页截图不是 PNG 图片")
-    return Response(png, media_type=PNG, headers=dict(HEADERS))
+    kind = picture_type(pic)
+    if kind is None or kind != (shots[index].media_type or PNG):
+        raise HTTPException(410, "网页截图不是所记录格式的图片")
+    return Response(pic, media_type=kind, headers=dict(HEADERS))

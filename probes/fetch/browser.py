@@ -13,8 +13,15 @@ leaked contexts are the top complaint about browser monitors. So:
   finish, then contexts and browser are closed (killed if close hangs) and relaunched;
 - :meth:`visit` captures the JSON responses whose URL matches given patterns (the list and
   profile APIs the page itself calls, signed as only the site's own script can), waits for
-  them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and takes a
-  JPEG screenshot as evidence.
+  them, optionally evaluates a JS expression (``window.__INITIAL_STATE__``) and keeps the
+  page's HTML as evidence;
+- a check costs what reading needs, not what showing needs (issue 32): one context per
+  platform, reused by every check of it; images, media and fonts aborted before they are
+  asked for; the navigation waits for the document's first bytes only (``commit``), and
+  the page is stopped (``window.stop()``) as soon as the awaited answers are in, so its
+  other requests, its ``load`` and the network's idleness are never waited for. No picture
+  is taken per visit (``screenshot_each_visit``): the evidence picture is drawn later from
+  the stored HTML, only when what the page shows changed (``monitor.service.screenshots``).
 
 Whoever patrols owns the pool: ``BrowserPool(BrowserSettings(...))`` at start-up, handed to
 readers in :class:`probes.fetch.Tools`, and ``await pool.close()`` at shutdown. There is no
@@ -27,9 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from probes.fetch.chromium import chromium_memory_mb, kill_chromium
+from probes.fetch.chromium import chromium_pids as chromium_pids  # re-exported
 
 log = structlog.get_logger("xuncha.browser")
 
@@ -64,7 +72,13 @@ class BrowserSettings:
     close_timeout_seconds: float = 5.0
     # after the awaited responses, for captured ones not awaited; none once all are in
     settle_ms: int = 300
+    # a platform's page is navigated again by its next check instead of opened anew (at most
+    # ``max_pages`` per context stay open between checks)
+    reuse_pages: bool = True
     block_resources: tuple[str, ...] = ("image", "media", "font")  # not needed to read
+    # a JPEG per visit cost more than reading the page; pictures are drawn from the stored
+    # HTML when the content changed instead (monitor.service.screenshots)
+    screenshot_each_visit: bool = False
     user_agent: str | None = None
     proxy: str | None = None
     locale: str = "zh-CN"
@@ -119,6 +133,7 @@ class BrowserPool:
         self._pw: Any = None
         self._browser: Any = None
         self._contexts: dict[str, Any] = {}
+        self._idle_pages: dict[str, list[Any]] = {}  # per context: open pages kept for reuse
         self._pages_since_launch = 0
         self.pages_served = 0
         self.launches = 0
@@ -150,12 +165,16 @@ class BrowserPool:
         limit: float,
         make: MakeContext | None = None,
         cookies: Sequence[dict[str, Any]] = (),
+        reuse: bool | None = None,
     ) -> AsyncIterator[Any]:
         """A new page in the context named ``context``, holding one of the ``max_pages``
         permits; closed afterwards within the close timeout. The context is a platform's
         (cookies kept like a visitor's), or one ``make(browser, settings)`` creates the first
         time (:mod:`probes.fetch.render`'s offline one); ``cookies`` are given to a context
-        when it is made (a logged-in session's: :mod:`probes.fetch.session`). Raises
+        when it is made (a logged-in session's: :mod:`probes.fetch.session`). ``reuse``: the
+        page, if it served without an error, stays open for the context's next use (default:
+        for the platforms' own contexts, when ``reuse_pages``; a caller that adds routes to
+        the page removes them before it is given back). Raises
         :class:`BrowserError` when the browser cannot open a page (it is relaunched on the
         next one)."""
         if self._closed:
@@ -163,17 +182,30 @@ class BrowserPool:
         await self._permit()
         try:
             ctx = await self._context(context, make, cookies)
-            try:
-                page = await asyncio.wait_for(ctx.new_page(), limit)
-            except Exception as e:  # a crashed or closed browser: relaunch on the next visit
-                self._pages_since_launch = self.settings.recycle_after_pages
-                raise BrowserError(
-                    f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
-                ) from e
+            reusable = self.settings.reuse_pages and (make is None if reuse is None else reuse)
+            idle = self._idle_pages.setdefault(context, []) if reusable else []
+            page = idle.pop() if idle else None
+            if page is not None and page.is_closed():
+                page = None
+            if page is None:
+                try:
+                    page = await asyncio.wait_for(ctx.new_page(), limit)
+                except Exception as e:  # a crashed or closed browser: relaunch next visit
+                    self._pages_since_launch = self.settings.recycle_after_pages
+                    raise BrowserError(
+                        f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
+                    ) from e
+            kept = False
             try:
                 yield page
+                # a page that served well is kept for the context's next visit: its renderer
+                # process stays up (starting one cost most of a check's CPU)
+                kept = reusable and ctx is self._contexts.get(context) and not page.is_closed()
             finally:
-                await self._bounded(page.close(), "page_close")
+                if kept:
+                    idle.append(page)
+                else:
+                    await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
         finally:
@@ -187,7 +219,7 @@ class BrowserPool:
         capture: Sequence[str] = (),
         wait_for: Sequence[str] | None = None,
         evaluate: str | None = None,
-        screenshot: bool = True,
+        screenshot: bool | None = None,
         timeout: float | None = None,
         context: str | None = None,
         cookies: Sequence[dict[str, Any]] = (),
@@ -197,7 +229,10 @@ class BrowserPool:
 
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
+        ``screenshot`` None: as ``screenshot_each_visit`` says.
         """
+        if screenshot is None:
+            screenshot = self.settings.screenshot_each_visit
         limit = timeout or self.settings.page_timeout_seconds
         async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
@@ -263,14 +298,36 @@ class BrowserPool:
                     complete.set()
 
         page.on("response", on_response)
+        try:
+            return await self._read_page(
+                page, url, patterns, waits, seen, arrived, complete, evaluate, limit
+            )
+        finally:  # a page kept for the next check must not feed this check's list
+            page.remove_listener("response", on_response)
+
+    async def _read_page(
+        self,
+        page: Any,
+        url: str,
+        patterns: list[re.Pattern[str]],
+        waits: list[re.Pattern[str]],
+        seen: list[Any],
+        arrived: asyncio.Event,
+        complete: asyncio.Event,
+        evaluate: str | None,
+        limit: float,
+    ) -> PageResult:
         if not waits:
             arrived.set()
         if not patterns:
             complete.set()
         deadline = time.monotonic() + limit
         status: int | None = None
+        # with answers to wait for, the document's first bytes are enough: the wait below is
+        # for those answers, not for the page's own events
+        until = "commit" if waits or patterns else "domcontentloaded"
         try:
-            main = await page.goto(url, wait_until="domcontentloaded", timeout=limit * 1000)
+            main = await page.goto(url, wait_until=until, timeout=limit * 1000)
             status = main.status if main is not None else None
         except Exception as e:  # playwright's TimeoutError/Error: the page never came
             raise BrowserError(f"浏览器打开页面失败：{_short(str(e).splitlines()[0])}") from e
@@ -288,6 +345,9 @@ class BrowserPool:
             except Exception:
                 continue  # a redirect or aborted response has no body
             captured.append(Captured(resp.url, resp.status, body, _json(body)))
+        if patterns:  # all we read is in: the rest of the page is not loaded
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(page.evaluate("window.stop()"), 2)
         evaluated = None
         if evaluate:
             with contextlib.suppress(Exception):
@@ -383,6 +443,7 @@ class BrowserPool:
 
     async def _shutdown(self) -> None:
         """Close contexts, browser and driver, each within the close timeout; kill if hung."""
+        self._idle_pages.clear()  # closed with their contexts
         for ctx in list(self._contexts.values()):
             await self._bounded(ctx.close(), "context_close")
         self._contexts.clear()
@@ -407,67 +468,6 @@ class BrowserPool:
         self._closed = True
         async with self._lock:
             await self._shutdown()
-
-
-# -- memory of the Chromium processes -------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def chromium_pids(root: int | None = None) -> list[int]:
-    """Chromium processes descending from this process (through playwright's driver)."""
-    tree = _children()
-    out: list[int] = []
-    stack = list(tree.get(root or os.getpid(), []))
-    while stack:
-        pid = stack.pop()
-        stack.extend(tree.get(pid, []))
-        try:
-            comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if "chrom" in comm:
-            out.append(pid)
-    return out
-
-
-def chromium_memory_mb() -> float:
-    """Memory of our Chromium processes: PSS (shared pages split fairly), else RSS."""
-    total_kb = 0
-    for pid in chromium_pids():
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            key = "Pss:"
-        except OSError:
-            try:
-                text = Path(f"/proc/{pid}/status").read_text()
-                key = "VmRSS:"
-            except OSError:
-                continue
-        for line in text.splitlines():
-            if line.startswith(key):
-                total_kb += int(line.split()[1])
-                break
-    return total_kb / 1024
-
-
-def kill_chromium() -> None:
-    """Last resort when close hangs: kill our own Chromium processes, by pid."""
-    for pid in chromium_pids():
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
 
 
 def _json(body: bytes) -> Any:

@@ -1,8 +1,9 @@
 """What the browser readers share: open a page in the pool, keep the evidence.
 
 Douyin, Toutiao and Kuaishou sign their APIs in page script, so the reader lets
-the real page call them and reads the JSON it captured (DOMAIN §7). The page HTML, each
-captured JSON body and a screenshot become artifacts; a browser failure becomes an
+the real page call them and reads the JSON it captured (DOMAIN §7). The page HTML and each
+captured JSON body become artifacts (and a screenshot, when the pool takes one per visit:
+the evidence picture is otherwise drawn from the HTML later); a browser failure becomes an
 ``error`` observation with the pool's Chinese message. The pool is the one the caller was given
 (``Tools.browser``): without one the reader says so, rather than starting a default browser
 the configuration never asked for.
