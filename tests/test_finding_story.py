@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -37,6 +38,7 @@ from tests.test_alerting import Clock, tick
 from tests.test_screenshots_shown import draw_due
 from tests.test_unchanged import patrol
 from tests.test_web import FAST_HASHER, PASSWORD, client_for, csrf_of, login
+from tests.test_web_browser import SHOTS, browser, serving, shoot, sign_in  # noqa: F401
 
 GOLDEN = Path(__file__).parent / "golden" / "web" / "finding-story.txt"
 NOTE = "已联系民政科，今天下午撤下原文并重新发布脱敏版本"
@@ -180,3 +182,34 @@ def test_the_finding_page_tells_the_whole_story(story: Story) -> None:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(main_text(html), encoding="utf-8")
     assert main_text(html) == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_story_on_a_desktop_and_a_phone(story: Story, browser: Any) -> None:  # noqa: F811
+    """The same page in Chromium at 1280 and 390 px: nothing wider than the screen, the
+    picture inside it, the story's lines readable. ``finding-story-1280.png`` and
+    ``finding-story-390.png`` for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(story.app, NOW + timedelta(hours=7)) as base:
+        for width in (1280, 390):
+            ctx = browser.new_context(
+                base_url=base, viewport={"width": width, "height": 900}, locale="zh-CN"
+            )
+            page = ctx.new_page()
+            try:
+                sign_in_as(page, "duty_gy")
+                page.goto(f"/findings/{story.finding}")
+                assert page.get_by_role("heading", name="经过").is_visible()
+                scroll = page.evaluate("document.documentElement.scrollWidth")
+                assert scroll <= width, f"the finding page at {width} px scrolls sideways"
+                shot = page.locator("figure.page-shot img.shot").bounding_box()
+                assert shot is not None and shot["x"] + shot["width"] <= width
+                assert page.locator("ol.timeline li").count() >= 9
+                shoot(page, f"finding-story-{width}")
+            finally:
+                ctx.close()
+
+
+def sign_in_as(page: Any, name: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "_hasher", FAST_HASHER)
+        sign_in(page, name)

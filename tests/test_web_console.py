@@ -324,7 +324,8 @@ def test_accounts_are_paged_sorted_and_filtered(province: Province) -> None:
 
     # someone else's unit is not a filter that shows anything
     duty = login(client_for(province.xapp), "duty_c2")
-    assert rows(duty.get("/accounts").text) == ["c2-wechat", "c2-douyin"]  # by name
+    # by name, in pinyin: 第二市抖音 (dǒu) before 第二市发布 (fā), not by code point
+    assert rows(duty.get("/accounts").text) == ["c2-douyin", "c2-wechat"]
     assert "账号（0 个）" in duty.get("/accounts?unit=C1").text
     assert "巡查异常" in duty.get("/accounts?health=patrol").text
 
@@ -407,7 +408,8 @@ def test_findings_filter_sort_and_say_how_late(province: Province) -> None:
     c = login(client_for(w.xapp), "sup_p")
     f = w.findings
     page = c.get("/findings").text
-    assert set(rows(page, "findings")) == {str(f[k]) for k in ("veto", "ads", "soon", "fetch")}
+    # the gravest first: 单项否决, 严重, 预警, then 巡查异常 (though its level is 预警 too)
+    assert rows(page, "findings") == [str(f[k]) for k in ("veto", "ads", "soon", "fetch")]
     # names, not codes; a veto's deadline says how late it is
     veto = page.split(f'id="finding-{f["veto"]}"', 1)[1].split("</tr>", 1)[0]
     assert "第一市人民政府办公室" in veto and ">C1<" not in veto

@@ -15,7 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from monitor.show.deadlines import deadline_note, deadline_text, overdue_days
-from monitor.show.labels import KIND, KIND_CATEGORY, label
+from monitor.show.labels import KIND, KIND_CATEGORY, PATROL_KINDS, label
 from monitor.timefmt import shown
 
 __all__ = [
@@ -120,3 +120,19 @@ def deadline_words(deadline: datetime | None, now: datetime, remedy: str, tz: st
 
 
 __all__ += ["deadline_words", "linked"]
+
+
+# the order a list of findings is read in: 单项否决, 严重, 预警, 提示, then 巡查异常 (our own
+# fetch problems, whatever their level) — the same in the console and the CLI
+URGENCY = {"veto": 0, "high": 1, "warning": 2, "info": 3}
+PATROL_RANK = 4
+
+
+def urgency(kind: str, severity: str) -> int:
+    """0 for a veto … 3 for 提示, 4 for 巡查异常; an unknown level just before 巡查异常."""
+    if kind in PATROL_KINDS:
+        return PATROL_RANK
+    return URGENCY.get(severity, PATROL_RANK - 1)
+
+
+__all__ += ["PATROL_RANK", "URGENCY", "urgency"]
