@@ -330,6 +330,29 @@ def test_accounts_are_paged_sorted_and_filtered(province: Province) -> None:
     assert "巡查异常" in duty.get("/accounts?health=patrol").text
 
 
+def test_names_sort_by_pinyin_and_an_account_never_checked_is_not_clean(
+    province: Province,
+) -> None:
+    """By code point 北 < 安 < 重 < 黔; a person looks names up by pinyin: an, bei, chong,
+    qian. And an account no check has looked at says 未巡查 (grey), never a green 无."""
+    xapp = province.xapp
+    add_unit(xapp, "N", "新设单位", parent="P")
+    for aid, name in (
+        ("n1", "北京发布"),
+        ("n2", "安顺发布"),
+        ("n3", "重庆发布"),
+        ("n4", "黔南发布"),
+    ):
+        add_account(xapp, aid, "N", f"https://weibo.example/{aid}", name=name)
+    c = login(client_for(xapp), "sup_p")
+    page = c.get("/accounts?unit=N").text
+    assert rows(page) == ["n2", "n1", "n3", "n4"]
+    assert rows(c.get("/accounts?unit=N&desc=1").text) == ["n4", "n3", "n1", "n2"]
+    first = page.split('href="/accounts/n2"', 1)[1].split("</tr>", 1)[0]
+    assert first.count('<span class="never">未巡查</span>') == 2  # 最近巡查 and 未解决问题
+    assert '<span class="ok">无</span>' not in page
+
+
 def test_an_account_the_patrol_cannot_see_now_is_unjudged_not_failing(province: Province) -> None:
     """Withheld now (an empty list while the profile counts 1,288 posts) with an old 单项否决
     still open, or posts with no dates: the console says 无法判定 and why — on the list, the
