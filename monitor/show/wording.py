@@ -32,7 +32,7 @@ NEVER_CHECKED = "未巡查"  # an account no check has looked at yet: no verdict
 
 # platforms whose pages are a unit's own site: a wall there is the site's firewall (WAF)
 SITE_PLATFORMS = frozenset({"website", "other"})
-SITE_BLOCKED = "网站防火墙拦截了巡查，暂时无法检查"
+SITE_BLOCKED = "网站防火墙拦截了巡查"  # the kind; a finding's title adds 暂时无法检查
 
 _CHANNELS = {
     "dingtalk": "钉钉",
@@ -56,7 +56,7 @@ def finding_title(title: str, kind: str, platform: str = "") -> str:
     """A finding's stored title as people read it (titles stored before the site wording
     existed say "被平台反爬拦截" of a government site too)."""
     if kind == "blocked" and platform in SITE_PLATFORMS and "反爬" in title:
-        return SITE_BLOCKED
+        return f"{SITE_BLOCKED}，暂时无法检查"
     return title
 
 

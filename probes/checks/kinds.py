@@ -72,7 +72,7 @@ KINDS: dict[str, FindingKind] = {
         FindingKind(
             "gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72
         ),
-        FindingKind("blocked", "被平台反爬拦截，暂时无法检查", "patrol", Severity.warning),
+        FindingKind("blocked", "被平台反爬拦截", "patrol", Severity.warning),
         FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
         FindingKind(
             "unreadable", "无法读取内容，页面可能改版或不是有效订阅源", "patrol", Severity.warning
