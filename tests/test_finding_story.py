@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +50,7 @@ class Story:
     app: App
     finding: int
     robots: dict[str, object]
+    fix: Callable[[], None]  # the unit takes the post down; the next check sees it gone
 
 
 def tell(app: App, clock: Clock, minutes: int) -> None:
@@ -92,7 +93,14 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             f = s.exec(select(Finding).where(Finding.kind == "privacy")).one()
             assert f.id is not None and result.snapshot is not None
         tell(app, clock, 90)  # the county at once, the city after an hour unacknowledged
-        yield Story(app, f.id, {"county": county, "city": city})
+
+        def fix() -> None:
+            server[PAGE] = page_reply(news_page(server.base, tracker.url))
+            clock.now = NOW + timedelta(hours=6, minutes=30)
+            patrol(app, "gy-site", clock.now)
+            tell(app, clock, 3)
+
+        yield Story(app, f.id, {"county": county, "city": city}, fix)
         app.close()
 
 
@@ -103,6 +111,8 @@ def acknowledge_and_later(story: Story) -> None:
         mp.setattr(auth, "_hasher", FAST_HASHER)
         c = login(client_for(story.app), "duty_gy")
         page = c.get(f"/findings/{fid}")
+        # while open: the deadline in words (privacy: 24 hours; the console's clock is 4 h on)
+        assert "须在 2026-11-25 10:00 前整改，还剩 20 小时" in page.text
         r = c.post(
             f"/findings/{fid}/ack",
             data={"csrf": csrf_of(page.text), "note": NOTE, "back": f"/findings/{fid}"},
@@ -118,6 +128,7 @@ def acknowledge_and_later(story: Story) -> None:
         ]):  # fmt: skip
             s.add(FindingEvent(finding_id=fid, event=event, at=later + timedelta(minutes=i),
                                detail=detail))  # fmt: skip
+    story.fix()
 
 
 def main_text(html: str) -> str:
@@ -172,11 +183,16 @@ def test_the_finding_page_tells_the_whole_story(story: Story) -> None:
     assert "future_thing what：一种以后才有的事件" in joined  # unknown: by its name
     times = [t.text() for t in tree.css("ol.timeline li time")]
     assert times == sorted(times) and len(times) == len(steps)  # oldest first
+    assert "问题解决 快照 #2 已不再显示此问题" in joined  # the next check saw it gone
+    assert "通知问题已解决 贵阳市人民政府办公厅（钉钉）：已发送" in joined
     told = [m for r in story.robots.values() for m in r.accepted]  # type: ignore[attr-defined]
-    assert len(told) == 2  # what the page says was sent is what the robots received
+    # what the page says was sent is what the robots received: the county's opening and
+    # resolution, the city's escalation and, since it was told, the resolution too
+    assert "通知问题已解决 贵州省人民政府办公厅（企业微信）：已发送" in joined
+    assert len(told) == 4 == len(tree.css("ol.timeline li.message"))
     assert "dingtalk://" not in html and "wecombot://" not in html  # never an address
-    # the deadline in words, and the note beside the acknowledgement
-    assert "须在 2026-11-25 10:00 前整改，还剩 20 小时" in main_text(html)
+    # resolved: no deadline to count down any more; the note beside the acknowledgement
+    assert "已解决" in main_text(html) and "还剩" not in main_text(html)
     assert tree.css_first("dl.facts blockquote.note").text() == NOTE
     if os.environ.get("XUNCHA_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,8 @@ def _event_step(
         text, tone = "，".join(parts), "bad"
     elif e.event in ("resolved", "recheck_passed", "confirmed", "dismissed"):
         tone = "ok"
+        if e.event == "resolved" and e.snapshot_id is not None:
+            text = f"快照 #{e.snapshot_id} 已不再显示此问题"
     elif e.event == "recheck_failed":
         tone = "bad"
     elif e.event not in EVENT:

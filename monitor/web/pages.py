@@ -136,13 +136,14 @@ def finding_page(
         raise NotFound
     f, settings = row.f, xapp.settings
     known = KINDS.get(f.kind)
-    shot = None  # the evidence picture of the latest look, inline
-    if f.last_snapshot_id is not None:
-        shot = history.snapshot_detail(session, f.last_snapshot_id)
-        if shot is not None and shot.screenshots:
-            history.verify_screenshots(xapp.blobs, shot.screenshots)
-        elif shot is not None:
-            shot = None
+    # the evidence picture, inline: the latest look that still shows an open problem, the
+    # look that found a resolved one (the latest shows it gone)
+    sid = f.last_snapshot_id if f.status == "open" else f.first_snapshot_id
+    shot = history.snapshot_detail(session, sid) if sid is not None else None
+    if shot is not None and shot.screenshots:
+        history.verify_screenshots(xapp.blobs, shot.screenshots)
+    else:
+        shot = None
     return render(
         request, "finding.html", user, f=f, a=row.a, unit_name=row.unit_name, now=now,
         marked=marked_posts(f.evidence), shot=shot,
