@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from monitor.show.labels import capped_note
 from monitor.show.marked import marked_posts
 from monitor.show.timeline import finding_timeline
-from monitor.show.wording import category_kind, deadline_words, finding_title, linked
+from monitor.show.wording import deadline_words, finding_title, linked
 from monitor.store import audit, changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
@@ -149,7 +149,6 @@ def finding_page(
         marked=marked_posts(f.evidence), shot=shot,
         steps=finding_timeline(session, finding_id, settings.channel_url),
         detail=linked(f.detail), title=finding_title(f.title, f.kind, row.a.platform),
-        what=category_kind(f.kind, row.a.platform),
         deadline=deadline_words(f.deadline, now, known.remedy if known else "整改",
                                 settings.timezone) if f.status == "open" else "",
     )  # fmt: skip
