@@ -69,9 +69,7 @@ KINDS: dict[str, FindingKind] = {
         # posts seen, none dated: no verdict on the account, the reader needs a look
         FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
-        FindingKind(
-            "gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72
-        ),
+        FindingKind("gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72),
         FindingKind("blocked", "被平台反爬拦截", "patrol", Severity.warning),
         FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
         FindingKind(
