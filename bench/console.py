@@ -49,6 +49,7 @@ from monitor.config import Settings  # noqa: E402
 from monitor.store.engine import make_engine, session_scope, upgrade  # noqa: E402
 from monitor.store.facts import content_of  # noqa: E402
 from monitor.store.models import User  # noqa: E402
+from monitor.store.sortkey import pinyin_key  # noqa: E402
 from monitor.web.app import create_app  # noqa: E402
 from monitor.web.auth import Principal, add_user, principal_for  # noqa: E402
 from monitor.web.overview import pass_rates  # noqa: E402
@@ -58,6 +59,8 @@ from monitor.web.trends import open_problems, updates  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # a Tuesday, 14:00 in Beijing
 PLATFORMS = ("weibo", "wechat", "douyin", "toutiao", "website")
+# names that sort differently by pinyin and by code point (黔 after every common surname)
+PLACES = ("贵阳", "遵义", "安顺", "毕节", "铜仁", "黔南", "六盘水", "重庆路", "北京路", "长沙路")
 PASSWORD = "Bench-password1"
 
 
@@ -83,18 +86,23 @@ def generate(db: Path, accounts: int, days: int, per_day: int) -> int:
         for k in range(10)
     ]
     con.executemany(
-        "INSERT INTO unit (code, name, parent_code, level, region, channels, it_channels,"
-        " duty_mobiles, updated_at) VALUES (?, ?, ?, ?, '贵州省', '[]', '[]', '[]', ?)",
-        [(*u, now) for u in units],
+        "INSERT INTO unit (code, name, name_key, parent_code, level, region, channels,"
+        " it_channels, duty_mobiles, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, '贵州省', '[]', '[]', '[]', ?)",
+        [(u[0], u[1], pinyin_key(u[1]), *u[2:], now) for u in units],
     )
     counties = [u[0] for u in units if u[3] == "县"]
     ids = [f"a{i:05d}" for i in range(accounts)]
+    names = [f"{PLACES[i % len(PLACES)]}政务账号{i}" for i in range(accounts)]
+    started = time.perf_counter()
+    keys = [pinyin_key(n) for n in names]  # what the ORM writes with each name
+    print(f"  pinyin keys of {accounts} names: {(time.perf_counter() - started) * 1000:.0f} ms")
     con.executemany(
-        "INSERT INTO account (id, platform, name, handle, url, reader, owner_code, kind, ruleset,"
-        " status, operator, is_lead, options, updated_at) VALUES"
-        " (?, ?, ?, ?, '', 'rss', ?, 'publish', '', ?, '', 0, '{}', ?)",
+        "INSERT INTO account (id, platform, name, name_key, handle, url, reader, owner_code,"
+        " kind, ruleset, status, operator, is_lead, options, updated_at) VALUES"
+        " (?, ?, ?, ?, ?, '', 'rss', ?, 'publish', '', ?, '', 0, '{}', ?)",
         [
-            (a, PLATFORMS[i % 5], f"政务账号{i}", f"h{i}", counties[i % len(counties)],
+            (a, PLATFORMS[i % 5], names[i], keys[i], f"h{i}", counties[i % len(counties)],
              "closed" if i % 100 == 50 else "active", now)
             for i, a in enumerate(ids)
         ],
@@ -309,6 +317,8 @@ def bench(db: Path, accounts: int, args: argparse.Namespace) -> None:
               f"{statistics.median(times):7.1f} ms   max {max(times):7.1f} ms")  # fmt: skip
         for label, path in (
             ("/accounts", "/accounts"),
+            ("/accounts?page=100 (by name, pinyin)", "/accounts?page=100"),
+            ("/accounts?sort=unit&desc=1&page=50", "/accounts?sort=unit&desc=1&page=50"),
             ("/accounts?sort=silent (longest silent first)", "/accounts?sort=silent"),
             ("/accounts?sort=problems&page=40", "/accounts?sort=problems&page=40"),
             ("/accounts?health=failing", "/accounts?health=failing"),

@@ -227,3 +227,39 @@ def test_outbox_states_are_chinese(cfg: Path) -> None:
     piped = run(cfg, "alerts", "outbox", "--status", "已放弃").output.splitlines()
     assert len(piped) == 2 and "\t已放弃\t" in piped[1] and "贵阳市人民政府办公室" in piped[1]
     assert run(cfg, "alerts", "outbox", "--status", "lost").exit_code == 2
+
+
+def test_cli_and_console_say_how_late_in_the_same_words(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadline passed 20 hours ago: "已超期 20 小时" in the terminal and on the console
+    (``monitor.show.wording``), never "已超期不足 1 天" in one and hours in the other; the
+    order is the same too: the gravest first, 巡查异常 last."""
+    from fastapi.testclient import TestClient
+
+    from monitor.web import auth
+    from monitor.web.app import create_app
+    from tests.test_web import FAST_HASHER, PASSWORD, login
+
+    monkeypatch.setattr(auth, "_hasher", FAST_HASHER)
+    xapp = App.open(load_settings(cfg))
+    try:
+        with session_scope(xapp.engine) as s:
+            late = Finding(account_id="gy-weibo", kind="commercial", severity="high",
+                           title="一条商业广告", deadline=NOW - timedelta(hours=20),
+                           opened_at=NOW - timedelta(days=2), updated_at=NOW)  # fmt: skip
+            s.add(late)
+            auth.add_user(s, "sup", "supervisor", "gz", PASSWORD, NOW)
+            s.flush()
+            late_id = late.id
+        terminal = plain(run(cfg, "findings", **TERMINAL).output)
+        piped = run(cfg, "findings").output
+        c = login(TestClient(create_app(xapp, clock=lambda: NOW), follow_redirects=False), "sup")
+        console = c.get("/findings").text
+        row = console.split(f'id="finding-{late_id}"', 1)[1].split("</tr>", 1)[0]
+    finally:
+        xapp.close()
+    for shown in (terminal, piped, row):
+        assert "已超期 20 小时" in shown and "不足 1 天" not in shown
+    in_console = [int(x) for x in re.findall(r'<tr id="finding-(\d+)"', console)]
+    assert in_console == ids(terminal)  # the same order: veto, 严重 …, 巡查异常 last

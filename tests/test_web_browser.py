@@ -221,6 +221,7 @@ def _pages(w: Province) -> dict[str, tuple[str, str, str]]:
         "overview": ("/", "总览", "本季度合格率"),
         "accounts": ("/accounts?sort=silent", "账号（64 个，第 1–50 个）", "59 天"),
         "findings": ("/findings?status=all", "问题（共 4 条）", "已超期 3 天"),
+        "finding": (f"/findings/{w.findings['veto']}", f"问题 #{w.findings['veto']}", "经过"),
         "account": ("/accounts/p-site", "黔中省政府网站", "秋季农田水利建设"),
         "snapshot": (f"/snapshots/{w.snaps['p-site'][0]}", f"快照 #{w.snaps['p-site'][0]}",
                      "网页源码"),
@@ -233,7 +234,7 @@ def _pages(w: Province) -> dict[str, tuple[str, str, str]]:
 def test_every_page_fits_a_desktop_and_a_phone(
     province: tuple[str, Province], browser: Any
 ) -> None:
-    """The seven pages at 1280 and 390 px: no page scrolls sideways, the menu keeps whole
+    """The eight pages at 1280 and 390 px: no page scrolls sideways, the menu keeps whole
     words, list rows become labelled cards on the phone. Screenshots for a person to look
     at: ``<page>-1280.png``, ``<page>-390.png``."""
     base, w = province
@@ -258,6 +259,17 @@ def test_every_page_fits_a_desktop_and_a_phone(
                 if width == 390 and page.locator("table.stack").count():
                     table = page.locator("table.stack").first
                     assert table.locator("thead").is_hidden()  # cards, each cell labelled
+                if name == "overview":  # every figure of the pass rates on screen, as cards
+                    for label in ("已检查", "不合格"):
+                        cell = page.locator(f'#rates td[data-label="{label}"]').first
+                        box = cell.bounding_box()
+                        assert box is not None and box["x"] + box["width"] <= width, label
+                    links = page.locator("p.sort-by").first  # sorting without the header
+                    assert links.is_visible() == (width == 390)
+                # a button's word on one line: "确认", never 确 over 认
+                for button in page.locator("main button").all():
+                    box = button.bounding_box()
+                    assert box is not None and box["height"] < 40, (name, width)
                 shoot(page, f"{name}-{width}")
         finally:
             ctx.close()

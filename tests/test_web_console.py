@@ -324,9 +324,33 @@ def test_accounts_are_paged_sorted_and_filtered(province: Province) -> None:
 
     # someone else's unit is not a filter that shows anything
     duty = login(client_for(province.xapp), "duty_c2")
-    assert rows(duty.get("/accounts").text) == ["c2-wechat", "c2-douyin"]  # by name
+    # by name, in pinyin: 第二市抖音 (dǒu) before 第二市发布 (fā), not by code point
+    assert rows(duty.get("/accounts").text) == ["c2-douyin", "c2-wechat"]
     assert "账号（0 个）" in duty.get("/accounts?unit=C1").text
     assert "巡查异常" in duty.get("/accounts?health=patrol").text
+
+
+def test_names_sort_by_pinyin_and_an_account_never_checked_is_not_clean(
+    province: Province,
+) -> None:
+    """By code point 北 < 安 < 重 < 黔; a person looks names up by pinyin: an, bei, chong,
+    qian. And an account no check has looked at says 未巡查 (grey), never a green 无."""
+    xapp = province.xapp
+    add_unit(xapp, "N", "新设单位", parent="P")
+    for aid, name in (
+        ("n1", "北京发布"),
+        ("n2", "安顺发布"),
+        ("n3", "重庆发布"),
+        ("n4", "黔南发布"),
+    ):
+        add_account(xapp, aid, "N", f"https://weibo.example/{aid}", name=name)
+    c = login(client_for(xapp), "sup_p")
+    page = c.get("/accounts?unit=N").text
+    assert rows(page) == ["n2", "n1", "n3", "n4"]
+    assert rows(c.get("/accounts?unit=N&desc=1").text) == ["n4", "n3", "n1", "n2"]
+    first = page.split('href="/accounts/n2"', 1)[1].split("</tr>", 1)[0]
+    assert first.count('<span class="never">未巡查</span>') == 2  # 最近巡查 and 未解决问题
+    assert '<span class="ok">无</span>' not in page
 
 
 def test_an_account_the_patrol_cannot_see_now_is_unjudged_not_failing(province: Province) -> None:
@@ -407,7 +431,8 @@ def test_findings_filter_sort_and_say_how_late(province: Province) -> None:
     c = login(client_for(w.xapp), "sup_p")
     f = w.findings
     page = c.get("/findings").text
-    assert set(rows(page, "findings")) == {str(f[k]) for k in ("veto", "ads", "soon", "fetch")}
+    # the gravest first: 单项否决, 严重, 预警, then 巡查异常 (though its level is 预警 too)
+    assert rows(page, "findings") == [str(f[k]) for k in ("veto", "ads", "soon", "fetch")]
     # names, not codes; a veto's deadline says how late it is
     veto = page.split(f'id="finding-{f["veto"]}"', 1)[1].split("</tr>", 1)[0]
     assert "第一市人民政府办公室" in veto and ">C1<" not in veto

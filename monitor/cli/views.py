@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, local, open_app, out, print_json
-from probes.model import SEVERITY_RANK
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -233,10 +232,12 @@ def _account(row: Any) -> AccountRef:
 
 
 def _urgency(f: Any) -> tuple:
-    """Open before resolved, by severity, the nearest (or most overdue) deadline first."""
+    """Open before resolved, the gravest first (巡查异常 last), the nearest (or most
+    overdue) deadline first: the console's order too (``monitor.show.wording.urgency``)."""
+    from monitor.show.wording import urgency
+
     deadline = f.deadline.timestamp() if f.deadline else float("inf")
-    rank = -SEVERITY_RANK.get(f.severity, -1)  # the gravest first, an unknown level last
-    return (f.status != "open", rank, deadline, -f.opened_at.timestamp())
+    return (f.status != "open", urgency(f.kind, f.severity), deadline, -f.opened_at.timestamp())
 
 
 def _print_findings(
@@ -249,8 +250,7 @@ def _print_findings(
     show_all: bool,
     limit: int | None,
 ) -> None:
-    from monitor.show.deadlines import deadline_text, overdue_days
-    from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, STATUS, label
+    from monitor.show.labels import KIND_CATEGORY, PLATFORM, SEVERITY, STATUS, label
     from monitor.show.terminal import (
         SEVERITY_STYLE,
         Col,
@@ -261,6 +261,7 @@ def _print_findings(
         terminal_table,
         write_tsv,
     )
+    from monitor.show.wording import deadline_text, finding_title, kind_label, overdue_days
     from probes.checks.rules import rule_text
 
     shown, more = limited(console, rows, limit)
@@ -279,8 +280,9 @@ def _print_findings(
              "问题类别", "依据规则", "整改期限", "超期", "发现于", "确认人"],
             [
                 (f.id, label(SEVERITY, f.severity), label(STATUS, f.status), f.account_id,
-                 f.account_name, label(PLATFORM, f.account_platform), f.unit_name, f.title,
-                 label(KIND, f.kind),
+                 f.account_name, label(PLATFORM, f.account_platform), f.unit_name,
+                 finding_title(f.title, f.kind, f.account_platform),
+                 kind_label(f.kind, f.account_platform),
                  label(KIND_CATEGORY, f.kind), rule_words(f.rule),
                  local(f.deadline, tz) if f.deadline else "",
                  deadline_text(f.deadline, now, tz) if overdue_days(f.deadline, now) is not None
@@ -319,7 +321,10 @@ def _print_findings(
                 (f.account_name, ""), (label(PLATFORM, f.account_platform), "dim"),
                 (f.unit_name, "dim"),
             ),
-            lines((f.title, ""), (label(KIND_CATEGORY, f.kind), "dim")),
+            lines(
+                (finding_title(f.title, f.kind, f.account_platform), ""),
+                (label(KIND_CATEGORY, f.kind), "dim"),
+            ),
             cell(deadline_text(f.deadline, now, tz), "red" if days is not None else ""),
         )  # fmt: skip
     console.print(t)

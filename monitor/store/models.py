@@ -30,6 +30,7 @@ class Unit(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    name_key: str = Field(default="", max_length=1000)  # pinyin, as Account.name_key
     parent_code: str | None = Field(default=None, foreign_key="unit.code", index=True)
     level: str = Field(default="", max_length=32)  # 省/市/县/部门 ...
     region: str = Field(default="", max_length=64)  # province / city, e.g. 贵州省贵阳市
@@ -54,6 +55,9 @@ class Account(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     platform: str = Field(max_length=32, index=True)  # weibo, wechat, douyin, website, app, ...
     name: str = Field(max_length=200)  # registered name
+    # the name's pinyin, for lists sorted the way people look names up (store/sortkey.py);
+    # written with the name by the listeners at the end of this module
+    name_key: str = Field(default="", max_length=1000, index=True)
     handle: str = Field(default="", max_length=200)  # platform id: uid, gh_xxx, ...
     url: str = Field(default="", max_length=2000)  # feed / page / profile URL
     reader: str = Field(default="", max_length=32)  # rss, webpage, ... ("" = by platform)
@@ -453,3 +457,17 @@ class PlatformSession(SQLModel, table=True):
     walls: int = 0  # login walls met in a row
     ended_at: datetime | None = ts(nullable=True)  # expired or removed
     ended_why: str = Field(default="", max_length=500)
+
+
+# -- names kept sortable by pinyin (issue 30) --------------------------------------------------
+
+
+def _name_key(_mapper: object, _conn: object, target: Account | Unit) -> None:
+    from monitor.store.sortkey import pinyin_key
+
+    target.name_key = pinyin_key(target.name or "")
+
+
+for _cls in (Account, Unit):
+    sa.event.listen(_cls, "before_insert", _name_key)
+    sa.event.listen(_cls, "before_update", _name_key)

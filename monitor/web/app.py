@@ -23,7 +23,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.show.deadlines import deadline_note
 from monitor.show.labels import (
     ARTIFACT,
     KIND,
@@ -36,6 +35,7 @@ from monitor.show.labels import (
     STATUS,
     label,
 )
+from monitor.show.wording import deadline_note, finding_title, kind_label
 from monitor.web.cache import AccountCache
 from monitor.web.deps import LoginRequired, NotFound, WrongRole
 from monitor.web.stats import StatsCache
@@ -126,6 +126,8 @@ def make_templates(
 
     env.globals["zone_label"] = timefmt.zone_label(tz)
     env.globals["deadline_note"] = deadline_note
+    env.globals["finding_title"] = finding_title  # the words the CLI uses too
+    env.globals["kind_label"] = kind_label
     env.globals["patrol_kinds"] = PATROL_KINDS
     env.filters.update(
         local=local,

@@ -18,6 +18,7 @@ from monitor.store.models import Unit
 from monitor.web import data
 from monitor.web.chart import Pair, Series, bar_chart, daily_chart, pair
 from monitor.web.deps import DB, Cache, NotFound, Now, PageUser, Stats, XApp
+from monitor.web.ordering import sorted_tables
 from monitor.web.overview import Overview, overview
 from monitor.web.pages import render
 from monitor.web.paging import pager, sort_links
@@ -64,13 +65,24 @@ def _charts(ov: Overview) -> tuple[Pair, Pair | None]:
 
 @router.get("/")
 def overview_page(
-    request: Request, session: DB, user: PageUser, now: Now, xapp: XApp, stats: Stats
+    request: Request,
+    session: DB,
+    user: PageUser,
+    now: Now,
+    xapp: XApp,
+    stats: Stats,
+    rates: str = "",
+    units: str = "",
+    platforms: str = "",
 ) -> Response:
+    """``rates``, ``units``, ``platforms``: the column each table is sorted by (links, no
+    script: on a phone each row is a card and the links above the cards sort them)."""
     ov = overview(session, user, xapp, now, stats)
     problems_chart, updates_chart = _charts(ov)
+    order = sorted_tables(ov, rates, units, platforms)
     return render(
         request, "overview.html", user, ov=ov, severities=data.SEVERITY_ORDER, now=now,
-        problems_chart=problems_chart, updates_chart=updates_chart,
+        problems_chart=problems_chart, updates_chart=updates_chart, order=order,
     )  # fmt: skip
 
 
@@ -171,13 +183,13 @@ def findings_page(
     category: str = "",
     q: str = "",
     account: str = "",
-    sort: str = "opened",
+    sort: str = "urgent",
     desc: bool = False,
     done: int | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     status = status if status in ("open", "resolved", "all") else "open"
-    sort = sort if sort in data.FINDING_SORTS else "opened"
+    sort = sort if sort in data.FINDING_SORTS else "urgent"
     which = data.FindingFilter(
         status, unit or None, account or None, severity or None, platform or None,
         kind or None, category or None, q.strip()[:100],

@@ -19,6 +19,7 @@ from monitor import timefmt
 from monitor.app import App
 from monitor.show.labels import PATROL_KINDS, SEVERITY
 from monitor.show.views import account_dict, finding_dict
+from monitor.show.wording import PATROL_RANK, URGENCY
 from monitor.store import changes
 from monitor.store.facts import load_facts
 from monitor.store.models import Account, Finding, Snapshot, Unit
@@ -168,7 +169,16 @@ def severity_rank(column: Any) -> Any:
 
 # -- findings -----------------------------------------------------------------------------------
 
-FINDING_SORTS = ("opened", "deadline", "severity", "account", "unit", "updated")
+# "urgent", the default: the gravest first (巡查异常 last), then the most overdue, then newest
+FINDING_SORTS = ("urgent", "opened", "deadline", "severity", "account", "unit", "updated")
+
+
+def urgency_rank(kind: Any, severity: Any) -> Any:
+    """``monitor.show.wording.urgency`` in SQL: 0 veto … 3 提示, 4 巡查异常."""
+    return sa.case(
+        (kind.in_(sorted(PATROL_KINDS)), PATROL_RANK),
+        else_=sa.case(URGENCY, value=severity, else_=PATROL_RANK - 1),
+    )
 
 
 @dataclass(frozen=True)
@@ -226,16 +236,25 @@ class FindingRow:
 
 def _finding_order(sort: str, desc: bool) -> list[Any]:
     tie = [col(Finding.id).desc()]
+    if sort == "urgent":
+        rank = urgency_rank(col(Finding.kind), col(Finding.severity))
+        deadline = col(Finding.deadline)  # the most overdue first; none last
+        return [
+            (col(Finding.status) != "open").asc(),
+            rank.desc() if desc else rank.asc(),
+            deadline.asc().nulls_last(),
+            col(Finding.opened_at).desc(),
+            *tie,
+        ]
     if sort == "deadline":  # soonest (most overdue) first; none last
         key = col(Finding.deadline)
         return [key.desc().nulls_last() if desc else key.asc().nulls_last(), *tie]
     if sort == "severity":
         rank = severity_rank(col(Finding.severity))
         return [rank.asc() if desc else rank.desc(), col(Finding.opened_at).desc(), *tie]
-    if sort == "account":
-        return [col(Account.name).desc() if desc else col(Account.name).asc(), *tie]
-    if sort == "unit":
-        return [col(Unit.name).desc() if desc else col(Unit.name).asc(), *tie]
+    if sort in ("account", "unit"):  # names by pinyin (monitor.store.sortkey)
+        key = col(Account.name_key) if sort == "account" else col(Unit.name_key)
+        return [key.desc() if desc else key.asc(), *tie]
     key = col(Finding.updated_at) if sort == "updated" else col(Finding.opened_at)
     return [key.asc() if desc else key.desc(), *tie]  # newest first unless reversed
 
@@ -252,10 +271,10 @@ def list_findings(
     *,
     limit: int = 100,
     offset: int = 0,
-    sort: str = "opened",
+    sort: str = "urgent",
     desc: bool = False,
 ) -> list[FindingRow]:
-    """Newest first by default; ``desc`` reverses the column's natural order."""
+    """The gravest first by default; ``desc`` reverses the column's natural order."""
     q = _findings_query(select(Finding, Account, col(Unit.name)))
     q = which.apply(q, p, session).order_by(*_finding_order(sort, desc))
     rows = session.exec(q.limit(limit).offset(offset)).all()

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from monitor.show.labels import capped_note
 from monitor.show.marked import marked_posts
+from monitor.show.timeline import finding_timeline
+from monitor.show.wording import deadline_words, finding_title, linked
 from monitor.store import audit, changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
@@ -27,6 +29,7 @@ from monitor.web.deps import (
 from monitor.web.paging import link
 from monitor.web.reports import FORMATS, report_response
 from monitor.web.roles import ACK
+from probes.checks.kinds import KINDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,13 +129,29 @@ def diff_page(
 
 @router.get("/findings/{finding_id}")
 def finding_page(
-    request: Request, session: DB, user: PageUser, now: Now, finding_id: int
+    request: Request, session: DB, user: PageUser, now: Now, xapp: XApp, finding_id: int
 ) -> Response:
     row = data.get_finding(session, user, finding_id)
     if row is None:
         raise NotFound
-    return render(request, "finding.html", user, f=row.f, a=row.a, unit_name=row.unit_name,
-                  now=now, marked=marked_posts(row.f.evidence))  # fmt: skip
+    f, settings = row.f, xapp.settings
+    known = KINDS.get(f.kind)
+    # the evidence picture, inline: the latest look that still shows an open problem, the
+    # look that found a resolved one (the latest shows it gone)
+    sid = f.last_snapshot_id if f.status == "open" else f.first_snapshot_id
+    shot = history.snapshot_detail(session, sid) if sid is not None else None
+    if shot is not None and shot.screenshots:
+        history.verify_screenshots(xapp.blobs, shot.screenshots)
+    else:
+        shot = None
+    return render(
+        request, "finding.html", user, f=f, a=row.a, unit_name=row.unit_name, now=now,
+        marked=marked_posts(f.evidence), shot=shot,
+        steps=finding_timeline(session, finding_id, settings.channel_url),
+        detail=linked(f.detail), title=finding_title(f.title, f.kind, row.a.platform),
+        deadline=deadline_words(f.deadline, now, known.remedy if known else "整改",
+                                settings.timezone) if f.status == "open" else "",
+    )  # fmt: skip
 
 
 @router.post("/findings/{finding_id}/ack")

@@ -192,7 +192,7 @@ def _sort_key(sort: str) -> tuple[Any, bool]:
     if sort == "platform":
         return col(Account.platform), False
     if sort == "unit":
-        return col(Unit.name), False
+        return col(Unit.name_key), False  # by pinyin (monitor.store.sortkey)
     if sort == "checked":
         return last_checked(), True
     if sort == "post":
@@ -203,7 +203,7 @@ def _sort_key(sort: str) -> tuple[Any, bool]:
         return open_problems(), True
     if sort == "id":
         return col(Account.id), False
-    return col(Account.name), False
+    return col(Account.name_key), False
 
 
 def list_accounts(

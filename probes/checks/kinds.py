@@ -44,7 +44,9 @@ CATEGORIES: dict[str, Category] = {
 @dataclass(frozen=True)
 class FindingKind:
     code: str
-    label: str  # what people read for this kind
+    # what people read for this kind; never in brackets, and never repeating its category:
+    # messages and the 通报 show it as 类别（label）
+    label: str
     category: str  # a CATEGORIES code
     severity: Severity  # what its detector usually says (a signal may say otherwise)
     remedy: str = "整改"  # the deadline's verb: 须在 X 前{remedy}
@@ -67,13 +69,11 @@ KINDS: dict[str, FindingKind] = {
         # posts seen, none dated: no verdict on the account, the reader needs a look
         FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
-        FindingKind(
-            "gone", "账号无法访问（疑似关停、注销或删除）", "access", Severity.high, fix_hours=72
-        ),
-        FindingKind("blocked", "被平台反爬拦截，暂时无法检查", "patrol", Severity.warning),
+        FindingKind("gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72),
+        FindingKind("blocked", "被平台反爬拦截", "patrol", Severity.warning),
         FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
         FindingKind(
-            "unreadable", "无法读取内容（页面改版或非有效订阅源）", "patrol", Severity.warning
+            "unreadable", "无法读取内容，页面可能改版或不是有效订阅源", "patrol", Severity.warning
         ),
         # commercial ads and links (probes.checks.commercial)
         FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high, fix_hours=72),
@@ -92,7 +92,7 @@ KINDS: dict[str, FindingKind] = {
         # what posts say (probes.checks.content)
         FindingKind(
             "privacy",
-            "发布内容泄露个人信息（身份证号、手机号、银行卡号）",
+            "发布内容泄露身份证号、手机号或银行卡号",
             "privacy",
             Severity.high,
             fix_hours=24,
