@@ -14,7 +14,7 @@ from monitor.store.sortkey import pinyin_key
 
 revision: str = "0025"
 # written against 0018; whoever merges re-chains it after the other branches' migrations
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
