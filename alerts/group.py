@@ -39,6 +39,7 @@ _EVENT_NAMES = {
     "reminder": "仍未整改",
     "escalated": "上报主管单位",
     "resolved": "已恢复",
+    "recheck_failed": "复查未通过",
     CAME_AND_WENT: CAME_AND_WENT_LABEL,
 }
 ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"

@@ -54,6 +54,9 @@ ACTIONS = {
     "silence_add": "新建静默",
     "silence_expire": "结束静默",
     "ack": "确认问题",
+    "rectify": "提交已整改",
+    "review_confirm": "复核确认",
+    "review_dismiss": "认定误报",
     "audit_export": "导出审计记录",
 }
 VIAS = {"web": "控制台", "api": "接口", "cli": "命令行", "daemon": "巡查服务"}

@@ -25,6 +25,7 @@ from monitor.web.deps import (
     actor,
 )
 from monitor.web.paging import link
+from monitor.web.rectify import loop_view
 from monitor.web.reports import FORMATS, report_response
 from monitor.web.roles import ACK
 
@@ -132,7 +133,8 @@ def finding_page(
     if row is None:
         raise NotFound
     return render(request, "finding.html", user, f=row.f, a=row.a, unit_name=row.unit_name,
-                  now=now, marked=marked_posts(row.f.evidence))  # fmt: skip
+                  now=now, marked=marked_posts(row.f.evidence),
+                  loop=loop_view(session, row.f))  # fmt: skip
 
 
 @router.post("/findings/{finding_id}/ack")
