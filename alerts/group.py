@@ -54,6 +54,8 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
         bits.append(f"主办单位 {f.safe(unit, 60)}")
     if n.event == "escalated" and n.opened_at:
         bits.append(f"发现于 {shown(n.opened_at, tz)}")
+    if n.event == "recheck_failed" and n.detail_escalation:  # 复查未通过: why, in words
+        bits.append(f.safe(n.detail_escalation, 80))
     if n.event == CAME_AND_WENT and n.opened_at:
         bits.append(f"出现于 {shown(n.opened_at, tz)}，恢复于 {shown(n.at, tz)}")
     deadline = deadline_line(n, now, tz, brief=True)
