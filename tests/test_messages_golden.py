@@ -39,11 +39,11 @@ from alerts.send import budget_for, deliver
 from monitor.alerting import dispatch_once, enqueue
 from monitor.app import App
 from monitor.demo.receivers import SmtpSink, WebhookSink
-from monitor.store.engine import session_scope
 from monitor.record.recheck import Loop
+from monitor.store.engine import session_scope
 from monitor.store.findings import open_findings, reconcile
-from monitor.store.rectify import mark_rectified
 from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.rectify import mark_rectified
 from probes.checks import evaluate
 from probes.checks.calendar import WorkCalendar
 from probes.checks.kinds import KINDS
