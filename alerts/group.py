@@ -68,6 +68,8 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
     link = page_of(n)
     if link:
         bits.append(f.link("查看", link))
+    if safe_url(n.rectify_url):  # the signed 已整改 link, this finding only
+        bits.append(f.link("已整改", n.rectify_url))
     tail = " · ".join(bits)
     if f.markdown:
         return f"- **{head}**\n  {tail}"
