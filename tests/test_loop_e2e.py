@@ -36,6 +36,7 @@ from monitor.app import App
 from monitor.demo.receivers import WebhookSink
 from monitor.patrol.claims import Claims
 from monitor.patrol.pipeline import check
+from monitor.report import Period, build_report
 from monitor.store.engine import session_scope
 from monitor.store.models import Finding, FindingEvent
 from monitor.store.rectify import link_key, make_token
@@ -185,6 +186,16 @@ def world(tmp_path: Path) -> Iterator[World]:
             yield w
         finally:
             app.close()
+
+
+def _reported(w: World) -> dict[str, list[int | None]]:
+    """The quarter's 通报 as built now: kind -> the findings it counts."""
+    with Session(w.app.engine) as s:
+        r = build_report(s, w.app.settings, Period.parse("2026Q4"), None, now=w.clock())
+    out: dict[str, list[int | None]] = {}
+    for row in r.vetoes + r.deductions:
+        out.setdefault(row.kind, []).append(row.finding_id)
+    return out
 
 
 def old_column(now: datetime) -> str:
@@ -338,6 +349,7 @@ def test_a_dismissed_false_alarm_stays_dismissed_and_a_new_post_opens_a_new_find
     assert r.status_code == 303
     assert w.finding("privacy", status=None).status == "dismissed"
     assert f"#{first.id}" not in sup.get("/review").text
+    assert "privacy" not in _reported(w)  # a 误报 is not in the 通报
 
     for _ in range(2):  # the same page, checked twice more: it stays dismissed
         w.clock.advance(hours=6)
@@ -365,5 +377,6 @@ def test_a_dismissed_false_alarm_stays_dismissed_and_a_new_post_opens_a_new_find
         "sup_ql"
     ]
     assert w.finding("privacy").status == "open"  # confirmed: it still counts, still open
+    assert _reported(w) == {"privacy": [second.id]}
     dismissed = [e for e in w.events(first.id or 0) if e.event == "dismissed"]
     assert dismissed[0].detail["reason"] == "公示为测试数据，非真实身份证号"
