@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from alerts.evidence import Room, describe
 from alerts.formats import Text
 from monitor.alerting.route import add_items, notice_for, owner_targets, plan_for, unit_line
 from monitor.config import Settings
-from monitor.store.findings import FETCH_KINDS
+from monitor.store.findings import FETCH_KINDS, SUPERSEDES
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from monitor.store.rectify import INCOMPLETE, Dismissed, dismissed_of, pending_rechecks, suppress
 from monitor.timefmt import zone
@@ -81,16 +81,26 @@ class Loop:
             marked = self.pending.get(f.id or 0)
             if marked is None or _aware(taken_at) < marked:
                 continue  # a check that started before the mark decides nothing
-            if f.status != "open":
+            if f.status != "open" and not _worse(s, f):
                 _event(s, f, "recheck_passed", snap, now,
                        {"before": f.first_snapshot_id, "after": snap.id})  # fmt: skip
-            elif seen or f.kind in FETCH_KINDS:
+            elif seen or f.kind in FETCH_KINDS or f.status != "open":
                 why = _why(f, now, settings.timezone)
                 _event(s, f, FAILED, snap, now, {"why": why, "after": snap.id})
-                _tell(s, settings, rulesets, account, unit, f, now)
+                if f.status == "open":  # a worse kind in its place is told as its opening
+                    _tell(s, settings, rulesets, account, unit, f, now)
             else:
                 _event(s, f, "recheck_incomplete", snap, now, {"why": INCOMPLETE})
             self.pending.pop(f.id or 0)
+
+
+def _worse(s: Session, f: Finding) -> bool:
+    """``f`` closed only because a worse kind took its place (即将超期 → 长期未更新)."""
+    worse = [k for k, v in SUPERSEDES.items() if v == f.kind]
+    if not worse:
+        return False
+    q = select(Finding.id).where(Finding.account_id == f.account_id, Finding.status == "open")
+    return s.exec(q.where(col(Finding.kind).in_(worse))).first() is not None
 
 
 def _aware(dt: datetime) -> datetime:
