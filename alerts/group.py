@@ -39,6 +39,7 @@ _EVENT_NAMES = {
     "reminder": "仍未整改",
     "escalated": "上报主管单位",
     "resolved": "已恢复",
+    "recheck_failed": "复查未通过",
     CAME_AND_WENT: CAME_AND_WENT_LABEL,
 }
 ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
@@ -53,6 +54,8 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
         bits.append(f"主办单位 {f.safe(unit, 60)}")
     if n.event == "escalated" and n.opened_at:
         bits.append(f"发现于 {shown(n.opened_at, tz)}")
+    if n.event == "recheck_failed" and n.detail_escalation:  # 复查未通过: why, in words
+        bits.append(f.safe(n.detail_escalation, 80))
     if n.event == CAME_AND_WENT and n.opened_at:
         bits.append(f"出现于 {shown(n.opened_at, tz)}，恢复于 {shown(n.at, tz)}")
     deadline = deadline_line(n, now, tz, brief=True)
@@ -65,6 +68,8 @@ def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipi
     link = page_of(n)
     if link:
         bits.append(f.link("查看", link))
+    if safe_url(n.rectify_url):  # the signed 已整改 link, this finding only
+        bits.append(f.link("已整改", n.rectify_url))
     tail = " · ".join(bits)
     if f.markdown:
         return f"- **{head}**\n  {tail}"

@@ -182,6 +182,8 @@ def label_of(notice: FindingNotice) -> str:
         return "已恢复"
     if notice.event == CAME_AND_WENT:
         return CAME_AND_WENT_LABEL
+    if notice.event == "recheck_failed":
+        return "复查未通过"
     severity = SEVERITY_NAMES.get(notice.severity, notice.severity)
     if notice.event == "reminder":
         return f"{severity}·仍未整改"
@@ -313,6 +315,8 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
         now_is = SEVERITY_NAMES.get(n.severity, "")
         worse = f"问题加重：由{was}升为{now_is}" if was and now_is else "问题仍在，情况有变化"
         lines.append(f.field("状态", worse))
+    elif n.event == "recheck_failed":  # the unit said 已整改; the recheck still saw it
+        lines.append(f.field("复查未通过", f.safe(n.detail_escalation or "问题仍在", 300)))
     elif n.event == "escalated":
         why = n.detail_escalation or "主办单位未在时限内处理"
         lines.append(f.field("上报", f.safe(f"{why}，按规则告知主管单位", 200)))
@@ -355,6 +359,8 @@ def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
         lines.append(f.field("问题编号", f"#{int(n.finding_id)}{snapshot}"))
     elif n.snapshot_id is not None:
         lines.append(f.field("快照编号", f"#{int(n.snapshot_id)}"))
+    if safe_url(n.rectify_url):  # the signed link: no login, this finding only
+        lines.append(f.field("整改完成后", f.link("点此提交已整改，系统将立即复查", n.rectify_url)))
     if n.event in OWNER_NEWS and n.finding_id is not None:
         lines.append(f.field("如何确认", ack_hint(n, f)))
     elif link and n.finding_id is not None:

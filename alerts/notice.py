@@ -13,7 +13,17 @@ from typing import Any, Literal
 
 # "opened_resolved": a finding that opened and closed while its channel could not take the
 # news (failing, throttled, full), told once when it could (monitor.alerting.compose)
-Event = Literal["opened", "updated", "resolved", "reminder", "escalated", "test", "opened_resolved"]
+# "recheck_failed": the unit said 已整改 and the recheck still saw the problem (复查未通过)
+Event = Literal[
+    "opened",
+    "updated",
+    "resolved",
+    "reminder",
+    "escalated",
+    "test",
+    "opened_resolved",
+    "recheck_failed",
+]
 Level = Literal["info", "success", "warning", "failure"]
 
 
@@ -63,6 +73,9 @@ class FindingNotice:
     console_url: str = ""  # the finding's page in the console; "" if there is no console
     detail_escalation: str = ""  # why a supervisor is told (escalated notices)
     previous_severity: str = ""  # what an "updated" finding was before it got worse
+    # the signed 已整改 link (one finding, one action, expiring; monitor/store/rectify.py), ""
+    # without a console or for what the unit cannot put right
+    rectify_url: str = ""
 
 
 @dataclass

@@ -116,6 +116,7 @@ class AlertsConfig(Section):
     send_timeout_seconds: float = Field(15.0, gt=0)
     lease_seconds: int = Field(120, ge=10)  # a claimed message is retried after this
     console_url: str = ""  # base URL of the web console, for links in messages
+    rectify_link_days: int = Field(7, ge=1, le=90)  # a message's 已整改 link works this long
     ops_channels: list[str] = Field(default_factory=list)  # told about fetch/blocking problems
     # -- grouping and pacing ------------------------------------------------------------------
     group_wait_seconds: int = Field(60, ge=0)  # findings for one channel within this go as one

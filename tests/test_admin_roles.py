@@ -72,7 +72,7 @@ def test_each_administrator_lands_on_their_own_page(world: World) -> None:
         expected = {
             "alice": ["/system"], "bob": ["/security"], "charlie": ["/audit"],
             # the platforms' logged-in sessions (monitor/web/sessions.py) are the admin's
-            "admin": ["/", "/accounts", "/findings", "/reports", "/sessions"],
+            "admin": ["/", "/accounts", "/findings", "/reports", "/review", "/sessions"],
         }[name]  # fmt: skip
         assert links == expected, (name, links)
         assert f"（{ROLES[PERSONAS[name]]}）" in home.text

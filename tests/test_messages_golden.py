@@ -20,6 +20,7 @@ rewrites them after a deliberate change (read the diff).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -38,9 +39,11 @@ from alerts.send import budget_for, deliver
 from monitor.alerting import dispatch_once, enqueue
 from monitor.app import App
 from monitor.demo.receivers import SmtpSink, WebhookSink
+from monitor.record.recheck import Loop
 from monitor.store.engine import session_scope
-from monitor.store.findings import reconcile
+from monitor.store.findings import open_findings, reconcile
 from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.rectify import mark_rectified
 from probes.checks import evaluate
 from probes.checks.calendar import WorkCalendar
 from probes.checks.kinds import KINDS
@@ -168,8 +171,13 @@ class World:
             s.add(snap)
             s.flush()
             assert snap.id is not None
-            changes = reconcile(s, account, snap.id, signals, content_seen=content_seen, now=now)
-            enqueue(s, self.app.settings, acc, s.get(Unit, acc.owner_code), changes, now=now)
+            loop = Loop.load(s, {account: open_findings(s, account)})  # as the writer does
+            changes = reconcile(s, account, snap.id, signals, content_seen=content_seen, now=now,
+                                current=loop.current[account])  # fmt: skip
+            unit = s.get(Unit, acc.owner_code)
+            enqueue(s, self.app.settings, acc, unit, changes, now=now)
+            loop.decide_one(s, self.app.settings, self.app.rulesets, acc, unit, snap,
+                            content_seen, now, now)  # fmt: skip
 
 
 @pytest.fixture
@@ -191,6 +199,8 @@ def world(tmp_path: Path, stands: Stands) -> Iterator[World]:
             "ops_channels": [f"@ops-{p}" for p in PROVIDERS],
         },
     )
+    # the links' key, fixed: a message's signed 已整改 link is the same on every run
+    settings.session_key_file.write_text(base64.b64encode(bytes(range(32))).decode() + "\n")
     app = open_app(settings)
     with session_scope(app.engine) as s:
         for code, name, parent in (
@@ -400,6 +410,23 @@ def resolved(w: World) -> str:
     return "qx"
 
 
+def recheck_failed(w: World) -> str:
+    """The unit said 已整改 through its link; the recheck still saw the ID number: 复查未通过."""
+    w.check("wb-qx", privacy(w.clock()))
+    w.tick()
+    w.clock.advance(hours=2)
+    with session_scope(w.app.engine) as s:
+        [f] = open_findings(s, "wb-qx").values()
+        assert f.id is not None
+        mark_rectified(s, f.id, note="已删除该条微博", by="链接", now=w.clock())
+    w.clock.advance(minutes=3)
+    w.stands.clear()
+    w.check("wb-qx", privacy(w.clock()))
+    w.clock.advance(minutes=1)
+    w.tick()
+    return "qx"
+
+
 def grouped(w: World) -> str:
     """The unit's two problems as one message; the failed fetch in between is ops' alone."""
     w.app.settings.alerts.group_wait_seconds = 60
@@ -459,6 +486,7 @@ CASES: dict[str, Callable[[World], str]] = {
     "updated": updated,
     "escalated": escalated,
     "resolved": resolved,
+    "recheck_failed": recheck_failed,
     "grouped": grouped,
     "daily_digest": daily_digest,
     "test_message": channel_test,

@@ -27,10 +27,10 @@ from monitor.app import App
 from monitor.config import Settings
 from monitor.demo.receivers import WebhookSink
 from monitor.sessions import manage
-from monitor.store.audit import cli_actor
 from monitor.sessions.cookiefile import CookieFileError, for_platform, read_cookies
 from monitor.sessions.rotation import Rotation
 from monitor.store import sessions as store
+from monitor.store.audit import cli_actor
 from monitor.store.models import Notification, PlatformSession
 from monitor.store.sealing import KEY_ENV, SealError, load_sealer
 from probes.model import Observation, Outcome, Post

@@ -503,7 +503,7 @@ def test_api_tokens(world: World) -> None:
     h = {"Authorization": f"Bearer {world.tokens['sup']}"}
     me = c.get("/api/v1/me", headers=h).json()
     assert me == {"name": "sup", "role": "supervisor", "role_label": "主管单位",
-                  "rights": ["ack", "data"], "unit": "GZ",
+                  "rights": ["ack", "data", "rectify", "review"], "unit": "GZ",
                   "units": ["GZ", "GZ-GY", "GZ-ZY"]}  # fmt: skip
     # a console login does not open the API, and a token does not open the pages
     s = login(client_for(world.xapp), "sup")

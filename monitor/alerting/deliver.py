@@ -110,7 +110,7 @@ class Outgoing:
 
 # news the unit must act on: its duty officers' phones ring for it (not for "resolved", a
 # digest, or an ops notice)
-ACTION_EVENTS = frozenset({"opened", "updated", "reminder", "escalated"})
+ACTION_EVENTS = frozenset({"opened", "updated", "reminder", "escalated", "recheck_failed"})
 
 
 def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, ...]]]:

@@ -23,6 +23,8 @@ from monitor.alerting.channels import channel_key
 from monitor.config import Settings
 from monitor.store.findings import Change
 from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
+from monitor.store.rectify import link_key, make_token
+from monitor.store.sealing import SealError
 from probes.checks import kinds
 from probes.checks.rules import RuleSet, load_rulesets, rule_text
 from probes.platforms.spec import platform_name
@@ -184,7 +186,30 @@ def notice_for(
         evidence=f.evidence,
         console_url=console_link(settings, f.id),
         detail_escalation=why,
+        rectify_url=rectify_link(settings, f, event, now),
     )
+
+
+# the news a unit answers with 已整改 (the link rides on these messages only)
+RECTIFY_EVENTS = frozenset({*OWNER_NEWS, "recheck_failed"})
+
+
+def rectify_link(settings: Settings, f: Finding, event: str, now: datetime) -> str:
+    """The signed 已整改 link for ``f`` (``monitor.store.rectify``), "" without a console,
+    for news that asks nothing of the unit, or for what it cannot put right (the patrol's
+    own problems, a record kept for comparison)."""
+    base = settings.alerts.console_url.rstrip("/")
+    known = kinds.kind(f.kind)
+    if not base or f.id is None or event not in RECTIFY_EVENTS or f.kind in OPS_KINDS:
+        return ""
+    if known is None or not (known.fix_hours or known.remedy == "更新"):
+        return ""
+    try:
+        key = link_key(settings.session_key_file)
+    except SealError as e:
+        log.warning("rectify_link_without_key", error=str(e))
+        return ""
+    return f"{base}/rectify/{make_token(key, f.id, now, settings.alerts.rectify_link_days)}"
 
 
 def add_items(

@@ -29,7 +29,7 @@ from monitor.cli import (
 from monitor.cli.chinese import Typer
 from monitor.cli.common import State, out, state
 from monitor.cli.doctor import doctor
-from monitor.cli.duty import ack
+from monitor.cli.duty import ack, confirm, dismiss, rectify
 from monitor.cli.patrol import check_cmd, init, recheck_cmd, run_cmd
 
 app = Typer(
@@ -65,6 +65,9 @@ app.command("snapshot")(report_cmds.snapshot)
 app.command("diff")(report_cmds.diff)
 app.command("report")(report_cmds.report)
 app.command("ack")(ack)
+app.command("rectify")(rectify)
+app.command("confirm")(confirm)
+app.command("dismiss")(dismiss)
 app.command("doctor")(doctor)
 app.add_typer(registry_cmds.app, name="registry")
 app.add_typer(alerts_cmds.app, name="alerts")

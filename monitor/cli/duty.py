@@ -1,4 +1,4 @@
-"""What duty officers do: acknowledge a finding."""
+"""What duty officers and supervisors do: acknowledge a finding, say 已整改, 复核 it."""
 
 from __future__ import annotations
 
@@ -51,3 +51,72 @@ def ack(
                 f"已确认问题 #{f.id}（{escape(account.name)}：{escape(f.title)}），"
                 f"确认人 {escape(who)}"
             )
+
+
+def rectify(
+    ctx: typer.Context,
+    finding: Annotated[int, typer.Argument(metavar="问题编号", help="已整改的问题")],
+    note: Annotated[
+        str, typer.Option("--note", "-m", metavar="整改说明", help="做了什么（必填，最多 500 字）")
+    ] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", metavar="姓名", help="提交人（默认当前登录用户）")
+    ] = None,
+) -> None:
+    """提交已整改：该账号立即复查（运行中的 xuncha run 执行），复查结果告知主办单位。"""
+    _loop(ctx, "rectify", finding, note, by)
+
+
+def confirm(
+    ctx: typer.Context,
+    finding: Annotated[int, typer.Argument(metavar="问题编号", help="待复核的问题")],
+    note: Annotated[str, typer.Option("--note", "-m", metavar="备注", help="可选")] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", metavar="姓名", help="复核人（默认当前登录用户）")
+    ] = None,
+) -> None:
+    """复核确认：程序的判定无误，照常计入通报。"""
+    _loop(ctx, "review_confirm", finding, note, by)
+
+
+def dismiss(
+    ctx: typer.Context,
+    finding: Annotated[int, typer.Argument(metavar="问题编号", help="待复核的问题")],
+    reason: Annotated[
+        str, typer.Option("--reason", "-m", metavar="原因", help="为什么是误报（必填）")
+    ] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", metavar="姓名", help="复核人（默认当前登录用户）")
+    ] = None,
+) -> None:
+    """复核认定为误报：问题关闭，不计入通报；同一内容不再提出。"""
+    _loop(ctx, "review_dismiss", finding, reason, by)
+
+
+_DONE = {"rectify": "已提交整改，将立即复查", "review_confirm": "已复核确认",
+         "review_dismiss": "已认定为误报并关闭"}  # fmt: skip
+
+
+def _loop(ctx: typer.Context, action: str, finding: int, words: str, by: str | None) -> None:
+    """One step of 整改 → 复查 → 复核 (``monitor.store.rectify``), in the audit log too."""
+    import getpass
+
+    from monitor.store import audit
+    from monitor.store.engine import session_scope
+    from monitor.store.rectify import LoopError, confirm, dismiss, mark_rectified
+
+    who = by or getpass.getuser()
+    with open_app(ctx) as app, session_scope(app.engine) as s:
+        now = app.clock()
+        try:
+            if action == "rectify":
+                mark_rectified(s, finding, note=words, by=who, now=now, tz=app.settings.timezone)
+            elif action == "review_confirm":
+                confirm(s, finding, by=who, note=words, now=now)
+            else:
+                dismiss(s, finding, by=who, reason=words, now=now)
+        except LoopError as e:
+            fail(str(e), EXIT_USAGE)
+        audit.record(s, audit.cli_actor(), action, now, target=f"问题 #{finding}",
+                     detail={"by": who, **({"note": words} if words else {})})  # fmt: skip
+        out(ctx).print(f"问题 #{finding}：{_DONE[action]}（{who}）")

@@ -36,6 +36,7 @@ from monitor.record.judge import (
     time_budget,
     timed_out,
 )
+from monitor.record.recheck import Loop
 from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
@@ -249,17 +250,11 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         # read
         states = states_of(s, ids)
         seen = last_seen(s, [j.record.account.id for j in jobs if not j.unchanged])
-        earlier = _earlier_snapshots(
-            s,
-            [
-                states[j.record.account.id]
-                for j in jobs
-                if j.unchanged and j.record.account.id in states
-            ],
-        )
+        again = [j.record.account.id for j in jobs if j.unchanged]
+        earlier = _earlier_snapshots(s, [states[a] for a in again if a in states])
         owners = {j.record.account.owner_code for j in jobs}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
-        current = open_findings_of(s, ids)
+        loop = Loop.load(s, current := open_findings_of(s, ids))  # 误报 kept out; rechecks
         # judge (a judgement past its budget makes its job a failed check: jobs[i] replaced)
         verdicts = [
             _each(i, _judge_unchanged, app, j, states, earlier)
@@ -291,7 +286,7 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
                 s,
                 j.record.account.id,
                 snap.id,
-                v.signals,
+                loop.keep(j.record.account.id, v.signals),
                 content_seen=j.record.obs.outcome is Outcome.ok,
                 now=j.record.now,
                 current=current[j.record.account.id],
@@ -302,6 +297,7 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         ]
         s.flush()
         write_events(s, events)
+        loop.decide(s, app, jobs, snaps, units)  # 已整改: the recheck passed or failed
         results: list[CheckResult] = []
         for i, (j, snap, v, chs) in enumerate(zip(jobs, snaps, verdicts, changes, strict=True)):
             account = j.record.account

@@ -109,6 +109,7 @@ def open_findings(
     fq = select(Finding).where(
         col(Finding.opened_at) < period.end,
         sa.or_(col(Finding.resolved_at).is_(None), col(Finding.resolved_at) >= period.start),
+        col(Finding.status) != "dismissed",  # 复核 found it a 误报: never in the 通报
     )
     if codes is not None:
         fq = fq.where(

@@ -54,7 +54,8 @@ OUTCOME = {
     "error": "抓取失败",
     "unreadable": "无法读取内容",
 }
-STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "closed": "已关停"}
+STATUS = {"open": "未解决", "resolved": "已解决", "active": "在用", "closed": "已关停",
+          "dismissed": "误报（复核排除）"}  # fmt: skip
 # a message's state in the outbox (Notification.status)
 DELIVERY = {
     "pending": "待发送",

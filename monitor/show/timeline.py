@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from alerts.ladder import step_line
 from monitor.show.labels import DELIVERY, SEVERITY, label
 from monitor.show.wording import channel_kind
 from monitor.store.models import AlertItem, FindingEvent, Notification, Unit
@@ -35,6 +36,7 @@ EVENT = {
     "rectified": "单位已整改",
     "recheck_passed": "复查通过",
     "recheck_failed": "复查未通过",
+    "recheck_incomplete": "复查未能完成",
     "confirmed": "复核确认",
     "dismissed": "复核认定误报",
     "ladder_step": "升级提醒",
@@ -114,7 +116,9 @@ def _event_step(
     elif e.event == "acknowledged":
         text = f"确认人：{d.get('by') or '—'}"
         note = str(d.get("note") or "")
-    elif e.event in ("escalated", "ladder_step"):
+    elif e.event == "ladder_step":  # the ladder says its own step in words
+        text, tone = step_line(d), "bad" if not d.get("sent") else ""
+    elif e.event == "escalated":
         to = d.get("to")
         parts = []
         if d.get("step") is not None:
@@ -137,8 +141,9 @@ def _event_step(
         text = _plain(d)
     if d.get("why") and e.event not in ("escalated", "ladder_step"):
         text = "，".join(x for x in (text, str(d["why"])) if x)  # a recheck's reason
-    if e.event != "acknowledged":
-        note = str(d.get("note") or "")  # a rectification's or a review's own words
+    if e.event not in ("acknowledged", "ladder_step"):
+        # a rectification's or a review's own words; a 误报's reason
+        note = str(d.get("note") or d.get("reason") or "")
         if d.get("by"):
             text = "，".join(x for x in (text, f"操作人：{d['by']}") if x)
     return Step(e.at, what, text, note, tone, event=e.event)

@@ -56,6 +56,9 @@ ACTIONS = {
     "ack": "确认问题",
     "session_add": "保存登录会话",
     "session_remove": "删除登录会话",
+    "rectify": "提交已整改",
+    "review_confirm": "复核确认",
+    "review_dismiss": "认定误报",
     "audit_export": "导出审计记录",
 }
 VIAS = {"web": "控制台", "api": "接口", "cli": "命令行", "daemon": "巡查服务"}

@@ -163,6 +163,7 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         browse,
         evidence,
         pages,
+        rectify,
         sessions,
     )
     from monitor.web import login as login_pages
@@ -251,4 +252,5 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         web.include_router(admin.router)
     web.include_router(evidence.router)  # pictures of stored pages (monitor/web/evidence.py)
     web.include_router(sessions.router)  # platform login sessions, admins only
+    web.include_router(rectify.router)  # 已整改 (the signed link too) and the 复核 queue
     return web

@@ -27,6 +27,7 @@ from monitor.web.deps import (
     actor,
 )
 from monitor.web.paging import link
+from monitor.web.rectify import loop_view
 from monitor.web.reports import FORMATS, report_response
 from monitor.web.roles import ACK
 from probes.checks.kinds import KINDS
@@ -151,6 +152,7 @@ def finding_page(
         detail=linked(f.detail), title=finding_title(f.title, f.kind, row.a.platform),
         deadline=deadline_words(f.deadline, now, known.remedy if known else "整改",
                                 settings.timezone) if f.status == "open" else "",
+        loop=loop_view(session, f),
     )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Roles and what each may do (等保 2.0 访问控制: 三权分立).
 
 Three roles read the patrol's data, each cut to its units: ``admin`` (every unit),
-``supervisor`` (a unit and every unit below), ``duty`` (one unit); they acknowledge findings.
+``supervisor`` (a unit and every unit below), ``duty`` (one unit); they acknowledge findings
+and say 已整改; ``admin`` and ``supervisor`` also 复核 (confirm, or dismiss as 误报).
 Three administrators have separated rights and see no unit's data: ``system`` (系统管理员:
 configuration, registry, channels — the 系统 page), ``security`` (安全管理员: users, roles,
 sessions — the 安全 page) and ``audit`` (审计管理员: reads the audit log, nothing else). A user
@@ -22,10 +23,12 @@ ROLES = {
 ADMIN_ROLES = ("system", "security", "audit")  # no unit, no data: one right each
 DATA = "data"  # the pages and API of accounts, findings, snapshots, reports
 ACK = "ack"  # acknowledge a finding
+RECTIFY = "rectify"  # say 已整改 for a finding of one's units (it is rechecked at once)
+REVIEW = "review"  # 复核: confirm a judgement kind's finding, or dismiss it as 误报
 RIGHTS: dict[str, frozenset[str]] = {
-    "admin": frozenset({DATA, ACK}),
-    "supervisor": frozenset({DATA, ACK}),
-    "duty": frozenset({DATA, ACK}),
+    "admin": frozenset({DATA, ACK, RECTIFY, REVIEW}),
+    "supervisor": frozenset({DATA, ACK, RECTIFY, REVIEW}),
+    "duty": frozenset({DATA, ACK, RECTIFY}),
     "system": frozenset({"system"}),
     "security": frozenset({"security"}),
     "audit": frozenset({"audit"}),

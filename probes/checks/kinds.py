@@ -54,6 +54,9 @@ class FindingKind:
     # the detector sets no deadline of its own (staleness does). None: nothing for the unit
     # to put right (our own fetch problems, a record kept for later comparison).
     fix_hours: int | None = None
+    # 复核: a detector's judgement a person must confirm or dismiss as 误报 (the console's
+    # /review queue, monitor/store/rectify.py); rules that only count (staleness) need none
+    review: bool = False
 
     @property
     def category_label(self) -> str:
@@ -76,16 +79,19 @@ KINDS: dict[str, FindingKind] = {
             "unreadable", "无法读取内容，页面可能改版或不是有效订阅源", "patrol", Severity.warning
         ),
         # commercial ads and links (probes.checks.commercial)
-        FindingKind("commercial", "发布或链接商业广告", "ads", Severity.high, fix_hours=72),
+        FindingKind(
+            "commercial", "发布或链接商业广告", "ads", Severity.high, fix_hours=72, review=True
+        ),
         FindingKind(
             "commercial_review",
             "含商品销售或小程序，需人工复核",
             "ads",
             Severity.info,
             fix_hours=72,
+            review=True,
         ),
         # theft and interaction (probes.checks.theft)
-        FindingKind("theft", "疑似被盗用", "theft", Severity.high, fix_hours=24),
+        FindingKind("theft", "疑似被盗用", "theft", Severity.high, fix_hours=24, review=True),
         FindingKind(
             "no_interaction", "未提供有效互动功能", "interaction", Severity.info, fix_hours=168
         ),
@@ -96,17 +102,26 @@ KINDS: dict[str, FindingKind] = {
             "privacy",
             Severity.high,
             fix_hours=24,
+            review=True,
         ),
         FindingKind(
-            "roster_error", "领导姓名或职务表述错误", "vetting", Severity.high, fix_hours=24
+            "roster_error",
+            "领导姓名或职务表述错误",
+            "vetting",
+            Severity.high,
+            fix_hours=24,
+            review=True,
         ),
-        FindingKind("wording", "错别字或不规范表述", "vetting", Severity.warning, fix_hours=72),
+        FindingKind(
+            "wording", "错别字或不规范表述", "vetting", Severity.warning, fix_hours=72, review=True
+        ),
         FindingKind(
             "entertainment_review",
             "含网络流行语或娱乐化表述，需人工复核",
             "entertainment",
             Severity.info,
             fix_hours=72,
+            review=True,
         ),
         # mobile clients (probes.checks.install)
         FindingKind(
@@ -144,6 +159,11 @@ KINDS: dict[str, FindingKind] = {
 #: verdict on the unit, told to ops only (``alerts`` routing), shown apart as 巡查异常, and an
 #: account with nothing else in a period is 无法判定 in the 通报
 PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == "patrol")
+
+
+#: the judgement kinds (commercial, content, theft): a supervisor confirms each finding or
+#: dismisses it as 误报 (复核); a dismissed one does not come back for the same evidence
+REVIEW_KINDS = frozenset(code for code, k in KINDS.items() if k.review)
 
 
 def kind(code: str) -> FindingKind | None:
