@@ -206,3 +206,17 @@ def test_console_page_and_downloads_within_the_askers_units(
     assert "遵义发布" in text and "贵阳发布" not in text
     assert other.get("/activity", params={"unit": "gy"}).status_code == 404
     assert other.get("/reports/annual", params={"year": "2026", "unit": "gy"}).status_code == 404
+
+
+def test_a_hostile_name_stays_text_in_both_files(world: App) -> None:
+    from monitor.report.annual import annual_bytes
+
+    hostile = '=HYPERLINK("http://evil.example/","点我")'
+    add_account(world, "h1", "gy", "u9", name=hostile, platform="weibo")
+    with Session(world.engine) as s:
+        rows = annual_rows(s, 2026, NOW, TZ, {"gy"})
+    text = annual_bytes(rows, 2026, "csv", TZ, "贵阳").decode("utf-8-sig")
+    assert "'" + hostile.replace('"', '""') in text
+    ws = load_workbook(io.BytesIO(annual_bytes(rows, 2026, "xlsx", TZ, "贵阳"))).active
+    cell = next(r[1] for r in ws.iter_rows(min_row=3) if r[0].value == "h1")
+    assert cell.value == hostile and cell.data_type == "s" and cell.quotePrefix

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from monitor.report.activity import Activity, activity
 from monitor.report.period import Period
 from monitor.report.snapshots import as_utc
+from monitor.report.xlsx import FORMULA_START
 from monitor.show.labels import PLATFORM, label
 from monitor.store.models import Finding
 from probes.checks.kinds import PATROL_KINDS, category_label, fix_deadline
@@ -101,11 +102,20 @@ def annual_rows(
     return list(rows.values())
 
 
+def _csv_cell(v: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading ' (docs/report.md)."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith(FORMULA_START):
+        return "'" + v
+    return v
+
+
 def csv_bytes(headers: tuple[str, ...], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
-    w.writerows(["" if v is None else v for v in r] for r in rows)
+    w.writerows([_csv_cell(v) for v in r] for r in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -124,6 +134,7 @@ def xlsx_bytes(sheets: list[tuple[str, str, tuple[str, ...], list[list[Any]]]]) 
         ws = wb.create_sheet(name)
         ws.append([title])
         ws["A1"].font = Font(bold=True, size=13)
+        ws["A1"].data_type = "s"
         ws.append(list(headers))
         for c in ws[2]:
             c.font = Font(bold=True)
@@ -132,6 +143,9 @@ def xlsx_bytes(sheets: list[tuple[str, str, tuple[str, ...], list[list[Any]]]]) 
             for c in ws[ws.max_row]:
                 if isinstance(c.value, date):
                     c.number_format = "yyyy-mm-dd"
+                elif isinstance(c.value, str):
+                    c.data_type = "s"  # never a formula, whatever the text
+                    c.quotePrefix = c.value.startswith(FORMULA_START)
         ws.freeze_panes = "A3"
         ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}{max(ws.max_row, 2)}"
         for i, h in enumerate(headers, 1):
