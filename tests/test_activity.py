@@ -68,13 +68,25 @@ def world(app: App) -> App:
         add_snap(app, "a2", when + timedelta(hours=2), posts=[post(f"w{week}", when)])
     # a3: last post in July: silent for months; a4: one post in the quarter: low output
     add_snap(app, "a3", bj(11, 28), posts=[post("j1", bj(7, 1))])
+    add_snap(app, "a4", bj(9, 2), posts=[post("d0", bj(8, 20))])  # looked at since September
     add_snap(app, "a4", bj(11, 28), posts=[post("d1", bj(10, 15))])
+    # a6: as quiet as a4, but first looked at in late November: its output is not judged
+    add_account(app, "a6", "gy", "u7", name="花溪交警", platform="douyin")
+    add_snap(app, "a6", bj(11, 20), posts=[post("e1", bj(11, 19))])
     add_snap(app, "a5", bj(11, 28), posts=[post("c1", bj(5, 1))])  # closed: no candidate
     add_snap(app, "z1", bj(11, 28), posts=[post("z", bj(5, 1))])
     # a pinned post never counts; a failed look is not read
     pinned = post("pin", bj(11, 1)) | {"pinned": True}
     add_snap(app, "a4", bj(11, 29), posts=[pinned, post("d1", bj(10, 15))])
     add_snap(app, "a4", bj(11, 29, 12), outcome="error", posts=[post("bad", bj(11, 2))])
+    # a7: read until August (posts then), every look failed since: its silence is as long as
+    # what was seen, never "nothing ever posted"; a8: posts that carry no dates
+    add_account(app, "a7", "zy", "u8", name="遵义旅游", platform="douyin")
+    add_snap(app, "a7", bj(8, 20), posts=[post("t1", bj(8, 19))])
+    add_snap(app, "a7", bj(11, 28), outcome="error")
+    add_account(app, "a8", "zy", "u10", name="遵义网站", platform="website")
+    for month in (9, 10, 11):
+        add_snap(app, "a8", bj(month, 20), posts=[{"id": f"x{month}", "title": "无日期"}])
     return app
 
 
@@ -109,13 +121,16 @@ def _found(acts: dict[str, Any], **kw: Any) -> dict[str, list[str]]:
 def test_cleanup_candidates_and_their_clean_twins(world: App) -> None:
     acts = _activity(world)
     found = _found(acts)
-    assert found["a3"] == ["已 152 天未更新", "月均发布 0.0 条（低于 1 条）"]
+    # silent from its last post to the last look that saw the page (Nov 28)
+    assert found["a3"] == ["已 150 天未更新", "月均发布 0.0 条（低于 1 条）"]
     assert found["a4"] == ["月均发布 0.3 条（低于 1 条）"]
     assert found["a1"] == ["与同单位同平台账号“贵阳发布微博”疑似重复"]
     assert found["a2"] == ["与同单位同平台账号“贵阳发布”疑似重复"]
     assert "a5" not in found  # closed already
     # twins: thresholds the accounts just meet
-    assert "已 152 天未更新" not in _found(acts, silent_days=153)["a3"]
+    assert "已 150 天未更新" not in _found(acts, silent_days=151)["a3"]
+    assert "a6" not in found  # seen since Nov 19 only: September and October were not seen
+    assert [m.seen for m in acts["a6"].months] == [False, False, True]
     assert "a4" not in _found(acts, low_per_month=1 / 3)
     # twin: a2 renamed to another office's account: no duplicate left
     with session_scope(world.engine) as s:
@@ -125,6 +140,16 @@ def test_cleanup_candidates_and_their_clean_twins(world: App) -> None:
     found = _found(_activity(world))
     assert "a1" not in found and "a2" not in found
     assert similar("贵阳发布", "贵阳发布微博", 0.8) and not similar("贵阳发布", "贵阳交警", 0.8)
+
+
+def test_what_was_not_seen_is_never_a_candidate(world: App) -> None:
+    acts = _activity(world)
+    a7, a8 = acts["a7"], acts["a8"]
+    assert a7.silent_for == 1 and not a7.covered  # from its last post to its last readable look
+    assert [m.seen for m in a7.months] == [False, False, False]
+    assert not a8.covered and [m.seen for m in a8.months] == [False, False, False]
+    found = _found(acts)
+    assert "a7" not in found and "a8" not in found
 
 
 def test_the_annual_sheet_counts_posts_followers_and_remediation(world: App) -> None:
@@ -151,11 +176,11 @@ def test_annual_from_the_command_line_as_xlsx_and_csv(world: App, tmp_path: Any)
     r = _cli(world, "report", "annual", "--year", "2026", "--unit", "gy", "--format", "csv",
              "-o", str(out), env=env)  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "2026 年度报表：5 个账号，年内发布 19 条" in r.output
+    assert "2026 年度报表：6 个账号，年内发布 21 条" in r.output
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert rows[0][:6] == ["账号编号", "账号名称", "平台", "主办单位", "状态", "年内发布"]
     by_id = {r[0]: r for r in rows[1:]}
-    assert set(by_id) == {"a1", "a2", "a3", "a4", "a5"}  # 遵义 is not under 贵阳
+    assert set(by_id) == {"a1", "a2", "a3", "a4", "a5", "a6"}  # 遵义 is not under 贵阳
     assert by_id["a1"][2:9] == ["微博", "贵阳市政府办公厅", "在用", "4", "3", "1", "1500"]
     assert by_id["a5"][4] == "已关停"
     xlsx = tmp_path / "a.xlsx"
@@ -186,7 +211,7 @@ def test_console_page_and_downloads_within_the_askers_units(
     )
     page = client.get("/activity")
     assert page.status_code == 200
-    assert "清理整合候选（5 个）" in page.text and "已 152 天未更新" in page.text
+    assert "清理整合候选（5 个）" in page.text and "已 150 天未更新" in page.text
     assert "疑似重复" in page.text and "贵阳旧号" in page.text  # listed by month, no candidate
     got = client.get("/activity/download")
     assert got.headers["content-type"].startswith("application/vnd.openxmlformats")

@@ -98,6 +98,7 @@ def header_index(kind: TableKind) -> dict[str, Column]:
 
 # --- values ---------------------------------------------------------------------------
 
+
 class _Spellings(Mapping[str, tuple[str, ...]]):
     """Each declared platform's spellings, its name first (``probes.platforms``), read live:
     a platform declared later is known at once."""

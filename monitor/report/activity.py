@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.report.period import Period
+from monitor.report.snapshots import as_utc
 from monitor.store.facts import load_facts
 from monitor.store.models import Account, Snapshot, Unit
 
@@ -51,6 +52,9 @@ class Month:
     reposts: int = 0
     followers: int | None = None
     silent_days: int = 0  # days of the month (up to now) with nothing published
+    # the patrol could see the month: its looks reach back before the month's end and on to
+    # its start (a month before the first look, or after looks stopped working, is "—")
+    seen: bool = True
 
 
 @dataclass
@@ -63,8 +67,16 @@ class Activity:
     status: str
     months: list[Month] = field(default_factory=list)
     last_post_at: datetime | None = None  # the newest post seen, ever (before the end)
-    silent_for: int | None = None  # days since it, at the end (None: no post ever seen)
+    # days from it to the last ok look (None: no post seen); a silence is only as long as
+    # the looks that saw it: an account unreadable since is not "silent" for that time
+    silent_for: int | None = None
     followers: int | None = None  # at the last look before the end that showed it
+    first_look: datetime | None = None  # the first and last ok looks, ever (before the end)
+    last_look: datetime | None = None
+    # the patrol saw the whole span (its looks, or the posts they showed, reach back to its
+    # start): only then is the output per month judged
+    covered: bool = False
+    any_posts: bool = False  # some ok look, ever, showed posts (dated or not)
 
     @property
     def posts(self) -> int:
@@ -72,7 +84,8 @@ class Activity:
 
     @property
     def per_month(self) -> float:
-        return self.posts / len(self.months) if self.months else 0.0
+        seen = [m for m in self.months if m.seen]
+        return sum(m.posts for m in seen) / len(seen) if seen else 0.0
 
 
 def months_of(start: date, end: date, tz: str) -> list[Period]:
@@ -133,6 +146,42 @@ def _last(session: Session, ids: list[str], start: datetime, end: datetime) -> d
     return out
 
 
+@dataclass(frozen=True)
+class _Span:
+    first: datetime  # the first and last ok look
+    last: datetime
+    latest_post: datetime | None  # the newest dated post any of them knew
+    any_posts: bool  # some look saw posts (dated or not)
+
+
+def _span(session: Session, ids: list[str], end: datetime) -> dict[str, _Span]:
+    """Each account's ok looks before ``end``, in one grouped pass over the index on
+    (account, outcome, time, latest post): the silence is read from every look, not only
+    the period's."""
+    out: dict[str, _Span] = {}
+    for i in range(0, len(ids), 500):
+        q = (
+            sa.select(
+                Snapshot.account_id,
+                sa.func.min(Snapshot.taken_at),
+                sa.func.max(Snapshot.taken_at),
+                sa.func.max(Snapshot.latest_post_at),
+                sa.func.max(Snapshot.post_count),
+            )
+            .where(col(Snapshot.account_id).in_(ids[i : i + 500]))
+            .where(col(Snapshot.outcome) == "ok", col(Snapshot.taken_at) < end)
+            .group_by(Snapshot.account_id)
+        )
+        for a, lo, hi, latest, count in session.execute(q):
+            post = as_utc(latest) if latest is not None else None
+            out[a] = _Span(as_utc(lo), as_utc(hi), post, bool(count))
+    return out
+
+
+#: a span is covered when what the patrol saw reaches back to within this of its start
+COVER_GRACE = timedelta(days=7)
+
+
 def _published(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) and value else None
@@ -163,14 +212,17 @@ def activity(
     wanted = {sha for shas in seen_in.values() for sha in shas}
     wanted |= {sha for lasts in last_in.values() for sha in lasts.values()}
     facts = load_facts(session, wanted)
+    spans = _span(session, ids, end)
     today = now.astimezone(zone).date()
     out: list[Activity] = []
     for a, owner in accounts:
         act = Activity(a.id, a.name, a.platform, a.owner_code, owner, a.status)
         seen: dict[str, tuple[datetime, bool]] = {}
+        undated = False  # posts seen that carry no date: which month they fall in is unknown
         for sha in seen_in.get(a.id, ()):
             for p in (facts.get(sha) or {}).get("posts") or ():
                 when = _published(p.get("published_at"))
+                undated = undated or (when is None and not p.get("pinned"))
                 if when is not None and when < end and not p.get("pinned"):
                     key = str(p.get("id") or p.get("url") or when.isoformat())
                     seen.setdefault(key, (when, bool(p.get("repost"))))
@@ -178,8 +230,32 @@ def activity(
             m: followers_of(facts.get(lasts.get(a.id, ""), {})) for m, lasts in last_in.items()
         }
         act.followers = next((n for n in reversed(by_month.values()) if n is not None), None)
+        span = spans.get(a.id)
+        if span is not None:
+            act.first_look, act.last_look = span.first, span.last
+            act.last_post_at = span.latest_post
+            act.any_posts = span.any_posts
+        oldest = min((w for w, _ in seen.values()), default=None)
+        reach = min(filter(None, (act.first_look, oldest)), default=None)
+        act.covered = (
+            not undated
+            and reach is not None
+            and reach <= start + COVER_GRACE
+            and act.last_look is not None
+            and act.last_look >= end - COVER_GRACE
+        )
         posted_days: dict[str, set[date]] = defaultdict(set)
-        rows = {str(m): Month(str(m)) for m in months}
+        rows = {
+            str(m): Month(
+                str(m),
+                seen=not (undated and not seen)
+                and reach is not None
+                and act.last_look is not None
+                and reach < m.end
+                and act.last_look >= m.start,
+            )
+            for m in months
+        }
         for when, repost in seen.values():
             local = when.astimezone(zone).date()
             act.last_post_at = max(act.last_post_at or when, when)
@@ -194,12 +270,15 @@ def activity(
             row = rows[str(m)]
             row.followers = by_month.get(str(m))
             days = (min(m.last_day, today) - m.first_day).days + 1
-            row.silent_days = max(days - len(posted_days[row.month]), 0)
+            row.silent_days = max(days - len(posted_days[row.month]), 0) if row.seen else 0
         act.months = [rows[str(m)] for m in months]
-        if act.last_post_at is not None:
-            act.silent_for = (
-                end.astimezone(zone).date() - act.last_post_at.astimezone(zone).date()
-            ).days
+        if act.last_post_at is not None and act.last_look is not None:
+            act.silent_for = max(
+                (
+                    act.last_look.astimezone(zone).date() - act.last_post_at.astimezone(zone).date()
+                ).days,
+                0,
+            )
         out.append(act)
     return out
 
@@ -246,14 +325,15 @@ def candidates(
     active = [a for a in acts if a.status != "closed"]
     reasons: dict[str, list[str]] = defaultdict(list)
     for a in active:
-        if a.silent_for is None:
-            reasons[a.account_id].append("期间未见任何发布")
-        elif a.silent_for >= silent_days:
-            reasons[a.account_id].append(f"已 {a.silent_for} 天未更新")
-        if a.silent_for is not None and a.per_month < low_per_month:
-            reasons[a.account_id].append(
-                f"月均发布 {a.per_month:.1f} 条（低于 {low_per_month:g} 条）"
-            )
+        why = reasons[a.account_id]
+        if a.silent_for is not None and a.silent_for >= silent_days:
+            why.append(f"已 {a.silent_for} 天未更新")
+        elif a.silent_for is None and not a.any_posts and a.first_look and a.last_look:
+            looked = (a.last_look - a.first_look).days
+            if looked >= silent_days:
+                why.append(f"巡查 {looked} 天未见任何发布")
+        if a.covered and a.per_month < low_per_month:
+            why.append(f"月均发布 {a.per_month:.1f} 条（低于 {low_per_month:g} 条）")
     groups: dict[tuple[str, str], list[Activity]] = defaultdict(list)
     for a in active:
         groups[(a.owner_code, a.platform)].append(a)

@@ -31,6 +31,7 @@ from probes.checks.kinds import PATROL_KINDS, category_label, fix_deadline
 HEADERS = (
     "账号编号", "账号名称", "平台", "主办单位", "状态", "年内发布", "其中原创", "其中转发",
     "年末粉丝数", "最近发布", "发现问题", "已整改", "逾期未整改", "年末未整改", "问题类别",
+    "可读月数",
 )  # fmt: skip
 
 
@@ -46,12 +47,19 @@ class AnnualRow:
     def cells(self, tz: str) -> list[Any]:
         a = self.act
         last = a.last_post_at
+        seen = sum(m.seen for m in a.months)
+        # no month of the year could be read (a list never shown, posts without dates): the
+        # posts are unknown, not 0
+        posts = (
+            (a.posts, sum(m.originals for m in a.months), sum(m.reposts for m in a.months))
+            if seen or a.posts
+            else (None, None, None)
+        )
         return [
             a.account_id, a.name, label(PLATFORM, a.platform), a.owner_name,
-            "已关停" if a.status == "closed" else "在用",
-            a.posts, sum(m.originals for m in a.months), sum(m.reposts for m in a.months),
+            "已关停" if a.status == "closed" else "在用", *posts,
             a.followers, _local_day(last, tz) if last else None,
-            self.opened, self.resolved, self.overdue, self.open_at_end, self.categories,
+            self.opened, self.resolved, self.overdue, self.open_at_end, self.categories, seen,
         ]  # fmt: skip
 
 

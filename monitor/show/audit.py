@@ -52,6 +52,7 @@ def details(row: AuditLog) -> str:
         return str(row.detail)
     if not isinstance(detail, dict):
         return str(detail)
+
     def word(v: Any) -> str:
         if v is None:
             return "—"

@@ -29,6 +29,7 @@ __all__ = [
     "label",
 ]
 
+
 class _PlatformNames(Mapping[str, str]):
     """code -> the platform's name, read live from its declaration (``probes.platforms``)."""
 

@@ -89,12 +89,14 @@ def activity_download(
     cand = [
         [c.activity.account_id, c.activity.name, label(PLATFORM, c.activity.platform),
          c.activity.owner_name, c.activity.silent_for, c.activity.posts,
-         round(c.activity.per_month, 1), c.activity.followers, "；".join(c.reasons)]
+         round(c.activity.per_month, 1) if c.activity.covered else None,
+         c.activity.followers, "；".join(c.reasons)]
         for c in found
     ]  # fmt: skip
     per_month = [
-        [a.account_id, a.name, label(PLATFORM, a.platform), a.owner_name, m.month, m.posts,
-         m.originals, m.reposts, m.followers, m.silent_days]
+        [a.account_id, a.name, label(PLATFORM, a.platform), a.owner_name, m.month,
+         *((m.posts, m.originals, m.reposts) if m.seen or m.posts else (None, None, None)),
+         m.followers, m.silent_days if m.seen else None]
         for a in acts for m in a.months
     ]  # fmt: skip
     span = f"{months[0]} 至 {months[-1]}" if months else ""
