@@ -245,3 +245,23 @@ def test_a_hostile_name_stays_text_in_both_files(world: App) -> None:
     ws = load_workbook(io.BytesIO(annual_bytes(rows, 2026, "xlsx", TZ, "贵阳"))).active
     cell = next(r[1] for r in ws.iter_rows(min_row=3) if r[0].value == "h1")
     assert cell.value == hostile and cell.data_type == "s" and cell.quotePrefix
+
+
+def test_every_post_is_seen_while_only_the_looks_needed_are_read(app: App) -> None:
+    from monitor.report.seen import looks_in, posts_seen
+
+    add_unit(app, "u", "单位")
+    add_account(app, "short", "u", "s1")  # its page shows one post: every look is needed
+    add_account(app, "long", "u", "s2")  # shows its last 20: a few looks bridge the year
+    for day in range(60):
+        when = bj(3, 1) + timedelta(days=day)
+        add_snap(app, "short", when + timedelta(hours=1), posts=[post(f"s{day}", when)])
+        shown = [post(f"l{d}", bj(3, 1) + timedelta(days=d)) for d in range(day, -1, -1)][:20]
+        add_snap(app, "long", when + timedelta(hours=1), posts=shown)
+    with Session(app.engine) as s:
+        looks = looks_in(s, ["short", "long"], bj(1, 1), NOW)
+        seen, undated, read = posts_seen(s, {"short": looks["short"]}, NOW)
+        assert len(seen["short"]) == 60 and read == 60 and not undated
+        seen, _, read = posts_seen(s, {"long": looks["long"]}, NOW)
+    assert sorted(seen["long"]) == sorted(f"l{d}" for d in range(60))
+    assert read < 15  # 60 looks, a handful read

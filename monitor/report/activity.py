@@ -4,8 +4,8 @@ candidates a supervisor weighs (seed 001: "对功能相近、用户关注度和�
 
 Posts are counted once each, by post id, across every look that saw them: a post seen by 300
 checks counts once, in the month it was published (Beijing time). The looks are read through
-their content-addressed facts (``store/facts.py``): an unchanged page's checks share one row,
-so the cost grows with what changed, not with the number of checks. Originals and reposts as
+their content-addressed facts, only as many as it takes to see every post
+(:mod:`monitor.report.seen`). Originals and reposts as
 the platform says (Weibo ``retweeted_status``: ``Post.repost``). Followers: the profile's
 counter at the last look of the month that showed one (:func:`followers_of`, the one place that
 reads it from the facts). Silent days: days of the month (up to now) with no post published.
@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.report.period import Period
+from monitor.report.seen import looks_in, posts_seen
 from monitor.report.snapshots import as_utc
 from monitor.store.facts import load_facts
 from monitor.store.models import Account, Snapshot, Unit
@@ -116,16 +117,6 @@ def _ok(ids: list[str], start: datetime, end: datetime) -> Any:
     )
 
 
-def _seen(session: Session, ids: list[str], start: datetime, end: datetime) -> dict[str, set[str]]:
-    """Each account's distinct facts among its ok looks in [start, end): every post it saw."""
-    out: dict[str, set[str]] = defaultdict(set)
-    for i in range(0, len(ids), 500):
-        q = _ok(ids[i : i + 500], start, end).add_columns(Snapshot.facts_hash).distinct()
-        for account_id, sha in session.execute(q):
-            out[account_id].add(sha)
-    return out
-
-
 def _last(session: Session, ids: list[str], start: datetime, end: datetime) -> dict[str, str]:
     """Each account's last ok look in [start, end) (its facts): the month's counters."""
     out: dict[str, str] = {}
@@ -182,14 +173,6 @@ def _span(session: Session, ids: list[str], end: datetime) -> dict[str, _Span]:
 COVER_GRACE = timedelta(days=7)
 
 
-def _published(value: Any) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when and when.tzinfo else None
-
-
 def activity(
     session: Session,
     first: date,
@@ -205,27 +188,19 @@ def activity(
     start, end = months[0].start, min(months[-1].end, now)
     accounts = _accounts(session, codes)
     ids = [a.id for a, _ in accounts]
-    seen_in = _seen(session, ids, start, min(end + SEEN_LATER, now))
+    looks = looks_in(session, ids, start, min(end + SEEN_LATER, now))
+    seen_by, undated_by, _ = posts_seen(session, looks, end)
     last_in = {
         str(m): _last(session, ids, m.start, min(m.end, end)) for m in months if m.start < end
     }
-    wanted = {sha for shas in seen_in.values() for sha in shas}
-    wanted |= {sha for lasts in last_in.values() for sha in lasts.values()}
-    facts = load_facts(session, wanted)
+    facts = load_facts(session, {sha for lasts in last_in.values() for sha in lasts.values()})
     spans = _span(session, ids, end)
     today = now.astimezone(zone).date()
     out: list[Activity] = []
     for a, owner in accounts:
         act = Activity(a.id, a.name, a.platform, a.owner_code, owner, a.status)
-        seen: dict[str, tuple[datetime, bool]] = {}
-        undated = False  # posts seen that carry no date: which month they fall in is unknown
-        for sha in seen_in.get(a.id, ()):
-            for p in (facts.get(sha) or {}).get("posts") or ():
-                when = _published(p.get("published_at"))
-                undated = undated or (when is None and not p.get("pinned"))
-                if when is not None and when < end and not p.get("pinned"):
-                    key = str(p.get("id") or p.get("url") or when.isoformat())
-                    seen.setdefault(key, (when, bool(p.get("repost"))))
+        seen = seen_by.get(a.id, {})
+        undated = undated_by.get(a.id, False)  # posts without a date: their month is unknown
         by_month = {
             m: followers_of(facts.get(lasts.get(a.id, ""), {})) for m, lasts in last_in.items()
         }
