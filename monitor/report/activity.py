@@ -223,7 +223,7 @@ def activity(
         rows = {
             str(m): Month(
                 str(m),
-                seen=not (undated and not seen)
+                seen=(bool(seen) or not undated)
                 and reach is not None
                 and act.last_look is not None
                 and reach < m.end
