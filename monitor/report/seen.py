@@ -15,6 +15,8 @@ not be seen by reading every look either, unless a look fell inside its short li
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,8 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from monitor.report.snapshots import as_utc
-from monitor.store.facts import load_facts
-from monitor.store.models import Snapshot
+from monitor.store.models import Facts, Snapshot
 
 Seen = dict[str, tuple[datetime, bool]]  # post key -> (published, repost)
 
@@ -48,6 +49,18 @@ def looks_in(
     return {a: [sha for _, sha in sorted(looks)] for a, looks in out.items()}
 
 
+def _load(session: Session, hashes: set[str]) -> dict[str, dict[str, Any]]:
+    """Facts rows as they are stored (zlib of canonical JSON), decoded without the key
+    order the console wants (``store.facts.load_facts``): only their posts are read here."""
+    out: dict[str, dict[str, Any]] = {}
+    todo = sorted(hashes)
+    for i in range(0, len(todo), 500):
+        q = sa.select(Facts.sha256, Facts.data).where(col(Facts.sha256).in_(todo[i : i + 500]))
+        for sha, packed in session.execute(q):
+            out[sha] = json.loads(zlib.decompress(packed))
+    return out
+
+
 def published(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) and value else None
@@ -65,10 +78,16 @@ def _dated(facts: Mapping[str, Any]) -> list[tuple[datetime, str]]:
     return out
 
 
-def bridges(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
+def bridges(
+    earlier: Mapping[str, Any],
+    later: Mapping[str, Any],
+    dated: Mapping[int, list[tuple[datetime, str]]] | None = None,
+) -> bool:
     """``later``'s list still shows ``earlier``'s newest post, or reaches back past it:
-    nothing published between the two looks can be missing from ``later``."""
-    before, after = _dated(earlier), _dated(later)
+    nothing published between the two looks can be missing from ``later``. ``dated``: the
+    dated posts of facts already read, by ``id()``, so each look is read once."""
+    before = dated[id(earlier)] if dated and id(earlier) in dated else _dated(earlier)
+    after = dated[id(later)] if dated and id(later) in dated else _dated(later)
     if not before:
         return not after and not (later.get("posts") or earlier.get("posts"))
     if not after:
@@ -86,13 +105,18 @@ def posts_seen(
     facts: dict[str, dict[str, Any]] = {}
     need = {ls[0] for ls in looks.values() if ls} | {ls[-1] for ls in looks.values() if ls}
     spans = {a: [(0, len(ls) - 1)] for a, ls in looks.items() if len(ls) > 1}
+    dated: dict[int, list[tuple[datetime, str]]] = {}
+    empty: dict[str, Any] = {}
     while need:
-        facts.update(load_facts(session, need - facts.keys()))
+        got = _load(session, need - facts.keys())
+        facts.update(got)
+        dated.update({id(f): _dated(f) for f in got.values()})
         need, later = set(), defaultdict(list)
         for a, pairs in spans.items():
             ls = looks[a]
             for lo, hi in pairs:
-                if hi - lo <= 1 or bridges(facts.get(ls[lo], {}), facts.get(ls[hi], {})):
+                early, late = facts.get(ls[lo], empty), facts.get(ls[hi], empty)
+                if hi - lo <= 1 or bridges(early, late, dated):
                     continue
                 mid = (lo + hi) // 2
                 need.add(ls[mid])
