@@ -186,7 +186,7 @@ def test_annual_from_the_command_line_as_xlsx_and_csv(world: App, tmp_path: Any)
     xlsx = tmp_path / "a.xlsx"
     r = _cli(world, "report", "annual", "--year", "2026", "-o", str(xlsx), env=env)
     ws = load_workbook(xlsx).active
-    assert ws["A1"].value.startswith("全部政务新媒体 2026 年度报表")
+    assert ws["A1"].value.startswith("全部单位政务新媒体 2026 年度报表")
     a1 = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "a1")
     assert a1[5] == 4 and isinstance(a1[5], int)  # a number: it sorts and sums
     r = _cli(world, "report", "annual", env=env)

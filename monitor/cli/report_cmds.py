@@ -153,7 +153,7 @@ def _annual(
     with open_app(ctx) as app, Session(app.engine) as s:
         tz, now = app.settings.timezone, app.clock()
         codes = None
-        scope = "全部"
+        scope = "全部单位"
         if unit:
             codes = units_below(s, unit)
             if not codes:
