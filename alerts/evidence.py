@@ -323,6 +323,27 @@ def _comments(ev, f, tz, now, room, used, said) -> list[str]:
     return out
 
 
+def _questions(ev, f, tz, now, room, used, said) -> list[str]:
+    """互动回应: each public question with who asked (masked), when, its deadline, the post."""
+    qs = ev.get("questions")
+    if not (isinstance(qs, list) and qs and all(isinstance(q, dict) for q in qs)):
+        return []
+    used.add("questions")
+    out = [f"公众提问 {len(qs)} 条" + ("：" if room.items else "")]
+    for q in qs[: room.items]:
+        asked, deadline = parse_time(q.get("asked_at")), parse_time(q.get("deadline"))
+        answered = parse_time(q.get("answered_at"))
+        line = f"「{f.safe(q.get('question') or '', min(room.chars, 80))}」"
+        line += f"（{f.safe(q.get('asker') or '', 20)}"
+        line += f"，{shown(asked, tz)} 提问" if asked else ""
+        line += f"，应于 {shown(deadline, tz)} 前回复" if deadline else ""
+        line += f"，{shown(answered, tz)} 才回复" if answered else ""
+        out.append(NESTED + line + "） " + _post_ref(q, f))
+    if len(qs) > room.items > 0:
+        out.append(NESTED + f"……其余 {len(qs) - room.items} 条见控制台的问题页")
+    return out
+
+
 # -- apps -------------------------------------------------------------------------------------
 
 
@@ -444,6 +465,7 @@ _PARTS: tuple[Part, ...] = (
     _theft,
     _posts,
     _comments,
+    _questions,
     _app,
     _stores,
     _fetch,

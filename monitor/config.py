@@ -352,6 +352,16 @@ class ReportConfig(Section):
         return v
 
 
+class ActivityConfig(Section):
+    """清理整合 candidates on the console's /activity page (docs/console.md)."""
+
+    silent_days: int = Field(90, ge=1)  # no post for this many days
+    low_posts_per_month: float = Field(2.0, ge=0)  # fewer, on average over the months shown
+    months: int = Field(3, ge=1, le=24)  # the months the page shows (the quarter)
+    # two names of one unit's accounts on one platform this alike (0..1) read as duplicates
+    duplicate_similarity: float = Field(0.8, gt=0, le=1)
+
+
 class SessionsConfig(Section):
     """Logged-in platform sessions (``xuncha sessions``, the console's 登录会话 page)."""
 
@@ -414,6 +424,7 @@ class Settings(BaseSettings):
     screenshots: ScreenshotsConfig = Field(default_factory=ScreenshotsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    activity: ActivityConfig = Field(default_factory=ActivityConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
 
     @classmethod

@@ -101,6 +101,22 @@ class Target:
 
 
 @dataclass
+class Comment:
+    """One public comment under a post, as the platform shows it (互动回应)."""
+
+    id: str
+    published_at: datetime | None
+    text: str = ""
+    user_id: str = ""
+    user_name: str = ""
+    by_account: bool = False  # written by the account itself (its own user id)
+    # replies shown under it (楼中楼); ``replies_total``: how many the platform says it has,
+    # so a reader can tell it was shown only some of them
+    replies: list[Comment] = field(default_factory=list)
+    replies_total: int = 0
+
+
+@dataclass
 class Post:
     id: str
     published_at: datetime | None
@@ -115,6 +131,9 @@ class Post:
     comments_disabled: bool | None = None
     # where the platform says the post was sent from (Weibo's "发布于 贵州"; None: not shown)
     ip_location: str | None = None
+    # the public comments read under it, newest first (None: not read, or not shown to us;
+    # never a verdict on its own — probes.checks.interaction judges only what was shown)
+    comments: list[Comment] | None = None
 
 
 @dataclass
@@ -235,12 +254,36 @@ class Observation:
         if d["profile"].get("comments_disabled") is None:
             d["profile"].pop("comments_disabled", None)
         for p in d["posts"]:
-            for key in ("comments_disabled", "ip_location"):
+            for key in ("comments_disabled", "ip_location", "comments"):
                 if p.get(key) is None:
                     p.pop(key, None)
+            for c in p.get("comments") or ():
+                _comment_times(c)
             if p["published_at"] is not None:
                 p["published_at"] = p["published_at"].isoformat()
         return d
+
+
+def _comment_times(c: dict[str, Any]) -> None:
+    if isinstance(c.get("published_at"), datetime):
+        c["published_at"] = c["published_at"].isoformat()
+    for r in c.get("replies") or ():
+        _comment_times(r)
+
+
+def comment_from_dict(d: dict[str, Any]) -> Comment:
+    """Rebuild a Comment from the facts (``Observation.facts``)."""
+    when = d.get("published_at")
+    return Comment(
+        id=str(d.get("id", "")),
+        published_at=datetime.fromisoformat(when) if isinstance(when, str) and when else None,
+        text=str(d.get("text") or ""),
+        user_id=str(d.get("user_id") or ""),
+        user_name=str(d.get("user_name") or ""),
+        by_account=bool(d.get("by_account")),
+        replies=[comment_from_dict(r) for r in d.get("replies") or () if isinstance(r, dict)],
+        replies_total=int(d.get("replies_total") or 0),
+    )
 
 
 def _newness(at: datetime | None) -> tuple[int, float]:
@@ -313,4 +356,9 @@ def post_from_dict(d: dict[str, Any]) -> Post:
         client=d.get("client"),
         comments_disabled=d.get("comments_disabled"),
         ip_location=d.get("ip_location"),
+        comments=(
+            [comment_from_dict(c) for c in d["comments"] if isinstance(c, dict)]
+            if isinstance(d.get("comments"), list)
+            else None
+        ),
     )

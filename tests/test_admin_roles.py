@@ -72,7 +72,9 @@ def test_each_administrator_lands_on_their_own_page(world: World) -> None:
         expected = {
             "alice": ["/system"], "bob": ["/security"], "charlie": ["/audit"],
             # the platforms' logged-in sessions (monitor/web/sessions.py) are the admin's
-            "admin": ["/", "/accounts", "/findings", "/reports", "/review", "/sessions"],
+            "admin": [
+                "/", "/accounts", "/findings", "/activity", "/reports", "/review", "/sessions"
+            ],
         }[name]  # fmt: skip
         assert links == expected, (name, links)
         assert f"（{ROLES[PERSONAS[name]]}）" in home.text
@@ -85,7 +87,8 @@ def test_each_may_do_their_part_and_nothing_of_anothers(world: World) -> None:
     finding, snap = world.findings["gy-weibo"], world.snaps["gy-weibo"][0]
     pages = {
         "/accounts": {"admin"}, "/findings": {"admin"}, f"/findings/{finding}": {"admin"},
-        f"/snapshots/{snap}": {"admin"}, "/reports": {"admin"},
+        f"/snapshots/{snap}": {"admin"}, "/reports": {"admin"}, "/activity": {"admin"},
+        "/activity/download": {"admin"}, "/reports/annual?year=2026": {"admin"},
         "/system": {"alice"}, "/security": {"bob"}, "/audit": {"charlie"},
         "/audit/export?format=csv": {"charlie"}, "/audit?verify=1": {"charlie"},
         "/sessions": {"admin"},

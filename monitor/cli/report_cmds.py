@@ -35,10 +35,17 @@ def _post_time(value: Any, tz: str) -> str:
 
 def report(
     ctx: typer.Context,
+    what: Annotated[
+        str | None,
+        typer.Argument(metavar="[annual]", help="annual：年度报表（每个账号一行，配合 --year）"),
+    ] = None,
     period: Annotated[
-        str,
+        str | None,
         typer.Option("--period", metavar="周期", help="统计周期，如 2026Q4（或 2026-11、2026）"),
-    ],
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", metavar="年份", help="年度报表的年份，如 2026")
+    ] = None,
     unit: Annotated[
         str | None,
         typer.Option("--unit", metavar="单位编码", help="只统计该单位及其下级单位"),
@@ -68,8 +75,21 @@ def report(
         ),
     ] = "",
 ) -> None:
-    """生成检查通报（季度、月或年），依据保存的快照（docs/report.md）。"""
+    """生成检查通报（季度、月或年）或年度报表，依据保存的快照（docs/report.md）。"""
     from datetime import date
+
+    if what is not None:
+        if what != "annual":
+            fail(
+                f"不认识的报表 '{what}'：年度报表请用 xuncha report annual --year 2026", EXIT_USAGE
+            )
+        _annual(ctx, year, unit, fmt, output)
+        return
+    if period is None:
+        fail(
+            "缺少选项 --period（如 2026Q4）；年度报表请用 xuncha report annual --year 2026",
+            EXIT_USAGE,
+        )
 
     from sqlmodel import Session
 
@@ -113,6 +133,45 @@ def report(
         highlight=False,
     )
     console.print(f"已写入 {_show(target)}", highlight=False)
+
+
+def _annual(
+    ctx: typer.Context, year: int | None, unit: str | None, fmt: str, output: Path | None
+) -> None:
+    """``xuncha report annual --year 2026``: the annual sheet (monitor/report/annual.py)."""
+    from sqlmodel import Session
+
+    from monitor.report.annual import annual_bytes, annual_rows
+    from monitor.store.models import Unit
+    from monitor.store.scope import units_below
+
+    fmt = fmt.lower()
+    if fmt not in ("xlsx", "csv"):
+        fail(f"年度报表不支持格式 '{fmt}'：可选 xlsx、csv", EXIT_USAGE)
+    if year is None or not 2000 <= year <= 2100:
+        fail("请用 --year 给出年度报表的年份（2000–2100），如 --year 2026", EXIT_USAGE)
+    with open_app(ctx) as app, Session(app.engine) as s:
+        tz, now = app.settings.timezone, app.clock()
+        codes = None
+        scope = "全部单位"
+        if unit:
+            codes = units_below(s, unit)
+            if not codes:
+                fail(f"没有编码为 '{unit}' 的单位", EXIT_USAGE)
+            scope = (u.name if (u := s.get(Unit, unit)) else unit) + "及下级单位"
+        rows = annual_rows(s, year, now, tz, codes)
+    target = output or Path(f"年度报表-{year}-{unit or 'all'}.{fmt}")
+    try:
+        target.write_bytes(annual_bytes(rows, year, fmt, tz, scope))
+    except OSError as e:
+        fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
+    posts = sum(r.act.posts for r in rows)
+    overdue = sum(r.overdue for r in rows)
+    out(ctx).print(
+        f"{year} 年度报表：{len(rows)} 个账号，年内发布 {posts} 条，逾期未整改问题 {overdue} 个。",
+        highlight=False,
+    )
+    out(ctx).print(f"已写入 {_show(target)}", highlight=False)
 
 
 def snapshot(

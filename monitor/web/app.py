@@ -156,6 +156,7 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     """The console for one opened App; ``clock`` is injectable for tests."""
     from monitor.sessions.qrlogin import QrLogins
     from monitor.web import (
+        activity,
         admin_audit,
         admin_security,
         admin_system,
@@ -246,6 +247,7 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
     web.include_router(browse.router)
     web.include_router(login_pages.router)
     web.include_router(pages.router)
+    web.include_router(activity.router)  # 清理整合 and the annual sheet (monitor/web/activity.py)
     web.include_router(api.router)
     web.include_router(admin_audit.api_router)  # GET /api/v1/audit: the 审计管理员's only
     for admin in (admin_audit, admin_security, admin_system):  # the three administrators

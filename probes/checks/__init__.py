@@ -151,7 +151,7 @@ def _detectors() -> tuple[dict[str, Detector], set[str]]:
     here on first use rather than with the package: reading the catalogue of kinds or the
     rules (the CLI, the console) does not load their lexicons and domain lists. Staleness,
     above, registered first, is the first run (signals keep that order)."""
-    from probes.checks import commercial, content, install, theft  # noqa: F401
+    from probes.checks import commercial, content, install, interaction, theft  # noqa: F401
 
     return _registry.DETECTORS, _registry.APP_DETECTORS
 

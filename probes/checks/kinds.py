@@ -95,6 +95,18 @@ KINDS: dict[str, FindingKind] = {
         FindingKind(
             "no_interaction", "未提供有效互动功能", "interaction", Severity.info, fix_hours=168
         ),
+        # answers to the public's questions under the posts (probes.checks.interaction)
+        FindingKind(
+            "interaction_unanswered",
+            "公众留言提问未按时回复",
+            "interaction",
+            Severity.warning,
+            "回复",
+            fix_hours=24,
+        ),
+        FindingKind(
+            "interaction_late", "公众留言提问回复超时", "interaction", Severity.info, fix_hours=168
+        ),
         # what posts say (probes.checks.content)
         FindingKind(
             "privacy",

@@ -40,7 +40,8 @@ A site firewall's page in between is ``blocked`` too (``probes.fetch.waf``).
 
 Comments: the container API's mblog shapes the tests hold carry no comment switch
 (``comment_manage_info`` is not in them), so ``comments_disabled`` is left None here until
-a captured answer shows the field and its values.
+a captured answer shows the field and its values. The public comments under the newest posts
+(互动回应) are read by :mod:`.comments <probes.platforms.weibo.comments>`, within a bound.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ from probes.platforms.registry import (
     register,
 )
 from probes.platforms.weibo import PLATFORM
+from probes.platforms.weibo.comments import read_comments
 from probes.platforms.weibo.posts import mblogs, parse_created_at, post
 
 __all__ = ["PLATFORM", "parse_created_at", "read_weibo", "weibo_uid"]
@@ -161,6 +163,8 @@ async def read_weibo(target: Target, tools: Tools) -> Observation:
             obs.profile.ip_location = strip_ip_prefix(latest[0]["region_name"])
 
     await _profile_info(obs, api, f"{www}/ajax/profile/info?uid={uid}")
+    if obs.outcome is Outcome.ok:  # 互动回应: the comments under the newest posts, bounded
+        await read_comments(obs, api.get, m, found, uid)
     if obs.posts or obs.outcome is not Outcome.ok:
         return obs
     return _empty(obs, data)
