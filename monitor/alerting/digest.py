@@ -160,8 +160,7 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                     day=f"{first.month}月{first.day}日—{day.month}月{day.day}日",
                     tz=settings.timezone,
                     extra=[
-                        f"覆盖本单位及下属 {len(covered) - 1} 个单位，"
-                        f"近 7 天检查账号 {looked} 个"
+                        f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"
                     ],
                     now=now,
                 )
