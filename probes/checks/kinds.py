@@ -64,6 +64,8 @@ KINDS: dict[str, FindingKind] = {
         # staleness (probes.checks.staleness)
         FindingKind("stale", "长期未更新", "update", Severity.veto, "更新"),
         FindingKind("stale_soon", "即将超过更新期限", "update", Severity.warning, "更新"),
+        # "N posts a week" fell short last week and this week has not caught up yet
+        FindingKind("infrequent", "更新频次不足", "update", Severity.high, "补足更新"),
         # posts seen, none dated: no verdict on the account, the reader needs a look
         FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
