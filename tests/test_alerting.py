@@ -770,6 +770,12 @@ city = "mailto://duty:pw@127.0.0.1?to=city@example.org"
         cli, ["--config", str(cfg), "routes", "test", "--account", "a", "--severity", "bad"]
     )
     assert r.exit_code == 2
+    # a kind that does not exist (a typo) is refused, with the ones that do, in Chinese
+    r = runner.invoke(cli, ["--config", str(cfg), "routes", "test", "--account", "a",
+                            "--kind", "stail"])  # fmt: skip
+    assert r.exit_code == 2
+    assert "没有问题种类 'stail'" in r.output and "stale（长期未更新）" in r.output
+    assert "infrequent（更新频次不足）" in r.output
 
 
 def test_alerts_test_and_silence_commands(tmp_path: Path, sink) -> None:
