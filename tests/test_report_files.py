@@ -208,8 +208,11 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     assert len(vetoes.rows) == len(report.vetoes) + 1
     assert len(deductions.rows) == len(report.deductions) + 1
     assert [c.text for c in vetoes.rows[0].cells][:3] == ["序号", "新媒体类型", "新媒体名称"]
-    assert {r.cells[-1].text for r in vetoes.rows[1:]} == {"立即整改"}
-    assert "2026年11月2日前" in {r.cells[-1].text for r in deductions.rows[1:]}
+    assert {r.cells[-2].text for r in vetoes.rows[1:]} == {"立即整改"}
+    assert "2026年11月2日前" in {r.cells[-2].text for r in deductions.rows[1:]}
+    # 整改情况 as the XLSX has it, in the last column
+    assert vetoes.rows[0].cells[-1].text == "整改情况"
+    assert [r.cells[-1].text for r in vetoes.rows[1:]] == [v.status for v in report.vetoes]
     # 附件4: each county and department under the city, its own accounts' problems only
     places_start = text.index("附件4")
     headings = [t for t in text[places_start:] if re.match(r"^（[一二三四五六]）", t)]
