@@ -143,7 +143,8 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                 written += _write(s, settings, unit, daily_for, f"daily:{day.isoformat()}", now)
         if weekly:
             first = local.date() - timedelta(days=6)  # the seven days up to today
-            checked = _checked_per_owner(s, now - timedelta(days=7), now)
+            # checks of the last hour are a first start's: their news is in its own messages
+            checked = _checked_per_owner(s, now - timedelta(days=7), now - JUST_TOLD)
             for u in units:
                 if not children.get(u.code) or not u.channels:
                     continue
