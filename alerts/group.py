@@ -155,8 +155,11 @@ def _group_body(
     ops: bool,
 ) -> str:
     lines = [_line(i, n, f, tz, now, recipient) for i, n in enumerate(take, 1)]
+    linked = any(page_of(n) for n in take)
     if any(n.event in OWNER_NEWS and n.finding_id is not None for n in take):
-        lines += ["", ack_many(any(page_of(n) for n in take), ops)]
+        lines += ["", ack_many(linked, ops)]
+    elif not (ops or linked):  # news that asks nothing: where a unit turns with a question
+        lines += ["", f"如有疑问：请回复巡查值班人员或联系主管单位{REF_SLOT}"]
     return f.join(lines)
 
 

@@ -184,7 +184,9 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     assert "合格率58.33%" in body and "合格率下降34.52个百分点" in body
     assert "此外，3个账号本期无法判定（平台未向巡查展示内容或无法读取、读不出内容的发布时间" in body
     assert "既不计为合格也不计为不合格，不计入合格率，见附件3。" in body
-    assert "分平台看，合格率由高到低依次为：移动客户端100.00%（检查1个，其中1个存在扣分问题）" in body
+    assert (
+        "分平台看，合格率由高到低依次为：移动客户端100.00%（检查1个，其中1个存在扣分问题）" in body
+    )
     # typical problems by category, vetoes first, with counts and named cases
     problems = text[text.index("二、存在问题") + 1 : text.index("三、工作要求")]
     assert problems[0].startswith("（一）更新不及时。共4个账号存在此类问题")
