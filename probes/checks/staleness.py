@@ -30,8 +30,7 @@ from probes.model import SEVERITY_RANK, Post, Severity, Signal
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
 
-#: the kind of a per-week rule's breach (``probes.checks.kinds``: 更新频次不足)
-INFREQUENT = "infrequent"
+INFREQUENT = "infrequent"  # a per-week rule's breach (``probes.checks.kinds``: 更新频次不足)
 
 # a post dated further ahead than this is a reader's mistake (wrong year, wrong zone), and would
 # hide staleness if it counted
@@ -192,12 +191,9 @@ def _per_period(
     catch_up: bool = False,
 ) -> _Verdict | None:
     """Shared by per-week and per-month: breach = the last complete period fell short; warning
-    = the current one is short and little of it is left.
-
-    ``catch_up`` (per-week): a short last week is a breach only while this week is short too,
-    and its 整改期限 is this week's end — posting enough this week puts it right, so the
-    finding resolves when the account does what the rule asks (a breach nothing could ever
-    clear until Monday told the unit "须立即更新" after it had)."""
+    = the current one is short and little of it is left. ``catch_up`` (per-week): a short
+    last week is a breach only while this week is short too, due at this week's end — so
+    posting enough resolves it (else nothing the unit did could clear it until Monday)."""
     prev_name, cur_name, every, what, mw = names
     days = [ctx.day(p) for p in counted]
     prev = sum(previous_start <= d < current_start for d in days)
@@ -211,34 +207,32 @@ def _per_period(
     }
     period_text = f"{_md(previous_start)}至{_md(previous_end)}"
     label = rule.label()
-    if catch_up and prev < rule.count and cur < rule.count:
-        if ctx.reaches_before(previous_start):
-            deadline = ctx.end_of_day(current_end)
-            return _Verdict(
-                rule,
-                "breach",
-                f"更新频次不足：本周已更新 {cur} {mw}，要求{every}至少 {rule.count} {mw}"
-                f"（上周仅 {prev} {mw}）",
-                f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
-                f"{cur_name}至今{what} {cur} {mw}，还差 {rule.count - cur} {mw}，"
-                f"须在{cur_name}结束（{_full(deadline, ctx.zone)}）前补足。",
-                deadline,
-                {**facts, "catch_up": True},
-            )
+    short = prev < rule.count and (not catch_up or cur < rule.count)
+    if short and not ctx.reaches_before(previous_start):
         ctx.notes.append(f"{label}: 已知内容未早于{prev_name}开始，无法判断{prev_name}是否达标")
-    elif not catch_up and prev < rule.count:
-        if ctx.reaches_before(previous_start):
-            deadline = ctx.end_of_day(previous_end)
-            return _Verdict(
-                rule,
-                "breach",
-                f"{prev_name}{what}仅 {prev} {mw}（要求{every}不少于 {rule.count} {mw}）",
-                f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
-                f"{cur_name}至今{what} {cur} {mw}。",
-                deadline,
-                facts,
-            )
-        ctx.notes.append(f"{label}: 已知内容未早于{prev_name}开始，无法判断{prev_name}是否达标")
+    elif short and catch_up:
+        deadline = ctx.end_of_day(current_end)
+        return _Verdict(
+            rule,
+            "breach",
+            f"更新频次不足：本周已更新 {cur} {mw}，要求{every}至少 {rule.count} {mw}"
+            f"（上周仅 {prev} {mw}）",
+            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
+            f"{cur_name}至今{what} {cur} {mw}，还差 {rule.count - cur} {mw}，"
+            f"须在{cur_name}结束（{_full(deadline, ctx.zone)}）前补足。",
+            deadline,
+            {**facts, "catch_up": True},
+        )
+    elif short:
+        return _Verdict(
+            rule,
+            "breach",
+            f"{prev_name}{what}仅 {prev} {mw}（要求{every}不少于 {rule.count} {mw}）",
+            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
+            f"{cur_name}至今{what} {cur} {mw}。",
+            ctx.end_of_day(previous_end),
+            facts,
+        )
     if cur < rule.count and left <= left_limit:
         if not ctx.reaches_before(current_start):
             ctx.notes.append(f"{label}: 已知内容未早于{cur_name}开始，无法判断{cur_name}更新数")
@@ -418,8 +412,7 @@ def evaluate_staleness(
 
     signals: list[Signal] = []
     breaches = sorted((v for v in verdicts if v.state == "breach"), key=_rank)
-    # "N posts a week" falling short is not 长期未更新: its own kind, so it is named for what
-    # it is (更新频次不足) and closes when the week catches up
+    # "N posts a week" falling short is not 长期未更新: its own kind (更新频次不足)
     rate = [v for v in breaches if v.facts.get("catch_up")]
     breaches = [v for v in breaches if not v.facts.get("catch_up")]
     if rate:
