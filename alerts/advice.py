@@ -13,6 +13,7 @@ from alerts.notice import FindingNotice
 BY_KIND = {
     "stale": "立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备",
     "stale_soon": "在期限前发布一条新内容（置顶内容不计入更新）",
+    "infrequent": "本周内补足规定的更新条数（置顶内容不计入），补足后自动恢复",
     "commercial": "删除或修改所列内容，撤下指向电商、广告的链接",
     "commercial_review": "复核所列内容：属商业推广的删除或修改；"
     "属公益或政务服务的，确认后在控制台注明",

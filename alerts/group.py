@@ -4,7 +4,8 @@ A unit that opens twenty problems at once wants one message listing them, not tw
 pings; a DingTalk robot that takes 20 messages a minute *needs* it. One entry per finding —
 what, its 问题类别, which account, by when (整改期限 in words), its number and a link to its
 page — as many as fit the provider's request limit; the caller sends the rest in the next
-message. The message ends with how to acknowledge. Scraped values are neutralised exactly
+message. The message ends with how to acknowledge (a unit: the console, or a reply to the
+duty officers; ops may be told the CLI). Scraped values are neutralised exactly
 as in single messages (``alerts.text``).
 """
 
@@ -20,9 +21,12 @@ from alerts.formats import Format, Markdown, Text
 from alerts.messages import (
     CAME_AND_WENT,
     CAME_AND_WENT_LABEL,
+    NO_CONSOLE,
     OWNER_NEWS,
+    REF_SLOT,
     SEVERITY_NAMES,
     category_shown,
+    eased,
     level_of_many,
     page_of,
     platform_name,
@@ -42,8 +46,24 @@ _EVENT_NAMES = {
     "recheck_failed": "复查未通过",
     CAME_AND_WENT: CAME_AND_WENT_LABEL,
 }
-ACK_MANY = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
-ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # no console to open
+ACK_MANY = "确认：在控制台打开问题点击『确认』"
+# a county officer has no CLI: without a console they reply (quoting the message's number)
+ACK_MANY_NO_CONSOLE = f"确认：{NO_CONSOLE}，注明问题编号{REF_SLOT}"
+ACK_MANY_OPS = "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号"
+ACK_MANY_CLI = "确认：运行 xuncha ack 问题编号"  # ops, no console to open
+
+
+def ack_many(linked: bool, ops: bool) -> str:
+    """The last line of a message about several findings: how its reader acknowledges them."""
+    if ops:
+        return ACK_MANY_OPS if linked else ACK_MANY_CLI
+    return ACK_MANY if linked else ACK_MANY_NO_CONSOLE
+
+
+def _event_name(n: FindingNotice) -> str:
+    if n.event == "updated" and eased(n):
+        return "等级调整"
+    return _EVENT_NAMES.get(n.event, n.event)
 
 
 def _line(i: int, n: FindingNotice, f: Format, tz: tzinfo, now: datetime, recipient: str) -> str:
@@ -94,30 +114,32 @@ def render_group(
     templates: AlertTemplates | None = None,
     budget: Budget = DEFAULT_BUDGET,
     now: datetime | None = None,
+    ops: bool = False,
 ) -> Group:
     """The first notices that fit one message (at least one); a lone notice gets the full
     single-finding message, evidence and all."""
     if not notices:
         raise ValueError("render_group needs at least one notice")
     if len(notices) == 1 or max_items == 1:
-        one = render(notices[0], tz=tz, templates=templates, budget=budget, now=now)
+        one = render(notices[0], tz=tz, templates=templates, budget=budget, now=now, ops=ops)
         return Group(one, 1)
     tzone = zone(tz)
     when = now or max(n.at for n in notices)
     take = list(notices[:max_items])
     while True:
-        counts = Counter(_EVENT_NAMES.get(n.event, n.event) for n in take)
+        counts = Counter(_event_name(n) for n in take)
         summary = "，".join(f"{k} {v}" for k, v in counts.items())
         title = f"【巡查汇总】{inert(recipient, 60)}：{len(take)} 项（{summary}）"
         if part > 1:
             title += f"（续 {part}）"
         room = budget.room(title)
-        md, text = (_group_body(take, f, tzone, when, recipient) for f in (Markdown(), Text()))
+        md, text = (_group_body(take, f, tzone, when, recipient, ops) for f in (Markdown(), Text()))
         if (budget.size(md) <= room and budget.size(text) <= room) or len(take) == 1:
             break
         take = take[: max(1, len(take) * 3 // 4)]
     if len(take) == 1:
-        return Group(render(take[0], tz=tz, templates=templates, budget=budget, now=now), 1)
+        one = render(take[0], tz=tz, templates=templates, budget=budget, now=now, ops=ops)
+        return Group(one, 1)
     return Group(
         Message(
             title=title,
@@ -130,11 +152,19 @@ def render_group(
 
 
 def _group_body(
-    take: Sequence[FindingNotice], f: Format, tz: tzinfo, now: datetime, recipient: str
+    take: Sequence[FindingNotice],
+    f: Format,
+    tz: tzinfo,
+    now: datetime,
+    recipient: str,
+    ops: bool,
 ) -> str:
     lines = [_line(i, n, f, tz, now, recipient) for i, n in enumerate(take, 1)]
+    linked = any(page_of(n) for n in take)
     if any(n.event in OWNER_NEWS and n.finding_id is not None for n in take):
-        lines += ["", ACK_MANY if any(page_of(n) for n in take) else ACK_MANY_CLI]
+        lines += ["", ack_many(linked, ops)]
+    elif not (ops or linked):  # news that asks nothing: where a unit turns with a question
+        lines += ["", f"如有疑问：请回复巡查值班人员或联系主管单位{REF_SLOT}"]
     return f.join(lines)
 
 
@@ -217,7 +247,7 @@ def render_digest(
                 lines.append(f"{bullet}……另有 {len(ranked) - len(lines)} 项，请在巡查控制台查看")
                 break
             lines.append(line)
-        ack = ACK_MANY if any(safe_url(r.link) for r in rows) else ACK_MANY_CLI
+        ack = ack_many(any(safe_url(r.link) for r in rows), ops=False)  # digests go to units
         tail = ["", ack] if any(not r.acknowledged for r in rows) else []
         bodies.append(f.join([*(bullet + h for h in head), "", *lines, *tail]))
     level: Level = "failure" if by_sev["veto"] or by_sev["high"] else "info"

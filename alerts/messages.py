@@ -3,9 +3,10 @@
 In the order a phone shows it: what is wrong (the title), by when (整改期限: "须在 12月8日
 16:00 前整改（还剩 2 天）", "已超期 4 天，须立即更新", or that the unit need not act), what to
 do, which account and unit, the evidence in words with links to the posts, the rule in
-words, and how to acknowledge — the finding's page in the console, where 确认 is, or
-``xuncha ack N``. Scraped values are made inert (``alerts.text``); the only links are ones we
-build from http(s) URLs we validated.
+words, and how to acknowledge — the finding's page in the console, where 确认 is; without
+one a unit is asked to reply to the duty officers, ops are told ``xuncha ack N``. Scraped
+values are made inert (``alerts.text``); the only links are ones we build from http(s) URLs
+we validated.
 """
 
 from __future__ import annotations
@@ -40,15 +41,19 @@ SEVERITY_NAMES = {"veto": "单项否决", "high": "严重", "warning": "预警",
 
 __all__ = [
     "MAX_REQUEST_BYTES",
+    "REF_SLOT",
     "SEVERITY_NAMES",
     "TIME_FORMAT",
     "ack_hint",
     "category_shown",
+    "footer",
     "kind_label",
     "local_time",
     "page_of",
     "platform_name",
     "render",
+    "report_line",
+    "stamp",
     "title_of",
 ]
 
@@ -89,8 +94,10 @@ def render(
     templates: AlertTemplates | None = None,
     budget: Budget = DEFAULT_BUDGET,
     now: datetime | None = None,
+    ops: bool = False,
 ) -> Message:
-    """Render ``notice`` for chat robots (markdown) and mail (plain text).
+    """Render ``notice`` for chat robots (markdown) and mail (plain text); ``ops``: for the
+    ops channels (they may be told the CLI), else for a unit.
 
     Both bodies fit ``budget`` (the provider's request limit; DingTalk's 20,000 bytes by
     default): evidence and 说明 shrink first, then the evidence is cut; what the officer must
@@ -105,7 +112,7 @@ def render(
     bodies = []
     for fmt in (Markdown(), Text()):
         for fit in _FITS:
-            head, middle, tail = _sections(notice, fmt, tzone, now, fit)
+            head, middle, tail = _sections(notice, fmt, tzone, now, fit, ops)
             body = fmt.join([*head, *middle, *tail])
             if budget.size(body) <= room:
                 break
@@ -118,14 +125,17 @@ def render(
         bodies.append(body)
     message = Message(title=title, markdown=bodies[0], text=bodies[1], level=level_of(notice))
     if templates is not None and templates.active:
-        message = apply_templates(templates, message, template_context(notice, tzone, now))
+        ctx = template_context(notice, tzone, now, ops)
+        message = apply_templates(templates, message, ctx)
         for part in ("markdown", "text"):
             if budget.size(getattr(message, part)) > room:
                 setattr(message, part, budget.cut(getattr(message, part), room))
     return message
 
 
-def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, Any]:
+def template_context(
+    n: FindingNotice, tz: tzinfo, now: datetime, ops: bool = False
+) -> dict[str, Any]:
     """The variables of ``[alerts.templates]``, every value already inert (full-width
     brackets, no mentions, no bare links): ``link`` is the finding's page, ``deadline_text``
     the 整改期限 in words, ``ack`` how to acknowledge, ``advice`` what to do."""
@@ -147,7 +157,7 @@ def template_context(n: FindingNotice, tz: tzinfo, now: datetime) -> dict[str, A
         "deadline": shown(n.deadline, tz) if n.deadline else "",
         "deadline_text": inert(deadline_line(n, now, tz), 200),
         "advice": inert(_what_to_do(n), 200),
-        "ack": ack_hint(n, text) if n.event in OWNER_NEWS else "",
+        "ack": stamp(ack_hint(n, text, ops=ops), None, ops=False) if n.event in OWNER_NEWS else "",
         "found": shown(n.opened_at or n.at, tz),
         "snapshot": int(n.snapshot_id) if n.snapshot_id is not None else "",
         "finding": int(n.finding_id) if n.finding_id is not None else "",
@@ -190,8 +200,18 @@ def label_of(notice: FindingNotice) -> str:
     if notice.event == "escalated":
         return f"上报·{severity}"
     if notice.event == "updated":
-        return f"{severity}·问题加重"  # a finding is "updated" only when it got worse
+        return f"{severity}·{'等级调整' if eased(notice) else '问题加重'}"
     return severity
+
+
+_RANK = {"info": 0, "warning": 1, "high": 2, "veto": 3}
+
+
+def eased(notice: FindingNotice) -> bool:
+    """An "updated" finding whose severity went down (a rule set changed: 单项否决 → 严重):
+    still open, still the unit's, told so the unit knows what it now counts as."""
+    was, now = _RANK.get(notice.previous_severity), _RANK.get(notice.severity)
+    return was is not None and now is not None and now < was
 
 
 def title_of(notice: FindingNotice) -> str:
@@ -246,17 +266,70 @@ def page_of(n: FindingNotice) -> str:
     return url
 
 
-def ack_hint(n: FindingNotice, f: Format) -> str:
-    """How to acknowledge: the finding's page (where 确认 is), or the command."""
+#: where the message's own number goes in a unit's message without a console link (the
+#: officer quotes it when replying); :func:`stamp` fills it in once the message has a number
+REF_SLOT = "\u2063消息编号\u2063"
+#: what a county officer without the console can do: they have no CLI
+NO_CONSOLE = "处理后请回复巡查值班人员或联系主管单位说明情况"
+
+
+def stamp(body: str, ref: int | None, *, ops: bool) -> str:
+    """The message's number where people can use it: ops read it as the last line (they look
+    messages up by it); a unit's message quotes it only where it asks the officer to reply
+    (``REF_SLOT``) — their console link is their reference."""
+    said = f"（本消息编号 #{int(ref)}）" if ref is not None else ""
+    body = body.replace(REF_SLOT, said)
+    return f"{body}\n\n消息编号 #{int(ref)}" if ops and ref is not None else body
+
+
+def ack_hint(n: FindingNotice, f: Format, *, ops: bool = False) -> str:
+    """How to acknowledge. A unit: the finding's page (where 确认 is), or, without a console,
+    reply to the duty officers — never a command it does not have. Ops (``ops``, or the
+    patrol's own problem): the page or ``xuncha ack N``."""
     if n.finding_id is None:
         return ""
+    link = page_of(n)
+    if not (ops or n.category == "patrol"):
+        if link:
+            return f"在控制台{f.link('打开本问题', link)}点击『确认』"
+        return NO_CONSOLE + REF_SLOT
     cli = f"运行 xuncha ack {int(n.finding_id)}"
     # our own fetch problem: nothing to fix, acknowledging is what stops the reminders
     quiet = "（确认后不再提醒）" if n.category == "patrol" else ""
-    link = page_of(n)
     if not link:
         return cli + quiet
     return f"在控制台{f.link('打开本问题', link)}点击『确认』，或{cli}{quiet}"
+
+
+def footer(n: FindingNotice, f: Format, *, ops: bool = False) -> list[str]:
+    """The message's last lines: what the reader can do about it from here (acknowledge, or
+    open its page). One place, so a further action (a link to report it fixed) slots in."""
+    link = page_of(n)
+    fixed = []
+    if safe_url(n.rectify_url):  # the signed link: no login, this finding only
+        fixed = [f.field("整改完成后", f.link("点此提交已整改，系统将立即复查", n.rectify_url))]
+    if n.event in OWNER_NEWS and n.finding_id is not None:
+        return [*fixed, f.field("如何确认", ack_hint(n, f, ops=ops))]
+    if link and n.finding_id is not None:
+        where = "处理进展" if n.event == "escalated" else "问题页"
+        return [*fixed, f.field(where, f.link("在控制台查看", link))]
+    if link:
+        return [f.field("控制台", f.link("打开", link))]
+    if not ops and n.finding_id is not None and n.category != "patrol":
+        return [f.field("如有疑问", "请回复巡查值班人员或联系主管单位" + REF_SLOT)]
+    return []
+
+
+def report_line(n: FindingNotice) -> str:
+    """Whether a cleared problem still counts in this quarter's 通报 (the 通报's own rule,
+    ``probes.checks.kinds.report_weight``, put in the notice by ``monitor``)."""
+    if not n.quarter:
+        return ""
+    if n.report_weight == "veto":
+        return f"仍计入{n.quarter}通报（单项否决），整改情况记为已整改"
+    if n.report_weight == "deduct":
+        return f"仍计入{n.quarter}通报（扣分），整改情况记为已整改"
+    return f"不计入{n.quarter}通报"
 
 
 def _what_to_do(n: FindingNotice) -> str:
@@ -266,12 +339,12 @@ def _what_to_do(n: FindingNotice) -> str:
 
 
 def _sections(
-    n: FindingNotice, f: Format, tz: tzinfo, now: datetime, fit: _Fit
+    n: FindingNotice, f: Format, tz: tzinfo, now: datetime, fit: _Fit, ops: bool = False
 ) -> tuple[list[str], list[str], list[str]]:
     """(what must stay, evidence and 说明 — cut first, how to find and acknowledge it)."""
     head = _head(n, f, tz, now)
     if n.event in ("test", "resolved"):  # a recovery needs no evidence of what is gone
-        return head, [], _tail(n, f, tz)
+        return head, [], _tail(n, f, tz, ops)
     middle: list[str] = []
     evidence = describe(n.evidence, f, tz, now, fit.room, said=f"{n.title}\n{n.detail}")
     if len(evidence) == 1:
@@ -283,7 +356,7 @@ def _sections(
         ]
     if n.detail and _detail_adds(n):
         middle.append(f.field("说明", f.safe(n.detail, fit.detail_chars)))
-    return head, middle, _tail(n, f, tz)
+    return head, middle, _tail(n, f, tz, ops)
 
 
 def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
@@ -295,6 +368,8 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
         return lines
     if n.event == "resolved":
         lines.append(f.field("状态", "已恢复：最近一次检查未再发现该问题，无需处理"))
+        if report_line(n):
+            lines.append(f.field("通报", report_line(n)))
     elif n.event == CAME_AND_WENT:
         lines.append(
             f.field(
@@ -313,8 +388,13 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     elif n.event == "updated":
         was = SEVERITY_NAMES.get(n.previous_severity, "")
         now_is = SEVERITY_NAMES.get(n.severity, "")
-        worse = f"问题加重：由{was}升为{now_is}" if was and now_is else "问题仍在，情况有变化"
-        lines.append(f.field("状态", worse))
+        if was and now_is and eased(n):
+            change = f"等级调整：由{was}调整为{now_is}，问题仍未整改，请继续处理"
+        elif was and now_is:
+            change = f"问题加重：由{was}升为{now_is}"
+        else:
+            change = "问题仍在，情况有变化"
+        lines.append(f.field("状态", change))
     elif n.event == "recheck_failed":  # the unit said 已整改; the recheck still saw it
         lines.append(f.field("复查未通过", f.safe(n.detail_escalation or "问题仍在", 300)))
     elif n.event == "escalated":
@@ -337,7 +417,7 @@ def _head(n: FindingNotice, f: Format, tz: tzinfo, now: datetime) -> list[str]:
     return lines
 
 
-def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
+def _tail(n: FindingNotice, f: Format, tz: tzinfo, ops: bool) -> list[str]:
     lines: list[str] = []
     found = n.opened_at or (n.at if n.event == "opened" else None)
     link = page_of(n)
@@ -359,16 +439,7 @@ def _tail(n: FindingNotice, f: Format, tz: tzinfo) -> list[str]:
         lines.append(f.field("问题编号", f"#{int(n.finding_id)}{snapshot}"))
     elif n.snapshot_id is not None:
         lines.append(f.field("快照编号", f"#{int(n.snapshot_id)}"))
-    if safe_url(n.rectify_url):  # the signed link: no login, this finding only
-        lines.append(f.field("整改完成后", f.link("点此提交已整改，系统将立即复查", n.rectify_url)))
-    if n.event in OWNER_NEWS and n.finding_id is not None:
-        lines.append(f.field("如何确认", ack_hint(n, f)))
-    elif link and n.finding_id is not None:
-        where = "处理进展" if n.event == "escalated" else "问题页"
-        lines.append(f.field(where, f.link("在控制台查看", link)))
-    elif link:
-        lines.append(f.field("控制台", f.link("打开", link)))
-    return lines
+    return [*lines, *footer(n, f, ops=ops)]
 
 
 def _detail_adds(n: FindingNotice) -> bool:

@@ -72,10 +72,15 @@ class FindingNotice:
     evidence: dict[str, Any] = field(default_factory=dict)
     console_url: str = ""  # the finding's page in the console; "" if there is no console
     detail_escalation: str = ""  # why a supervisor is told (escalated notices)
-    previous_severity: str = ""  # what an "updated" finding was before it got worse
+    previous_severity: str = ""  # what an "updated" finding was before it changed
     # the signed 已整改 link (one finding, one action, expiring; monitor/store/rectify.py), ""
     # without a console or for what the unit cannot put right
     rectify_url: str = ""
+    # how the finding counts in the quarter's 通报 (``probes.checks.kinds.report_weight``:
+    # "veto", "deduct" or ""), and that quarter's name (2026年第四季度), filled in by
+    # ``monitor`` for a recovery; "" quarter: not said (a notice stored before it existed)
+    report_weight: str = ""
+    quarter: str = ""
 
 
 @dataclass

@@ -238,6 +238,22 @@ def test_veto_and_theft_go_to_the_supervisor_at_once_by_default(tmp_path: Path) 
         app.close()
 
 
+# what a message about the patrol's own failure says (kinds' labels, the fetch's outcomes,
+# the advice to ops): none of it may reach a unit
+PATROL_WORDS = (
+    "抓取失败",
+    "暂时无法检查",
+    "无法抓取",
+    "无法读取",
+    "无法判断更新时间",
+    "反爬",
+    "拦截",
+    "巡查系统自身",
+    "只告知运维",
+    "运维排查",
+)
+
+
 def test_the_patrols_own_problems_reach_ops_and_never_a_unit(tmp_path: Path) -> None:
     """A fetch that failed (HTTP 503), a platform that turned the patrol away, a list it was
     not shown, posts it could not date: the patrol's own problems. Over three days of every
@@ -300,6 +316,11 @@ def test_the_patrols_own_problems_reach_ops_and_never_a_unit(tmp_path: Path) -> 
             patrol.values()
         )
         assert not any("巡查问题" in m["message"] or "巡查问题" in m["title"] for m in to_units)
+        # every body a unit received, read as the officer reads it: none is about the patrol
+        for m in to_units:
+            said = m["title"] + m["message"]
+            assert not [w for w in PATROL_WORDS if w in said], said
+            assert "xuncha ack" not in said  # a county officer has no CLI
         digests = [m for m in to_units if "日报" in m["title"] or "周报" in m["title"]]
         assert {"日报", "周报"} <= {t for m in digests for t in ("日报", "周报") if t in m["title"]}
         assert all("未解决问题 1 项" in m["title"] for m in digests if "日报" in m["title"])
@@ -526,7 +547,10 @@ def test_dingtalk_robot_receives_the_units_duty_mobiles(tmp_path: Path) -> None:
         (got,) = robot.accepted
         assert got.at_mobiles == duty and got.shown_mentions == duty
         assert got.body["at"]["isAtAll"] is False
-        assert got.body["msgtype"] == "markdown" and f"xuncha ack {fid}" in got.text
+        assert got.body["msgtype"] == "markdown" and f"#{fid}" in got.text
+        # no console: the county officer is asked to reply, quoting the message; no CLI
+        assert "回复巡查值班人员" in got.text and "本消息编号 #" in got.text
+        assert "xuncha ack" not in got.text
         with session_scope(app.engine) as s:  # the next check: the account posted
             snap = Snapshot(account_id="a", outcome="ok")
             s.add(snap)
@@ -563,7 +587,7 @@ def test_wecom_gets_markdown_then_a_text_that_mentions_and_both_count(tmp_path: 
         kinds = [m.body["msgtype"] for m in robot.accepted]
         assert kinds == ["markdown", "text"] * 15  # each message followed by its mention
         first, ping = robot.accepted[:2]
-        assert "xuncha ack" in first.text and ping.mentioned_mobiles == duty
+        assert "回复巡查值班人员" in first.text and ping.mentioned_mobiles == duty
         assert first.title.lstrip("# ") in ping.text  # names the message it is about
         with Session(app.engine) as s:
             assert not s.exec(select(Notification).where(Notification.status != "sent")).all()
@@ -590,7 +614,7 @@ def test_feishu_gets_a_signed_card_coloured_by_severity(tmp_path: Path) -> None:
         assert card["card"]["header"]["template"] == "red"
         assert "【单项否决】" in card["card"]["header"]["title"]["content"]
         body = card["card"]["elements"][0]["text"]
-        assert body["tag"] == "lark_md" and f"xuncha ack {fid}" in body["content"]
+        assert body["tag"] == "lark_md" and f"#{fid}" in body["content"]
         refused = [m for m in robot.messages if m.errcode]
         assert [m.errcode for m in refused] == [19021]
         tick(app, clock)
@@ -696,7 +720,7 @@ def test_daily_and_weekly_digests_are_written_once_across_dispatchers(
         weekly = [m.json for m in city.delivered]
         assert len(daily) == 1 and "日报" in daily[0]["title"] and "青溪发布" in daily[0]["message"]
         assert len(weekly) == 1 and "周报" in weekly[0]["title"]
-        assert "11月23日—11月29日" in weekly[0]["title"]
+        assert "11月17日—11月23日" in weekly[0]["title"]  # the week that ends today
         app.close()
 
 
@@ -746,6 +770,12 @@ city = "mailto://duty:pw@127.0.0.1?to=city@example.org"
         cli, ["--config", str(cfg), "routes", "test", "--account", "a", "--severity", "bad"]
     )
     assert r.exit_code == 2
+    # a kind that does not exist (a typo) is refused, with the ones that do, in Chinese
+    r = runner.invoke(cli, ["--config", str(cfg), "routes", "test", "--account", "a",
+                            "--kind", "stail"])  # fmt: skip
+    assert r.exit_code == 2
+    assert "没有问题种类 'stail'" in r.output and "stale（长期未更新）" in r.output
+    assert "infrequent（更新频次不足）" in r.output
 
 
 def test_alerts_test_and_silence_commands(tmp_path: Path, sink) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from alerts import DeliveryResult, FindingNotice, Message, deliver, render
-from alerts.messages import MAX_REQUEST_BYTES
+from alerts.messages import MAX_REQUEST_BYTES, NO_CONSOLE, REF_SLOT
 from alerts.messengers import for_scheme
 from alerts.messengers.generic import judge_logs
 from alerts.send import body_format, mask_url, redact
@@ -97,7 +97,11 @@ def test_veto_message_names_account_problem_and_deadline_in_shanghai_time() -> N
         assert "2026-11-09 10:00" in body  # latest post, Shanghai time
         assert "2026-11-24 08:05" in body  # found at, Shanghai time
         assert "#123" in body  # snapshot
-        assert "xuncha ack 42" in body  # how to acknowledge without the console
+        assert "点击『确认』" in body and "xuncha ack" not in body  # a unit has no CLI
+    # without the console a county officer is asked to reply; ops may be told the CLI
+    alone = render(veto_notice(console_url=""))
+    assert alone.text.endswith(NO_CONSOLE + REF_SLOT) and "xuncha ack" not in alone.text
+    assert render(veto_notice(console_url=""), ops=True).text.endswith("运行 xuncha ack 42")
     # the link goes to the finding's page, where 确认 is
     page = "https://xuncha.example.gov.cn/findings/42"
     assert f"在控制台[打开本问题]({page})点击『确认』" in msg.markdown
@@ -398,7 +402,7 @@ def test_huge_evidence_stays_under_the_dingtalk_request_limit() -> None:
         wire = 2 * len(json.dumps(msg.title)) + len(json.dumps(body)) + 200
         assert wire < MAX_REQUEST_BYTES
         assert "须在 11月25日 23:59 前更新" in body  # evidence went first, the point stayed
-        assert body.endswith("xuncha ack 42")  # and so did how to acknowledge
+        assert body.endswith("点击『确认』")  # and so did how to acknowledge
 
 
 # -- mask_url ---------------------------------------------------------------------------------
@@ -790,7 +794,7 @@ def test_templates_get_the_deadline_in_words_what_to_do_and_how_to_acknowledge()
         "立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备。"
     )
     page = "https://xuncha.example.gov.cn/findings/42"
-    assert lines[2] == f"在控制台打开本问题 {page} 点击『确认』，或运行 xuncha ack 42"
+    assert lines[2] == f"在控制台打开本问题 {page} 点击『确认』"
     assert lines[3] == f"全国标准：14 天内须有更新（单项否决）｜{page}"
     resolved = render(veto_notice(event="resolved"), templates=AlertTemplates(text="[{{ ack }}]"))
     assert resolved.text == "[]"  # a recovery asks nothing of anyone
@@ -811,7 +815,7 @@ def test_a_notice_stored_by_the_previous_version_renders_without_codes() -> None
     for body in (msg.markdown, msg.text):
         assert "national" not in body and "max_gap_days" not in body and "：//" not in body
         assert "依据规则" not in body  # no words for it: nothing rather than a code
-        assert "xuncha ack 42" in body
+        assert "打开本问题" in body and "xuncha ack" not in body
     assert "[打开本问题](https://xuncha.example.gov.cn/findings/42)" in msg.markdown
 
 
@@ -826,11 +830,11 @@ def test_a_wecom_message_fits_its_4096_bytes_and_keeps_how_to_acknowledge() -> N
                  budget=budget_for("wecombot://key"))  # fmt: skip
     content = f"{heading(msg.title)}\n\n{msg.markdown}\n\n消息编号 #123456"
     assert len(content.encode()) <= WECOM_MARKDOWN_BYTES
-    assert msg.markdown.endswith("xuncha ack 42") and "整改期限" in msg.markdown
+    assert msg.markdown.endswith("点击『确认』") and "整改期限" in msg.markdown
 
 
 def test_grouped_and_digest_messages_stay_inert_and_say_how_to_acknowledge() -> None:
-    from alerts.group import DigestRow, render_digest, render_group
+    from alerts.group import ACK_MANY_NO_CONSOLE, DigestRow, render_digest, render_group
 
     hostile = [
         veto_notice(
@@ -859,8 +863,11 @@ def test_grouped_and_digest_messages_stay_inert_and_say_how_to_acknowledge() -> 
         assert "<script" not in msg.markdown and "[点我]" not in msg.markdown
         targets = set(re.findall(r"\]\(([^)]*)\)", msg.markdown))
         assert targets <= {f"https://xuncha.example.gov.cn/findings/{i}" for i in (1, 2, 3)}
-        assert "确认：在控制台打开问题点击『确认』，或运行 xuncha ack 问题编号" in msg.text
+        assert "确认：在控制台打开问题点击『确认』" in msg.text and "xuncha ack" not in msg.text
     assert "已超期 4 天，须立即更新" in digest.text
     no_console = render_group([veto_notice(finding_id=i, console_url="") for i in (1, 2)],
                               recipient="青溪县")  # fmt: skip
-    assert no_console.message.text.endswith("确认：运行 xuncha ack 问题编号")
+    assert no_console.message.text.endswith(ACK_MANY_NO_CONSOLE)  # a unit: reply, no CLI
+    to_ops = render_group([veto_notice(finding_id=i, console_url="") for i in (1, 2)],
+                          recipient="运维值班", ops=True)  # fmt: skip
+    assert to_ops.message.text.endswith("确认：运行 xuncha ack 问题编号")  # ops have the CLI

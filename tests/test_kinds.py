@@ -177,7 +177,7 @@ def test_the_catalogue_lists_no_kind_nothing_emits() -> None:
 def test_every_problem_a_unit_must_fix_has_a_deadline() -> None:
     """整改期限 for every kind: staleness from its rule, the rest from the catalogue; our own
     fetch problems and a record kept for comparison have none."""
-    ruled = {"stale", "stale_soon"}  # the detector sets the deadline
+    ruled = {"stale", "stale_soon", "infrequent"}  # the detector sets the deadline
     for code, k in KINDS.items():
         if code in ruled or k.category == "patrol" or code == "app_signer_pinned":
             assert k.fix_hours is None, code

@@ -47,7 +47,8 @@ from monitor.store.rectify import mark_rectified
 from probes.checks import evaluate
 from probes.checks.calendar import WorkCalendar
 from probes.checks.kinds import KINDS
-from probes.checks.rules import BUILTIN_RULESETS
+from probes.checks.rules import BUILTIN_RULESETS, PerWeek, RuleSet
+from probes.checks.staleness import evaluate_staleness
 from probes.model import (
     AppFacts,
     Artifact,
@@ -56,6 +57,7 @@ from probes.model import (
     Post,
     Profile,
     Redirect,
+    Severity,
     Signal,
 )
 from tests.conftest import make_settings, open_app
@@ -268,6 +270,24 @@ def stale_soon(now: datetime) -> list[Signal]:
     return signals_of("stale_soon", judged(page("wb-qx", posts, now), now))
 
 
+def infrequent(severity: Severity) -> Callable[[datetime], list[Signal]]:
+    """ "Twice a week" (the county rule set's, at ``severity``): last week one post, this week
+    none yet — 更新频次不足, which this week can still make good."""
+
+    def signals(now: datetime) -> list[Signal]:
+        posts = [
+            Post("5003001P1202", bj("2026-12-02T10:00"), title="青溪县召开冬季防火会议",
+                 url="https://weibo.com/5003001/P1202"),
+            Post("5003001P1125", bj("2026-11-25T10:00"), title="青溪县开展普法宣传",
+                 url="https://weibo.com/5003001/P1125"),
+        ]  # fmt: skip
+        county = BUILTIN_RULESETS["guizhou_county"]
+        rules = RuleSet(name=county.name, rules=(PerWeek(count=2, severity=severity),))
+        return signals_of("infrequent", evaluate_staleness(posts, rules, WorkCalendar(), now))
+
+    return signals
+
+
 def commercial(now: datetime) -> list[Signal]:
     text = (
         "【好物推荐】青溪高山茶叶限时特价，点击链接立即抢购 https://s.click.taobao.com/t8Ab3Cd "
@@ -427,6 +447,26 @@ def recheck_failed(w: World) -> str:
     return "qx"
 
 
+def infrequent_eased(w: World) -> str:
+    """The rule set's "twice a week" changed from 单项否决 to 严重 while the finding is open:
+    the unit is told what it now counts as."""
+    w.check("wb-qx", infrequent(Severity.veto)(w.clock()))
+    w.tick()
+    w.clock.advance(hours=2)
+    w.stands.clear()
+    w.check("wb-qx", infrequent(Severity.high)(w.clock()))
+    w.tick()
+    return "qx"
+
+
+def no_console_opened(w: World) -> str:
+    """No console configured: the county officer is asked to reply, never to run a command."""
+    w.app.settings.alerts.console_url = ""
+    w.check("wx-qx", stale_veto(w.clock()))
+    w.tick()
+    return "qx"
+
+
 def grouped(w: World) -> str:
     """The unit's two problems as one message; the failed fetch in between is ops' alone."""
     w.app.settings.alerts.group_wait_seconds = 60
@@ -482,6 +522,9 @@ CASES: dict[str, Callable[[World], str]] = {
     "privacy_opened": opened("wb-qx", privacy),
     "app_opened": opened("app-qx", app_problem),
     "fetch_problem_opened": opened("dy-qx", fetch_problem, to="ops", content_seen=False),
+    "infrequent_opened": opened("wb-qx", infrequent(Severity.high)),
+    "infrequent_eased": infrequent_eased,
+    "no_console_opened": no_console_opened,
     "reminder": reminder,
     "updated": updated,
     "escalated": escalated,

@@ -441,3 +441,22 @@ def test_report_from_real_checks(app: App) -> None:
     assert veto.latest_post_at == check_at - timedelta(days=20)
     assert veto.evidence_sha256 == silent.snapshot.artifacts[0]["sha256"]
     assert "20 天未更新" in veto.problem
+
+
+def test_an_account_closed_before_the_quarter_is_not_counted(world: App) -> None:
+    """已关停 in the registry before the quarter began: not in use, so not in the 通报's
+    figures, even though the patrol still looks at it once a day (only to see it has not come
+    back online). Closed during the quarter, it was in use part of it and still counts."""
+    before = _build(world).totals.accounts
+    add_account(world, "a5", "gy", "http://127.0.0.1/a5", name="贵阳旧号", platform="weibo")
+    add_snap(world, "a5", at(7, 20), posts=[post("a5-1", at(7, 19))])  # its daily look
+    with session_scope(world.engine) as s:
+        a5 = s.get(Account, "a5")
+        assert a5 is not None
+        a5.status, a5.closed_at = "closed", at(6, 1)
+    assert _build(world).totals.accounts == before
+    with session_scope(world.engine) as s:
+        a5 = s.get(Account, "a5")
+        assert a5 is not None
+        a5.closed_at = at(8, 1)  # closed within Q3: it was in use until then
+    assert _build(world).totals.accounts == before + 1

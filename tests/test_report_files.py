@@ -184,7 +184,9 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     assert "合格率58.33%" in body and "合格率下降34.52个百分点" in body
     assert "此外，3个账号本期无法判定（平台未向巡查展示内容或无法读取、读不出内容的发布时间" in body
     assert "既不计为合格也不计为不合格，不计入合格率，见附件3。" in body
-    assert "分平台看，合格率由高到低依次为：移动客户端100.00%" in body
+    assert (
+        "分平台看，合格率由高到低依次为：移动客户端100.00%（检查1个，其中1个存在扣分问题）" in body
+    )
     # typical problems by category, vetoes first, with counts and named cases
     problems = text[text.index("二、存在问题") + 1 : text.index("三、工作要求")]
     assert problems[0].startswith("（一）更新不及时。共4个账号存在此类问题")
@@ -208,8 +210,11 @@ def test_docx_is_a_bulletin_with_sections_and_lists(city: App) -> None:
     assert len(vetoes.rows) == len(report.vetoes) + 1
     assert len(deductions.rows) == len(report.deductions) + 1
     assert [c.text for c in vetoes.rows[0].cells][:3] == ["序号", "新媒体类型", "新媒体名称"]
-    assert {r.cells[-1].text for r in vetoes.rows[1:]} == {"立即整改"}
-    assert "2026年11月2日前" in {r.cells[-1].text for r in deductions.rows[1:]}
+    assert {r.cells[-2].text for r in vetoes.rows[1:]} == {"立即整改"}
+    assert "2026年11月2日前" in {r.cells[-2].text for r in deductions.rows[1:]}
+    # 整改情况 as the XLSX has it, in the last column
+    assert vetoes.rows[0].cells[-1].text == "整改情况"
+    assert [r.cells[-1].text for r in vetoes.rows[1:]] == [v.status for v in report.vetoes]
     # 附件4: each county and department under the city, its own accounts' problems only
     places_start = text.index("附件4")
     headings = [t for t in text[places_start:] if re.match(r"^（[一二三四五六]）", t)]

@@ -285,13 +285,22 @@ def test_naive_now_is_refused(cal: WorkCalendar) -> None:
 def test_per_week_breach_of_last_week(cal: WorkCalendar) -> None:
     # week Mon 2025-11-17 .. Sun 11-23 had one post; the post on 11-10 shows the feed reaches back
     posts = [post("old", "2025-11-10 10:00"), post("a", "2025-11-20 10:00")]
-    s = run(posts, COUNTY, cal, "2025-11-24 09:00")["stale"]
+    s = run(posts, COUNTY, cal, "2025-11-24 09:00")["infrequent"]  # 更新频次不足, not 长期未更新
     assert s.severity is Severity.high
-    assert s.title == "上周更新仅 1 次（要求每周不少于 2 次）"
+    assert s.title == "更新频次不足：本周已更新 0 次，要求每周至少 2 次（上周仅 1 次）"
     assert s.rule == "guizhou_county.per_week(2)"
+    assert s.deadline == at("2025-11-30 23:59:59")  # the week's end: it can still be made good
+    assert "须在本周结束（2025-11-30 23:59）前补足" in s.detail
     rule = s.evidence["rules"][0]
     assert rule["previous_period"] == "2025-11-17..2025-11-23"
     assert rule["previous_count"] == 1
+    assert rule["deadline"] == at("2025-11-30 23:59:59").isoformat()
+    # one post this week: still short, and it says so
+    one = run([*posts, post("b", "2025-11-25 10:00")], COUNTY, cal, "2025-11-25 12:00")
+    assert one["infrequent"].title.startswith("更新频次不足：本周已更新 1 次")
+    # the account does what the rule asks: the finding has nothing left to say
+    two = [*posts, post("b", "2025-11-25 10:00"), post("c", "2025-11-26 10:00")]
+    assert run(two, COUNTY, cal, "2025-11-26 12:00") == {}
 
 
 def test_per_week_counts_by_local_week_not_utc(cal: WorkCalendar) -> None:
@@ -301,7 +310,7 @@ def test_per_week_counts_by_local_week_not_utc(cal: WorkCalendar) -> None:
     assert run(sunday, COUNTY, cal, "2025-11-24 09:00") == {}
     # Monday 00:30 Beijing is still Sunday in UTC, but belongs to this week -> last week short
     monday = [*base, post("b", "2025-11-24 00:30")]
-    assert "stale" in run(monday, COUNTY, cal, "2025-11-24 09:00")
+    assert "infrequent" in run(monday, COUNTY, cal, "2025-11-24 09:00")
 
 
 def test_the_week_turns_at_local_midnight(cal: WorkCalendar) -> None:
@@ -314,8 +323,8 @@ def test_the_week_turns_at_local_midnight(cal: WorkCalendar) -> None:
     ]
     # Monday 07:00 in Beijing is still Sunday in UTC: the week just ended is 11-17..11-23
     signals = run(posts, WEEKLY, cal, "2025-11-24 07:00")
-    assert set(signals) == {"stale"}
-    assert signals["stale"].evidence["rules"][0]["previous_period"] == "2025-11-17..2025-11-23"
+    assert set(signals) == {"infrequent"}
+    assert signals["infrequent"].evidence["rules"][0]["previous_period"] == "2025-11-17..2025-11-23"
 
 
 def test_per_week_warning_when_two_working_days_are_left(cal: WorkCalendar) -> None:

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select, update
 
 import monitor.alerting.channels as channels
 from alerts.group import render_group
-from alerts.messages import CAME_AND_WENT
+from alerts.messages import CAME_AND_WENT, stamp
 from alerts.notice import notice_from_dict
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
@@ -35,6 +35,7 @@ from probes.model import SEVERITY_RANK, Severity
 
 log = structlog.get_logger("xuncha.alerts")
 
+OPS_RECIPIENT = "运维值班"
 _EVENT_RANK = {"escalated": 0, "opened": 1, "updated": 2, "reminder": 3, "resolved": 4}
 
 
@@ -122,6 +123,7 @@ def compose_channel(
     live, along = _drop_flaps(session, live)
     live.sort(key=_order)
     recipient = _recipient(session, live)
+    ops = recipient == OPS_RECIPIENT  # ops may be told the CLI; a unit never is
     url = settings.channel_url(channel) or ""
     fmt, budget = body_format(url), budget_for(url)
     out: list[Notification] = []
@@ -137,6 +139,7 @@ def compose_channel(
             templates=settings.alerts.templates,
             budget=budget,
             now=now,
+            ops=ops,
         )
         taken, live = live[: group.count], live[group.count :]
         single = taken[0] if group.count == 1 else None
@@ -156,7 +159,7 @@ def compose_channel(
         )
         session.add(n)
         session.flush()
-        n.body = f"{n.body}\n\n消息编号 #{n.id}"  # a reference people can quote
+        n.body = stamp(n.body, n.id, ops=ops)  # a reference people can quote
         session.add(n)
         for i in [*taken, *(r for t in taken for r in along.get(t.id or 0, ()))]:
             i.status, i.notification_id = "sent", n.id
@@ -240,7 +243,7 @@ def _recipient(session: Session, items: list[AlertItem]) -> str:
         return "多个单位"
     code = codes.pop()
     if code == "ops":
-        return "运维值班"
+        return OPS_RECIPIENT
     unit = session.get(Unit, code)
     return unit.name if unit else code
 

@@ -5,7 +5,15 @@ it could not fetch, read or date an account; ``alerts.routing.plan``) is in no u
 
 A digest goes to the unit that hears a finding first (the owner, or the nearest unit above
 with channels), and the weekly one to every unit that has units below it, covering them
-all. The dedup key carries the day (or ISO week), so a digest is written once whichever
+all.
+
+A digest never bursts on a first start: a unit's 日报 is written only when it holds something
+that opened before the last ``JUST_TOLD`` and was told — findings that just opened
+arrive in their own message (or 巡查汇总) a moment later, and one message with the same
+items is enough; a 周报 only for a week in which an account it covers was checked (no
+"未解决问题 0 项" before the first check).
+
+The dedup key carries the day (or ISO week), so a digest is written once whichever
 node, or how many runs, get there first; a node that was down at the hour writes it late,
 not never.
 """
@@ -18,6 +26,7 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -28,10 +37,14 @@ from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import console_link, first_with_channels, plan_for, walk_up
 from monitor.config import Settings
-from monitor.store.models import Account, Finding, Notification, Unit
+from monitor.store.models import Account, Finding, Notification, Snapshot, Unit
 from monitor.store.scope import descendants
 from probes.checks import kinds
 from probes.platforms.spec import platform_name
+
+#: a finding opened this recently (or not yet told: its opening still waits for its group)
+#: is news its own message carries; a 日报 of nothing else is not written
+JUST_TOLD = timedelta(hours=1)
 
 
 def _at(hhmm: str) -> time:
@@ -71,6 +84,7 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
         units = list(s.exec(select(Unit)).all())
         by_code, children = _tree(units)
         rows_by_owner: dict[str, list[DigestRow]] = defaultdict(list)
+        old_news: set[str] = set()  # owners with a row told before JUST_TOLD
         lines: dict[str, list[Unit]] = {}
         for f, acc in s.exec(
             select(Finding, Account)
@@ -83,6 +97,8 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                 line = lines[acc.owner_code] = walk_up(owner, by_code.get)
             if plan_for(settings, f, acc, line).audience == "ops":
                 continue  # the patrol's own problem (or routed to ops): not the unit's to count
+            if f.notified_at is not None and f.opened_at <= now - JUST_TOLD:
+                old_news.add(acc.owner_code)
             rows_by_owner[acc.owner_code].append(
                 DigestRow(
                     unit=owner.name if owner else acc.owner_code,
@@ -104,11 +120,16 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
             )
         if daily:
             per_hearer: dict[str, list[DigestRow]] = defaultdict(list)
+            told_before: set[str] = set()
             for owner_code, rows in rows_by_owner.items():
                 found = first_with_channels(walk_up(by_code.get(owner_code), by_code.get))
                 if found:
                     per_hearer[found[1].code].extend(rows)
+                    if owner_code in old_news:
+                        told_before.add(found[1].code)
             for code, rows in per_hearer.items():
+                if code not in told_before:
+                    continue  # all just told (or about to be): their own message says it
                 unit = by_code[code]
                 daily_for = partial(
                     render_digest,
@@ -121,26 +142,43 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
                 )
                 written += _write(s, settings, unit, daily_for, f"daily:{day.isoformat()}", now)
         if weekly:
-            monday = local.date() - timedelta(days=local.isoweekday() - 1)
+            first = local.date() - timedelta(days=6)  # the seven days up to today
+            # checks of the last hour are a first start's: their news is in its own messages
+            checked = _checked_per_owner(s, now - timedelta(days=7), now - JUST_TOLD)
             for u in units:
                 if not children.get(u.code) or not u.channels:
                     continue
                 covered = descendants(children, u.code)
+                looked = sum(checked.get(c, 0) for c in covered)
+                if not looked:
+                    continue  # nothing patrolled in the week: nothing to report on
                 rows = [r for c in covered for r in rows_by_owner.get(c, [])]
-                sunday = monday + timedelta(days=6)
                 weekly_for = partial(
                     render_digest,
                     rows,
                     recipient=u.name,
                     period="周报",
-                    day=f"{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日",
+                    day=f"{first.month}月{first.day}日—{day.month}月{day.day}日",
                     tz=settings.timezone,
-                    extra=[f"覆盖本单位及下属 {len(covered) - 1} 个单位"],
+                    extra=[
+                        f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"
+                    ],
                     now=now,
                 )
                 written += _write(s, settings, u, weekly_for, f"weekly:{year}-W{week:02d}", now)
         s.commit()
     return written
+
+
+def _checked_per_owner(s: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Accounts checked in [since, until], per owner unit (closed accounts are not checked)."""
+    q = (
+        select(Account.owner_code, func.count(func.distinct(Snapshot.account_id)))
+        .join(Account, col(Account.id) == col(Snapshot.account_id))
+        .where(col(Snapshot.taken_at) >= since, col(Snapshot.taken_at) <= until)
+        .group_by(col(Account.owner_code))
+    )
+    return {code: int(n) for code, n in s.exec(q).all()}
 
 
 def _done(s: Session, period: str) -> bool:

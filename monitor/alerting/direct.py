@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from alerts.messages import stamp
 from alerts.notice import Message
 from alerts.send import body_format
 from monitor.alerting.channels import channel_key
@@ -61,8 +62,8 @@ def write(
     n = session.exec(
         select(Notification).where(Notification.dedup_key == values["dedup_key"])
     ).one()
-    if numbered:
-        n.body = f"{n.body}\n\n消息编号 #{n.id}"
+    if numbered:  # an SMS is not: every character costs
+        n.body = stamp(n.body, n.id, ops=unit_code == "ops")
         session.add(n)
     return n
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import insert
@@ -187,7 +188,15 @@ def notice_for(
         console_url=console_link(settings, f.id),
         detail_escalation=why,
         rectify_url=rectify_link(settings, f, event, now),
+        report_weight=kinds.report_weight(f.kind, f.severity),
+        quarter=quarter_name(now, settings.timezone),
     )
+
+
+def quarter_name(now: datetime, tz: str) -> str:
+    """The 通报's quarter ``now`` falls in, as the 通报 names it: 2026年第四季度."""
+    local = now.astimezone(ZoneInfo(tz))
+    return f"{local.year}年第{'一二三四'[(local.month - 1) // 3]}季度"
 
 
 # the news a unit answers with 已整改 (the link rides on these messages only)

@@ -59,6 +59,9 @@ def routes_test(
     console = out(ctx)
     if severity not in SEVERITY_NAMES:
         fail(f"级别须为 {' / '.join(SEVERITY_NAMES)} 之一，不是 '{severity}'", EXIT_USAGE)
+    if kinds.kind(kind) is None:  # a typo would otherwise be planned like any unknown problem
+        valid = "、".join(f"{code}（{k.label}）" for code, k in kinds.KINDS.items())
+        fail(f"没有问题种类 '{kind}'。可用的种类：{valid}", EXIT_USAGE)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
         settings = xapp.settings
         if account:

@@ -36,7 +36,7 @@ from probes.model import Observation, Outcome, Signal, post_from_dict
 
 # what a check that found the page unchanged judges again: the rules that move with time,
 # and the fetch (an ok answer ends a fetch problem); the rest stays as the page showed it
-TIME_KINDS = frozenset({"stale", "stale_soon", "undated"})
+TIME_KINDS = frozenset({"stale", "stale_soon", "infrequent", "undated"})
 UNCHANGED_JUDGES = TIME_KINDS | FETCH_KINDS
 
 DATA = Path(__file__).resolve().parents[2] / "probes" / "data"

@@ -50,19 +50,23 @@ ANNEXES = (
     "各地区（部门）问题清单",
     "检查情况统计表",
 )
+# a table this short fits a landscape page: it is kept whole (a longer one breaks, its
+# header repeated on each page)
+KEEP_ROWS = 12
 UNJUDGED_ANNEX = f"附件{ANNEXES.index('无法判定账号清单') + 1}"
 TITLE_CHARS = 20  # 二号 characters on one line of the 156 mm type area
 # the annex lists' columns (typeset.Col)
 LIST_COLS: list[Col] = [
     ("序号", 10, True),
-    ("新媒体类型", 24, True),
-    ("新媒体名称", 34, False),
-    ("主办单位", 36, False),
-    ("问题类别", 24, False),
-    ("问题", 46, False),
+    ("新媒体类型", 22, True),
+    ("新媒体名称", 30, False),
+    ("主办单位", 32, False),
+    ("问题类别", 22, False),
+    ("问题", 42, False),
     ("检查时更新日期", 23, True),
     ("证据", 20, True),
-    ("整改期限", 28, True),
+    ("整改期限", 26, True),
+    ("整改情况", 18, True),  # as the XLSX has it: 已整改 / 未整改 / 逾期未整改 / 整改中
 ]
 # the 无法判定 list's columns: why, how often it was looked at, the last look
 UNJUDGED_COLS: list[Col] = [
@@ -130,6 +134,7 @@ def _list_rows(rows: list[ProblemRow], tz: str) -> list[list[str]]:
             timefmt.local_date(r.latest_post_at, tz).isoformat() if r.latest_post_at else "—",
             f"快照 #{r.snapshot_id}" if r.snapshot_id else "—",
             r.rectify_text(tz),
+            r.status,
         ]
         for i, r in enumerate(rows, 1)
     ]
@@ -228,7 +233,20 @@ def _by_place(d: Doc, report: Report, tz: str) -> None:
         cells = _list_rows(mine, tz)
         for r, c in zip(mine, cells, strict=True):
             c[0] = "单项否决" if r.severity == "veto" else "扣分"
-        table(d, cols, cells)
+        t = table(d, cols, cells)
+        if len(cells) <= KEEP_ROWS:  # a place's short list is not cut to leave a row alone
+            _keep_together(t)
+
+
+def _keep_together(t: Any) -> None:
+    """A short table stays on one page with its caption: every row's paragraphs keep with
+    the next (Word and LibreOffice carry the table whole to the next page when it fits one),
+    so no last row, and no caption, is left alone on a page."""
+    rows = t.rows
+    for row in list(rows)[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
 
 def _stats(d: Doc, t: Table, tz: str) -> None:
@@ -240,9 +258,29 @@ def _stats(d: Doc, t: Table, tz: str) -> None:
     ]
     rows = [[text(v, tz) for v in r] for r in t.rows]
     if rows:
-        table(d, cols, rows)
+        _keep_together(table(d, cols, rows))
     else:
         d.para("本期无。", align="left", indent=0)
+
+
+def _at_foot(p: Any) -> None:
+    """Anchor ``p`` to the bottom of the type area (a frame, ``w:framePr``: Word and
+    LibreOffice both place it there, whatever the text above leaves free)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    frame = OxmlElement("w:framePr")
+    for k, v in (
+        ("w", str(round(156 / 25.4 * 1440))),  # the type area's width, in twips
+        ("wrap", "around"),
+        ("vAnchor", "margin"),
+        ("hAnchor", "margin"),
+        ("xAlign", "center"),
+        ("yAlign", "bottom"),
+    ):
+        frame.set(qn(f"w:{k}"), v)
+    ppr = p._p.get_or_add_pPr()
+    ppr.insert(0, frame)  # framePr comes first among the paragraph's properties
 
 
 def build_document(
@@ -299,12 +337,12 @@ def build_document(
         p.paragraph_format.right_indent = pt(BODY_PT * max(inset, 0))
     p = d.para(day, align="right", indent=0)
     p.paragraph_format.right_indent = pt(BODY_PT * 4)  # 右空四字
-    if head.copy_to:
-        d.para()
+    if head.copy_to:  # 版记: at the foot of the body's last page (GB/T 9704 §8)
         p = d.para(f"抄送：{head.copy_to}。", size=14, align="left", indent=0)
         p.paragraph_format.left_indent = pt(14)
         d.rule(p, "000000", 4, "top")
         d.rule(p, "000000", 4, "bottom")
+        _at_foot(p)
     _annexes(d, report, tz)
     core = d.doc.core_properties
     core.title, core.subject = report.title, report.subject

@@ -23,12 +23,13 @@ from monitor.report.snapshots import Acct, State, older_latest
 from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
+from probes.checks import kinds
 from probes.checks.kinds import KINDS, fix_deadline
 from probes.checks.rules import RuleSet, rule_text
 from probes.model import SEVERITY_RANK, Severity
 
 # what the patrol could not see (a reader's limit, not the account's fault) costs no points
-NOT_DEDUCTED = frozenset({"stale_soon", "fetch_failed", "blocked", "unreadable", "undated"})
+NOT_DEDUCTED = kinds.NOT_DEDUCTED
 
 # 整改情况 at the report's cut-off
 FIXED, NOT_FIXED, OVERDUE, FIXING = "已整改", "未整改", "逾期未整改", "整改中"
@@ -220,10 +221,11 @@ def compute_problems(
         held = _held_severity(f, events.get(f.id or -1, []), period)
         if held is None:
             continue
-        is_veto = held == "veto"
+        weight = kinds.report_weight(f.kind, held)  # the rule the recovery message tells
+        is_veto = weight == "veto"
         if is_veto and not st.checked:
             continue  # 无法判定 in the period: no verdict, whatever an older look found
-        if not is_veto and (held not in ("high", "warning") or f.kind in NOT_DEDUCTED):
+        if not weight:
             continue
         if any(r.kind == f.kind and r.severity == "veto" for r in problems[f.account_id]):
             continue  # already a veto from the snapshots themselves

@@ -101,6 +101,10 @@ def accounts_in(
         q = q.where(col(Account.owner_code).in_(sorted(codes)))
     out = {}
     for a in session.exec(q).all():
+        if _closed_by(a, period.start):
+            # closed (已关停) before the period began: not in use, not counted — its daily look
+            # is only for it coming back online (a 盗用 sign), which a finding says
+            continue
         days, any_veto, cited = _veto_rule(rulesets.get(_ruleset_name(a, period)))
         out[a.id] = Acct(a.id, a.platform, a.name, a.owner_code, days, any_veto, cited)
     return out

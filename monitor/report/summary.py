@@ -109,14 +109,26 @@ def _rate_key(g: GroupRow) -> tuple[float, str]:
     return (-(g.totals.pass_rate or 0.0), g.key)
 
 
+def _platform_key(g: GroupRow) -> tuple[float, float, str]:
+    """By pass rate; at the same rate, the platform whose accounts carry fewer deductions
+    (严重 or 预警 problems: an app that cannot be installed) first — 100 % with every app
+    broken is not the best of the platforms."""
+    t = g.totals
+    return (-(t.pass_rate or 0.0), t.deducted / t.checked if t.checked else 1.0, g.key)
+
+
+def _platform_said(g: GroupRow) -> str:
+    t = g.totals
+    extra = f"，其中{t.deducted}个存在扣分问题" if t.deducted else ""
+    return f"{g.label}{pct(t.pass_rate)}（检查{t.checked}个{extra}）"
+
+
 def _by_platform(groups: list[GroupRow]) -> list[Paragraph]:
-    checked = sorted((g for g in groups if g.totals.checked), key=_rate_key)
+    checked = sorted((g for g in groups if g.totals.checked), key=_platform_key)
     unchecked = [g.label for g in groups if g.totals.accounts and not g.totals.checked]
     if not checked:
         return []
-    listed = "、".join(
-        f"{g.label}{pct(g.totals.pass_rate)}（检查{g.totals.checked}个）" for g in checked
-    )
+    listed = "、".join(_platform_said(g) for g in checked)
     text = f"分平台看，合格率由高到低依次为：{listed}。"
     if unchecked:
         text += f"{'、'.join(unchecked)}账号本期无法判定，不计入合格率。"

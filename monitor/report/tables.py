@@ -176,23 +176,30 @@ def group_cells(r: GroupRow) -> list[Any]:
 
 
 def change_table(report: Report) -> Table:
+    """This period beside the previous one. With nothing checked then, the text says
+    "本期不作比较", and so does the table: "—" where "0" and "+31" would compare with nothing."""
     t, p = report.totals, report.previous
     cols = [Col("项目", 30), Col(report.period.label, 16), Col(report.period.previous().label, 16)]
+    compared = bool(p.checked)
+
+    def row(name: str, cur: Any, prev: Any, change: Any) -> list[Any]:
+        return [name, cur, prev if compared else None, change if compared else None]
+
     return Table(
         "与上期比较",
         [*cols, Col("变化", 18)],
         [
-            ["纳入统计账号数", t.accounts, p.accounts, Delta(t.accounts - p.accounts)],
-            ["已检查数", t.checked, p.checked, Delta(t.checked - p.checked)],
-            [
+            row("纳入统计账号数", t.accounts, p.accounts, Delta(t.accounts - p.accounts)),
+            row("已检查数", t.checked, p.checked, Delta(t.checked - p.checked)),
+            row(
                 "检查率",
                 Pct(t.check_ratio),
                 Pct(p.check_ratio),
                 delta_pp(t.check_ratio, p.check_ratio),
-            ],
-            ["不合格数", t.unqualified, p.unqualified, Delta(t.unqualified - p.unqualified)],
-            ["合格率", Pct(t.pass_rate), Pct(p.pass_rate), delta_pp(t.pass_rate, p.pass_rate)],
-            ["无法判定数", t.unjudged, p.unjudged, Delta(t.unjudged - p.unjudged)],
+            ),
+            row("不合格数", t.unqualified, p.unqualified, Delta(t.unqualified - p.unqualified)),
+            row("合格率", Pct(t.pass_rate), Pct(p.pass_rate), delta_pp(t.pass_rate, p.pass_rate)),
+            row("无法判定数", t.unjudged, p.unjudged, Delta(t.unjudged - p.unjudged)),
         ],
     )
 

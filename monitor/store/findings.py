@@ -17,12 +17,12 @@ from sqlmodel import Session, col, select
 from monitor import timefmt
 from monitor.store.models import Finding, FindingEvent
 from probes.checks.kinds import fix_deadline
-from probes.model import SEVERITY_RANK, Severity, Signal
+from probes.model import SEVERITY_RANK, Signal
 
 # problems about the fetch itself; everything else is about what the account shows
 FETCH_KINDS = frozenset({"fetch_failed", "blocked", "gone"})
 # opening the first kind resolves the second without a "resolved" notice
-SUPERSEDES = {"stale": "stale_soon"}
+SUPERSEDES = {"stale": "stale_soon", "infrequent": "stale_soon"}
 
 
 @dataclass
@@ -120,8 +120,9 @@ def reconcile(
         if sig.severity.value != previous:
             f.severity = sig.severity.value
             pending.append((f, "updated", snapshot_id, now, {"severity": [previous, f.severity]}))
-            if SEVERITY_RANK[sig.severity] > SEVERITY_RANK[Severity(previous)]:
-                changes.append(Change("updated", f, previous))
+            # worse or eased (a rule set's severity changed: 单项否决 → 严重), the unit is told:
+            # what the finding counts as is theirs to know (``alerts.messages.eased``)
+            changes.append(Change("updated", f, previous))
         session.add(f)
     pending += [(f, "opened", snapshot_id, now, {"severity": f.severity}) for f in new]
 

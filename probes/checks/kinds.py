@@ -69,6 +69,8 @@ KINDS: dict[str, FindingKind] = {
         # staleness (probes.checks.staleness)
         FindingKind("stale", "长期未更新", "update", Severity.veto, "更新"),
         FindingKind("stale_soon", "即将超过更新期限", "update", Severity.warning, "更新"),
+        # "N posts a week" fell short last week and this week has not caught up yet
+        FindingKind("infrequent", "更新频次不足", "update", Severity.high, "补足更新"),
         # posts seen, none dated: no verdict on the account, the reader needs a look
         FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
         # the fetch itself (probes.checks.evaluate)
@@ -211,3 +213,20 @@ def in_category(codes: frozenset[str] | set[str], kind_code: str) -> bool:
         return True
     k = KINDS.get(kind_code)
     return k is not None and k.category in codes
+
+
+#: what the patrol could not see (a reader's limit, not the account's fault, or a warning that
+#: the account is about to fall short) costs no points in the 通报
+NOT_DEDUCTED = frozenset({"stale_soon", *PATROL_KINDS})
+
+
+def report_weight(code: str, severity: str) -> str:
+    """How a finding that held ``severity`` in a quarter counts in that quarter's 通报: "veto"
+    (单项否决), "deduct" (扣分) or "" (not counted). The one rule: the report's problem lines
+    (``monitor.report.problems``) and the recovery message ("本季度通报仍计入…") both ask it,
+    so what a unit is told when a problem clears is what the 通报 will show."""
+    if severity == "veto":
+        return "veto"
+    if severity in ("high", "warning") and code not in NOT_DEDUCTED:
+        return "deduct"
+    return ""

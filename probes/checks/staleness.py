@@ -3,7 +3,8 @@
 Judged on local (Asia/Shanghai) dates, because rules and inspections speak of days, weeks and
 working days there. Pinned posts never count as the latest update (a fresh pin hides a dead
 account; an old pin makes a live one look dead). Each rule gives at most one verdict: breached
-now (``stale``) or breached soon (``stale_soon``); all verdicts of one kind become one signal.
+now (``stale``; ``infrequent`` for "N posts a week", which the week can still make good) or
+breached soon (``stale_soon``); all verdicts of one kind become one signal.
 Posts seen but none dated give ``undated`` ("无法判断更新时间", a warning, never a veto): a
 reader that cannot date the page says nothing about how often the account posts.
 """
@@ -28,6 +29,8 @@ from probes.model import SEVERITY_RANK, Post, Severity, Signal
 
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
+
+INFREQUENT = "infrequent"  # a per-week rule's breach (``probes.checks.kinds``: 更新频次不足)
 
 # a post dated further ahead than this is a reader's mistake (wrong year, wrong zone), and would
 # hide staleness if it counted
@@ -185,9 +188,12 @@ def _per_period(
     left: int,
     left_limit: int,
     names: tuple[str, str, str, str, str],  # last, this, every, what is counted, measure
+    catch_up: bool = False,
 ) -> _Verdict | None:
     """Shared by per-week and per-month: breach = the last complete period fell short; warning
-    = the current one is short and little of it is left."""
+    = the current one is short and little of it is left. ``catch_up`` (per-week): a short
+    last week is a breach only while this week is short too, due at this week's end — so
+    posting enough resolves it (else nothing the unit did could clear it until Monday)."""
     prev_name, cur_name, every, what, mw = names
     days = [ctx.day(p) for p in counted]
     prev = sum(previous_start <= d < current_start for d in days)
@@ -201,19 +207,32 @@ def _per_period(
     }
     period_text = f"{_md(previous_start)}至{_md(previous_end)}"
     label = rule.label()
-    if prev < rule.count:
-        if ctx.reaches_before(previous_start):
-            deadline = ctx.end_of_day(previous_end)
-            return _Verdict(
-                rule,
-                "breach",
-                f"{prev_name}{what}仅 {prev} {mw}（要求{every}不少于 {rule.count} {mw}）",
-                f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
-                f"{cur_name}至今{what} {cur} {mw}。",
-                deadline,
-                facts,
-            )
+    short = prev < rule.count and (not catch_up or cur < rule.count)
+    if short and not ctx.reaches_before(previous_start):
         ctx.notes.append(f"{label}: 已知内容未早于{prev_name}开始，无法判断{prev_name}是否达标")
+    elif short and catch_up:
+        deadline = ctx.end_of_day(current_end)
+        return _Verdict(
+            rule,
+            "breach",
+            f"更新频次不足：本周已更新 {cur} {mw}，要求{every}至少 {rule.count} {mw}"
+            f"（上周仅 {prev} {mw}）",
+            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
+            f"{cur_name}至今{what} {cur} {mw}，还差 {rule.count - cur} {mw}，"
+            f"须在{cur_name}结束（{_full(deadline, ctx.zone)}）前补足。",
+            deadline,
+            {**facts, "catch_up": True},
+        )
+    elif short:
+        return _Verdict(
+            rule,
+            "breach",
+            f"{prev_name}{what}仅 {prev} {mw}（要求{every}不少于 {rule.count} {mw}）",
+            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
+            f"{cur_name}至今{what} {cur} {mw}。",
+            ctx.end_of_day(previous_end),
+            facts,
+        )
     if cur < rule.count and left <= left_limit:
         if not ctx.reaches_before(current_start):
             ctx.notes.append(f"{label}: 已知内容未早于{cur_name}开始，无法判断{cur_name}更新数")
@@ -247,6 +266,7 @@ def _per_week(rule: PerWeek, ctx: _Context) -> _Verdict | None:
         left=left,
         left_limit=rule.warn_workdays,
         names=("上周", "本周", "每周", "更新", "次"),
+        catch_up=True,
     )
 
 
@@ -296,7 +316,7 @@ def _rule_evidence(ruleset: RuleSet, v: _Verdict) -> dict[str, Any]:
         "state": v.state,
         "severity": v.rule.severity.value,
         # a breach's moment is past: it is when the rule was broken, not a deadline to meet
-        ("breached_at" if v.state == "breach" else "deadline"): (
+        ("breached_at" if v.state == "breach" and not v.facts.get("catch_up") else "deadline"): (
             v.deadline.isoformat() if v.deadline else None
         ),
         "params": v.rule.params(),
@@ -392,6 +412,22 @@ def evaluate_staleness(
 
     signals: list[Signal] = []
     breaches = sorted((v for v in verdicts if v.state == "breach"), key=_rank)
+    # "N posts a week" falling short is not 长期未更新: its own kind (更新频次不足)
+    rate = [v for v in breaches if v.facts.get("catch_up")]
+    breaches = [v for v in breaches if not v.facts.get("catch_up")]
+    if rate:
+        top = rate[0]
+        signals.append(
+            Signal(
+                kind=INFREQUENT,
+                severity=top.rule.severity,
+                title=top.title,
+                detail="\n".join(v.detail for v in rate),
+                rule=", ".join(f"{ruleset.name}.{v.rule.label()}" for v in rate),
+                deadline=top.deadline,  # this week's end: the week can still be made good
+                evidence={**base, "rules": [_rule_evidence(ruleset, v) for v in rate]},
+            )
+        )
     if breaches:
         top = breaches[0]
         signals.append(
