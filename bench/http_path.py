@@ -282,7 +282,7 @@ def _list_page(items: int = 30) -> bytes:
     rows = "".join(
         f'<li><a href="./202611/t202611{28 - i % 28:02d}_{900 - i}.html" '
         f'title="关于做好第{i}批政务新媒体账号检查整改工作的通知">关于做好第{i}批政务新媒体'
-        f"账号检查整改工作的通知</a><span class=\"date\">2026-11-{28 - i % 28:02d}</span></li>"
+        f'账号检查整改工作的通知</a><span class="date">2026-11-{28 - i % 28:02d}</span></li>'
         for i in range(items)
     )
     text = "<p>" + "本网站由某某市人民政府办公室主办，某某市大数据中心承办。" * 40 + "</p>"
@@ -403,7 +403,8 @@ async def _looks(behaviour: str, base: str, n: int, conc: int, rounds: int) -> t
 
 def looks(base: str, n: int, conc: int, rounds: int) -> None:
     """Print CPU per check of a page seen before, per behaviour, each in a fresh process."""
-    print(f"{'page':6} {'checks':>6} {'CPU ms/check':>13} {'(writer)':>9} {'wall ms':>8}  unchanged")
+    head = f"{'page':6} {'checks':>6} {'CPU ms/check':>13} {'(writer)':>9} {'wall ms':>8}"
+    print(head + "  unchanged")
     for behaviour in LOOKS:
         out = subprocess.run(
             [sys.executable, __file__, "--stage", f"looks:{behaviour}", "--accounts", str(n),

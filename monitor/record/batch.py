@@ -50,6 +50,7 @@ from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import FUTURE_TOLERANCE, digest_posts
 from probes.checks.theft import observation_from_facts
+from probes.meaning import counters_of
 from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
 from probes.sight import UNSEEN, settle, unseen_posts
 
@@ -165,8 +166,9 @@ def _prepare(app: WriteContext, record: Record) -> _Prepared:
     # appended after that, so the writer leaves a post room for them
     account, obs = record.account, cap_posts(record.obs, max_links=3 * MAX_LINKS)
     settle(obs)  # as observe() does: any record is judged on what it showed
-    facts = obs.facts()
-    facts_hash, _ = content_of(facts)  # the key they are stored under (monitor.store.facts)
+    # an unchanged look refers to the earlier look's facts: none of its own to build
+    facts = {} if obs.unchanged else obs.facts()
+    facts_hash = "" if obs.unchanged else content_of(facts)[0]  # its key (store.facts)
     # a closed account is watched only for coming back to life, not for posting often
     ruleset_name = "service" if account.status == "closed" else ruleset_for(account)
     ruleset = app.rulesets.get(ruleset_name)
@@ -321,7 +323,8 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
 
 def _look(job: _Prepared, snap: Snapshot) -> Look:
     rec, obs = job.record, job.record.obs
-    full = job.full_ok and bool(obs.body_sha256)  # a page a later check can compare with
+    # a page a later check can compare with: by its bytes, or by what it said
+    full = job.full_ok and bool(obs.body_sha256 or obs.meaning)
     return Look(
         rec.account.id,
         rec.now,
@@ -333,6 +336,8 @@ def _look(job: _Prepared, snap: Snapshot) -> Look:
         obs.body_sha256 if full else "",
         snap.id if full else None,
         digest_posts(obs.posts) if full else None,
+        obs.meaning if full else "",
+        obs.profile.posts_count if full else None,
     )
 
 
@@ -446,6 +451,8 @@ def _same_snapshot(app: WriteContext, job: _Prepared, earlier: Snapshot) -> Snap
         profile_changed=False,
         artifacts=earlier.artifacts,
         same_as=earlier.id,
+        # the counters a look that said the same read (a same-bytes one read none)
+        counters=counters_of(obs) or None,
     )
 
 
