@@ -122,11 +122,16 @@ def put_facts(session: Session | Connection, facts_list: Sequence[dict[str, Any]
     statement runs even then: it is what makes retention's collection wait for this
     transaction (``monitor.service.retention.collect_facts``).
     """
+    return put_contents(session, [content_of(facts) for facts in facts_list])
+
+
+def put_contents(session: Session | Connection, contents: Sequence[tuple[str, bytes]]) -> list[str]:
+    """:func:`put_facts` for contents already made canonical (:func:`content_of`): the
+    writer builds each check's once, for its key and for its row."""
     keys: list[str] = []
     rows: dict[str, dict[str, Any]] = {}
     now = utcnow()
-    for facts in facts_list:
-        sha, data = content_of(facts)
+    for sha, data in contents:
         keys.append(sha)
         if sha not in rows:
             rows[sha] = {
@@ -266,6 +271,7 @@ __all__ = [
     "content_of",
     "full_facts",
     "load_facts",
+    "put_contents",
     "put_facts",
     "snapshot_facts",
 ]
