@@ -60,10 +60,7 @@ class DatabaseConfig(Section):
 class PatrolConfig(Section):
     default_interval_minutes: int = Field(60, ge=1)
     jitter_seconds: int = Field(300, ge=0)  # spread of first runs, so a start does not fire all
-    # probes running at once in this process: most of a check is waiting for the network,
-    # so 8 left a 2-core machine's CPU idle while work waited; per-host politeness is
-    # [http] per_host's, browser pages [browser] max_pages'
-    max_concurrency: int = Field(32, ge=1)
+    max_concurrency: int = Field(8, ge=1)  # probes running at once in this process
     probe_timeout_seconds: int = Field(180, ge=5)  # a probe is abandoned after this
     # a check's judging (the detectors, in the writer process) is cut off after this: the
     # snapshot then says 判定超时 (a fetch_failed finding), the batch's other checks go on
