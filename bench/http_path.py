@@ -28,6 +28,15 @@ wechat album list + its newest article, rss, webpage, bilibili), each in a proce
 own against the same simulator, ``--accounts`` checks each::
 
     python bench/http_path.py --per-platform --accounts 300
+
+``--looks``: what a check of a page seen before costs, whole (fetch, read, record by the
+writer process), per behaviour of the page: ``same`` (the same bytes, no validators),
+``noisy`` (the same posts, a token and a counter that change on every request, as most
+real pages have), ``304`` (an ETag, answered 304). Each account's page is read once in
+full (not measured), then the accounts are claimed and checked ``--rounds`` times as the
+patrol does (with their last look); CPU per check counts both processes::
+
+    python bench/http_path.py --looks --accounts 500 --rounds 3
 """
 
 from __future__ import annotations
@@ -45,7 +54,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import http_looks  # noqa: E402
 
 _CPU_AT_START = [0.0]
 _EXTRA: dict[str, object] = {}  # more figures a stage reports
@@ -270,6 +281,7 @@ def serve() -> None:
         **Simulator().routes(),
         "/bench/feed.xml": Reply.fixture("feeds/weibo_rsshub.xml", rss),
         "/bench/tzgg/": Reply.fixture("pages/tzgg_gbk_meta.html", "text/html"),
+        **http_looks.routes(),
     }
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -305,12 +317,17 @@ def serve() -> None:
     asyncio.run(main())
 
 
-def stage(kind: str, n: int, conc: int, base: str, writer: str) -> None:
+def stage(kind: str, n: int, conc: int, base: str, writer: str, rounds: int = 1) -> None:
     import structlog
 
     # errors only: the bench configures no alert channel, so every finding would warn
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    if kind.startswith("platform:"):
+    if kind.startswith("looks:"):
+        behaviour = kind.split(":", 1)[1]
+        secs, ok = asyncio.run(
+            http_looks.run(behaviour, base, n, conc, rounds, _start, _EXTRA, _TZGG)
+        )
+    elif kind.startswith("platform:"):
         secs, ok = asyncio.run(_platform(kind.split(":", 1)[1], base, n, conc))
     elif kind == "pipeline":
         secs, ok = asyncio.run(_pipeline(base, n, conc, writer))
@@ -335,8 +352,11 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument(
-        "--stage", choices=[*STAGES, "serve", *(f"platform:{k}" for k in PLATFORM_KINDS)]
-    )
+        "--stage",
+        choices=[*STAGES, "serve", *(f"platform:{k}" for k in PLATFORM_KINDS),
+                 *(f"looks:{k}" for k in http_looks.LOOKS)],
+    )  # fmt: skip
+    ap.add_argument("--looks", action="store_true", help="CPU per check of a page seen before")
     ap.add_argument("--per-platform", action="store_true", help="CPU per check of each reader")
     ap.add_argument("--base", default="")
     ap.add_argument("--rounds", type=int, default=1, help="alternate the stages this often")
@@ -349,7 +369,7 @@ def main() -> None:
         serve()
         return
     if a.stage:
-        stage(a.stage, a.accounts, a.concurrency, a.base, a.writer)
+        stage(a.stage, a.accounts, a.concurrency, a.base, a.writer, a.rounds)
         return
     server = subprocess.Popen(
         [sys.executable, __file__, "--stage", "serve"], stdout=subprocess.PIPE, text=True
@@ -360,6 +380,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         if a.per_platform:
             per_platform(base, a.accounts, a.concurrency)
+            return
+        if a.looks:
+            http_looks.report(__file__, base, a.accounts, a.concurrency, a.rounds)
             return
         # stages alternate round by round: on a shared machine the load changes by the
         # minute, and a ratio of two runs minutes apart would measure the neighbours

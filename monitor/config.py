@@ -78,6 +78,10 @@ class PatrolConfig(Section):
     # where checks' records are written: "auto" = a writer process under `xuncha run`, the
     # command's own thread for one-off commands; "process" / "thread" = always so
     writer: Literal["auto", "process", "thread"] = "auto"
+    # a page that says what its last full look said (only counters, tokens, nonces moved)
+    # is recorded as a look at that page; it is read, judged and its evidence stored in full
+    # again at least this often. 0 = every page whose bytes changed is read in full
+    evidence_refresh_hours: float = Field(24.0, ge=0)
 
 
 class PlatformConfig(Section):

@@ -71,6 +71,10 @@ class Previous:
     etag: str = ""
     last_modified: str = ""
     body_sha256: str = ""  # of the page's bytes, as stored in the blob store
+    # what the last full look said (probes.meaning): a look that says the same is unchanged
+    # ("" while a fresh full read is due: [patrol] evidence_refresh_hours)
+    meaning: str = ""
+    posts_count: int | None = None  # the profile's post counter then: growth is an update
 
     def request_headers(self) -> dict[str, str]:
         """The conditional-request headers (RFC 9110 §13): the server may answer 304."""
@@ -227,6 +231,8 @@ class Observation:
     etag: str = ""
     last_modified: str = ""
     body_sha256: str = ""
+    # what it says, counters left out (probes.meaning): "" unless an ok answer read in full
+    meaning: str = ""
     # what cap_posts left out ({} when nothing): posts_total, posts_kept, texts_cut, links_cut
     capped: dict[str, int] = field(default_factory=dict)
     # what the posts part of an ``ok`` answer showed (None until ``probes.sight.settle``
@@ -242,7 +248,7 @@ class Observation:
         d = asdict(self)
         d.pop("artifacts")
         d.update(d.pop("capped"))  # only when something was left out: facts stay as they were
-        for k in ("unchanged", "etag", "last_modified", "body_sha256"):  # the check's, not facts
+        for k in ("unchanged", "etag", "last_modified", "body_sha256", "meaning"):  # the check's
             d.pop(k)
         if d["sight"] is None:  # kept where it was settled: facts of other outcomes unchanged
             d.pop("sight")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,7 +162,7 @@ def test_a_post_judged_once_is_looked_up_not_judged_again(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(commercial, "judge_post", judged_again)
     # the same posts read again from a new fetch: equal content, new objects, new pin state
-    again = [Post(**{**vars(p), "pinned": not p.pinned}) for p in posts]
+    again = [dataclasses.replace(p, pinned=not p.pinned) for p in posts]
     verdicts = commercial.judge_posts(again)
     assert [(v.post.id, v.level, v.reasons) for v in verdicts] == expected
     assert all(any(v.post is p for p in again) for v in verdicts)

@@ -165,3 +165,29 @@ def test_unreachable_short_link_is_recorded_not_raised() -> None:
     res = run(go())
     assert res["http://127.0.0.1:9/s/dead"].final is None
     assert res["http://127.0.0.1:9/s/dead"].error
+
+
+def test_a_posts_links_are_worked_out_once_and_stay_what_a_fresh_look_gives() -> None:
+    """The patrol resolves short links and the detectors judge links: one working-out,
+    handed on with the post (to the writer process too), never out of date."""
+    import pickle
+
+    from probes.checks.links import post_links
+    from probes.model import Post
+
+    def fresh(p: Post) -> list[str]:
+        return post_links(Post(p.id, p.published_at, p.title, p.text, p.url, links=list(p.links)))
+
+    text = "详见 https://www.gov.cn/zhengce/ 和 t.cn/A6abc 以及 <a href='//example.com/x'>链接</a>"
+    post = Post("1", None, title="通知 www.example.org", text=text, links=["https://a.gov.cn/1"])
+    first = post_links(post)
+    assert "https://t.cn/A6abc" in first and "https://www.gov.cn/zhengce/" in first
+    post.links += ["https://t.cn/A6abc", "https://shop.example.com/item?id=1"]  # resolved
+    assert post_links(post) == fresh(post)
+    assert "https://shop.example.com/item?id=1" in post_links(post)
+    moved = pickle.loads(pickle.dumps(post))  # as the record reaches the writer
+    assert post_links(moved) == fresh(post)
+    post.text = "改写后的正文 https://other.gov.cn/"  # changed after: worked out again
+    assert post_links(post) == fresh(post) and "https://other.gov.cn/" in post_links(post)
+    del post.links[1:]
+    assert post_links(post) == fresh(post)

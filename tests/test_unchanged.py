@@ -46,7 +46,8 @@ def patrol(app: App, account: str, at: datetime, *, as_patrol: bool = True) -> C
             # due by then: a first due time is within the jitter window, the next one an
             # interval (plus a minute at most) after a check
             due_by = at + timedelta(seconds=app.settings.patrol.jitter_seconds + 120)
-            got = {c.account_id: c for c in claims.claim(due_by, 100, app.judged_with)}
+            refresh = timedelta(hours=app.settings.patrol.evidence_refresh_hours)  # as the runner
+            got = {c.account_id: c for c in claims.claim(due_by, 100, app.judged_with, refresh)}
             claim = got[account]
             return await check(app, tools, account, now=at, previous=claim.previous, claimed=True)
 
@@ -174,10 +175,12 @@ def test_retention_keeps_the_look_the_next_check_refers_to(
     app: App, platform: SimulatedPlatform
 ) -> None:
     """A page whose bytes changed but whose content did not (a build date, whitespace) is
-    read again and its snapshot is a plain unchanged one to thinning — yet the next 304 or
-    same-bytes check refers to it: retention must keep it, and the patrol go on."""
+    read again when fresh evidence is due (here: at every change of bytes) and its snapshot
+    is a plain unchanged one to thinning — yet the next 304 or same-bytes check refers to
+    it: retention must keep it, and the patrol go on."""
     from monitor.service import retention
 
+    app.settings.patrol.evidence_refresh_hours = 0  # every change of bytes read in full
     add_unit(app, "u1")
     items = [Item("今日要闻", NOW - timedelta(hours=3))]
     body = rss_feed("测试发布", "https://weibo.com/1", items)

@@ -120,12 +120,16 @@ class Claims:
             )
             return int(res.rowcount or 0)
 
-    def claim(self, now: datetime, limit: int, judged_with: str = "") -> list[Claim]:
+    def claim(
+        self, now: datetime, limit: int, judged_with: str = "", refresh: timedelta | None = None
+    ) -> list[Claim]:
         """Take up to ``limit`` due accounts, the longest due first.
 
         Each comes with its last look when that look was read in full and judged under the
         judging configuration now in force (``judged_with``): only then may an unchanged
-        page skip being read again.
+        page skip being read again. What that look said (its meaning) comes with it while it
+        is younger than ``refresh`` (None: however old), so a page whose bytes change while
+        its content does not is still read in full, with fresh evidence, that often.
         """
         if limit <= 0:
             return []
@@ -144,14 +148,20 @@ class Claims:
                 t.c.body_sha256,
                 t.c.snapshot_id,
                 t.c.judged_with,
+                t.c.meaning,
+                t.c.read_at,
+                t.c.posts_counted,
             )
         )
         with self.engine.begin() as c:
             rows = c.execute(stmt).all()
         out = []
-        for a, etag, modified, sha, snapshot_id, judged in rows:
-            known = snapshot_id is not None and sha and judged == judged_with
-            out.append(Claim(a, Previous(etag, modified, sha) if known else None))
+        for a, etag, modified, sha, snapshot_id, judged, meaning, read_at, counted in rows:
+            fresh = refresh is None or (read_at is not None and now - read_at < refresh)
+            meaning = meaning if fresh else ""
+            known = snapshot_id is not None and (sha or meaning) and judged == judged_with
+            prev = Previous(etag, modified, sha, meaning, counted) if known else None
+            out.append(Claim(a, prev))
         return out
 
     def renew(self, account_ids: list[str], now: datetime) -> int:
@@ -209,7 +219,13 @@ def make_due(
     t = AccountState.__table__  # type: ignore[attr-defined]
     values: dict[str, object] = {"due_at": now}
     if full:
-        values |= {"etag": "", "last_modified": "", "body_sha256": "", "judged_with": ""}
+        values |= {
+            "etag": "",
+            "last_modified": "",
+            "body_sha256": "",
+            "judged_with": "",
+            "meaning": "",
+        }
     stmt = sa.update(t).where(t.c.claimed_by.is_(None)).values(**values)
     if account_ids is not None:
         stmt = stmt.where(t.c.account_id.in_(account_ids))

@@ -69,8 +69,9 @@ class Runner:
                     # refill once half is done: one claim statement per many checks, not one
                     # per check that ends
                     if room >= most // 2 and not self._stopping:
+                        refresh = timedelta(hours=app.settings.patrol.evidence_refresh_hours)
                         got = await anyio.to_thread.run_sync(
-                            self.claims.claim, app.clock(), room, app.judged_with
+                            self.claims.claim, app.clock(), room, app.judged_with, refresh
                         )
                     for c in got:
                         self.held[c.account_id] = c

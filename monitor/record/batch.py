@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -37,11 +37,12 @@ from monitor.record.judge import (
     timed_out,
 )
 from monitor.record.recheck import Loop
+from monitor.record.rows import same_snapshot, snapshot
 from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import session_scope
-from monitor.store.facts import content_of, put_facts
+from monitor.store.facts import content_of, put_contents
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
 from monitor.store.models import Account, AccountState, Snapshot, Unit
 from monitor.store.snapshots import LastSeen, last_seen
@@ -49,9 +50,9 @@ from monitor.store.states import Look, forget_look, states_of, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
-from probes.checks.staleness import FUTURE_TOLERANCE, digest_posts
+from probes.checks.staleness import digest_posts
 from probes.checks.theft import observation_from_facts
-from probes.model import MAX_LINKS, Observation, Outcome, Sight, Signal, cap_posts
+from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts
 from probes.sight import UNSEEN, settle, unseen_posts
 
 T = TypeVar("T")
@@ -115,6 +116,7 @@ class _Prepared:
     ruleset: RuleSet
     facts: dict[str, Any]
     facts_hash: str
+    facts_data: bytes = b""  # the canonical JSON of ``facts`` (content_of)
 
     @property
     def unchanged(self) -> bool:
@@ -126,26 +128,6 @@ class _Prepared:
         return not self.unchanged and self.record.obs.outcome is Outcome.ok
 
 
-def sight_of(obs: Observation) -> str | None:
-    """The snapshot's ``sight``: the observation's, "undated" where posts were seen that
-    could not be dated and none that could be judged (dated, not pinned, not in the future)
-    — as ``probes.checks.staleness`` gives "无法判断更新时间", never a veto. A list of only
-    pinned (or future) dated posts stays "posts": "未找到任何更新" is judged on it."""
-    if obs.sight is None:
-        return None
-    if obs.sight is Sight.posts and any(p.published_at is None for p in obs.posts):
-        horizon = _aware(obs.fetched_at) + FUTURE_TOLERANCE
-        dated = [_aware(p.published_at) for p in obs.posts if p.published_at and not p.pinned]
-        if not any(at <= horizon for at in dated):
-            return "undated"
-    return obs.sight.value
-
-
-def _aware(dt: datetime) -> datetime:
-    """A naive time from a careless reader taken as UTC (as ``probes.checks.staleness``)."""
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
 def _may_have_unseen(obs: Observation, last_facts: dict[str, Any]) -> bool:
     """Whether :func:`probes.sight.unseen_posts` can find anything: the page shows a post
     counter, or the last look carried a counted update. Most pages (feeds, web pages) do
@@ -155,25 +137,22 @@ def _may_have_unseen(obs: Observation, last_facts: dict[str, Any]) -> bool:
     return any(str(p.get("id", "")).startswith(UNSEEN) for p in last_facts.get("posts") or [])
 
 
-def _latest_post_at(obs: Observation) -> datetime | None:
-    times = [p.published_at for p in obs.posts if p.published_at and not p.pinned]
-    return max(times) if times else None
-
-
 def _prepare(app: WriteContext, record: Record) -> _Prepared:
     """What needs no database: the rule set (a missing one is the user's error) and facts."""
     # capped by observe() already (any record is, here); a short link's final URL is
     # appended after that, so the writer leaves a post room for them
     account, obs = record.account, cap_posts(record.obs, max_links=3 * MAX_LINKS)
     settle(obs)  # as observe() does: any record is judged on what it showed
-    facts = obs.facts()
-    facts_hash, _ = content_of(facts)  # the key they are stored under (monitor.store.facts)
+    # an unchanged look refers to the earlier look's facts: none of its own to build
+    facts = {} if obs.unchanged else obs.facts()
+    # its key and canonical JSON (monitor.store.facts), made once: the row is written of it
+    facts_hash, data = ("", b"") if obs.unchanged else content_of(facts)
     # a closed account is watched only for coming back to life, not for posting often
     ruleset_name = "service" if account.status == "closed" else ruleset_for(account)
     ruleset = app.rulesets.get(ruleset_name)
     if ruleset is None:
         raise CheckError(f"账号 '{account.id}' 的更新规则 '{ruleset_name}' 未定义")
-    return _Prepared(record, ruleset, facts, facts_hash)
+    return _Prepared(record, ruleset, facts, facts_hash, data)
 
 
 Outcomes = list["CheckResult | BaseException"]
@@ -265,16 +244,18 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         # write: snapshots, then findings (their events need the snapshots' and their own
         # ids: one flush each), then alert items, the registry's signer pins, and the
         # accounts' state (the claim released, the next due time, the last look)
-        put_facts(s, [j.facts for j in jobs if not j.unchanged])  # one statement, no copies
+        put_contents(s, [(j.facts_hash, j.facts_data) for j in jobs if not j.unchanged])  # once
         snaps: list[Snapshot] = []
         at = 0
+        node = app.settings.node_name
         for j, v in zip(jobs, verdicts, strict=True):
+            account_id, obs = j.record.account.id, j.record.obs
             if j.unchanged:
-                state = states[j.record.account.id]
-                snaps.append(_same_snapshot(app, j, earlier[state.snapshot_id]))
+                state = states[account_id]
+                snaps.append(same_snapshot(node, account_id, obs, earlier[state.snapshot_id]))
                 continue
-            n = len(j.record.obs.artifacts)
-            snaps.append(_snapshot(app, j, v, digests[at : at + n]))
+            n = len(obs.artifacts)
+            snaps.append(snapshot(node, account_id, obs, j.facts_hash, v, digests[at : at + n]))
             at += n
         s.add_all(snaps)
         s.flush()
@@ -317,7 +298,8 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
 
 def _look(job: _Prepared, snap: Snapshot) -> Look:
     rec, obs = job.record, job.record.obs
-    full = job.full_ok and bool(obs.body_sha256)  # a page a later check can compare with
+    # a page a later check can compare with: by its bytes, or by what it said
+    full = job.full_ok and bool(obs.body_sha256 or obs.meaning)
     return Look(
         rec.account.id,
         rec.now,
@@ -329,6 +311,8 @@ def _look(job: _Prepared, snap: Snapshot) -> Look:
         obs.body_sha256 if full else "",
         snap.id if full else None,
         digest_posts(obs.posts) if full else None,
+        obs.meaning if full else "",
+        obs.profile.posts_count if full else None,
     )
 
 
@@ -362,7 +346,8 @@ def _judge_full(
         # look carries the update (probes.sight); rare, so facts are rebuilt only then
         j.record.obs.posts.extend(unseen)
         facts = j.record.obs.facts()
-        j = jobs[i] = replace(j, facts=facts, facts_hash=content_of(facts)[0])
+        sha, data = content_of(facts)
+        j = jobs[i] = replace(j, facts=facts, facts_hash=sha, facts_data=data)
     budget = app.settings.patrol.judge_timeout_seconds
     try:
         with time_budget(budget):
@@ -374,8 +359,9 @@ def _judge_full(
             detail=obs.detail,
         )  # fmt: skip
         facts = obs.facts()
+        sha, data = content_of(facts)
         jobs[i] = replace(
-            j, record=replace(j.record, obs=obs), facts=facts, facts_hash=content_of(facts)[0]
+            j, record=replace(j.record, obs=obs), facts=facts, facts_hash=sha, facts_data=data
         )
         return run(obs, facts)
 
@@ -418,73 +404,12 @@ def _earlier_snapshots(session: Session, states: list[AccountState]) -> dict[int
     return {r.id: r for r in rows if r.id is not None}
 
 
-def _same_snapshot(app: WriteContext, job: _Prepared, earlier: Snapshot) -> Snapshot:
-    """The snapshot of a check that found the page as ``earlier`` has it: when, from where,
-    what URL and what came back (304, or 200 with the same bytes) are this check's; the
-    facts and artifacts are ``earlier``'s, referred to, not copied."""
-    obs = job.record.obs
-    return Snapshot(
-        account_id=job.record.account.id,
-        taken_at=obs.fetched_at,
-        node=app.settings.node_name,
-        reader=obs.reader,
-        url=obs.url,
-        final_url=obs.final_url,
-        outcome=obs.outcome.value,
-        status_code=obs.status_code,
-        detail=obs.detail,
-        elapsed_ms=obs.elapsed_ms,
-        latest_post_at=earlier.latest_post_at,
-        sight=earlier.sight,
-        post_count=earlier.post_count,
-        facts_hash=earlier.facts_hash,
-        profile_hash=earlier.profile_hash,
-        profile_changed=False,
-        artifacts=earlier.artifacts,
-        same_as=earlier.id,
-    )
-
-
 def _put_blobs(app: WriteContext, contents: list[bytes]) -> list[str]:
     """All of a batch's artifacts, durable before its transaction (one sync, not one each)."""
     put_many = getattr(app.blobs, "put_many", None)
     if put_many is not None:
         return list(put_many(contents))
     return [app.blobs.put(c) for c in contents]
-
-
-def _snapshot(app: WriteContext, job: _Prepared, verdict: Verdict, digests: list[str]) -> Snapshot:
-    """One check's snapshot row (not yet flushed)."""
-    obs = job.record.obs
-    artifacts = [
-        {
-            "kind": a.kind,
-            "media_type": a.media_type,
-            "sha256": digest,
-            "size": len(a.content),
-            "url": a.url,
-        }
-        for a, digest in zip(obs.artifacts, digests, strict=True)
-    ]
-    return Snapshot(
-        account_id=job.record.account.id,
-        taken_at=obs.fetched_at,
-        node=app.settings.node_name,
-        reader=obs.reader,
-        url=obs.url,
-        final_url=obs.final_url,
-        outcome=obs.outcome.value,
-        status_code=obs.status_code,
-        detail=obs.detail,
-        elapsed_ms=obs.elapsed_ms,
-        latest_post_at=_latest_post_at(obs),
-        post_count=len(obs.posts),
-        sight=sight_of(obs),
-        facts_hash=job.facts_hash,
-        profile_hash=verdict.profile_hash,
-        profile_changed=verdict.profile_changed,
-        artifacts=artifacts,
-    )
 
 
 def _pin_signer(session: Session, account: Account, signer: str) -> None:

@@ -122,11 +122,16 @@ def put_facts(session: Session | Connection, facts_list: Sequence[dict[str, Any]
     statement runs even then: it is what makes retention's collection wait for this
     transaction (``monitor.service.retention.collect_facts``).
     """
+    return put_contents(session, [content_of(facts) for facts in facts_list])
+
+
+def put_contents(session: Session | Connection, contents: Sequence[tuple[str, bytes]]) -> list[str]:
+    """:func:`put_facts` for contents already made canonical (:func:`content_of`): the
+    writer builds each check's once, for its key and for its row."""
     keys: list[str] = []
     rows: dict[str, dict[str, Any]] = {}
     now = utcnow()
-    for facts in facts_list:
-        sha, data = content_of(facts)
+    for sha, data in contents:
         keys.append(sha)
         if sha not in rows:
             rows[sha] = {
@@ -186,20 +191,38 @@ class Dated(Protocol):
     def elapsed_ms(self) -> int: ...
 
 
-def full_facts(content: dict[str, Any], taken_at: datetime, elapsed_ms: int) -> dict[str, Any]:
+def full_facts(
+    content: dict[str, Any],
+    taken_at: datetime,
+    elapsed_ms: int,
+    counters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A snapshot's facts as ``Observation.facts()`` gave them: the content with the check's
-    time (ISO UTC, as checks stored it) and duration put back, in the fields' order."""
+    time (ISO UTC, as checks stored it) and duration put back, in the fields' order; the
+    profile's counters are the snapshot's own where it read them (a look that said what the
+    look it refers to said: ``Snapshot.counters``), so followers are read per look."""
     if not content:
         return {}
     full = {"fetched_at": taken_at.astimezone(UTC).isoformat(), "elapsed_ms": elapsed_ms}
-    return _ordered({**full, **content})  # a migrated row's own time wins (0009)
+    out = _ordered({**full, **content})  # a migrated row's own time wins (0009)
+    if counters and isinstance(out.get("profile"), dict):
+        out["profile"].update(counters)
+    return out
 
 
 def snapshot_facts(session: Session | Connection, snaps: Sequence[Dated]) -> list[dict[str, Any]]:
     """Each snapshot's full facts (``{}`` for one without any), in order, reading each
     distinct content once."""
     contents = load_facts(session, (s.facts_hash for s in snaps))
-    return [full_facts(contents.get(s.facts_hash) or {}, s.taken_at, s.elapsed_ms) for s in snaps]
+    return [
+        full_facts(
+            contents.get(s.facts_hash) or {},
+            s.taken_at,
+            s.elapsed_ms,
+            getattr(s, "counters", None),
+        )
+        for s in snaps
+    ]
 
 
 # -- the order Observation.facts() gives (canonical JSON sorts the keys) ------------------------
@@ -248,6 +271,7 @@ __all__ = [
     "content_of",
     "full_facts",
     "load_facts",
+    "put_contents",
     "put_facts",
     "snapshot_facts",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
 from monitor.store.columns import UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
 
@@ -108,6 +108,10 @@ class Snapshot(SQLModel, table=True):
     # what came back was the page of this earlier snapshot (HTTP 304, or the same bytes):
     # its facts and artifacts are this snapshot's too, and nothing was parsed again
     same_as: int | None = Field(default=None)
+    # a look whose page said what its last full look said while its counters moved
+    # (probes.meaning): the counters it read ({"followers", "posts_count"}), laid over the
+    # facts it refers to (monitor.store.facts.snapshot_facts); None: the facts' own
+    counters: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
     __table_args__ = (
         sa.Index("ix_snapshot_account_taken", "account_id", "taken_at"),
@@ -144,6 +148,12 @@ class AccountState(SQLModel, table=True):
     # judging configuration it was read under: a new one means read the page again
     rules_digest: dict[str, Any] = json_col(dict)
     judged_with: str = Field(default="", max_length=64)
+    # what that look said (probes.meaning), when it was read, and the profile's post counter
+    # then: a later look that says the same is recorded as unchanged until a fresh read is
+    # due ([patrol] evidence_refresh_hours); a counter that grew is read in full
+    meaning: str = Field(default="", max_length=64)
+    read_at: datetime | None = ts(nullable=True)
+    posts_counted: int | None = Field(default=None)
 
 
 class Facts(SQLModel, table=True):

@@ -88,6 +88,7 @@ def last_seen(session: Session, account_ids: list[str]) -> dict[str, LastSeen]:
             col(Snapshot.taken_at),
             col(Snapshot.elapsed_ms),
             col(Snapshot.profile_hash),
+            col(Snapshot.counters),
         ).where(col(Snapshot.id).in_(ids))
     ).all()
     latest = {n for _, n, _ in pairs if n is not None}

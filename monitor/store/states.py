@@ -32,6 +32,8 @@ class Look:
     body_sha256: str = ""
     snapshot_id: int | None = None  # a page read in full: its snapshot, and the digest
     digest: dict[str, Any] | None = None
+    meaning: str = ""  # what it said (probes.meaning) and its post counter
+    posts_counted: int | None = None
 
 
 def states_of(session: Session, account_ids: list[str]) -> dict[str, AccountState]:
@@ -66,6 +68,8 @@ def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
                     "modified": look.last_modified,
                     "digest": look.digest,
                     "judged": judged_with,
+                    "meaning": look.meaning,
+                    "counted": look.posts_counted,
                 }
             )
         elif look.unchanged and (look.etag or look.last_modified):  # same page, new validators
@@ -93,6 +97,9 @@ def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
                 last_modified=sa.bindparam("modified"),
                 rules_digest=sa.bindparam("digest", type_=t.c.rules_digest.type),
                 judged_with=sa.bindparam("judged"),
+                meaning=sa.bindparam("meaning"),
+                read_at=sa.bindparam("at"),
+                posts_counted=sa.bindparam("counted"),
             ),
             full,
         )
@@ -129,6 +136,7 @@ def forget_look(engine: Engine, account_id: str, now: datetime) -> None:
                 etag="",
                 last_modified="",
                 rules_digest={},
+                meaning="",
                 claimed_by=None,
                 due_at=now,
             )

@@ -172,14 +172,28 @@ def _dedupe(urls: Iterable[str]) -> list[str]:
 
 def post_links(post: Post) -> list[str]:
     """All links of a post, unwrapped, in first-seen order (``links`` first: readers put
-    platform fields there, and :func:`resolve_short_links` appends final URLs)."""
-    return _dedupe(
-        [
-            *(_clean(u) for u in post.links),
-            *links_in_text(post.text),
-            *links_in_text(post.title),
-        ]
-    )
+    platform fields there, and :func:`resolve_short_links` appends final URLs).
+
+    Worked out once per post and handed on with it (an attribute of the post, not one of
+    its fields: not in its facts, pickled with it to the writer): the patrol's short-link
+    resolution and the detectors ask for the same links, and links appended since are
+    cleaned alone. Always what working it out afresh gives."""
+    memo = post.__dict__.get(_MEMO)
+    links = tuple(post.links)
+    if memo is not None and memo[2] is post.text and memo[3] is post.title:
+        before, cleaned, _, _, in_text = memo
+        if links[: len(before)] == before:  # the same links, or some appended since
+            cleaned = cleaned + [_clean(u) for u in links[len(before) :]]
+        else:
+            cleaned = [_clean(u) for u in links]
+    else:
+        cleaned = [_clean(u) for u in links]
+        in_text = [*links_in_text(post.text), *links_in_text(post.title)]
+    post.__dict__[_MEMO] = (links, cleaned, post.text, post.title, in_text)
+    return _dedupe([*cleaned, *in_text])
+
+
+_MEMO = "_xuncha_links"
 
 
 def host_of(url: str) -> str:

@@ -19,7 +19,8 @@ from probes.fetch import Tools
 from probes.fetch.bounds import TooComplex
 from probes.fetch.http import FetchError, Response
 from probes.fetch.waf import recognise as waf_challenge
-from probes.model import Artifact, Observation, Outcome, Target, cap_posts
+from probes.meaning import counted_more, meaning_of
+from probes.model import Artifact, Observation, Outcome, Previous, Target, cap_posts
 from probes.sight import settle
 
 log = structlog.get_logger("xuncha.probe")
@@ -85,9 +86,27 @@ async def observe(target: Target, tools: Tools, *, now: datetime | None = None) 
         obs.fetched_at = fetched_at
         # every reader's page bounded before anything reads its posts, and judged only on
         # what it showed: an empty answer that is not the platform's own word is unreadable
-        return settle(cap_posts(obs))
+        return _same_meaning(settle(cap_posts(obs)), target.previous)
     finally:
         _now.reset(token)
+
+
+def _same_meaning(obs: Observation, prev: Previous | None) -> Observation:
+    """``obs`` with its meaning (``probes.meaning``); marked ``unchanged`` when it says what
+    the last full look said — only its counters and its bytes (a token, a nonce) moved — so
+    it is recorded as a look at that page, not read, judged and stored again. Its posts and
+    artifacts go; its profile stays, for the counters the look keeps."""
+    obs.meaning = meaning_of(obs)
+    if (
+        prev is None
+        or not prev.meaning
+        or obs.meaning != prev.meaning
+        or counted_more(obs, prev.posts_count)
+    ):
+        return obs
+    obs.unchanged = True
+    obs.posts, obs.artifacts = [], []
+    return obs
 
 
 def _refused(target: Target, fetched_at: datetime, detail: str) -> Observation:

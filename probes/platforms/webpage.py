@@ -77,7 +77,8 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
             return obs
         return set_outcome(obs, Outcome.unreadable, f"选择器 '{item_sel}' 未匹配任何条目")
     try:
-        obs.posts = [_post(node, opts, base) for node in items]
+        joined: dict[str, str] = {}  # each href of the page resolved once
+        obs.posts = [_post(node, opts, base, joined) for node in items]
     except SelectolaxError as e:
         obs.outcome = Outcome.error
         obs.detail = f"网页读取参数中的选择器无效（{e}）"
@@ -88,11 +89,11 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
     return obs
 
 
-def _post(node: LexborNode, opts: dict[str, str], base: str) -> Post:
+def _post(node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, str]) -> Post:
     item_text = node_text(node)
     link_node = _link_node(node, opts.get("link"))
     href = link_node.attributes.get("href") if link_node else node.attributes.get("data-link")
-    url = resolve(base, href)
+    url = resolve(base, href, joined)
     title = _title(node, link_node, opts.get("title"))
     date_text = _date_text(node, opts.get("date"))
     fmt, tz = opts.get("date_format"), opts.get("tz") or DEFAULT_TZ
@@ -102,7 +103,7 @@ def _post(node: LexborNode, opts: dict[str, str], base: str) -> Post:
     pinned = "置顶" in item_text
     if opts.get("pinned"):
         pinned = pinned or node.css_first(opts["pinned"]) is not None
-    links = extract_links(node, base)
+    links = extract_links(node, base, joined)  # the item's own link is joined already
     if url and url not in links:
         links.insert(0, url)
     key = url or f"{title}|{date_text}"
@@ -179,12 +180,17 @@ def page_base(tree: LexborHTMLParser, page_url: str) -> str:
     return urljoin(page_url, href.strip()) if href else page_url
 
 
-def resolve(base: str, href: str | None) -> str:
-    """An absolute link, or "" for script/fragment pseudo-links."""
-    href = (href or "").strip()
-    if not href or href.lower().startswith(_NOT_LINKS):
-        return ""
-    return urljoin(base, href)
+def resolve(base: str, href: str | None, joined: dict[str, str] | None = None) -> str:
+    """An absolute link, or "" for script/fragment pseudo-links. ``joined``: the hrefs of
+    this page (this ``base``) resolved so far, so each is resolved once (urljoin is the
+    costly part of reading a list page's links)."""
+    if joined is not None and href is not None and (done := joined.get(href)) is not None:
+        return done
+    raw, href = href, (href or "").strip()
+    url = "" if not href or href.lower().startswith(_NOT_LINKS) else urljoin(base, href)
+    if joined is not None and raw is not None:
+        joined[raw] = url
+    return url
 
 
 def node_text(node: LexborNode | None) -> str:
@@ -200,8 +206,11 @@ def strip_html(html: str) -> str:
     return node_text(parse_html(html).body)
 
 
-def extract_links(source: str | LexborNode, base: str) -> list[str]:
-    """Every ``a[href]`` in an HTML fragment or node, resolved, in order, without repeats."""
+def extract_links(
+    source: str | LexborNode, base: str, joined: dict[str, str] | None = None
+) -> list[str]:
+    """Every ``a[href]`` in an HTML fragment or node, resolved, in order, without repeats
+    (``joined``: as :func:`resolve`'s, shared by the page's items)."""
     node = parse_html(source).body if isinstance(source, str) else source
     if node is None:
         return []
@@ -209,9 +218,11 @@ def extract_links(source: str | LexborNode, base: str) -> list[str]:
     anchors = node.css("a[href]")
     if node.tag == "a" and node.attributes.get("href"):
         anchors.insert(0, node)
+    seen: set[str] = set()  # membership in the list itself is quadratic in its links
     for a in anchors:
-        url = resolve(base, a.attributes.get("href"))
-        if url and url not in out:
+        url = resolve(base, a.attributes.get("href"), joined)
+        if url and url not in seen:
+            seen.add(url)
             out.append(url)
     return out
 

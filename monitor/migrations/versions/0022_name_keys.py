@@ -1,7 +1,7 @@
 """Names sortable by pinyin: account.name_key and unit.name_key, filled for existing rows
 
-Revision ID: 0025
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 18:00:00
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 
 from monitor.store.sortkey import pinyin_key
 
-revision: str = "0025"
+revision: str = "0022"
 # written against 0018; whoever merges re-chains it after the other branches' migrations
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

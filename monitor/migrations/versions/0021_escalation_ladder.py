@@ -1,7 +1,7 @@
 """escalation ladder: unit 负责人手机, and how many ladder steps a finding has taken
 
-Revision ID: 0022
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07 18:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
-down_revision: str | None = "0018"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
