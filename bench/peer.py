@@ -51,6 +51,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -352,21 +353,27 @@ class Xuncha(Tool):
 
         from monitor.config import load_settings
         from monitor.store.engine import make_engine
-        from monitor.store.models import AccountState
 
         engine = make_engine(load_settings(self.cfg).database_url)
-        t = AccountState.__table__  # type: ignore[attr-defined]
         while not self._stop.is_set():
             if self._keeping.wait(0.5):
-                now = datetime.now(UTC)
-                stmt = sa.update(t).where(t.c.claimed_by.is_(None), t.c.due_at > now)
                 try:
                     with engine.begin() as c:
-                        c.execute(stmt.values(due_at=now))
+                        for stmt in self._due_statements(datetime.now(UTC)):
+                            c.execute(stmt)
                 except sa.exc.OperationalError:
                     pass  # the database busy: next second
                 self._stop.wait(1.0)
         engine.dispose()
+
+    def _due_statements(self, now: datetime) -> list[Any]:
+        import sqlalchemy as sa
+
+        from monitor.store.models import AccountState
+
+        t = AccountState.__table__  # type: ignore[attr-defined]
+        free = t.c.claimed_by.is_(None)
+        return [sa.update(t).where(free, t.c.due_at > now).values(due_at=now)]
 
     def pause(self) -> None:
         self._keeping.clear()
