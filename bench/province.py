@@ -92,6 +92,20 @@ class Province(Xuncha):
         with self.engine.connect() as c:
             return int(c.execute(sa.text("SELECT count(*) FROM snapshot")).scalar_one())
 
+    def outcomes(self, after: int) -> str:
+        """Platform and outcome of the checks recorded after the ``after``-th: a window of
+        failed reads would measure something else."""
+        import sqlalchemy as sa
+
+        q = sa.text(
+            "SELECT a.platform, s.outcome, count(*) FROM snapshot s JOIN account a"
+            " ON a.id = s.account_id WHERE s.id > (SELECT coalesce(max(id), 0) FROM"
+            " (SELECT id FROM snapshot ORDER BY id LIMIT :n)) GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        with self.engine.connect() as c:
+            rows = c.execute(q, {"n": after}).all()
+        return ", ".join(f"{p} {o} {n}" for p, o, n in rows)
+
     def window(self, kind: str, seconds: float, pages: Pages) -> tuple[int, float, float]:
         """Checks, CPU seconds and wall seconds of a window (and, as a cross-check, the
         requests the website pages answered in it)."""
@@ -112,10 +126,18 @@ class Province(Xuncha):
             f"  {kind:<20} {n1 - n0:6d} checks ({r1 - r0} website requests) in {t1 - t0:5.1f} s,"
             f" CPU {c1 - c0:6.2f} s"
             + (f" = {1000 * (c1 - c0) / (n1 - n0):6.1f} ms/check" if n1 > n0 else "")
-            + f", load {os.getloadavg()[0]:.2f}",
+            + f", load {os.getloadavg()[0]:.2f}\n      ({self.outcomes(n0) or 'none'})",
             flush=True,
         )
         return n1 - n0, c1 - c0, t1 - t0
+
+    def drain(self, quiet: float = 5.0, timeout: float = 300) -> None:
+        """Until the checks in flight are done: no new one for ``quiet`` s."""
+        deadline, last, since = time.time() + timeout, self.checks(), time.time()
+        while time.time() < deadline and time.time() - since < quiet:
+            time.sleep(1.0)
+            if (n := self.checks()) != last:
+                last, since = n, time.time()
 
     def warm(self, sample: int, warmup: float, timeout: float = 900) -> None:
         """Until every kept account has been looked at once since the switch, then
@@ -199,6 +221,7 @@ def main() -> None:
                     n, cpu, _ = xu.window(kind, a.window, pages)
                     cost[kind] = cpu / n if n else float("nan")
                 xu.keep = "-"  # nothing due (the browser still open): what run costs by itself
+                xu.drain()
                 time.sleep(a.warmup)
                 _, idle_cpu, idle_s = xu.window("idle (nothing due)", a.window, pages)
             finally:
