@@ -123,7 +123,9 @@ def acknowledge_and_later(story: Story) -> None:
         for i, (event, detail) in enumerate([
             ("rectified", {"by": "duty_gy", "note": "原文已撤下，脱敏版本已重新发布"}),
             ("recheck_failed", {"why": "复查时原文仍可访问"}),
-            ("ladder_step", {"step": 2, "to": ["GZ"], "channel": "@gy_duty"}),
+            # as monitor/alerting/ladder.py writes it
+            ("ladder_step", {"step": 2, "after": "2h", "to": "duty_sms", "sent": True,
+                             "who": "值班手机（短信）", "channel": "@sms", "phones": 2}),
             ("future_thing", {"what": "一种以后才有的事件"}),
         ]):  # fmt: skip
             s.add(FindingEvent(finding_id=fid, event=event, at=later + timedelta(minutes=i),
@@ -179,7 +181,7 @@ def test_the_finding_page_tells_the_whole_story(story: Story) -> None:
     assert f"已确认 确认人：duty_gy {NOTE}" in joined
     assert "单位已整改 操作人：duty_gy 原文已撤下，脱敏版本已重新发布" in joined
     assert "复查未通过 复查时原文仍可访问" in joined
-    assert "升级提醒 第 2 级，上报贵州省人民政府办公厅，经钉钉" in joined
+    assert "升级提醒 第 2 级（问题出现 2 小时后）：已通知值班手机（短信），经 @sms" in joined
     assert "future_thing what：一种以后才有的事件" in joined  # unknown: by its name
     times = [t.text() for t in tree.css("ol.timeline li time")]
     assert times == sorted(times) and len(times) == len(steps)  # oldest first

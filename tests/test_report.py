@@ -264,7 +264,7 @@ def test_the_writer_records_undated_as_the_staleness_rule_judges_it() -> None:
     """``snapshot.sight`` says "undated" exactly where the rule says 无法判断更新时间 (an
     undated post beside only pinned or future ones), and "posts" where it vetoes (only
     pinned dated posts): the 通报 then agrees with the finding."""
-    from monitor.record.batch import sight_of
+    from monitor.record.rows import sight_of
     from probes.checks.calendar import WorkCalendar
     from probes.checks.rules import BUILTIN_RULESETS
     from probes.checks.staleness import evaluate_staleness
