@@ -435,7 +435,12 @@ def test_sighup_with_new_limits_and_channels_keeps_the_one_writer(
             assert platform.peak_in_flight == 1  # the new per-host limit, seen by the platform
             assert scrape('xuncha_http_limit{limit="per_host"}') == 1
             assert scrape("xuncha_browser_pages_limit") == 1
-            wait_until(lambda: second.messages, 30, "the new problem told on the new channel")
+            wait_until(  # other news may reach it first (acc05's): wait for acc00's own
+                lambda: "acc00" in " ".join(str(m.json) for m in second.messages),
+                30,
+                "the new problem told on the new channel",
+                proc,
+            )
             assert writer_of(proc.pid) == writer  # the same process, still writing
             assert cpu_ticks(writer) > writer_cpu
             assert scrape("xuncha_writer_process_starts_total") == 1
