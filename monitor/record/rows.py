@@ -5,6 +5,7 @@ as an earlier look has it (referring to that one, with the counters it read)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from monitor.record.judge import Verdict
 from monitor.store.models import Snapshot
@@ -38,22 +39,24 @@ def latest_post_at(obs: Observation) -> datetime | None:
     return max(times) if times else None
 
 
+def _own(node: str, account_id: str, obs: Observation) -> dict[str, Any]:
+    """The columns every snapshot takes from its own check, whatever it saw: when, from
+    where, what URL and what came back."""
+    return {
+        "account_id": account_id, "taken_at": obs.fetched_at, "node": node,
+        "reader": obs.reader, "url": obs.url, "final_url": obs.final_url,
+        "outcome": obs.outcome.value, "status_code": obs.status_code, "detail": obs.detail,
+        "elapsed_ms": obs.elapsed_ms,
+    }  # fmt: skip
+
+
 def same_snapshot(node: str, account_id: str, obs: Observation, earlier: Snapshot) -> Snapshot:
     """The snapshot of a check that found the page as ``earlier`` has it: when, from where,
     what URL and what came back (304, or 200 with the same bytes or saying the same) are
     this check's, and the counters it read; the facts and artifacts are ``earlier``'s,
     referred to, not copied."""
     return Snapshot(
-        account_id=account_id,
-        taken_at=obs.fetched_at,
-        node=node,
-        reader=obs.reader,
-        url=obs.url,
-        final_url=obs.final_url,
-        outcome=obs.outcome.value,
-        status_code=obs.status_code,
-        detail=obs.detail,
-        elapsed_ms=obs.elapsed_ms,
+        **_own(node, account_id, obs),
         latest_post_at=earlier.latest_post_at,
         sight=earlier.sight,
         post_count=earlier.post_count,
@@ -87,16 +90,7 @@ def snapshot(
         for a, digest in zip(obs.artifacts, digests, strict=True)
     ]
     return Snapshot(
-        account_id=account_id,
-        taken_at=obs.fetched_at,
-        node=node,
-        reader=obs.reader,
-        url=obs.url,
-        final_url=obs.final_url,
-        outcome=obs.outcome.value,
-        status_code=obs.status_code,
-        detail=obs.detail,
-        elapsed_ms=obs.elapsed_ms,
+        **_own(node, account_id, obs),
         latest_post_at=latest_post_at(obs),
         post_count=len(obs.posts),
         sight=sight_of(obs),
