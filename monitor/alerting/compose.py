@@ -28,8 +28,8 @@ from alerts.messages import CAME_AND_WENT, stamp
 from alerts.notice import notice_from_dict
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
+from monitor.alerting.settings import AlertingSettings
 from monitor.alerting.silences import Matcher
-from monitor.config import Settings
 from monitor.store.models import AlertItem, Finding, Notification, Unit
 from probes.model import SEVERITY_RANK, Severity
 
@@ -84,7 +84,7 @@ def _order(item: AlertItem) -> tuple[int, int, int]:
 
 
 def compose_channel(
-    session: Session, settings: Settings, channel: str, now: datetime, matcher: Matcher
+    session: Session, settings: AlertingSettings, channel: str, now: datetime, matcher: Matcher
 ) -> list[Notification]:
     """Write this channel's next messages (caller commits; holds the channel lock)."""
     state = channels.lock(session, channel, now)
@@ -248,7 +248,7 @@ def _recipient(session: Session, items: list[AlertItem]) -> str:
     return unit.name if unit else code
 
 
-def compose(engine: Engine, settings: Settings, now: datetime) -> int:
+def compose(engine: Engine, settings: AlertingSettings, now: datetime) -> int:
     """Compose every due channel, each in its own short transaction."""
     with Session(engine) as s:
         due = due_channels(s, now)

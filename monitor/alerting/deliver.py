@@ -33,7 +33,7 @@ from alerts.messages import level_of_many
 from alerts.notice import Level, Message
 from alerts.send import DeliveryResult, deliver, requests_for
 from monitor import timefmt
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import AlertItem, ChannelState, Delivery, Notification, Unit
 
 log = structlog.get_logger("xuncha.alerts")
@@ -55,7 +55,7 @@ class DispatchStats:
     digests: int = 0
 
 
-def backoff(settings: Settings, attempts: int) -> timedelta:
+def backoff(settings: AlertingSettings, attempts: int) -> timedelta:
     a = settings.alerts
     delay = min(a.retry_max_seconds, a.retry_base_seconds * 2 ** max(0, attempts - 1))
     return timedelta(seconds=delay * random.uniform(0.8, 1.2))
@@ -68,7 +68,7 @@ def _due(now: datetime):
     )
 
 
-def release_broken(engine: Engine, settings: Settings, now: datetime) -> None:
+def release_broken(engine: Engine, settings: AlertingSettings, now: datetime) -> None:
     """Give broken channels another try: one held message, when their time comes or their
     address changed (ops fixed the token and reloaded)."""
     with Session(engine) as s:
@@ -158,7 +158,7 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, .
 
 
 def _claim(
-    engine: Engine, settings: Settings, node: str, now: datetime, limit: int
+    engine: Engine, settings: AlertingSettings, node: str, now: datetime, limit: int
 ) -> list[Outgoing]:
     """Claim due rows, channel by channel, within each channel's budget (a message that
     @-mentions through a WeCom robot costs two requests of it)."""
@@ -210,7 +210,7 @@ def _claim(
 
 async def send_due(
     engine: Engine,
-    settings: Settings,
+    settings: AlertingSettings,
     clock: Clock,
     stats: DispatchStats,
     *,
@@ -259,7 +259,7 @@ async def send_due(
 
 def _finish(
     engine: Engine,
-    settings: Settings,
+    settings: AlertingSettings,
     n: Notification,
     r: DeliveryResult,
     started: datetime,
@@ -327,7 +327,7 @@ def _finish(
 
 def _broken(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     state: ChannelState,
     row: Notification,
     error: str,
@@ -364,7 +364,7 @@ def _broken(
 
 
 def _recovered(
-    s: Session, settings: Settings, state: ChannelState, row: Notification, now: datetime
+    s: Session, settings: AlertingSettings, state: ChannelState, row: Notification, now: datetime
 ) -> None:
     if state.broken_since is None:
         return

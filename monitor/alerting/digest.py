@@ -36,7 +36,7 @@ from alerts.notice import Message
 from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import console_link, first_with_channels, plan_for, walk_up
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Account, Finding, Notification, Snapshot, Unit
 from monitor.store.scope import descendants
 from probes.checks import kinds
@@ -61,7 +61,7 @@ def _tree(units: list[Unit]) -> tuple[dict[str, Unit], dict[str, list[str]]]:
     return by_code, children
 
 
-def run(engine: Engine, settings: Settings, now: datetime) -> int:
+def run(engine: Engine, settings: AlertingSettings, now: datetime) -> int:
     """Write the digests that are due and not yet written; returns how many."""
     a = settings.alerts
     zone = ZoneInfo(settings.timezone)
@@ -189,7 +189,7 @@ def _done(s: Session, period: str) -> bool:
 
 def _write(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     unit: Unit,
     make: Callable[..., Message],
     period: str,

@@ -17,13 +17,13 @@ from alerts.messages import stamp
 from alerts.notice import Message
 from alerts.send import body_format
 from monitor.alerting.channels import channel_key
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Notification
 
 
 def write(
     session: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     *,
     channel: str,
     unit_code: str,
@@ -70,7 +70,7 @@ def write(
 
 def to_ops(
     session: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     *,
     event: str,
     message: Message,

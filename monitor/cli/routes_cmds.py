@@ -49,7 +49,7 @@ def routes_test(
     from sqlmodel import Session
 
     from alerts.messages import SEVERITY_NAMES
-    from monitor.alerting import channels
+    from monitor.alerting import AlertingSettings, channels
     from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
     from monitor.alerting.silences import Matcher
     from monitor.store.models import Account, Finding, Unit
@@ -63,7 +63,7 @@ def routes_test(
         valid = "、".join(f"{code}（{k.label}）" for code, k in kinds.KINDS.items())
         fail(f"没有问题种类 '{kind}'。可用的种类：{valid}", EXIT_USAGE)
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
-        settings = xapp.settings
+        settings = AlertingSettings.of(xapp.settings)
         if account:
             acc = s.get(Account, account)
             if acc is None:

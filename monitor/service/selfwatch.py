@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from alerts.notice import Message
 from monitor.alerting import direct
+from monitor.alerting.settings import AlertingSettings
 from monitor.config import Settings
 from monitor.service import metrics
 from monitor.store.engine import session_scope
@@ -198,7 +199,7 @@ def _enqueue_ops(
     message = Message(title=title, markdown=body, text=body, level="failure")
     return direct.to_ops(
         session,
-        settings,
+        AlertingSettings.of(settings),
         event=f"ops_{event}",
         message=message,
         dedup_key=f"ops:{key}:{event}:{since}"[:180],
