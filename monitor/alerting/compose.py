@@ -15,6 +15,7 @@ must hear about even after it is gone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -25,7 +26,6 @@ from sqlmodel import Session, col, select, update
 import monitor.alerting.channels as channels
 from alerts.group import render_group
 from alerts.messages import CAME_AND_WENT, stamp
-from alerts.notice import notice_from_dict
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.settings import AlertingSettings
@@ -129,9 +129,8 @@ def compose_channel(
     out: list[Notification] = []
     part = 1
     while live and room > 0:
-        notices = [notice_from_dict(i.notice) for i in live]
         group = render_group(
-            notices,
+            [i.notice for i in live],
             recipient=recipient,
             tz=settings.timezone,
             max_items=settings.alerts.max_items_per_message,
@@ -151,7 +150,7 @@ def compose_channel(
             channel_key=key,
             kind="finding" if single else "group",
             items=len(taken),
-            event=notices[0].event if single else "group",
+            event=single.notice.event if single else "group",
             title=group.message.title,
             body=group.message.text if fmt == "text" else group.message.markdown,
             created_at=now,
@@ -231,7 +230,7 @@ def _drop_flaps(
     for fid, opening in unseen.items():
         gone = closed[fid]
         assert gone is not None
-        opening.notice = {**opening.notice, "event": CAME_AND_WENT, "at": gone.isoformat()}
+        opening.notice = replace(opening.notice, event=CAME_AND_WENT, at=gone)
         opening.event = CAME_AND_WENT  # what it is told as: no phone rings for it
         session.add(opening)
     return keep, along

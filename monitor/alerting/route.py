@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from alerts.messages import OWNER_NEWS
-from alerts.notice import FindingNotice, notice_to_dict
+from alerts.notice import FindingNotice
 from alerts.routing import Defaults, Plan, Subject, plan
 from monitor.alerting.channels import channel_key
 from monitor.alerting.settings import AlertingSettings
@@ -239,7 +239,6 @@ def add_items(
 
     A Core insert, not ORM objects: building SQLModel rows costs about a millisecond each
     (validation), which the daily reminder scan over thousands of findings felt."""
-    data = notice_to_dict(notice)
     rows = []
     for t in targets:
         key = channel_key(t.channel)
@@ -255,7 +254,7 @@ def add_items(
                 "kind": notice.kind,
                 "severity": notice.severity,
                 "platform": notice.platform,
-                "notice": data,
+                "notice": notice,
                 "created_at": now,
                 "due_at": now + timedelta(seconds=wait_seconds),
                 "status": "queued",

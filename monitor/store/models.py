@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from monitor.store.columns import UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
+from alerts.notice import FindingNotice
+from monitor.store.columns import NoticeJSON, UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
 
 # the login-security and audit tables live in their own module; imported here so that the
 # one metadata (Alembic, ``xuncha db copy``, tests/test_schema.py) knows them too
@@ -309,7 +310,8 @@ class AlertItem(SQLModel, table=True):
     kind: str = Field(default="", max_length=32)
     severity: str = Field(default="", max_length=16)
     platform: str = Field(default="", max_length=32)
-    notice: dict[str, Any] = json_col(dict)  # the FindingNotice as it was at the change
+    # the notice as it was at the change (stored as JSON, read as the value)
+    notice: FindingNotice = Field(sa_column=sa.Column(NoticeJSON(), nullable=False))
     created_at: datetime = ts_now()
     due_at: datetime = ts_now()
     # queued / sent (in a message) / silenced / skipped (opened and resolved unseen)
