@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select, update
 
 import monitor.alerting.channels as channels
 from alerts.group import render_group
-from alerts.messages import CAME_AND_WENT, stamp
+from alerts.messages import CAME_AND_WENT
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.settings import AlertingSettings
@@ -157,9 +157,7 @@ def compose_channel(
             due_at=now,
         )
         session.add(n)
-        session.flush()
-        n.body = stamp(n.body, n.id, ops=ops)  # a reference people can quote
-        session.add(n)
+        session.flush()  # its id, for the items it carries (numbered when sent: deliver)
         for i in [*taken, *(r for t in taken for r in along.get(t.id or 0, ()))]:
             i.status, i.notification_id = "sent", n.id
             session.add(i)

@@ -199,7 +199,7 @@ def _write(
     n = 0
     for channel in unit.channels:
         message = make(budget=budget_for(settings.channel_url(channel) or ""))
-        row = direct.write(
+        n += direct.write(
             s,
             settings,
             channel=channel,
@@ -210,5 +210,4 @@ def _write(
             dedup_key=f"digest:{period}:{unit.code}:{channel_key(channel)[:12]}",
             now=now,
         )
-        n += row is not None
     return n

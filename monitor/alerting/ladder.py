@@ -171,7 +171,6 @@ def _sms(
         message=Message(title=f"短信：{notice.unit_name} {account.name}", markdown=text, text=text),
         dedup_key=f"ladder:{f.id}:{i}:{f.opened_at.isoformat()}",
         now=now,
-        numbered=False,
     )
     return {**base, "channel": shown(settings, channel), "sent": True, "phones": len(phones)}
 
