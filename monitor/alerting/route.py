@@ -280,6 +280,30 @@ def escalation_event(
     )
 
 
+def _first_told(
+    settings: AlertingSettings, p: Plan, line: list[Unit], account: Account, f: Finding
+) -> list[Target]:
+    """Who hears of the change first; nobody (said in the log) when the route mutes it or no
+    channel is there to hear it."""
+    if p.mute:
+        log.info("finding_muted_by_route", finding=f.id, route=p.route)
+        return []
+    targets = owner_targets(settings, p, line, account.owner_code)
+    if not targets and p.audience == "ops":
+        # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
+        # stays in the console's 巡查异常; never a unit's channel instead
+        log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
+    elif not targets:
+        log.warning(
+            "no_channel_for_finding",
+            account=account.id,
+            unit=account.owner_code,
+            finding=f.id,
+            kind=f.kind,
+        )
+    return targets
+
+
 def enqueue(
     session: Session,
     config: Settings,
@@ -308,23 +332,8 @@ def enqueue(
         if change.event == "resolved" and f.severity == "info":
             continue  # a notice that needed no action needs no "resolved" either
         p = plan_for(settings, f, account, line)
-        if p.mute:
-            log.info("finding_muted_by_route", finding=f.id, route=p.route)
-            continue
-        targets = owner_targets(settings, p, line, account.owner_code)
-        if not targets and p.audience == "ops":
-            # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
-            # stays in the console's 巡查异常; never a unit's channel instead
-            log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
-            continue
+        targets = _first_told(settings, p, line, account, f)
         if not targets:
-            log.warning(
-                "no_channel_for_finding",
-                account=account.id,
-                unit=account.owner_code,
-                finding=f.id,
-                kind=f.kind,
-            )
             continue
         tag = now.isoformat()
         notice = notice_for(settings, f, account, unit, change.event, now, rulesets=rulesets)
