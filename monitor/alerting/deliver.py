@@ -210,7 +210,7 @@ def _claim(
                 cost = requests_for(url, plan.mentions)
                 if cost > room:
                     break
-                res = s.execute(
+                n = s.execute(  # the claimed row as the claim left it: not read again
                     update(Notification)
                     .where(col(Notification.id) == nid, _due(now))
                     .values(
@@ -219,11 +219,10 @@ def _claim(
                         claimed_until=now + lease,
                         attempts=Notification.attempts + 1,
                     )
+                    .returning(Notification)
                     .execution_options(synchronize_session=False)
-                )
-                if res.rowcount == 1:  # type: ignore[attr-defined]
-                    n = s.get(Notification, nid)
-                    assert n is not None
+                ).scalar_one_or_none()
+                if n is not None:
                     claimed.append(Outgoing(n, status == "sending", plan))
                     room -= cost
             s.commit()
