@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from probes.evidence.lines import Line, Piece, Run, at, line, listed, more, post_link, quote, when
-from probes.evidence.shape import Item, Part
+from probes.evidence.lines import Line, Piece, Run, at, line, post_link, quote, when
+from probes.evidence.shape import Item, Listing, Part
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,22 +56,16 @@ class Question(Item):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Questions(Part):
+class Questions(Listing):
     """互动回应: the public questions a finding is about."""
 
+    KEY: ClassVar[str] = "questions"
+    HEADER: ClassVar[str] = "公众提问 {n} 条"
     questions: list[Question] | None = None
 
     @classmethod
-    def claims(cls, d: dict[str, Any]) -> bool:
-        qs = d.get("questions")
-        return isinstance(qs, list) and bool(qs) and all(isinstance(q, dict) for q in qs)
+    def item(cls, stored: dict[str, Any]) -> Question:
+        return Question.read(stored)
 
-    @classmethod
-    def read(cls, d: dict[str, Any], **local: Any) -> Questions:
-        return cls(questions=Question.each(d["questions"]), **local)
-
-    def lines(self) -> list[Line]:
-        qs = self.questions or []
-        out = [line(f"公众提问 {len(qs)} 条", listed("："))]
-        out += [line(*q.runs(), nested=True, rank=i) for i, q in enumerate(qs, 1)]
-        return [*out, more(len(qs))]
+    def runs(self, i: int, item: Question) -> list[Run]:
+        return item.runs()

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from probes.evidence.lines import (
-    Line,
-    Run,
-    count,
-    flagged,
-    joined,
-    line,
-    listed,
-    more,
-    post_link,
-    quote,
-)
-from probes.evidence.shape import Item, Part
+from probes.evidence.lines import Run, count, flagged, joined, post_link, quote
+from probes.evidence.shape import Item, Listing
 
 LINK_VERDICTS = {
     "deny": "电商/广告域名",
@@ -113,29 +102,19 @@ Post = AdPost | WordingPost
 
 
 @dataclass(frozen=True, kw_only=True)
-class Posts(Part):
+class Posts(Listing):
     """The posts a finding is about, each told on a line of its own."""
 
+    KEY: ClassVar[str] = "posts"
+    HEADER: ClassVar[str] = "涉及内容 {n} 条"
     posts: list[Post] | None = None
 
     @classmethod
-    def claims(cls, d: dict[str, Any]) -> bool:
-        posts = d.get("posts")
-        return isinstance(posts, list) and bool(posts) and all(isinstance(p, dict) for p in posts)
+    def item(cls, stored: dict[str, Any]) -> Post:
+        return (WordingPost if isinstance(stored.get("findings"), list) else AdPost).read(stored)
 
-    @classmethod
-    def read(cls, d: dict[str, Any], **local: Any) -> Posts:
-        posts = [WordingPost.read(p) if isinstance(p.get("findings"), list) else AdPost.read(p)
-                 for p in d["posts"]]  # fmt: skip
-        return cls(posts=posts, nulls=frozenset(), **local)
-
-    def lines(self) -> list[Line]:
-        posts = self.posts or []
-        out = [line(f"涉及内容 {len(posts)} 条", listed("："))]
-        for i, p in enumerate(posts, 1):
-            runs = [f"第 {i} 条：", *p.runs(), " ", post_link(p.to_dict())]
-            out.append(line(*runs, nested=True, rank=i))
-        return [*out, more(len(posts))]
+    def runs(self, i: int, item: Post) -> list[Run]:
+        return [f"第 {i} 条：", *item.runs(), " ", post_link(item.to_dict())]
 
 
 _DIGITS = re.compile(r"\d{7,}")

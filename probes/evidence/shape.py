@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Self
 
-from probes.evidence.lines import Line
+from probes.evidence.lines import Line, Run, line, listed, more
 
 LOCAL = {"local": True}  # a field that is not a stored key
 
@@ -91,3 +91,35 @@ class Part(Shape):
 
     def lines(self) -> list[Line]:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Listing(Part):
+    """A list of items (posts, questions) under ``KEY``: a header saying how many, a nested
+    line for each the room lists, and how many it left out. Held only by a non-empty list
+    of dicts; anything else under the key is not this shape."""
+
+    KEY: ClassVar[str]
+    HEADER: ClassVar[str]  # "涉及内容 {n} 条"
+
+    @classmethod
+    def claims(cls, d: dict[str, Any]) -> bool:
+        items = d.get(cls.KEY)
+        return isinstance(items, list) and bool(items) and all(isinstance(x, dict) for x in items)
+
+    @classmethod
+    def read(cls, d: dict[str, Any], **local: Any) -> Self:
+        return cls(**{cls.KEY: [cls.item(x) for x in d[cls.KEY]]}, **local)
+
+    @classmethod
+    def item(cls, stored: dict[str, Any]) -> Item:
+        raise NotImplementedError
+
+    def runs(self, i: int, item: Any) -> list[Run]:
+        raise NotImplementedError
+
+    def lines(self) -> list[Line]:
+        items = getattr(self, self.KEY) or []
+        out = [line(self.HEADER.format(n=len(items)), listed("："))]
+        out += [line(*self.runs(i, x), nested=True, rank=i) for i, x in enumerate(items, 1)]
+        return [*out, more(len(items))]
