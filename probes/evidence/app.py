@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from probes.evidence.lines import Line, Run, flagged, line, link, number, quote
+from probes.evidence.lines import Line, Run, blank, flagged, line, link, number, quote
 from probes.evidence.shape import Part
 
 APK_TYPE = "application/vnd.android.package-archive"
@@ -130,7 +130,7 @@ def _fingerprint(value: object) -> list[Run]:
     """A certificate's SHA-256 as people compare it: the first and last eight hex digits."""
     text = str(value or "").replace(":", "").lower()
     if not re.fullmatch(r"[0-9a-f]{16,}", text):
-        return [quote(value, 40)] if value else []
+        return [] if not value or blank(value) else [quote(value, 40)]
     return [f"{text[:8]}…{text[-8:]}"]
 
 

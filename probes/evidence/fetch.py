@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from probes.evidence.lines import Line, Run, flagged, line, link, number, quote, unless
+from probes.evidence.lines import Line, Run, blank, flagged, line, link, number, quote, unless
 from probes.evidence.shape import LOCAL, Part
 
 OUTCOMES = {
@@ -47,10 +47,9 @@ class Fetch(Part):
         runs: list[Run] = [outcome] if outcome else []
         if number(self.status_code):  # said unless the reason, as drawn, says it
             status = f"HTTP {self.status_code}"
-            runs.append(
-                unless(status, f"，{status}" if outcome else status + "，" * bool(self.reason))
-            )
-        if self.reason:
+            more = not blank(self.reason or "")
+            runs.append(unless(status, f"，{status}" if outcome else status + "，" * more))
+        if not blank(self.reason or ""):
             runs += ["，"] * bool(outcome) + [quote(self.reason)]
         if runs:
             out.append(line("抓取结果：", *runs))

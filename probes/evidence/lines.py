@@ -137,6 +137,15 @@ def when(value: object) -> datetime | None:
         return None
 
 
+# what a format drops from a line (alerts.text): control, zero-width and direction characters
+_UNSEEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def blank(value: object) -> bool:
+    """Nothing would show of it: empty, or only space and characters a format drops."""
+    return not _UNSEEN.sub("", "".join(str(value).split()))
+
+
 def count(value: object) -> int:
     """A positive count, or 0 for anything else."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

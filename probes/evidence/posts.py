@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from probes.evidence.lines import Run, count, flagged, joined, post_link, quote
+from probes.evidence.lines import Run, blank, count, flagged, joined, post_link, quote
 from probes.evidence.shape import Item, Listing
 
 LINK_VERDICTS = {
@@ -36,8 +36,9 @@ class AdPost(Item):
 
     def runs(self) -> list[Run]:
         bits: list[list[Run]] = []
-        if isinstance(self.reasons, list) and self.reasons:
-            bits.append(joined([[quote(r, 40)] for r in self.reasons[:4]], "、"))
+        reasons = self.reasons[:4] if isinstance(self.reasons, list) else []
+        if reasons:
+            bits.append(joined([[quote(r, 40)] for r in reasons], "、"))
         if isinstance(self.links, list) and self.links:
             shown = [_link(x) for x in self.links[:3] if isinstance(x, dict)]
             bits.append(["链接 ", *joined(shown, "、")])
@@ -49,6 +50,8 @@ class AdPost(Item):
             bits.append(
                 ["联系方式 ", *joined([[quote(masked(c), 30)] for c in self.contact[:3]], "、")]
             )
+        if bits == bits[:1] and len(reasons) == 1 and blank(reasons[0]):
+            return [UNSAID]  # a lone blank reason says nothing
         return joined(bits, "；") or [UNSAID]
 
 
