@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from probes.evidence.lines import Line, Run, blank, flagged, line, link, number, quote
+from probes.evidence.lines import Line, Run, blank, flagged, joined, line, link, number, quote
 from probes.evidence.shape import Part
 
 APK_TYPE = "application/vnd.android.package-archive"
@@ -63,10 +63,7 @@ class App(Part):
             hops = [_hop(r) for r in self.redirects[:4]]
             if self.final_url:
                 hops.append([flagged(self.final_url, 80)])
-            runs: list[Run] = []
-            for i, hop in enumerate(hops):
-                runs += ([" → "] if i else []) + hop
-            out.append(line(f"经 {len(self.redirects)} 次跳转：", *runs))
+            out.append(line(f"经 {len(self.redirects)} 次跳转：", *joined(hops, " → ")))
         return out
 
     def _answer(self) -> list[Line]:
@@ -77,10 +74,7 @@ class App(Part):
             bits.append("安装包" if kind.startswith(APK_TYPE) else quote(kind, 60))
         if number(self.length):
             bits.append(_size(self.length))  # type: ignore[arg-type]
-        runs: list[Run] = []
-        for i, bit in enumerate(bits):
-            runs += (["，"] if i else []) + [bit]
-        out = [line("下载返回：", *runs)] if bits else []
+        out = [line("下载返回：", *joined([[b] for b in bits], "，"))] if bits else []
         if said := PAGE_KINDS.get(str(self.page_kind)):
             out.append(line(said))
         return out

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from probes.evidence.lines import Line, Run, at, count, is_web, line, link, quote, when
+from probes.evidence.lines import Line, Run, at, count, is_web, joined, line, link, quote, when
 from probes.evidence.shape import Part
 
 SEVERITY_WORDS = {"veto": "单项否决", "high": "严重问题", "warning": "预警", "info": "提示"}
@@ -105,8 +105,6 @@ class RuleNotes(Part):
             out.append(line("注：", quote(re.sub(r"^[\w.()>=<, ]+:\s*", "", str(note))), rank=i))
         years = self.calendar_unknown_years
         if isinstance(years, list) and years:
-            runs: list[Run] = []
-            for i, y in enumerate(years[:4]):
-                runs += (["、"] if i else []) + [quote(y, 6)]
-            out.append(line("注：", *runs, " 年的节假日安排未知，按周一至周五推算工作日"))
+            shown = joined([[quote(y, 6)] for y in years[:4]], "、")
+            out.append(line("注：", *shown, " 年的节假日安排未知，按周一至周五推算工作日"))
         return out
