@@ -30,6 +30,7 @@ from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.settings import AlertingSettings
 from monitor.alerting.silences import Matcher
+from monitor.evidence import told
 from monitor.store.models import AlertItem, Finding, Notification, Unit
 from probes.model import SEVERITY_RANK, Severity
 
@@ -128,9 +129,10 @@ def compose_channel(
     fmt, budget = body_format(url), budget_for(url)
     out: list[Notification] = []
     part = 1
+    notices = [told(i.notice) for i in live]  # once, whatever the parts
     while live and room > 0:
         group = render_group(
-            [i.notice for i in live],
+            notices,
             recipient=recipient,
             tz=settings.timezone,
             max_items=settings.alerts.max_items_per_message,
@@ -141,6 +143,7 @@ def compose_channel(
             ops=ops,
         )
         taken, live = live[: group.count], live[group.count :]
+        notices = notices[group.count :]
         single = taken[0] if group.count == 1 else None
         n = Notification(
             dedup_key=f"items:{taken[0].id}:{key}",
