@@ -21,7 +21,6 @@ not never.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -32,7 +31,6 @@ from sqlmodel import Session, col, select
 
 import monitor.alerting.direct as direct
 from alerts.group import DigestRow, render_digest
-from alerts.notice import Message
 from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import console_link, first_with_channels, plan_for, walk_up
@@ -156,17 +154,8 @@ def _dailies(
     for code, rows in per_hearer.items():
         if code not in told_before:
             continue  # all just told (or about to be): their own message says it
-        unit = by_code[code]
-        daily_for = partial(
-            render_digest,
-            rows,
-            recipient=unit.name,
-            period="日报",
-            day=f"{day.month}月{day.day}日",
-            tz=settings.timezone,
-            now=now,
-        )
-        written += _write(s, settings, unit, daily_for, f"daily:{day.isoformat()}", now)
+        days = f"{day.month}月{day.day}日"
+        written += _write(s, settings, by_code[code], rows, ("日报", days), f"daily:{day}", now)
     return written
 
 
@@ -194,17 +183,10 @@ def _weeklies(
         if not looked:
             continue  # nothing patrolled in the week: nothing to report on
         rows = [r for c in covered for r in rows_by_owner.get(c, [])]
-        weekly_for = partial(
-            render_digest,
-            rows,
-            recipient=u.name,
-            period="周报",
-            day=f"{first.month}月{first.day}日—{day.month}月{day.day}日",
-            tz=settings.timezone,
-            extra=[f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"],
-            now=now,
-        )
-        written += _write(s, settings, u, weekly_for, f"weekly:{year}-W{week:02d}", now)
+        days = f"{first.month}月{first.day}日—{day.month}月{day.day}日"
+        extra = f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"
+        period = f"weekly:{year}-W{week:02d}"
+        written += _write(s, settings, u, rows, ("周报", days), period, now, extra)
     return written
 
 
@@ -229,11 +211,16 @@ def _write(
     s: Session,
     settings: AlertingSettings,
     unit: Unit,
-    make: Callable[..., Message],
+    rows: list[DigestRow],
+    words: tuple[str, str],
     period: str,
     now: datetime,
+    *extra: str,
 ) -> int:
-    """The digest to each of the unit's channels, made to the size each one takes."""
+    """The digest (``words``: 日报 or 周报, and the days it covers) to each of the unit's
+    channels, made to the size each one takes."""
+    make = partial(render_digest, rows, recipient=unit.name, period=words[0], day=words[1],
+                   tz=settings.timezone, extra=extra, now=now)  # fmt: skip
     n = 0
     for channel in unit.channels:
         message = make(budget=budget_for(settings.channel_url(channel) or ""))
