@@ -121,7 +121,9 @@ class Outgoing:
         """The body as sent: numbered now that the row has its id (written once, never
         rewritten)."""
         n, p = self.row, self.plan
-        return stamp(n.body, n.id, ops=p.ops) if p.numbered else n.body
+        if not p.numbered or n.body.endswith(f"消息编号 #{n.id}"):  # numbered when written, by
+            return n.body  # a version before this one (a unit's number replaced its slot then)
+        return stamp(n.body, n.id, ops=p.ops)
 
 
 # news the unit must act on: its duty officers' phones ring for it (not for "resolved", a
