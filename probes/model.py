@@ -10,7 +10,10 @@ import heapq
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from probes.checks.kinds import FindingKind
 
 #: What one observation keeps of a page (``cap_posts``, applied where every reader's
 #: observation passes, ``probes.platforms.observe``, and again by the writer): the newest
@@ -345,6 +348,14 @@ class Signal:
     rule: str = ""  # the rule that was applied, e.g. "national.max_gap_days(14)"
     deadline: datetime | None = None  # "须在 X 前更新"
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> FindingKind:
+        """What the kind is (label, category, who hears, …): its declaration, looked up here
+        so that this module stays cheap to import. KeyError for a kind declared nowhere."""
+        from probes.checks.kinds import spec
+
+        return spec(self.kind)
 
 
 def post_from_dict(d: dict[str, Any]) -> Post:
