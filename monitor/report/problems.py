@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from monitor.report.model import ProblemRow
 from monitor.report.period import Period
 from monitor.report.snapshots import Acct, State, older_latest
-from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
+from monitor.show.labels import KIND, KIND_CATEGORY, SEVERITY, label
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from probes.checks import kinds
@@ -174,15 +174,9 @@ def compute_problems(
     deducted: set[str] = set()
 
     def row(a: Acct, kind: str, problem: str, severity: str, snap: Any, **kw: Any) -> None:
-        unit = units.get(a.owner)
         problems[a.id].append(
             ProblemRow(
-                account_id=a.id,
-                platform=a.platform,
-                platform_label=label(PLATFORM, a.platform),
-                account_name=a.name,
-                owner_code=a.owner,
-                owner_name=unit.name if unit else a.owner,
+                **a.named(units.get(a.owner)),
                 kind=kind,
                 category=label(KIND_CATEGORY, kind),
                 problem=problem,

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.report.period import Period
-from monitor.store.models import Account, Snapshot
+from monitor.show.labels import PLATFORM, label
+from monitor.store.models import Account, Snapshot, Unit
 from probes.checks.rules import MaxGapDays, RuleSet
 from probes.model import Severity
 
@@ -43,6 +44,18 @@ class Acct:
     veto_days: int | None  # veto-level max_gap_days, None = not judged by the report's rule
     veto_if_empty: bool  # an ok check with no post at all fails outright
     veto_rule: str = ""  # its veto rules as ``Signal.rule`` cites them (rule_text reads them)
+
+    def named(self, unit: Unit | None) -> dict[str, str]:
+        """The columns every list of the report opens a row with: the account and its 主办单位
+        (``unit``, None when the registry lost it: its code), as people read them."""
+        return {
+            "account_id": self.id,
+            "platform": self.platform,
+            "platform_label": label(PLATFORM, self.platform),
+            "account_name": self.name,
+            "owner_code": self.owner,
+            "owner_name": unit.name if unit else self.owner,
+        }
 
 
 @dataclass

@@ -127,12 +127,16 @@ TOTAL_COLS = [
 ]
 CHANGE_COL = Col("合格率较上期", 18)
 
-LIST_COLS = [
+# what every list opens a line with: the account and its 主办单位 (model.AccountRow)
+ACCOUNT_COLS = [
     Col("序号", 5),
     Col("新媒体类型", 11, wrap=True),
     Col("新媒体名称", 18, wrap=True),
     Col("主办单位", 18, wrap=True),
     Col("所属地区/部门", 14, wrap=True),
+]
+LIST_COLS = [
+    *ACCOUNT_COLS,
     Col("问题类别", 14, wrap=True),
     Col("问题", 28, wrap=True),
     Col("依据规则", 22, wrap=True),
@@ -145,11 +149,7 @@ LIST_COLS = [
 
 
 UNJUDGED_COLS = [
-    Col("序号", 5),
-    Col("新媒体类型", 11, wrap=True),
-    Col("新媒体名称", 18, wrap=True),
-    Col("主办单位", 18, wrap=True),
-    Col("所属地区/部门", 14, wrap=True),
+    *ACCOUNT_COLS,
     Col("无法判定的原因", 40, wrap=True),
     Col("本期巡查次数", 12),
     Col("最近巡查时间", 19),
