@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from probes.severity import SEVERITY_RANK as SEVERITY_RANK  # re-exported: its home is apart
+from probes.severity import Severity
+
 if TYPE_CHECKING:
     from probes.checks.kinds import FindingKind
 
@@ -54,16 +57,6 @@ class Sight(StrEnum):
     # marker, and a profile counter of 0 where the platform has one. An empty list alone is
     # never this: an empty answer is "not shown to us" until the platform says otherwise
     none = "none"
-
-
-class Severity(StrEnum):
-    info = "info"
-    warning = "warning"
-    high = "high"
-    veto = "veto"  # 单项否决: fails an inspection outright
-
-
-SEVERITY_RANK = {Severity.info: 0, Severity.warning: 1, Severity.high: 2, Severity.veto: 3}
 
 
 @dataclass(frozen=True)
