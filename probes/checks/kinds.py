@@ -28,7 +28,7 @@ from importlib import import_module
 from types import MappingProxyType
 from typing import Any, Literal
 
-from probes.model import Severity
+from probes.severity import Severity
 
 
 @dataclass(frozen=True)
