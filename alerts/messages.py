@@ -346,7 +346,7 @@ def _sections(
     if n.event in ("test", "resolved"):  # a recovery needs no evidence of what is gone
         return head, [], _tail(n, f, tz, ops)
     middle: list[str] = []
-    evidence = describe(n.evidence, f, tz, now, fit.room, said=f"{n.title}\n{n.detail}")
+    evidence = describe(n.evidence_lines, f, tz, fit.room, said=f"{n.title}\n{n.detail}")
     if len(evidence) == 1:
         middle.append(f.field("证据", evidence[0].lstrip(NESTED)))
     elif evidence:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
+from alerts.evidence import EvidenceLine
+
 # "opened_resolved": a finding that opened and closed while its channel could not take the
 # news (failing, throttled, full), told once when it could (monitor.alerting.compose)
 # "recheck_failed": the unit said 已整改 and the recheck still saw the problem (复查未通过)
@@ -41,8 +43,9 @@ class FindingNotice:
     须有更新（单项否决）"), filled in by ``monitor``; a notice stored before it existed shows no
     rule rather than its code.
 
-    ``evidence`` is the finding's evidence dict, as its detector wrote it; ``alerts.evidence``
-    says each key a detector emits in words and never shows a key it does not know.
+    ``evidence`` is the finding's evidence dict, as its detector wrote it (kept for the
+    record); ``evidence_lines`` is what it says, as neutral lines its evidence types wrote
+    (``probes.evidence``), filled in by ``monitor`` and drawn by ``alerts.evidence``.
     ``console_url`` is the finding's page in the console (where 确认 is), "" without one.
     """
 
@@ -72,6 +75,7 @@ class FindingNotice:
     at: datetime  # when the change happened (aware)
     snapshot_id: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    evidence_lines: list[EvidenceLine] = field(default_factory=list)
     console_url: str = ""  # the finding's page in the console; "" if there is no console
     detail_escalation: str = ""  # why a supervisor is told (escalated notices)
     previous_severity: str = ""  # what an "updated" finding was before it changed
@@ -108,6 +112,7 @@ def notice_to_dict(notice: FindingNotice) -> dict[str, Any]:
     for f in fields(notice):
         value = getattr(notice, f.name)
         out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    out["evidence_lines"] = [ln.to_dict() for ln in notice.evidence_lines]
     return out
 
 
@@ -119,4 +124,5 @@ def notice_from_dict(data: dict[str, Any]) -> FindingNotice:
     for name in _TIMES:
         if isinstance(kw.get(name), str):
             kw[name] = datetime.fromisoformat(kw[name])
+    kw["evidence_lines"] = [EvidenceLine.from_dict(ln) for ln in kw.get("evidence_lines") or []]
     return FindingNotice(**kw)

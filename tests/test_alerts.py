@@ -20,6 +20,7 @@ from alerts.messengers import for_scheme
 from alerts.messengers.generic import judge_logs
 from alerts.send import body_format, mask_url, redact
 from monitor.demo.receivers import SmtpSink, WebhookSink
+from monitor.evidence import told
 
 T = TypeVar("T")
 HOSTILE = "[点我](http://evil.example) @all <script>alert(1)</script>"
@@ -61,7 +62,7 @@ def veto_notice(**changes: object) -> FindingNotice:
         },
         console_url="https://xuncha.example.gov.cn/findings/42",
     )
-    return dataclasses.replace(notice, **changes)
+    return told(dataclasses.replace(notice, **changes))  # its evidence in lines, as monitor does
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -809,10 +810,10 @@ def test_a_notice_stored_by_the_previous_version_renders_without_codes() -> None
     old = notice_to_dict(
         veto_notice(detail="", console_url="https://xuncha.example.gov.cn/snapshots/123")
     )
-    del old["rule_text"], old["previous_severity"]
+    del old["rule_text"], old["previous_severity"], old["evidence_lines"]
     old["evidence"] = {"ruleset": "national", "latest_post_id": "https://m.weibo.cn/detail/1",
                        "rules": [{"rule": "national.max_gap_days(14)"}]}  # fmt: skip
-    msg = render(notice_from_dict(old))
+    msg = render(told(notice_from_dict(old)))  # as monitor.alerting.compose reads it
     for body in (msg.markdown, msg.text):
         assert "national" not in body and "max_gap_days" not in body and "：//" not in body
         assert "依据规则" not in body  # no words for it: nothing rather than a code

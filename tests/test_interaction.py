@@ -220,8 +220,9 @@ def _facts_of(post: Post) -> dict[str, Any]:
 def test_a_message_lists_each_question_with_its_times_and_post() -> None:
     from zoneinfo import ZoneInfo
 
-    from alerts.evidence import Room, describe
+    from alerts.evidence import Room
     from alerts.formats import Text
+    from monitor.evidence import describe
 
     waiting = judge(read(CommentsSim({REPOST: answer()})), WED)["interaction_unanswered"]
     lines = describe(waiting.evidence, Text(), ZoneInfo(TZ), WED, Room())

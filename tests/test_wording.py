@@ -131,7 +131,7 @@ def test_the_quote_is_a_clean_window_and_the_title_is_said_once() -> None:
 def test_a_finding_names_every_hit_and_counts_past_fifty() -> None:
     text = "。".join(f"第{k}次要再接再励" for k in range(60))
     v = judge_content(Post("p", NOW, text=text), "", DAY)
-    ev = v.evidence("wording")
+    ev = v.evidence("wording").to_dict()  # as the finding stores it
     assert len(ev["findings"]) == 50 and ev["more"] == 10
     assert len(ev["marked"]["hits"]) == 60 and ev["findings"][0]["source"]
 

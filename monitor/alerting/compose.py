@@ -30,6 +30,7 @@ from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
 from monitor.alerting.silences import Matcher
 from monitor.config import Settings
+from monitor.evidence import told
 from monitor.store.models import AlertItem, Finding, Notification, Unit
 from probes.model import SEVERITY_RANK, Severity
 
@@ -129,7 +130,7 @@ def compose_channel(
     out: list[Notification] = []
     part = 1
     while live and room > 0:
-        notices = [notice_from_dict(i.notice) for i in live]
+        notices = [told(notice_from_dict(i.notice)) for i in live]
         group = render_group(
             notices,
             recipient=recipient,

@@ -22,6 +22,7 @@ from alerts.notice import FindingNotice, notice_to_dict
 from alerts.routing import Defaults, Plan, Subject, plan
 from monitor.alerting.channels import channel_key
 from monitor.config import Settings
+from monitor.evidence import lines_of
 from monitor.store.findings import Change
 from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
 from monitor.store.rectify import link_key, make_token
@@ -186,6 +187,7 @@ def notice_for(
         at=now,
         snapshot_id=f.last_snapshot_id,
         evidence=f.evidence,
+        evidence_lines=lines_of(f.evidence),
         console_url=console_link(settings, f.id),
         detail_escalation=why,
         rectify_url=rectify_link(settings, f, event, now),

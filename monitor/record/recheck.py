@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from alerts.evidence import Room, describe
+from alerts.evidence import Room
 from alerts.formats import Text
 from monitor.alerting.route import add_items, notice_for, owner_targets, plan_for, unit_line
 from monitor.config import Settings
+from monitor.evidence import describe
 from monitor.store.findings import FETCH_KINDS, SUPERSEDES
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from monitor.store.rectify import INCOMPLETE, Dismissed, dismissed_of, pending_rechecks, suppress

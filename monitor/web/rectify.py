@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from alerts.evidence import Room, describe
+from alerts.evidence import Room
 from alerts.formats import Text
+from monitor.evidence import describe
 from monitor.store import audit, history
 from monitor.store.models import Account, Finding, FindingEvent, Unit
 from monitor.store.rectify import (

@@ -22,6 +22,7 @@ from probes.checks.registry import Context, Detector, register
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import FINDING_KINDS as STALENESS_KINDS
 from probes.checks.staleness import evaluate_staleness
+from probes.evidence import Fetch
 from probes.model import Observation, Outcome, Post, Severity, Signal
 from probes.sight import settle, unseen_posts
 
@@ -97,14 +98,10 @@ def _key(p: Post) -> tuple[str, ...]:
 
 
 def _fetch_evidence(obs: Observation) -> dict[str, Any]:
-    ev: dict[str, Any] = {"outcome": Outcome(obs.outcome).value, "url": obs.url}
-    if obs.final_url and obs.final_url != obs.url:
-        ev["final_url"] = obs.final_url
-    if obs.status_code is not None:
-        ev["status_code"] = obs.status_code
-    if obs.detail:
-        ev["reason"] = obs.detail
-    return ev
+    moved = obs.final_url if obs.final_url and obs.final_url != obs.url else None
+    fetch = Fetch(outcome=Outcome(obs.outcome).value, url=obs.url, final_url=moved,
+                  status_code=obs.status_code, reason=obs.detail or None)  # fmt: skip
+    return fetch.to_dict()
 
 
 _FETCH_SIGNALS: dict[Outcome, tuple[str, Severity, str]] = {

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import tldextract
@@ -42,6 +41,7 @@ from probes.checks.lexicons import load_lexicons as load_lexicons  # re-exported
 from probes.checks.links import host_of, post_links, unwrap
 from probes.checks.lists import Lists, default_lists
 from probes.checks.registry import Context, register
+from probes.evidence import AdPost, Posts
 from probes.model import Observation, Post, Severity, Signal
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -169,26 +169,19 @@ class PostVerdict:
     fraud_context: list[str] = field(default_factory=list)
     welfare: list[str] = field(default_factory=list)
 
-    def evidence(self) -> dict[str, Any]:
-        ev: dict[str, Any] = {
-            "post_id": self.post.id,
-            "post_url": self.post.url,
-            "level": self.level,
-            "reasons": self.reasons,
-        }
-        if self.hits:
-            ev["words"] = [
-                {"category": h.category, "word": h.word, "context": h.context} for h in self.hits
-            ]
-        if self.links:
-            ev["links"] = self.links
-        if self.baits:
-            ev["contact"] = self.baits
-        if self.welfare:
-            ev["welfare"] = self.welfare
-        if self.fraud_context:
-            ev["fraud_context"] = self.fraud_context
-        return ev
+    def evidence(self) -> AdPost:
+        words = [{"category": h.category, "word": h.word, "context": h.context} for h in self.hits]
+        extra = {"welfare": self.welfare, "fraud_context": self.fraud_context}
+        post = AdPost(
+            post_id=self.post.id,
+            post_url=self.post.url,
+            reasons=self.reasons,
+            words=words or None,
+            links=self.links or None,
+            contact=self.baits or None,
+            extra={k: v for k, v in extra.items() if v},
+        )
+        return post.said(level=self.level)
 
 
 def _context(text: str, start: int, end: int, width: int = 12) -> str:
@@ -363,7 +356,7 @@ def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
                 title=f"发布或链接商业广告（{len(bad)} 条）",
                 detail=_summary(bad),
                 rule="commercial",
-                evidence={"posts": [v.evidence() for v in bad[:20]]},
+                evidence=Posts(posts=[v.evidence() for v in bad[:20]]).to_dict(),
             )
         )
     if rev:
@@ -374,7 +367,7 @@ def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
                 title=f"含商品销售或小程序，需人工复核（{len(rev)} 条）",
                 detail=_summary(rev),
                 rule="commercial.review",
-                evidence={"posts": [v.evidence() for v in rev[:20]]},
+                evidence=Posts(posts=[v.evidence() for v in rev[:20]]).to_dict(),
             )
         )
     return signals

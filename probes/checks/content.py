@@ -38,6 +38,7 @@ from probes.checks.registry import Context, register
 from probes.checks.roster import Roster
 from probes.checks.wording import Hit, Wording, build_wording, scan
 from probes.checks.wordlists import WORD_FILES, read_context, read_list
+from probes.evidence import Posts, WordingPost
 from probes.model import Observation, Post, Severity, Signal
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "content"
@@ -114,7 +115,7 @@ class ContentVerdict:
         """The judged text (title and body, :func:`text_of`), personal numbers masked."""
         return masked(text_of(self.post), self.masks)
 
-    def evidence(self, kind: str) -> dict[str, Any]:
+    def evidence(self, kind: str) -> WordingPost:
         """What the finding keeps of this post: every hit of ``kind`` (the first
         :data:`EVIDENCE_PER_POST` one by one, then their count) and the post marked."""
         found = [f for f in self.findings if f.kind == kind]
@@ -125,11 +126,10 @@ class ContentVerdict:
             if f.source:
                 item["source"] = f.source
             items.append(item)
-        ev: dict[str, Any] = {"post_id": self.post.id, "post_url": self.post.url, "findings": items}
-        if len(found) > EVIDENCE_PER_POST:
-            ev["more"] = len(found) - EVIDENCE_PER_POST  # a list of 10,000 phones: the count
-        ev["marked"] = marked(self.text, [(f.start, f.end, f.rule) for f in found])
-        return ev
+        more = len(found) - EVIDENCE_PER_POST  # a list of 10,000 phones: the count
+        shown = marked(self.text, [(f.start, f.end, f.rule) for f in found])
+        return WordingPost(post_id=self.post.id, post_url=self.post.url, findings=items,
+                           more=more if more > 0 else None, extra={"marked": shown})  # fmt: skip
 
 
 def scan_wording(text: str, lex: Wording | None = None) -> list[Finding]:
@@ -253,7 +253,7 @@ def _parts(verdicts: list[ContentVerdict], kind: str, rule: str) -> dict[str, An
     return {
         "detail": _summary(verdicts, kind),
         "rule": rule,
-        "evidence": {"posts": [v.evidence(kind) for v in verdicts[:20]]},
+        "evidence": Posts(posts=[v.evidence(kind) for v in verdicts[:20]]).to_dict(),
     }
 
 

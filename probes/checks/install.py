@@ -17,6 +17,7 @@ from probes.apps.download import host_within
 from probes.apps.reader import report_of
 from probes.checks.install_kinds import FINDING_KINDS
 from probes.checks.registry import Context, register
+from probes.evidence import App, Stores
 from probes.model import AppFacts, Observation, Severity, Signal
 
 TLS_WARN_DAYS = 30
@@ -48,22 +49,19 @@ def detect_install(obs: Observation, ctx: Context) -> list[Signal]:
     return out
 
 
-def _evidence(obs: Observation, app: AppFacts) -> dict[str, Any]:
-    ev: dict[str, Any] = {"download_url": app.download_url}
-    if app.final_url and app.final_url != app.download_url:
-        ev["final_url"] = app.final_url
-    if obs.redirects:
-        ev["redirects"] = [f"{r.status} {r.url}" for r in obs.redirects]
-    if obs.status_code is not None:
-        ev["status_code"] = obs.status_code
-    if app.content_type:
-        ev["content_type"] = app.content_type
-    if app.length is not None:
-        ev["length"] = app.length
-    return ev
+def _evidence(obs: Observation, app: AppFacts) -> App:
+    """What every install signal shows of the download: where it led and what came back."""
+    return App(
+        download_url=app.download_url,
+        final_url=app.final_url if app.final_url and app.final_url != app.download_url else None,
+        redirects=[f"{r.status} {r.url}" for r in obs.redirects] or None,
+        status_code=obs.status_code,
+        content_type=app.content_type or None,
+        length=app.length,
+    )
 
 
-def _download(obs: Observation, app: AppFacts, base: dict[str, Any]) -> list[Signal]:
+def _download(obs: Observation, app: AppFacts, base: App) -> list[Signal]:
     if app.page_kind == "hijacked":
         return [
             Signal(
@@ -72,7 +70,7 @@ def _download(obs: Observation, app: AppFacts, base: dict[str, Any]) -> list[Sig
                 "下载地址被劫持：返回赌博或色情内容",
                 detail="下载地址不再提供安装包，而是显示赌博/色情页面，域名可能已失效被抢注。",
                 rule="install.hijacked",
-                evidence={**base, "page_kind": app.page_kind},
+                evidence=base.said(page_kind=app.page_kind).to_dict(),
             )
         ]
     status = obs.status_code
@@ -89,7 +87,7 @@ def _download(obs: Observation, app: AppFacts, base: dict[str, Any]) -> list[Sig
                 "客户端无法下载",
                 detail="；".join(app.problems) or "下载地址没有返回安装包",
                 rule="install.download",
-                evidence={**base, "problems": app.problems},
+                evidence=base.said(problems=app.problems).to_dict(),
             )
         ]
     if app.is_apk is False:
@@ -101,13 +99,13 @@ def _download(obs: Observation, app: AppFacts, base: dict[str, Any]) -> list[Sig
                 f"下载地址返回的不是安装包（{kind}）",
                 detail="；".join(app.problems),
                 rule="install.apk",
-                evidence={**base, "page_kind": app.page_kind, "problems": app.problems},
+                evidence=base.said(page_kind=app.page_kind, problems=app.problems).to_dict(),
             )
         ]
     return []
 
 
-def _host(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list[Signal]:
+def _host(app: AppFacts, report: dict[str, Any], base: App) -> list[Signal]:
     registered = report.get("registered_host")
     if not registered or not app.final_host or host_within(app.final_host, registered):
         return []
@@ -118,13 +116,13 @@ def _host(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list[S
             f"下载被转到非登记域名 {app.final_host}",
             detail=f"登记的下载域名为 {registered}，实际从 {app.final_host} 下载。",
             rule="install.host",
-            evidence={**base, "registered_host": registered, "final_host": app.final_host},
+            evidence=base.said(registered_host=registered, final_host=app.final_host).to_dict(),
         )
     ]
 
 
-def _tls(app: AppFacts, base: dict[str, Any]) -> list[Signal]:
-    ev = {**base, "tls_valid": app.tls_valid, "tls_days_left": app.tls_days_left}
+def _tls(app: AppFacts, base: App) -> list[Signal]:
+    ev = base.said(tls_valid=app.tls_valid, tls_days_left=app.tls_days_left).to_dict()
     if app.tls_valid is False:
         reasons = [p for p in app.problems if "TLS" in p]
         return [
@@ -150,7 +148,7 @@ def _tls(app: AppFacts, base: dict[str, Any]) -> list[Signal]:
     return []
 
 
-def _package(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list[Signal]:
+def _package(app: AppFacts, report: dict[str, Any], base: App) -> list[Signal]:
     expected = report.get("expected_package")
     if not app.is_apk or not expected or app.package == expected:
         return []
@@ -161,17 +159,17 @@ def _package(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> lis
             "安装包的包名与登记不符",
             detail=f"登记包名 {expected}，实际为 {app.package or '（无法读取）'}。",
             rule="install.package",
-            evidence={**base, "expected": expected, "observed": app.package},
+            evidence=base.said(expected=expected, observed=app.package).to_dict(),
         )
     ]
 
 
-def _signer(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list[Signal]:
+def _signer(app: AppFacts, report: dict[str, Any], base: App) -> list[Signal]:
     if not app.is_apk:
         return []
     pinned = report.get("pinned_signer")
     observed = app.signer_sha256
-    ev = {**base, "schemes": app.signature_schemes, "observed_signer": observed}
+    ev = base.said(schemes=app.signature_schemes, observed_signer=observed)
     if observed is None:
         return [
             Signal(
@@ -180,7 +178,7 @@ def _signer(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list
                 "安装包签名校验失败，可能被篡改",
                 detail="；".join(app.problems) or "无法确认签名者",
                 rule="install.signer",
-                evidence={**ev, "pinned_signer": pinned, "problems": app.problems},
+                evidence=ev.said(pinned_signer=pinned, problems=app.problems).to_dict(),
             )
         ]
     if not pinned:
@@ -191,7 +189,7 @@ def _signer(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list
                 "首次记录安装包签名证书",
                 detail=f"未登记签名证书，本次看到的签名者 SHA-256 为 {observed}。",
                 rule="install.signer_pin",
-                evidence=ev,
+                evidence=ev.to_dict(),
             )
         ]
     lineage = report.get("lineage") or []
@@ -204,7 +202,7 @@ def _signer(app: AppFacts, report: dict[str, Any], base: dict[str, Any]) -> list
             "安装包签名证书已变更，疑似被篡改或仿冒",
             detail=f"登记签名 SHA-256 {pinned}，实际为 {observed}。",
             rule="install.signer",
-            evidence={**ev, "pinned_signer": pinned, "lineage": lineage},
+            evidence=ev.said(pinned_signer=pinned, lineage=lineage).to_dict(),
         )
     ]
 
@@ -221,6 +219,8 @@ def _stores(app: AppFacts) -> list[Signal]:
             f"应用商店中已找不到客户端：{names}",
             detail="；".join(s.detail for s in missing if s.detail),
             rule="install.stores",
-            evidence={"stores": [{"store": s.store, "detail": s.detail} for s in missing]},
+            evidence=Stores(
+                stores=[{"store": s.store, "detail": s.detail} for s in missing]
+            ).to_dict(),
         )
     ]

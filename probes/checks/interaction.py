@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from probes.checks.calendar import WorkCalendar
 from probes.checks.interaction_kinds import FINDING_KINDS
 from probes.checks.registry import Context, register
+from probes.evidence import Question as Asked
+from probes.evidence import Questions
 from probes.model import Comment, Observation, Post, Severity, Signal
 
 #: working days a unit has to answer (seed 004: 24 小时回复公众留言, counted in working days)
@@ -64,19 +65,18 @@ class Question:
     deadline: datetime
     answered_at: datetime | None
 
-    def evidence(self, tz: str) -> dict[str, Any]:
+    def evidence(self, tz: str) -> Asked:
         c = self.comment
-        ev: dict[str, Any] = {
-            "question": c.text[:200],
-            "asker": mask_name(c.user_name),
-            "asked_at": c.published_at.isoformat() if c.published_at else None,
-            "deadline": self.deadline.isoformat(),
-            "post_id": self.post.id,
-            "post_url": self.post.url,
-        }
-        if self.answered_at is not None:
-            ev["answered_at"] = self.answered_at.isoformat()
-        return ev
+        asked = c.published_at.isoformat() if c.published_at else None
+        question = Asked(
+            question=c.text[:200],
+            asker=mask_name(c.user_name),
+            deadline=self.deadline.isoformat(),
+            post_id=self.post.id,
+            post_url=self.post.url,
+            answered_at=self.answered_at.isoformat() if self.answered_at else None,
+        )
+        return question.said(asked_at=asked)
 
 
 def mask_name(name: str) -> str:
@@ -136,7 +136,9 @@ def detect_interaction(obs: Observation, ctx: Context) -> list[Signal]:
                     "未见本账号回复（楼中楼回复或点名回复）。"
                 ),
                 rule=rule,
-                evidence={"questions": [q.evidence(ctx.tz) for q in waiting[:QUESTIONS_LISTED]]},
+                evidence=Questions(
+                    questions=[q.evidence(ctx.tz) for q in waiting[:QUESTIONS_LISTED]]
+                ).to_dict(),
             )
         )
     if late:
@@ -147,7 +149,9 @@ def detect_interaction(obs: Observation, ctx: Context) -> list[Signal]:
                 title=f"公众提问回复超时（{len(late)} 条）",
                 detail=f"{len(late)} 条公众提问超过 {ANSWER_WORKDAYS} 个工作日后才回复。",
                 rule=rule,
-                evidence={"questions": [q.evidence(ctx.tz) for q in late[:QUESTIONS_LISTED]]},
+                evidence=Questions(
+                    questions=[q.evidence(ctx.tz) for q in late[:QUESTIONS_LISTED]]
+                ).to_dict(),
             )
         )
     return signals

@@ -26,6 +26,7 @@ from probes.checks.rules import (
     Rule,
     RuleSet,
 )
+from probes.evidence import LatestPost, RuleNotes, SkippedPosts, evidence
 from probes.model import SEVERITY_RANK, Post, Severity, Signal
 
 if TYPE_CHECKING:
@@ -324,14 +325,15 @@ def _judge(rule: Rule, ctx: _Context) -> _Verdict | None:
 # -- the signals ----------------------------------------------------------------------------
 
 
-def _post_evidence(p: Post) -> dict[str, Any]:
+def _post_evidence(p: Post, now: datetime) -> LatestPost:
     assert p.published_at is not None
-    return {
-        "latest_post_at": p.published_at.astimezone(UTC).isoformat(),
-        "latest_post_id": p.id,
-        "latest_post_title": p.title or p.text[:80],
-        "latest_post_url": p.url,
-    }
+    return LatestPost(
+        latest_post_at=p.published_at.astimezone(UTC).isoformat(),
+        latest_post_id=p.id,
+        latest_post_title=p.title or p.text[:80],
+        latest_post_url=p.url,
+        days_since_update=max((now - p.published_at).days, 0),
+    )
 
 
 def _rule_evidence(ruleset: RuleSet, v: _Verdict) -> dict[str, Any]:
@@ -367,7 +369,6 @@ def evaluate_staleness(
     if not ruleset.rules:  # e.g. service accounts: not judged on posting frequency
         return []
     zone = ZoneInfo(tz)
-    base: dict[str, Any] = {"ruleset": ruleset.name}
     undated = [p for p in posts if p.published_at is None]
     pinned = [p for p in posts if p.pinned and p.published_at is not None]
     usable: list[Post] = []
@@ -378,18 +379,20 @@ def evaluate_staleness(
         if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
             p = replace(p, published_at=_utc(p.published_at))
         (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
-    if undated:
-        base["ignored_undated_posts"] = len(undated)
-        base["ignored_undated_post_ids"] = [p.id for p in undated][:10]
-    if pinned:  # shown so nobody wonders why a fresh pinned post did not count
-        base["ignored_pinned_posts"] = len(pinned)
-        newest_pin = max(_utc(p.published_at) for p in pinned if p.published_at)
-        base["newest_pinned_post_at"] = newest_pin.astimezone(UTC).isoformat()
-    if future:
-        base["ignored_future_posts"] = [
+    # pinned posts are told so nobody wonders why a fresh pinned post did not count
+    newest_pin = max((_utc(p.published_at) for p in pinned if p.published_at), default=None)
+    skipped = SkippedPosts(
+        ignored_undated_posts=len(undated) or None,
+        ignored_undated_post_ids=[p.id for p in undated][:10] or None,
+        ignored_pinned_posts=len(pinned) or None,
+        newest_pinned_post_at=newest_pin.astimezone(UTC).isoformat() if newest_pin else None,
+        ignored_future_posts=[
             {"id": p.id, "published_at": p.published_at.isoformat() if p.published_at else None}
             for p in future
         ][:10]
+        or None,
+    )
+    internal = {"ruleset": ruleset.name}
 
     rule_names = [f"{ruleset.name}.{r.label()}" for r in ruleset.rules]
     if not usable and undated:
@@ -405,7 +408,9 @@ def evaluate_staleness(
                     "未按更新规定判定，请检查读取方式（日期选择器、日期格式）或平台改版。"
                 ),
                 rule=", ".join(rule_names),
-                evidence={**base, "posts_seen": len(posts), "undated_only": True},
+                evidence=evidence(
+                    replace(skipped, posts_seen=len(posts), undated_only=True), **internal
+                ),
             )
         ]
     if not usable:
@@ -420,19 +425,22 @@ def evaluate_staleness(
                     f"（共 {len(posts)} 条：置顶 {len(pinned)} 条，无发布时间 {len(undated)} 条）。"
                 ),
                 rule=", ".join(rule_names),
-                evidence={**base, "no_post_found": True, "posts_seen": len(posts)},
+                evidence=evidence(
+                    replace(skipped, no_post_found=True, posts_seen=len(posts)), **internal
+                ),
             )
         ]
 
     latest = max(usable, key=lambda p: p.published_at or now)
     ctx = _Context(posts=usable, latest=latest, now=now, zone=zone, calendar=calendar)
     verdicts = [v for r in ruleset.rules if (v := _judge(r, ctx)) is not None]
-    base.update(_post_evidence(latest))
-    base["days_since_update"] = max((now - (latest.published_at or now)).days, 0)
-    if ctx.notes:
-        base["notes"] = ctx.notes
-    if unknown := sorted(y for y in ctx.calendar_years if not calendar.has_data(y)):
-        base["calendar_unknown_years"] = unknown
+    told = _post_evidence(latest, now)
+    unknown = sorted(y for y in ctx.calendar_years if not calendar.has_data(y))
+    notes = RuleNotes(notes=ctx.notes or None, calendar_unknown_years=unknown or None)
+
+    def said(rules: list[_Verdict], **more: Any) -> dict[str, Any]:
+        verdicts = [_rule_evidence(ruleset, v) for v in rules]
+        return evidence(told, skipped, replace(notes, rules=verdicts, **more), **internal)
 
     signals: list[Signal] = []
     breaches = sorted((v for v in verdicts if v.state == "breach"), key=_rank)
@@ -449,7 +457,7 @@ def evaluate_staleness(
                 detail="\n".join(v.detail for v in rate),
                 rule=", ".join(f"{ruleset.name}.{v.rule.label()}" for v in rate),
                 deadline=top.deadline,  # this week's end: the week can still be made good
-                evidence={**base, "rules": [_rule_evidence(ruleset, v) for v in rate]},
+                evidence=said(rate),
             )
         )
     if breaches:
@@ -463,7 +471,7 @@ def evaluate_staleness(
                 rule=", ".join(f"{ruleset.name}.{v.rule.label()}" for v in breaches),
                 # a breach's 整改期限 is the moment it was broken: past, so it reads 已超期 N 天
                 deadline=top.deadline,
-                evidence={**base, "rules": [_rule_evidence(ruleset, v) for v in breaches]},
+                evidence=said(breaches),
             )
         )
     # a warning is not yet a failure: always severity "warning", soonest deadline first
@@ -484,11 +492,7 @@ def evaluate_staleness(
                 detail="\n".join(f"{v.title}：{v.detail}" for v in warnings),
                 rule=", ".join(f"{ruleset.name}.{v.rule.label()}" for v in warnings),
                 deadline=top.deadline,
-                evidence={
-                    **base,
-                    "at_stake": at_stake.value,
-                    "rules": [_rule_evidence(ruleset, v) for v in warnings],
-                },
+                evidence=said(warnings, at_stake=at_stake.value),
             )
         )
     return signals

@@ -41,6 +41,8 @@ from probes.checks.identity import (
 from probes.checks.lists import Lists
 from probes.checks.registry import Context, register
 from probes.checks.theft_kinds import FINDING_KINDS
+from probes.evidence import CommentsOff, Theft
+from probes.evidence import Sign as TheftSign
 from probes.model import Observation, Outcome, Post, Profile, Severity, Signal, post_from_dict
 
 THRESHOLD = 3.0
@@ -369,7 +371,7 @@ def _spam_signs(new_posts: Sequence[Post], wl: Lists | None = None) -> list[Sign
         if v is None or v.level != "commercial":
             continue
         is_hard = any(h.category in HARD for h in v.hits) or bool(v.baits)
-        (hard if is_hard else soft).append(v.evidence())
+        (hard if is_hard else soft).append(v.evidence().to_dict())
     signs = []
     if hard:
         signs.append(
@@ -472,11 +474,11 @@ def detect_theft(obs: Observation, ctx: Context) -> list[Signal]:
                 title="疑似被盗用：" + "；".join(s.title for s in signs[:3]),
                 detail=explain(signs, total),
                 rule=f"theft.score>={THRESHOLD:g}",
-                evidence={
-                    "score": total,
-                    "threshold": THRESHOLD,
-                    "signs": [s.as_dict() for s in signs],
-                },
+                evidence=Theft(
+                    score=total,
+                    threshold=THRESHOLD,
+                    signs=[TheftSign.read(s.as_dict()) for s in signs],
+                ).to_dict(),
             )
         )
     if off := _comments_off(obs):
@@ -487,7 +489,7 @@ def detect_theft(obs: Observation, ctx: Context) -> list[Signal]:
                 title="未提供有效互动功能（评论已关闭）",
                 detail=f"{len(off)} 处关闭了评论。",
                 rule="interaction.comments_off",
-                evidence={"comments_off": off[:20]},
+                evidence=CommentsOff(comments_off=off[:20]).to_dict(),
             )
         )
     return signals
