@@ -74,6 +74,39 @@ def session_maker(reader: str) -> Any:
     return session_context() if reader == "xiaohongshu" else None
 
 
+def login_session(reader: str) -> Any:
+    """The same session as the checks carry it (``Tools.signed_in``): its cookies on the HTTP
+    requests too, as a patrol gives them; None where none is needed."""
+    try:
+        from simulator.xiaohongshu import SESSION
+    except ImportError:
+        return None
+    from probes.fetch.session import Cookie, LoginSession
+
+    if reader != "xiaohongshu":
+        return None
+    return LoginSession(1, reader, "bench", (Cookie("web_session", SESSION, "127.0.0.1"),))
+
+
+def paths(reader: str) -> tuple[str, ...]:
+    """How the platform is read: ``patrol`` (what ``observe`` does: HTTP first where the
+    platform is declared ``http_first``) and, for those, ``browser`` (the fallback alone:
+    what a check cost before, and costs when HTTP is not shown)."""
+    from probes.platforms import PLATFORMS
+
+    spec = PLATFORMS[reader]
+    return ("patrol", "browser") if spec.http_first else ("patrol",)
+
+
+def label(reader: str, path: str) -> str:
+    from probes.platforms import PLATFORMS
+
+    spec = PLATFORMS[reader]
+    if path == "browser":
+        return f"{reader} (browser)"
+    return f"{reader} (HTTP)" if spec.http_first or not spec.browser else f"{reader} (browser)"
+
+
 def tree_cpu_seconds() -> float:
     """CPU of every process below this one, with their exited children's (Linux /proc)."""
     kids: dict[int, list[int]] = {}
@@ -101,15 +134,19 @@ def cpu_seconds() -> float:
 
 
 async def one_pool(
-    reader: str, base: str, checks: int, a: argparse.Namespace
+    reader: str, base: str, checks: int, a: argparse.Namespace, path: str = "patrol"
 ) -> tuple[float, float, int]:
     """CPU and wall seconds of ``checks`` reads of ``reader``'s account (``--max-pages`` at
-    once) through a pool that read it twice before, and how many read posts."""
+    once) through a pool that read it twice before, and how many read posts. ``path``
+    "browser" reads an ``http_first`` platform through its browser reader alone."""
+    from importlib import import_module
+
     from probes.fetch import Tools
     from probes.fetch.browser import BrowserPool, BrowserSettings
     from probes.fetch.http import Fetcher
     from probes.model import Outcome
     from probes.platforms import observe
+    from probes.sight import settle
 
     settings = BrowserSettings(max_pages=a.max_pages, settle_ms=a.settle_ms)
     tgt = target(reader, base)
@@ -117,14 +154,22 @@ async def one_pool(
     ok = 0
     async with BrowserPool(settings) as pool, Fetcher() as f:
         tools = Tools(http=f, browser=pool)
-        if (make := session_maker(reader)) is not None:
+        if (session := login_session(reader)) is not None:
+            tools = tools.signed_in(session)
+        elif (make := session_maker(reader)) is not None:
             async with pool.page(reader, 10, make=make):
                 pass  # the platform's context, made logged in before the first check
+        in_browser = getattr(
+            import_module(f"probes.platforms.{reader}.reader"), "read_in_browser", None
+        )
 
         async def one() -> None:
             nonlocal ok
             async with sem:
-                obs = await observe(tgt, tools)
+                if path == "browser" and in_browser is not None:
+                    obs = settle(await in_browser(tgt, tools))
+                else:
+                    obs = await observe(tgt, tools)
             ok += obs.outcome is Outcome.ok and bool(obs.posts)
 
         for _ in range(2):
@@ -140,14 +185,15 @@ async def cpu_table(base: str, a: argparse.Namespace) -> None:
         f"CPU per check, {a.checks} checks per platform after 2 to warm up, "
         f"max_pages {a.max_pages}, settle {a.settle_ms} ms"
     )
-    print(f"{'platform':<12} {'CPU-ms/check':>12} {'wall-ms/check':>13} {'read ok':>8}")
+    print(f"{'platform':<24} {'CPU-ms/check':>12} {'wall-ms/check':>13} {'read ok':>8}")
     for reader in a.platforms:
-        cpu, wall, ok = await one_pool(reader, base, a.checks, a)
-        print(
-            f"{reader:<12} {cpu / a.checks * 1000:12.0f} {wall / a.checks * 1000:13.0f} "
-            f"{ok:>4}/{a.checks}",
-            flush=True,
-        )
+        for path in paths(reader):
+            cpu, wall, ok = await one_pool(reader, base, a.checks, a, path)
+            print(
+                f"{label(reader, path):<24} {cpu / a.checks * 1000:12.0f} "
+                f"{wall / a.checks * 1000:13.0f} {ok:>4}/{a.checks}",
+                flush=True,
+            )
 
 
 async def soak(base: str, a: argparse.Namespace) -> None:

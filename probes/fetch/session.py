@@ -195,6 +195,18 @@ class SessionPool:
             **kw,
         )
 
+    async def call(self, platform: str, origin: str, urls: Any, **kw: Any) -> PageResult | None:
+        if platform != self.session.platform:
+            return await self.pool.call(platform, origin, urls, **kw)
+        return await self.pool.call(
+            platform,
+            origin,
+            urls,
+            context=self.session.context,
+            cookies=self.session.browser_cookies(),
+            **kw,
+        )
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pool, name)
 
