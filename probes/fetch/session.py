@@ -198,14 +198,8 @@ class SessionPool:
     async def call(self, platform: str, origin: str, urls: Any, **kw: Any) -> PageResult | None:
         if platform != self.session.platform:
             return await self.pool.call(platform, origin, urls, **kw)
-        return await self.pool.call(
-            platform,
-            origin,
-            urls,
-            context=self.session.context,
-            cookies=self.session.browser_cookies(),
-            **kw,
-        )
+        # the session's context is made (with its cookies) by the visit that opened the page
+        return await self.pool.call(platform, origin, urls, context=self.session.context, **kw)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pool, name)
