@@ -15,12 +15,27 @@ used: a renderer closed after each page is counted too)::
     python bench/browser_path.py                 # every browser platform, 20 checks each
     python bench/browser_path.py --checks 40 --platforms douyin kuaishou
 
-Issue 32: a platform read over HTTP (Bilibili) costs <= 50 ms CPU per check. Measured
-2026-12-07 on a 2-core machine other work kept at load ~15 (CPU-ms per check, before -> after
-the context's page kept, no picture per visit, the page stopped once its answers are in):
+Each platform is read the way a patrol reads it (``observe``); a platform declared
+``http_first`` gets a second row, its browser reader alone (what its checks cost before, and
+cost when the HTTP answer is not shown). Xiaohongshu's checks carry the simulator's session
+(``Tools.signed_in``: its cookies on the HTTP request and in the browser context).
+
+Issue 32: a platform read over HTTP costs <= 50 ms CPU per check. Measured 2026-12-07 on a
+2-core machine other work kept at load ~15 (CPU-ms per check, before -> after the context's
+page kept, no picture per visit, the page stopped once its answers are in):
 Douyin 592 -> 252, Kuaishou 578 -> 235, Toutiao 588 -> 287, Xiaohongshu 487 -> 249,
 Bilibili (HTTP) 10 -> 9. (The version before counted reaped children only and missed the
 renderers Chromium closed: it showed ~230-360.)
+
+Then (same day, load 8-13, 30 checks each; before -> after): Toutiao 287 -> 4 (over HTTP,
+its ``a_bogus`` signed in Python; its browser reader alone 198), Xiaohongshu 249 -> 4 (the
+profile page's HTML over HTTP with the session's cookies; browser alone 172), Douyin 252 ->
+50 (its APIs asked by the XHR of a page a check before left open, the site's script
+signing them; one navigation in the 30 included), Kuaishou 235 -> 205, Bilibili 9 -> 10.
+Every browser check also lost ~35 ms of this process's CPU: Chromium's memory (a walk of
+/proc and every renderer's smaps_rollup) is read every 5 s, no longer after every page.
+Kuaishou stays a navigation: its ``/rest/v/profile/feed`` is signed (``__NS_hxfalcon``) by
+page script no public reader documents or ports.
 
 **Soak** (``--soak``): ``--pages`` consecutive Douyin pages through one pool with
 ``--max-pages`` at once; every ``--every`` pages it prints the Chromium processes' memory (PSS
@@ -98,13 +113,19 @@ def paths(reader: str) -> tuple[str, ...]:
     return ("patrol", "browser") if spec.http_first else ("patrol",)
 
 
+#: a browser platform whose checks ask its APIs from a page left open (BrowserPool.call)
+IN_PAGE = ("douyin",)
+
+
 def label(reader: str, path: str) -> str:
     from probes.platforms import PLATFORMS
 
     spec = PLATFORMS[reader]
     if path == "browser":
         return f"{reader} (browser)"
-    return f"{reader} (HTTP)" if spec.http_first or not spec.browser else f"{reader} (browser)"
+    if spec.http_first or not spec.browser:
+        return f"{reader} (HTTP)"
+    return f"{reader} (in page)" if reader in IN_PAGE else f"{reader} (browser)"
 
 
 def tree_cpu_seconds() -> float:
