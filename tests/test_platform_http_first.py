@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +127,16 @@ def sim() -> Iterator[tuple[Simulator, str]]:
         yield s, srv.base
 
 
+@contextmanager
+def refusing(sim: tuple[Simulator, str]) -> Iterator[str]:
+    """The simulator's signed Toutiao feed refusing every signature, for the block."""
+    sim[0].toutiao_refuses = True
+    try:
+        yield sim[1]
+    finally:
+        sim[0].toutiao_refuses = False
+
+
 def test_toutiao_over_http_alone(sim: tuple[Simulator, str]) -> None:
     """No browser at all: the signed feed is read; the withheld one is said as before."""
     _, base = sim
@@ -145,12 +156,8 @@ def test_toutiao_over_http_alone(sim: tuple[Simulator, str]) -> None:
 
 
 def test_a_refused_signature_is_not_shown_to_us(sim: tuple[Simulator, str]) -> None:
-    s, base = sim
-    s.toutiao_refuses = True
-    try:
+    with refusing(sim) as base:
         (obs,), _ = _read([target("toutiao", "MS4wLjABAAAAtt", base)], browser=False)
-    finally:
-        s.toutiao_refuses = False
     assert obs.outcome is Outcome.blocked and obs.posts == []
     assert obs.detail == "今日头条作品接口返回空内容（签名或风控），未展示作品"
 
@@ -189,12 +196,8 @@ def test_read_over_http_the_browser_is_never_launched(sim: tuple[Simulator, str]
 @pytest.mark.skipif(not HAS_CHROMIUM, reason=f"{DEFAULT_EXECUTABLE} is not installed")
 def test_what_http_was_not_shown_the_browser_reads(sim: tuple[Simulator, str]) -> None:
     """A refused signature: the author page in the browser signs for itself and is read."""
-    s, base = sim
-    s.toutiao_refuses = True
-    try:
+    with refusing(sim) as base:
         (obs,), launches = _read([target("toutiao", "MS4wLjABAAAAtt", base)], browser=True)
-    finally:
-        s.toutiao_refuses = False
     assert obs.outcome is Outcome.ok and len(obs.posts) == 4, obs.detail
     assert launches == 1
     assert any(a.kind == "page" for a in obs.artifacts)  # the browser's page is the evidence

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from probes.fetch import Tools
-from probes.fetch.http import FetchError
+from probes.fetch.http import FetchError, Response
 from probes.model import Observation, Outcome, Target
+from probes.platforms.registry import observation_from
 from probes.platforms.spec import PlatformSpec
 from probes.sight import settle
 
@@ -44,3 +45,15 @@ async def read(
     if shown(obs) or tools.browser is None:
         return obs
     return await in_browser(target, tools)
+
+
+async def get(
+    target: Target, tools: Tools, url: str, *, platform: str, accept: str, referer: str, kind: str
+) -> tuple[Observation, Response]:
+    """GET ``url`` with ``platform``'s cookies (a session's, when the check has one): the
+    observation of its answer (outcome from the status, the body as evidence) and the answer."""
+    resp = await tools.http.get(
+        url, headers={"Accept": accept, "Referer": referer}, platform=platform
+    )
+    media = "text/html" if kind == "page" else "application/json"
+    return observation_from(target, resp, kind=kind, default_media_type=media), resp

@@ -43,7 +43,7 @@ from probes.platforms.common import (
     origin,
     set_outcome,
 )
-from probes.platforms.registry import clock, failed, observation_from, register
+from probes.platforms.registry import clock, failed, register
 from probes.platforms.toutiao import PLATFORM
 from probes.platforms.toutiao.abogus import sign as a_bogus
 
@@ -81,12 +81,15 @@ async def read_over_http(target: Target, tools: Tools) -> Observation:
     base = origin(target, "www", WWW_ORIGIN)
     query = HTTP_QUERY.format(token=quote(token_of(target), safe=""))
     signature = a_bogus(query, tools.http.settings.user_agent)
-    resp = await tools.http.get(
+    obs, resp = await plain_first.get(
+        target,
+        tools,
         f"{base}{HTTP_FEED}?{query}&a_bogus={quote(signature, safe='')}",
-        headers={"Accept": JSON_ACCEPT, "Referer": f"{base}/c/user/token/{token_of(target)}/"},
         platform="toutiao",
+        accept=JSON_ACCEPT,
+        referer=f"{base}/c/user/token/{token_of(target)}/",
+        kind="json",
     )
-    obs = observation_from(target, resp, kind="json", default_media_type="application/json")
     if obs.outcome is not Outcome.ok:
         return obs
     data = load_json(resp.text)

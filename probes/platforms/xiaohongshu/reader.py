@@ -50,7 +50,7 @@ from probes.platforms.common import (
     set_outcome,
 )
 from probes.platforms.dates import from_object_id
-from probes.platforms.registry import clock, failed, observation_from, register
+from probes.platforms.registry import clock, failed, register
 from probes.platforms.xiaohongshu import PLATFORM
 
 WWW_ORIGIN = PLATFORM.origins["www"]
@@ -81,12 +81,15 @@ async def read_over_http(target: Target, tools: Tools) -> Observation:
     """One GET of the profile page, its ``__INITIAL_STATE__`` read from the HTML (the state
     the page renders from is in the server's answer: no script need run)."""
     base = origin(target, "www", WWW_ORIGIN)
-    resp = await tools.http.get(
+    obs, resp = await plain_first.get(
+        target,
+        tools,
         f"{base}/user/profile/{account_key(target)}",
-        headers={"Accept": HTML_ACCEPT, "Referer": f"{base}/"},
         platform="xiaohongshu",
+        accept=HTML_ACCEPT,
+        referer=f"{base}/",
+        kind="page",
     )
-    obs = observation_from(target, resp, kind="page", default_media_type="text/html")
     if obs.outcome is not Outcome.ok:
         return obs
     return judge(obs, resp.final_url, resp.text, embedded_state(resp.text))
