@@ -45,12 +45,14 @@ def both() -> Iterator[tuple[dict[str, Observation], dict[str, Observation]]]:
             async with BrowserPool(FAST) as pool, Fetcher(HttpSettings(retries=0)) as f:
                 tools = Tools(http=f, browser=pool)
                 await observe(targets[0], tools, now=NOW)  # loads a user page, left open
-                return [await observe(t, tools, now=NOW) for t in targets]
+                got = [await observe(t, tools, now=NOW) for t in targets]
+                return [*got, await observe(targets[0], tools, now=NOW)]
 
-        one_by_one = asyncio.run(in_turn())
+        *one_by_one, again = asyncio.run(in_turn())
+        asked = {h.removeprefix(P): o for h, o in zip(handles, one_by_one, strict=True)}
         yield (
             {h.removeprefix(P): o for h, o in zip(handles, observed, strict=True)},
-            {h.removeprefix(P): o for h, o in zip(handles, one_by_one, strict=True)},
+            asked | {"ok-again": again},
         )
 
 
@@ -169,3 +171,13 @@ def test_a_cancelled_account_is_gone(seen: dict[str, Observation]) -> None:
 def test_the_declaration_is_true() -> None:
     spec = PLATFORMS["douyin"]
     assert spec.browser and dict(spec.origins) == {"www": "https://www.douyin.com"}
+
+
+def test_two_looks_asked_from_a_page_say_the_same(
+    both: tuple[dict[str, Observation], dict[str, Observation]],
+) -> None:
+    """Whichever account's page was left open, the look names the list it asked for: two
+    looks at an account that did not change mean the same (``probes.meaning``)."""
+    first, again = both[1]["ok"], both[1]["ok-again"]
+    assert first.meaning and first.meaning == again.meaning
+    assert first.final_url is not None and "/aweme/v1/web/aweme/post/" in first.final_url

@@ -13,6 +13,7 @@ import asyncio
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from probes.fetch import Tools
 from probes.fetch.browser import DEFAULT_EXECUTABLE, BrowserPool
 from probes.fetch.http import DEFAULT_USER_AGENT, Fetcher, HttpSettings
 from probes.fetch.session import Cookie, LoginSession
-from probes.model import Observation, Outcome, Sight, Target
+from probes.model import Observation, Outcome, Previous, Sight, Target
 from probes.platforms import PLATFORMS, observe
 from probes.platforms.toutiao.abogus import sign
 from probes.platforms.xiaohongshu.reader import embedded_state
@@ -201,3 +202,24 @@ def test_what_http_was_not_shown_the_browser_reads(sim: tuple[Simulator, str]) -
     assert obs.outcome is Outcome.ok and len(obs.posts) == 4, obs.detail
     assert launches == 1
     assert any(a.kind == "page" for a in obs.artifacts)  # the browser's page is the evidence
+
+
+def test_a_look_that_read_the_same_means_the_same(sim: tuple[Simulator, str]) -> None:
+    """The signatures (Toutiao's ``a_bogus``, Bilibili's ``w_rid``/``wts``) change at every
+    request; a second look a second later at an unchanged account is ``unchanged``."""
+    _, base = sim
+
+    async def twice(t: Target) -> tuple[Observation, Observation]:
+        async with Fetcher(HttpSettings(retries=0)) as f:
+            first = await observe(t, Tools(http=f), now=NOW)
+            prev = Previous(meaning=first.meaning, posts_count=first.profile.posts_count)
+            later = NOW + timedelta(seconds=1)
+            return first, await observe(replace(t, previous=prev), Tools(http=f), now=later)
+
+    tt = target("toutiao", "MS4wLjABAAAAtt", base)
+    bili = Target("b", "bilibili", "bilibili", handle="10001", origins={"api": base, "space": base})
+    for t in (tt, bili):
+        first, second = asyncio.run(twice(t))
+        assert first.outcome is Outcome.ok and first.meaning, (t.reader, first.detail)
+        assert second.unchanged, t.reader
+        assert "a_bogus" not in (first.final_url or "") and "w_rid" not in (first.final_url or "")

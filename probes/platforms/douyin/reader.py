@@ -74,7 +74,9 @@ async def read_douyin(target: Target, tools: Tools) -> Observation:
                  f"{www}{POSTS_API}?{API_QUERY}{sec_uid}&max_cursor=0&count=18"]  # fmt: skip
         answers = await tools.browser.call("douyin", www, asked)
         if answers is not None:
-            obs = judge(page_observation(target, answers), answers)
+            obs = page_observation(target, answers)
+            obs.final_url = asked[1]  # no document: the list as asked (the kept page is another's)
+            obs = judge(obs, answers)
             if plain_first.shown(obs):
                 return obs
     obs, page = await open_page(

@@ -90,6 +90,9 @@ async def read_over_http(target: Target, tools: Tools) -> Observation:
         referer=f"{base}/c/user/token/{token_of(target)}/",
         kind="json",
     )
+    # the feed as asked, without the signature: it differs at every request, and where the
+    # answer came from is part of what a look says (probes.meaning)
+    obs.final_url = f"{base}{HTTP_FEED}?{query}"
     if obs.outcome is not Outcome.ok:
         return obs
     data = load_json(resp.text)
