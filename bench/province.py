@@ -29,6 +29,13 @@ evidence pictures.
 
     python bench/province.py                  # 20,000 accounts, ~10 min
     python bench/province.py --quick          # smoke run
+
+Measured 2026-12-07 on a 2-core machine shared with other work (load 7-14 during the run),
+CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms over HTTP
+(Toutiao, Bilibili) 14.2; browser platforms (Douyin from an open page, Kuaishou navigating)
+130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
+platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
+Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now two thirds of the total.)
 """
 
 from __future__ import annotations
