@@ -35,7 +35,7 @@ CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms o
 (Toutiao, Bilibili) 14.2; browser platforms (Douyin from an open page, Kuaishou navigating)
 130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
 platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
-Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now two thirds of the total.)
+Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now three fifths of the total.)
 """
 
 from __future__ import annotations
