@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from monitor.report.model import ProblemRow
 from monitor.report.period import Period
 from monitor.report.snapshots import Acct, State, older_latest
-from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
+from monitor.show.labels import KIND, KIND_CATEGORY, SEVERITY, label
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from probes.checks import kinds
@@ -159,14 +159,8 @@ def _row(
 ) -> ProblemRow:
     """One line of the 通报's problem table; ``snap`` is the look that showed it (id, taken
     at, outcome, latest post) or None."""
-    unit = units.get(a.owner)
     return ProblemRow(
-        account_id=a.id,
-        platform=a.platform,
-        platform_label=label(PLATFORM, a.platform),
-        account_name=a.name,
-        owner_code=a.owner,
-        owner_name=unit.name if unit else a.owner,
+        **a.named(units),
         kind=kind,
         category=label(KIND_CATEGORY, kind),
         problem=problem,

@@ -15,7 +15,7 @@ whose looks in the period could be judged — only those, or blocked, unreadable
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.report.period import Period
-from monitor.store.models import Account, Snapshot
+from monitor.show.labels import PLATFORM, label
+from monitor.store.models import Account, Snapshot, Unit
 from probes.checks.rules import MaxGapDays, RuleSet
 from probes.model import Severity
 
@@ -44,6 +45,18 @@ class Acct:
     veto_days: int | None  # veto-level max_gap_days, None = not judged by the report's rule
     veto_if_empty: bool  # an ok check with no post at all fails outright
     veto_rule: str = ""  # its veto rules as ``Signal.rule`` cites them (rule_text reads them)
+
+    def named(self, units: Mapping[str, Unit]) -> dict[str, str]:
+        """The account as every list of the report opens its line: ids, names, platform."""
+        unit = units.get(self.owner)
+        return {
+            "account_id": self.id,
+            "platform": self.platform,
+            "platform_label": label(PLATFORM, self.platform),
+            "account_name": self.name,
+            "owner_code": self.owner,
+            "owner_name": unit.name if unit else self.owner,
+        }
 
 
 @dataclass
