@@ -9,7 +9,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
 from monitor.cli.common import EXIT_PROBLEMS, no_database, out, state
 
@@ -72,17 +71,19 @@ class _Lines:
         self.problems = 0
 
     def ok(self, msg: str) -> None:
-        self._say(f"[green]OK[/]    {escape(msg)}")
+        self._say("[green]OK[/]   ", msg)
 
     def bad(self, msg: str) -> None:
         self.problems += 1
-        self._say(f"[red]需处理[/] {escape(msg)}")
+        self._say("[red]需处理[/]", msg)
 
     def warn(self, msg: str) -> None:  # worth doing soon; not a reason to fail (exit 0)
-        self._say(f"[yellow]注意[/]  {escape(msg)}")
+        self._say("[yellow]注意[/] ", msg)
 
-    def _say(self, line: str) -> None:
-        self.console.print(line, soft_wrap=True)  # one line each
+    def _say(self, tag: str, msg: str) -> None:
+        from rich.markup import escape
+
+        self.console.print(f"{tag} {escape(msg)}", soft_wrap=True)  # one line each
 
 
 def doctor(
