@@ -160,6 +160,12 @@ def like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def containing(text: str, *columns: Any) -> Any:
+    """Rows where any of ``columns`` holds ``text`` (case aside): the lists' search box."""
+    pattern = like(text)
+    return sa.or_(*(col(c).ilike(pattern, escape="\\") for c in columns))
+
+
 def severity_rank(column: Any) -> Any:
     """veto 4, high 3, warning 2, info 1: worst first when sorted descending."""
     return sa.case(
@@ -213,15 +219,7 @@ class FindingFilter:
             kinds = sorted(c for c, k in KINDS.items() if k.category == self.category)
             q = q.where(col(Finding.kind).in_(kinds))
         if text := self.q.strip():
-            pattern = like(text)
-            q = q.where(
-                sa.or_(
-                    col(Finding.title).ilike(pattern, escape="\\"),
-                    col(Account.name).ilike(pattern, escape="\\"),
-                    col(Account.id).ilike(pattern, escape="\\"),
-                    col(Unit.name).ilike(pattern, escape="\\"),
-                )
-            )
+            q = q.where(containing(text, Finding.title, Account.name, Account.id, Unit.name))
         return q
 
 
