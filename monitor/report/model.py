@@ -74,8 +74,9 @@ IMMEDIATE = "立即整改"  # 整改期限 of a single veto or an overdue update
 
 
 @dataclass
-class ProblemRow:
-    """One line of the 单项否决 or 扣分 list."""
+class AccountLine:
+    """The account a line of the report's lists is about, as every list opens it
+    (``Acct.named`` fills it)."""
 
     account_id: str
     platform: str
@@ -83,6 +84,12 @@ class ProblemRow:
     account_name: str
     owner_code: str
     owner_name: str
+
+
+@dataclass
+class ProblemRow(AccountLine):
+    """One line of the 单项否决 or 扣分 list."""
+
     kind: str
     category: str  # 问题类别: the kind's category in the inspection's terms, 更新不及时
     problem: str  # 具体问题: the kind's label, or what the check found (检查时已 20 天未更新…)
@@ -133,16 +140,10 @@ class ProblemRow:
 
 
 @dataclass
-class UnjudgedRow:
+class UnjudgedRow(AccountLine):
     """One line of the 无法判定 list: an account under patrol whose looks of the period could
     not be judged, and why, in words (the last look's)."""
 
-    account_id: str
-    platform: str
-    platform_label: str
-    account_name: str
-    owner_code: str
-    owner_name: str
     reason: str  # 抖音未向未登录访客展示作品列表, 无法判断更新时间（…）, 抓取失败：…
     looks: int  # the period's looks at it, none of which could be judged
     last_at: datetime | None  # the last of them
