@@ -73,6 +73,14 @@ class GroupRow:
 IMMEDIATE = "立即整改"  # 整改期限 of a single veto or an overdue update, as bulletins write it
 
 
+def evidence_words(snapshot_id: int | None, sha256: str) -> str:
+    """证据 as a list writes it: the snapshot, and the start of its evidence's hash if known."""
+    if snapshot_id is None:
+        return ""
+    short = f" · sha256 {sha256[:12]}" if sha256 else ""
+    return f"快照 #{snapshot_id}{short}"
+
+
 @dataclass
 class AccountLine:
     """The account a line of the report's lists is about, as every list opens it
@@ -110,10 +118,7 @@ class ProblemRow(AccountLine):
 
     @property
     def evidence(self) -> str:
-        if self.snapshot_id is None:
-            return ""
-        short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
-        return f"快照 #{self.snapshot_id}{short}"
+        return evidence_words(self.snapshot_id, self.evidence_sha256)
 
     def rectify_by(self, tz: str = timefmt.DEFAULT_TZ) -> date | None:
         """The local day the unit had to put it right by; None when it is 立即整改."""
@@ -154,10 +159,7 @@ class UnjudgedRow(AccountLine):
 
     @property
     def evidence(self) -> str:
-        if self.snapshot_id is None:
-            return ""
-        short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
-        return f"快照 #{self.snapshot_id}{short}"
+        return evidence_words(self.snapshot_id, self.evidence_sha256)
 
     def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         d = asdict(self)
