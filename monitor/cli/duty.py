@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.common import EXIT_USAGE, fail, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 
 def ack(
@@ -20,7 +21,7 @@ def ack(
     by: Annotated[
         str | None, typer.Option("--by", metavar="姓名", help="确认人（默认当前登录用户）")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """确认已知悉一个问题，记录确认人与时间；确认后不再重复提醒。"""
     import getpass

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.common import EXIT_USAGE, fail, local, open_app, out, print_json
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
+from monitor.cli.options import JsonOpt
 
 
 def _show(v: Any) -> str:

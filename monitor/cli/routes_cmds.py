@@ -14,6 +14,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 app = Typer(help="告警路由：一个问题会通知谁、何时提醒、何时上报。")
 
@@ -54,7 +55,7 @@ def routes_test(
     severity: Annotated[
         str, typer.Option(metavar="级别", help="veto（单项否决）、high、warning 或 info")
     ] = "veto",
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """显示一个问题会通知谁、何时提醒、何时上报（问题不必真的存在）。"""
     from sqlmodel import Session

@@ -20,6 +20,7 @@ from monitor.cli.common import (
     out,
     print_json,
 )
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -41,7 +42,7 @@ def _by(by: str | None) -> str:
 def sessions_list(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="包括已删除的")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出登录会话：状态、最近一次成功使用、到期时间、使用间隔（不显示 Cookie）。"""
     from sqlmodel import Session
@@ -100,7 +101,7 @@ def sessions_add(
     by: Annotated[
         str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """导入一个登录会话：从登录后的浏览器导出该平台的 Cookie，加密保存，巡查轮流使用。
 
@@ -183,7 +184,7 @@ def sessions_test(
         str | None,
         typer.Option(metavar="账号编号", help="读取哪个账号（默认该平台登记的第一个账号）"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """用登录会话立即读取该平台的一个登记账号，说明是否看到了内容、是否遇到登录墙。
 

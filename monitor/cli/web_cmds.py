@@ -9,6 +9,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json, state
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -121,7 +122,7 @@ def users_add(
 @app.command("list")
 def users_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出控制台用户：角色、单位、状态、有效的 API 令牌数。"""
     from sqlmodel import Session, col, select
