@@ -19,6 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -329,11 +330,7 @@ def revoke_tokens(session: Session, user: User, now: datetime, token_id: int | N
 
 def token_user(session: Session, token: str, now: datetime) -> Principal | None:
     """Who holds ``token``; None for a token unknown, revoked or expired, or a user disabled."""
-    row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(ApiToken.token_hash == hash_secret(token))
-    ).first()
+    row = holder(session, ApiToken, token)
     if row is None:
         return None
     tok, user = row
@@ -344,6 +341,19 @@ def token_user(session: Session, token: str, now: datetime) -> Principal | None:
     if tok.last_used_at is None or now - tok.last_used_at >= TOKEN_TOUCH:
         touch(session, ApiToken, tok.id, "last_used_at", now, TOKEN_TOUCH)
     return principal_for(session, user)
+
+
+Held = TypeVar("Held", ApiToken, WebSession)
+
+
+def holder(session: Session, model: type[Held], secret: str) -> tuple[Held, User] | None:
+    """The row a secret opens (an API token, a console login) and its user: only the
+    secret's hash is stored, so it is found by that."""
+    return session.exec(
+        select(model, User)
+        .join(User, col(User.id) == col(model.user_id))
+        .where(col(model.token_hash) == hash_secret(secret))
+    ).first()
 
 
 def touch(
