@@ -16,7 +16,7 @@ from monitor import timefmt
 from monitor.app import App
 from monitor.store import audit
 from monitor.web import throttle
-from monitor.web.auth import Principal, token_user
+from monitor.web.auth import Principal, same_secret, token_user
 from monitor.web.cache import AccountCache
 from monitor.web.logins import session_user
 from monitor.web.roles import DATA, ROLES
@@ -47,6 +47,12 @@ class WrongRole(Exception):
     @property
     def message(self) -> str:
         return f"您的角色（{ROLES.get(self.user.role, self.user.role)}）无权使用此功能。"
+
+
+def require_csrf(p: Principal, token: str) -> None:
+    """A form posted from the user's own page: its token is the login's (no other site's form)."""
+    if not same_secret(p.csrf_token, token):
+        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
 
 
 def xapp(request: Request) -> App:

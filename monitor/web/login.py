@@ -33,6 +33,7 @@ from monitor.web.deps import (
     PageLogin,
     actor,
     client_address,
+    require_csrf,
 )
 from monitor.web.logins import (
     end_session,
@@ -41,7 +42,7 @@ from monitor.web.logins import (
     start_session,
     totp_ok,
 )
-from monitor.web.pages import render, require_csrf, safe_next
+from monitor.web.pages import render, safe_next
 
 log = structlog.get_logger("xuncha.web")
 

@@ -36,8 +36,8 @@ from monitor.store.rectify import (
 from monitor.store.sealing import SealError
 from monitor.timefmt import zone
 from monitor.web import data
-from monitor.web.auth import Principal, same_secret
-from monitor.web.deps import DB, NotFound, Now, PageUser, XApp, actor, page_right
+from monitor.web.auth import Principal
+from monitor.web.deps import DB, NotFound, Now, PageUser, XApp, actor, page_right, require_csrf
 from monitor.web.roles import RECTIFY, REVIEW
 from probes.checks import kinds
 
@@ -53,9 +53,22 @@ def _render(request: Request, name: str, status: int = 200, **ctx: Any) -> Respo
     return templates.TemplateResponse(request, name, {"user": None, **ctx}, status_code=status)
 
 
-def _csrf(p: Principal, token: str) -> None:
-    if not same_secret(p.csrf_token, token):
-        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
+def finding_form(
+    session: Session,
+    user: Principal,
+    finding_id: int,
+    csrf: str,
+    right: str = "",
+    refused: str = "",
+) -> None:
+    """What every form about one finding checks first: the user's own form, a finding in
+    their scope (else NotFound, as if there were none), and their role's ``right`` if named
+    (else 403 ``refused``; the 复核 forms' right is their route's dependency)."""
+    require_csrf(user, csrf)
+    if data.get_finding(session, user, finding_id) is None:
+        raise NotFound
+    if right and not user.may(right):
+        raise HTTPException(403, refused)
 
 
 PAGE_ROOM = Room(5, 200)  # evidence a page lists: posts, characters of each quote
@@ -143,11 +156,7 @@ def rectify_in_console(
     csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    _csrf(user, csrf)
-    if data.get_finding(session, user, finding_id) is None:
-        raise NotFound
-    if not user.may(RECTIFY):
-        raise HTTPException(403, "您的角色无权提交整改。")
+    finding_form(session, user, finding_id, csrf, RECTIFY, "您的角色无权提交整改。")
     try:
         mark_rectified(session, finding_id, note=note, by=user.name, now=now,
                        tz=xapp.settings.timezone)  # fmt: skip
@@ -192,14 +201,6 @@ def review_page(request: Request, session: DB, user: Reviewer, now: Now, xapp: X
     )  # fmt: skip
 
 
-def _review(
-    request: Request, session: Session, user: Principal, finding_id: int, csrf: str
-) -> None:
-    _csrf(user, csrf)
-    if data.get_finding(session, user, finding_id) is None:
-        raise NotFound
-
-
 @router.post("/findings/{finding_id}/confirm")
 def confirm_finding(
     request: Request,
@@ -210,7 +211,7 @@ def confirm_finding(
     csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    _review(request, session, user, finding_id, csrf)
+    finding_form(session, user, finding_id, csrf)
     try:
         confirm(session, finding_id, by=user.name, note=note, now=now)
     except LoopError as e:
@@ -230,7 +231,7 @@ def dismiss_finding(
     csrf: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    _review(request, session, user, finding_id, csrf)
+    finding_form(session, user, finding_id, csrf)
     try:
         dismiss(session, finding_id, by=user.name, reason=reason, now=now)
     except LoopError as e:
