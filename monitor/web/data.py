@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.show.labels import PATROL_KINDS, SEVERITY
+from monitor.show.labels import PATROL_KINDS, PLATFORM, SEVERITY, label
 from monitor.show.views import account_dict, finding_dict
 from monitor.show.wording import PATROL_RANK, URGENCY
 from monitor.store import changes
@@ -298,10 +298,11 @@ def account_json(a: Account, u: Unit | None) -> dict[str, Any]:
     return account_dict(a, u)
 
 
-def platforms_of(session: Session, p: Principal) -> list[str]:
-    """The platforms the asker's accounts are on: a filter offers only these."""
+def platforms_of(session: Session, p: Principal) -> list[tuple[str, str]]:
+    """The platforms the asker's accounts are on, with their names: a filter offers only
+    these."""
     q = scoped(select(col(Account.platform)).distinct(), p, Account.owner_code)
-    return sorted(session.exec(q).all())
+    return [(code, label(PLATFORM, code)) for code in sorted(session.exec(q).all())]
 
 
 def severity_names() -> dict[str, str]:
