@@ -48,7 +48,7 @@ def sessions_list(
     from sqlmodel import Session
 
     from monitor.sessions.manage import session_dict
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.store import sessions as store
 
     with open_app(ctx, rules=False) as xapp, Session(xapp.engine) as s:
@@ -74,13 +74,9 @@ def sessions_list(
         )
         return
     header = ["编号", "平台", "名称", "状态", "最近成功", "到期", "间隔", "最近使用", "说明"]
-    if not is_terminal(console):
-        write_tsv(console, header, rows)
-        return
-    t = terminal_table([Col(h, wrap=h == "说明") for h in header], title=f"登录会话 {len(rows)} 个")
-    for row in rows:
-        t.add_row(*(cell(v) for v in row))
-    console.print(t)
+    print_rows(
+        console, [Col(h, wrap=h == "说明") for h in header], rows, f"登录会话 {len(rows)} 个"
+    )
 
 
 @app.command("add")

@@ -127,7 +127,7 @@ def users_list(
     """列出控制台用户：角色、单位、状态、有效的 API 令牌数。"""
     from sqlmodel import Session, col, select
 
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.store.models import ApiToken, User
     from monitor.web.auth import ROLES, token_state
 
@@ -162,20 +162,10 @@ def users_list(
              tokens.get(u.id or 0, 0), local(u.created_at, tz))
             for u in users
         ]  # fmt: skip
-        console = out(ctx)
-        if not is_terminal(console):
-            write_tsv(console, header, rows)
-            return
-        t = terminal_table(
-            [
-                Col(h, wrap=h == "单位", justify="right" if h == "有效令牌" else "left")
-                for h in header
-            ],
-            title=f"用户 {len(users)} 个",
-        )
-        for row in rows:
-            t.add_row(*(cell(v) for v in row))
-        console.print(t)
+        columns = [
+            Col(h, wrap=h == "单位", justify="right" if h == "有效令牌" else "left") for h in header
+        ]
+        print_rows(out(ctx), columns, rows, f"用户 {len(users)} 个")
 
 
 def _unit_shown(role: str, unit_code: str | None) -> str:
@@ -241,7 +231,7 @@ TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊�
 def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> None:
     from sqlmodel import Session
 
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.web.auth import UserError, get_user, token_state, user_tokens
 
     with Session(xapp.engine) as s:
@@ -253,7 +243,6 @@ def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> Non
     if as_json:
         print_json([_token_row(t, now, tz) for t in tokens])
         return
-    header = ["编号", "标签", "创建于", "到期", "最近使用", "状态"]
     rows = []
     for t in tokens:
         state_ = TOKEN_STATES[token_state(t, now)]
@@ -264,18 +253,9 @@ def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> Non
             local(t.expires_at, tz) if t.expires_at else "不过期", local(t.last_used_at, tz),
             state_,
         ))  # fmt: skip
-    console = out(ctx)
-    if not is_terminal(console):
-        write_tsv(console, header, rows)
-        return
-    table = terminal_table(
-        [Col("编号", justify="right"), Col("标签", wrap=True), Col("创建于"), Col("到期"),
-         Col("最近使用"), Col("状态", wrap=True)],
-        title=f"用户 {name} 的令牌 {len(tokens)} 个",
-    )  # fmt: skip
-    for row in rows:
-        table.add_row(*(cell(v) for v in row))
-    console.print(table)
+    columns = [Col("编号", justify="right"), Col("标签", wrap=True), Col("创建于"), Col("到期"),
+               Col("最近使用"), Col("状态", wrap=True)]  # fmt: skip
+    print_rows(out(ctx), columns, rows, f"用户 {name} 的令牌 {len(tokens)} 个")
 
 
 @app.command("token")
