@@ -9,8 +9,10 @@ finding's page (right ``rectify``); supervisors work the 复核 queue at ``/revi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -69,6 +71,27 @@ def finding_form(
         raise NotFound
     if right and not user.may(right):
         raise HTTPException(403, refused)
+
+
+def _console_step(
+    request: Request,
+    session: Session,
+    user: Principal,
+    now: datetime,
+    finding_id: int,
+    action: str,
+    step: Callable[[], object],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One step of the loop asked from the console: ``step`` done (its LoopError is the
+    HTTP answer), written to the audit log as ``action``, and committed."""
+    try:
+        step()
+    except LoopError as e:
+        raise HTTPException(e.status, str(e)) from e
+    audit.record(session, actor(request, user), action, now, target=f"问题 #{finding_id}",
+                 detail=detail)  # fmt: skip
+    session.commit()
 
 
 PAGE_ROOM = Room(5, 200)  # evidence a page lists: posts, characters of each quote
@@ -157,13 +180,9 @@ def rectify_in_console(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     finding_form(session, user, finding_id, csrf, RECTIFY, "您的角色无权提交整改。")
-    try:
-        mark_rectified(session, finding_id, note=note, by=user.name, now=now,
-                       tz=xapp.settings.timezone)  # fmt: skip
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "rectify", now, target=f"问题 #{finding_id}")
-    session.commit()
+    step = partial(mark_rectified, session, finding_id, note=note, by=user.name, now=now,
+                   tz=xapp.settings.timezone)  # fmt: skip
+    _console_step(request, session, user, now, finding_id, "rectify", step)
     return RedirectResponse(f"/findings/{finding_id}", status_code=303)
 
 
@@ -212,12 +231,8 @@ def confirm_finding(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     finding_form(session, user, finding_id, csrf)
-    try:
-        confirm(session, finding_id, by=user.name, note=note, now=now)
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "review_confirm", now, target=f"问题 #{finding_id}")
-    session.commit()
+    step = partial(confirm, session, finding_id, by=user.name, note=note, now=now)
+    _console_step(request, session, user, now, finding_id, "review_confirm", step)
     return RedirectResponse(f"/review?done={finding_id}", status_code=303)
 
 
@@ -232,13 +247,9 @@ def dismiss_finding(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     finding_form(session, user, finding_id, csrf)
-    try:
-        dismiss(session, finding_id, by=user.name, reason=reason, now=now)
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "review_dismiss", now,
-                 target=f"问题 #{finding_id}", detail={"reason": reason.strip()})  # fmt: skip
-    session.commit()
+    step = partial(dismiss, session, finding_id, by=user.name, reason=reason, now=now)
+    _console_step(request, session, user, now, finding_id, "review_dismiss", step,
+                  {"reason": reason.strip()})  # fmt: skip
     return RedirectResponse(f"/review?done={finding_id}", status_code=303)
 
 
