@@ -20,7 +20,7 @@ from monitor.cli.common import (
     out,
     print_json,
 )
-from monitor.cli.options import JsonOpt
+from monitor.cli.options import ByOpt, JsonOpt
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -94,9 +94,7 @@ def sessions_add(
         float | None,
         typer.Option("--pace", metavar="秒数", help="两次使用之间至少间隔多少秒（默认按平台）"),
     ] = None,
-    by: Annotated[
-        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
-    ] = None,
+    by: ByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """导入一个登录会话：从登录后的浏览器导出该平台的 Cookie，加密保存，巡查轮流使用。
@@ -154,9 +152,7 @@ def sessions_add(
 def sessions_remove(
     ctx: typer.Context,
     session_id: Annotated[int, typer.Argument(metavar="会话编号", help="见 xuncha sessions list")],
-    by: Annotated[
-        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
-    ] = None,
+    by: ByOpt = None,
 ) -> None:
     """删除一个登录会话：巡查不再使用，其 Cookie 从数据库中抹去。"""
     from monitor.sessions.manage import SessionError, name_of, remove

@@ -9,7 +9,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json, state
-from monitor.cli.options import JsonOpt
+from monitor.cli.options import JsonOpt, PasswordStdinOpt
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -88,9 +88,7 @@ def users_add(
         str | None,
         typer.Option(metavar="单位编码", help="所属单位（supervisor 含其下级单位；duty 仅本单位）"),
     ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """添加控制台用户；密码交互输入两次，或用 --password-stdin 从标准输入读一行。
 
@@ -178,9 +176,7 @@ def _unit_shown(role: str, unit_code: str | None) -> str:
 def users_passwd(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="用户名", help="要改密码的用户")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     keep_tokens: Annotated[
         bool, typer.Option("--keep-tokens", help="保留该用户的 API 令牌（默认全部吊销）")
     ] = False,
