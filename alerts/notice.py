@@ -34,9 +34,10 @@ class FindingNotice:
     """One finding change, flattened for people. Keyword-only: twenty-odd fields are too many
     to pass by position safely.
 
-    ``kind_label``, ``category``, ``category_label`` and ``remedy`` are the kind catalogue's
-    words for ``kind`` (``probes.checks.kinds``), filled in by ``monitor``; empty in notices
-    stored before they existed, where messages fall back to the code and to "整改".
+    ``kind_label``, ``category``, ``category_label``, ``remedy`` and ``advice`` are the words
+    the kind's declaration (``probes.checks.kinds``) has for ``kind``, filled in by
+    ``monitor``; empty in notices stored before they existed, where messages fall back to the
+    code, to "整改" and to the category's advice (``alerts.advice``).
 
     ``rule_text`` is ``rule`` in words (``probes.checks.rules.rule_text``: "全国标准：14 天内
     须有更新（单项否决）"), filled in by ``monitor``; a notice stored before it existed shows no
@@ -63,6 +64,7 @@ class FindingNotice:
     category: str = ""  # 问题类别 code: update, ads, install, ...
     category_label: str = ""  # 更新不及时, 刊登或链接商业广告, ...
     remedy: str = ""  # the deadline's verb: 须在 … 前{remedy} (更新 / 整改)
+    advice: str = ""  # what the unit should do, in one line (the kind's own)
     severity: str  # info | warning | high | veto
     title: str  # the detector's one-line judgement, e.g. "已 15 天未更新"
     detail: str = ""

@@ -15,12 +15,27 @@ used: a renderer closed after each page is counted too)::
     python bench/browser_path.py                 # every browser platform, 20 checks each
     python bench/browser_path.py --checks 40 --platforms douyin kuaishou
 
-Issue 32: a platform read over HTTP (Bilibili) costs <= 50 ms CPU per check. Measured
-2026-12-07 on a 2-core machine other work kept at load ~15 (CPU-ms per check, before -> after
-the context's page kept, no picture per visit, the page stopped once its answers are in):
+Each platform is read the way a patrol reads it (``observe``); a platform declared
+``http_first`` gets a second row, its browser reader alone (what its checks cost before, and
+cost when the HTTP answer is not shown). Xiaohongshu's checks carry the simulator's session
+(``Tools.signed_in``: its cookies on the HTTP request and in the browser context).
+
+Issue 32: a platform read over HTTP costs <= 50 ms CPU per check. Measured 2026-12-07 on a
+2-core machine other work kept at load ~15 (CPU-ms per check, before -> after the context's
+page kept, no picture per visit, the page stopped once its answers are in):
 Douyin 592 -> 252, Kuaishou 578 -> 235, Toutiao 588 -> 287, Xiaohongshu 487 -> 249,
 Bilibili (HTTP) 10 -> 9. (The version before counted reaped children only and missed the
 renderers Chromium closed: it showed ~230-360.)
+
+Then (same day, load 8-13, 30 checks each; before -> after): Toutiao 287 -> 4 (over HTTP,
+its ``a_bogus`` signed in Python; its browser reader alone 198), Xiaohongshu 249 -> 4 (the
+profile page's HTML over HTTP with the session's cookies; browser alone 172), Douyin 252 ->
+50 (its APIs asked by the XHR of a page a check before left open, the site's script
+signing them; one navigation in the 30 included), Kuaishou 235 -> 205, Bilibili 9 -> 10.
+Every browser check also lost ~35 ms of this process's CPU: Chromium's memory (a walk of
+/proc and every renderer's smaps_rollup) is read every 5 s, no longer after every page.
+Kuaishou stays a navigation: its ``/rest/v/profile/feed`` is signed (``__NS_hxfalcon``) by
+page script no public reader documents or ports.
 
 **Soak** (``--soak``): ``--pages`` consecutive Douyin pages through one pool with
 ``--max-pages`` at once; every ``--every`` pages it prints the Chromium processes' memory (PSS
@@ -74,6 +89,45 @@ def session_maker(reader: str) -> Any:
     return session_context() if reader == "xiaohongshu" else None
 
 
+def login_session(reader: str) -> Any:
+    """The same session as the checks carry it (``Tools.signed_in``): its cookies on the HTTP
+    requests too, as a patrol gives them; None where none is needed."""
+    try:
+        from simulator.xiaohongshu import SESSION
+    except ImportError:
+        return None
+    from probes.fetch.session import Cookie, LoginSession
+
+    if reader != "xiaohongshu":
+        return None
+    return LoginSession(1, reader, "bench", (Cookie("web_session", SESSION, "127.0.0.1"),))
+
+
+def paths(reader: str) -> tuple[str, ...]:
+    """How the platform is read: ``patrol`` (what ``observe`` does: HTTP first where the
+    platform is declared ``http_first``) and, for those, ``browser`` (the fallback alone:
+    what a check cost before, and costs when HTTP is not shown)."""
+    from probes.platforms import PLATFORMS
+
+    spec = PLATFORMS[reader]
+    return ("patrol", "browser") if spec.http_first else ("patrol",)
+
+
+#: a browser platform whose checks ask its APIs from a page left open (BrowserPool.call)
+IN_PAGE = ("douyin",)
+
+
+def label(reader: str, path: str) -> str:
+    from probes.platforms import PLATFORMS
+
+    spec = PLATFORMS[reader]
+    if path == "browser":
+        return f"{reader} (browser)"
+    if spec.http_first or not spec.browser:
+        return f"{reader} (HTTP)"
+    return f"{reader} (in page)" if reader in IN_PAGE else f"{reader} (browser)"
+
+
 def tree_cpu_seconds() -> float:
     """CPU of every process below this one, with their exited children's (Linux /proc)."""
     kids: dict[int, list[int]] = {}
@@ -101,15 +155,19 @@ def cpu_seconds() -> float:
 
 
 async def one_pool(
-    reader: str, base: str, checks: int, a: argparse.Namespace
+    reader: str, base: str, checks: int, a: argparse.Namespace, path: str = "patrol"
 ) -> tuple[float, float, int]:
     """CPU and wall seconds of ``checks`` reads of ``reader``'s account (``--max-pages`` at
-    once) through a pool that read it twice before, and how many read posts."""
+    once) through a pool that read it twice before, and how many read posts. ``path``
+    "browser" reads an ``http_first`` platform through its browser reader alone."""
+    from importlib import import_module
+
     from probes.fetch import Tools
     from probes.fetch.browser import BrowserPool, BrowserSettings
     from probes.fetch.http import Fetcher
     from probes.model import Outcome
     from probes.platforms import observe
+    from probes.sight import settle
 
     settings = BrowserSettings(max_pages=a.max_pages, settle_ms=a.settle_ms)
     tgt = target(reader, base)
@@ -117,14 +175,22 @@ async def one_pool(
     ok = 0
     async with BrowserPool(settings) as pool, Fetcher() as f:
         tools = Tools(http=f, browser=pool)
-        if (make := session_maker(reader)) is not None:
+        if (session := login_session(reader)) is not None:
+            tools = tools.signed_in(session)
+        elif (make := session_maker(reader)) is not None:
             async with pool.page(reader, 10, make=make):
                 pass  # the platform's context, made logged in before the first check
+        in_browser = getattr(
+            import_module(f"probes.platforms.{reader}.reader"), "read_in_browser", None
+        )
 
         async def one() -> None:
             nonlocal ok
             async with sem:
-                obs = await observe(tgt, tools)
+                if path == "browser" and in_browser is not None:
+                    obs = settle(await in_browser(tgt, tools))
+                else:
+                    obs = await observe(tgt, tools)
             ok += obs.outcome is Outcome.ok and bool(obs.posts)
 
         for _ in range(2):
@@ -140,14 +206,15 @@ async def cpu_table(base: str, a: argparse.Namespace) -> None:
         f"CPU per check, {a.checks} checks per platform after 2 to warm up, "
         f"max_pages {a.max_pages}, settle {a.settle_ms} ms"
     )
-    print(f"{'platform':<12} {'CPU-ms/check':>12} {'wall-ms/check':>13} {'read ok':>8}")
+    print(f"{'platform':<24} {'CPU-ms/check':>12} {'wall-ms/check':>13} {'read ok':>8}")
     for reader in a.platforms:
-        cpu, wall, ok = await one_pool(reader, base, a.checks, a)
-        print(
-            f"{reader:<12} {cpu / a.checks * 1000:12.0f} {wall / a.checks * 1000:13.0f} "
-            f"{ok:>4}/{a.checks}",
-            flush=True,
-        )
+        for path in paths(reader):
+            cpu, wall, ok = await one_pool(reader, base, a.checks, a, path)
+            print(
+                f"{label(reader, path):<24} {cpu / a.checks * 1000:12.0f} "
+                f"{wall / a.checks * 1000:13.0f} {ok:>4}/{a.checks}",
+                flush=True,
+            )
 
 
 async def soak(base: str, a: argparse.Namespace) -> None:

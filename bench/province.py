@@ -2,29 +2,40 @@
 
 Not a test: prints figures. Nothing but loopback addresses is contacted.
 
-The registry holds ``--accounts`` accounts at a province's mix: a third on browser platforms
-(Douyin, Kuaishou, Toutiao read through Chromium, Bilibili over HTTP; the simulator of
-``tests/simulator`` serves their pages and JSON in the real shapes, a process of its own), two
-thirds on government websites (``bench/peer_pages.py``: news lists on 50 loopback hosts; half
-of them carry noise — a token, a nonce, a counter that change on every request). Xiaohongshu
-is left out: its simulator, like the site, shows notes only to a logged-in session.
+The registry holds ``--accounts`` accounts at a province's mix: a third on the platforms that
+were all read through Chromium (Douyin and Kuaishou still are — Douyin's APIs asked from a
+page left open; Toutiao's signed feed and Bilibili's API are read over plain HTTP; the
+simulator of ``tests/simulator`` serves their pages and JSON in the real shapes, a process of
+its own), two thirds on government websites (``bench/peer_pages.py``: news lists on 50
+loopback hosts; half of them carry noise — a token, a nonce, a counter that change on every
+request). Xiaohongshu is left out: its simulator, like the site, shows notes only to a
+logged-in session, and a session reads one account a minute (its pace), far from hourly for
+a province's share.
 
 ``xuncha run`` runs at its defaults (screenshots off). An hourly patrol cannot be timed in a
 bench, so it is measured at full speed and extrapolated: for each kind of check, a sample of
-its accounts (``--sample-web``, ``--sample-browser``) is kept due while every other account
+its accounts (``--sample-web``, ``--sample-platform``) is kept due while every other account
 is parked (due tomorrow); after a warm-up (every sampled account looked at once, then
-``--warmup`` s), a ``--window`` s window gives CPU per check (CPU of run's whole process tree,
-Chromium included, over the checks it recorded). A window with nothing due gives the idle
+``--warmup`` s), a ``--window`` s window per kind (websites same / noisy, platforms over
+HTTP, browser platforms) gives CPU per check (CPU of run's whole process tree, Chromium
+included, over the checks it recorded). A window with nothing due gives the idle
 cost of ``run`` itself. Then
 
     share of one core = idle + Σ (accounts of a kind × CPU per check of that kind) / 3600 s
 
-twice: every account hourly, and at the platforms' default intervals (240 min for the
-browser platforms and Bilibili). What it leaves out, it says: first looks, pages that really
-changed (findings, alerts), evidence pictures.
+twice: every account hourly, and at the platforms' default intervals (240 min for all four).
+What it leaves out, it says: first looks, pages that really changed (findings, alerts),
+evidence pictures.
 
     python bench/province.py                  # 20,000 accounts, ~10 min
     python bench/province.py --quick          # smoke run
+
+Measured 2026-12-07 on a 2-core machine shared with other work (load 7-14 during the run),
+CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms over HTTP
+(Toutiao, Bilibili) 14.2; browser platforms (Douyin from an open page, Kuaishou navigating)
+130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
+platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
+Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now three fifths of the total.)
 """
 
 from __future__ import annotations
@@ -43,14 +54,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peer import ROOT, SELECTOR, Pages, Xuncha, env, usage
 
-#: browser platforms and the account the simulator answers with posts (bench/browser_path.py)
-BROWSER = {
-    "douyin": ("抖音", "MS4wLjABAAAAok"),
-    "kuaishou": ("快手", "3xks000001"),
-    "toutiao": ("今日头条", "MS4wLjABAAAAtt"),
-    "bilibili": ("哔哩哔哩", "10001"),
+#: the platforms once all read through the browser, the account the simulator answers with
+#: posts (bench/browser_path.py) and how their reader reads them today: "b" through the browser
+#: (Kuaishou; Douyin's APIs asked from a page left open), "h" over plain HTTP (Toutiao's
+#: signed feed, Bilibili's WBI-signed API)
+PLATFORMS = {
+    "douyin": ("抖音", "MS4wLjABAAAAok", "b"),
+    "kuaishou": ("快手", "3xks000001", "b"),
+    "toutiao": ("今日头条", "MS4wLjABAAAAtt", "h"),
+    "bilibili": ("哔哩哔哩", "10001", "h"),
 }
-DEFAULT_INTERVAL = {"web": 60, "browser": 240}  # minutes: the platforms' declarations
+DEFAULT_INTERVAL = {"web": 60, "platform": 240}  # minutes: the platforms' declarations
+PLATFORM_KINDS = {"b": "browser platforms", "h": "platforms over HTTP"}
 
 SIMULATOR = f"""
 import sys, threading
@@ -148,17 +163,18 @@ class Province(Xuncha):
         time.sleep(warmup)
 
 
-def rows(accounts: int, urls: list[str], sample_web: int, sample_browser: int) -> list[str]:
-    """The registry at the mix: a third browser platforms, two thirds websites; the first
-    sampled accounts of each kind have ids ``sw…`` / ``sb…``, the others ``w…`` / ``b…``."""
+def rows(accounts: int, urls: list[str], sample_web: int, sample_platform: int) -> list[str]:
+    """The registry at the mix: a third on the platforms, two thirds websites; the first
+    sampled accounts of each kind have ids ``sw…`` / ``sb…`` (read through the browser) /
+    ``sh…`` (over HTTP), the others ``w…`` / ``b…`` / ``h…``."""
     out = []
-    n_browser = accounts // 3
-    platforms = list(BROWSER.values())
-    for i in range(n_browser):
-        name, handle = platforms[i % len(platforms)]
-        aid = f"sb{i}" if i < sample_browser else f"b{i}"
+    n_platform = accounts // 3
+    platforms = list(PLATFORMS.values())
+    for i in range(n_platform):
+        name, handle, kind = platforms[i % len(platforms)]
+        aid = f"s{kind}{i}" if i < sample_platform else f"{kind}{i}"
         out.append(f"{aid},{name},{name}政务号{i},{handle},,,bench,发布类,national,")
-    for i in range(accounts - n_browser):
+    for i in range(accounts - n_platform):
         u = urls[i % len(urls)] + ("" if i < len(urls) else f"?a={i}")
         aid = f"sw{i}" if i < sample_web else f"w{i}"
         out.append(f'{aid},网站,政务动态{i},,{u},网页,bench,发布类,national,"{SELECTOR}"')
@@ -171,13 +187,13 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=1000, help="website pages the accounts are on")
     ap.add_argument("--hosts", type=int, default=50)
     ap.add_argument("--sample-web", type=int, default=1000)
-    ap.add_argument("--sample-browser", type=int, default=60)
+    ap.add_argument("--sample-platform", type=int, default=120, help="of each platform kind ~half")
     ap.add_argument("--warmup", type=float, default=20.0)
     ap.add_argument("--window", type=float, default=45.0)
     ap.add_argument("--quick", action="store_true", help="smoke run: 2,000 accounts, short")
     a = ap.parse_args()
     if a.quick:
-        a.accounts, a.pages, a.sample_web, a.sample_browser = 2000, 200, 200, 20
+        a.accounts, a.pages, a.sample_web, a.sample_platform = 2000, 200, 200, 40
         a.warmup, a.window = 3.0, 10.0
     sim = subprocess.Popen(
         [sys.executable, "-c", SIMULATOR], stdout=subprocess.PIPE, text=True, env=env()
@@ -185,12 +201,15 @@ def main() -> None:
     assert sim.stdout is not None
     base = sim.stdout.readline().split()[1]
     pages = Pages(a.pages, a.hosts)
-    origins = "".join(f'[platforms.{p}.origins]\norigin = "{base}"\n' for p in BROWSER)
-    n_browser = a.accounts // 3
-    n_web = a.accounts - n_browser
+    origins = "".join(f'[platforms.{p}.origins]\norigin = "{base}"\n' for p in PLATFORMS)
+    n_platform = a.accounts // 3
+    n_web = a.accounts - n_platform
+    kinds = {k: [p for p, v in PLATFORMS.items() if v[2] == k] for k in PLATFORM_KINDS}
+    counts = {k: n_platform * len(v) / len(PLATFORMS) for k, v in kinds.items()}
     print(
-        f"{a.accounts} accounts: {n_browser} on browser platforms ({', '.join(BROWSER)}), "
-        f"{n_web} websites on {a.pages} pages / {a.hosts} loopback hosts (half noisy); "
+        f"{a.accounts} accounts: {n_platform} on the platforms once read through the browser "
+        + ", ".join(f"({PLATFORM_KINDS[k]}: {', '.join(v)})" for k, v in kinds.items())
+        + f", {n_web} websites on {a.pages} pages / {a.hosts} loopback hosts (half noisy); "
         f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}",
         flush=True,
     )
@@ -200,7 +219,7 @@ def main() -> None:
             t0 = time.time()
             xu = Province(
                 Path(tmp),
-                rows(a.accounts, pages.urls, a.sample_web, a.sample_browser),
+                rows(a.accounts, pages.urls, a.sample_web, a.sample_platform),
                 extra_config=origins,
             )
             print(f"registry imported, run started in {time.time() - t0:.0f} s", flush=True)
@@ -210,10 +229,12 @@ def main() -> None:
             xu.engine = make_engine(load_settings(xu.cfg).database_url)
             try:
                 xu.resume()
+                half = a.sample_platform // 2  # of each kind, the platforms alternating
                 for kind, keep, mode, sample in (
                     ("web, same bytes", "sw", "same", a.sample_web),
                     ("web, noisy", "sw", "noisy", 0),  # every look reads a changed page
-                    ("browser platforms", "sb", "same", a.sample_browser),
+                    ("platforms over HTTP", "sh", "same", half),
+                    ("browser platforms", "sb", "same", half),
                 ):
                     pages.mode(mode)
                     xu.keep = keep
@@ -232,29 +253,30 @@ def main() -> None:
         sim.terminate()
         sim.wait(10)
     idle = idle_cpu / idle_s
-    report(a.accounts, n_browser, n_web, cost, idle)
+    report(
+        a.accounts,
+        {
+            "web, same bytes": n_web / 2,
+            "web, noisy": n_web / 2,
+            "platforms over HTTP": counts["h"],
+            "browser platforms": counts["b"],
+        },
+        cost,
+        idle,
+    )
 
 
-def report(accounts: int, n_browser: int, n_web: int, cost: dict[str, float], idle: float) -> None:
-    counts = {
-        "web, same bytes": n_web / 2,
-        "web, noisy": n_web / 2,
-        "browser platforms": n_browser,
-    }
+def report(accounts: int, counts: dict[str, float], cost: dict[str, float], idle: float) -> None:
     print("\n| kind of check | accounts | CPU ms/check (full speed) |\n|---|---|---|")
     for kind, n in counts.items():
         print(f"| {kind} | {n:,.0f} | {1000 * cost[kind]:.1f} |")
     hourly = sum(counts[k] * cost[k] for k in counts)
-    browser_at_default = (
-        counts["browser platforms"]
-        * cost["browser platforms"]
-        * (DEFAULT_INTERVAL["web"] / DEFAULT_INTERVAL["browser"])
-    )
-    defaults = hourly - counts["browser platforms"] * cost["browser platforms"] + browser_at_default
+    platforms = sum(counts[k] * cost[k] for k in PLATFORM_KINDS.values())
+    defaults = hourly - platforms * (1 - DEFAULT_INTERVAL["web"] / DEFAULT_INTERVAL["platform"])
     print(f"\nidle cost of xuncha run (nothing due): {100 * idle:.1f} % of one core")
     for label, cpu in (
         ("every account hourly", hourly),
-        ("at the platforms' default intervals (browser platforms, Bilibili: 240 min)", defaults),
+        ("at the platforms' default intervals (all four: 240 min)", defaults),
     ):
         share = idle + cpu / 3600
         print(

@@ -10,7 +10,13 @@ import heapq
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from probes.severity import SEVERITY_RANK as SEVERITY_RANK  # re-exported: its home is apart
+from probes.severity import Severity
+
+if TYPE_CHECKING:
+    from probes.checks.kinds import FindingKind
 
 #: What one observation keeps of a page (``cap_posts``, applied where every reader's
 #: observation passes, ``probes.platforms.observe``, and again by the writer): the newest
@@ -51,16 +57,6 @@ class Sight(StrEnum):
     # marker, and a profile counter of 0 where the platform has one. An empty list alone is
     # never this: an empty answer is "not shown to us" until the platform says otherwise
     none = "none"
-
-
-class Severity(StrEnum):
-    info = "info"
-    warning = "warning"
-    high = "high"
-    veto = "veto"  # 单项否决: fails an inspection outright
-
-
-SEVERITY_RANK = {Severity.info: 0, Severity.warning: 1, Severity.high: 2, Severity.veto: 3}
 
 
 @dataclass(frozen=True)
@@ -345,6 +341,14 @@ class Signal:
     rule: str = ""  # the rule that was applied, e.g. "national.max_gap_days(14)"
     deadline: datetime | None = None  # "须在 X 前更新"
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> FindingKind:
+        """What the kind is (label, category, who hears, …): its declaration, looked up here
+        so that this module stays cheap to import. KeyError for a kind declared nowhere."""
+        from probes.checks.kinds import spec
+
+        return spec(self.kind)
 
 
 def post_from_dict(d: dict[str, Any]) -> Post:

@@ -42,6 +42,7 @@ def veto_notice(**changes: object) -> FindingNotice:
         category="update",
         category_label="更新不及时",
         remedy="更新",
+        advice="立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备",
         severity="veto",
         title="已 15 天未更新",
         detail=f"最近一条发布于 2026-11-09 10:00：{HOSTILE}",

@@ -153,7 +153,7 @@ def test_registered_detectors_run_on_ok_only(
 
 def test_a_detector_name_is_registered_once() -> None:
     with pytest.raises(ValueError, match="staleness"):
-        checks.register("staleness")(lambda o, c: [])
+        checks.register("staleness", ())(lambda o, c: [])
 
 
 # -- rule sets -----------------------------------------------------------------------------

@@ -1,185 +1,180 @@
-"""The finding-kind catalogue covers every kind a detector can emit, read from the code itself.
+"""The kind registry holds every kind a detector can emit, and every detector is loaded.
 
-A detector's ``Signal(kind, severity, ...)`` is found by an ``ast`` scan of ``probes/``, so a new
-kind fails here until ``probes/checks/kinds.py`` names it; a kind built at run time fails too
-(the scan could not vouch for it), unless it is one of the fetch kinds read from
-``_FETCH_SIGNALS``.
+Questions asked of the registry, not of the source: each detector registers the kinds it
+emits (``register(name, kinds)``), :func:`probes.checks.evaluate` refuses a signal of a kind
+its detector did not declare, and every module of ``probes/checks`` that declares kinds or
+registers a detector must be one the registry loads — a test names the module that is not.
 """
 
 from __future__ import annotations
 
-import ast
+import importlib
+import pkgutil
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
-import probes
-from probes.checks import _FETCH_SIGNALS, DETECTORS
-from probes.checks.kinds import CATEGORIES, KINDS
-from probes.model import Severity
+import probes.checks
+from probes.checks import _FETCH_SIGNALS, DETECTOR_MODULES, DETECTORS, evaluate, kinds
+from probes.checks import registry as detectors
+from probes.checks.calendar import WorkCalendar
+from probes.checks.kinds import CATEGORIES, KIND_MODULES, KINDS, FindingKind
+from probes.checks.rules import BUILTIN_RULESETS
+from probes.model import Observation, Outcome, Post, Severity, Signal
 
-PROBES = Path(probes.__file__).resolve().parent
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-#: Signal(...) calls whose kind is not a literal, and why that is fine: "module:function".
-DYNAMIC = {"probes.checks:evaluate": "fetch kinds, read from _FETCH_SIGNALS below"}
+CODES = sorted(KINDS)
 
 
-@dataclass
-class Scan:
-    kinds: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # -> modules
-    severities: dict[str, set[Severity]] = field(default_factory=lambda: defaultdict(set))
-    dynamic: set[str] = field(default_factory=set)  # "module:function" of non-literal kinds
+def every_checks_module() -> list[str]:
+    """Every module of ``probes/checks``, imported (so each has declared and registered)."""
+    names = [m.name for m in pkgutil.iter_modules(probes.checks.__path__, "probes.checks.")]
+    for name in names:
+        importlib.import_module(name)
+    return names
 
 
-def _module(path: Path, root: Path) -> str:
-    parts = list(path.relative_to(root.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _constants(tree: ast.Module) -> dict[str, str]:
-    """Module-level ``NAME = "text"``: a kind may be a named constant."""
-    out = {}
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            out.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
+def registered_modules() -> dict[str, set[str]]:
+    """module -> the detectors it registered (the package's own registry, not a test's)."""
+    out: dict[str, set[str]] = {}
+    for name, fn in DETECTORS.items():
+        if fn.__module__.startswith("probes.checks"):
+            out.setdefault(fn.__module__, set()).add(name)
     return out
 
 
-def _arg(call: ast.Call, pos: int, name: str) -> ast.expr | None:
-    if len(call.args) > pos:
-        return call.args[pos]
-    return next((k.value for k in call.keywords if k.arg == name), None)
-
-
-def _is_signal(call: ast.Call) -> bool:
-    f = call.func
-    return (isinstance(f, ast.Name) and f.id == "Signal") or (
-        isinstance(f, ast.Attribute) and f.attr == "Signal"
+def test_every_module_that_registers_a_detector_is_loaded_by_evaluate() -> None:
+    every_checks_module()
+    loaded = {*DETECTOR_MODULES, "probes.checks"}  # the package registers staleness itself
+    missing = sorted(set(registered_modules()) - loaded)
+    assert missing == [], (
+        "modules that register detectors but are not in DETECTOR_MODULES "
+        f"(probes/checks/__init__.py), so evaluate() would skip them: {missing}"
     )
+    assert set(DETECTOR_MODULES) <= set(registered_modules()), "a listed module registers nothing"
 
 
-def scan(root: Path = PROBES) -> Scan:
-    found = Scan()
-    for path in sorted(root.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        module, consts = _module(path, root), _constants(tree)
-        for fn in ast.walk(tree):
-            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for call in ast.walk(fn):
-                if not (isinstance(call, ast.Call) and _is_signal(call)):
-                    continue
-                kind = _arg(call, 0, "kind")
-                if isinstance(kind, ast.Constant) and isinstance(kind.value, str):
-                    code = kind.value
-                elif isinstance(kind, ast.Name) and kind.id in consts:
-                    code = consts[kind.id]
-                else:
-                    found.dynamic.add(f"{module}:{fn.name}")
-                    continue
-                found.kinds[code].add(module)
-                sev = _arg(call, 1, "severity")
-                if (
-                    isinstance(sev, ast.Attribute)
-                    and isinstance(sev.value, ast.Name)
-                    and sev.value.id == "Severity"
-                ):
-                    found.severities[code].add(Severity[sev.attr])
-    for kind, severity, _title in _FETCH_SIGNALS.values():
-        found.kinds[kind].add("probes.checks")
-        found.severities[kind].add(severity)
-    return found
-
-
-SCAN = scan()
-
-
-def test_the_scan_finds_the_known_detectors_kinds() -> None:
-    """So that a scan gone blind (renamed Signal, moved package) cannot pass by finding nothing."""
-    assert {"stale", "stale_soon"} <= SCAN.kinds.keys()  # staleness
-    assert {"gone", "blocked", "fetch_failed"} <= SCAN.kinds.keys()  # the fetch itself
-    assert {"commercial", "commercial_review"} <= SCAN.kinds.keys()
-    assert {"theft", "no_interaction"} <= SCAN.kinds.keys()
-    assert {"app_download_unreachable", "app_signer_changed", "app_store_missing"} <= set(
-        SCAN.kinds
+def test_every_module_that_declares_kinds_is_loaded_by_the_registry() -> None:
+    every_checks_module()
+    declaring = {kinds.declared_in(c) for c in KINDS}
+    missing = sorted(
+        m for m in declaring if m and m.startswith("probes.") and m not in KIND_MODULES
     )
-    assert SCAN.severities["commercial"] == {Severity.high}
-    assert SCAN.severities["app_tls"] == {Severity.high, Severity.warning}
-    # every registered detector's module is one the scan saw emit something
-    seen = {m for mods in SCAN.kinds.values() for m in mods}
-    for name, fn in DETECTORS.items():
-        module = "probes.checks.staleness" if name == "staleness" else fn.__module__
-        assert module in seen, f"detector {name!r} ({module}): the scan found no Signal(...)"
-
-
-def test_the_scan_sees_a_new_kind_and_a_dynamic_one(tmp_path: Path) -> None:
-    """The scan itself: literal, keyword, constant and run-time kinds, as a detector writes them."""
-    pkg = tmp_path / "probes"
-    pkg.mkdir()
-    (pkg / "fake.py").write_text(
-        "NEW = 'spam_new'\n"
-        "def detect(obs, ctx):\n"
-        "    kind = 'x' + 'y'\n"
-        "    return [Signal('made_up', Severity.high, 't'), Signal(kind=NEW,"
-        " severity=Severity.info, title='t'), Signal(kind, Severity.info, 't')]\n",
-        encoding="utf-8",
+    assert missing == [], (
+        "modules that declare kinds but are not in KIND_MODULES "
+        f"(probes/checks/kinds.py), so the console would not know their kinds: {missing}"
     )
-    s = scan(pkg)
-    assert {"made_up", "spam_new"} <= s.kinds.keys()
-    assert s.severities["made_up"] == {Severity.high} and s.severities["spam_new"] == {
-        Severity.info
-    }
-    assert s.dynamic == {"probes.fake:detect"}
-    assert "made_up" not in KINDS  # what test_every_emitted_kind_is_catalogued would catch
+    assert set(KIND_MODULES) <= declaring, "a listed module declares nothing"
 
 
-def test_no_detector_builds_its_kind_at_run_time() -> None:
-    assert SCAN.dynamic <= DYNAMIC.keys(), (
-        f"Signal kinds the scan cannot read: {sorted(SCAN.dynamic - DYNAMIC.keys())}; "
-        "use a string literal or a module-level constant"
+def test_reading_the_kinds_loads_no_detector() -> None:
+    """The console and the CLI name every kind without the lexicons, the word lists, the
+    holiday calendar or the HTTP client a detector loads."""
+    probe = (
+        "import sys\n"
+        "from probes.checks import kinds\n"
+        "print(len(kinds.load()), sorted(m for m in sys.modules if m in {"
+        + ", ".join(repr(m) for m in (*DETECTOR_MODULES, "httpx", "tldextract", "holidays"))
+        + "}))\n"
     )
+    r = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert r.stdout.split() == [str(len(KINDS)), "[]"], r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("code", sorted(SCAN.kinds))
-def test_every_emitted_kind_is_catalogued(code: str) -> None:
-    where = ", ".join(sorted(SCAN.kinds[code]))
-    assert code in KINDS, f"{code!r} (emitted in {where}) is missing from probes/checks/kinds.py"
+def test_every_registered_detector_declares_what_it_emits() -> None:
+    every_checks_module()
+    for name in DETECTORS:
+        emits = detectors.EMITS.get(name, frozenset())
+        assert emits, f"detector {name!r} declares no kind"
+        assert emits <= KINDS.keys(), f"detector {name!r}: {sorted(emits - KINDS.keys())}"
+
+
+def test_every_declared_kind_has_one_emitter() -> None:
+    """A declared kind no detector emits is a typo or a leftover; the fetch kinds are
+    evaluate()'s own, one per failed outcome."""
+    every_checks_module()
+    fetch = {kind: severity for kind, severity, _title in _FETCH_SIGNALS.values()}
+    assert set(fetch) == {c for c in KINDS if kinds.declared_in(c) == "probes.checks"}
+    for code, severity in fetch.items():
+        assert KINDS[code].severity is severity, code
+    emitters: dict[str, list[str]] = {code: [] for code in KINDS}
+    for name, emits in detectors.EMITS.items():
+        for code in emits:
+            emitters[code].append(name)
+    for code in KINDS:
+        if code in fetch:
+            assert emitters[code] == [], code
+        else:
+            assert len(emitters[code]) == 1, f"{code}: emitted by {emitters[code] or 'nobody'}"
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_kind_is_said_in_words(code: str) -> None:
     k = KINDS[code]
     assert k.code == code
     assert k.label.strip() and CHINESE.search(k.label), f"{code}: label {k.label!r}"
     assert k.category in CATEGORIES, f"{code}: category {k.category!r}"
     assert CHINESE.search(CATEGORIES[k.category].label)
     assert CHINESE.search(k.remedy), f"{code}: remedy {k.remedy!r}"
-
-
-@pytest.mark.parametrize("code", sorted(c for c in SCAN.kinds if SCAN.severities[c]))
-def test_catalogue_severity_is_one_its_detector_uses(code: str) -> None:
-    """Where the scan sees the severities a kind is emitted with, the catalogue's is among them."""
-    used = SCAN.severities[code]
-    assert KINDS[code].severity in used, (
-        f"{code}: catalogue says {KINDS[code].severity.value}, "
-        f"detector uses {sorted(s.value for s in used)}"
-    )
-
-
-def test_the_catalogue_lists_no_kind_nothing_emits() -> None:
-    """A catalogue entry no detector emits is a typo or a leftover."""
-    assert set(KINDS) - SCAN.kinds.keys() == set()
+    if k.audience == "unit":  # ops read one line for all the patrol's problems
+        assert CHINESE.search(k.advice), f"{code} declares no advice"
+    else:
+        assert not k.counted and not k.review and not k.advice, code
+    assert not k.supersedes or k.supersedes in KINDS, code
 
 
 def test_every_problem_a_unit_must_fix_has_a_deadline() -> None:
-    """整改期限 for every kind: staleness from its rule, the rest from the catalogue; our own
+    """整改期限 for every kind: staleness from its rule, the rest from their spec; our own
     fetch problems and a record kept for comparison have none."""
-    ruled = {"stale", "stale_soon", "infrequent"}  # the detector sets the deadline
     for code, k in KINDS.items():
-        if code in ruled or k.category == "patrol" or code == "app_signer_pinned":
+        if (k.timed and k.audience == "unit") or k.audience == "ops" or k.pins_signer:
             assert k.fix_hours is None, code
         else:
             assert k.fix_hours and k.fix_hours > 0, f"{code} has no 整改期限"
+
+
+def test_the_kind_sets_monitor_reads_are_questions_asked_of_the_specs() -> None:
+    from monitor.alerting.route import OPS_KINDS
+    from monitor.record.judge import TIME_KINDS
+    from monitor.report.problems import NOT_DEDUCTED
+    from monitor.store.findings import FETCH_KINDS, SUPERSEDES
+
+    assert OPS_KINDS == kinds.PATROL_KINDS == {"undated", "blocked", "fetch_failed", "unreadable"}
+    assert {"gone", "blocked", "fetch_failed"} == FETCH_KINDS
+    assert {"stale", "stale_soon", "infrequent", "undated"} == TIME_KINDS
+    assert {"stale_soon", *kinds.PATROL_KINDS} == NOT_DEDUCTED
+    assert SUPERSEDES == {"stale": "stale_soon", "infrequent": "stale_soon"}
+    assert kinds.kinds_where(pins_signer=True) == {"app_signer_pinned"}
+
+
+def test_a_signal_carries_its_spec() -> None:
+    assert Signal("stale", Severity.veto, "已 15 天未更新").spec is KINDS["stale"]
+    with pytest.raises(KeyError, match="made_up"):
+        _ = Signal("made_up", Severity.high, "t").spec
+
+
+@pytest.fixture
+def careless() -> Iterator[None]:
+    """A detector that emits a kind it never declared."""
+    spec = FindingKind("careless_declared", "测试", "vetting", Severity.info, advice="测试")
+    kinds.declare(__name__, spec)
+    detectors.register("careless", [spec])(
+        lambda obs, ctx: [Signal("careless_undeclared", Severity.high, "t")]
+    )
+    yield
+    detectors.unregister("careless")
+    kinds.withdraw(spec)
+
+
+def test_a_signal_of_an_undeclared_kind_is_refused_naming_its_detector(careless: None) -> None:
+    at = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    obs = Observation("a", "rss", "https://example.org/a", at, Outcome.ok,
+                      posts=[Post("p", at, "t")])  # fmt: skip
+    with pytest.raises(ValueError, match="'careless' emitted 'careless_undeclared'"):
+        evaluate(obs, ruleset=BUILTIN_RULESETS["national"], calendar=WorkCalendar(), now=at)

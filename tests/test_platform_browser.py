@@ -216,3 +216,27 @@ def test_a_browser_check_reads_what_it_needs_and_nothing_more() -> None:
         assert "/api/after" not in fetched
         cookies = [r.headers.get("cookie", "") for r in srv.requests if r.path == "/user"]
         assert cookies == ["", "visitor=v1", "visitor=v1"]
+
+
+def test_chromiums_memory_is_read_every_few_seconds_not_per_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading it walks /proc and every renderer's page tables (~35 ms of CPU): once per
+    ``MEMORY_CHECK_SECONDS``, whatever the pages served in between."""
+    from probes.fetch import browser
+
+    readings: list[float] = []
+    clock = [1000.0]
+    monkeypatch.setattr(browser, "chromium_memory_mb", lambda: readings.append(1) or 300.0)
+    monkeypatch.setattr(browser.time, "monotonic", lambda: clock[0])
+
+    async def main() -> None:
+        pool = BrowserPool(BrowserSettings(memory_ceiling_mb=200))
+        for _ in range(5):  # no browser running: nothing to recycle, the reading is what counts
+            await pool._maybe_recycle()
+        assert len(readings) == 1 and pool.peak_mb == 300.0
+        clock[0] += browser.MEMORY_CHECK_SECONDS
+        await pool._maybe_recycle()
+        assert len(readings) == 2
+
+    asyncio.run(main())

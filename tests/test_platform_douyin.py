@@ -8,19 +8,22 @@ counter of 0 is a real empty account, and stale.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from browser_runs import observe_all, target, verdicts
+from browser_runs import FAST, observe_all, target, verdicts
 from localserver import LocalServer
 from simulator import NOW, Simulator
 from simulator.douyin import ACCOUNTS
 
-from probes.fetch.browser import DEFAULT_EXECUTABLE
+from probes.fetch import Tools
+from probes.fetch.browser import DEFAULT_EXECUTABLE, BrowserPool
+from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Severity, Sight
-from probes.platforms import PLATFORMS
+from probes.platforms import PLATFORMS, observe
 
 pytestmark = pytest.mark.skipif(
     not Path(DEFAULT_EXECUTABLE).exists(), reason=f"{DEFAULT_EXECUTABLE} is not installed"
@@ -29,12 +32,72 @@ P = "MS4wLjABAAAA"
 
 
 @pytest.fixture(scope="module")
-def seen() -> Iterator[dict[str, Observation]]:
-    """Every simulated Douyin account, read once through one pool."""
+def both() -> Iterator[tuple[dict[str, Observation], dict[str, Observation]]]:
+    """Every simulated Douyin account read through one pool at once (each check loads the
+    user page), and one after another through another pool, once a first check left a page
+    open (each check asks the APIs from it)."""
     with LocalServer(Simulator().routes()) as srv:
         handles = list(ACCOUNTS)
-        observed = observe_all([target("douyin", h, srv.base) for h in handles])
-        yield {h.removeprefix(P): o for h, o in zip(handles, observed, strict=True)}
+        targets = [target("douyin", h, srv.base) for h in handles]
+        observed = observe_all(targets)
+
+        async def in_turn() -> list[Observation]:
+            async with BrowserPool(FAST) as pool, Fetcher(HttpSettings(retries=0)) as f:
+                tools = Tools(http=f, browser=pool)
+                await observe(targets[0], tools, now=NOW)  # loads a user page, left open
+                got = [await observe(t, tools, now=NOW) for t in targets]
+                return [*got, await observe(targets[0], tools, now=NOW)]
+
+        *one_by_one, again = asyncio.run(in_turn())
+        asked = {h.removeprefix(P): o for h, o in zip(handles, one_by_one, strict=True)}
+        yield (
+            {h.removeprefix(P): o for h, o in zip(handles, observed, strict=True)},
+            asked | {"ok-again": again},
+        )
+
+
+@pytest.fixture(scope="module")
+def seen(
+    both: tuple[dict[str, Observation], dict[str, Observation]],
+) -> dict[str, Observation]:
+    return both[0]
+
+
+@pytest.mark.parametrize("handle", [h.removeprefix(P) for h in ACCOUNTS])
+def test_asked_from_an_open_page_the_answers_are_judged_alike(
+    both: tuple[dict[str, Observation], dict[str, Observation]], handle: str
+) -> None:
+    """A check that asks the APIs from a page left open says what one that loads the user page
+    says — and for what that page call was not shown (the verification page's account, whose
+    calls come back empty), the check loads the user page as before."""
+    loaded, asked = both[0][handle], both[1][handle]
+    assert (asked.outcome, asked.detail, asked.sight) == (
+        loaded.outcome,
+        loaded.detail,
+        loaded.sight,
+    )
+    assert [(p.id, p.published_at, p.pinned) for p in asked.posts] == [
+        (p.id, p.published_at, p.pinned) for p in loaded.posts
+    ]
+    assert asked.profile == loaded.profile
+    documents = [a for a in asked.artifacts if a.kind == "page"]
+    if handle in ("ok", "gone", "empty", "stalepin"):  # shown: no page was loaded for them
+        assert documents == [] and {a.kind for a in asked.artifacts} == {"json"}
+    if handle == "captcha":  # the empty answers sent it to the user page: the evidence
+        assert documents and "验证码中间页" in documents[0].content.decode()
+
+
+def test_an_unsigned_call_gets_an_empty_body() -> None:
+    """The simulator's APIs answer only calls the site's script signed (an in-page call is)."""
+    import urllib.request
+
+    with LocalServer(Simulator().routes()) as srv:
+        q = f"device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id={P}ok"
+        url = f"{srv.base}/aweme/v1/web/aweme/post/?{q}"
+        with urllib.request.urlopen(url) as r:
+            assert (r.status, r.read()) == (200, b"")
+        with urllib.request.urlopen(url + "&a_bogus=sim") as r:
+            assert b"aweme_list" in r.read()
 
 
 def test_profile_counter_pins_and_dates_are_read(seen: dict[str, Observation]) -> None:
@@ -108,3 +171,13 @@ def test_a_cancelled_account_is_gone(seen: dict[str, Observation]) -> None:
 def test_the_declaration_is_true() -> None:
     spec = PLATFORMS["douyin"]
     assert spec.browser and dict(spec.origins) == {"www": "https://www.douyin.com"}
+
+
+def test_two_looks_asked_from_a_page_say_the_same(
+    both: tuple[dict[str, Observation], dict[str, Observation]],
+) -> None:
+    """Whichever account's page was left open, the look names the list it asked for: two
+    looks at an account that did not change mean the same (``probes.meaning``)."""
+    first, again = both[1]["ok"], both[1]["ok-again"]
+    assert first.meaning and first.meaning == again.meaning
+    assert first.final_url is not None and "/aweme/v1/web/aweme/post/" in first.final_url

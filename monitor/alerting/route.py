@@ -44,7 +44,7 @@ OWNER_EVENTS = OWNER_NEWS
 # shown it (``unreadable``), or could not date the posts (``undated``): told to ops only, never
 # to a unit, its supervisor or its digest (``alerts.routing.plan``). An account that is gone
 # (``gone``) IS the unit's: it stays theirs
-OPS_KINDS = kinds.PATROL_KINDS
+OPS_KINDS: frozenset[str] = kinds.OPS_KINDS  # ``FindingKind.audience``
 
 
 def defaults(settings: AlertingSettings) -> Defaults:
@@ -181,6 +181,7 @@ def notice_for(
         category=known.category if known else "",
         category_label=known.category_label if known else "",
         remedy=known.remedy if known else "",
+        advice=known.advice if known else "",
         severity=f.severity,
         title=f.title,
         detail=f.detail,

@@ -9,6 +9,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 app = Typer(help="告警：发件箱、立即发送、向通知渠道发测试消息。")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 STATUSES = ("pending", "sending", "sent", "dead", "held")
 
 

@@ -12,6 +12,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, local, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from monitor.store.audit import Filter
@@ -54,7 +55,7 @@ def audit_list(
     limit: Annotated[
         int, typer.Option("--limit", metavar="条数", min=0, help="最多列出多少条（0 = 全部）")
     ] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出审计记录，新的在前：时间、操作人、途径、操作、结果、对象、地址、详情。"""
     from sqlmodel import Session
@@ -143,7 +144,7 @@ def audit_export(
 @app.command("verify")
 def audit_verify(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """校验审计记录链：任何一条被改动或删除都会发现，退出码 1。
 

@@ -8,6 +8,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, no_database, out, print_json, state
+from monitor.cli.options import JsonOpt
 
 app = Typer(help="数据库：把数据迁移到另一个数据库（如从 SQLite 到 PostgreSQL）。")
 
@@ -29,7 +30,7 @@ def copy_cmd(
         ),
     ] = False,
     batch: Annotated[int, typer.Option("--batch", min=1, help="每批行数")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """把当前数据库复制到另一个已初始化的空数据库，并核对每张表的行数。
 

@@ -109,16 +109,8 @@ def copy_database(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[TableCopy]:
     """Copy every table; raises CopyError before writing anything if the target is unfit."""
-    for engine, which in ((source, "源"), (target, "目标")):
-        try:
-            check_schema(engine)
-        except SchemaError as e:
-            hint = "（先对目标数据库运行 `xuncha init`：XUNCHA_DATABASE__URL=… xuncha init）"
-            raise CopyError(f"{which}数据库: {e}{hint if which == '目标' else ''}") from None
+    _check_fit(source, target)
     tables = tables_to_copy()
-    for t in tables:
-        if n := _count(target, t):
-            raise CopyError(f"目标数据库不是空的：表 {t.name} 已有 {n} 行，未做任何修改")
     report = [TableCopy(t.name, _count(source, t)) for t in tables]
     for t, rep in zip(tables, report, strict=True):
         for rows in _rows(source, t, batch):
@@ -139,6 +131,19 @@ def copy_database(
         lines = "; ".join(f"{r.table}: 源 {r.source} 行, 目标 {r.target} 行" for r in bad)
         raise CopyError(f"复制后行数不一致: {lines}")
     return report
+
+
+def _check_fit(source: Engine, target: Engine) -> None:
+    """Both schemas current and the target empty, or CopyError saying which is not."""
+    for engine, which in ((source, "源"), (target, "目标")):
+        try:
+            check_schema(engine)
+        except SchemaError as e:
+            hint = "（先对目标数据库运行 `xuncha init`：XUNCHA_DATABASE__URL=… xuncha init）"
+            raise CopyError(f"{which}数据库: {e}{hint if which == '目标' else ''}") from None
+    for t in tables_to_copy():
+        if n := _count(target, t):
+            raise CopyError(f"目标数据库不是空的：表 {t.name} 已有 {n} 行，未做任何修改")
 
 
 def _copy_blob_files(

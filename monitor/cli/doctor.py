@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
@@ -12,6 +13,7 @@ import typer
 from monitor.cli.common import EXIT_PROBLEMS, no_database, out, state
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy.engine import Engine
 
     from monitor.config import Settings
@@ -60,6 +62,30 @@ def _evidence_store_problem(store: BlobStore | DatabaseBlobStore) -> str | None:
     return None
 
 
+class _Lines:
+    """The doctor's output: one line per check, and how many of them need fixing (the exit
+    code)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.problems = 0
+
+    def ok(self, msg: str) -> None:
+        self._say("[green]OK[/]   ", msg)
+
+    def bad(self, msg: str) -> None:
+        self.problems += 1
+        self._say("[red]需处理[/]", msg)
+
+    def warn(self, msg: str) -> None:  # worth doing soon; not a reason to fail (exit 0)
+        self._say("[yellow]注意[/] ", msg)
+
+    def _say(self, tag: str, msg: str) -> None:
+        from rich.markup import escape
+
+        self.console.print(f"{tag} {escape(msg)}", soft_wrap=True)  # one line each
+
+
 def doctor(
     ctx: typer.Context,
     send: bool = typer.Option(False, "--send", help="向每个通知渠道发送一条测试消息"),
@@ -69,130 +95,131 @@ def doctor(
     依次检查配置、数据库、证据存储、磁盘、浏览器、工作日历、词表和通知渠道，每项一行：
     OK，或需处理的问题及办法。有需处理的问题时退出码为 1。
     """
-    from rich.markup import escape
-
     from monitor.timefmt import local_date
 
     settings = state(ctx).settings  # an invalid config already exits 2 with the reason
-    console = out(ctx)
-    problems = 0
-
-    def ok(msg: str) -> None:
-        console.print(f"[green]OK[/]    {escape(msg)}", soft_wrap=True)  # one line each
-
-    def bad(msg: str) -> None:
-        nonlocal problems
-        problems += 1
-        console.print(f"[red]需处理[/] {escape(msg)}", soft_wrap=True)
-
-    def warn(msg: str) -> None:  # worth doing soon; not a reason to fail (exit 0)
-        console.print(f"[yellow]注意[/]  {escape(msg)}", soft_wrap=True)
-
-    ok("配置有效")
+    lines = _Lines(out(ctx))
+    lines.ok("配置有效")
     if why := no_database(settings):  # a check never creates what it checks
-        bad(why)
+        lines.bad(why)
         units = []
     else:
-        units = _database(settings, ok, bad)
+        units = _database(settings, lines.ok, lines.bad)
+    _disk(settings, lines)
+    _calendar(settings, local_date(state(ctx).clock(), settings.timezone), lines)
+    _lists(settings, lines)
+    _browser(settings, lines)
+    _channels(settings, units, send, lines)
+    if lines.problems:
+        raise typer.Exit(EXIT_PROBLEMS)
 
+
+def _disk(settings: Settings, lines: _Lines) -> None:
     free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else "/").free
     if free < 1 << 30:
-        bad(f"数据目录所在磁盘仅剩 {free >> 20} MiB，请清理或扩容")
+        lines.bad(f"数据目录所在磁盘仅剩 {free >> 20} MiB，请清理或扩容")
     else:
-        ok(f"磁盘剩余 {free >> 30} GiB")
+        lines.ok(f"磁盘剩余 {free >> 30} GiB")
 
+
+def _calendar(settings: Settings, today: date, lines: _Lines) -> None:
     from probes.checks.calendar import WorkCalendar
 
-    today = local_date(state(ctx).clock(), settings.timezone)
     gaps = WorkCalendar(extra_files=settings.calendar.extra_files).gaps(
         today, required_days=settings.calendar.next_year_required_days
     )
     for gap in gaps:
         if gap.urgent:
-            bad(gap.describe())
+            lines.bad(gap.describe())
         else:
-            warn(gap.describe())
+            lines.warn(gap.describe())
     if not gaps:
-        ok(f"工作日历包含 {today.year} 与 {today.year + 1} 年的调休安排")
+        lines.ok(f"工作日历包含 {today.year} 与 {today.year + 1} 年的调休安排")
 
+
+def _lists(settings: Settings, lines: _Lines) -> None:
     from probes.checks.lists import USER, load_lists
 
     lists = load_lists(settings.lists_path, settings.content.disable)
     own = sum(1 for s in lists.sources if s.origin == USER)
     if lists.problems:  # the good lines are used: a warning, not a stop
-        warn(f"本单位词表有 {len(lists.problems)} 处问题（{lists.problems[0]}），"
-             "运行 xuncha lists check 查看")  # fmt: skip
+        lines.warn(f"本单位词表有 {len(lists.problems)} 处问题（{lists.problems[0]}），"
+                   "运行 xuncha lists check 查看")  # fmt: skip
     else:
-        ok(f"词表与名册可用：内置 {len(lists.sources) - own} 个文件，本单位 {own} 个"
-           f"（{settings.lists_path}）")  # fmt: skip
+        lines.ok(f"词表与名册可用：内置 {len(lists.sources) - own} 个文件，本单位 {own} 个"
+                 f"（{settings.lists_path}）")  # fmt: skip
 
+
+def _browser(settings: Settings, lines: _Lines) -> None:
     from monitor.service.selfwatch import browser_starts
 
     started, why = browser_starts(
         settings.browser.executable, settings.selfwatch.browser_timeout_seconds
     )
     if started:
-        ok(f"浏览器可以启动（{settings.browser.executable}）")
+        lines.ok(f"浏览器可以启动（{settings.browser.executable}）")
     else:
-        bad(f"{why}（Debian: apt-get install chromium）")
+        lines.bad(f"{why}（Debian: apt-get install chromium）")
 
+
+def _channels(settings: Settings, units: list, send: bool, lines: _Lines) -> None:
+    """Every channel the registry, the ops or the escalation ladders name: defined and well
+    formed; with ``send``, a test message to each but the ladders' SMS ones (to whom?)."""
     from alerts.send import mask_url
 
     referenced = {c for u in units for c in u.channels}
     ops = set(settings.alerts.ops_channels)
     if not ops:
-        warn(
+        lines.warn(
             "未配置运维渠道 [alerts].ops_channels："
             "巡查系统自身的问题（抓取失败、被拦截、无法读取、无法判断更新时间，浏览器、数据库故障）"
             "不通知任何单位，只在控制台“巡查异常”和日志中可见"
         )
-    # the escalation ladders' SMS channels: checked like the others, never sent a test (to whom?)
     sms = {
         step.channel or settings.alerts.sms_channel
         for ladder in settings.alerts.ladder.values()
         for step in ladder.steps
         if step.to.endswith("_sms")
     } - {""}
-    channel_problems = problems
+    channel_problems = lines.problems
     checked: dict[str, str] = {}
     for c in sorted(referenced | ops | sms):
         url = settings.channel_url(c)
         where = "运维渠道" if c in ops else "短信渠道" if c in sms else "登记表中使用的通知渠道"
         if url is None:
-            bad(
+            lines.bad(
                 f"{where} {c} 未在配置 [channels] 中定义：请在 [channels] 或环境变量 "
                 f"XUNCHA_CHANNELS__{c[1:].upper()} 中给出地址"
             )
         elif "://" not in url or not _well_formed(url):
-            bad(
+            lines.bad(
                 f"{where} {c if c.startswith('@') else ''} 地址 {mask_url(url)} 无法识别，"
                 "请对照 apprise 的地址格式修改"
             )
         else:
             checked[c] = url
-    if checked and problems == channel_problems:
-        ok(f"{len(checked)} 个通知渠道格式正确")
-    if send and checked:
-        import anyio
+    if checked and lines.problems == channel_problems:
+        lines.ok(f"{len(checked)} 个通知渠道格式正确")
+    if send:
+        tested = {c: u for c, u in checked.items() if c not in sms or c in referenced | ops}
+        _send_tests(settings, tested, lines)
 
-        from alerts.notice import Message
-        from alerts.send import deliver
 
-        note = f"xuncha doctor 测试消息，来自节点 {settings.node_name}，无需处理。"
-        msg = Message(title="【测试】xuncha 通知渠道检查", markdown=note, text=note)
-        for c, url in checked.items():
-            if c in sms and c not in referenced | ops:
-                continue
-            r = anyio.run(
-                lambda u=url: deliver(u, msg, timeout=settings.alerts.send_timeout_seconds)
-            )
-            name = c if c.startswith("@") else mask_url(url)
-            if r.ok:
-                ok(f"通知渠道 {name} 可送达（{r.elapsed_ms} 毫秒）")
-            else:
-                bad(f"通知渠道 {name} 发送失败：{r.error}")
-    if problems:
-        raise typer.Exit(EXIT_PROBLEMS)
+def _send_tests(settings: Settings, channels: dict[str, str], lines: _Lines) -> None:
+    import anyio
+
+    from alerts.notice import Message
+    from alerts.send import deliver, mask_url
+
+    note = f"xuncha doctor 测试消息，来自节点 {settings.node_name}，无需处理。"
+    msg = Message(title="【测试】xuncha 通知渠道检查", markdown=note, text=note)
+    for c, url in channels.items():
+        r = anyio.run(lambda u=url: deliver(u, msg, timeout=settings.alerts.send_timeout_seconds))
+        name = c if c.startswith("@") else mask_url(url)
+        if r.ok:
+            lines.ok(f"通知渠道 {name} 可送达（{r.elapsed_ms} 毫秒）")
+        else:
+            lines.bad(f"通知渠道 {name} 发送失败：{r.error}")
 
 
 def _database(settings: Settings, ok: Callable[[str], None], bad: Callable[[str], None]) -> list:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.common import EXIT_USAGE, fail, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 
 def ack(
@@ -20,7 +21,7 @@ def ack(
     by: Annotated[
         str | None, typer.Option("--by", metavar="姓名", help="确认人（默认当前登录用户）")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """确认已知悉一个问题，记录确认人与时间；确认后不再重复提醒。"""
     import getpass
@@ -67,13 +68,18 @@ def rectify(
     _loop(ctx, "rectify", finding, note, by)
 
 
+# the finding a 复核 is about, and who made it: confirm and dismiss ask alike
+Reviewed = Annotated[int, typer.Argument(metavar="问题编号", help="待复核的问题")]
+Reviewer = Annotated[
+    str | None, typer.Option("--by", metavar="姓名", help="复核人（默认当前登录用户）")
+]
+
+
 def confirm(
     ctx: typer.Context,
-    finding: Annotated[int, typer.Argument(metavar="问题编号", help="待复核的问题")],
+    finding: Reviewed,
     note: Annotated[str, typer.Option("--note", "-m", metavar="备注", help="可选")] = "",
-    by: Annotated[
-        str | None, typer.Option("--by", metavar="姓名", help="复核人（默认当前登录用户）")
-    ] = None,
+    by: Reviewer = None,
 ) -> None:
     """复核确认：程序的判定无误，照常计入通报。"""
     _loop(ctx, "review_confirm", finding, note, by)
@@ -81,13 +87,11 @@ def confirm(
 
 def dismiss(
     ctx: typer.Context,
-    finding: Annotated[int, typer.Argument(metavar="问题编号", help="待复核的问题")],
+    finding: Reviewed,
     reason: Annotated[
         str, typer.Option("--reason", "-m", metavar="原因", help="为什么是误报（必填）")
     ] = "",
-    by: Annotated[
-        str | None, typer.Option("--by", metavar="姓名", help="复核人（默认当前登录用户）")
-    ] = None,
+    by: Reviewer = None,
 ) -> None:
     """复核认定为误报：问题关闭，不计入通报；同一内容不再提出。"""
     _loop(ctx, "review_dismiss", finding, reason, by)

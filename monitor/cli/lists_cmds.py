@@ -15,14 +15,13 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, out, print_json, state
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from monitor.config import Settings
     from probes.checks.lists import Lists
 
 app = Typer(help="词表与名册：内置的和本单位自己的（后者放在数据目录，升级不会覆盖）。")
-
-JSON = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 
 
 def _load(settings: Settings) -> Lists:
@@ -38,7 +37,7 @@ def _unknown_disabled(settings: Settings) -> list[str]:
 
 
 @app.command("show")
-def lists_show(ctx: typer.Context, as_json: JSON = False) -> None:
+def lists_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """列出正在使用的词表文件：内置的、本单位的，各有多少条、什么版本。"""
     settings = state(ctx).settings
     lists = _load(settings)
@@ -80,7 +79,7 @@ def lists_show(ctx: typer.Context, as_json: JSON = False) -> None:
 
 
 @app.command("check")
-def lists_check(ctx: typer.Context, as_json: JSON = False) -> None:
+def lists_check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """检查词表与名册：缺出处、格式不对、日期写错、停用了不存在的文件。
 
     有问题时退出码为 1。
@@ -110,7 +109,7 @@ def lists_try(
         str | None,
         typer.Option("--date", metavar="日期", help="发布日期，如 2026-12-07（默认今天）"),
     ] = None,
-    as_json: JSON = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """这段文字命中哪个词表的哪一条（含出处），以及商业广告判断。"""
     settings = state(ctx).settings

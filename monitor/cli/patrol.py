@@ -17,6 +17,7 @@ from monitor.cli.common import (
     print_json,
     state,
 )
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -85,7 +86,7 @@ def check_cmd(
     accounts: Annotated[
         list[str], typer.Argument(metavar="账号编号", help="要巡查的账号（可多个）")
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """立即巡查账号并记录快照；发现问题时退出码为 1。"""
     import anyio

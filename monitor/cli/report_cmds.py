@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from monitor.cli.common import EXIT_USAGE, fail, local, open_app, out, print_json
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
+from monitor.cli.options import JsonOpt
 
 
 def _show(v: Any) -> str:
@@ -76,8 +76,6 @@ def report(
     ] = "",
 ) -> None:
     """生成检查通报（季度、月或年）或年度报表，依据保存的快照（docs/report.md）。"""
-    from datetime import date
-
     if what is not None:
         if what != "annual":
             fail(
@@ -100,12 +98,7 @@ def report(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         fail(f"不支持的格式 '{fmt}'：可选 {'、'.join(FORMATS)}", EXIT_USAGE)
-    day = None
-    if issued is not None:
-        try:
-            day = date.fromisoformat(issued.strip())
-        except ValueError:
-            fail(f"无法识别的成文日期 '{issued}'：请写成 2027-01-08", EXIT_USAGE)
+    day = _issued_day(issued)
     try:
         p = Period.parse(period)
     except PeriodError as e:
@@ -121,10 +114,7 @@ def report(
         print_json(rep.to_dict())
         return
     target = output or Path(report_filename(rep, fmt, unit or ""))
-    try:
-        target.write_bytes(report_bytes(rep, fmt, tz, config, issued=day, seq=seq))
-    except OSError as e:
-        fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
+    _write(target, report_bytes(rep, fmt, tz, config, issued=day, seq=seq))
     t = rep.totals
     console.print(
         f"{_show(rep.title)}：纳入 {t.accounts} 个，检查 {t.checked} 个，"
@@ -133,6 +123,23 @@ def report(
         highlight=False,
     )
     console.print(f"已写入 {_show(target)}", highlight=False)
+
+
+def _issued_day(issued: str | None) -> date | None:
+    """The docx's date of issue as given (``--date``); None: the period's last day."""
+    if issued is None:
+        return None
+    try:
+        return date.fromisoformat(issued.strip())
+    except ValueError:
+        fail(f"无法识别的成文日期 '{issued}'：请写成 2027-01-08", EXIT_USAGE)
+
+
+def _write(target: Path, data: bytes) -> None:
+    try:
+        target.write_bytes(data)
+    except OSError as e:
+        fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
 
 
 def _annual(
@@ -161,10 +168,7 @@ def _annual(
             scope = (u.name if (u := s.get(Unit, unit)) else unit) + "及下级单位"
         rows = annual_rows(s, year, now, tz, codes)
     target = output or Path(f"年度报表-{year}-{unit or 'all'}.{fmt}")
-    try:
-        target.write_bytes(annual_bytes(rows, year, fmt, tz, scope))
-    except OSError as e:
-        fail(f"无法写入 {target}: {e.strerror or e}", EXIT_USAGE)
+    _write(target, annual_bytes(rows, year, fmt, tz, scope))
     posts = sum(r.act.posts for r in rows)
     overdue = sum(r.overdue for r in rows)
     out(ctx).print(
@@ -202,10 +206,8 @@ def snapshot(
     """
     from sqlmodel import Session
 
-    from monitor.cli.screenshots import picture_bytes, prepare_pictures, show_pictures
-    from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
-    from monitor.store.blobs import BlobCorrupt
-    from monitor.store.history import read_artifact, snapshot_detail, verify_artifacts
+    from monitor.cli.screenshots import prepare_pictures, show_pictures
+    from monitor.store.history import snapshot_detail, verify_artifacts
 
     console = out(ctx)
     with open_app(ctx) as app, Session(app.engine) as s:
@@ -214,35 +216,8 @@ def snapshot(
             fail(f"快照 #{snapshot_id} 不存在", EXIT_USAGE)
         prepare_pictures(app, s, d, draw=screenshot)
         if raw:
-            if output is None:
-                fail(
-                    "--raw 输出的是原始字节，请用 --output 指定文件（或 --output - 写到管道）",
-                    EXIT_USAGE,
-                )
-            if not screenshot and artifact >= len(d.artifacts):
-                fail(
-                    f"快照 #{snapshot_id} 没有第 {artifact} 个证据文件（共 {len(d.artifacts)} 个）",
-                    EXIT_USAGE,
-                )
-            try:
-                data = (
-                    picture_bytes(app, d, artifact)
-                    if screenshot
-                    else read_artifact(app.blobs, d.artifacts[artifact])
-                )
-            except BlobCorrupt as e:
-                fail(str(e))
-            if str(output) == "-":
-                if sys.stdout.isatty():
-                    fail("拒绝把原始字节写到终端，请重定向到文件", EXIT_USAGE)
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-            else:
-                try:
-                    output.write_bytes(data)
-                except OSError as e:
-                    fail(f"无法写入 {output}: {e.strerror or e}", EXIT_USAGE)
-                console.print(f"已写入 {_show(output)}（{len(data)} 字节）", highlight=False)
+            data = _raw_bytes(app, d, snapshot_id, artifact, output, screenshot)
+            _put_raw(console, data, output)
             return
         verify_artifacts(app.blobs, d.artifacts)
         bad = [a for a in d.artifacts if not a.verified]
@@ -251,51 +226,99 @@ def snapshot(
         if as_json:
             print_json(d.to_dict(tz))
         else:
-            sm = d.summary
-            note = capped_note(d.facts)
-            console.print(
-                f"快照 #{sm.id} · {_show(d.account_name)}（{label(PLATFORM, d.platform)}）"
-                f" · 主办单位 {_show(d.owner_name or d.owner_code)}",
-                highlight=False,
-            )
-            for k, v in (
-                ("时间", local(sm.taken_at, tz, seconds=True)),
-                ("结果", label(OUTCOME, sm.outcome)),
-                ("状态码", sm.status_code),
-                ("地址", sm.url),
-                ("最终地址", sm.final_url),
-                ("说明", sm.detail),
-                ("最新发布", local(sm.latest_post_at, tz)),
-                # and what the page had beyond the cap (probes.model.MAX_POSTS), if anything
-                ("内容条数", f"{sm.post_count}（{note}）" if note else sm.post_count),
-                ("巡查节点", sm.node),
-                ("内容哈希", sm.facts_hash),
-            ):
-                console.print(f"  {k}：{_show(v)}", highlight=False)
-            profile = d.facts.get("profile") or {}
-            shown = {k: v for k, v in profile.items() if v not in (None, "")}
-            if shown:
-                console.print("  资料：", highlight=False)
-                for k, v in shown.items():
-                    console.print(f"    {k}: {_show(v)}", highlight=False)
-            posts = d.facts.get("posts") or []
-            if posts:
-                _print_posts(console, posts, tz)
-            if d.artifacts:
-                console.print("  证据文件：", highlight=False)
-            else:
-                console.print("  （无证据文件）", highlight=False)
-            for a in d.artifacts:
-                check = "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]"
-                size = f"{a.size} 字节" if a.size is not None else ""
-                console.print(
-                    f"    #{a.index} {_show(a.media_type or a.kind)} {size} 校验{check}",
-                    highlight=False,
-                )
-                console.print(f"       sha256 {a.sha256}", highlight=False)
+            _print_snapshot(console, d, tz)
             show_pictures(console, d, tz)
         if bad:
             raise typer.Exit(1)
+
+
+def _raw_bytes(
+    app: Any, d: Any, snapshot_id: int, artifact: int, output: Path | None, screenshot: bool
+) -> bytes:
+    """The bytes ``--raw`` asks for: an evidence file as stored, or a screenshot."""
+    from monitor.cli.screenshots import picture_bytes
+    from monitor.store.blobs import BlobCorrupt
+    from monitor.store.history import read_artifact
+
+    if output is None:
+        fail(
+            "--raw 输出的是原始字节，请用 --output 指定文件（或 --output - 写到管道）",
+            EXIT_USAGE,
+        )
+    if not screenshot and artifact >= len(d.artifacts):
+        fail(
+            f"快照 #{snapshot_id} 没有第 {artifact} 个证据文件（共 {len(d.artifacts)} 个）",
+            EXIT_USAGE,
+        )
+    try:
+        return (
+            picture_bytes(app, d, artifact)
+            if screenshot
+            else read_artifact(app.blobs, d.artifacts[artifact])
+        )
+    except BlobCorrupt as e:
+        fail(str(e))
+
+
+def _put_raw(console: Any, data: bytes, output: Path | None) -> None:
+    """Raw bytes to the file, or to a pipe (``-``) but never to a terminal."""
+    if str(output) == "-":
+        if sys.stdout.isatty():
+            fail("拒绝把原始字节写到终端，请重定向到文件", EXIT_USAGE)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    assert output is not None  # (checked before the bytes were read)
+    _write(output, data)
+    console.print(f"已写入 {_show(output)}（{len(data)} 字节）", highlight=False)
+
+
+def _print_snapshot(console: Any, d: Any, tz: str) -> None:
+    """What the snapshot saw and its evidence files, checked."""
+    from monitor.show.labels import OUTCOME, PLATFORM, capped_note, label
+
+    sm = d.summary
+    note = capped_note(d.facts)
+    console.print(
+        f"快照 #{sm.id} · {_show(d.account_name)}（{label(PLATFORM, d.platform)}）"
+        f" · 主办单位 {_show(d.owner_name or d.owner_code)}",
+        highlight=False,
+    )
+    for k, v in (
+        ("时间", local(sm.taken_at, tz, seconds=True)),
+        ("结果", label(OUTCOME, sm.outcome)),
+        ("状态码", sm.status_code),
+        ("地址", sm.url),
+        ("最终地址", sm.final_url),
+        ("说明", sm.detail),
+        ("最新发布", local(sm.latest_post_at, tz)),
+        # and what the page had beyond the cap (probes.model.MAX_POSTS), if anything
+        ("内容条数", f"{sm.post_count}（{note}）" if note else sm.post_count),
+        ("巡查节点", sm.node),
+        ("内容哈希", sm.facts_hash),
+    ):
+        console.print(f"  {k}：{_show(v)}", highlight=False)
+    profile = d.facts.get("profile") or {}
+    shown = {k: v for k, v in profile.items() if v not in (None, "")}
+    if shown:
+        console.print("  资料：", highlight=False)
+        for k, v in shown.items():
+            console.print(f"    {k}: {_show(v)}", highlight=False)
+    posts = d.facts.get("posts") or []
+    if posts:
+        _print_posts(console, posts, tz)
+    if d.artifacts:
+        console.print("  证据文件：", highlight=False)
+    else:
+        console.print("  （无证据文件）", highlight=False)
+    for a in d.artifacts:
+        check = "通过" if a.verified else f"[red]{_show(a.problem or '失败')}[/]"
+        size = f"{a.size} 字节" if a.size is not None else ""
+        console.print(
+            f"    #{a.index} {_show(a.media_type or a.kind)} {size} 校验{check}",
+            highlight=False,
+        )
+        console.print(f"       sha256 {a.sha256}", highlight=False)
 
 
 def _print_posts(console: Any, posts: list[dict[str, Any]], tz: str) -> None:
@@ -338,7 +361,6 @@ def diff(
     """比较同一账号的两个快照：结果、资料、内容和证据文件的变化。"""
     from sqlmodel import Session
 
-    from monitor.show.labels import OUTCOME, label
     from monitor.store.changes import diff_snapshots
 
     console = out(ctx)
@@ -361,6 +383,13 @@ def diff(
     if d.empty:
         console.print("  两次看到的内容相同。", highlight=False)
         return
+    _print_changes(console, d, tz)
+
+
+def _print_changes(console: Any, d: Any, tz: str) -> None:
+    """What changed between the two snapshots, field by field, then posts and evidence."""
+    from monitor.show.labels import OUTCOME, label
+
     names = {
         "outcome": "结果",
         "status_code": "状态码",

@@ -20,6 +20,7 @@ from monitor.cli.common import (
     out,
     print_json,
 )
+from monitor.cli.options import ByOpt, JsonOpt
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -41,13 +42,13 @@ def _by(by: str | None) -> str:
 def sessions_list(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="包括已删除的")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出登录会话：状态、最近一次成功使用、到期时间、使用间隔（不显示 Cookie）。"""
     from sqlmodel import Session
 
     from monitor.sessions.manage import session_dict
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.store import sessions as store
 
     with open_app(ctx, rules=False) as xapp, Session(xapp.engine) as s:
@@ -73,13 +74,9 @@ def sessions_list(
         )
         return
     header = ["编号", "平台", "名称", "状态", "最近成功", "到期", "间隔", "最近使用", "说明"]
-    if not is_terminal(console):
-        write_tsv(console, header, rows)
-        return
-    t = terminal_table([Col(h, wrap=h == "说明") for h in header], title=f"登录会话 {len(rows)} 个")
-    for row in rows:
-        t.add_row(*(cell(v) for v in row))
-    console.print(t)
+    print_rows(
+        console, [Col(h, wrap=h == "说明") for h in header], rows, f"登录会话 {len(rows)} 个"
+    )
 
 
 @app.command("add")
@@ -97,10 +94,8 @@ def sessions_add(
         float | None,
         typer.Option("--pace", metavar="秒数", help="两次使用之间至少间隔多少秒（默认按平台）"),
     ] = None,
-    by: Annotated[
-        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """导入一个登录会话：从登录后的浏览器导出该平台的 Cookie，加密保存，巡查轮流使用。
 
@@ -157,9 +152,7 @@ def sessions_add(
 def sessions_remove(
     ctx: typer.Context,
     session_id: Annotated[int, typer.Argument(metavar="会话编号", help="见 xuncha sessions list")],
-    by: Annotated[
-        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
-    ] = None,
+    by: ByOpt = None,
 ) -> None:
     """删除一个登录会话：巡查不再使用，其 Cookie 从数据库中抹去。"""
     from monitor.sessions.manage import SessionError, name_of, remove
@@ -183,7 +176,7 @@ def sessions_test(
         str | None,
         typer.Option(metavar="账号编号", help="读取哪个账号（默认该平台登记的第一个账号）"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """用登录会话立即读取该平台的一个登记账号，说明是否看到了内容、是否遇到登录墙。
 

@@ -11,6 +11,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json
+from monitor.cli.options import ByOpt, JsonOpt
 from monitor.timefmt import zone_label
 
 if TYPE_CHECKING:
@@ -76,10 +77,8 @@ def silence_add(
     maintenance: Annotated[
         bool, typer.Option("--maintenance", help="维护窗口（可不限范围）")
     ] = False,
-    by: Annotated[
-        str | None, typer.Option(metavar="姓名", help="操作人（默认当前登录用户）")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """新建静默或维护窗口：期间照常巡查和记录，只是不发消息。
 
@@ -135,7 +134,7 @@ def silence_add(
 def silence_list(
     ctx: typer.Context,
     show_all: Annotated[bool, typer.Option("--all", help="包括已结束的")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出生效中的静默与维护窗口。"""
     from sqlmodel import Session, col, select

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 import typer
 
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, local, open_app, out, print_json
+from monitor.cli.options import JsonOpt
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
     from monitor.store.models import Account, Unit
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")]
 LimitOpt = Annotated[
     int | None,
     typer.Option(

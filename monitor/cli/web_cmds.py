@@ -9,6 +9,7 @@ import typer
 
 from monitor.cli.chinese import Typer
 from monitor.cli.common import EXIT_USAGE, fail, iso, local, open_app, out, print_json, state
+from monitor.cli.options import JsonOpt, PasswordStdinOpt
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,9 +88,7 @@ def users_add(
         str | None,
         typer.Option(metavar="单位编码", help="所属单位（supervisor 含其下级单位；duty 仅本单位）"),
     ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """添加控制台用户；密码交互输入两次，或用 --password-stdin 从标准输入读一行。
 
@@ -121,12 +120,12 @@ def users_add(
 @app.command("list")
 def users_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """列出控制台用户：角色、单位、状态、有效的 API 令牌数。"""
     from sqlmodel import Session, col, select
 
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.store.models import ApiToken, User
     from monitor.web.auth import ROLES, token_state
 
@@ -161,20 +160,10 @@ def users_list(
              tokens.get(u.id or 0, 0), local(u.created_at, tz))
             for u in users
         ]  # fmt: skip
-        console = out(ctx)
-        if not is_terminal(console):
-            write_tsv(console, header, rows)
-            return
-        t = terminal_table(
-            [
-                Col(h, wrap=h == "单位", justify="right" if h == "有效令牌" else "left")
-                for h in header
-            ],
-            title=f"用户 {len(users)} 个",
-        )
-        for row in rows:
-            t.add_row(*(cell(v) for v in row))
-        console.print(t)
+        columns = [
+            Col(h, wrap=h == "单位", justify="right" if h == "有效令牌" else "left") for h in header
+        ]
+        print_rows(out(ctx), columns, rows, f"用户 {len(users)} 个")
 
 
 def _unit_shown(role: str, unit_code: str | None) -> str:
@@ -187,9 +176,7 @@ def _unit_shown(role: str, unit_code: str | None) -> str:
 def users_passwd(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="用户名", help="要改密码的用户")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     keep_tokens: Annotated[
         bool, typer.Option("--keep-tokens", help="保留该用户的 API 令牌（默认全部吊销）")
     ] = False,
@@ -240,7 +227,7 @@ TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊�
 def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> None:
     from sqlmodel import Session
 
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
+    from monitor.show.terminal import Col, print_rows
     from monitor.web.auth import UserError, get_user, token_state, user_tokens
 
     with Session(xapp.engine) as s:
@@ -252,7 +239,6 @@ def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> Non
     if as_json:
         print_json([_token_row(t, now, tz) for t in tokens])
         return
-    header = ["编号", "标签", "创建于", "到期", "最近使用", "状态"]
     rows = []
     for t in tokens:
         state_ = TOKEN_STATES[token_state(t, now)]
@@ -263,18 +249,9 @@ def _list_tokens(ctx: typer.Context, xapp: App, name: str, as_json: bool) -> Non
             local(t.expires_at, tz) if t.expires_at else "不过期", local(t.last_used_at, tz),
             state_,
         ))  # fmt: skip
-    console = out(ctx)
-    if not is_terminal(console):
-        write_tsv(console, header, rows)
-        return
-    table = terminal_table(
-        [Col("编号", justify="right"), Col("标签", wrap=True), Col("创建于"), Col("到期"),
-         Col("最近使用"), Col("状态", wrap=True)],
-        title=f"用户 {name} 的令牌 {len(tokens)} 个",
-    )  # fmt: skip
-    for row in rows:
-        table.add_row(*(cell(v) for v in row))
-    console.print(table)
+    columns = [Col("编号", justify="right"), Col("标签", wrap=True), Col("创建于"), Col("到期"),
+               Col("最近使用"), Col("状态", wrap=True)]  # fmt: skip
+    print_rows(out(ctx), columns, rows, f"用户 {name} 的令牌 {len(tokens)} 个")
 
 
 @app.command("token")

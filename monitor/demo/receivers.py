@@ -315,92 +315,101 @@ class SmtpSink(_Served):
         self._recorder.clear()
 
 
+# replies that depend on nothing but the command
+_SMTP_REPLIES: dict[str, tuple[str, ...]] = {
+    "EHLO": ("250-xuncha-sink", "250-AUTH PLAIN LOGIN", "250-8BITMIME", "250 OK"),
+    "HELO": ("250 xuncha-sink",),
+    "RSET": ("250 OK",),
+    "NOOP": ("250 OK",),
+    "QUIT": ("221 bye",),
+    "STARTTLS": ("454 TLS not available",),
+}
+
+
 def _smtp_handler(sink: SmtpSink) -> type[socketserver.StreamRequestHandler]:
-    class Handler(socketserver.StreamRequestHandler):
-        timeout = 30
+    return type("Handler", (_SmtpHandler,), {"sink": sink})
 
-        def handle(self) -> None:
-            self.user: str | None = None
-            self.mail_from = ""
-            self.rcpt: list[str] = []
-            self.say("220 xuncha-sink ESMTP")
-            while True:
-                line = self.rfile.readline(65536)
-                if not line:
-                    return
-                verb, _, arg = line.decode("utf-8", "replace").rstrip("\r\n").partition(" ")
-                verb = verb.upper()
-                if verb == "EHLO":
-                    self.say("250-xuncha-sink", "250-AUTH PLAIN LOGIN", "250-8BITMIME", "250 OK")
-                elif verb == "HELO":
-                    self.say("250 xuncha-sink")
-                elif verb == "AUTH":
-                    self.auth(arg)
-                elif verb == "MAIL":
-                    self.mail_from, self.rcpt = _address(arg), []
-                    self.say("250 OK")
-                elif verb == "RCPT":
-                    self.rcpt.append(_address(arg))
-                    self.say("250 OK")
-                elif verb == "DATA":
-                    self.data()
-                elif verb in ("RSET", "NOOP"):
-                    self.say("250 OK")
-                elif verb == "QUIT":
-                    self.say("221 bye")
-                    return
-                elif verb == "STARTTLS":
-                    self.say("454 TLS not available")
-                else:
-                    self.say("502 not implemented")
 
-        def say(self, *lines: str) -> None:
-            self.wfile.write("".join(f"{x}\r\n" for x in lines).encode())
-            self.wfile.flush()
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for apprise's mailto:// to hand a mail over (the sink's class)."""
 
-        def ask(self, prompt: str) -> str:
-            self.say(prompt)
-            return self.rfile.readline(65536).decode("ascii", "replace").strip()
+    timeout = 30
+    sink: SmtpSink
 
-        def auth(self, arg: str) -> None:
-            mech, _, initial = arg.partition(" ")
-            try:
-                if mech.upper() == "PLAIN":
-                    raw = base64.b64decode(initial or self.ask("334 "))
-                    user = raw.split(b"\0")[1].decode("utf-8", "replace")
-                elif mech.upper() == "LOGIN":
-                    user = base64.b64decode(initial or self.ask("334 VXNlcm5hbWU6")).decode()
-                    self.ask("334 UGFzc3dvcmQ6")
-                else:
-                    self.say("504 unsupported mechanism")
-                    return
-            except (binascii.Error, IndexError, UnicodeDecodeError):
-                self.say("501 malformed auth")
+    def handle(self) -> None:
+        self.user: str | None = None
+        self.mail_from = ""
+        self.rcpt: list[str] = []
+        self.say("220 xuncha-sink ESMTP")
+        while line := self.rfile.readline(65536):
+            verb, _, arg = line.decode("utf-8", "replace").rstrip("\r\n").partition(" ")
+            if not self.command(verb.upper(), arg):
                 return
-            if sink.reject_auth:
-                self.say("535 5.7.8 authentication credentials invalid")
+
+    def command(self, verb: str, arg: str) -> bool:
+        """Answer one command; False once the client has said QUIT."""
+        if verb in _SMTP_REPLIES:
+            self.say(*_SMTP_REPLIES[verb])
+            return verb != "QUIT"
+        if verb == "AUTH":
+            self.auth(arg)
+        elif verb == "MAIL":
+            self.mail_from, self.rcpt = _address(arg), []
+            self.say("250 OK")
+        elif verb == "RCPT":
+            self.rcpt.append(_address(arg))
+            self.say("250 OK")
+        elif verb == "DATA":
+            self.data()
+        else:
+            self.say("502 not implemented")
+        return True
+
+    def say(self, *lines: str) -> None:
+        self.wfile.write("".join(f"{x}\r\n" for x in lines).encode())
+        self.wfile.flush()
+
+    def ask(self, prompt: str) -> str:
+        self.say(prompt)
+        return self.rfile.readline(65536).decode("ascii", "replace").strip()
+
+    def auth(self, arg: str) -> None:
+        mech, _, initial = arg.partition(" ")
+        try:
+            if mech.upper() == "PLAIN":
+                raw = base64.b64decode(initial or self.ask("334 "))
+                user = raw.split(b"\0")[1].decode("utf-8", "replace")
+            elif mech.upper() == "LOGIN":
+                user = base64.b64decode(initial or self.ask("334 VXNlcm5hbWU6")).decode()
+                self.ask("334 UGFzc3dvcmQ6")
             else:
-                self.user = user
-                self.say("235 2.7.0 authenticated")
+                self.say("504 unsupported mechanism")
+                return
+        except (binascii.Error, IndexError, UnicodeDecodeError):
+            self.say("501 malformed auth")
+            return
+        if self.sink.reject_auth:
+            self.say("535 5.7.8 authentication credentials invalid")
+        else:
+            self.user = user
+            self.say("235 2.7.0 authenticated")
 
-        def data(self) -> None:
-            self.say("354 end with <CRLF>.<CRLF>")
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                line = self.rfile.readline(65536)
-                if not line or line in (b".\r\n", b".\n"):
-                    break
-                if line.startswith(b".."):
-                    line = line[1:]
-                size += len(line)
-                if size <= _MAX_BODY:
-                    chunks.append(line)
-            mail = SinkMail(self.mail_from, list(self.rcpt), b"".join(chunks), self.user)
-            sink._recorder.add(mail)
-            self.say("250 OK queued")
-
-    return Handler
+    def data(self) -> None:
+        self.say("354 end with <CRLF>.<CRLF>")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(65536)
+            if not line or line in (b".\r\n", b".\n"):
+                break
+            if line.startswith(b".."):
+                line = line[1:]
+            size += len(line)
+            if size <= _MAX_BODY:
+                chunks.append(line)
+        mail = SinkMail(self.mail_from, list(self.rcpt), b"".join(chunks), self.user)
+        self.sink._recorder.add(mail)
+        self.say("250 OK queued")
 
 
 def _address(arg: str) -> str:

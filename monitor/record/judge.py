@@ -26,16 +26,17 @@ from monitor.config import Settings
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Unit
 from monitor.store.snapshots import LastSeen, profile_marks
-from probes.checks import evaluate
+from probes.checks import evaluate, kinds
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness, posts_from_digest
 from probes.model import Observation, Outcome, Signal, observation_from_facts, post_from_dict
 
-# what a check that found the page unchanged judges again: the rules that move with time,
-# and the fetch (an ok answer ends a fetch problem); the rest stays as the page showed it
-TIME_KINDS = frozenset({"stale", "stale_soon", "infrequent", "undated"})
+# what a check that found the page unchanged judges again: the rules that move with time
+# (``FindingKind.timed``), and the fetch (an ok answer ends a fetch problem); the rest stays
+# as the page showed it
+TIME_KINDS: frozenset[str] = kinds.TIME_KINDS
 UNCHANGED_JUDGES = TIME_KINDS | FETCH_KINDS
 
 DATA = Path(__file__).resolve().parents[2] / "probes" / "data"
@@ -127,7 +128,7 @@ def _signer_to_pin(account: Account, signals: list[Signal]) -> str | None:
         return None
     for sig in signals:
         observed = sig.evidence.get("observed_signer")
-        if sig.kind == "app_signer_pinned" and observed:
+        if sig.spec.pins_signer and observed:
             return str(observed)
     return None
 

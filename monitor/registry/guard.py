@@ -67,35 +67,45 @@ class _Done(Exception):
 def check_workbook(path: Path) -> dict[str, list[Merge]]:
     """Raise ``Refused`` with a reason in the user's terms when ``path`` is unsafe to open;
     else each sheet's vertically merged ranges, by the sheet's name."""
-    merges: dict[str, list[Merge]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            _check_sizes(zf)
-            names = _sheet_names(zf)
-            # rows before the ratio: "超过 200000 行" says what is wrong in the person's
-            # terms; reading stops at the limit, and the sizes are already bounded
-            for info in zf.infolist():
-                if _is_xml(zf, info):
-                    name = names.get(info.filename)
-                    found = _check_part(zf, info, name)
-                    if found:
-                        merges[name or info.filename] = found
-            _check_ratio(zf)
+            return _check_zip(zf)
     except Refused:
         raise
-    except zipfile.BadZipFile as exc:
-        if "zip file" in str(exc):  # "File is not a zip file"
-            raise Refused("不是有效的 XLSX 工作簿（文件已损坏，或设置了打开密码）") from None
-        raise Refused(f"文件已损坏，无法解压（{exc}）") from None
-    except (zlib.error, EOFError) as exc:
-        raise Refused(f"文件已损坏，无法解压（{exc}）") from None
-    except NotImplementedError:
-        raise Refused("工作簿使用了不支持的压缩方式，请在 Excel 中另存为 .xlsx") from None
-    except RuntimeError:  # zipfile: "File ... is encrypted, password required"
-        raise Refused("工作簿设置了密码，请先取消密码再导入") from None
-    except OSError as exc:
-        raise Refused(f"无法读取文件：{exc.strerror or exc}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError) as exc:
+        raise _unreadable(exc) from None
+
+
+def _check_zip(zf: zipfile.ZipFile) -> dict[str, list[Merge]]:
+    merges: dict[str, list[Merge]] = {}
+    _check_sizes(zf)
+    names = _sheet_names(zf)
+    # rows before the ratio: "超过 200000 行" says what is wrong in the person's
+    # terms; reading stops at the limit, and the sizes are already bounded
+    for info in zf.infolist():
+        if _is_xml(zf, info):
+            name = names.get(info.filename)
+            found = _check_part(zf, info, name)
+            if found:
+                merges[name or info.filename] = found
+    _check_ratio(zf)
     return merges
+
+
+def _unreadable(exc: Exception) -> Refused:
+    """Why a file that could not be unpacked is refused, in the person's terms."""
+    if isinstance(exc, zipfile.BadZipFile):
+        if "zip file" in str(exc):  # "File is not a zip file"
+            return Refused("不是有效的 XLSX 工作簿（文件已损坏，或设置了打开密码）")
+        return Refused(f"文件已损坏，无法解压（{exc}）")
+    if isinstance(exc, (zlib.error, EOFError)):
+        return Refused(f"文件已损坏，无法解压（{exc}）")
+    if isinstance(exc, NotImplementedError):
+        return Refused("工作簿使用了不支持的压缩方式，请在 Excel 中另存为 .xlsx")
+    if isinstance(exc, RuntimeError):  # zipfile: "File ... is encrypted, password required"
+        return Refused("工作簿设置了密码，请先取消密码再导入")
+    assert isinstance(exc, OSError)
+    return Refused(f"无法读取文件：{exc.strerror or exc}")
 
 
 def _check_sizes(zf: zipfile.ZipFile) -> None:
@@ -164,49 +174,62 @@ def _is_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return head.replace(b"\x00", b"").lstrip().startswith(b"<")
 
 
-def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -> list[Merge]:
-    """Every XML part: no DTD. A worksheet: rows, cells and the used range (rows × the
-    widest row's columns) counted up to the limits; its vertical merges returned."""
-    where = sheet or info.filename
-    rows = cells = column = width = 0
-    merges: list[Merge] = []
+class _Sheet:
+    """A worksheet's counts as it is read: rows, cells and the used range (rows × the
+    widest row's columns) up to the limits, and its vertical merges."""
 
-    def count(name: str, attrs: dict[str, str]) -> None:  # once per element: kept lean
-        nonlocal rows, cells, column, width
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.rows = self.cells = self.column = self.width = 0
+        self.merges: list[Merge] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:  # once per element: kept lean
         if name == _CELL:
-            cells += 1
-            if cells > MAX_SHEET_CELLS:
-                raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", where)
-            # a cell's own reference sets its row and column, whatever its <row> said
-            ref = attrs.get("r", "")
-            digits = ref.lstrip(_LETTERS)
-            if len(digits) > 5 and digits.isdigit() and int(digits) > MAX_SHEET_ROWS:
-                raise Refused(f"超过 {MAX_SHEET_ROWS} 行", where)
-            letters = ref[: len(ref) - len(digits)].lstrip("$")
-            column = _column(letters) if letters.isalpha() else column + 1
-            if column > width:
-                width = column
-                _used(rows, width, where)
+            self._cell(attrs.get("r", ""))
         elif name == _ROW:
-            number = attrs.get("r", "")
-            rows = max(rows + 1, int(number) if number.isdigit() else 0)
-            column = 0
-            if rows > MAX_SHEET_ROWS:
-                raise Refused(f"超过 {MAX_SHEET_ROWS} 行", where)
-            _used(rows, width, where)
+            self._row(attrs.get("r", ""))
         elif name.endswith("mergeCell"):  # openpyxl takes these in any namespace
-            ref = attrs.get("ref", "")
-            cells += _area(ref)
-            if cells > MAX_SHEET_CELLS:
-                raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", where)
-            if (span := _vertical(ref)) is not None:
-                merges.append(span)
+            self._merge(attrs.get("ref", ""))
+
+    def _cell(self, ref: str) -> None:
+        self.cells += 1
+        if self.cells > MAX_SHEET_CELLS:
+            raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", self.where)
+        # a cell's own reference sets its row and column, whatever its <row> said
+        digits = ref.lstrip(_LETTERS)
+        if len(digits) > 5 and digits.isdigit() and int(digits) > MAX_SHEET_ROWS:
+            raise Refused(f"超过 {MAX_SHEET_ROWS} 行", self.where)
+        letters = ref[: len(ref) - len(digits)].lstrip("$")
+        self.column = _column(letters) if letters.isalpha() else self.column + 1
+        if self.column > self.width:
+            self.width = self.column
+            _used(self.rows, self.width, self.where)
+
+    def _row(self, number: str) -> None:
+        self.rows = max(self.rows + 1, int(number) if number.isdigit() else 0)
+        self.column = 0
+        if self.rows > MAX_SHEET_ROWS:
+            raise Refused(f"超过 {MAX_SHEET_ROWS} 行", self.where)
+        _used(self.rows, self.width, self.where)
+
+    def _merge(self, ref: str) -> None:
+        self.cells += _area(ref)
+        if self.cells > MAX_SHEET_CELLS:
+            raise Refused(f"超过 {MAX_SHEET_CELLS} 个单元格（含合并单元格）", self.where)
+        if (span := _vertical(ref)) is not None:
+            self.merges.append(span)
+
+
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -> list[Merge]:
+    """Every XML part: no DTD. A worksheet: counted up to the limits (``_Sheet``); its
+    vertical merges returned."""
+    counts = _Sheet(sheet or info.filename)
 
     def root(parser: expat.XMLParserType) -> Handler:
         def first(name: str, attrs: dict[str, str]) -> None:
             if name != _WORKSHEET:
                 raise _Done  # not a sheet: its prolog (where a DTD would be) has been read
-            parser.StartElementHandler = count
+            parser.StartElementHandler = counts.start
 
         return first
 
@@ -216,7 +239,7 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None) -
     except Refused as exc:
         exc.sheet = exc.sheet or sheet
         raise
-    return merges
+    return counts.merges
 
 
 def _used(rows: int, columns: int, where: str) -> None:

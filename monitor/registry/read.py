@@ -391,15 +391,22 @@ def _table(
         cells = [clean(v) for v in raw]
         if not any(cells):
             continue
-        for pos, text in enumerate(cells):
-            if text and (pos in headerless or pos not in known):
-                from openpyxl.utils import get_column_letter
-
-                column = f"{get_column_letter(pos + 1)}列"
-                problems.append(Problem(label, number, column, "这一列没有表头，但有数据"))
+        problems.extend(_headerless_data(label, number, cells, headerless, known))
         values = {f: cells[p] if p < len(cells) else "" for f, p in positions.items()}
         table.rows.append((number, values))
     return table
+
+
+def _headerless_data(
+    label: str, number: int, cells: list[Any], headerless: set[int], known: set[int]
+) -> Iterator[Problem]:
+    """A row's data in columns without a header: said, never dropped silently."""
+    from openpyxl.utils import get_column_letter
+
+    for pos, text in enumerate(cells):
+        if text and (pos in headerless or pos not in known):
+            column = f"{get_column_letter(pos + 1)}列"
+            yield Problem(label, number, column, "这一列没有表头，但有数据")
 
 
 def _unknown_column(kind: TableKind, text: str, other: dict[str, Any]) -> str:

@@ -291,6 +291,20 @@ def similar(a: str, b: str, threshold: float) -> bool:
     return difflib.SequenceMatcher(None, x, y).ratio() >= threshold
 
 
+def _quiet(a: Activity, silent_days: int, low_per_month: float) -> list[str]:
+    """Why an account is too quiet, in words: silent, never seen posting, or posting little."""
+    why: list[str] = []
+    if a.silent_for is not None and a.silent_for >= silent_days:
+        why.append(f"已 {a.silent_for} 天未更新")
+    elif a.silent_for is None and not a.any_posts and a.first_look and a.last_look:
+        looked = (a.last_look - a.first_look).days
+        if looked >= silent_days:
+            why.append(f"巡查 {looked} 天未见任何发布")
+    if a.covered and a.per_month < low_per_month:
+        why.append(f"月均发布 {a.per_month:.1f} 条（低于 {low_per_month:g} 条）")
+    return why
+
+
 def candidates(
     acts: Iterable[Activity], *, silent_days: int, low_per_month: float, similarity: float
 ) -> list[Candidate]:
@@ -300,15 +314,7 @@ def candidates(
     active = [a for a in acts if a.status != "closed"]
     reasons: dict[str, list[str]] = defaultdict(list)
     for a in active:
-        why = reasons[a.account_id]
-        if a.silent_for is not None and a.silent_for >= silent_days:
-            why.append(f"已 {a.silent_for} 天未更新")
-        elif a.silent_for is None and not a.any_posts and a.first_look and a.last_look:
-            looked = (a.last_look - a.first_look).days
-            if looked >= silent_days:
-                why.append(f"巡查 {looked} 天未见任何发布")
-        if a.covered and a.per_month < low_per_month:
-            why.append(f"月均发布 {a.per_month:.1f} 条（低于 {low_per_month:g} 条）")
+        reasons[a.account_id] += _quiet(a, silent_days, low_per_month)
     groups: dict[tuple[str, str], list[Activity]] = defaultdict(list)
     for a in active:
         groups[(a.owner_code, a.platform)].append(a)

@@ -73,9 +73,18 @@ class GroupRow:
 IMMEDIATE = "立即整改"  # 整改期限 of a single veto or an overdue update, as bulletins write it
 
 
+def evidence_words(snapshot_id: int | None, sha256: str) -> str:
+    """证据 as a list writes it: the snapshot, and the start of its evidence's hash if known."""
+    if snapshot_id is None:
+        return ""
+    short = f" · sha256 {sha256[:12]}" if sha256 else ""
+    return f"快照 #{snapshot_id}{short}"
+
+
 @dataclass
-class ProblemRow:
-    """One line of the 单项否决 or 扣分 list."""
+class AccountLine:
+    """The account a line of the report's lists is about, as every list opens it
+    (``Acct.named`` fills it)."""
 
     account_id: str
     platform: str
@@ -83,6 +92,12 @@ class ProblemRow:
     account_name: str
     owner_code: str
     owner_name: str
+
+
+@dataclass
+class ProblemRow(AccountLine):
+    """One line of the 单项否决 or 扣分 list."""
+
     kind: str
     category: str  # 问题类别: the kind's category in the inspection's terms, 更新不及时
     problem: str  # 具体问题: the kind's label, or what the check found (检查时已 20 天未更新…)
@@ -103,10 +118,7 @@ class ProblemRow:
 
     @property
     def evidence(self) -> str:
-        if self.snapshot_id is None:
-            return ""
-        short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
-        return f"快照 #{self.snapshot_id}{short}"
+        return evidence_words(self.snapshot_id, self.evidence_sha256)
 
     def rectify_by(self, tz: str = timefmt.DEFAULT_TZ) -> date | None:
         """The local day the unit had to put it right by; None when it is 立即整改."""
@@ -133,16 +145,10 @@ class ProblemRow:
 
 
 @dataclass
-class UnjudgedRow:
+class UnjudgedRow(AccountLine):
     """One line of the 无法判定 list: an account under patrol whose looks of the period could
     not be judged, and why, in words (the last look's)."""
 
-    account_id: str
-    platform: str
-    platform_label: str
-    account_name: str
-    owner_code: str
-    owner_name: str
     reason: str  # 抖音未向未登录访客展示作品列表, 无法判断更新时间（…）, 抓取失败：…
     looks: int  # the period's looks at it, none of which could be judged
     last_at: datetime | None  # the last of them
@@ -153,10 +159,7 @@ class UnjudgedRow:
 
     @property
     def evidence(self) -> str:
-        if self.snapshot_id is None:
-            return ""
-        short = f" · sha256 {self.evidence_sha256[:12]}" if self.evidence_sha256 else ""
-        return f"快照 #{self.snapshot_id}{short}"
+        return evidence_words(self.snapshot_id, self.evidence_sha256)
 
     def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         d = asdict(self)

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from monitor.report.model import ProblemRow
 from monitor.report.period import Period
 from monitor.report.snapshots import Acct, State, older_latest
-from monitor.show.labels import KIND, KIND_CATEGORY, PLATFORM, SEVERITY, label
+from monitor.show.labels import KIND, KIND_CATEGORY, SEVERITY, label
 from monitor.store.findings import FETCH_KINDS
 from monitor.store.models import Account, Finding, FindingEvent, Snapshot, Unit
 from probes.checks import kinds
@@ -154,6 +154,59 @@ def _evidence(f: Finding, events: list[FindingEvent], st: State) -> Any:
     return usable[-1] if usable else None
 
 
+def _row(
+    a: Acct, units: dict[str, Unit], kind: str, problem: str, severity: str, snap: Any, **kw: Any
+) -> ProblemRow:
+    """One line of the 通报's problem table; ``snap`` is the look that showed it (id, taken
+    at, outcome, latest post) or None."""
+    return ProblemRow(
+        **a.named(units),
+        kind=kind,
+        category=label(KIND_CATEGORY, kind),
+        problem=problem,
+        severity=severity,
+        checked_at=snap[1] if snap else None,
+        latest_post_at=snap[3] if snap else None,
+        snapshot_id=snap[0] if snap else None,
+        evidence_sha256="",
+        **kw,
+    )
+
+
+def _stale_row(
+    session: Session,
+    a: Acct,
+    st: State,
+    s: Any,
+    units: dict[str, Unit],
+    rulesets: dict[str, RuleSet],
+) -> ProblemRow:
+    """The single veto a check of the period found on its own (``st.stale``: the look)."""
+    latest = s.latest or older_latest(session, a.id, s.taken_at)
+    if s.gap is None and latest is None:
+        text = "检查时未找到任何更新（置顶内容不计），单项否决"
+    else:
+        days = (s.taken_at - latest).days if latest else None
+        text = f"检查时已 {days} 天未更新（超过 {a.veto_days} 天，单项否决）"
+    overdue = latest + timedelta(days=a.veto_days) if latest and a.veto_days else None
+    return _row(
+        a, units, "stale", text, "veto", (s.snapshot_id, s.taken_at, None, latest),
+        deadline=overdue, immediate=True,
+        status=NOT_FIXED if st.breach_at_end else FIXED,
+        rule=rule_text(a.veto_rule, rulesets),
+    )  # fmt: skip
+
+
+def _status(f: Finding, immediate: bool, deadline: datetime | None, cutoff: datetime) -> str:
+    """The 整改情况 at ``cutoff``: fixed, not fixed (a problem due at once), overdue or
+    being fixed within its deadline."""
+    if f.resolved_at is not None and f.resolved_at < cutoff:
+        return FIXED
+    if immediate:
+        return NOT_FIXED
+    return OVERDUE if deadline is not None and deadline < cutoff else FIXING
+
+
 def compute_problems(
     session: Session,
     period: Period,
@@ -173,45 +226,10 @@ def compute_problems(
     vetoed: set[str] = set()
     deducted: set[str] = set()
 
-    def row(a: Acct, kind: str, problem: str, severity: str, snap: Any, **kw: Any) -> None:
-        unit = units.get(a.owner)
-        problems[a.id].append(
-            ProblemRow(
-                account_id=a.id,
-                platform=a.platform,
-                platform_label=label(PLATFORM, a.platform),
-                account_name=a.name,
-                owner_code=a.owner,
-                owner_name=unit.name if unit else a.owner,
-                kind=kind,
-                category=label(KIND_CATEGORY, kind),
-                problem=problem,
-                severity=severity,
-                checked_at=snap[1] if snap else None,
-                latest_post_at=snap[3] if snap else None,
-                snapshot_id=snap[0] if snap else None,
-                evidence_sha256="",
-                **kw,
-            )
-        )
-
     for account_id, st in states.items():
-        a = accts[account_id]
         if st.checked and st.stale is not None:
-            s = st.stale
-            latest = s.latest or older_latest(session, a.id, s.taken_at)
-            if s.gap is None and latest is None:
-                text = "检查时未找到任何更新（置顶内容不计），单项否决"
-            else:
-                days = (s.taken_at - latest).days if latest else None
-                text = f"检查时已 {days} 天未更新（超过 {a.veto_days} 天，单项否决）"
-            overdue = latest + timedelta(days=a.veto_days) if latest and a.veto_days else None
-            row(
-                a, "stale", text, "veto", (s.snapshot_id, s.taken_at, None, latest),
-                deadline=overdue, immediate=True,
-                status=NOT_FIXED if st.breach_at_end else FIXED,
-                rule=rule_text(a.veto_rule, rulesets),
-            )  # fmt: skip
+            a = accts[account_id]
+            problems[a.id].append(_stale_row(session, a, st, st.stale, units, rulesets))
             vetoed.add(a.id)
 
     for f in sorted(findings, key=lambda f: (f.account_id, f.opened_at, f.id or 0)):
@@ -235,20 +253,17 @@ def compute_problems(
             # looks could not see): a veto is given on what a check of the period saw
             continue
         a = accts[f.account_id]
-        problem = label(KIND, f.kind)
-        if not is_veto:
-            problem = f"{problem}（{label(SEVERITY, held)}）"
+        problem = (
+            label(KIND, f.kind) if is_veto else f"{label(KIND, f.kind)}（{label(SEVERITY, held)}）"
+        )
         immediate = is_veto or _overdue_update(f.kind)
         deadline = _finding_deadline(f, period)
-        if f.resolved_at is not None and f.resolved_at < cutoff:
-            status = FIXED
-        elif immediate:
-            status = NOT_FIXED
-        else:
-            status = OVERDUE if deadline is not None and deadline < cutoff else FIXING
-        row(
-            a, f.kind, problem, held, snap, deadline=deadline, immediate=immediate,
-            status=status, rule=rule_text(f.rule, rulesets), finding_id=f.id,
+        problems[a.id].append(
+            _row(
+                a, units, f.kind, problem, held, snap, deadline=deadline, immediate=immediate,
+                status=_status(f, immediate, deadline, cutoff), rule=rule_text(f.rule, rulesets),
+                finding_id=f.id,
+            )
         )  # fmt: skip
         (vetoed if is_veto else deducted).add(a.id)
     return Computed(states, problems, vetoed, deducted)

@@ -97,6 +97,24 @@ def bridges(
     return (bool(newest_id) and newest_id in ids) or min(after)[0] <= newest_time
 
 
+def _posts(facts: dict[str, dict[str, Any]], ls: list[str], end: datetime) -> tuple[Seen, bool]:
+    """The posts one account's looks showed (pinned ones left out), each once; and whether
+    any had no date."""
+    got: Seen = {}
+    undated = False
+    for sha in ls:
+        for p in (facts.get(sha) or {}).get("posts") or ():
+            if p.get("pinned"):
+                continue
+            when = published(p.get("published_at"))
+            if when is None:
+                undated = True
+            elif when < end:
+                key = str(p.get("id") or p.get("url") or when.isoformat())
+                got.setdefault(key, (when, bool(p.get("repost"))))
+    return got, undated
+
+
 def posts_seen(
     session: Session, looks: Mapping[str, list[str]], end: datetime
 ) -> tuple[dict[str, Seen], dict[str, bool], int]:
@@ -125,16 +143,7 @@ def posts_seen(
     seen: dict[str, Seen] = {}
     undated: dict[str, bool] = {}
     for a, ls in looks.items():
-        got: Seen = {}
-        for sha in ls:
-            for p in (facts.get(sha) or {}).get("posts") or ():
-                if p.get("pinned"):
-                    continue
-                when = published(p.get("published_at"))
-                if when is None:
-                    undated[a] = True
-                elif when < end:
-                    key = str(p.get("id") or p.get("url") or when.isoformat())
-                    got.setdefault(key, (when, bool(p.get("repost"))))
-        seen[a] = got
+        seen[a], some_undated = _posts(facts, ls, end)
+        if some_undated:
+            undated[a] = True
     return seen, undated, len(facts)

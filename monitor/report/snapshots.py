@@ -15,16 +15,18 @@ whose looks in the period could be judged — only those, or blocked, unreadable
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.report.period import Period
-from monitor.store.models import Account, Snapshot
+from monitor.show.labels import PLATFORM, label
+from monitor.store.models import Account, Snapshot, Unit
 from probes.checks.rules import MaxGapDays, RuleSet
 from probes.model import Severity
 
@@ -43,6 +45,18 @@ class Acct:
     veto_days: int | None  # veto-level max_gap_days, None = not judged by the report's rule
     veto_if_empty: bool  # an ok check with no post at all fails outright
     veto_rule: str = ""  # its veto rules as ``Signal.rule`` cites them (rule_text reads them)
+
+    def named(self, units: Mapping[str, Unit]) -> dict[str, str]:
+        """The account as every list of the report opens its line: ids, names, platform."""
+        unit = units.get(self.owner)
+        return {
+            "account_id": self.id,
+            "platform": self.platform,
+            "platform_label": label(PLATFORM, self.platform),
+            "account_name": self.name,
+            "owner_code": self.owner,
+            "owner_name": unit.name if unit else self.owner,
+        }
 
 
 @dataclass
@@ -211,60 +225,64 @@ def scan_snapshots(
     acct: Acct | None = None
     known: Any = None  # latest post known so far (raw)
     states: list[State | None] = [None] * len(periods)
-    at_least = clock.at_least
-    for part in _snapshot_rows(session, clock, since, periods[-1].end, codes):
-        for account_id, snap_id, taken, outcome, latest, sight in part:
-            if account_id != current:
-                current, known = account_id, None
-                states = [None] * len(periods)
-                acct = accts[-1].get(account_id)
-            if acct is None:
-                continue
-            if (
-                outcome == "ok"
-                and latest is not None
-                and (known is None or latest > known)
-                and (latest <= taken or clock.shift(taken, FUTURE_TOLERANCE) >= latest)
-            ):
-                known = latest
-            pi = bisect_right(starts, taken) - 1
-            if pi < 0:  # the look-back before the first period
-                continue
-            st = states[pi]
-            if st is None:
-                st = states[pi] = out[pi][account_id] = State(
-                    seen=True, snaps=[] if account_id in keep_snaps[pi] else None
-                )
-            st.looks += 1
-            st.last = (snap_id, taken)
-            if outcome == "not_found":
-                st.checked = True
-            if st.snaps is not None:
-                st.snaps.append(
-                    (snap_id, clock.dt(taken), outcome, clock.dt(known) if known else None)
-                )
-            if outcome != "ok":
-                continue
-            acct = accts[pi][account_id]
-            st.read = True
-            if known is None:
-                if not acct.veto_if_empty:
-                    st.checked = True  # under no veto rule: nothing of its posting to judge
-                elif sight in SEEN_EMPTY:  # the platform's word, or only pinned posts: a veto
-                    st.checked = st.breach_at_end = True
-                    if st.stale is None or st.stale.gap is not None:
-                        st.stale = Stale(None, snap_id, clock.dt(taken), None)
-                # else: posts none could date, or an older row that did not say: not judged
-                continue
+    rows = chain.from_iterable(_snapshot_rows(session, clock, since, periods[-1].end, codes))
+    for account_id, snap_id, taken, outcome, latest, sight in rows:
+        if account_id != current:
+            current, known = account_id, None
+            states = [None] * len(periods)
+            acct = accts[-1].get(account_id)
+        if acct is None:
+            continue
+        if (
+            outcome == "ok"
+            and latest is not None
+            and (known is None or latest > known)
+            and (latest <= taken or clock.shift(taken, FUTURE_TOLERANCE) >= latest)
+        ):
+            known = latest
+        pi = bisect_right(starts, taken) - 1
+        if pi < 0:  # the look-back before the first period
+            continue
+        st = states[pi]
+        if st is None:
+            st = states[pi] = out[pi][account_id] = State(
+                seen=True, snaps=[] if account_id in keep_snaps[pi] else None
+            )
+        st.looks += 1
+        st.last = (snap_id, taken)
+        if outcome == "not_found":
             st.checked = True
-            st.breach_at_end = acct.veto_days is not None and at_least(taken, known, acct.veto_days)
-            if st.breach_at_end:
-                assert acct.veto_days is not None
-                taken_at, latest_at = clock.dt(taken), clock.dt(known)
-                gap = taken_at - latest_at
-                if st.stale is None or (st.stale.gap is not None and gap > st.stale.gap):
-                    st.stale = Stale(gap, snap_id, taken_at, latest_at)
+        if st.snaps is not None:
+            st.snaps.append((snap_id, clock.dt(taken), outcome, clock.dt(known) if known else None))
+        if outcome == "ok":
+            acct = accts[pi][account_id]
+            _judge(st, acct, clock, snap_id, taken, known, sight)
     return out
+
+
+def _judge(
+    st: State, acct: Acct, clock: _Clock, snap_id: int, taken: Any, known: Any, sight: Any
+) -> None:
+    """What a look that read the account (outcome ok) says of its posting: checked or not,
+    in breach of its veto rule at the end, and the worst such look of the period."""
+    st.read = True
+    if known is None:
+        if not acct.veto_if_empty:
+            st.checked = True  # under no veto rule: nothing of its posting to judge
+        elif sight in SEEN_EMPTY:  # the platform's word, or only pinned posts: a veto
+            st.checked = st.breach_at_end = True
+            if st.stale is None or st.stale.gap is not None:
+                st.stale = Stale(None, snap_id, clock.dt(taken), None)
+        # else: posts none could date, or an older row that did not say: not judged
+        return
+    st.checked = True
+    st.breach_at_end = acct.veto_days is not None and clock.at_least(taken, known, acct.veto_days)
+    if st.breach_at_end:
+        assert acct.veto_days is not None
+        taken_at, latest_at = clock.dt(taken), clock.dt(known)
+        gap = taken_at - latest_at
+        if st.stale is None or (st.stale.gap is not None and gap > st.stale.gap):
+            st.stale = Stale(gap, snap_id, taken_at, latest_at)
 
 
 def older_latest(session: Session, account_id: str, before: datetime) -> datetime | None:

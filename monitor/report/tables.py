@@ -127,12 +127,17 @@ TOTAL_COLS = [
 ]
 CHANGE_COL = Col("合格率较上期", 18)
 
-LIST_COLS = [
+# the account a line is about: the problem list and the 无法判定 list open alike
+_ACCOUNT_COLS = [
     Col("序号", 5),
     Col("新媒体类型", 11, wrap=True),
     Col("新媒体名称", 18, wrap=True),
     Col("主办单位", 18, wrap=True),
     Col("所属地区/部门", 14, wrap=True),
+]
+
+LIST_COLS = [
+    *_ACCOUNT_COLS,
     Col("问题类别", 14, wrap=True),
     Col("问题", 28, wrap=True),
     Col("依据规则", 22, wrap=True),
@@ -145,11 +150,7 @@ LIST_COLS = [
 
 
 UNJUDGED_COLS = [
-    Col("序号", 5),
-    Col("新媒体类型", 11, wrap=True),
-    Col("新媒体名称", 18, wrap=True),
-    Col("主办单位", 18, wrap=True),
-    Col("所属地区/部门", 14, wrap=True),
+    *_ACCOUNT_COLS,
     Col("无法判定的原因", 40, wrap=True),
     Col("本期巡查次数", 12),
     Col("最近巡查时间", 19),

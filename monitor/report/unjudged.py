@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from monitor.report.model import UnjudgedRow
 from monitor.report.snapshots import Acct, State, as_utc
-from monitor.show.labels import PLATFORM, label
 from monitor.store.models import Snapshot, Unit
 
 # what a failed look is called before its own words (the reader's ``detail``)
@@ -59,16 +58,10 @@ def unjudged_rows(
     rows = []
     for account_id, (snap_id, taken) in last.items():
         a = accts[account_id]
-        unit = units.get(a.owner)
         outcome, sight, detail, count = looks.get(snap_id, ("error", None, "", 0))
         rows.append(
             UnjudgedRow(
-                account_id=a.id,
-                platform=a.platform,
-                platform_label=label(PLATFORM, a.platform),
-                account_name=a.name,
-                owner_code=a.owner,
-                owner_name=unit.name if unit else a.owner,
+                **a.named(units),
                 reason=reason(outcome, sight, detail, count),
                 looks=states[account_id].looks,
                 last_at=as_utc(taken),

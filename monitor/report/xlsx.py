@@ -62,21 +62,26 @@ class _Styles:
         self.middle = Alignment(horizontal="center", vertical="top")
 
 
+def _typed(v: Any, tz: str) -> tuple[Any, str | None]:
+    """What a report value is in a cell: the plain value and its number format, if any."""
+    if isinstance(v, Pct):
+        return v.value, PCT
+    if isinstance(v, PP):
+        return (None if v.value is None else round(v.value, 6)), PP_FORMAT
+    if isinstance(v, Delta):
+        return v.value, DELTA
+    if isinstance(v, Deadline):
+        return (v.day, DAY) if v.day else (v.words, None)
+    if isinstance(v, datetime):
+        return timefmt.local(v, tz).replace(tzinfo=None), DATETIME
+    if isinstance(v, date):
+        return v, DAY
+    return v, None
+
+
 def _put(cell: Any, v: Any, tz: str, st: _Styles) -> None:
     """One value, typed: a number with its format, a date, or inert text."""
-    fmt = None
-    if isinstance(v, Pct):
-        v, fmt = v.value, PCT
-    elif isinstance(v, PP):
-        v, fmt = (None if v.value is None else round(v.value, 6)), PP_FORMAT
-    elif isinstance(v, Delta):
-        v, fmt = v.value, DELTA
-    elif isinstance(v, Deadline):
-        v, fmt = (v.day, DAY) if v.day else (v.words, None)
-    elif isinstance(v, datetime):
-        v, fmt = timefmt.local(v, tz).replace(tzinfo=None), DATETIME
-    elif isinstance(v, date):
-        fmt = DAY
+    v, fmt = _typed(v, tz)
     if v is None:
         cell.value = "—"
         cell.alignment = st.middle

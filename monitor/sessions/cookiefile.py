@@ -123,46 +123,55 @@ def _netscape(text: str) -> list[Cookie]:
             line = line[len("#HttpOnly_") :]
         elif not line.strip() or line.lstrip().startswith("#"):
             continue
-        fields = line.split("\t")
-        if len(fields) != 7:
-            fields = line.split(None, 6)
-        if len(fields) != 7:
-            if "=" in line and ";" in line and "\t" not in line:
-                raise CookieFileError(
-                    f"第 {n} 行像是 Cookie 请求头（name=value; …），不是 cookies.txt：其中没有"
-                    "域名和过期时间。请用浏览器扩展导出 cookies.txt 或 JSON"
-                )
-            raise CookieFileError(
-                f"第 {n} 行应有 7 个以制表符分隔的字段（域名、含子域、路径、仅 HTTPS、"
-                f"过期时间、名称、值），实际 {len(fields)} 个"
-            )
-        domain, sub, path, secure, expiry, name, value = fields
-        flags = []
-        for what, v in (("含子域", sub), ("仅 HTTPS", secure)):
-            if v.upper() not in ("TRUE", "FALSE"):
-                raise CookieFileError(f"第 {n} 行的“{what}”应为 TRUE 或 FALSE，实际为 {v!r}")
-            flags.append(v.upper() == "TRUE")
-        try:
-            seconds = float(expiry)
-        except ValueError:
-            raise CookieFileError(f"第 {n} 行的过期时间 {expiry!r} 不是数字") from None
-        if not name or not domain.strip("."):
-            raise CookieFileError(f"第 {n} 行的名称或域名为空")
-        out.append(
-            Cookie(
-                name=name,
-                value=value,
-                domain=domain,
-                path=path or "/",
-                expires=seconds if seconds > 0 else None,
-                secure=flags[1],
-                http_only=http_only,
-                host_only=not flags[0],
-            )
-        )
+        out.append(_netscape_line(n, line, http_only))
     if not out:
         raise CookieFileError("文件中没有 Cookie（cookies.txt 的每行一个，字段以制表符分隔）")
     return out
+
+
+def _netscape_line(n: int, line: str, http_only: bool) -> Cookie:
+    """One cookie line of cookies.txt (line ``n``), or why it is not one."""
+    fields = _netscape_fields(n, line)
+    domain, sub, path, secure, expiry, name, value = fields
+    flags = []
+    for what, v in (("含子域", sub), ("仅 HTTPS", secure)):
+        if v.upper() not in ("TRUE", "FALSE"):
+            raise CookieFileError(f"第 {n} 行的“{what}”应为 TRUE 或 FALSE，实际为 {v!r}")
+        flags.append(v.upper() == "TRUE")
+    try:
+        seconds = float(expiry)
+    except ValueError:
+        raise CookieFileError(f"第 {n} 行的过期时间 {expiry!r} 不是数字") from None
+    if not name or not domain.strip("."):
+        raise CookieFileError(f"第 {n} 行的名称或域名为空")
+    return Cookie(
+        name=name,
+        value=value,
+        domain=domain,
+        path=path or "/",
+        expires=seconds if seconds > 0 else None,
+        secure=flags[1],
+        http_only=http_only,
+        host_only=not flags[0],
+    )
+
+
+def _netscape_fields(n: int, line: str) -> list[str]:
+    """The line's seven fields, tab-separated (or by any space, as some tools write them)."""
+    fields = line.split("\t")
+    if len(fields) != 7:
+        fields = line.split(None, 6)
+    if len(fields) != 7:
+        if "=" in line and ";" in line and "\t" not in line:
+            raise CookieFileError(
+                f"第 {n} 行像是 Cookie 请求头（name=value; …），不是 cookies.txt：其中没有"
+                "域名和过期时间。请用浏览器扩展导出 cookies.txt 或 JSON"
+            )
+        raise CookieFileError(
+            f"第 {n} 行应有 7 个以制表符分隔的字段（域名、含子域、路径、仅 HTTPS、"
+            f"过期时间、名称、值），实际 {len(fields)} 个"
+        )
+    return fields
 
 
 @dataclass

@@ -136,6 +136,20 @@ def write_tsv(console: Console, header: Sequence[str], rows: Sequence[Sequence[o
     console.file.write(text)
 
 
+def print_rows(
+    console: Console, columns: Sequence[Col], rows: Sequence[Sequence[object]], title: str
+) -> None:
+    """Rows of plain values as a listing command prints them: tab-separated in a pipe (the
+    columns' headers first), a table titled ``title`` on a terminal."""
+    if not is_terminal(console):
+        write_tsv(console, [c.header for c in columns], rows)
+        return
+    t = terminal_table(columns, title)
+    for row in rows:
+        t.add_row(*(cell(v) for v in row))
+    console.print(t)
+
+
 def _flat(value: object) -> str:
     text = "" if value is None else printable(str(value))
     if "\t" in text or "\n" in text or "\r" in text:

@@ -106,7 +106,25 @@ def _event_step(
     e: FindingEvent, units: dict[str, str], channel_url: Callable[[str], str | None]
 ) -> Step:
     d = e.detail if isinstance(e.detail, dict) else {}
-    what = EVENT.get(e.event, e.event)
+    text, note, tone = _event_words(e, d, units, channel_url)
+    if d.get("why") and e.event not in ("escalated", "ladder_step"):
+        text = "，".join(x for x in (text, str(d["why"])) if x)  # a recheck's reason
+    if e.event not in ("acknowledged", "ladder_step"):
+        # a rectification's or a review's own words; a 误报's reason
+        note = str(d.get("note") or d.get("reason") or "")
+        if d.get("by"):
+            text = "，".join(x for x in (text, f"操作人：{d['by']}") if x)
+    return Step(e.at, EVENT.get(e.event, e.event), text, note, tone, event=e.event)
+
+
+def _event_words(
+    e: FindingEvent,
+    d: dict[str, Any],
+    units: dict[str, str],
+    channel_url: Callable[[str], str | None],
+) -> tuple[str, str, str]:
+    """What an event of its kind says (text, a person's note, tone), before its reason and
+    who did it are added."""
     text, note, tone = "", "", ""
     if e.event == "opened" and d.get("severity"):
         text = f"级别：{label(SEVERITY, str(d['severity']))}"
@@ -119,18 +137,7 @@ def _event_step(
     elif e.event == "ladder_step":  # the ladder says its own step in words
         text, tone = step_line(d), "bad" if not d.get("sent") else ""
     elif e.event == "escalated":
-        to = d.get("to")
-        parts = []
-        if d.get("step") is not None:
-            parts.append(f"第 {d['step']} 级")
-        if to:
-            parts.append("上报" + _names(to if isinstance(to, list) else [to], units))
-        if d.get("channel"):
-            channel = str(d["channel"])
-            parts.append(f"经{channel_kind(channel_url(channel) or channel)}")
-        if d.get("why"):
-            parts.append(str(d["why"]))
-        text, tone = "，".join(parts), "bad"
+        text, tone = _escalated(d, units, channel_url), "bad"
     elif e.event in ("resolved", "recheck_passed", "confirmed", "dismissed"):
         tone = "ok"
         if e.event == "resolved" and e.snapshot_id is not None:
@@ -139,14 +146,25 @@ def _event_step(
         tone = "bad"
     elif e.event not in EVENT:
         text = _plain(d)
-    if d.get("why") and e.event not in ("escalated", "ladder_step"):
-        text = "，".join(x for x in (text, str(d["why"])) if x)  # a recheck's reason
-    if e.event not in ("acknowledged", "ladder_step"):
-        # a rectification's or a review's own words; a 误报's reason
-        note = str(d.get("note") or d.get("reason") or "")
-        if d.get("by"):
-            text = "，".join(x for x in (text, f"操作人：{d['by']}") if x)
-    return Step(e.at, what, text, note, tone, event=e.event)
+    return text, note, tone
+
+
+def _escalated(
+    d: dict[str, Any], units: dict[str, str], channel_url: Callable[[str], str | None]
+) -> str:
+    """An escalation in words: its step, to whom, by which messenger, why."""
+    to = d.get("to")
+    parts = []
+    if d.get("step") is not None:
+        parts.append(f"第 {d['step']} 级")
+    if to:
+        parts.append("上报" + _names(to if isinstance(to, list) else [to], units))
+    if d.get("channel"):
+        channel = str(d["channel"])
+        parts.append(f"经{channel_kind(channel_url(channel) or channel)}")
+    if d.get("why"):
+        parts.append(str(d["why"]))
+    return "，".join(parts)
 
 
 def _plain(d: dict[str, Any]) -> str:

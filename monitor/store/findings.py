@@ -17,13 +17,14 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.store.models import Finding, FindingEvent
+from probes.checks import kinds
 from probes.checks.kinds import fix_deadline
 from probes.model import SEVERITY_RANK, Signal
 
-# problems about the fetch itself; everything else is about what the account shows
-FETCH_KINDS = frozenset({"fetch_failed", "blocked", "gone"})
-# opening the first kind resolves the second without a "resolved" notice
-SUPERSEDES = {"stale": "stale_soon", "infrequent": "stale_soon"}
+# problems about the fetch itself (``FindingKind.fetch``); the rest is what the account shows
+FETCH_KINDS: frozenset[str] = kinds.FETCH_KINDS
+# opening the first kind resolves the second without a "resolved" notice (``supersedes``)
+SUPERSEDES = kinds.supersedes()
 
 
 @dataclass

@@ -22,9 +22,9 @@ from monitor.store import audit
 from monitor.store.models import KnownAddress, LoginFailure, Unit, User, WebSession
 from monitor.web import auth, throttle
 from monitor.web.auth import Principal, UserError
-from monitor.web.deps import DB, Now, XApp, actor, page_right
+from monitor.web.deps import DB, Now, XApp, actor, page_right, require_csrf
 from monitor.web.logins import remove_totp
-from monitor.web.pages import render, require_csrf
+from monitor.web.pages import render
 from monitor.web.roles import ADMIN_ROLES, ROLES
 
 router = APIRouter(include_in_schema=False)

@@ -91,35 +91,38 @@ def field_value(field: str, value: Any) -> Any:
     return value
 
 
+def _local(dt: Any, tz: str, seconds: bool = False) -> str:
+    """``monitor.timefmt.shown``; a stored ISO string (facts) is parsed first, and a
+    string that is not a time is shown as it is."""
+    if isinstance(dt, str):
+        when = timefmt.parse(dt)
+        if when is None:
+            return dt
+        dt = when
+    if not isinstance(dt, datetime):
+        return timefmt.NONE
+    return timefmt.shown(dt, tz, seconds=seconds)
+
+
+def _pretty(value: Any, tz: str) -> str:
+    """Any value from evidence or facts as a cell: words for None and booleans, our times."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return _local(value, tz)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
 def make_templates(
     tz: str, rulesets: Callable[[], dict[str, RuleSet]] | None = None
 ) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
     env.autoescape = True
-
-    def local(dt: Any, seconds: bool = False) -> str:
-        """``monitor.timefmt.shown``; a stored ISO string (facts) is parsed first, and a
-        string that is not a time is shown as it is."""
-        if isinstance(dt, str):
-            when = timefmt.parse(dt)
-            if when is None:
-                return dt
-            dt = when
-        if not isinstance(dt, datetime):
-            return timefmt.NONE
-        return timefmt.shown(dt, tz, seconds=seconds)
-
-    def pretty(value: Any) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, datetime):
-            return local(value)
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
     def rules() -> dict[str, RuleSet]:
         return rulesets() if rulesets else {}
@@ -130,8 +133,8 @@ def make_templates(
     env.globals["kind_label"] = kind_label
     env.globals["patrol_kinds"] = PATROL_KINDS
     env.filters.update(
-        local=local,
-        pretty=pretty,
+        local=lambda dt, seconds=False: _local(dt, tz, seconds),
+        pretty=lambda v: _pretty(v, tz),
         times=lambda v: timefmt.shown_in(v, tz),  # our own times inside evidence and facts
         href=safe_href,
         sev=lambda c: label(SEVERITY, c or ""),
@@ -150,6 +153,66 @@ def make_templates(
         pct=lambda v: "—" if v is None else f"{v * 100:.1f}%",
     )
     return templates
+
+
+async def _security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+    started = time.perf_counter()
+    response: Response = await call_next(request)
+    # server time, for ops and bench/web.py (browser dev tools show it too)
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    for k, v in SECURITY_HEADERS.items():
+        response.headers.setdefault(k, v)
+    if "cache-control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    """JSON for the API, the console's error page for people."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "message": message, "user": getattr(request.state, "user", None)},
+        status_code=status,
+    )  # fmt: skip
+
+
+def _error_pages(web: FastAPI) -> None:
+    """Every refusal and error as a page (or JSON for the API), a missing login as the
+    login page."""
+
+    @web.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @web.exception_handler(WrongRole)
+    async def _wrong_role(request: Request, exc: WrongRole) -> Response:
+        # an administrator who opens the overview (a bookmark, the logo) lands on their page
+        if request.url.path == "/" and request.method == "GET":
+            return RedirectResponse(exc.user.home, status_code=303)
+        return _error_page(request, 403, exc.message)
+
+    @web.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        return _error_page(request, 404, "未找到：该对象不存在，或不在您有权查看的单位范围内。")
+
+    @web.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "未找到该页面。"
+        response = _error_page(request, exc.status_code, message)
+        for k, v in (exc.headers or {}).items():
+            response.headers[k] = v
+        return response
+
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(".".join(str(x) for x in e.get("loc", ())[1:]) for e in exc.errors())
+        return _error_page(request, 400, f"请求参数有误：{fields or '格式不对'}")
 
 
 def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -187,62 +250,8 @@ def create_app(xapp: App, *, clock: Callable[[], datetime] | None = None) -> Fas
         xapp.engine, lambda: xapp.settings, xapp.clock, on_saved=xapp.sessions.refresh
     )
 
-    @web.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        # server time, for ops and bench/web.py (browser dev tools show it too)
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if "cache-control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    def is_api(request: Request) -> bool:
-        return request.url.path.startswith("/api/")
-
-    def error_page(request: Request, status: int, message: str) -> Response:
-        if is_api(request):
-            return JSONResponse({"detail": message}, status_code=status)
-        return web.state.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": status, "message": message, "user": getattr(request.state, "user", None)},
-            status_code=status,
-        )  # fmt: skip
-
-    @web.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-    @web.exception_handler(WrongRole)
-    async def _wrong_role(request: Request, exc: WrongRole) -> Response:
-        # an administrator who opens the overview (a bookmark, the logo) lands on their page
-        if request.url.path == "/" and request.method == "GET":
-            return RedirectResponse(exc.user.home, status_code=303)
-        return error_page(request, 403, exc.message)
-
-    @web.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> Response:
-        return error_page(request, 404, "未找到：该对象不存在，或不在您有权查看的单位范围内。")
-
-    @web.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else "请求有误"
-        if exc.status_code == 404 and message == "Not Found":
-            message = "未找到该页面。"
-        response = error_page(request, exc.status_code, message)
-        for k, v in (exc.headers or {}).items():
-            response.headers[k] = v
-        return response
-
-    @web.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = ", ".join(".".join(str(x) for x in e.get("loc", ())[1:]) for e in exc.errors())
-        return error_page(request, 400, f"请求参数有误：{fields or '格式不对'}")
-
+    web.middleware("http")(_security_headers)
+    _error_pages(web)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     web.include_router(browse.router)
     web.include_router(login_pages.router)

@@ -19,6 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -245,7 +246,7 @@ def clear_login_failures(session: Session, name: str) -> None:
 def end_sessions(session: Session, user: User) -> int:
     """End every console login of the user, on every node; returns how many there were."""
     result = session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0
 
 
 def set_disabled(session: Session, user: User, disabled: bool, now: datetime) -> int:
@@ -324,16 +325,12 @@ def revoke_tokens(session: Session, user: User, now: datetime, token_id: int | N
             raise UserError(f"用户 '{user.name}' 没有编号为 {token_id} 的令牌")
         where.append(col(ApiToken.id) == token_id)
     result = session.execute(update(ApiToken).where(*where).values(revoked_at=now))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0
 
 
 def token_user(session: Session, token: str, now: datetime) -> Principal | None:
     """Who holds ``token``; None for a token unknown, revoked or expired, or a user disabled."""
-    row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(ApiToken.token_hash == hash_secret(token))
-    ).first()
+    row = holder(session, ApiToken, token)
     if row is None:
         return None
     tok, user = row
@@ -342,19 +339,35 @@ def token_user(session: Session, token: str, now: datetime) -> Principal | None:
     # one write a minute at most per token, not one per request; a conditional UPDATE, so
     # requests that race here write it once
     if tok.last_used_at is None or now - tok.last_used_at >= TOKEN_TOUCH:
-        session.execute(
-            update(ApiToken)
-            .where(
-                col(ApiToken.id) == tok.id,
-                or_(
-                    col(ApiToken.last_used_at).is_(None),
-                    col(ApiToken.last_used_at) <= now - TOKEN_TOUCH,
-                ),
-            )
-            .values(last_used_at=now)
-        )
-        session.commit()
+        touch(session, ApiToken, tok.id, "last_used_at", now, TOKEN_TOUCH)
     return principal_for(session, user)
+
+
+Held = TypeVar("Held", ApiToken, WebSession)
+
+
+def holder(session: Session, model: type[Held], secret: str) -> tuple[Held, User] | None:
+    """The row a secret opens (an API token, a console login) and its user: only the
+    secret's hash is stored, so it is found by that."""
+    return session.exec(
+        select(model, User)
+        .join(User, col(User.id) == col(model.user_id))
+        .where(col(model.token_hash) == hash_secret(secret))
+    ).first()
+
+
+def touch(
+    session: Session, model: type, row_id: object, field: str, now: datetime, every: timedelta
+) -> None:
+    """Write ``now`` into a row's last-used time unless it was written within ``every``,
+    and commit: a conditional UPDATE, so requests that race here write it once."""
+    stamp = col(getattr(model, field))
+    session.execute(
+        update(model)
+        .where(col(model.id) == row_id, or_(stamp.is_(None), stamp <= now - every))
+        .values({field: now})
+    )
+    session.commit()
 
 
 def same_secret(a: str, b: str) -> bool:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from monitor import timefmt
 from monitor.app import App
-from monitor.show.labels import PATROL_KINDS, SEVERITY
+from monitor.show.labels import PATROL_KINDS, PLATFORM, SEVERITY, label
 from monitor.show.views import account_dict, finding_dict
 from monitor.show.wording import PATROL_RANK, URGENCY
 from monitor.store import changes
@@ -160,6 +160,12 @@ def like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def containing(text: str, *columns: Any) -> Any:
+    """Rows where any of ``columns`` holds ``text`` (case aside): the lists' search box."""
+    pattern = like(text)
+    return sa.or_(*(col(c).ilike(pattern, escape="\\") for c in columns))
+
+
 def severity_rank(column: Any) -> Any:
     """veto 4, high 3, warning 2, info 1: worst first when sorted descending."""
     return sa.case(
@@ -213,15 +219,7 @@ class FindingFilter:
             kinds = sorted(c for c, k in KINDS.items() if k.category == self.category)
             q = q.where(col(Finding.kind).in_(kinds))
         if text := self.q.strip():
-            pattern = like(text)
-            q = q.where(
-                sa.or_(
-                    col(Finding.title).ilike(pattern, escape="\\"),
-                    col(Account.name).ilike(pattern, escape="\\"),
-                    col(Account.id).ilike(pattern, escape="\\"),
-                    col(Unit.name).ilike(pattern, escape="\\"),
-                )
-            )
+            q = q.where(containing(text, Finding.title, Account.name, Account.id, Unit.name))
         return q
 
 
@@ -300,10 +298,11 @@ def account_json(a: Account, u: Unit | None) -> dict[str, Any]:
     return account_dict(a, u)
 
 
-def platforms_of(session: Session, p: Principal) -> list[str]:
-    """The platforms the asker's accounts are on: a filter offers only these."""
+def platforms_of(session: Session, p: Principal) -> list[tuple[str, str]]:
+    """The platforms the asker's accounts are on, with their names: a filter offers only
+    these."""
     q = scoped(select(col(Account.platform)).distinct(), p, Account.owner_code)
-    return sorted(session.exec(q).all())
+    return [(code, label(PLATFORM, code)) for code in sorted(session.exec(q).all())]
 
 
 def severity_names() -> dict[str, str]:

@@ -16,7 +16,7 @@ from monitor import timefmt
 from monitor.app import App
 from monitor.store import audit
 from monitor.web import throttle
-from monitor.web.auth import Principal, token_user
+from monitor.web.auth import Principal, same_secret, token_user
 from monitor.web.cache import AccountCache
 from monitor.web.logins import session_user
 from monitor.web.roles import DATA, ROLES
@@ -47,6 +47,12 @@ class WrongRole(Exception):
     @property
     def message(self) -> str:
         return f"您的角色（{ROLES.get(self.user.role, self.user.role)}）无权使用此功能。"
+
+
+def require_csrf(p: Principal, token: str) -> None:
+    """A form posted from the user's own page: its token is the login's (no other site's form)."""
+    if not same_secret(p.csrf_token, token):
+        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
 
 
 def xapp(request: Request) -> App:
@@ -100,22 +106,26 @@ def page_login(request: Request, session: DB, now: Now) -> Principal:
     return p
 
 
-def page_user(p: Annotated[Principal, Depends(page_login)]) -> Principal:
-    """A user whose role reads the patrol's data (not one of the three administrators)."""
-    if not p.may(DATA):
-        raise WrongRole(p)
-    return p
+def _right(login: Callable[..., Principal], right: str) -> Callable[..., Principal]:
+    """A dependency: whoever ``login`` lets in, if their role has ``right`` (else WrongRole)."""
 
-
-def page_right(right: str) -> Callable[..., Principal]:
-    """A dependency: a console user whose role has ``right``."""
-
-    def need(p: Annotated[Principal, Depends(page_login)]) -> Principal:
+    # ``login`` is this call's, not the module's: the string annotation ``Annotated[...,
+    # Depends(login)]`` could not be resolved, so the dependency is the parameter's default
+    def need(p: Principal = Depends(login)) -> Principal:  # noqa: B008
         if not p.may(right):
             raise WrongRole(p)
         return p
 
     return need
+
+
+def page_right(right: str) -> Callable[..., Principal]:
+    """A dependency: a console user whose role has ``right``."""
+    return _right(page_login, right)
+
+
+# a user whose role reads the patrol's data (not one of the three administrators)
+page_user = page_right(DATA)
 
 
 _bearer = HTTPBearer(auto_error=False, description="`xuncha users token NAME` 生成的令牌")
@@ -173,22 +183,12 @@ def _unauthorized() -> HTTPException:
     )  # fmt: skip
 
 
-def api_user(p: Annotated[Principal, Depends(api_login)]) -> Principal:
-    """A token holder whose role reads the patrol's data."""
-    if not p.may(DATA):
-        raise WrongRole(p)
-    return p
-
-
 def api_right(right: str) -> Callable[..., Principal]:
     """A dependency: a token holder whose role has ``right``."""
+    return _right(api_login, right)
 
-    def need(p: Annotated[Principal, Depends(api_login)]) -> Principal:
-        if not p.may(right):
-            raise WrongRole(p)
-        return p
 
-    return need
+api_user = api_right(DATA)  # a token holder whose role reads the patrol's data
 
 
 PageLogin = Annotated[Principal, Depends(page_login)]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import timedelta
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from monitor import timefmt
 from monitor.store import audit
@@ -32,6 +33,7 @@ from monitor.web.deps import (
     PageLogin,
     actor,
     client_address,
+    require_csrf,
 )
 from monitor.web.logins import (
     end_session,
@@ -40,7 +42,7 @@ from monitor.web.logins import (
     start_session,
     totp_ok,
 )
-from monitor.web.pages import render, require_csrf, safe_next
+from monitor.web.pages import render, safe_next
 
 log = structlog.get_logger("xuncha.web")
 
@@ -98,15 +100,9 @@ def login(
     if until is not None:
         log.warning("login_paused", user=name, address=address, by=attempt.by,
                     until=until.isoformat())  # fmt: skip
-        shown = timefmt.shown(until, xsettings.timezone)
-        if attempt.by == throttle.ADDRESS:
-            error = f"来自该地址的登录失败次数过多，已暂停受理，请于 {shown} 后再试。"
-        else:
-            error = (
-                f"该用户名连续 {attempts} 次登录失败，登录已暂停，请于 {shown} 后再试"
-                "（近期在本机成功登录过的用户不受影响）；忘记密码请联系安全管理员重设。"
-            )
-        response = refuse(error, 429)
+        response = refuse(
+            _paused_words(attempt, attempts, timefmt.shown(until, xsettings.timezone)), 429
+        )
         response.headers["Retry-After"] = str(max(1, math.ceil((until - now).total_seconds())))
         return response
 
@@ -114,12 +110,10 @@ def login(
         log.warning("login_failed", user=name, address=address, reason=reason,
                     failures=attempt.count, address_failures=attempt.address_count)  # fmt: skip
         detail: dict[str, object] = {"reason": reason}
-        if attempt.count >= attempts and not known:
-            log.warning("login_paused_now", user=name, address=address, failures=attempt.count)
-            detail["paused"] = "name"
-        if attempt.address_count >= settings.login_address_attempts:
-            log.warning("login_paused_now", address=address, failures=attempt.address_count)
-            detail["paused"] = "address"
+        if paused := _paused_now(
+            attempt, name, address, attempts, settings.login_address_attempts, known
+        ):
+            detail["paused"] = paused
         audit.record(session, who, "login", now, target=name[:100], success=False,
                      detail=detail)  # fmt: skip
         session.commit()
@@ -129,17 +123,11 @@ def login(
     if not check_password(user, password):
         return failed("password")
     assert user is not None
-    if user.totp_secret:
-        if not code.strip():  # the right password: ask for the code, no guess spent
-            throttle.forget(session, attempt)
-            session.commit()
-            return refuse("该账户已启用动态口令：请输入密码和验证器应用上的 6 位动态口令。", 401,
-                          ask_code=True)  # fmt: skip
-        if not totp_ok(session, user, code, now):
-            return failed("code", "动态口令错误或已用过：请输入密码和验证器上当前的 6 位动态口令。")
-    elif user.role in settings.totp_required_roles:
-        throttle.forget(session, attempt)
-        return failed("totp_not_enrolled", "该角色须使用动态口令登录，请联系安全管理员绑定。")
+    refused = _second_factor(
+        session, user, code, now, attempt, settings.totp_required_roles, refuse, failed
+    )
+    if refused is not None:
+        return refused
     p = principal_for(session, user)
     if p is None:
         throttle.forget(session, attempt)  # the right password: not a guess
@@ -161,6 +149,62 @@ def login(
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
+
+
+def _second_factor(
+    session: Session,
+    user: User,
+    code: str,
+    now: datetime,
+    attempt: throttle.Attempt,
+    totp_roles: Collection[str],
+    refuse: Callable[..., Response],
+    failed: Callable[[str, str], Response],
+) -> Response | None:
+    """After the right password: the TOTP code of a user enrolled in it, or the refusal of a
+    role that must be enrolled and is not; None: no second factor stands in the way."""
+    if user.totp_secret:
+        if not code.strip():  # the right password: ask for the code, no guess spent
+            throttle.forget(session, attempt)
+            session.commit()
+            return refuse("该账户已启用动态口令：请输入密码和验证器应用上的 6 位动态口令。", 401,
+                          ask_code=True)  # fmt: skip
+        if not totp_ok(session, user, code, now):
+            return failed("code", "动态口令错误或已用过：请输入密码和验证器上当前的 6 位动态口令。")
+    elif user.role in totp_roles:
+        throttle.forget(session, attempt)
+        return failed("totp_not_enrolled", "该角色须使用动态口令登录，请联系安全管理员绑定。")
+    return None
+
+
+def _paused_words(attempt: throttle.Attempt, attempts: int, shown: str) -> str:
+    """Why a login is not looked at, and until when: the address's pause or the name's."""
+    if attempt.by == throttle.ADDRESS:
+        return f"来自该地址的登录失败次数过多，已暂停受理，请于 {shown} 后再试。"
+    return (
+        f"该用户名连续 {attempts} 次登录失败，登录已暂停，请于 {shown} 后再试"
+        "（近期在本机成功登录过的用户不受影响）；忘记密码请联系安全管理员重设。"
+    )
+
+
+def _paused_now(
+    attempt: throttle.Attempt,
+    name: str,
+    address: str,
+    attempts: int,
+    address_attempts: int,
+    known: bool,
+) -> str | None:
+    """Whether this failure pauses the name or the address (the address's pause is said
+    last: it wins), logged; None: neither."""
+    paused = None
+    if attempt.count >= attempts and not known:
+        log.warning("login_paused_now", user=name, address=address, failures=attempt.count)
+        paused = "name"
+    if attempt.address_count >= address_attempts:
+        log.warning("login_paused_now", address=address, failures=attempt.address_count)
+        paused = "address"
+    return paused
 
 
 @router.post("/logout")

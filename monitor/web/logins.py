@@ -21,7 +21,7 @@ from sqlmodel import Session, col, delete, select
 from monitor.store import audit
 from monitor.store.models import KnownAddress, User, WebSession
 from monitor.web import totp
-from monitor.web.auth import Principal, hash_secret, principal_for
+from monitor.web.auth import Principal, hash_secret, holder, principal_for, touch
 
 log = structlog.get_logger("xuncha.web")
 
@@ -55,11 +55,7 @@ def session_user(
 ) -> Principal | None:
     """Who holds the login ``cookie``; None if there is none, it is past its end, or it was
     left unused for ``idle`` (then it is ended now, and the audit log says so)."""
-    row = session.exec(
-        select(WebSession, User)
-        .join(User, col(User.id) == col(WebSession.user_id))
-        .where(WebSession.token_hash == hash_secret(cookie))
-    ).first()
+    row = holder(session, WebSession, cookie)
     if row is None:
         return None
     ws, user = row
@@ -74,18 +70,7 @@ def session_user(
         log.info("session_idle_ended", user=user.name, idle_since=seen.isoformat())
         return None
     if now - seen >= SESSION_TOUCH:  # one write a minute at most, once however many race
-        session.execute(
-            update(WebSession)
-            .where(
-                col(WebSession.id) == ws.id,
-                or_(
-                    col(WebSession.last_seen_at).is_(None),
-                    col(WebSession.last_seen_at) <= now - SESSION_TOUCH,
-                ),
-            )
-            .values(last_seen_at=now)
-        )
-        session.commit()
+        touch(session, WebSession, ws.id, "last_seen_at", now, SESSION_TOUCH)
     return principal_for(session, user, ws.csrf_token)
 
 

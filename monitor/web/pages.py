@@ -17,7 +17,7 @@ from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
 from monitor.web import data
 from monitor.web.artifacts import artifact_response, is_image, is_text
-from monitor.web.auth import Principal, same_secret
+from monitor.web.auth import Principal
 from monitor.web.deps import (
     DB,
     NotFound,
@@ -27,7 +27,7 @@ from monitor.web.deps import (
     actor,
 )
 from monitor.web.paging import link
-from monitor.web.rectify import loop_view
+from monitor.web.rectify import finding_form, loop_view
 from monitor.web.reports import FORMATS, report_response
 from monitor.web.roles import ACK
 from probes.checks.kinds import KINDS
@@ -38,11 +38,6 @@ router = APIRouter(include_in_schema=False)
 def render(request: Request, name: str, user: Principal | None, **ctx: Any) -> Response:
     templates = request.app.state.templates
     return templates.TemplateResponse(request, name, {"user": user, **ctx})
-
-
-def require_csrf(p: Principal, token: str) -> None:
-    if not same_secret(p.csrf_token, token):
-        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
 
 
 def safe_next(target: str | None) -> str:
@@ -168,11 +163,7 @@ def ack_finding(
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    require_csrf(user, csrf)
-    if data.get_finding(session, user, finding_id) is None:
-        raise NotFound
-    if not user.may(ACK):
-        raise HTTPException(403, "您的角色无权确认问题。")
+    finding_form(session, user, finding_id, csrf, ACK, "您的角色无权确认问题。")
     note = note.strip()[:2000]
     try:
         tz = xapp.settings.timezone

@@ -9,8 +9,10 @@ finding's page (right ``rectify``); supervisors work the 复核 queue at ``/revi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -37,8 +39,8 @@ from monitor.store.rectify import (
 from monitor.store.sealing import SealError
 from monitor.timefmt import zone
 from monitor.web import data
-from monitor.web.auth import Principal, same_secret
-from monitor.web.deps import DB, NotFound, Now, PageUser, XApp, actor, page_right
+from monitor.web.auth import Principal
+from monitor.web.deps import DB, NotFound, Now, PageUser, XApp, actor, page_right, require_csrf
 from monitor.web.roles import RECTIFY, REVIEW
 from probes.checks import kinds
 
@@ -54,9 +56,43 @@ def _render(request: Request, name: str, status: int = 200, **ctx: Any) -> Respo
     return templates.TemplateResponse(request, name, {"user": None, **ctx}, status_code=status)
 
 
-def _csrf(p: Principal, token: str) -> None:
-    if not same_secret(p.csrf_token, token):
-        raise HTTPException(403, "表单已过期或来源不明，请刷新页面后重试。")
+def finding_form(
+    session: Session,
+    user: Principal,
+    finding_id: int,
+    csrf: str,
+    right: str = "",
+    refused: str = "",
+) -> None:
+    """What every form about one finding checks first: the user's own form, a finding in
+    their scope (else NotFound, as if there were none), and their role's ``right`` if named
+    (else 403 ``refused``; the 复核 forms' right is their route's dependency)."""
+    require_csrf(user, csrf)
+    if data.get_finding(session, user, finding_id) is None:
+        raise NotFound
+    if right and not user.may(right):
+        raise HTTPException(403, refused)
+
+
+def _console_step(
+    request: Request,
+    session: Session,
+    user: Principal,
+    now: datetime,
+    finding_id: int,
+    action: str,
+    step: Callable[[], object],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One step of the loop asked from the console: ``step`` done (its LoopError is the
+    HTTP answer), written to the audit log as ``action``, and committed."""
+    try:
+        step()
+    except LoopError as e:
+        raise HTTPException(e.status, str(e)) from e
+    audit.record(session, actor(request, user), action, now, target=f"问题 #{finding_id}",
+                 detail=detail)  # fmt: skip
+    session.commit()
 
 
 PAGE_ROOM = Room(5, 200)  # evidence a page lists: posts, characters of each quote
@@ -144,18 +180,10 @@ def rectify_in_console(
     csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    _csrf(user, csrf)
-    if data.get_finding(session, user, finding_id) is None:
-        raise NotFound
-    if not user.may(RECTIFY):
-        raise HTTPException(403, "您的角色无权提交整改。")
-    try:
-        mark_rectified(session, finding_id, note=note, by=user.name, now=now,
-                       tz=xapp.settings.timezone)  # fmt: skip
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "rectify", now, target=f"问题 #{finding_id}")
-    session.commit()
+    finding_form(session, user, finding_id, csrf, RECTIFY, "您的角色无权提交整改。")
+    step = partial(mark_rectified, session, finding_id, note=note, by=user.name, now=now,
+                   tz=xapp.settings.timezone)  # fmt: skip
+    _console_step(request, session, user, now, finding_id, "rectify", step)
     return RedirectResponse(f"/findings/{finding_id}", status_code=303)
 
 
@@ -193,14 +221,6 @@ def review_page(request: Request, session: DB, user: Reviewer, now: Now, xapp: X
     )  # fmt: skip
 
 
-def _review(
-    request: Request, session: Session, user: Principal, finding_id: int, csrf: str
-) -> None:
-    _csrf(user, csrf)
-    if data.get_finding(session, user, finding_id) is None:
-        raise NotFound
-
-
 @router.post("/findings/{finding_id}/confirm")
 def confirm_finding(
     request: Request,
@@ -211,13 +231,9 @@ def confirm_finding(
     csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    _review(request, session, user, finding_id, csrf)
-    try:
-        confirm(session, finding_id, by=user.name, note=note, now=now)
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "review_confirm", now, target=f"问题 #{finding_id}")
-    session.commit()
+    finding_form(session, user, finding_id, csrf)
+    step = partial(confirm, session, finding_id, by=user.name, note=note, now=now)
+    _console_step(request, session, user, now, finding_id, "review_confirm", step)
     return RedirectResponse(f"/review?done={finding_id}", status_code=303)
 
 
@@ -231,14 +247,10 @@ def dismiss_finding(
     csrf: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    _review(request, session, user, finding_id, csrf)
-    try:
-        dismiss(session, finding_id, by=user.name, reason=reason, now=now)
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), "review_dismiss", now,
-                 target=f"问题 #{finding_id}", detail={"reason": reason.strip()})  # fmt: skip
-    session.commit()
+    finding_form(session, user, finding_id, csrf)
+    step = partial(dismiss, session, finding_id, by=user.name, reason=reason, now=now)
+    _console_step(request, session, user, now, finding_id, "review_dismiss", step,
+                  {"reason": reason.strip()})  # fmt: skip
     return RedirectResponse(f"/review?done={finding_id}", status_code=303)
 
 

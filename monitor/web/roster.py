@@ -26,7 +26,7 @@ from monitor.report.unjudged import reason
 from monitor.show.labels import PATROL_KINDS
 from monitor.store.models import Account, Finding, Snapshot, Unit
 from monitor.web.auth import Principal
-from monitor.web.data import aware, like, scoped, severity_rank, unit_codes
+from monitor.web.data import aware, containing, scoped, severity_rank, unit_codes
 from probes.checks.kinds import KINDS
 
 ACCOUNT_SORTS = ("name", "platform", "unit", "checked", "post", "silent", "problems", "id")
@@ -134,14 +134,7 @@ class AccountFilter:
         if self.health in HEALTH:
             q = q.where(health_clause(self.health))
         if text := self.q.strip():
-            pattern = like(text)
-            q = q.where(
-                sa.or_(
-                    col(Account.name).ilike(pattern, escape="\\"),
-                    col(Account.id).ilike(pattern, escape="\\"),
-                    col(Account.handle).ilike(pattern, escape="\\"),
-                )
-            )
+            q = q.where(containing(text, Account.name, Account.id, Account.handle))
         return q
 
 

@@ -19,8 +19,8 @@ from monitor.sessions.qrlogin import QrLogins
 from monitor.store import sessions as store
 from monitor.store.sealing import SealError
 from monitor.web.auth import Principal
-from monitor.web.deps import DB, Now, PageUser, XApp, actor
-from monitor.web.pages import render, require_csrf
+from monitor.web.deps import DB, Now, PageUser, XApp, actor, require_csrf
+from monitor.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 

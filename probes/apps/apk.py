@@ -157,17 +157,13 @@ def _decide(info: ApkInfo, v1: list[Signer], v2: list[Signer], v3: list[Signer])
         if len({s.cert_sha256 for s in found}) > 1:
             info.problems.append(f"{scheme} 有多个不同的签名者，无法确定发布者")
             return
-    if v3:
-        primary = v3[0]
-        info.lineage = primary.lineage
-    elif v2:
-        primary = v2[0]
-    elif v1:
-        primary = v1[0]
-    else:
+    primary = next((found[0] for found in (v3, v2, v1) if found), None)
+    if primary is None:
         if not any("签名" in p for p in info.problems):
             info.problems.append("APK 未签名")
         return
+    if v3:
+        info.lineage = primary.lineage
     # older schemes must be signed by the same key, or (v3 rotation) by one in its lineage
     accepted = {primary.cert_sha256, *primary.lineage, *(x.cert_sha256 for x in v3)}
     for older in (*v2, *v1):

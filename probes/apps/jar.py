@@ -14,6 +14,7 @@ import base64
 import hashlib
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -288,7 +289,12 @@ def _verify_pkcs7(block: bytes, sf: bytes, name: str) -> x509.Certificate:
         signed = b"\x31" + block[attrs[1] + 1 : attrs[3]]
     encrypted = next(c for c in rest if c[0] == 0x04)
     signature = block[encrypted[2] : encrypted[3]]
-    key = cert.public_key()
+    _verify_signature(cert.public_key(), signature, signed, hash_cls, name)
+    return cert
+
+
+def _verify_signature(key: Any, signature: bytes, signed: bytes, hash_cls: Any, name: str) -> None:
+    """The signer's signature over what it signed, by its key's kind (PKCS#1 v1.5 for RSA)."""
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, signed, padding.PKCS1v15(), hash_cls())
@@ -300,7 +306,6 @@ def _verify_pkcs7(block: bytes, sf: bytes, name: str) -> x509.Certificate:
             raise JarError(f"v1 签名块 {name} 使用了不支持的密钥类型")
     except (InvalidSignature, UnsupportedAlgorithm) as e:
         raise JarError(f"v1 签名块 {name} 的签名校验失败") from e
-    return cert
 
 
 def _message_digest_matches(block: bytes, attrs: tuple[int, int, int, int], digest: bytes) -> bool:

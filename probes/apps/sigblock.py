@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -147,9 +147,23 @@ def verify_scheme(
     return signers
 
 
+class _Unverified(Exception):
+    """Why a signer does not verify, in words said after the scheme's name."""
+
+
 def _verify_signer(
     f: BinaryIO, layout: _Layout, raw: bytes, scheme: str, info: ApkInfo
 ) -> Signer | None:
+    try:
+        return _signer(f, layout, raw, scheme)
+    except _Unverified as e:
+        info.problems.append(f"{scheme} {e}")
+        return None
+
+
+def _signer(f: BinaryIO, layout: _Layout, raw: bytes, scheme: str) -> Signer:
+    """One signer of the block, verified: its signature, its certificate's key, and the
+    digest of the whole file; ``_Unverified`` says which does not hold."""
     signed_data, p = _lp(raw, 0)
     sdk: tuple[int, int] | None = None
     if scheme == "v3":
@@ -165,34 +179,14 @@ def _verify_signer(
     try:
         public_key = serialization.load_der_public_key(public_key_der)
     except ValueError:
-        info.problems.append(f"{scheme} 签名者公钥无法解析")
-        return None
-    # the strongest supported signature must verify over the signed data
-    verified_algo: int | None = None
-    for item in _seq(signatures_buf):
-        (algo,) = struct.unpack_from("<I", item, 0)
-        sig, _ = _lp(item, 4)
-        if algo not in _ALGOS:
-            continue
-        if not _check_sig(public_key, algo, sig, signed_data):
-            info.problems.append(f"{scheme} 签名校验失败（算法 0x{algo:04x}）")
-            return None
-        verified_algo = algo if verified_algo is None else verified_algo
-    if verified_algo is None:
-        info.problems.append(f"{scheme} 签名没有受支持的算法")
-        return None
+        raise _Unverified("签名者公钥无法解析") from None
+    verified_algo = _verified_algo(public_key, signatures_buf, signed_data)
     certs = _seq(certs_buf)
     if not certs:
-        info.problems.append(f"{scheme} 签名者没有证书")
-        return None
+        raise _Unverified("签名者没有证书")
     cert = x509.load_der_x509_certificate(certs[0])
-    if cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    ) != public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    ):
-        info.problems.append(f"{scheme} 证书与签名公钥不一致")
-        return None
+    if _spki(cert.public_key()) != _spki(public_key):
+        raise _Unverified("证书与签名公钥不一致")
     # the content digest of the whole file, for the verified algorithm
     digests = {}
     for item in _seq(digests_buf):
@@ -200,19 +194,44 @@ def _verify_signer(
         digests[algo], _ = _lp(item, 4)
     expected = digests.get(verified_algo)
     if expected is None:
-        info.problems.append(f"{scheme} 缺少内容摘要")
-        return None
-    hash_cls = _ALGOS[verified_algo][0]
-    if _content_digest(f, layout, hash_cls) != expected:
-        info.problems.append(f"{scheme} 内容摘要不符：APK 在签名后被改动")
-        return None
-    lineage: list[str] = []
-    if scheme == "v3":
-        for attr in _seq(attrs_buf):
-            (aid,) = struct.unpack_from("<I", attr, 0)
-            if aid == _POR_ATTR:
-                lineage = _lineage(attr[4:])
+        raise _Unverified("缺少内容摘要")
+    if _content_digest(f, layout, _ALGOS[verified_algo][0]) != expected:
+        raise _Unverified("内容摘要不符：APK 在签名后被改动")
+    lineage = _v3_lineage(attrs_buf) if scheme == "v3" else []
     return Signer(scheme, hashlib.sha256(certs[0]).hexdigest(), lineage, sdk)
+
+
+def _verified_algo(public_key: Any, signatures_buf: bytes, signed_data: bytes) -> int:
+    """The first supported algorithm, once every supported signature has verified over the
+    signed data."""
+    verified_algo: int | None = None
+    for item in _seq(signatures_buf):
+        (algo,) = struct.unpack_from("<I", item, 0)
+        sig, _ = _lp(item, 4)
+        if algo not in _ALGOS:
+            continue
+        if not _check_sig(public_key, algo, sig, signed_data):
+            raise _Unverified(f"签名校验失败（算法 0x{algo:04x}）")
+        verified_algo = algo if verified_algo is None else verified_algo
+    if verified_algo is None:
+        raise _Unverified("签名没有受支持的算法")
+    return verified_algo
+
+
+def _spki(key: Any) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _v3_lineage(attrs_buf: bytes) -> list[str]:
+    """The proof-of-rotation among a v3 signer's attributes, if any (the last one read)."""
+    lineage: list[str] = []
+    for attr in _seq(attrs_buf):
+        (aid,) = struct.unpack_from("<I", attr, 0)
+        if aid == _POR_ATTR:
+            lineage = _lineage(attr[4:])
+    return lineage
 
 
 def _check_sig(key: object, algo: int, sig: bytes, data: bytes) -> bool:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from probes.checks import registry as _registry
+from probes.checks.kinds import FindingKind, declare
 from probes.checks.registry import Context, Detector, register
 from probes.checks.rules import RuleSet
+from probes.checks.staleness import FINDING_KINDS as STALENESS_KINDS
 from probes.checks.staleness import evaluate_staleness
 from probes.evidence import Fetch
 from probes.model import Observation, Outcome, Post, Severity, Signal
@@ -38,7 +41,41 @@ __all__ = [
 ]
 
 
-@register("staleness")
+#: the fetch's own kinds (:data:`_FETCH_SIGNALS`): the page gone is the unit's to explain;
+#: the rest are the patrol's own problems, told to ops
+FINDING_KINDS = declare(
+    __name__,
+    FindingKind(
+        "gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72, fetch=True,
+        advice="核实账号状况：被平台封禁的请申诉；已依规关停的请在登记表中注销；"
+        "更换了地址的请更新登记表",
+    ),
+    FindingKind(
+        "blocked", "被平台反爬拦截", "patrol", Severity.warning, counted=False, fetch=True
+    ),
+    FindingKind(
+        "fetch_failed", "无法抓取账号页面", "patrol", Severity.warning, counted=False,
+        fetch=True,
+    ),
+    # read, but nothing could be read of it: not settled by a fetch that saw no content
+    FindingKind(
+        "unreadable", "无法读取内容，页面可能改版或不是有效订阅源", "patrol", Severity.warning,
+        counted=False,
+    ),
+)  # fmt: skip
+
+#: the modules whose import registers a detector (``@register``), in the order they run
+#: after staleness; ``tests/test_kinds.py`` names any module that registers one and is not here
+DETECTOR_MODULES = (
+    "probes.checks.commercial",
+    "probes.checks.content",
+    "probes.checks.install",
+    "probes.checks.interaction",
+    "probes.checks.theft",
+)
+
+
+@register("staleness", STALENESS_KINDS)
 def _staleness(obs: Observation, ctx: Context) -> list[Signal]:
     return evaluate_staleness(ctx.posts, ctx.ruleset, ctx.calendar, ctx.now, ctx.tz)
 
@@ -139,17 +176,17 @@ def evaluate(
     detectors, app_detectors = _detectors()
     for name, detect in detectors.items():
         if (name in app_detectors) == is_app:
-            signals.extend(detect(observation, ctx))
+            signals.extend(_registry.declared(name, detect(observation, ctx)))
     return signals
 
 
 def _detectors() -> tuple[dict[str, Detector], set[str]]:
-    """Every detector, registered. The content detectors register themselves on import, done
-    here on first use rather than with the package: reading the catalogue of kinds or the
-    rules (the CLI, the console) does not load their lexicons and domain lists. Staleness,
-    above, registered first, is the first run (signals keep that order)."""
-    from probes.checks import commercial, content, install, interaction, theft  # noqa: F401
-
+    """Every detector, registered. The content detectors register themselves on import
+    (:data:`DETECTOR_MODULES`), done here on first use rather than with the package: reading
+    the kinds or the rules (the CLI, the console) does not load their lexicons and domain
+    lists. Staleness, above, registered first, is the first run (signals keep that order)."""
+    for name in DETECTOR_MODULES:
+        import_module(name)
     return _registry.DETECTORS, _registry.APP_DETECTORS
 
 

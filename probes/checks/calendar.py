@@ -136,49 +136,54 @@ def load_calendar_file(path: Path) -> dict[int, YearArrangement]:
     for key, table in data.items():
         if not (key.isdigit() and len(key) == 4):
             raise _fail(path, key, "键应为年份，如 [2027]", "keys must be years, e.g. [2027]")
-        year = int(key)
-        if not isinstance(table, dict):
-            raise _fail(path, key, f"应为表 [{year}]", f"must be a table [{year}]")
-        for k in table:
-            if k not in _YEAR_KEYS:
-                raise _fail(
-                    path,
-                    f"[{year}].{k}",
-                    f"未知的键（可用: {', '.join(_YEAR_KEYS)}）",
-                    f"unknown key (expected one of: {', '.join(_YEAR_KEYS)})",
-                )
-        for k in ("holidays", "workdays"):
-            if k not in table:
-                raise _fail(
-                    path,
-                    f"[{year}].{k}",
-                    "缺少此键（没有调休上班日时写 workdays = []）",
-                    "missing key (write workdays = [] for a year without make-up days)",
-                )
-        off = _dates(path, year, "holidays", table["holidays"])
-        work = _dates(path, year, "workdays", table["workdays"])
-        for d in sorted(work):
-            if d.weekday() < 5:
-                raise _fail(
-                    path,
-                    f"[{year}].workdays",
-                    f"{d} 不是周六或周日：调休上班日只会是周末",
-                    f"{d} is not a Saturday or Sunday: make-up working days are weekend days",
-                )
-        if both := sorted(off & work):
+        years[int(key)] = _year(path, key, table)
+    return years
+
+
+def _year(path: Path, key: str, table: Any) -> YearArrangement:
+    """One year's table of a calendar file: its keys, and days that can be what they say."""
+    year = int(key)
+    if not isinstance(table, dict):
+        raise _fail(path, key, f"应为表 [{year}]", f"must be a table [{year}]")
+    for k in table:
+        if k not in _YEAR_KEYS:
             raise _fail(
                 path,
-                f"[{year}]",
-                f"{both[0]} 同时列在 holidays 和 workdays 中",
-                f"{both[0]} is listed in both holidays and workdays",
+                f"[{year}].{k}",
+                f"未知的键（可用: {', '.join(_YEAR_KEYS)}）",
+                f"unknown key (expected one of: {', '.join(_YEAR_KEYS)})",
             )
-        source = table.get("source", "")
-        if not isinstance(source, str):
-            raise _fail(path, f"[{year}].source", "应为字符串", "must be a string")
-        years[year] = YearArrangement(
-            year, frozenset(off), frozenset(work), source=f"{path} [{year}] {source}".strip()
+    for k in ("holidays", "workdays"):
+        if k not in table:
+            raise _fail(
+                path,
+                f"[{year}].{k}",
+                "缺少此键（没有调休上班日时写 workdays = []）",
+                "missing key (write workdays = [] for a year without make-up days)",
+            )
+    off = _dates(path, year, "holidays", table["holidays"])
+    work = _dates(path, year, "workdays", table["workdays"])
+    for d in sorted(work):
+        if d.weekday() < 5:
+            raise _fail(
+                path,
+                f"[{year}].workdays",
+                f"{d} 不是周六或周日：调休上班日只会是周末",
+                f"{d} is not a Saturday or Sunday: make-up working days are weekend days",
+            )
+    if both := sorted(off & work):
+        raise _fail(
+            path,
+            f"[{year}]",
+            f"{both[0]} 同时列在 holidays 和 workdays 中",
+            f"{both[0]} is listed in both holidays and workdays",
         )
-    return years
+    source = table.get("source", "")
+    if not isinstance(source, str):
+        raise _fail(path, f"[{year}].source", "应为字符串", "must be a string")
+    return YearArrangement(
+        year, frozenset(off), frozenset(work), source=f"{path} [{year}] {source}".strip()
+    )
 
 
 # -- the calendar ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import tldextract
 
+from probes.checks.commercial_kinds import FINDING_KINDS
 from probes.checks.lexicons import (
     DomainLists,
     Lexicons,
@@ -339,7 +340,7 @@ def _summary(verdicts: Sequence[PostVerdict]) -> str:
     return "\n".join(lines)
 
 
-@register("commercial")
+@register("commercial", FINDING_KINDS)
 def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
     """One ``commercial`` (high) and/or one ``commercial_review`` (info) signal per observation,
     judged on the posts this observation saw (history was judged when it was new)."""

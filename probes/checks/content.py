@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from probes.checks.content_kinds import FINDING_KINDS
 from probes.checks.lists import PATTERN_FILES, Lists, default_lists
 from probes.checks.personal import Words, find_leaks
 from probes.checks.quote import marked, masked, window
@@ -256,7 +257,7 @@ def _parts(verdicts: list[ContentVerdict], kind: str, rule: str) -> dict[str, An
     }
 
 
-@register("content")
+@register("content", FINDING_KINDS)
 def detect_content(obs: Observation, ctx: Context) -> list[Signal]:
     """Up to one signal per content kind, judged on the posts this observation saw."""
     owner = ctx.owner_code if ctx is not None else ""

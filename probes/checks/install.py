@@ -15,6 +15,7 @@ from typing import Any
 
 from probes.apps.download import host_within
 from probes.apps.reader import report_of
+from probes.checks.install_kinds import FINDING_KINDS
 from probes.checks.registry import Context, register
 from probes.evidence import App, Stores
 from probes.model import AppFacts, Observation, Severity, Signal
@@ -29,7 +30,7 @@ _STORE_NAMES = {
 }
 
 
-@register("install", apps=True)
+@register("install", FINDING_KINDS, apps=True)
 def detect_install(obs: Observation, ctx: Context) -> list[Signal]:
     """All install signals for one app observation; [] for observations of other readers."""
     app = obs.app

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from probes.checks.calendar import WorkCalendar
+from probes.checks.interaction_kinds import FINDING_KINDS
 from probes.checks.registry import Context, register
 from probes.evidence import Question as Asked
 from probes.evidence import Questions
@@ -116,7 +117,7 @@ def _answered_at(c: Comment, mine: list[Comment]) -> datetime | None:
     return min(times) if times else None
 
 
-@register("interaction")
+@register("interaction", FINDING_KINDS)
 def detect_interaction(obs: Observation, ctx: Context) -> list[Signal]:
     found = questions(list(ctx.posts), ctx.calendar, ctx.tz)
     waiting = [q for q in found if q.answered_at is None and ctx.now > q.deadline]

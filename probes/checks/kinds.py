@@ -1,19 +1,34 @@
-"""The catalogue of finding kinds: one entry for every kind a detector can emit.
+"""The registry of finding kinds: every kind a detector can emit, declared beside its detector.
 
-A detector's ``Signal.kind`` is a code; people read what this catalogue says of it — the
-label a message, the console, the CLI and the report show, the problem category in the
-national inspection's own terms (问题类别, seed 003's eight problems), the severity it
-usually carries, and the verb its deadline takes ("须在 … 前更新" or "前整改"). Routing reads
-the category too: ``[alerts] it_kinds = ["install"]`` sends every app problem to the unit's
-技术联系渠道. A test fails when a detector emits a kind that is not here.
+A detector's ``Signal.kind`` is a code; its :class:`FindingKind` says everything else about it
+— the label a message, the console, the CLI and the report show, the problem category in the
+national inspection's own terms (问题类别, seed 003's eight problems), the severity it usually
+carries, the verb its deadline takes ("须在 … 前更新" or "前整改"), the advice a message
+gives, and how monitor treats it (who hears, whether it counts in the 通报, whether it needs
+复核, whether a fetch alone settles it). Monitor asks these questions of the spec; it keeps no
+list of codes.
+
+A kind is declared with :func:`declare` in its detector's kinds module — the detector module
+itself where importing it is cheap (``probes.checks.staleness``, the fetch kinds in
+``probes.checks``), a ``<detector>_kinds`` module beside it where the detector loads lexicons,
+domain lists or an HTTP client: the console and the CLI name every kind without loading them.
+:data:`KIND_MODULES` lists those modules, in the order kinds are shown; ``tests/test_kinds.py``
+fails, naming the module, when a module declares kinds and is not listed. Routing reads the
+category too: ``[alerts] it_kinds = ["install"]`` sends every app problem to the unit's
+技术联系渠道.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import import_module
+from types import MappingProxyType
+from typing import Any, Literal
 
-from probes.model import Severity
+from probes.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -57,153 +72,145 @@ class FindingKind:
     # 复核: a detector's judgement a person must confirm or dismiss as 误报 (the console's
     # /review queue, monitor/store/rectify.py); rules that only count (staleness) need none
     review: bool = False
+    # what the unit should do, in one line (``alerts.advice``; a message carries it on the
+    # notice). "" for the patrol's own problems: ops read one line for all of them
+    advice: str = ""
+    # counts in the quarter's 通报 (扣分) when it held warning or high; not what the patrol
+    # could not see, nor a warning that the account is about to fall short (``report_weight``)
+    counted: bool = True
+    # a problem with the fetch itself (the page gone, refused, failed): every fetch settles
+    # it, one that saw no content included (``monitor.store.findings.reconcile``)
+    fetch: bool = False
+    # its verdict moves with the clock alone (staleness): a page found unchanged is judged
+    # again for it (``monitor.record.judge``)
+    timed: bool = False
+    # the kind whose open finding this one ends quietly when it opens ("superseded", no
+    # "resolved" notice): a breach replaces its own early warning
+    supersedes: str = ""
+    # the signal carries the app signer first seen (evidence ``observed_signer``), which the
+    # account keeps as its baseline (DOMAIN §4)
+    pins_signer: bool = False
 
     @property
     def category_label(self) -> str:
         return CATEGORIES[self.category].label
 
+    @property
+    def audience(self) -> Literal["unit", "ops"]:
+        """Who hears of it: the patrol's own problems (暂时无法检查: it could not fetch, read or
+        date the account) are no verdict on the unit and go to ops only (``alerts`` routing)."""
+        return "ops" if self.category == "patrol" else "unit"
 
-KINDS: dict[str, FindingKind] = {
-    k.code: k
-    for k in (
-        # staleness (probes.checks.staleness)
-        FindingKind("stale", "长期未更新", "update", Severity.veto, "更新"),
-        FindingKind("stale_soon", "即将超过更新期限", "update", Severity.warning, "更新"),
-        # "N posts a week" fell short last week and this week has not caught up yet
-        FindingKind("infrequent", "更新频次不足", "update", Severity.high, "补足更新"),
-        # posts seen, none dated: no verdict on the account, the reader needs a look
-        FindingKind("undated", "无法判断更新时间", "patrol", Severity.warning),
-        # the fetch itself (probes.checks.evaluate)
-        FindingKind("gone", "账号疑似关停、注销或删除", "access", Severity.high, fix_hours=72),
-        FindingKind("blocked", "被平台反爬拦截", "patrol", Severity.warning),
-        FindingKind("fetch_failed", "无法抓取账号页面", "patrol", Severity.warning),
-        FindingKind(
-            "unreadable", "无法读取内容，页面可能改版或不是有效订阅源", "patrol", Severity.warning
-        ),
-        # commercial ads and links (probes.checks.commercial)
-        FindingKind(
-            "commercial", "发布或链接商业广告", "ads", Severity.high, fix_hours=72, review=True
-        ),
-        FindingKind(
-            "commercial_review",
-            "含商品销售或小程序，需人工复核",
-            "ads",
-            Severity.info,
-            fix_hours=72,
-            review=True,
-        ),
-        # theft and interaction (probes.checks.theft)
-        FindingKind("theft", "疑似被盗用", "theft", Severity.high, fix_hours=24, review=True),
-        FindingKind(
-            "no_interaction", "未提供有效互动功能", "interaction", Severity.info, fix_hours=168
-        ),
-        # answers to the public's questions under the posts (probes.checks.interaction)
-        FindingKind(
-            "interaction_unanswered",
-            "公众留言提问未按时回复",
-            "interaction",
-            Severity.warning,
-            "回复",
-            fix_hours=24,
-        ),
-        FindingKind(
-            "interaction_late", "公众留言提问回复超时", "interaction", Severity.info, fix_hours=168
-        ),
-        # what posts say (probes.checks.content)
-        FindingKind(
-            "privacy",
-            "发布内容泄露身份证号、手机号或银行卡号",
-            "privacy",
-            Severity.high,
-            fix_hours=24,
-            review=True,
-        ),
-        FindingKind(
-            "roster_error",
-            "领导姓名或职务表述错误",
-            "vetting",
-            Severity.high,
-            fix_hours=24,
-            review=True,
-        ),
-        FindingKind(
-            "wording", "错别字或不规范表述", "vetting", Severity.warning, fix_hours=72, review=True
-        ),
-        FindingKind(
-            "entertainment_review",
-            "含网络流行语或娱乐化表述，需人工复核",
-            "entertainment",
-            Severity.info,
-            fix_hours=72,
-            review=True,
-        ),
-        # mobile clients (probes.checks.install)
-        FindingKind(
-            "app_download_unreachable", "客户端无法下载", "install", Severity.high, fix_hours=72
-        ),
-        FindingKind(
-            "app_not_apk", "下载地址返回的不是安装包", "install", Severity.high, fix_hours=72
-        ),
-        FindingKind("app_hijacked", "下载地址被劫持", "install", Severity.high, fix_hours=24),
-        FindingKind(
-            "app_foreign_redirect", "下载被转到非登记域名", "install", Severity.high, fix_hours=72
-        ),
-        FindingKind(
-            "app_tls", "下载地址的 HTTPS 证书无效或即将过期", "install", Severity.high, fix_hours=72
-        ),
-        FindingKind(
-            "app_package_mismatch", "安装包的包名与登记不符", "install", Severity.high, fix_hours=72
-        ),
-        FindingKind(
-            "app_signer_changed", "安装包的签名证书已变更", "install", Severity.high, fix_hours=24
-        ),
-        FindingKind("app_signer_pinned", "已记录客户端的签名证书", "install", Severity.info),
-        FindingKind(
-            "app_store_missing",
-            "应用商店中查不到该客户端",
-            "install",
-            Severity.warning,
-            fix_hours=168,
-        ),
+
+#: the modules that declare kinds, in the order kinds are listed (console, CLI, reports)
+KIND_MODULES = (
+    "probes.checks.staleness",
+    "probes.checks",  # the fetch itself
+    "probes.checks.commercial_kinds",
+    "probes.checks.theft_kinds",
+    "probes.checks.interaction_kinds",
+    "probes.checks.content_kinds",
+    "probes.checks.install_kinds",
+)
+
+_KINDS: dict[str, FindingKind] = {}
+_DECLARED_IN: dict[str, str] = {}  # code -> the module that declared it
+_VIEW: Mapping[str, FindingKind] = MappingProxyType(_KINDS)
+_loaded = False
+_LOADING = threading.RLock()  # a thread's first lookup waits for the declarations
+
+
+def declare(module: str, *specs: FindingKind) -> tuple[FindingKind, ...]:
+    """Add ``specs``, declared in ``module`` (its ``__name__``); a code declared twice, or one
+    under an unknown category, is a programming error."""
+    for s in specs:
+        if s.category not in CATEGORIES:
+            raise ValueError(f"kind {s.code!r} ({module}): unknown category {s.category!r}")
+        old = _DECLARED_IN.get(s.code)
+        if old is not None and (old != module or _KINDS[s.code] != s):
+            raise ValueError(f"kind {s.code!r} ({module}) is already declared in {old}")
+        _KINDS[s.code], _DECLARED_IN[s.code] = s, module
+    return specs
+
+
+def withdraw(*specs: FindingKind) -> None:
+    """Take ``specs`` out again (a kind a test declared for itself)."""
+    for s in specs:
+        _KINDS.pop(s.code, None)
+        _DECLARED_IN.pop(s.code, None)
+
+
+def load() -> Mapping[str, FindingKind]:
+    """Every declared kind, read-only, in :data:`KIND_MODULES` order (kinds declared outside
+    them, by a test, last). Imports the declaring modules on first use, not with this one:
+    they import it to declare."""
+    global _loaded
+    if _loaded:
+        return _VIEW
+    with _LOADING:
+        if not _loaded:
+            for name in KIND_MODULES:
+                import_module(name)
+            rank = {m: i for i, m in enumerate(KIND_MODULES)}
+            ordered = sorted(_KINDS.values(), key=lambda k: rank.get(_DECLARED_IN[k.code], 99))
+            _KINDS.clear()
+            _KINDS.update((k.code, k) for k in ordered)
+            _loaded = True
+    return _VIEW
+
+
+def declared_in(code: str) -> str | None:
+    """The module that declared ``code``."""
+    load()
+    return _DECLARED_IN.get(code)
+
+
+def kinds_where(**attrs: Any) -> frozenset[str]:
+    """The codes of every kind whose spec has each of ``attrs`` (``review=True``)."""
+    return frozenset(
+        code for code, k in load().items() if all(getattr(k, a) == v for a, v in attrs.items())
     )
-}
-
-
-#: the patrol's own problems (暂时无法检查: it could not fetch, read or date the account): no
-#: verdict on the unit, told to ops only (``alerts`` routing), shown apart as 巡查异常, and an
-#: account with nothing else in a period is 无法判定 in the 通报
-PATROL_KINDS = frozenset(code for code, k in KINDS.items() if k.category == "patrol")
-
-
-#: the judgement kinds (commercial, content, theft): a supervisor confirms each finding or
-#: dismisses it as 误报 (复核); a dismissed one does not come back for the same evidence
-REVIEW_KINDS = frozenset(code for code, k in KINDS.items() if k.review)
 
 
 def kind(code: str) -> FindingKind | None:
-    return KINDS.get(code)
+    return load().get(code)
+
+
+def spec(code: str) -> FindingKind:
+    """The spec of a kind that must be declared (a detector's signal); KeyError otherwise."""
+    k = load().get(code)
+    if k is None:
+        raise KeyError(f"finding kind {code!r} is declared nowhere (probes.checks.kinds)")
+    return k
 
 
 def label(code: str) -> str:
     """The kind's Chinese label; an unknown code as it is (never an empty cell)."""
-    k = KINDS.get(code)
+    k = kind(code)
     return k.label if k else code
 
 
 def category_label(code: str) -> str:
     """The 问题类别 a kind falls under, for reports; an unknown code as it is."""
-    k = KINDS.get(code)
+    k = kind(code)
     return k.category_label if k else code
 
 
 def remedy(code: str) -> str:
-    k = KINDS.get(code)
+    k = kind(code)
     return k.remedy if k else "整改"
+
+
+def advice(code: str) -> str:
+    """What the unit should do about ``code``; "" when its spec says nothing (the message
+    falls back to its category's line)."""
+    k = kind(code)
+    return k.advice if k else ""
 
 
 def fix_deadline(code: str, opened_at: datetime) -> datetime | None:
     """A finding's 整改期限 when its detector gave none: its opening plus the kind's window."""
-    k = KINDS.get(code)
+    k = kind(code)
     return opened_at + timedelta(hours=k.fix_hours) if k and k.fix_hours else None
 
 
@@ -211,13 +218,13 @@ def in_category(codes: frozenset[str] | set[str], kind_code: str) -> bool:
     """``kind_code`` is one of ``codes``, or falls under a category among them."""
     if kind_code in codes:
         return True
-    k = KINDS.get(kind_code)
+    k = kind(kind_code)
     return k is not None and k.category in codes
 
 
-#: what the patrol could not see (a reader's limit, not the account's fault, or a warning that
-#: the account is about to fall short) costs no points in the 通报
-NOT_DEDUCTED = frozenset({"stale_soon", *PATROL_KINDS})
+def supersedes() -> dict[str, str]:
+    """Kind -> the kind its opening ends quietly ("superseded")."""
+    return {code: k.supersedes for code, k in load().items() if k.supersedes}
 
 
 def report_weight(code: str, severity: str) -> str:
@@ -227,6 +234,34 @@ def report_weight(code: str, severity: str) -> str:
     so what a unit is told when a problem clears is what the 通报 will show."""
     if severity == "veto":
         return "veto"
-    if severity in ("high", "warning") and code not in NOT_DEDUCTED:
+    k = kind(code)
+    if severity in ("high", "warning") and (k is None or k.counted):
         return "deduct"
     return ""
+
+
+#: the sets monitor asks for by name, each a question asked of every spec (PEP 562: worked
+#: out on first use, once every kind is declared)
+_SETS = {
+    # the patrol's own problems: no verdict on the unit, told to ops only, shown apart as
+    # 巡查异常; an account with nothing else in a period is 无法判定 in the 通报
+    "PATROL_KINDS": {"category": "patrol"},
+    "OPS_KINDS": {"audience": "ops"},
+    # the judgement kinds (commercial, content, theft): a supervisor confirms each finding or
+    # dismisses it as 误报 (复核); a dismissed one does not come back for the same evidence
+    "REVIEW_KINDS": {"review": True},
+    # what the patrol could not see, or a warning ahead of a breach: no points in the 通报
+    "NOT_DEDUCTED": {"counted": False},
+    "FETCH_KINDS": {"fetch": True},
+    "TIME_KINDS": {"timed": True},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KINDS":
+        return load()
+    if name in _SETS:
+        value = kinds_where(**_SETS[name])
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'probes.checks.kinds' has no attribute {name!r}")

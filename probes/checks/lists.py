@@ -28,7 +28,7 @@ from pathlib import Path
 
 from probes.checks.lexicons import DomainLists, Lexicons, load_lexicons, read_lines
 from probes.checks.personal import Words
-from probes.checks.roster import Roster, read_terms
+from probes.checks.roster import Roster, Term, read_terms
 from probes.checks.wording import Wording, build_wording
 from probes.checks.wordlists import WORD_FILES, ListFile, read_context, read_list
 
@@ -104,24 +104,10 @@ def load_lists(user_dir: Path | None = None, disable: Iterable[str] = ()) -> Lis
         elif s.name == "content/context.txt":
             markers += read_context(s.path)
         elif s.name == "content/privacy.toml":
-            try:
-                data = tomllib.loads(s.path.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-                problems.append(f"{s.origin} {s.name}：不是有效的 TOML（{e}）")
-                continue
-            for key in Words.__dataclass_fields__:
-                privacy.setdefault(key, []).extend(str(x) for x in data.get(key, ()))
+            _privacy(s, privacy, problems)
         else:
             problems.append(f"{s.origin} {s.name}：不认识的文件名，未使用")
-    terms = []
-    for s in by_room["roster"]:
-        if s.path.suffix != ".csv":
-            problems.append(f"{s.origin} {s.name}：名册应为 .csv 文件，未使用")
-            continue
-        try:
-            terms += read_terms(s.path.read_text(encoding="utf-8-sig"), s.name)
-        except (ValueError, UnicodeDecodeError) as e:
-            problems.append(f"{s.origin} {s.name}：{e}，整个文件未使用")
+    terms = _roster_terms(by_room["roster"], problems)
     words = (tuple(dict.fromkeys(privacy.get(k, ()))) for k in Words.__dataclass_fields__)
     lexicons = [s.path for s in by_room["lexicons"] if s.path.suffix == ".txt"]
     return Lists(
@@ -134,6 +120,33 @@ def load_lists(user_dir: Path | None = None, disable: Iterable[str] = ()) -> Lis
         problems=problems,
         version=digest.hexdigest()[:16],
     )
+
+
+def _privacy(s: Source, privacy: dict[str, list[str]], problems: list[str]) -> None:
+    """``content/privacy.toml``'s words added to ``privacy`` by kind; a file that is not TOML
+    is a problem."""
+    try:
+        data = tomllib.loads(s.path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        problems.append(f"{s.origin} {s.name}：不是有效的 TOML（{e}）")
+        return
+    for key in Words.__dataclass_fields__:
+        privacy.setdefault(key, []).extend(str(x) for x in data.get(key, ()))
+
+
+def _roster_terms(srcs: Sequence[Source], problems: list[str]) -> list[Term]:
+    """The roster's names and titles from its .csv files; a file with a mistake is left out
+    whole, and said."""
+    terms: list[Term] = []
+    for s in srcs:
+        if s.path.suffix != ".csv":
+            problems.append(f"{s.origin} {s.name}：名册应为 .csv 文件，未使用")
+            continue
+        try:
+            terms += read_terms(s.path.read_text(encoding="utf-8-sig"), s.name)
+        except (ValueError, UnicodeDecodeError) as e:
+            problems.append(f"{s.origin} {s.name}：{e}，整个文件未使用")
+    return terms
 
 
 def _domains(srcs: Sequence[Source]) -> DomainLists:

@@ -7,11 +7,12 @@ them in :func:`probes.checks.evaluate`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from probes.checks.kinds import FindingKind
 from probes.checks.rules import RuleSet
 from probes.model import Observation, Post, Signal
 
@@ -50,10 +51,16 @@ DETECTORS: dict[str, Detector] = {}
 # detectors that judge a mobile client (Observation.app); the others judge posts, and an app
 # has none (an app judged for staleness would be "never updated")
 APP_DETECTORS: set[str] = set()
+#: detector name -> the codes of the kinds it declared it emits
+EMITS: dict[str, frozenset[str]] = {}
 
 
-def register(name: str, *, apps: bool = False) -> Callable[[Detector], Detector]:
-    """Add a content detector; it runs on every observation whose fetch succeeded.
+def register(
+    name: str, kinds: Iterable[FindingKind], *, apps: bool = False
+) -> Callable[[Detector], Detector]:
+    """Add a content detector, emitting ``kinds`` (its module's declared
+    :class:`~probes.checks.kinds.FindingKind` s); it runs on every observation whose fetch
+    succeeded.
 
     ``apps=True``: it judges mobile clients and runs only on observations that carry
     ``app`` facts; otherwise it runs only on observations that do not.
@@ -63,8 +70,26 @@ def register(name: str, *, apps: bool = False) -> Callable[[Detector], Detector]
         if name in DETECTORS:
             raise ValueError(f"detector {name!r} is already registered")
         DETECTORS[name] = fn
+        EMITS[name] = frozenset(k.code for k in kinds)
         if apps:
             APP_DETECTORS.add(name)
         return fn
 
     return add
+
+
+def unregister(name: str) -> None:
+    """Take a detector out again (one a test registered for itself)."""
+    DETECTORS.pop(name, None)
+    EMITS.pop(name, None)
+    APP_DETECTORS.discard(name)
+
+
+def declared(name: str, signals: list[Signal]) -> list[Signal]:
+    """``signals`` as detector ``name`` gave them, each of a kind it declared: a kind declared
+    nowhere would reach people as a bare code, so it is a programming error, named here."""
+    emits = EMITS.get(name, frozenset())
+    for s in signals:
+        if s.kind not in emits:
+            raise ValueError(f"detector {name!r} emitted {s.kind!r}, a kind it does not declare")
+    return signals

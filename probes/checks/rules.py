@@ -211,15 +211,8 @@ def _parse_rules(name: str, raw: Any) -> tuple[Rule, ...]:
         ) from None
 
 
-def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
-    """Built-ins overlaid with user definitions.
-
-    ``config`` is the ``[rulesets]`` table (name -> definition); a whole config document that
-    holds one under ``rulesets`` is accepted too.
-    """
-    tables = config.get("rulesets")
-    if isinstance(tables, Mapping) and all(isinstance(v, Mapping) for v in tables.values()):
-        config = tables
+def _definitions(config: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The user's rule set tables by name, each a table of known keys."""
     defs: dict[str, Mapping[str, Any]] = {}
     for name, table in config.items():
         if not isinstance(table, Mapping):
@@ -233,7 +226,29 @@ def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
                     f" / ruleset '{name}': unknown key '{key}'"
                 )
         defs[str(name)] = table
+    return defs
 
+
+def _text(name: str, table: Mapping[str, Any], key: str) -> str:
+    """A rule set's words (``description``, ``title``): a string, empty if not given."""
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise RulesetError(
+            f"规则集 '{name}' 的 {key} 应为字符串 / ruleset '{name}': {key} must be a string"
+        )
+    return value
+
+
+def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
+    """Built-ins overlaid with user definitions.
+
+    ``config`` is the ``[rulesets]`` table (name -> definition); a whole config document that
+    holds one under ``rulesets`` is accepted too.
+    """
+    tables = config.get("rulesets")
+    if isinstance(tables, Mapping) and all(isinstance(v, Mapping) for v in tables.values()):
+        config = tables
+    defs = _definitions(config)
     out = dict(BUILTIN_RULESETS)
     resolving: list[str] = []
 
@@ -254,18 +269,8 @@ def load_rulesets(config: Mapping[str, Any]) -> dict[str, RuleSet]:
                     )
                 # "national" extending "national" means the built-in one
                 parent_rules = resolve(parent, builtin_only=parent == name).rules
-            description = table.get("description", "")
-            if not isinstance(description, str):
-                raise RulesetError(
-                    f"规则集 '{name}' 的 description 应为字符串 / ruleset '{name}': "
-                    "description must be a string"
-                )
-            title = table.get("title", "")
-            if not isinstance(title, str):
-                raise RulesetError(
-                    f"规则集 '{name}' 的 title 应为字符串 / ruleset '{name}': "
-                    "title must be a string"
-                )
+            description = _text(name, table, "description")
+            title = _text(name, table, "title")
             own = _parse_rules(name, table.get("rules", []))
             resolving.pop()
             return RuleSet(

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from probes.checks.kinds import FindingKind, declare
 from probes.checks.rules import (
     EveryWorkingDay,
     MaxGapDays,
@@ -30,6 +31,29 @@ from probes.model import SEVERITY_RANK, Post, Severity, Signal
 
 if TYPE_CHECKING:
     from probes.checks.calendar import WorkCalendar
+
+FINDING_KINDS = declare(
+    __name__,
+    FindingKind(
+        "stale", "长期未更新", "update", Severity.veto, "更新",
+        advice="立即发布一条新内容（置顶内容不计入更新）；账号确已停用的，请按程序关停并报备",
+        timed=True, supersedes="stale_soon",
+    ),
+    FindingKind(
+        "stale_soon", "即将超过更新期限", "update", Severity.warning, "更新",
+        advice="在期限前发布一条新内容（置顶内容不计入更新）", counted=False, timed=True,
+    ),
+    # "N posts a week" fell short last week and this week has not caught up yet
+    FindingKind(
+        "infrequent", "更新频次不足", "update", Severity.high, "补足更新",
+        advice="本周内补足规定的更新条数（置顶内容不计入），补足后自动恢复",
+        timed=True, supersedes="stale_soon",
+    ),
+    # posts seen, none dated: no verdict on the account, the reader needs a look
+    FindingKind(
+        "undated", "无法判断更新时间", "patrol", Severity.warning, counted=False, timed=True
+    ),
+)  # fmt: skip
 
 INFREQUENT = "infrequent"  # a per-week rule's breach (``probes.checks.kinds``: 更新频次不足)
 

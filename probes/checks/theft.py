@@ -40,6 +40,7 @@ from probes.checks.identity import (
 )
 from probes.checks.lists import Lists
 from probes.checks.registry import Context, register
+from probes.checks.theft_kinds import FINDING_KINDS
 from probes.evidence import CommentsOff, Theft
 from probes.evidence import Sign as TheftSign
 from probes.model import Observation, Post, Profile, Severity, Signal
@@ -443,7 +444,7 @@ def explain(signs: Sequence[Sign], total: float) -> str:
     )
 
 
-@register("theft")
+@register("theft", FINDING_KINDS)
 def detect_theft(obs: Observation, ctx: Context) -> list[Signal]:
     signals: list[Signal] = []
     signs = theft_signs(obs, ctx)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,23 +73,32 @@ def build_wording(files: Sequence[ListFile], markers: Sequence[str] = ()) -> Wor
         for e in f.entries:
             if e.wrong in removed:
                 continue
-            if e.order:
-                k = len(orders)
-                orders.append((e, _order_pattern(e.order)))
-                for item in e.order:
-                    add(item.lower(), (_ORDER, k))
-            elif f.path.stem == "doubled":
-                for wrong, right in doubled_words(e):
-                    add(wrong.lower(), (_HIT, Entry(e.rule, wrong.lower(), right, e.source,
-                                                    e.where)))  # fmt: skip
-            else:
-                add(e.wrong, (_HIT, e))
-            for word in e.allow:
-                add(word, (_ALLOW, len(word)))
+            for word, value in _keys(e, f.path.stem == "doubled", orders):
+                add(word, value)
             n += 1
     if len(auto):
         auto.make_automaton()
     return Wording(auto if len(auto) else None, n, tuple(markers), orders, list(files))
+
+
+def _keys(
+    e: Entry, doubled: bool, orders: list[tuple[Entry, re.Pattern[str]]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The words one entry puts in the automaton, with what each means: the items of a fixed
+    order (its pattern added to ``orders``), a doubled level's words, or the wrong form;
+    then the forms it allows."""
+    if e.order:
+        k = len(orders)
+        orders.append((e, _order_pattern(e.order)))
+        for item in e.order:
+            yield item.lower(), (_ORDER, k)
+    elif doubled:
+        for wrong, right in doubled_words(e):
+            yield wrong.lower(), (_HIT, Entry(e.rule, wrong.lower(), right, e.source, e.where))
+    else:
+        yield e.wrong, (_HIT, e)
+    for word in e.allow:
+        yield word, (_ALLOW, len(word))
 
 
 def _order_pattern(items: Sequence[str]) -> re.Pattern[str]:

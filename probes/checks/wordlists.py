@@ -120,6 +120,23 @@ def _entry(
         allow = tuple(x[1:].lower() for x in rest[1:] if x.startswith("!"))
         return Entry(rule, wrong, "|".join(organs), source, where, allow=allow)
     right = next((x for x in rest if x[:1] not in "!+"), "")
+    allow, after, quoted = _options(rest, lf, no)
+    if stem != "entertainment" and not right:
+        lf.problems.append(f"第 {no} 行：缺少规范写法（{wrong}）")
+        return None
+    if right and right.strip('“”"') == wrong:
+        lf.problems.append(f"第 {no} 行：错误写法与规范写法相同（{wrong}）")
+        return None
+    low = wrong.lower()
+    bad = [a for a in allow if low not in a]
+    if bad:
+        lf.problems.append(f"第 {no} 行：例外“{bad[0]}”不含错误写法“{wrong}”，不起作用")
+    return Entry(rule, low, right, source, where, tuple(allow), tuple(after), quoted)
+
+
+def _options(rest: list[str], lf: ListFile, no: int) -> tuple[list[str], list[str], bool]:
+    """A line's options: ``!例外`` (allowed around the form), ``!…后文`` (allowed after it),
+    ``+引号`` (faulted inside quotes too); an unknown ``+`` option is a problem."""
     allow: list[str] = []
     after: list[str] = []
     quoted = False
@@ -132,17 +149,7 @@ def _entry(
             quoted = True
         elif opt.startswith("+"):
             lf.problems.append(f"第 {no} 行：未知选项 {opt}")
-    if stem != "entertainment" and not right:
-        lf.problems.append(f"第 {no} 行：缺少规范写法（{wrong}）")
-        return None
-    if right and right.strip('“”"') == wrong:
-        lf.problems.append(f"第 {no} 行：错误写法与规范写法相同（{wrong}）")
-        return None
-    low = wrong.lower()
-    bad = [a for a in allow if low not in a]
-    if bad:
-        lf.problems.append(f"第 {no} 行：例外“{bad[0]}”不含错误写法“{wrong}”，不起作用")
-    return Entry(rule, low, right, source, where, tuple(allow), tuple(after), quoted)
+    return allow, after, quoted
 
 
 def doubled_words(e: Entry) -> list[tuple[str, str]]:

@@ -195,6 +195,12 @@ class SessionPool:
             **kw,
         )
 
+    async def call(self, platform: str, origin: str, urls: Any, **kw: Any) -> PageResult | None:
+        if platform != self.session.platform:
+            return await self.pool.call(platform, origin, urls, **kw)
+        # the session's context is made (with its cookies) by the visit that opened the page
+        return await self.pool.call(platform, origin, urls, context=self.session.context, **kw)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pool, name)
 

@@ -159,13 +159,8 @@ class Model:
     def _start(self, name: str, attrs: str, closed: bool) -> None:
         if name in IGNORED:
             return
-        if self._foreign():
-            if name not in BREAKOUT and not (name == "font" and FONT_ATTR.search(attrs)):
-                if not closed:  # self-closing is a thing in SVG and MathML only
-                    self._push(name, self.slots[-1])  # in the namespace of its parent
-                return
-            while self._foreign():  # back to HTML, and read there
-                self._pop_to(len(self.names) - 1)
+        if self._foreign() and self._start_foreign(name, attrs, closed):
+            return
         if self.selects and name == "select":
             self._pop_to(self._select())  # the open <select> ends here
             return
@@ -181,31 +176,56 @@ class Model:
             elif name != "hr":
                 self._rebuild()
             return
+        if self._close_for(name):
+            self._open(name, closed)
+
+    def _start_foreign(self, name: str, attrs: str, closed: bool) -> bool:
+        """A start tag in SVG or MathML: True if it stays there; otherwise the foreign
+        elements are closed and it is read as HTML (False)."""
+        if name not in BREAKOUT and not (name == "font" and FONT_ATTR.search(attrs)):
+            if not closed:  # self-closing is a thing in SVG and MathML only
+                self._push(name, self.slots[-1])  # in the namespace of its parent
+            return True
+        while self._foreign():  # back to HTML, and read there
+            self._pop_to(len(self.names) - 1)
+        return False
+
+    def _close_for(self, name: str) -> bool:
+        """Close what a new element ends; False if the tag is ignored where it stands."""
         if self.selects:  # in a <select> nothing closes what is open but options
             if name == "option" or name == "optgroup":
                 self._option(name)
             else:
                 self._rebuild()
         elif name in CLOSES_P:
-            if name == "form" and self.where.get("form") and not self.where.get("template"):
-                return  # a form in a form is ignored
-            if name == "li":
-                self._pop_to(self._reach(("li",), "li"))
-            elif name == "dd" or name == "dt":
-                self._pop_to(self._reach(("dd", "dt"), "dd"))
-            self._close_p()
-            if name in HEADINGS and self.names and self.names[-1] in HEADINGS:
-                self._pop_to(len(self.names) - 1)
+            return self._close_for_block(name)
         elif name == "option" or name == "optgroup":
             self._option(name)
         elif name in CELLS or name in TABLE_ONLY:
             if not self.where.get("table"):
-                return  # outside a table the tag is ignored
+                return False  # outside a table the tag is ignored
             self._table_part(name)
         elif name == "table":  # (a <p> stays open: pages without a doctype are "quirks")
             self._pop_to(self._reach(("table",), "in table"))  # ends the open one
         else:
             self._rebuild()
+        return True
+
+    def _close_for_block(self, name: str) -> bool:
+        """A block that closes an open ``<p>`` (and a list item, a heading before it)."""
+        if name == "form" and self.where.get("form") and not self.where.get("template"):
+            return False  # a form in a form is ignored
+        if name == "li":
+            self._pop_to(self._reach(("li",), "li"))
+        elif name == "dd" or name == "dt":
+            self._pop_to(self._reach(("dd", "dt"), "dd"))
+        self._close_p()
+        if name in HEADINGS and self.names and self.names[-1] in HEADINGS:
+            self._pop_to(len(self.names) - 1)
+        return True
+
+    def _open(self, name: str, closed: bool) -> None:
+        """Push the new element, with what its kind keeps in its slot."""
         if name in FOREIGN:
             if not closed:
                 self._push(name, SVG if name == "svg" else MATHML)
@@ -222,26 +242,19 @@ class Model:
     def _end(self, name: str) -> None:
         if name in IGNORED or name == "br":
             return
-        if self._foreign():
-            if name == "p" or name == "br":  # these end SVG and MathML content
-                while self._foreign():
-                    self._pop_to(len(self.names) - 1)
-            elif self._end_foreign(name):
-                return
+        if self._foreign() and self._end_foreign(name):
+            return
         if self.selects:  # in a <select> only these end tags count
-            if name == "select":
-                self._pop_to(self._select())
-            elif name == "option" or name == "optgroup":  # only the current ones
-                names = self.names
-                if name == "optgroup" and names[-2:] == ["optgroup", "option"]:
-                    self._pop_to(len(names) - 2)
-                elif names and names[-1] == name:
-                    self._pop_to(len(names) - 1)
+            self._end_in_select(name)
             return
         if (name in CELLS or name in TABLE_ONLY) and not self.where.get("table"):
             return  # outside a table the tag is ignored
         if name in FORMATTING and self._adopt(name, start=False):
             return
+        self._end_html(name)
+
+    def _end_html(self, name: str) -> None:
+        """Close the element an end tag names, within its reach."""
         if name == "form":
             if (form := self._reach(("form",), "scope")) == len(self.names) - 1:
                 self._pop_to(form)
@@ -252,9 +265,24 @@ class Model:
         else:
             self._pop_to(self._reach((name,), END_BOUNDS.get(name, "special")))
 
+    def _end_in_select(self, name: str) -> None:
+        if name == "select":
+            self._pop_to(self._select())
+        elif name == "option" or name == "optgroup":  # only the current ones
+            names = self.names
+            if name == "optgroup" and names[-2:] == ["optgroup", "option"]:
+                self._pop_to(len(names) - 2)
+            elif names and names[-1] == name:
+                self._pop_to(len(names) - 1)
+
     def _end_foreign(self, name: str) -> bool:
         """An end tag in SVG or MathML closes the nearest foreign element of its name (looked
-        for within reach, not past an HTML element); False: read it as HTML."""
+        for within reach, not past an HTML element); False: read it as HTML (``</p>`` and
+        ``</br>`` first close all the foreign content)."""
+        if name == "p" or name == "br":  # these end SVG and MathML content
+            while self._foreign():
+                self._pop_to(len(self.names) - 1)
+            return False
         names, slots = self.names, self.slots
         for i in range(len(names) - 1, max(-1, len(names) - 1 - REACH), -1):
             if slots[i] is not SVG and slots[i] is not MATHML:

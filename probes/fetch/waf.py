@@ -85,21 +85,35 @@ def recognise(resp: Response) -> str | None:
         return None
     if _FEED.search(text) or len(_LIST.findall(text)) >= 2:
         return None  # a feed, or a list: the page itself, whatever its footer says
-    low = text.lower()
+    why = _vendor(text.lower()) or _wall_words(text)
+    if why:
+        return why
+    if _script_only(text):
+        return "网站防火墙拦截（安全验证页面）：只有设置 cookie 后重新加载的脚本，没有内容"
+    return None
+
+
+def _vendor(low: str) -> str | None:
+    """A known WAF's own token in the page (lower-cased)."""
     for vendor, tokens in VENDORS:
         for token in tokens:
             if token in low:
                 return f"网站防火墙拦截（安全验证页面）：{vendor}（{token}）"
-    if len(_ANCHORS.findall(text)) <= 5 and _visible_chars(_split_scripts(text)[1]) <= (
+    return None
+
+
+def _wall_words(text: str) -> str | None:
+    """A short page of few links that says it is a verification (in its title or body)."""
+    if len(_ANCHORS.findall(text)) > 5 or _visible_chars(_split_scripts(text)[1]) > (
         MAX_CHALLENGE_TEXT
     ):
-        title = _TITLE.search(text)
-        for phrase in PHRASES:
-            if phrase in low:
-                where = "标题" if title and phrase in title.group(1).lower() else "页面"
-                return f"网站防火墙拦截（安全验证页面）：{where}显示“{phrase}”"
-    if _script_only(text):
-        return "网站防火墙拦截（安全验证页面）：只有设置 cookie 后重新加载的脚本，没有内容"
+        return None
+    low = text.lower()
+    title = _TITLE.search(text)
+    for phrase in PHRASES:
+        if phrase in low:
+            where = "标题" if title and phrase in title.group(1).lower() else "页面"
+            return f"网站防火墙拦截（安全验证页面）：{where}显示“{phrase}”"
     return None
 
 

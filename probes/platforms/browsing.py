@@ -45,10 +45,16 @@ async def open_page(
         )
     except BrowserError as e:
         return failed(target, clock(), e.message), None
+    return page_observation(target, page, url), page
+
+
+def page_observation(target: Target, page: PageResult, url: str = "") -> Observation:
+    """An ``ok`` observation of what a page showed: its HTML, the answers it captured (and a
+    picture) as evidence; the outcome from the document's status, when there was one."""
     obs = Observation(
         account_id=target.account_id,
         reader=target.reader,
-        url=target.url or url,
+        url=target.url or url or page.url,
         fetched_at=clock(),
         outcome=Outcome.ok,
         status_code=page.status,
@@ -63,7 +69,7 @@ async def open_page(
         obs.artifacts.append(Artifact("screenshot", "image/jpeg", page.screenshot, page.final_url))
     if page.status is not None and (o := outcome_for_status(page.status)) is not None:
         set_outcome(obs, o, describe_status(page.status))
-    return obs, page
+    return obs
 
 
 def missing(obs: Observation, page: PageResult, what: str, gone: Sequence[str] = ()) -> Observation:

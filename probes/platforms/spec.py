@@ -64,6 +64,10 @@ class PlatformSpec:
     # the readers that read accounts of this platform, the first being its own default
     readers: tuple[str, ...] = ()
     browser: bool = False  # its reader drives the browser pool ([browser])
+    # read over plain HTTP first (its public answers allow it: an embedded state, a public
+    # signature); the browser only when that answer is not shown to us (probes.platforms.
+    # plain_first). False: the browser reader alone
+    http_first: bool = False
     # where it stands in lists people read (registry messages, filters): the order the
     # national and provincial lists name platforms in
     rank: int = 100

@@ -1,7 +1,9 @@
 """Douyin as an anonymous visitor meets it today (fixtures: ``fixtures/platforms/douyin``).
 
 The user page ``/user/<sec_uid>`` is a script that fetches the profile and the post list, as
-douyin.com's does. What a sec_uid is decides the answers:
+douyin.com's does, through the site's signer (:data:`SIGNER`), which signs any call the page
+makes to the APIs — its own, or one a reader asks from a page already open. An unsigned call
+gets an empty ``200``. What a sec_uid is decides the answers:
 
 - ``…ok``: a government account, 321 works, an old pin and a post two hours old;
 - ``…gone``: cancelled (``status_code 2096`` "该账号已注销");
@@ -42,18 +44,34 @@ ACCOUNTS: dict[str, tuple[str, str | None]] = {
     f"{P}emptybody": ("profile_ok", None),
 }
 
-USER_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>抖音</title></head>
+#: the site's request signer as the page loads it first: it wraps ``XMLHttpRequest`` and
+#: ``fetch`` and signs every call to ``/aweme/v1/web/`` — the page's own and any other call
+#: made from the page (lixi5338619/magical_spider: in-page XHR gets ByteDance's signature)
+SIGNER = """(() => {
+const sign = (u) => (String(u).includes('/aweme/v1/web/')
+  ? u + (String(u).includes('?') ? '&' : '?') + 'a_bogus=sim' : u);
+const open = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (m, u, ...rest) {
+  return open.call(this, m, sign(u), ...rest); };
+const f = window.fetch; window.fetch = (u, o) => f(sign(u), o);
+})();"""
+
+USER_PAGE = (
+    """<!DOCTYPE html><html><head><meta charset="utf-8"><title>抖音</title><script>"""
+    + SIGNER
+    + """</script></head>
 <body><div id="root"><h1 id="nick">加载中</h1><ul id="list"></ul></div><script>
 const sec = location.pathname.split('/').pop();
 const q = 'device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id=' + sec;
-fetch('/aweme/v1/web/user/profile/other/?' + q + '&a_bogus=sim').then(r => r.json())
+fetch('/aweme/v1/web/user/profile/other/?' + q).then(r => r.json())
   .then(d => { const n = document.getElementById('nick');
     n.textContent = d.user ? d.user.nickname : d.status_msg; }).catch(() => {});
-fetch('/aweme/v1/web/aweme/post/?' + q + '&max_cursor=0&count=18&a_bogus=sim')
+fetch('/aweme/v1/web/aweme/post/?' + q + '&max_cursor=0&count=18')
   .then(r => r.json()).then(d => { for (const a of d.aweme_list || []) {
     const li = document.createElement('li'); li.textContent = a.desc;
     document.getElementById('list').appendChild(li); } }).catch(() => {});
 </script></body></html>"""
+)
 
 
 def routes(sim: Simulator) -> dict[str, Any]:
@@ -75,7 +93,21 @@ def _account(req: Request) -> tuple[str, tuple[str, str | None]]:
     return sec, ACCOUNTS.get(sec, ACCOUNTS[f"{P}ok"])
 
 
+def _refused(req: Request) -> bool:
+    """An unsigned call (no ``a_bogus``: not from a page of the site), or one for the account
+    whose visitors meet the verification page: the empty ``200`` ByteDance's web APIs give
+    (Evil0ctal/Douyin_TikTok_Download_API issues #435, #563)."""
+    q = parse_qs(req.query)
+    return "a_bogus" not in q or q.get("sec_user_id", [""])[0] == f"{P}captcha"
+
+
+def _empty() -> Reply:
+    return Reply(200, b"", {"Content-Type": JSON})
+
+
 def _profile(sim: Simulator, req: Request) -> Reply:
+    if _refused(req):
+        return _empty()
     sec, (profile, _) = _account(req)
     data = answer("douyin", profile, sim.now)
     if isinstance(data.get("user"), dict):
@@ -85,6 +117,6 @@ def _profile(sim: Simulator, req: Request) -> Reply:
 
 def _posts(sim: Simulator, req: Request) -> Reply:
     _, (_, posts) = _account(req)
-    if posts is None:
-        return Reply(200, b"", {"Content-Type": JSON})
+    if posts is None or _refused(req):
+        return _empty()
     return json_reply(answer("douyin", posts, sim.now))

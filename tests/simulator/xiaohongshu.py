@@ -1,6 +1,7 @@
 """Xiaohongshu's profile page behind its 2025 login wall (``fixtures/platforms/xiaohongshu``).
 
-``/user/profile/<id>`` renders from ``window.__INITIAL_STATE__``. A visitor whose ``web_session``
+``/user/profile/<id>`` renders from ``window.__INITIAL_STATE__``, written into the server's HTML
+(:func:`state_literal`), so one GET reads it as the browser does. A visitor whose ``web_session``
 cookie is :data:`SESSION` (a logged-in visitor: :func:`session_context` makes such a browser
 context) is shown the notes; anyone else meets the wall:
 
@@ -88,10 +89,20 @@ def _state_page(state: Any, *, gone: bool = False, dialog: bool = False) -> Repl
     text = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>小红书</title></head><body>'
         f'<div id="app">{body}</div><script>window.__INITIAL_STATE__='
-        + json.dumps(state, ensure_ascii=False)
+        + state_literal(state)
         + "</script></body></html>"
     )
     return html_reply(text)
+
+
+def state_literal(state: Any) -> str:
+    """The state as the server writes it into the page: a JavaScript literal with ``/`` as
+    ``\\u002F`` and bare ``undefined`` values (cv-cat/Spider_XHS ``test/user_info.py``, a
+    captured profile page's state: ``"firstVisitUrl": undefined``), so it is not JSON."""
+    body = json.dumps(state, ensure_ascii=False).replace("/", "\\u002F")
+    page_global = '{"global":{"supportWebp":true,"pwaAddDesktopPrompt":undefined,'
+    page_global += '"firstVisitUrl":undefined,"currentLayout":"default"},'
+    return page_global + body[1:] if body.startswith("{") and body != "{}" else body
 
 
 def shift_ids(state: Any, now: datetime) -> Any:

@@ -75,6 +75,7 @@ async def read_bilibili(target: Target, tools: Tools) -> Observation:
         return failed(target, clock(), info)
     obs = observation_from(target, info.resp, kind="json", default_media_type="application/json")
     obs.url = target.url or space
+    obs.final_url = unsigned(obs.final_url)
     if _judged(obs, info, "资料"):
         return obs
     obs.profile = _profile(info.data if isinstance(info.data, dict) else {})
@@ -108,6 +109,16 @@ async def read_bilibili(target: Target, tools: Tools) -> Observation:
         return obs
     shown = f"投稿视频 {count} 个" if count is not None else "投稿视频数未取到"
     return set_outcome(obs, Outcome.unreadable, f"B站未向本次访问展示动态列表（{shown}）")
+
+
+def unsigned(url: str | None) -> str | None:
+    """``url`` without its WBI signature (``w_rid``, ``wts``: new at every request), so two
+    looks that read the same say the same (``probes.meaning`` covers ``final_url``)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    kept = [kv for kv in parts.query.split("&") if kv.split("=", 1)[0] not in ("w_rid", "wts")]
+    return parts._replace(query="&".join(kept)).geturl()
 
 
 def _judged(obs: Observation, a: Answer, what: str) -> bool:

@@ -1,4 +1,4 @@
-"""Reader "douyin": a Douyin account through the browser (its web APIs are signed).
+"""Reader "douyin": a Douyin account through the browser (its web APIs are signed in page).
 
 Reads: the user page ``{www}/user/<sec_uid>``, whose script calls
 ``/aweme/v1/web/user/profile/other/`` → ``status_code``, ``user.{nickname, signature,
@@ -17,6 +17,16 @@ has no works (``Sight.none``: judged, and stale if the rules say so). Verificati
 is empty or not JSON, or one carrying a ``verify_*`` object (``type: "verify"``) instead of
 posts. Gone: ``status_code`` ≠ 0 with "用户不存在"/"已注销"…, or those words on the page.
 
+How: the APIs are signed by the site's own script (``a_bogus``, whose public ports need a
+logged-in cookie and a fingerprint to be answered: Evil0ctal/Douyin_TikTok_Download_API
+issues #435, #563, #652 — "响应内容为空, 状态码: 200" without one), so Douyin stays in the
+browser — but a check need not load a page: when the platform's context already keeps a page
+open on douyin.com (any check before left one), the two APIs are asked by that page's own
+``XMLHttpRequest`` (:meth:`probes.fetch.browser.BrowserPool.call`), which ByteDance's page
+script signs as it signs the page's calls (lixi5338619/magical_spider: in-page XHR "适用于…头条系
+的请求过程加密"), at a tenth of a navigation's CPU. An answer that is not shown to us there (an
+empty body, a verification) sends the check to the user page itself, as before.
+
 Origins: ``www`` (default ``https://www.douyin.com``). The sec_uid is ``Target.handle`` or the
 last path part of ``Target.url``.
 """
@@ -28,7 +38,8 @@ from typing import Any
 from probes.fetch import Tools
 from probes.fetch.browser import Captured, PageResult
 from probes.model import Observation, Outcome, Post, Profile, Sight, Target
-from probes.platforms.browsing import dig, missing, open_page
+from probes.platforms import plain_first
+from probes.platforms.browsing import dig, missing, open_page, page_observation
 from probes.platforms.common import (
     account_key,
     as_int,
@@ -44,6 +55,8 @@ from probes.platforms.registry import clock, failed, register
 WWW_ORIGIN = PLATFORM.origins["www"]
 POSTS_API = r"/aweme/v1/web/aweme/post/"
 PROFILE_API = r"/aweme/v1/web/user/profile/other/"
+#: the query the user page gives both APIs (the site's script adds its signature)
+API_QUERY = "device_platform=webapp&aid=6383&channel=channel_pc_web&sec_user_id="
 GONE_MARKERS = ("用户不存在", "该账号已注销", "账号已注销", "账号已被封禁", "该用户已被封禁")
 #: the verification page Douyin serves in place of a page (it holds ``const verify_data``)
 VERIFY_PAGE_MARKERS = ("验证码中间页",)
@@ -55,12 +68,28 @@ async def read_douyin(target: Target, tools: Tools) -> Observation:
     sec_uid = account_key(target)
     if not sec_uid:
         return failed(target, clock(), "抖音账号缺少 sec_uid（handle 或用户页网址）")
-    url = f"{origin(target, 'www', WWW_ORIGIN)}/user/{sec_uid}"
+    www = origin(target, "www", WWW_ORIGIN)
+    if tools.browser is not None:
+        asked = [f"{www}{PROFILE_API}?{API_QUERY}{sec_uid}",
+                 f"{www}{POSTS_API}?{API_QUERY}{sec_uid}&max_cursor=0&count=18"]  # fmt: skip
+        answers = await tools.browser.call("douyin", www, asked)
+        if answers is not None:
+            obs = page_observation(target, answers)
+            obs.final_url = asked[1]  # no document: the list as asked (the kept page is another's)
+            obs = judge(obs, answers)
+            if plain_first.shown(obs):
+                return obs
     obs, page = await open_page(
-        target, tools.browser, "douyin", url, capture=[POSTS_API, PROFILE_API]
+        target, tools.browser, "douyin", f"{www}/user/{sec_uid}", capture=[POSTS_API, PROFILE_API]
     )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
+    return judge(obs, page)
+
+
+def judge(obs: Observation, page: PageResult) -> Observation:
+    """The profile and post answers, whether the user page fetched them or this check asked
+    them from a page already open (``page.html`` "": no document to judge)."""
     prof, posts = page.first(PROFILE_API), page.first(POSTS_API)
     if refusal := _refused(prof):
         return set_outcome(obs, *refusal)
@@ -70,6 +99,8 @@ async def read_douyin(target: Target, tools: Tools) -> Observation:
     if isinstance(user, dict):
         obs.profile = _profile(user)
     if posts is None:
+        if not page.html:
+            return set_outcome(obs, Outcome.error, "抖音作品接口未应答")
         return missing(obs, page, "作品列表", GONE_MARKERS)
     if refusal := _refused(posts):
         return set_outcome(obs, *refusal)

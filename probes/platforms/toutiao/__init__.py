@@ -1,4 +1,5 @@
-"""Toutiao (今日头条, 头条号): read through the browser (its feed API is signed).
+"""Toutiao (今日头条, 头条号): its feed over HTTP (the ``a_bogus`` signature is public), the
+browser when that answer is not shown.
 
 Its declaration (read by every part without loading a reader) and, in ``reader``, how
 it is read (:mod:`probes.platforms.spec`).
@@ -25,6 +26,7 @@ PLATFORM = declare(
         session=SessionNeed.helps,
         readers=("toutiao",),
         browser=True,
+        http_first=True,  # a_bogus ported from RSSHub (toutiao/abogus.py)
     )
 )
 

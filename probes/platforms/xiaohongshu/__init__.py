@@ -1,4 +1,5 @@
-"""Xiaohongshu (小红书): read through the browser; a login wall for anonymous visitors.
+"""Xiaohongshu (小红书): its page's embedded state over HTTP, the browser when that is not
+shown; a login wall for anonymous visitors.
 
 Its declaration (read by every part without loading a reader) and, in ``reader``, how
 it is read (:mod:`probes.platforms.spec`).
@@ -27,6 +28,7 @@ PLATFORM = declare(
         session=SessionNeed.required,
         readers=("xiaohongshu",),
         browser=True,
+        http_first=True,  # the profile page's HTML carries __INITIAL_STATE__ (reader.py)
     )
 )
 

@@ -1,4 +1,12 @@
-"""Reader "xiaohongshu": a Xiaohongshu account through the browser (``__INITIAL_STATE__``).
+"""Reader "xiaohongshu": a Xiaohongshu account from its page's ``__INITIAL_STATE__``.
+
+Over plain HTTP first (:mod:`probes.platforms.plain_first`): the server's HTML of the profile
+page carries the state the page renders from, so one GET with the session's cookies (the
+``xiaohongshu`` jar, :mod:`probes.fetch.session`) reads it — as NanmiCoder/MediaCrawler
+``media_platform/xhs/client.py`` (``get_creator_info``: "PC端用户主页的网页存在
+window.__INITIAL_STATE__这个变量上的，解析它即可") and cv-cat/Spider_XHS do; no signature
+(``x-s``) is asked for the page, only for the JSON APIs. The browser reads the same page when
+that answer is not shown to us (a login wall, a check, an empty note list).
 
 Reads: the profile page ``{www}/user/profile/<user_id>``, rendered from
 ``window.__INITIAL_STATE__``: ``user.userPageData.basicInfo.{nickname, desc, images,
@@ -23,18 +31,21 @@ Origins: ``www`` (default ``https://www.xiaohongshu.com``).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Post, Profile, Target
+from probes.platforms import plain_first
 from probes.platforms.browsing import dig, open_page
 from probes.platforms.common import (
     account_key,
     as_int,
     first_marker,
     from_unix,
+    load_json,
     origin,
     set_outcome,
 )
@@ -52,6 +63,10 @@ LOGIN_PATHS = ("/login", "/website-login/")
 LOGIN_DIALOG = 'class="login-container"'
 LOGIN_WALL = "小红书未向未登录访客展示主页（需要登录会话：xuncha sessions）"
 NO_NOTES = "小红书主页未显示笔记（主页不显示笔记数，无从确认账号没有笔记）"
+STATE_MARK = "window.__INITIAL_STATE__="
+#: a bare ``undefined`` value in the state literal (never one inside a string)
+UNDEFINED = re.compile(r"(?<=[:\[,])\s*undefined\s*(?=[,\]}])")
+HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @register("xiaohongshu")
@@ -59,24 +74,65 @@ async def read_xiaohongshu(target: Target, tools: Tools) -> Observation:
     uid = account_key(target)
     if not uid:
         return failed(target, clock(), "小红书账号缺少用户 id（handle 或主页网址）")
-    url = f"{origin(target, 'www', WWW_ORIGIN)}/user/profile/{uid}"
+    return await plain_first.read(PLATFORM, target, tools, read_over_http, read_in_browser)
+
+
+async def read_over_http(target: Target, tools: Tools) -> Observation:
+    """One GET of the profile page, its ``__INITIAL_STATE__`` read from the HTML (the state
+    the page renders from is in the server's answer: no script need run)."""
+    base = origin(target, "www", WWW_ORIGIN)
+    obs, resp = await plain_first.get(
+        target,
+        tools,
+        f"{base}/user/profile/{account_key(target)}",
+        platform="xiaohongshu",
+        accept=HTML_ACCEPT,
+        referer=f"{base}/",
+        kind="page",
+    )
+    if obs.outcome is not Outcome.ok:
+        return obs
+    return judge(obs, resp.final_url, resp.text, embedded_state(resp.text))
+
+
+async def read_in_browser(target: Target, tools: Tools) -> Observation:
+    """The page in the browser, its state read from the rendered page."""
+    url = f"{origin(target, 'www', WWW_ORIGIN)}/user/profile/{account_key(target)}"
     obs, page = await open_page(
         target, tools.browser, "xiaohongshu", url, capture=(), evaluate="window.__INITIAL_STATE__"
     )
     if page is None or obs.outcome is not Outcome.ok:
         return obs
-    path = urlsplit(page.final_url).path
+    return judge(obs, page.final_url, page.html, page.evaluated)
+
+
+def embedded_state(html: str) -> Any:
+    """``window.__INITIAL_STATE__`` from the page's HTML: a JavaScript object literal that is
+    JSON but for bare ``undefined`` values (MediaCrawler ``media_platform/xhs/client.py``
+    ``get_creator_info`` and cv-cat/Spider_XHS read it the same way); None when absent."""
+    start = html.find(STATE_MARK)
+    if start < 0:
+        return None
+    start += len(STATE_MARK)
+    end = html.find("</script>", start)
+    literal = html[start : end if end >= 0 else len(html)].strip().rstrip(";")
+    return load_json(UNDEFINED.sub("null", literal))
+
+
+def judge(obs: Observation, final_url: str | None, html: str, raw_state: Any) -> Observation:
+    """What the page showed, however it was fetched: the wall, a check, the notes."""
+    path = urlsplit(final_url or "").path
     if path.startswith(CAPTCHA_PATH):
         return set_outcome(obs, Outcome.blocked, "被小红书安全验证拦截")
     if path.startswith(LOGIN_PATHS):
         return login_wall(obs)
-    state = unref(page.evaluated)
-    asks_login = dig(state, "user", "userInfo", "guest") is True or LOGIN_DIALOG in page.html
+    state = unref(raw_state)
+    asks_login = dig(state, "user", "userInfo", "guest") is True or LOGIN_DIALOG in html
     basic = dig(state, "user", "userPageData", "basicInfo")
     if not isinstance(basic, dict):
-        if marker := first_marker(page.html, GONE_MARKERS):
+        if marker := first_marker(html, GONE_MARKERS):
             return set_outcome(obs, Outcome.not_found, f"小红书账号已不存在：{marker}")
-        if first_marker(page.html, BLOCK_MARKERS):
+        if first_marker(html, BLOCK_MARKERS):
             return set_outcome(obs, Outcome.blocked, "被小红书安全验证拦截")
         if asks_login:
             return login_wall(obs)
