@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.alerting import compose, deliver, timers
 from monitor.alerting.deliver import DispatchStats
+from monitor.alerting.settings import AlertingSettings
 from monitor.demo.receivers import WebhookSink
 from monitor.store.models import Account, AlertItem, Finding, Notification, Unit
 from tests.conftest import make_settings, open_app
@@ -89,8 +90,8 @@ def main() -> None:
             "rate_limits": {},
         }
         db = {"url": args.db} if args.db else {}
-        settings = make_settings(tmp, database=db, alerts=alerts)
-        app = open_app(settings)
+        app = open_app(make_settings(tmp, database=db, alerts=alerts))
+        settings = AlertingSettings.of(app.settings)
         t = time.perf_counter()
         build(app, args.findings, args.units, url, now)
         print(

@@ -144,7 +144,7 @@ def main() -> None:
         rows_before, size_before = count(), retention.db_size(engine) or 0
 
         t = time.perf_counter()
-        stats = retention.thin_snapshots(engine, settings)
+        stats = retention.thin_snapshots(engine, settings.retention)
         t_thin = time.perf_counter() - t
         t = time.perf_counter()
         blobs_gone = retention.collect_blobs(engine, store, grace=timedelta(0))

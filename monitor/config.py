@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -380,10 +381,14 @@ class Settings(BaseSettings):
         )
 
     def channel_url(self, channel: str) -> str | None:
-        """Resolve ``@name`` through ``[channels]``; a literal URL is returned as is."""
-        if channel.startswith("@"):
-            return self.channels.get(channel[1:])
-        return channel
+        return resolve_channel(self.channels, channel)
+
+
+def resolve_channel(channels: Mapping[str, str], channel: str) -> str | None:
+    """Resolve ``@name`` through ``[channels]``; a literal URL is returned as is."""
+    if channel.startswith("@"):
+        return channels.get(channel[1:])
+    return channel
 
 
 def config_path(explicit: Path | None = None) -> Path | None:

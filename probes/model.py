@@ -372,3 +372,20 @@ def post_from_dict(d: dict[str, Any]) -> Post:
             else None
         ),
     )
+
+
+def observation_from_facts(facts: dict[str, Any]) -> Observation:
+    """Rebuild a look from ``Observation.facts()`` (what the store keeps), so the previous
+    look reaches the detectors without its artifacts: profile and posts, beside the two
+    functions that rebuild them."""
+    known = set(Profile.__dataclass_fields__)
+    profile = Profile(**{k: v for k, v in (facts.get("profile") or {}).items() if k in known})
+    return Observation(
+        account_id=str(facts.get("account_id", "")),
+        reader=str(facts.get("reader", "")),
+        url=str(facts.get("url", "")),
+        fetched_at=datetime.fromisoformat(facts["fetched_at"]),
+        outcome=Outcome(facts.get("outcome", "ok")),
+        profile=profile,
+        posts=[post_from_dict(p) for p in facts.get("posts") or []],
+    )

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from probes.fetch import Tools
 from probes.fetch.http import Fetcher, HttpSettings
 from probes.model import Observation, Outcome, Severity, Signal, Target
 from probes.platforms import observe
+from probes.platforms.registry import READERS
 
 APKS = FIXTURES / "apks"
 SIGNERS = dict(line.split() for line in (APKS / "signers.txt").read_text().splitlines())
@@ -116,10 +118,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 @pytest.fixture(autouse=True)
-def download_settings(pki: Pki) -> Iterator[None]:
-    app_reader.configure(DownloadSettings(ca_file=str(pki.ca_file), timeout_seconds=10))
-    yield
-    app_reader.configure(DownloadSettings())
+def download_settings(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reader with the test CA trusted, for this test only."""
+    downloads = DownloadSettings(ca_file=str(pki.ca_file), timeout_seconds=10)
+    reader = partial(app_reader.read_app, downloads=downloads)
+    monkeypatch.setitem(READERS, "app", reader)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from alerts.messages import render
 from alerts.notice import FindingNotice, notice_from_dict, notice_to_dict
 from alerts.routing import AlertRoute, Subject, plan
 from monitor.alerting.route import OPS_KINDS, defaults, notice_for, plan_for
+from monitor.alerting.settings import AlertingSettings
 from monitor.app import App
 from monitor.cli import app as cli
 from monitor.report import Period, build_report, render_html, write_xlsx
@@ -110,7 +111,7 @@ def notices(w: World, event: str = "opened") -> list[FindingNotice]:
             assert f is not None
             account = s.get(Account, f.account_id)
             assert account is not None
-            n = notice_for(w.xapp.settings, f, account, unit, event, NOW)
+            n = notice_for(AlertingSettings.of(w.xapp.settings), f, account, unit, event, NOW)
             # as the outbox keeps it: JSON in alert_item, read back when the message is made
             out.append(notice_from_dict(notice_to_dict(n)))
     return out
@@ -150,7 +151,7 @@ def test_a_notice_stored_before_the_kind_words_still_renders(world: World) -> No
 def test_app_problems_route_to_the_it_contact_by_category(world: World) -> None:
     """``it_kinds = ["install"]`` (the default) names a category: every app kind goes there,
     and a route's ``kinds`` may name a category too."""
-    settings = world.xapp.settings
+    settings = AlertingSettings.of(world.xapp.settings)
     assert settings.alerts.it_kinds == ["install"]
     with Session(world.xapp.engine) as s:
         line = [u for u in [s.get(Unit, "qx")] if u is not None]

@@ -18,6 +18,7 @@ import pytest
 
 import probes.platforms as platforms
 from monitor.alerting.route import notice_for
+from monitor.alerting.settings import AlertingSettings
 from monitor.registry.accounts import reader_for
 from monitor.registry.validate import read_registry
 from monitor.show.labels import PLATFORM
@@ -81,7 +82,7 @@ def test_a_platform_declared_once_is_known_everywhere(
     assert list(PLATFORM).index("channels") == list(PLATFORM).index("douyin") + 1  # by rank
     finding = Finding(id=1, account_id="qx-sph", kind="stale", severity="veto",
                       title="已 15 天未更新", opened_at=NOW, last_seen_at=NOW)  # fmt: skip
-    notice = notice_for(make_settings(tmp_path), finding, account, None, "opened", NOW, rulesets={})
+    notice = notice_for(AlertingSettings(), finding, account, None, "opened", NOW, rulesets={})
     assert notice.platform_label == "微信视频号"
     target = Target("qx-sph", "channels", "channels", url="https://channels.weixin.qq.com/x")
     obs = anyio.run(lambda: platforms.observe(target, Tools(http=None), now=NOW))  # type: ignore[arg-type]

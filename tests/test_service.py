@@ -232,7 +232,7 @@ def test_blocked_platform_is_a_problem(tmp_path: Path) -> None:
             s.add(Snapshot(account_id=f"a{i}", outcome="ok"))
             s.add(Snapshot(account_id=f"a{i}", outcome="blocked" if i else "ok"))
     with Session(app.engine) as s:
-        [r] = selfwatch.check_blocked(s, settings)
+        [r] = selfwatch.check_blocked(s, settings.selfwatch)
     assert r.key == "blocked:weibo" and not r.ok and "4 个账号中有 3 个" in r.detail
     app.close()
 
@@ -291,7 +291,7 @@ def test_retention_keeps_evidence_and_changes_thins_the_rest(settings: Settings)
         # a recent unchanged one is not old enough to thin
         s.add(Snapshot(account_id="a1", outcome="ok", facts_hash="A", taken_at=NOW))
 
-    stats = retention.thin_snapshots(app.engine, settings, now=NOW)
+    stats = retention.thin_snapshots(app.engine, settings.retention, now=NOW)
     with Session(app.engine) as s:
         left = [x.id for x in s.exec(select(Snapshot).order_by(Snapshot.id))]
     kept_old = [i for i in left if i in ids]
@@ -299,7 +299,7 @@ def test_retention_keeps_evidence_and_changes_thins_the_rest(settings: Settings)
     assert kept_old == [ids[0], ids[1], ids[3], ids[4], ids[6], ids[7]]
     assert stats.deleted == 4 and len(left) == 7
     # a second pass finds nothing more to do
-    assert retention.thin_snapshots(app.engine, settings, now=NOW).deleted == 0
+    assert retention.thin_snapshots(app.engine, settings.retention, now=NOW).deleted == 0
 
     removed = retention.collect_blobs(app.engine, store, grace=timedelta(0))
     assert removed == 4
@@ -328,7 +328,7 @@ def test_retention_keeps_one_per_period(tmp_path: Path) -> None:
                     facts_hash="A",
                 )
             )  # fmt: skip
-    retention.thin_snapshots(app.engine, settings)
+    retention.thin_snapshots(app.engine, settings.retention)
     with Session(app.engine) as s:
         left = list(s.exec(select(Snapshot.taken_at).order_by(Snapshot.id)))
     # one a day, plus the account's newest

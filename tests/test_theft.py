@@ -26,12 +26,11 @@ from probes.checks.theft import (
     THRESHOLD,
     detect_theft,
     hash_distance,
-    observation_from_facts,
     phash,
     province_of,
     theft_signs,
 )
-from probes.model import Observation, Outcome, Post, Profile, Severity
+from probes.model import Observation, Outcome, Post, Profile, Severity, observation_from_facts
 
 NOW = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)  # 12:00 Asia/Shanghai
 PREV_AT = NOW - timedelta(days=7)

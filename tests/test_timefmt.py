@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from monitor import timefmt
 from monitor.alerting.deliver import _recovered
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.engine import session_scope
 from monitor.store.models import ChannelState, Notification
 from tests.conftest import make_settings, open_app
@@ -76,7 +77,7 @@ def test_a_recovered_channel_says_since_when_in_local_time(tmp_path: Path) -> No
             s.add(state)
             s.add(row)
             s.flush()
-            _recovered(s, settings, state, row, now)
+            _recovered(s, AlertingSettings.of(settings), state, row, now)
         with Session(app.engine) as s:
             notice = s.exec(
                 select(Notification).where(Notification.event == "channel_recovered")

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select, update
 
 from alerts import messengers
 from alerts.send import mask_url, redact
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import ChannelState, Delivery, Notification
 
 WINDOW = timedelta(minutes=1)
@@ -30,23 +30,23 @@ def channel_key(channel: str) -> str:
     return hashlib.sha256(channel.encode()).hexdigest()[:32]
 
 
-def url_hash(settings: Settings, channel: str) -> str:
+def url_hash(settings: AlertingSettings, channel: str) -> str:
     return hashlib.sha256((settings.channel_url(channel) or "").encode()).hexdigest()[:32]
 
 
-def shown(settings: Settings, channel: str) -> str:
+def shown(settings: AlertingSettings, channel: str) -> str:
     """How a channel is named to people: ``@name`` as is, a literal URL masked."""
     return channel if channel.startswith("@") else mask_url(channel)
 
 
-def scrubbed(settings: Settings, channel: str, text: str) -> str:
+def scrubbed(settings: AlertingSettings, channel: str, text: str) -> str:
     """A stored error of this channel as people may read it: whatever part of the channel's
     URL it quotes masked by today's rule (rows written before a rule got stricter included)."""
     url = settings.channel_url(channel)
     return redact(text, url) if url and text else text
 
 
-def limit_for(settings: Settings, channel: str) -> int:
+def limit_for(settings: AlertingSettings, channel: str) -> int:
     """Messages a minute this channel takes: by ``@name``, else by scheme (the default
     ``rate_limits`` are the messengers' own); 0 = no limit."""
     limits = settings.alerts.rate_limits
@@ -96,7 +96,7 @@ def attempts_in_window(session: Session, key: str, now: datetime) -> int:
     return int(recent) + int(in_flight)
 
 
-def room(session: Session, settings: Settings, channel: str, now: datetime) -> int:
+def room(session: Session, settings: AlertingSettings, channel: str, now: datetime) -> int:
     """How many more requests the channel takes this minute."""
     limit = limit_for(settings, channel)
     if limit <= 0:

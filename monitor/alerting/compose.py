@@ -15,6 +15,7 @@ must hear about even after it is gone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -24,12 +25,11 @@ from sqlmodel import Session, col, select, update
 
 import monitor.alerting.channels as channels
 from alerts.group import render_group
-from alerts.messages import CAME_AND_WENT, stamp
-from alerts.notice import notice_from_dict
+from alerts.messages import CAME_AND_WENT
 from alerts.send import body_format, budget_for
 from monitor.alerting.route import OWNER_EVENTS
+from monitor.alerting.settings import AlertingSettings
 from monitor.alerting.silences import Matcher
-from monitor.config import Settings
 from monitor.evidence import told
 from monitor.store.models import AlertItem, Finding, Notification, Unit
 from probes.model import SEVERITY_RANK, Severity
@@ -85,7 +85,7 @@ def _order(item: AlertItem) -> tuple[int, int, int]:
 
 
 def compose_channel(
-    session: Session, settings: Settings, channel: str, now: datetime, matcher: Matcher
+    session: Session, settings: AlertingSettings, channel: str, now: datetime, matcher: Matcher
 ) -> list[Notification]:
     """Write this channel's next messages (caller commits; holds the channel lock)."""
     state = channels.lock(session, channel, now)
@@ -129,8 +129,8 @@ def compose_channel(
     fmt, budget = body_format(url), budget_for(url)
     out: list[Notification] = []
     part = 1
+    notices = [told(i.notice) for i in live]  # once, whatever the parts
     while live and room > 0:
-        notices = [told(notice_from_dict(i.notice)) for i in live]
         group = render_group(
             notices,
             recipient=recipient,
@@ -143,6 +143,7 @@ def compose_channel(
             ops=ops,
         )
         taken, live = live[: group.count], live[group.count :]
+        notices = notices[group.count :]
         single = taken[0] if group.count == 1 else None
         n = Notification(
             dedup_key=f"items:{taken[0].id}:{key}",
@@ -152,16 +153,14 @@ def compose_channel(
             channel_key=key,
             kind="finding" if single else "group",
             items=len(taken),
-            event=notices[0].event if single else "group",
+            event=single.notice.event if single else "group",
             title=group.message.title,
             body=group.message.text if fmt == "text" else group.message.markdown,
             created_at=now,
             due_at=now,
         )
         session.add(n)
-        session.flush()
-        n.body = stamp(n.body, n.id, ops=ops)  # a reference people can quote
-        session.add(n)
+        session.flush()  # its id, for the items it carries (numbered when sent: deliver)
         for i in [*taken, *(r for t in taken for r in along.get(t.id or 0, ()))]:
             i.status, i.notification_id = "sent", n.id
             session.add(i)
@@ -232,7 +231,7 @@ def _drop_flaps(
     for fid, opening in unseen.items():
         gone = closed[fid]
         assert gone is not None
-        opening.notice = {**opening.notice, "event": CAME_AND_WENT, "at": gone.isoformat()}
+        opening.notice = replace(opening.notice, event=CAME_AND_WENT, at=gone)
         opening.event = CAME_AND_WENT  # what it is told as: no phone rings for it
         session.add(opening)
     return keep, along
@@ -249,7 +248,7 @@ def _recipient(session: Session, items: list[AlertItem]) -> str:
     return unit.name if unit else code
 
 
-def compose(engine: Engine, settings: Settings, now: datetime) -> int:
+def compose(engine: Engine, settings: AlertingSettings, now: datetime) -> int:
     """Compose every due channel, each in its own short transaction."""
     with Session(engine) as s:
         due = due_channels(s, now)

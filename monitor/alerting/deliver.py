@@ -29,11 +29,11 @@ from sqlmodel import Session, col, select
 
 import monitor.alerting.channels as channels
 import monitor.alerting.direct as direct
-from alerts.messages import level_of_many
+from alerts.messages import level_of_many, stamp
 from alerts.notice import Level, Message
 from alerts.send import DeliveryResult, deliver, requests_for
 from monitor import timefmt
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import AlertItem, ChannelState, Delivery, Notification, Unit
 
 log = structlog.get_logger("xuncha.alerts")
@@ -55,7 +55,7 @@ class DispatchStats:
     digests: int = 0
 
 
-def backoff(settings: Settings, attempts: int) -> timedelta:
+def backoff(settings: AlertingSettings, attempts: int) -> timedelta:
     a = settings.alerts
     delay = min(a.retry_max_seconds, a.retry_base_seconds * 2 ** max(0, attempts - 1))
     return timedelta(seconds=delay * random.uniform(0.8, 1.2))
@@ -68,7 +68,7 @@ def _due(now: datetime):
     )
 
 
-def release_broken(engine: Engine, settings: Settings, now: datetime) -> None:
+def release_broken(engine: Engine, settings: AlertingSettings, now: datetime) -> None:
     """Give broken channels another try: one held message, when their time comes or their
     address changed (ops fixed the token and reloaded)."""
     with Session(engine) as s:
@@ -98,14 +98,32 @@ def release_broken(engine: Engine, settings: Settings, now: datetime) -> None:
 
 
 @dataclass(frozen=True)
+class SendPlan:
+    """What sending a message needs beyond its row, read when it is sent: the level robots
+    colour it by, the mobiles to @-mention, and how it is numbered (``alerts.messages.stamp``:
+    ops read "消息编号 #N" as its last line; an SMS is not numbered, every character costs)."""
+
+    level: Level = "info"
+    mentions: tuple[str, ...] = ()
+    numbered: bool = True
+    ops: bool = False
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A claimed message and what its sending needs beyond the row: the level robots colour
-    it by, and the mobiles to @-mention."""
+    """A claimed message and its plan."""
 
     row: Notification
     maybe_repeat: bool  # its lease ran out: it may have reached the messenger before a crash
-    level: Level = "info"
-    mentions: tuple[str, ...] = ()
+    plan: SendPlan = SendPlan()
+
+    def body(self) -> str:
+        """The body as sent: numbered now that the row has its id (written once, never
+        rewritten)."""
+        n, p = self.row, self.plan
+        if not p.numbered or n.body.endswith(f"消息编号 #{n.id}"):  # numbered when written, by
+            return n.body  # a version before this one (a unit's number replaced its slot then)
+        return stamp(n.body, n.id, ops=p.ops)
 
 
 # news the unit must act on: its duty officers' phones ring for it (not for "resolved", a
@@ -113,8 +131,8 @@ class Outgoing:
 ACTION_EVENTS = frozenset({"opened", "updated", "reminder", "escalated", "recheck_failed"})
 
 
-def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, ...]]]:
-    """Level and mentions for each message, looked up when it is sent, not when written.
+def _outgoing(s: Session, ids: list[int]) -> dict[int, SendPlan]:
+    """Each message's plan, looked up when it is sent, not when written.
 
     At send time because the 值班手机 that should ring are those of whoever is on duty when
     the message arrives: a message held for hours behind a broken channel or a throttle
@@ -129,12 +147,14 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, .
         ).where(col(Notification.id).in_(ids))
     ).all()
     items: dict[int, list[tuple[str, str]]] = {}
-    for nid, event, severity in s.exec(
-        select(AlertItem.notification_id, AlertItem.event, AlertItem.severity).where(
-            col(AlertItem.notification_id).in_(ids)
-        )
+    units: dict[int, set[str]] = {}  # whose news each message carries
+    for nid, event, severity, unit in s.exec(
+        select(
+            AlertItem.notification_id, AlertItem.event, AlertItem.severity, AlertItem.unit_code
+        ).where(col(AlertItem.notification_id).in_(ids))
     ).all():
         items.setdefault(nid, []).append((event, severity))  # type: ignore[arg-type]
+        units.setdefault(nid, set()).add(unit)  # type: ignore[arg-type]
     codes = {code for _, code, _, _ in rows}
     phones: dict[str, tuple[str, ...]] = {}
     leaders: dict[str, tuple[str, ...]] = {}
@@ -142,23 +162,27 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, tuple[Level, tuple[str, .
         select(Unit.code, Unit.duty_mobiles, Unit.leader_mobiles).where(col(Unit.code).in_(codes))
     ).all():
         phones[code], leaders[code] = tuple(duty or ()), tuple(leader or ())
-    out: dict[int, tuple[Level, tuple[str, ...]]] = {}
+    out: dict[int, SendPlan] = {}
     for nid, code, kind, event in rows:
         assert nid is not None
+        # ops' own message: every item it carries is ops' (a message written straight to the
+        # outbox carries none: its unit says)
+        ops = units.get(nid, {code}) == {"ops"}
         if kind == "ops":
-            out[nid] = ("success" if "recovered" in event else "failure", ())
+            out[nid] = SendPlan("success" if "recovered" in event else "failure", ops=ops)
             continue
         if kind == "sms":  # a ladder step's SMS: to whom its event names (alerting.ladder)
-            out[nid] = ("failure", (leaders if event == "sms_leader" else phones).get(code, ()))
+            whose = leaders if event == "sms_leader" else phones
+            out[nid] = SendPlan("failure", whose.get(code, ()), numbered=False)
             continue
         told = items.get(nid, [])
         act = any(e in ACTION_EVENTS and sev != "info" for e, sev in told)
-        out[nid] = (level_of_many(told), phones.get(code, ()) if act else ())
+        out[nid] = SendPlan(level_of_many(told), phones.get(code, ()) if act else (), ops=ops)
     return out
 
 
 def _claim(
-    engine: Engine, settings: Settings, node: str, now: datetime, limit: int
+    engine: Engine, settings: AlertingSettings, node: str, now: datetime, limit: int
 ) -> list[Outgoing]:
     """Claim due rows, channel by channel, within each channel's budget (a message that
     @-mentions through a WeCom robot costs two requests of it)."""
@@ -184,11 +208,11 @@ def _claim(
             room = channels.room(s, settings, channel, now)
             plans = _outgoing(s, [nid for nid, _ in due[:room]])
             for nid, status in due[:room]:
-                level, mentions = plans.get(nid, ("info", ()))
-                cost = requests_for(url, mentions)
+                plan = plans.get(nid, SendPlan())
+                cost = requests_for(url, plan.mentions)
                 if cost > room:
                     break
-                res = s.execute(
+                n = s.execute(  # the claimed row as the claim left it: not read again
                     update(Notification)
                     .where(col(Notification.id) == nid, _due(now))
                     .values(
@@ -197,12 +221,11 @@ def _claim(
                         claimed_until=now + lease,
                         attempts=Notification.attempts + 1,
                     )
+                    .returning(Notification)
                     .execution_options(synchronize_session=False)
-                )
-                if res.rowcount == 1:  # type: ignore[attr-defined]
-                    n = s.get(Notification, nid)
-                    assert n is not None
-                    claimed.append(Outgoing(n, status == "sending", level, mentions))
+                ).scalar_one_or_none()
+                if n is not None:
+                    claimed.append(Outgoing(n, status == "sending", plan))
                     room -= cost
             s.commit()
     return claimed
@@ -210,7 +233,7 @@ def _claim(
 
 async def send_due(
     engine: Engine,
-    settings: Settings,
+    settings: AlertingSettings,
     clock: Clock,
     stats: DispatchStats,
     *,
@@ -234,12 +257,13 @@ async def send_due(
             )
         else:
             title = f"{MAYBE_REPEAT}{n.title}" if out.maybe_repeat else n.title
+            body = out.body()
             result = await deliver(
                 url,
-                Message(title=title, markdown=n.body, text=n.body, level=out.level),
+                Message(title=title, markdown=body, text=body, level=out.plan.level),
                 timeout=settings.alerts.send_timeout_seconds,
                 origins=settings.alerts.origins,
-                mentions=out.mentions,
+                mentions=out.plan.mentions,
             )
         outcome = await to_thread.run_sync(_finish, engine, settings, n, result, now, clock())
         setattr(stats, outcome, getattr(stats, outcome) + 1)
@@ -259,7 +283,7 @@ async def send_due(
 
 def _finish(
     engine: Engine,
-    settings: Settings,
+    settings: AlertingSettings,
     n: Notification,
     r: DeliveryResult,
     started: datetime,
@@ -327,7 +351,7 @@ def _finish(
 
 def _broken(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     state: ChannelState,
     row: Notification,
     error: str,
@@ -364,7 +388,7 @@ def _broken(
 
 
 def _recovered(
-    s: Session, settings: Settings, state: ChannelState, row: Notification, now: datetime
+    s: Session, settings: AlertingSettings, state: ChannelState, row: Notification, now: datetime
 ) -> None:
     if state.broken_since is None:
         return

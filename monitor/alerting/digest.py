@@ -21,7 +21,6 @@ not never.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -32,11 +31,10 @@ from sqlmodel import Session, col, select
 
 import monitor.alerting.direct as direct
 from alerts.group import DigestRow, render_digest
-from alerts.notice import Message
 from alerts.send import budget_for
 from monitor.alerting.channels import channel_key
 from monitor.alerting.route import console_link, first_with_channels, plan_for, walk_up
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Account, Finding, Notification, Snapshot, Unit
 from monitor.store.scope import descendants
 from probes.checks import kinds
@@ -61,11 +59,10 @@ def _tree(units: list[Unit]) -> tuple[dict[str, Unit], dict[str, list[str]]]:
     return by_code, children
 
 
-def run(engine: Engine, settings: Settings, now: datetime) -> int:
+def run(engine: Engine, settings: AlertingSettings, now: datetime) -> int:
     """Write the digests that are due and not yet written; returns how many."""
     a = settings.alerts
-    zone = ZoneInfo(settings.timezone)
-    local = now.astimezone(zone)
+    local = now.astimezone(ZoneInfo(settings.timezone))
     daily = bool(a.daily_digest_time) and local.time() >= _at(a.daily_digest_time)
     weekly = (
         bool(a.weekly_digest_time)
@@ -73,9 +70,8 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
         and local.time() >= _at(a.weekly_digest_time)
     )
     year, week, _ = local.isocalendar()
-    day = local.date()
     with Session(engine) as s:
-        daily = daily and not _done(s, f"daily:{day.isoformat()}")
+        daily = daily and not _done(s, f"daily:{local.date().isoformat()}")
         weekly = weekly and not _done(s, f"weekly:{year}-W{week:02d}")
     if not (daily or weekly):
         return 0
@@ -83,90 +79,114 @@ def run(engine: Engine, settings: Settings, now: datetime) -> int:
     with Session(engine) as s:
         units = list(s.exec(select(Unit)).all())
         by_code, children = _tree(units)
-        rows_by_owner: dict[str, list[DigestRow]] = defaultdict(list)
-        old_news: set[str] = set()  # owners with a row told before JUST_TOLD
-        lines: dict[str, list[Unit]] = {}
-        for f, acc in s.exec(
-            select(Finding, Account)
-            .join(Account, col(Account.id) == col(Finding.account_id))
-            .where(col(Finding.status) == "open", col(Finding.severity) != "info")
-        ).all():
-            owner = by_code.get(acc.owner_code)
-            line = lines.get(acc.owner_code)
-            if line is None:
-                line = lines[acc.owner_code] = walk_up(owner, by_code.get)
-            if plan_for(settings, f, acc, line).audience == "ops":
-                continue  # the patrol's own problem (or routed to ops): not the unit's to count
-            if f.notified_at is not None and f.opened_at <= now - JUST_TOLD:
-                old_news.add(acc.owner_code)
-            rows_by_owner[acc.owner_code].append(
-                DigestRow(
-                    unit=owner.name if owner else acc.owner_code,
-                    account=acc.name,
-                    platform=acc.platform,
-                    platform_label=platform_name(acc.platform),
-                    kind=f.kind,
-                    severity=f.severity,
-                    title=f.title,
-                    opened_at=f.opened_at,
-                    acknowledged=f.acknowledged_at is not None,
-                    escalated=f.escalated_at is not None,
-                    finding_id=f.id or 0,
-                    kind_label=kinds.label(f.kind),
-                    deadline=f.deadline,
-                    remedy=kinds.remedy(f.kind),
-                    link=console_link(settings, f.id),
-                )
-            )
+        rows_by_owner, old_news = _open_rows(s, settings, by_code, now)
         if daily:
-            per_hearer: dict[str, list[DigestRow]] = defaultdict(list)
-            told_before: set[str] = set()
-            for owner_code, rows in rows_by_owner.items():
-                found = first_with_channels(walk_up(by_code.get(owner_code), by_code.get))
-                if found:
-                    per_hearer[found[1].code].extend(rows)
-                    if owner_code in old_news:
-                        told_before.add(found[1].code)
-            for code, rows in per_hearer.items():
-                if code not in told_before:
-                    continue  # all just told (or about to be): their own message says it
-                unit = by_code[code]
-                daily_for = partial(
-                    render_digest,
-                    rows,
-                    recipient=unit.name,
-                    period="日报",
-                    day=f"{day.month}月{day.day}日",
-                    tz=settings.timezone,
-                    now=now,
-                )
-                written += _write(s, settings, unit, daily_for, f"daily:{day.isoformat()}", now)
+            written += _dailies(s, settings, by_code, rows_by_owner, old_news, local, now)
         if weekly:
-            first = local.date() - timedelta(days=6)  # the seven days up to today
-            # checks of the last hour are a first start's: their news is in its own messages
-            checked = _checked_per_owner(s, now - timedelta(days=7), now - JUST_TOLD)
-            for u in units:
-                if not children.get(u.code) or not u.channels:
-                    continue
-                covered = descendants(children, u.code)
-                looked = sum(checked.get(c, 0) for c in covered)
-                if not looked:
-                    continue  # nothing patrolled in the week: nothing to report on
-                rows = [r for c in covered for r in rows_by_owner.get(c, [])]
-                weekly_for = partial(
-                    render_digest,
-                    rows,
-                    recipient=u.name,
-                    period="周报",
-                    day=f"{first.month}月{first.day}日—{day.month}月{day.day}日",
-                    tz=settings.timezone,
-                    extra=[
-                        f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"
-                    ],
-                    now=now,
-                )
-                written += _write(s, settings, u, weekly_for, f"weekly:{year}-W{week:02d}", now)
+            written += _weeklies(s, settings, units, children, rows_by_owner, local, now)
         s.commit()
+    return written
+
+
+def _open_rows(
+    s: Session, settings: AlertingSettings, by_code: dict[str, Unit], now: datetime
+) -> tuple[dict[str, list[DigestRow]], set[str]]:
+    """The open findings that are the units' own, as digest rows per owner, and the owners
+    with a row told before ``JUST_TOLD``."""
+    rows_by_owner: dict[str, list[DigestRow]] = defaultdict(list)
+    old_news: set[str] = set()
+    lines: dict[str, list[Unit]] = {}
+    for f, acc in s.exec(
+        select(Finding, Account)
+        .join(Account, col(Account.id) == col(Finding.account_id))
+        .where(col(Finding.status) == "open", col(Finding.severity) != "info")
+    ).all():
+        owner = by_code.get(acc.owner_code)
+        line = lines.get(acc.owner_code)
+        if line is None:
+            line = lines[acc.owner_code] = walk_up(owner, by_code.get)
+        if plan_for(settings, f, acc, line).audience == "ops":
+            continue  # the patrol's own problem (or routed to ops): not the unit's to count
+        if f.notified_at is not None and f.opened_at <= now - JUST_TOLD:
+            old_news.add(acc.owner_code)
+        rows_by_owner[acc.owner_code].append(
+            DigestRow(
+                unit=owner.name if owner else acc.owner_code,
+                account=acc.name,
+                platform=acc.platform,
+                platform_label=platform_name(acc.platform),
+                kind=f.kind,
+                severity=f.severity,
+                title=f.title,
+                opened_at=f.opened_at,
+                acknowledged=f.acknowledged_at is not None,
+                escalated=f.escalated_at is not None,
+                finding_id=f.id or 0,
+                kind_label=kinds.label(f.kind),
+                deadline=f.deadline,
+                remedy=kinds.remedy(f.kind),
+                link=console_link(settings, f.id),
+            )
+        )
+    return rows_by_owner, old_news
+
+
+def _dailies(
+    s: Session,
+    settings: AlertingSettings,
+    by_code: dict[str, Unit],
+    rows_by_owner: dict[str, list[DigestRow]],
+    old_news: set[str],
+    local: datetime,
+    now: datetime,
+) -> int:
+    """Each 日报 to the unit that hears its owners' findings first."""
+    day = local.date()
+    per_hearer: dict[str, list[DigestRow]] = defaultdict(list)
+    told_before: set[str] = set()
+    for owner_code, rows in rows_by_owner.items():
+        found = first_with_channels(walk_up(by_code.get(owner_code), by_code.get))
+        if found:
+            per_hearer[found[1].code].extend(rows)
+            if owner_code in old_news:
+                told_before.add(found[1].code)
+    written = 0
+    for code, rows in per_hearer.items():
+        if code not in told_before:
+            continue  # all just told (or about to be): their own message says it
+        days = f"{day.month}月{day.day}日"
+        written += _write(s, settings, by_code[code], rows, ("日报", days), f"daily:{day}", now)
+    return written
+
+
+def _weeklies(
+    s: Session,
+    settings: AlertingSettings,
+    units: list[Unit],
+    children: dict[str, list[str]],
+    rows_by_owner: dict[str, list[DigestRow]],
+    local: datetime,
+    now: datetime,
+) -> int:
+    """Each 周报 to every unit with units below it and channels of its own."""
+    year, week, _ = local.isocalendar()
+    day = local.date()
+    first = day - timedelta(days=6)  # the seven days up to today
+    # checks of the last hour are a first start's: their news is in its own messages
+    checked = _checked_per_owner(s, now - timedelta(days=7), now - JUST_TOLD)
+    written = 0
+    for u in units:
+        if not children.get(u.code) or not u.channels:
+            continue
+        covered = descendants(children, u.code)
+        looked = sum(checked.get(c, 0) for c in covered)
+        if not looked:
+            continue  # nothing patrolled in the week: nothing to report on
+        rows = [r for c in covered for r in rows_by_owner.get(c, [])]
+        days = f"{first.month}月{first.day}日—{day.month}月{day.day}日"
+        extra = f"覆盖本单位及下属 {len(covered) - 1} 个单位，近 7 天检查账号 {looked} 个"
+        period = f"weekly:{year}-W{week:02d}"
+        written += _write(s, settings, u, rows, ("周报", days), period, now, extra)
     return written
 
 
@@ -189,17 +209,22 @@ def _done(s: Session, period: str) -> bool:
 
 def _write(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     unit: Unit,
-    make: Callable[..., Message],
+    rows: list[DigestRow],
+    words: tuple[str, str],
     period: str,
     now: datetime,
+    *extra: str,
 ) -> int:
-    """The digest to each of the unit's channels, made to the size each one takes."""
+    """The digest (``words``: 日报 or 周报, and the days it covers) to each of the unit's
+    channels, made to the size each one takes."""
+    make = partial(render_digest, rows, recipient=unit.name, period=words[0], day=words[1],
+                   tz=settings.timezone, extra=extra, now=now)  # fmt: skip
     n = 0
     for channel in unit.channels:
         message = make(budget=budget_for(settings.channel_url(channel) or ""))
-        row = direct.write(
+        n += direct.write(
             s,
             settings,
             channel=channel,
@@ -210,5 +235,4 @@ def _write(
             dedup_key=f"digest:{period}:{unit.code}:{channel_key(channel)[:12]}",
             now=now,
         )
-        n += row is not None
     return n

@@ -11,19 +11,18 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from alerts.messages import stamp
 from alerts.notice import Message
 from alerts.send import body_format
 from monitor.alerting.channels import channel_key
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Notification
 
 
 def write(
     session: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     *,
     channel: str,
     unit_code: str,
@@ -32,10 +31,9 @@ def write(
     message: Message,
     dedup_key: str,
     now: datetime,
-    numbered: bool = True,
-) -> Notification | None:
-    """Insert the message unless one with ``dedup_key`` exists; returns the new row or None.
-    ``numbered``: "消息编号 #N" added (not to an SMS, where every character costs)."""
+) -> bool:
+    """Insert the message unless one with ``dedup_key`` exists; returns whether it did. It is
+    numbered when sent (``deliver``), so the row is written once and never read back."""
     fmt = body_format(settings.channel_url(channel) or "")
     values = {
         "dedup_key": dedup_key[:200],
@@ -57,20 +55,12 @@ def write(
     result = session.execute(
         insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    n = session.exec(
-        select(Notification).where(Notification.dedup_key == values["dedup_key"])
-    ).one()
-    if numbered:  # an SMS is not: every character costs
-        n.body = stamp(n.body, n.id, ops=unit_code == "ops")
-        session.add(n)
-    return n
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def to_ops(
     session: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     *,
     event: str,
     message: Message,
@@ -83,7 +73,7 @@ def to_ops(
     for channel in settings.alerts.ops_channels:
         if channel == skip:
             continue
-        row = write(
+        n += write(
             session,
             settings,
             channel=channel,
@@ -94,5 +84,4 @@ def to_ops(
             dedup_key=f"{dedup_key}:{channel_key(channel)[:12]}",
             now=now,
         )
-        n += row is not None
     return n

@@ -34,7 +34,7 @@ from monitor.alerting.route import (
     owner_targets,
     supervisor_targets,
 )
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Account, Finding, FindingEvent, Unit
 from probes.checks.rules import RuleSet
 
@@ -44,23 +44,23 @@ log = structlog.get_logger("xuncha.alerts")
 SMS_EVENTS = {"duty_sms": "sms_duty", "leader_sms": "sms_leader"}
 
 
-def ladder_of(settings: Settings, f: Finding) -> Ladder | None:
+def ladder_of(settings: AlertingSettings, f: Finding) -> Ladder | None:
     ladder = settings.alerts.ladder.get(f.severity)
     return ladder if ladder is not None and ladder.steps else None
 
 
-def quiet_hours(settings: Settings) -> QuietHours | None:
+def quiet_hours(settings: AlertingSettings) -> QuietHours | None:
     return QuietHours.parse(settings.alerts.quiet_hours)
 
 
-def quiet_now(settings: Settings, f: Finding, now: datetime) -> bool:
+def quiet_now(settings: AlertingSettings, f: Finding, now: datetime) -> bool:
     """Whether this finding's steps and reminders wait for the quiet hours to end."""
     return waits(f.severity, quiet_hours(settings), now, timefmt.zone(settings.timezone))
 
 
 def climb(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     f: Finding,
     account: Account,
     line: list[Unit],
@@ -94,7 +94,7 @@ def climb(
 
 def _take(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     f: Finding,
     account: Account,
     line: list[Unit],
@@ -135,7 +135,7 @@ def _take(
 
 def _sms(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     f: Finding,
     account: Account,
     unit: Unit | None,
@@ -171,7 +171,6 @@ def _sms(
         message=Message(title=f"短信：{notice.unit_name} {account.name}", markdown=text, text=text),
         dedup_key=f"ladder:{f.id}:{i}:{f.opened_at.isoformat()}",
         now=now,
-        numbered=False,
     )
     return {**base, "channel": shown(settings, channel), "sent": True, "phones": len(phones)}
 

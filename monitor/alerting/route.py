@@ -18,9 +18,10 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from alerts.messages import OWNER_NEWS
-from alerts.notice import FindingNotice, notice_to_dict
+from alerts.notice import FindingNotice
 from alerts.routing import Defaults, Plan, Subject, plan
 from monitor.alerting.channels import channel_key
+from monitor.alerting.settings import AlertingSettings
 from monitor.config import Settings
 from monitor.evidence import lines_of
 from monitor.store.findings import Change
@@ -28,7 +29,7 @@ from monitor.store.models import Account, AlertItem, Finding, FindingEvent, Unit
 from monitor.store.rectify import link_key, make_token
 from monitor.store.sealing import SealError
 from probes.checks import kinds
-from probes.checks.rules import RuleSet, load_rulesets, rule_text
+from probes.checks.rules import RuleSet, rule_text
 from probes.platforms.spec import platform_name
 
 log = structlog.get_logger("xuncha.alerts")
@@ -46,7 +47,7 @@ OWNER_EVENTS = OWNER_NEWS
 OPS_KINDS: frozenset[str] = kinds.OPS_KINDS  # ``FindingKind.audience``
 
 
-def defaults(settings: Settings) -> Defaults:
+def defaults(settings: AlertingSettings) -> Defaults:
     a = settings.alerts
     return Defaults(
         group_wait_seconds=a.group_wait_seconds,
@@ -75,7 +76,9 @@ def walk_up(unit: Unit | None, parent: Callable[[str], Unit | None]) -> list[Uni
     return line
 
 
-def plan_for(settings: Settings, finding: Finding, account: Account, line: list[Unit]) -> Plan:
+def plan_for(
+    settings: AlertingSettings, finding: Finding, account: Account, line: list[Unit]
+) -> Plan:
     known = kinds.kind(finding.kind)
     subject = Subject(
         kind=finding.kind,
@@ -100,7 +103,9 @@ def first_with_channels(line: list[Unit]) -> tuple[int, Unit] | None:
     return None
 
 
-def owner_targets(settings: Settings, p: Plan, line: list[Unit], owner_code: str) -> list[Target]:
+def owner_targets(
+    settings: AlertingSettings, p: Plan, line: list[Unit], owner_code: str
+) -> list[Target]:
     """Who hears first: by audience, then the route's extra channels."""
     out: list[Target] = []
     if p.audience == "ops":
@@ -137,7 +142,7 @@ def _unique(targets: list[Target]) -> list[Target]:
     return out
 
 
-def console_link(settings: Settings, finding_id: int | None) -> str:
+def console_link(settings: AlertingSettings, finding_id: int | None) -> str:
     """The finding's page in the console — where 确认 is — or the console itself."""
     base = settings.alerts.console_url.rstrip("/")
     if not base:
@@ -146,7 +151,7 @@ def console_link(settings: Settings, finding_id: int | None) -> str:
 
 
 def notice_for(
-    settings: Settings,
+    settings: AlertingSettings,
     f: Finding,
     account: Account,
     unit: Unit | None,
@@ -157,11 +162,11 @@ def notice_for(
 ) -> FindingNotice:
     """The notice for one change, with the words ``alerts`` cannot find itself (it imports
     no ``probes``): the kind catalogue's for the finding's kind (an unknown kind keeps the
-    defaults) and the rule in words (``rulesets``: the configured ones, read from
-    ``settings`` when not given)."""
+    defaults) and the rule in words (``rulesets``: the configured ones, the slice's when
+    not given)."""
     known = kinds.kind(f.kind)
     if rulesets is None:
-        rulesets = load_rulesets(settings.rulesets)
+        rulesets = settings.rulesets
     return FindingNotice(
         event=event,  # type: ignore[arg-type]
         finding_id=f.id,
@@ -206,7 +211,7 @@ def quarter_name(now: datetime, tz: str) -> str:
 RECTIFY_EVENTS = frozenset({*OWNER_NEWS, "recheck_failed"})
 
 
-def rectify_link(settings: Settings, f: Finding, event: str, now: datetime) -> str:
+def rectify_link(settings: AlertingSettings, f: Finding, event: str, now: datetime) -> str:
     """The signed 已整改 link for ``f`` (``monitor.store.rectify``), "" without a console,
     for news that asks nothing of the unit, or for what it cannot put right (the patrol's
     own problems, a record kept for comparison)."""
@@ -237,7 +242,6 @@ def add_items(
 
     A Core insert, not ORM objects: building SQLModel rows costs about a millisecond each
     (validation), which the daily reminder scan over thousands of findings felt."""
-    data = notice_to_dict(notice)
     rows = []
     for t in targets:
         key = channel_key(t.channel)
@@ -253,7 +257,7 @@ def add_items(
                 "kind": notice.kind,
                 "severity": notice.severity,
                 "platform": notice.platform,
-                "notice": data,
+                "notice": notice,
                 "created_at": now,
                 "due_at": now + timedelta(seconds=wait_seconds),
                 "status": "queued",
@@ -279,9 +283,33 @@ def escalation_event(
     )
 
 
+def _first_told(
+    settings: AlertingSettings, p: Plan, line: list[Unit], account: Account, f: Finding
+) -> list[Target]:
+    """Who hears of the change first; nobody (said in the log) when the route mutes it or no
+    channel is there to hear it."""
+    if p.mute:
+        log.info("finding_muted_by_route", finding=f.id, route=p.route)
+        return []
+    targets = owner_targets(settings, p, line, account.owner_code)
+    if not targets and p.audience == "ops":
+        # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
+        # stays in the console's 巡查异常; never a unit's channel instead
+        log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
+    elif not targets:
+        log.warning(
+            "no_channel_for_finding",
+            account=account.id,
+            unit=account.owner_code,
+            finding=f.id,
+            kind=f.kind,
+        )
+    return targets
+
+
 def enqueue(
     session: Session,
-    settings: Settings,
+    config: Settings,
     account: Account,
     unit: Unit | None,
     changes: list[Change],
@@ -291,12 +319,14 @@ def enqueue(
 ) -> int:
     """Route these finding changes to their channels (caller commits); returns the number
     of items written. ``rulesets``: the configured ones (the writer passes its own, loaded
-    once); read from ``settings`` when not given."""
-    if not settings.alerts.enabled or not any(c.event in NOTIFY_EVENTS for c in changes):
+    once); read from ``config`` when not given. The room's door: the write side hands the
+    whole settings, the stages below get their slice."""
+    if not config.alerts.enabled or not any(c.event in NOTIFY_EVENTS for c in changes):
         return 0  # most checks change nothing: no unit tree, no rule sets
+    settings = AlertingSettings.of(config)
     line = unit_line(session, unit)
     if rulesets is None:
-        rulesets = load_rulesets(settings.rulesets)
+        rulesets = settings.rulesets
     items = 0
     for change in changes:
         if change.event not in NOTIFY_EVENTS:
@@ -305,23 +335,8 @@ def enqueue(
         if change.event == "resolved" and f.severity == "info":
             continue  # a notice that needed no action needs no "resolved" either
         p = plan_for(settings, f, account, line)
-        if p.mute:
-            log.info("finding_muted_by_route", finding=f.id, route=p.route)
-            continue
-        targets = owner_targets(settings, p, line, account.owner_code)
-        if not targets and p.audience == "ops":
-            # no [alerts] ops_channels (xuncha doctor says so once): the patrol's own problem
-            # stays in the console's 巡查异常; never a unit's channel instead
-            log.info("ops_finding_without_ops_channel", account=account.id, kind=f.kind)
-            continue
+        targets = _first_told(settings, p, line, account, f)
         if not targets:
-            log.warning(
-                "no_channel_for_finding",
-                account=account.id,
-                unit=account.owner_code,
-                finding=f.id,
-                kind=f.kind,
-            )
             continue
         tag = now.isoformat()
         notice = notice_for(settings, f, account, unit, change.event, now, rulesets=rulesets)

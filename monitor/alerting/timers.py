@@ -38,10 +38,10 @@ from monitor.alerting.route import (
     supervisor_targets,
     walk_up,
 )
+from monitor.alerting.settings import AlertingSettings
 from monitor.alerting.silences import Matcher
-from monitor.config import Settings
 from monitor.store.models import Account, AlertItem, Finding, Unit
-from probes.checks.rules import RuleSet, load_rulesets
+from probes.checks.rules import RuleSet
 
 log = structlog.get_logger("xuncha.alerts")
 
@@ -61,7 +61,7 @@ def _escalation_due(f: Finding, after: int | None, now: datetime) -> str | None:
     return None
 
 
-def _candidates(settings: Settings, now: datetime) -> list:
+def _candidates(settings: AlertingSettings, now: datetime) -> list:
     """SQL filters that keep the scan to findings that may be due (a superset: the exact
     decision is per finding, by its route)."""
     a = settings.alerts
@@ -106,14 +106,16 @@ def _telling() -> Any:
     )
 
 
-def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500) -> tuple[int, int]:
+def scan(
+    engine: Engine, settings: AlertingSettings, now: datetime, *, batch: int = 500
+) -> tuple[int, int]:
     """Write due reminders and escalations; returns (reminders, escalations).
 
     Findings are handled in batches, one transaction each: per-finding transactions cost a
     commit apiece (bench/alerting.py: 18 ms a finding on SQLite, a day's repeats of 5,000
     findings took 89 s)."""
     reminders = escalations = 0
-    rulesets = load_rulesets(settings.rulesets)  # the rules in words, for every notice
+    rulesets = settings.rulesets  # the rules in words, for every notice
     with Session(engine) as s:
         ids = list(s.exec(select(Finding.id).where(*_candidates(settings, now))).all())
         matcher = Matcher(s, now)
@@ -140,7 +142,7 @@ def scan(engine: Engine, settings: Settings, now: datetime, *, batch: int = 500)
 
 def _one(
     s: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     f: Finding,
     account: Account,
     line: list[Unit],

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from monitor.config import Settings
+    from monitor.alerting.settings import AlertingSettings
     from monitor.store.models import Notification
 
 app = Typer(help="告警：发件箱、立即发送、向通知渠道发测试消息。")
@@ -43,7 +43,7 @@ def outbox(
     from sqlalchemy import func
     from sqlmodel import Session, col, select
 
-    from monitor.alerting import channels
+    from monitor.alerting import AlertingSettings, channels
     from monitor.show.labels import DELIVERY
     from monitor.store.models import AlertItem, ChannelState, Notification, Unit
 
@@ -54,7 +54,7 @@ def outbox(
             fail(f"状态须为 {names} 之一（或其代码），不是 '{status}'", EXIT_USAGE)
         status = by_name[status]
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
-        settings = xapp.settings
+        settings = AlertingSettings.of(xapp.settings)
         q = select(Notification)
         q = q.where(Notification.status == status) if status else q
         rows = s.exec(q.order_by(col(Notification.id).desc()).limit(limit)).all()
@@ -127,7 +127,7 @@ def _print_outbox(
     rows: Sequence[Notification],
     waiting: Sequence[tuple[str, int, datetime]],
     units: dict[str, str],
-    settings: Settings,
+    settings: AlertingSettings,
     tz: str,
 ) -> None:
     from monitor.alerting import channels
@@ -209,13 +209,13 @@ def test_message(
     from alerts.messages import render
     from alerts.notice import FindingNotice
     from alerts.send import deliver
-    from monitor.alerting import channels
+    from monitor.alerting import AlertingSettings, channels
     from monitor.alerting.route import unit_line
     from monitor.store.models import Unit
     from probes.platforms import platform_name
 
     with open_app(ctx) as xapp, Session(xapp.engine) as s:
-        settings = xapp.settings
+        settings = AlertingSettings.of(xapp.settings)
         u = s.get(Unit, unit)
         if u is None:
             fail(f"单位 '{unit}' 不在登记表中", EXIT_USAGE)

@@ -99,12 +99,12 @@ def _account(s: Any, account: str | None, unit: str | None, platform: str) -> An
 
 def _answer(xapp: Any, s: Any, acc: Any, kind: str, severity: str) -> _Answer:
     """The dispatcher's own routing code run on a finding that need not exist."""
-    from monitor.alerting import channels
+    from monitor.alerting import AlertingSettings, channels
     from monitor.alerting.route import owner_targets, plan_for, supervisor_targets, unit_line
     from monitor.alerting.silences import Matcher
     from monitor.store.models import Finding, Unit
 
-    settings = xapp.settings
+    settings = AlertingSettings.of(xapp.settings)
     owner = s.get(Unit, acc.owner_code)
     line = unit_line(s, owner)
     f = Finding(account_id=acc.id, kind=kind, severity=severity, opened_at=xapp.clock())

@@ -51,8 +51,7 @@ from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import digest_posts
-from probes.checks.theft import observation_from_facts
-from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts
+from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts, observation_from_facts
 from probes.sight import UNSEEN, settle, unseen_posts
 
 T = TypeVar("T")

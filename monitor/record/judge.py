@@ -31,8 +31,7 @@ from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
 from probes.checks.staleness import evaluate_staleness, posts_from_digest
-from probes.checks.theft import observation_from_facts
-from probes.model import Observation, Outcome, Signal, post_from_dict
+from probes.model import Observation, Outcome, Signal, observation_from_facts, post_from_dict
 
 # what a check that found the page unchanged judges again: the rules that move with time
 # (``FindingKind.timed``), and the fetch (an ok answer ends a fetch problem); the rest stays

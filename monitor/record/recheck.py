@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from alerts.evidence import Room
 from alerts.formats import Text
 from monitor.alerting.route import add_items, notice_for, owner_targets, plan_for, unit_line
+from monitor.alerting.settings import AlertingSettings
 from monitor.config import Settings
 from monitor.evidence import describe
 from monitor.store.findings import FETCH_KINDS, SUPERSEDES
@@ -136,9 +137,10 @@ def _tell(
     if not settings.alerts.enabled:
         return
     line = unit_line(s, unit)
-    p = plan_for(settings, f, account, line)
+    a = AlertingSettings.of(settings)
+    p = plan_for(a, f, account, line)
     if p.mute or p.audience == "ops":
         return
-    targets = [t for t in owner_targets(settings, p, line, account.owner_code) if t.unit != "ops"]
-    notice = notice_for(settings, f, account, unit, FAILED, now, TOLD, rulesets)
+    targets = [t for t in owner_targets(a, p, line, account.owner_code) if t.unit != "ops"]
+    notice = notice_for(a, f, account, unit, FAILED, now, TOLD, rulesets)
     add_items(s, targets, notice, now=now, wait_seconds=p.group_wait_seconds, tag=now.isoformat())

@@ -13,6 +13,7 @@ import structlog
 from monitor.printable import printable
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+# the process's, as logging is (docs/architecture.md: a documented exception)
 _secrets: set[str] = set()
 
 

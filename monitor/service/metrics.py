@@ -195,6 +195,7 @@ class DatabaseCollector(Collector):
         yield from (findings, outbox, waiting, broken, failures, up)
 
 
+# the process's, as the registry is (docs/architecture.md: a documented exception)
 _db_collector: DatabaseCollector | None = None
 
 

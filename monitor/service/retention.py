@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from monitor.config import Settings
+from monitor.config import RetentionConfig, Settings
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.models import AccountState, Facts, Finding, FindingEvent, Snapshot
@@ -99,11 +99,10 @@ def plan_thinning(
 
 
 def thin_snapshots(
-    engine: Engine, settings: Settings, *, now: datetime | None = None
+    engine: Engine, r: RetentionConfig, *, now: datetime | None = None
 ) -> RetentionStats:
-    """Delete unchanged, unreferenced, old snapshots in short batches."""
+    """Delete unchanged, unreferenced, old snapshots in short batches (``[retention]``)."""
     started = time.monotonic()
-    r = settings.retention
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=r.thin_after_days)
     stats = RetentionStats()
@@ -253,7 +252,7 @@ def run_retention(
 ) -> RetentionStats:
     """One retention pass: thin, then collect blobs and facts (compaction runs on its own
     timer)."""
-    stats = thin_snapshots(engine, settings, now=now)
+    stats = thin_snapshots(engine, settings.retention, now=now)
     if stats.deleted:
         refs = referenced_blobs(engine)  # pictures only of pages kept: forgotten ones go too
         drawn_before = (now or datetime.now(UTC)) - BLOB_GRACE

@@ -23,7 +23,8 @@ from sqlmodel import Session, col, select
 
 from alerts.notice import Message
 from monitor.alerting import direct
-from monitor.config import Settings
+from monitor.alerting.settings import AlertingSettings
+from monitor.config import SelfwatchConfig, Settings
 from monitor.service import metrics
 from monitor.store.engine import session_scope
 from monitor.store.models import Account, Notification, ServiceState, Snapshot
@@ -67,10 +68,8 @@ def browser_starts(executable: Path, timeout: float) -> tuple[bool, str]:
     return True, ""
 
 
-def check_browser(settings: Settings) -> CheckResult:
-    ok, detail = browser_starts(
-        settings.browser.executable, settings.selfwatch.browser_timeout_seconds
-    )
+def check_browser(executable: Path, sw: SelfwatchConfig) -> CheckResult:
+    ok, detail = browser_starts(executable, sw.browser_timeout_seconds)
     return CheckResult("browser", ok, detail)
 
 
@@ -94,8 +93,7 @@ def check_disk(settings: Settings) -> CheckResult:
     return CheckResult("disk", True)
 
 
-def check_outbox(session: Session, settings: Settings, now: datetime) -> CheckResult:
-    sw = settings.selfwatch
+def check_outbox(session: Session, sw: SelfwatchConfig, now: datetime) -> CheckResult:
     pending = session.exec(
         select(func.count())
         .select_from(Notification)
@@ -119,9 +117,8 @@ def check_outbox(session: Session, settings: Settings, now: datetime) -> CheckRe
     return CheckResult("outbox", True)
 
 
-def check_blocked(session: Session, settings: Settings) -> list[CheckResult]:
+def check_blocked(session: Session, sw: SelfwatchConfig) -> list[CheckResult]:
     """Per platform: is "blocked" the latest answer for most accounts recently seen?"""
-    sw = settings.selfwatch
     platforms = session.exec(select(Account.platform).distinct()).all()
     results = []
     for platform in platforms:
@@ -156,10 +153,10 @@ def run_checks(settings: Settings, engine: Engine, now: datetime) -> list[CheckR
     results = [check_database(engine), check_disk(settings)]
     if results[0].ok:
         with Session(engine) as s:
-            results.append(check_outbox(s, settings, now))
-            results.extend(check_blocked(s, settings))
+            results.append(check_outbox(s, settings.selfwatch, now))
+            results.extend(check_blocked(s, settings.selfwatch))
     if settings.selfwatch.check_browser:
-        results.append(check_browser(settings))
+        results.append(check_browser(settings.browser.executable, settings.selfwatch))
     return results
 
 
@@ -181,7 +178,7 @@ def _what(key: str) -> str:
 
 def _enqueue_ops(
     session: Session,
-    settings: Settings,
+    settings: AlertingSettings,
     key: str,
     event: str,
     detail: str,
@@ -214,6 +211,7 @@ def record(
     Returns the transitions, e.g. ``["browser:problem"]``.
     """
     transitions: list[str] = []
+    told = AlertingSettings.of(settings)  # whom ops messages go to, and the node's name
     for r in results:
         metrics.SELFWATCH_PROBLEMS.labels(check=r.key).set(0 if r.ok else 1)
         key = STATE_PREFIX + r.key
@@ -227,12 +225,12 @@ def record(
                     continue
                 if not r.ok:
                     since = now.isoformat(timespec="seconds")
-                    sent = _enqueue_ops(s, settings, r.key, "problem", r.detail, since, now)
+                    sent = _enqueue_ops(s, told, r.key, "problem", r.detail, since, now)
                     value = {"failing": True, "since": since, "detail": r.detail}
                     log.error("selfwatch_problem", check=r.key, detail=r.detail, told=sent)
                 else:
                     since = str(row.value.get("since", "")) if row else ""
-                    sent = _enqueue_ops(s, settings, r.key, "recovered", "", since, now)
+                    sent = _enqueue_ops(s, told, r.key, "recovered", "", since, now)
                     value = {"failing": False, "since": now.isoformat(timespec="seconds")}
                     log.info("selfwatch_recovered", check=r.key, told=sent)
                 if row is None:

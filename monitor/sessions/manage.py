@@ -7,13 +7,13 @@ problem is a :class:`SessionError` (or :class:`~monitor.sessions.cookiefile.Cook
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from monitor.config import Settings
+from monitor.config import PlatformConfig, SessionsConfig, Settings
 from monitor.sessions.platforms import LOGIN
 from monitor.store import audit
 from monitor.store import sessions as store
@@ -46,20 +46,19 @@ def name_of(platform: str) -> str:
     return platform_name(platform)
 
 
-def default_pace(settings: Settings, platform: str) -> float:
+def default_pace(s: SessionsConfig, platform: str) -> float:
     """Seconds between two uses of a new session of ``platform``: ``[sessions]
     pace_seconds``, else the platform's own default, else ``default_pace_seconds``."""
-    s = settings.sessions
     if platform in s.pace_seconds:
         return s.pace_seconds[platform]
     own = LOGIN[platform].pace_seconds
     return own if own is not None else s.default_pace_seconds
 
 
-def stand_ins(settings: Settings, platform: str) -> dict[str, str]:
+def stand_ins(platforms: Mapping[str, PlatformConfig], platform: str) -> dict[str, str]:
     """The stand-ins ``[platforms.<p>] origins`` names (key → base URL): cookies of their
     hosts are the platform's too."""
-    configured = settings.platforms.get(platform)
+    configured = platforms.get(platform)
     return dict(configured.origins) if configured else {}
 
 
@@ -71,7 +70,7 @@ def import_file(
     from monitor.sessions.cookiefile import for_platform, read_cookies
 
     cookies, fmt = read_cookies(data)
-    kept = for_platform(cookies, fmt, platform, stand_ins(settings, platform), now)
+    kept = for_platform(cookies, fmt, platform, stand_ins(settings.platforms, platform), now)
     row = save(
         engine, settings, platform, kept.cookies, label=label, pace=pace, source="file",
         by=by, now=now, expires_at=kept.expires_at(), actor=actor,
@@ -96,7 +95,7 @@ def save(
         row = store.add(
             s, sealer, platform=platform, label=label.strip(), cookies=cookies,
             expires_at=expires_at, source=source, by=by, now=now,
-            pace_seconds=default_pace(settings, platform) if pace is None else pace,
+            pace_seconds=default_pace(settings.sessions, platform) if pace is None else pace,
         )  # fmt: skip
         audit.record(
             s, actor, "session_add", now, target=f"{name_of(platform)}会话 #{row.id}",

@@ -185,9 +185,8 @@ class QrLogins:
 
     def _store(self, flow: Flow, cookies: list[Any]) -> None:
         now = self.clock()
-        kept = for_platform(
-            cookies, "扫码登录", flow.platform, stand_ins(self.settings, flow.platform), now
-        )
+        hosts = stand_ins(self.settings.platforms, flow.platform)
+        kept = for_platform(cookies, "扫码登录", flow.platform, hosts, now)
         row = save(
             self.engine, self.settings, flow.platform, kept.cookies, label=f"扫码登录（{flow.by}）",
             pace=None, source="qr", by=flow.by, now=now, expires_at=kept.expires_at(),
@@ -203,7 +202,7 @@ class QrLogins:
 
     async def _marks(self, ctx: Any, platform: str) -> dict[str, str]:
         """The platform's cookies now, by name (its sign-in marks and login cookies)."""
-        hosts = stand_ins(self.settings, platform)
+        hosts = stand_ins(self.settings.platforms, platform)
         return {
             c["name"]: c["value"] for c in await ctx.cookies() if owns(platform, c["domain"], hosts)
         }

@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from alerts.notice import Message
 from monitor.alerting import direct
+from monitor.alerting.settings import AlertingSettings
 from monitor.config import Settings
 from monitor.sessions.platforms import cookie_hosts, supported
 from monitor.store import sessions as store
@@ -150,7 +151,7 @@ class Rotation:
         node = self.settings.node_name
         body = f"巡查节点 {node} 无法使用平台登录会话：{why}\n\n在此期间，巡查以未登录方式进行。"
         direct.to_ops(
-            s, self.settings, event="ops_problem",
+            s, AlertingSettings.of(self.settings), event="ops_problem",
             message=Message(title="【巡查系统故障】无法解密平台登录会话", markdown=body, text=body,
                             level="failure"),
             dedup_key=f"ops:session-key:{node}:{hashlib.sha256(why.encode()).hexdigest()[:16]}",
@@ -207,7 +208,7 @@ class Rotation:
             "cookies.txt"
         )
         sent = direct.to_ops(
-            s, settings, event="ops_problem",
+            s, AlertingSettings.of(settings), event="ops_problem",
             message=Message(title=f"【巡查系统】{name}登录状态已失效", markdown=body, text=body,
                             level="failure"),
             dedup_key=f"ops:session:{row.id}:expired", now=now,

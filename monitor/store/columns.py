@@ -1,4 +1,4 @@
-"""Column types every table shares: aware UTC times, JSON lists and dicts.
+"""Column types every table shares: aware UTC times, JSON lists and dicts, a notice.
 
 In a module of its own so that tables kept outside ``models`` (``security_tables``) use the
 same types without importing ``models`` (which imports them, to register them).
@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Column, Field
+
+from alerts.notice import FindingNotice, notice_from_dict, notice_to_dict
 
 
 def utcnow() -> datetime:
@@ -36,6 +38,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class NoticeJSON(TypeDecorator[FindingNotice]):
+    """A ``FindingNotice`` stored as the JSON ``notice_to_dict`` writes, read back as one:
+    whoever reads the outbox gets the value, not a dict to rebuild it from."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: FindingNotice | None, dialect: sa.Dialect
+    ) -> dict[str, Any] | None:
+        return None if value is None else notice_to_dict(value)
+
+    def process_result_value(
+        self, value: dict[str, Any] | None, dialect: sa.Dialect
+    ) -> FindingNotice | None:
+        return None if value is None else notice_from_dict(value)
 
 
 def ts(nullable: bool = False, index: bool = False, **kw: Any) -> Any:

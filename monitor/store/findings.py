@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -120,12 +121,13 @@ def reconcile(
         f.last_snapshot_id, f.updated_at = snapshot_id, now
         if sig.severity.value != previous:
             f.severity = sig.severity.value
-            pending.append((f, "updated", snapshot_id, now, {"severity": [previous, f.severity]}))
+            severities = {"severity": [previous, f.severity]}
+            pending.append(PendingEvent(f, "updated", snapshot_id, now, severities))
             # worse or eased (a rule set's severity changed: 单项否决 → 严重), the unit is told:
             # what the finding counts as is theirs to know (``alerts.messages.eased``)
             changes.append(Change("updated", f, previous))
         session.add(f)
-    pending += [(f, "opened", snapshot_id, now, {"severity": f.severity}) for f in new]
+    pending += [PendingEvent(f, "opened", snapshot_id, now, {"severity": f.severity}) for f in new]
 
     opened = {c.finding.kind for c in changes if c.event == "opened"}
     superseded = {SUPERSEDES[k] for k in opened if k in SUPERSEDES}
@@ -140,7 +142,7 @@ def reconcile(
         f.status, f.resolved_at, f.updated_at = "resolved", now, now
         f.last_snapshot_id = snapshot_id
         session.add(f)
-        pending.append((f, event, snapshot_id, now, {}))
+        pending.append(PendingEvent(f, event, snapshot_id, now, {}))
         changes.append(Change(event, f))
     if not deferred:
         session.flush()  # the new findings' ids, for their events
@@ -149,19 +151,25 @@ def reconcile(
     return changes
 
 
-#: a finding event not yet written: (finding, event, snapshot id, at, detail)
-PendingEvent = tuple[Finding, str, int | None, datetime, dict]
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """A finding event not yet written: its finding may have no id until the batch flushes."""
+
+    finding: Finding
+    event: str
+    snapshot_id: int | None
+    at: datetime
+    detail: dict[str, Any]
+
+    def row(self) -> dict[str, Any]:
+        assert self.finding.id is not None
+        return {"finding_id": self.finding.id, "event": self.event,
+                "snapshot_id": self.snapshot_id, "at": self.at, "detail": self.detail}  # fmt: skip
 
 
 def write_events(session: Session, events: list[PendingEvent]) -> None:
     """Insert collected events in one statement (their findings must have ids: flush first)."""
-    rows = []
-    for f, event, snapshot_id, at, detail in events:
-        assert f.id is not None
-        rows.append(
-            {"finding_id": f.id, "event": event, "snapshot_id": snapshot_id, "at": at,
-             "detail": detail}
-        )  # fmt: skip
+    rows = [e.row() for e in events]
     if rows:
         session.execute(insert(FindingEvent), rows)
     events.clear()

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from monitor import timefmt
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.facts import snapshot_facts
-from monitor.store.models import Account, Snapshot, Unit
+from monitor.store.models import Account, Snapshot, StoredArtifact, Unit
 from monitor.store.screenshots import Screenshot, screenshots_of
 from monitor.store.snapshots import PROFILE_COUNTERS
 
@@ -106,7 +106,7 @@ class SnapshotSummary:
     latest_post_at: datetime | None
     post_count: int
     facts_hash: str
-    artifacts: list[dict[str, Any]]  # [{kind, media_type, sha256, size, url}]
+    artifacts: list[StoredArtifact]
 
     def to_dict(self, tz: str = timefmt.DEFAULT_TZ) -> dict[str, Any]:
         return jsonable(asdict(self), tz)
@@ -222,7 +222,7 @@ def account_history(
     return [summary_of(r) for r in session.exec(q).all()]
 
 
-def _artifact_infos(artifacts: list[dict[str, Any]]) -> list[ArtifactInfo]:
+def _artifact_infos(artifacts: list[StoredArtifact]) -> list[ArtifactInfo]:
     return [
         ArtifactInfo(
             index=i,

@@ -12,8 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
+from typing_extensions import TypedDict
 
-from monitor.store.columns import UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
+from alerts.notice import FindingNotice
+from monitor.store.columns import NoticeJSON, UTCDateTime, json_col, ts, ts_now, utcnow  # noqa: F401
 
 # the login-security and audit tables live in their own module; imported here so that the
 # one metadata (Alembic, ``xuncha db copy``, tests/test_schema.py) knows them too
@@ -75,6 +77,17 @@ class Account(SQLModel, table=True):
     closed_at: datetime | None = ts(nullable=True)
 
 
+class StoredArtifact(TypedDict):
+    """One raw artifact of a snapshot as its row keeps it (the JSON is exactly this): what it
+    was, its blob's sha256 and size, where it came from."""
+
+    kind: str  # page, feed, api, download_page, app_report, …
+    media_type: str
+    sha256: str
+    size: int
+    url: str
+
+
 class Snapshot(SQLModel, table=True):
     """Dated evidence of what one probe saw: when, from where, what URL, what came back."""
 
@@ -103,8 +116,8 @@ class Snapshot(SQLModel, table=True):
     profile_hash: str = Field(default="", max_length=16)
     # the profile differs from the account's previous ok snapshot (set on insert)
     profile_changed: bool = Field(default=False)
-    # [{"kind", "media_type", "sha256", "size", "url"}]; bytes live in the blob store
-    artifacts: list[dict[str, Any]] = json_col(list)
+    # what the check kept of each raw artifact; the bytes live in the blob store
+    artifacts: list[StoredArtifact] = json_col(list)
     # what came back was the page of this earlier snapshot (HTTP 304, or the same bytes):
     # its facts and artifacts are this snapshot's too, and nothing was parsed again
     same_as: int | None = Field(default=None)
@@ -309,7 +322,8 @@ class AlertItem(SQLModel, table=True):
     kind: str = Field(default="", max_length=32)
     severity: str = Field(default="", max_length=16)
     platform: str = Field(default="", max_length=32)
-    notice: dict[str, Any] = json_col(dict)  # the FindingNotice as it was at the change
+    # the notice as it was at the change (stored as JSON, read as the value)
+    notice: FindingNotice = Field(sa_column=sa.Column(NoticeJSON(), nullable=False))
     created_at: datetime = ts_now()
     due_at: datetime = ts_now()
     # queued / sent (in a message) / silenced / skipped (opened and resolved unseen)

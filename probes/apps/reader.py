@@ -38,13 +38,7 @@ from probes.platforms.registry import clock, register
 
 REPORT_KIND = "app_report"
 PAGE_KIND = "download_page"
-_settings = DownloadSettings()
-
-
-def configure(settings: DownloadSettings) -> None:
-    """Set download limits (size cap, deadline, trust anchors) for every later check."""
-    global _settings
-    _settings = settings
+DOWNLOADS = DownloadSettings()  # the limits every check downloads within (no setting yet)
 
 
 def download_urls(target: Target) -> list[str]:
@@ -52,17 +46,20 @@ def download_urls(target: Target) -> list[str]:
 
 
 @register("app")
-async def read_app(target: Target, tools: Tools) -> Observation:
+async def read_app(
+    target: Target, tools: Tools, downloads: DownloadSettings = DOWNLOADS
+) -> Observation:
     """Download every registered URL, verify what came back, ask the stores.
 
     Downloads and store queries use clients of their own (streamed to disk, a POST for
-    应用宝); from ``tools.http`` they take only its proxy and timeouts.
+    应用宝); from ``tools.http`` they take only its proxy and timeouts. ``downloads``: the
+    size cap, deadline and trust anchors — a test registers the reader with its own.
     """
     http = tools.http.settings
     urls = download_urls(target)
     s = replace(
-        _settings,
-        proxy=_settings.proxy or http.proxy,
+        downloads,
+        proxy=downloads.proxy or http.proxy,
         connect_timeout_seconds=http.connect_timeout_seconds,
     )
     registered = target.options.get("registered_host") or (

@@ -43,7 +43,7 @@ from probes.checks.registry import Context, register
 from probes.checks.theft_kinds import FINDING_KINDS
 from probes.evidence import CommentsOff, Theft
 from probes.evidence import Sign as TheftSign
-from probes.model import Observation, Outcome, Post, Profile, Severity, Signal, post_from_dict
+from probes.model import Observation, Post, Profile, Severity, Signal
 
 THRESHOLD = 3.0
 DORMANT_DAYS = 30  # a gap this long before new posts is dormancy
@@ -106,22 +106,6 @@ def _utc(dt: datetime) -> datetime:
 
 def _key(p: Post) -> str:
     return p.id or f"{p.published_at}|{p.url}|{p.title}"
-
-
-def observation_from_facts(facts: dict[str, Any]) -> Observation:
-    """Rebuild the previous snapshot from ``Observation.facts()`` (what the store keeps) so the
-    pipeline can pass it as ``previous`` without keeping artifacts around."""
-    known = set(Profile.__dataclass_fields__)
-    profile = Profile(**{k: v for k, v in (facts.get("profile") or {}).items() if k in known})
-    return Observation(
-        account_id=str(facts.get("account_id", "")),
-        reader=str(facts.get("reader", "")),
-        url=str(facts.get("url", "")),
-        fetched_at=datetime.fromisoformat(facts["fetched_at"]),
-        outcome=Outcome(facts.get("outcome", "ok")),
-        profile=profile,
-        posts=[post_from_dict(p) for p in facts.get("posts") or []],
-    )
 
 
 # -- the signs ------------------------------------------------------------------------------
