@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 import structlog
 
 from alerts import messengers
-from alerts.messengers import UNPARSEABLE
+from alerts.messengers import UNPARSEABLE, Delivery
 from alerts.notice import Message
 from alerts.text import Budget
 
@@ -276,7 +276,7 @@ async def deliver(
     origin = (origins or {}).get(scheme) or messenger.default_origin
     try:
         verdict = await asyncio.wait_for(
-            messenger.send(url, message, origin=origin, timeout=timeout, mentions=mentions),
+            messenger.send(Delivery(url, message, origin, timeout, mentions)),
             messenger.max_seconds(timeout),
         )
         permanent, error, throttled = verdict.permanent, verdict.error, verdict.throttled

@@ -6,7 +6,6 @@ on 127.0.0.1 (``tests/robots.py``), on a simulated clock that starts at a fixed 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from alerts.ladder import step_line
-from alerts.messengers import Messenger, Verdict, register, unregister
+from alerts.messengers import Delivery, Messenger, Verdict, register, unregister
 from alerts.messengers.sms import segments, short_text
-from alerts.notice import FindingNotice, Message
+from alerts.notice import FindingNotice
 from monitor.app import App
 from monitor.config import Settings
 from monitor.demo.receivers import WebhookSink
@@ -299,15 +298,12 @@ class Pager(Messenger):
         self.sink = sink
         self.sent: list[tuple[str, tuple[str, ...]]] = []
 
-    async def send(
-        self, url: str, message: Message, *, origin: str, timeout: float,
-        mentions: Sequence[str] = (),
-    ) -> Verdict:  # fmt: skip
+    async def send(self, d: Delivery) -> Verdict:
         import httpx
 
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            r = await client.post(self.sink.url, json={"pager": url, "text": message.text})
-        self.sent.append((message.text, tuple(mentions)))
+        async with httpx.AsyncClient(timeout=d.timeout) as client:
+            r = await client.post(self.sink.url, json={"pager": d.url, "text": d.message.text})
+        self.sent.append((d.message.text, tuple(d.mentions)))
         return Verdict(r.status_code == 200, error="" if r.status_code == 200 else "寻呼台拒收")
 
 

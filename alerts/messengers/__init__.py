@@ -8,6 +8,7 @@ and ``register(...)``, imported below (a test may register its own; docs/archite
 from alerts.messengers import dingtalk, feishu, generic, sms, wecom
 from alerts.messengers.base import (
     UNPARSEABLE,
+    Delivery,
     Messenger,
     Verdict,
     default_rates,
@@ -25,6 +26,7 @@ FAMILIES = (dingtalk, wecom, feishu, sms, generic)
 __all__ = [
     "FAMILIES",
     "UNPARSEABLE",
+    "Delivery",
     "Messenger",
     "Verdict",
     "default_rates",

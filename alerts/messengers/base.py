@@ -23,6 +23,18 @@ UNPARSEABLE = "通知地址无法识别"
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message on its way to one channel: all a messenger's ``send`` reads, as one value
+    (each family reads its own part of it — a robot's origin, an SMS's phones)."""
+
+    url: str
+    message: Message
+    origin: str = ""  # where to post instead of the family's own host (a proxy, a test)
+    timeout: float = 10.0  # each request's bound
+    mentions: Sequence[str] = ()  # mobiles to @ (robots) or text (SMS)
+
+
 @dataclass
 class Verdict:
     """How one send went, as the outbox needs it: retry, hold, or slow down."""
@@ -65,16 +77,8 @@ class Messenger:
     def body(self, message: Message) -> str:
         return message.text if self.body_format == "text" else message.markdown
 
-    async def send(
-        self,
-        url: str,
-        message: Message,
-        *,
-        origin: str,
-        timeout: float,
-        mentions: Sequence[str] = (),
-    ) -> Verdict:
-        """Deliver ``message`` to ``url``; never raises."""
+    async def send(self, d: Delivery) -> Verdict:
+        """Deliver ``d.message`` to ``d.url``; never raises."""
         raise NotImplementedError
 
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
 
-from alerts.messengers.base import UNPARSEABLE, Messenger, Verdict, for_scheme, register, scheme_of
+from alerts.messengers.base import (
+    UNPARSEABLE,
+    Delivery,
+    Messenger,
+    Verdict,
+    for_scheme,
+    register,
+    scheme_of,
+)
 from alerts.notice import Message
 from alerts.verdicts import code_verdict, http_verdict
 
@@ -46,18 +53,9 @@ def judge_logs(scheme: str, lines: list[str]) -> tuple[bool, str]:
 class Apprise(Messenger):
     name = "apprise"
 
-    async def send(
-        self,
-        url: str,
-        message: Message,
-        *,
-        origin: str,
-        timeout: float,
-        mentions: Sequence[str] = (),
-    ) -> Verdict:
-        if PHONES in url:
-            url = url.replace(PHONES, "/".join(mentions))
-        permanent, error = await asyncio.to_thread(self._send_sync, url, message, timeout)
+    async def send(self, d: Delivery) -> Verdict:
+        url = d.url.replace(PHONES, "/".join(d.mentions)) if PHONES in d.url else d.url
+        permanent, error = await asyncio.to_thread(self._send_sync, url, d.message, d.timeout)
         return Verdict(not error, permanent, False, error)
 
     def _send_sync(self, url: str, message: Message, timeout: float) -> tuple[bool, str]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from alerts.messengers.base import UNPARSEABLE, Messenger, Verdict, mobiles
+from alerts.messengers.base import UNPARSEABLE, Delivery, Messenger, Verdict, mobiles
 from alerts.notice import Message
 from alerts.verdicts import http_verdict  # one wording of HTTP refusals, shared with apprise
 
@@ -92,32 +92,25 @@ class Robot(Messenger):
     def max_seconds(self, timeout: float) -> float:
         return 2 * timeout + 5  # a message and its mention
 
-    async def send(
-        self,
-        url: str,
-        message: Message,
-        *,
-        origin: str,
-        timeout: float,
-        mentions: Sequence[str] = (),
-    ) -> Verdict:
+    async def send(self, d: Delivery) -> Verdict:
         """POST one message (and a follow-up after it); never raises."""
         import httpx
 
-        end = self.endpoint(url.split("://", 1)[1], origin)
+        end = self.endpoint(d.url.split("://", 1)[1], d.origin)
         if not end.token:
             return Verdict(False, True, False, UNPARSEABLE)  # no token: not a robot address
-        told = mobiles([*end.mobiles, *mentions]) if self.mentions_people else []
+        told = mobiles([*end.mobiles, *d.mentions]) if self.mentions_people else []
+        message = d.message
         body = self.fit(message.title, self.body(message))
         query, data = self.signed(end, dict(end.query), self.payload(message, body, told))
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(timeout=d.timeout, follow_redirects=False) as client:
                 verdict = await self._post(client, end.url, query, data)
                 extra = self.follow_up(message, told) if verdict.ok and told else None
                 if extra is not None:
                     return await self._after(client, end.url, query, extra)
         except httpx.TimeoutException:
-            return Verdict(False, error=f"发送超时（超过 {timeout:g} 秒）")
+            return Verdict(False, error=f"发送超时（超过 {d.timeout:g} 秒）")
         except httpx.HTTPError:
             return Verdict(False, error="无法连接通知渠道（连接被拒绝、超时或网络不通）")
         return verdict

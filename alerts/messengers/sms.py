@@ -25,8 +25,8 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from alerts.messengers.base import UNPARSEABLE, Messenger, Verdict, mobiles, register
-from alerts.notice import FindingNotice, Message
+from alerts.messengers.base import UNPARSEABLE, Delivery, Messenger, Verdict, mobiles, register
+from alerts.notice import FindingNotice
 from alerts.text import Budget
 from alerts.verdicts import http_verdict
 
@@ -130,32 +130,24 @@ class SmsGateway(Messenger):
     def well_formed(self, url: str) -> bool | None:
         return bool(Gateway(url).host)
 
-    async def send(
-        self,
-        url: str,
-        message: Message,
-        *,
-        origin: str,
-        timeout: float,
-        mentions: Sequence[str] = (),
-    ) -> Verdict:
+    async def send(self, d: Delivery) -> Verdict:
         """One request to every phone (the URL's and ``mentions``); never raises."""
         import httpx
 
-        gw = Gateway(url)
+        gw = Gateway(d.url)
         if not gw.host:
             return Verdict(False, True, False, UNPARSEABLE)
-        phones = mobiles([*gw.phones, *mentions])
+        phones = mobiles([*gw.phones, *d.mentions])
         if not phones:
             return Verdict(False, True, False, "短信没有收件手机号（值班手机或负责人手机未登记）")
         headers = {**gw.headers}
-        kwargs = gw.request(phones, message.text.strip())
+        kwargs = gw.request(phones, d.message.text.strip())
         headers |= kwargs.pop("headers", {})
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(timeout=d.timeout, follow_redirects=False) as client:
                 r = await client.post(gw.url, headers=headers, auth=gw.auth, **kwargs)
         except httpx.TimeoutException:
-            return Verdict(False, error=f"发送超时（超过 {timeout:g} 秒）")
+            return Verdict(False, error=f"发送超时（超过 {d.timeout:g} 秒）")
         except httpx.HTTPError:
             return Verdict(False, error="无法连接短信网关（连接被拒绝、超时或网络不通）")
         if not 200 <= r.status_code < 300:
