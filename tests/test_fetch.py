@@ -553,3 +553,31 @@ def test_refused_post_is_marked_unsent_so_it_may_be_retried() -> None:
     with pytest.raises(FetchError) as info:
         run(main())
     assert info.value.kind == "connect" and info.value.sent is False
+
+
+def test_a_kept_connection_the_server_closed_is_not_reused() -> None:
+    """The pool asks each idle connection's socket whether the server hung up
+    (``probes.fetch.transport`` keeps that socket): a connection the server closed after
+    its answer is dropped, and the next request, with no retry, gets a new one."""
+    connections: list[int] = []
+
+    async def main() -> tuple[int, int]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(1)
+            await reader.readuntil(b"\r\n\r\n")
+            body = b"<p>ok</p>"
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            writer.write(head + body)  # keep-alive by HTTP/1.1's default, then hang up
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, Fetcher(settings(retries=0)) as f:
+            first = await f.get(f"http://127.0.0.1:{port}/")
+            await asyncio.sleep(0.2)  # the close has reached the client's socket
+            second = await f.get(f"http://127.0.0.1:{port}/")
+        return first.status, second.status
+
+    assert run(main()) == (200, 200)
+    assert len(connections) == 2

@@ -228,6 +228,8 @@ async def _reload(rt: Runtime, tg: anyio.abc.TaskGroup) -> None:
         rt, True, {"changed": reloaded.changed, "needs_restart": reloaded.needs_restart}
     )
     register_secrets(_channel_urls(rt.app.settings))
+    # the fetch slots follow a changed max_concurrency (checks holding one keep it)
+    rt.limiter.total_tokens = rt.app.settings.patrol.max_concurrency
     if reloaded.retired is not None:
         # a probe started before the reload runs at most this long with the old tools
         p = rt.app.settings

@@ -36,10 +36,18 @@ class PlatformJar:
         self.cookies.clear()
 
     def state(self) -> tuple[tuple[str, str, str], ...]:
+        if self._empty():  # every hop asks (redirect loops): most jars are empty
+            return ()
         return tuple(sorted((c.domain, c.name, c.value or "") for c in self.cookies.jar))
 
     def __len__(self) -> int:
-        return len(self.cookies.jar)
+        return 0 if self._empty() else len(self.cookies.jar)
+
+    def _empty(self) -> bool:
+        # CookieJar counts by walking every domain and path under a lock; its table of
+        # domains is empty when it holds nothing (a domain emptied by expiry stays, and
+        # then the walk answers)
+        return not self.cookies.jar._cookies  # type: ignore[attr-defined]
 
 
 class RefuseAll(http.cookiejar.DefaultCookiePolicy):
@@ -50,3 +58,17 @@ class RefuseAll(http.cookiejar.DefaultCookiePolicy):
 
     def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
         return False
+
+
+class NoJar(http.cookiejar.CookieJar):
+    """The shared client's own jar: it refuses every cookie (:class:`RefuseAll`) without
+    parsing them first — httpx hands it every response and every request."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=RefuseAll())
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        pass
+
+    def add_cookie_header(self, request: object) -> None:
+        pass

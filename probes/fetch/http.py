@@ -16,7 +16,6 @@ Their public names are importable from here too.
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import random
 import time
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import anyio
 import httpx
 import structlog
 
-from probes.fetch.cookies import PlatformJar, RefuseAll
+from probes.fetch.cookies import NoJar, PlatformJar
 from probes.fetch.errors import (
     FetchError,
     FetchErrorKind,
@@ -37,6 +36,7 @@ from probes.fetch.errors import (
 )
 from probes.fetch.inflate import BoundedDecoder
 from probes.fetch.text import decode_text, is_textual, normalize_charset
+from probes.fetch.transport import pool_transport
 from probes.model import Redirect
 
 __all__ = [
@@ -199,14 +199,15 @@ class Fetcher:
                 # only what BoundedDecoder can inflate within the size cap
                 "Accept-Encoding": "gzip, deflate",
             },
-            cookies=http.cookiejar.CookieJar(policy=RefuseAll()),
+            cookies=NoJar(),
             timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=False,
             proxy=s.proxy,
             verify=s.verify_tls,
             trust_env=False,
-            transport=self._transport,
+            transport=self._transport
+            or (None if s.proxy else pool_transport(verify=s.verify_tls, max_connections=size)),
         )
 
     async def __aexit__(self, *exc: object) -> None:
