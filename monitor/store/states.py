@@ -85,42 +85,25 @@ def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
             .values(due_at=sa.bindparam("due"), claimed_by=None),
             releases,
         )
-    if full:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(
-                checked_at=sa.bindparam("at"),
-                snapshot_id=sa.bindparam("snap"),
-                body_sha256=sa.bindparam("sha"),
-                etag=sa.bindparam("etag"),
-                last_modified=sa.bindparam("modified"),
-                rules_digest=sa.bindparam("digest", type_=t.c.rules_digest.type),
-                judged_with=sa.bindparam("judged"),
-                meaning=sa.bindparam("meaning"),
-                read_at=sa.bindparam("at"),
-                posts_counted=sa.bindparam("counted"),
-            ),
-            full,
-        )
-    if revalidated:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(
-                checked_at=sa.bindparam("at"),
-                etag=sa.bindparam("etag"),
-                last_modified=sa.bindparam("modified"),
-            ),
-            revalidated,
-        )
-    if seen:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(checked_at=sa.bindparam("at")),
-            seen,
-        )
+    _update_each(session, t, full, {
+        "checked_at": "at", "snapshot_id": "snap", "body_sha256": "sha", "etag": "etag",
+        "last_modified": "modified", "rules_digest": "digest", "judged_with": "judged",
+        "meaning": "meaning", "read_at": "at", "posts_counted": "counted",
+    })  # fmt: skip
+    _update_each(session, t, revalidated, {"checked_at": "at", "etag": "etag",
+                                           "last_modified": "modified"})  # fmt: skip
+    _update_each(session, t, seen, {"checked_at": "at"})
+
+
+def _update_each(
+    session: Session, t: sa.Table, rows: list[dict[str, Any]], columns: dict[str, str]
+) -> None:
+    """One executemany UPDATE of the rows' accounts (key ``a``), each column set from the
+    row's key named for it (bound with the column's type: JSON stays JSON)."""
+    if rows:
+        values = {c: sa.bindparam(k, type_=t.c[c].type) for c, k in columns.items()}
+        update = sa.update(t).where(t.c.account_id == sa.bindparam("a")).values(values)
+        session.execute(update, rows)
 
 
 def forget_look(engine: Engine, account_id: str, now: datetime) -> None:
