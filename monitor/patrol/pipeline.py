@@ -104,7 +104,7 @@ async def check(
     due = next_due(app.settings, account, when) if claimed else None
     record = Record(
         account, obs, when, next_due=due, claimed_by=app.settings.node_name if claimed else None,
-        last=last,
+        last=last if obs.unchanged else None,  # only an unchanged page refers to it
     )  # fmt: skip
     try:
         result = await app.recorder.record(record)
