@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.store.models import AccountState
 
@@ -36,11 +36,28 @@ class Look:
     posts_counted: int | None = None
 
 
-def states_of(session: Session, account_ids: list[str]) -> dict[str, AccountState]:
+@dataclass(frozen=True)
+class LastLook:
+    """The account's last full look as an unchanged check's write needs it: the snapshot it
+    refers to and the posts' digest its time-dependent rules are judged from. The patrol's
+    claim returns it (``monitor.patrol.claims``), so the write does not read the row again."""
+
+    snapshot_id: int
+    digest: dict[str, Any]
+
+
+def last_looks(session: Session, account_ids: list[str]) -> dict[str, LastLook]:
+    """:class:`LastLook` of these accounts, read (a record that came without one: an
+    unchanged check not run by the patrol's claim)."""
     if not account_ids:
         return {}
-    rows = session.exec(select(AccountState).where(col(AccountState.account_id).in_(account_ids)))
-    return {r.account_id: r for r in rows}
+    t = AccountState.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(t.c.account_id, t.c.snapshot_id, t.c.rules_digest).where(
+            t.c.account_id.in_(account_ids), t.c.snapshot_id.is_not(None)
+        )
+    ).all()
+    return {a: LastLook(snap, digest or {}) for a, snap, digest in rows}
 
 
 def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
