@@ -86,7 +86,7 @@ def test_fetch_error_message_becomes_the_detail(temp_reader: str) -> None:
     assert (obs.outcome, obs.detail) == (Outcome.error, "连接超时（20 秒）")
 
 
-@pytest.mark.parametrize("reader", ["douyin", "toutiao", "kuaishou", "xiaohongshu"])
+@pytest.mark.parametrize("reader", ["douyin", "kuaishou"])
 def test_a_browser_reader_without_a_browser_says_so(reader: str) -> None:
     """No pool in the tools: an error naming the missing [browser], not a default Chromium."""
     key = {"kuaishou": "live"}.get(reader, "www")
@@ -94,6 +94,18 @@ def test_a_browser_reader_without_a_browser_says_so(reader: str) -> None:
     obs = observe_now(t)
     assert (obs.outcome, obs.detail) == (Outcome.error, "未配置浏览器（[browser]），无法读取该平台")
     assert obs.fetched_at == NOW and obs.artifacts == []
+
+
+@pytest.mark.parametrize("reader", ["toutiao", "xiaohongshu"])
+def test_an_http_first_reader_without_a_browser_tells_what_http_answered(reader: str) -> None:
+    """Read over plain HTTP first (PlatformSpec.http_first): with no browser to fall back
+    on, the check says what the HTTP request met — here a refused connection, our fetch's
+    problem (暂时无法检查) — not that a browser is missing, and never "no posts"."""
+    t = Target("acc-1", reader, reader, handle="12345", origins={"www": "http://127.0.0.1:9"})
+    obs = observe_now(t)
+    assert obs.outcome is Outcome.error
+    assert obs.detail == "无法连接 127.0.0.1：服务器拒绝连接"
+    assert obs.posts == []
 
 
 def test_a_slow_feed_is_an_error_with_the_timeout_message() -> None:

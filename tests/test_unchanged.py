@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
 from monitor.app import App
@@ -49,7 +50,10 @@ def patrol(app: App, account: str, at: datetime, *, as_patrol: bool = True) -> C
             refresh = timedelta(hours=app.settings.patrol.evidence_refresh_hours)  # as the runner
             got = {c.account_id: c for c in claims.claim(due_by, 100, app.judged_with, refresh)}
             claim = got[account]
-            return await check(app, tools, account, now=at, previous=claim.previous, claimed=True)
+            return await check(
+                app, tools, account, now=at, previous=claim.previous, claimed=True,
+                account=claim.account, last=claim.last,
+            )  # fmt: skip
 
     return anyio.run(go)
 
@@ -88,6 +92,32 @@ def test_the_same_bytes_are_not_read_again(app: App, platform: SimulatedPlatform
     assert [s.taken_at for s in snaps] == sorted(s.taken_at for s in snaps)
     assert count(app, "facts") == 1  # one copy of what was seen
     assert len(list(app.blobs.root.rglob("*.gz"))) == 1
+
+
+def test_a_claimed_check_reads_neither_its_account_nor_its_state_again(
+    app: App, platform: SimulatedPlatform
+) -> None:
+    """The claim returns the account's state and reads its registry row in its own
+    transaction: from there to the recorded look, neither is read again (issue 28's hops)."""
+    add_unit(app, "u1")
+    feed(platform, "/a.xml", [Item("今日要闻", NOW - timedelta(hours=3))])
+    add_account(app, "acc", "u1", f"{platform.base_url}/a.xml")
+    patrol(app, "acc", NOW)
+    selects: list[str] = []
+
+    def seen(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(" ".join(statement.split()))
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    try:
+        again = patrol(app, "acc", NOW + timedelta(hours=1))
+    finally:
+        event.remove(app.engine, "before_cursor_execute", seen)
+    assert again.observation.unchanged and again.snapshot.same_as is not None
+    claims = [q for q in selects if "FROM account WHERE account.id IN" in q]
+    assert len(claims) == 1, selects  # the claim's own read of the registry row
+    assert not [q for q in selects if "FROM account_state" in q and "count" not in q], selects
 
 
 def test_a_304_answer_is_an_unchanged_page(app: App, platform: SimulatedPlatform) -> None:

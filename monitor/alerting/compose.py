@@ -156,6 +156,7 @@ def compose_channel(
             event=single.notice.event if single else "group",
             title=group.message.title,
             body=group.message.text if fmt == "text" else group.message.markdown,
+            level=group.message.level,  # what it is sent with: worked out here, once
             created_at=now,
             due_at=now,
         )

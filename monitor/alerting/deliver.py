@@ -126,6 +126,9 @@ class Outgoing:
         return stamp(n.body, n.id, ops=p.ops)
 
 
+# messages written straight to the outbox (monitor.alerting.direct): they carry no items
+DIRECT_KINDS = frozenset({"ops", "sms", "digest", "test"})
+
 # news the unit must act on: its duty officers' phones ring for it (not for "resolved", a
 # digest, or an ops notice)
 ACTION_EVENTS = frozenset({"opened", "updated", "reminder", "escalated", "recheck_failed"})
@@ -138,24 +141,35 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, SendPlan]:
     the message arrives: a message held for hours behind a broken channel or a throttle
     reaches today's roster, not the one of the check; and so the outbox stores no phone
     numbers and needs no column for them. The unit is the message's recipient
-    (``unit_code``: the owner, or the supervisor an escalation goes to)."""
+    (``unit_code``: the owner, or the supervisor an escalation goes to). Its level was
+    worked out when it was written (``notification.level``); a row written before that
+    column has it worked out here, as it was then."""
     if not ids:
         return {}
     rows = s.exec(
         select(
-            Notification.id, Notification.unit_code, Notification.kind, Notification.event
+            Notification.id,
+            Notification.unit_code,
+            Notification.kind,
+            Notification.event,
+            Notification.level,
         ).where(col(Notification.id).in_(ids))
     ).all()
     items: dict[int, list[tuple[str, str]]] = {}
     units: dict[int, set[str]] = {}  # whose news each message carries
-    for nid, event, severity, unit in s.exec(
-        select(
-            AlertItem.notification_id, AlertItem.event, AlertItem.severity, AlertItem.unit_code
-        ).where(col(AlertItem.notification_id).in_(ids))
-    ).all():
+    grouped = [nid for nid, _, kind, _, _ in rows if kind not in DIRECT_KINDS]
+    for nid, event, severity, unit in (
+        s.exec(
+            select(
+                AlertItem.notification_id, AlertItem.event, AlertItem.severity, AlertItem.unit_code
+            ).where(col(AlertItem.notification_id).in_(grouped))
+        ).all()
+        if grouped
+        else []
+    ):
         items.setdefault(nid, []).append((event, severity))  # type: ignore[arg-type]
         units.setdefault(nid, set()).add(unit)  # type: ignore[arg-type]
-    codes = {code for _, code, _, _ in rows}
+    codes = {code for _, code, _, _, _ in rows}
     phones: dict[str, tuple[str, ...]] = {}
     leaders: dict[str, tuple[str, ...]] = {}
     for code, duty, leader in s.exec(
@@ -163,21 +177,24 @@ def _outgoing(s: Session, ids: list[int]) -> dict[int, SendPlan]:
     ).all():
         phones[code], leaders[code] = tuple(duty or ()), tuple(leader or ())
     out: dict[int, SendPlan] = {}
-    for nid, code, kind, event in rows:
+    for nid, code, kind, event, stored in rows:
         assert nid is not None
+        told = items.get(nid, [])
+        level: Level = stored or (  # type: ignore[assignment]
+            direct.level_for(kind, event) if kind in DIRECT_KINDS else level_of_many(told)
+        )
         # ops' own message: every item it carries is ops' (a message written straight to the
         # outbox carries none: its unit says)
         ops = units.get(nid, {code}) == {"ops"}
         if kind == "ops":
-            out[nid] = SendPlan("success" if "recovered" in event else "failure", ops=ops)
+            out[nid] = SendPlan(level, ops=ops)
             continue
         if kind == "sms":  # a ladder step's SMS: to whom its event names (alerting.ladder)
             whose = leaders if event == "sms_leader" else phones
-            out[nid] = SendPlan("failure", whose.get(code, ()), numbered=False)
+            out[nid] = SendPlan(level, whose.get(code, ()), numbered=False)
             continue
-        told = items.get(nid, [])
         act = any(e in ACTION_EVENTS and sev != "info" for e, sev in told)
-        out[nid] = SendPlan(level_of_many(told), phones.get(code, ()) if act else (), ops=ops)
+        out[nid] = SendPlan(level, phones.get(code, ()) if act else (), ops=ops)
     return out
 
 

@@ -13,11 +13,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from alerts.notice import Message
+from alerts.notice import Level, Message
 from alerts.send import body_format
 from monitor.alerting.channels import channel_key
 from monitor.alerting.settings import AlertingSettings
 from monitor.store.models import Notification
+
+
+def level_for(kind: str, event: str) -> Level:
+    """The level a message written here is sent with: ops' own by its event (a recovery is
+    good news), a ladder step's SMS a failure, the rest (a digest, a test) "info" — none of
+    them carries items told one by one."""
+    if kind == "ops":
+        return "success" if "recovered" in event else "failure"
+    return "failure" if kind == "sms" else "info"
 
 
 def write(
@@ -45,6 +54,7 @@ def write(
         "event": event,
         "title": message.title,
         "body": message.text if fmt == "text" else message.markdown,
+        "level": level_for(kind, event),
         "created_at": now,
         "due_at": now,
         "status": "pending",

@@ -11,6 +11,7 @@ read when it is sent (``deliver._outgoing``), as the robots' 值班手机 are.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,12 +73,13 @@ def climb(
     ladder = ladder_of(settings, f)
     if ladder is None or f.acknowledged_at is not None or p.audience == "ops":
         return 0
+    at = _Step(s, settings, f, account, line, p, now, rulesets)
     taken = 0
     for i in due(ladder, f.ladder_step, f.opened_at, now):
         if not _claim(s, f, i):
             break  # another node took it
         step = ladder.steps[i]
-        detail = _take(s, settings, f, account, line, p, step, i, now, rulesets)
+        detail = at.take(step, i)
         s.add(
             FindingEvent(
                 finding_id=f.id,  # type: ignore[arg-type]
@@ -92,87 +94,85 @@ def climb(
     return taken
 
 
-def _take(
-    s: Session,
-    settings: AlertingSettings,
-    f: Finding,
-    account: Account,
-    line: list[Unit],
-    p: Plan,
-    step: LadderStep,
-    i: int,
-    now: datetime,
-    rulesets: Mapping[str, RuleSet],
-) -> dict[str, Any]:
-    """Tell whom the step names; the event's detail (who, channel, sent, why not)."""
-    unit = line[0] if line else None
-    why = f"第 {i + 1} 级：问题出现 {span_words(step.minutes)}内未确认也未整改"
-    tag = f"ladder{i}:{now.isoformat()}"
-    if step.to in SMS_EVENTS:
-        return _sms(s, settings, f, account, unit, step, i, now, rulesets)
-    if step.to == "unit":
-        targets = owner_targets(settings, p, line, account.owner_code)
-        told = f.notified_at is not None and f.notified_at >= f.opened_at + timedelta(
-            minutes=step.minutes
+@dataclass(frozen=True)
+class _Step:
+    """What taking any step of one finding's ladder reads, gathered once per climb."""
+
+    s: Session
+    settings: AlertingSettings
+    f: Finding
+    account: Account
+    line: list[Unit]
+    p: Plan
+    now: datetime
+    rulesets: Mapping[str, RuleSet]
+
+    def take(self, step: LadderStep, i: int) -> dict[str, Any]:
+        """Tell whom the step names; the event's detail (who, channel, sent, why not)."""
+        f, now, p = self.f, self.now, self.p
+        unit = self.line[0] if self.line else None
+        why = f"第 {i + 1} 级：问题出现 {span_words(step.minutes)}内未确认也未整改"
+        tag = f"ladder{i}:{now.isoformat()}"
+        if step.to in SMS_EVENTS:
+            return self.sms(unit, step, i)
+        if step.to == "unit":
+            targets = owner_targets(self.settings, p, self.line, self.account.owner_code)
+            told = f.notified_at is not None and f.notified_at >= f.opened_at + timedelta(
+                minutes=step.minutes
+            )
+            if targets and (told or step.minutes == 0):  # the opening (or a reminder) told it
+                return _detail(targets, RUNG_WORDS["unit"], sent=True, note="已随问题通知发出")
+            event = "reminder"
+        else:
+            targets = supervisor_targets(p, self.line)
+            event = "escalated"
+        if not targets:
+            return _detail([], RUNG_WORDS[step.to], sent=False, note="没有可用的通知渠道")
+        notice = notice_for(self.settings, f, self.account, unit, event, now, why, self.rulesets)
+        add_items(self.s, targets, notice, now=now, wait_seconds=p.group_wait_seconds, tag=tag)
+        if event == "escalated":
+            if f.escalated_at is None:
+                f.escalated_at = now
+                self.s.add(f)
+            escalation_event(self.s, f, targets, now, why)
+        return _detail(targets, RUNG_WORDS[step.to], sent=True)
+
+    def sms(self, unit: Unit | None, step: LadderStep, i: int) -> dict[str, Any]:
+        settings, f, account = self.settings, self.f, self.account
+        channel = step.channel or settings.alerts.sms_channel
+        words = RUNG_WORDS[step.to]
+        phones = (
+            (unit.duty_mobiles if step.to == "duty_sms" else unit.leader_mobiles) if unit else []
         )
-        if targets and (told or step.minutes == 0):  # the opening (or a reminder) told it
-            return _detail(targets, RUNG_WORDS["unit"], sent=True, note="已随问题通知发出")
-        event = "reminder"
-    else:
-        targets = supervisor_targets(p, line)
-        event = "escalated"
-    if not targets:
-        return _detail([], RUNG_WORDS[step.to], sent=False, note="没有可用的通知渠道")
-    notice = notice_for(settings, f, account, unit, event, now, why, rulesets)
-    add_items(s, targets, notice, now=now, wait_seconds=p.group_wait_seconds, tag=tag)
-    if event == "escalated":
-        if f.escalated_at is None:
-            f.escalated_at = now
-            s.add(f)
-        escalation_event(s, f, targets, now, why)
-    return _detail(targets, RUNG_WORDS[step.to], sent=True)
-
-
-def _sms(
-    s: Session,
-    settings: AlertingSettings,
-    f: Finding,
-    account: Account,
-    unit: Unit | None,
-    step: LadderStep,
-    i: int,
-    now: datetime,
-    rulesets: Mapping[str, RuleSet],
-) -> dict[str, Any]:
-    channel = step.channel or settings.alerts.sms_channel
-    words = RUNG_WORDS[step.to]
-    phones = (unit.duty_mobiles if step.to == "duty_sms" else unit.leader_mobiles) if unit else []
-    base = {"who": words, "unit": unit.code if unit else account.owner_code}
-    if not channel:
-        return {
-            **base,
-            "channel": "",
-            "sent": False,
-            "note": "未设置短信渠道（[alerts] sms_channel）",
-        }
-    if not phones:
-        missing = "值班手机" if step.to == "duty_sms" else "负责人手机"
-        return {**base, "channel": shown(settings, channel), "sent": False,
-                "note": f"单位未登记{missing}"}  # fmt: skip
-    notice = notice_for(settings, f, account, unit, "escalated", now, rulesets=rulesets)
-    text = short_text(notice)
-    write_direct(
-        s,
-        settings,
-        channel=channel,
-        unit_code=base["unit"],
-        kind="sms",
-        event=SMS_EVENTS[step.to],
-        message=Message(title=f"短信：{notice.unit_name} {account.name}", markdown=text, text=text),
-        dedup_key=f"ladder:{f.id}:{i}:{f.opened_at.isoformat()}",
-        now=now,
-    )
-    return {**base, "channel": shown(settings, channel), "sent": True, "phones": len(phones)}
+        base = {"who": words, "unit": unit.code if unit else account.owner_code}
+        if not channel:
+            return {
+                **base,
+                "channel": "",
+                "sent": False,
+                "note": "未设置短信渠道（[alerts] sms_channel）",
+            }
+        if not phones:
+            missing = "值班手机" if step.to == "duty_sms" else "负责人手机"
+            return {**base, "channel": shown(settings, channel), "sent": False,
+                    "note": f"单位未登记{missing}"}  # fmt: skip
+        notice = notice_for(
+            settings, f, account, unit, "escalated", self.now, rulesets=self.rulesets
+        )
+        text = short_text(notice)
+        title = f"短信：{notice.unit_name} {account.name}"
+        write_direct(
+            self.s,
+            settings,
+            channel=channel,
+            unit_code=base["unit"],
+            kind="sms",
+            event=SMS_EVENTS[step.to],
+            message=Message(title=title, markdown=text, text=text),
+            dedup_key=f"ladder:{f.id}:{i}:{f.opened_at.isoformat()}",
+            now=self.now,
+        )
+        return {**base, "channel": shown(settings, channel), "sent": True, "phones": len(phones)}
 
 
 def _detail(targets: list[Target], who: str, *, sent: bool, note: str = "") -> dict[str, Any]:

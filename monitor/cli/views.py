@@ -10,6 +10,16 @@ import typer
 
 from monitor.cli.common import EXIT_PROBLEMS, EXIT_USAGE, fail, local, open_app, out, print_json
 from monitor.cli.options import JsonOpt
+from monitor.show.terminal import (
+    SEVERITY_STYLE,
+    Col,
+    cell,
+    is_terminal,
+    limited,
+    lines,
+    terminal_table,
+    write_tsv,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -70,15 +80,6 @@ def _print_accounts(
     from monitor.registry.accounts import ruleset_for
     from monitor.registry.columns import KINDS, READER_ALIASES
     from monitor.show.labels import PLATFORM, STATUS, label
-    from monitor.show.terminal import (
-        Col,
-        cell,
-        is_terminal,
-        limited,
-        lines,
-        terminal_table,
-        write_tsv,
-    )
     from probes.checks.rules import ruleset_title
 
     shown, more = limited(console, rows, limit)
@@ -165,7 +166,6 @@ def findings(
     levels = filters.severities(severity) if severity else None
     where = filters.platforms(platform) if platform else None
     what = filters.kinds(kind) if kind else None
-    from monitor.show.terminal import is_terminal
 
     piped = not as_json and not is_terminal(out(ctx))  # the rule in words: a pipe's column
     with open_app(ctx, rules=piped) as app, app.engine.connect() as conn:
@@ -251,16 +251,6 @@ def _print_findings(
     limit: int | None,
 ) -> None:
     from monitor.show.labels import KIND_CATEGORY, PLATFORM, SEVERITY, STATUS, label
-    from monitor.show.terminal import (
-        SEVERITY_STYLE,
-        Col,
-        cell,
-        is_terminal,
-        limited,
-        lines,
-        terminal_table,
-        write_tsv,
-    )
     from monitor.show.wording import deadline_text, finding_title, kind_label, overdue_days
     from probes.checks.rules import rule_text
 
@@ -375,7 +365,6 @@ def _print_history(
     console: Console, a: Account, snaps: list, found: list, next_before: int | None, tz: str
 ) -> None:
     from monitor.show.labels import KIND, OUTCOME, STATUS, label
-    from monitor.show.terminal import Col, cell, is_terminal, terminal_table, write_tsv
 
     if not is_terminal(console):
         write_tsv(

@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from monitor.config import Settings
 from monitor.store.models import Account, AccountState
+from monitor.store.states import LastLook
 from probes.model import Previous
 
 # a closed account is still looked at, daily: "closed accounts stay closed" is a rule
@@ -42,10 +43,13 @@ CLOSED_INTERVAL_MINUTES = 24 * 60
 
 @dataclass(frozen=True)
 class Claim:
-    """A due account this node now holds, and what its last look saw."""
+    """A due account this node now holds, and what its last look saw: read with the claim,
+    so the check reads neither its registry row nor its state again."""
 
     account_id: str
     previous: Previous | None
+    account: Account | None = None  # None: not in the registry (the check says so)
+    last: LastLook | None = None  # with ``previous``: what an unchanged page refers to
 
 
 def interval(settings: Settings, account: Account) -> timedelta:
@@ -129,7 +133,8 @@ class Claims:
         judging configuration now in force (``judged_with``): only then may an unchanged
         page skip being read again. What that look said (its meaning) comes with it while it
         is younger than ``refresh`` (None: however old), so a page whose bytes change while
-        its content does not is still read in full, with fresh evidence, that often.
+        its content does not is still read in full, with fresh evidence, that often. Its
+        registry row is read in the same transaction (one thread hop for the batch).
         """
         if limit <= 0:
             return []
@@ -151,17 +156,24 @@ class Claims:
                 t.c.meaning,
                 t.c.read_at,
                 t.c.posts_counted,
+                t.c.rules_digest,
             )
         )
-        with self.engine.begin() as c:
-            rows = c.execute(stmt).all()
+        with Session(self.engine) as s:
+            rows = s.execute(stmt).all()
+            ids = [r[0] for r in rows]
+            got = s.exec(select(Account).where(col(Account.id).in_(ids))).all() if ids else []
+            accounts = {a.id: a for a in got}
+            s.expunge_all()  # handed to the checks as they were read
+            s.commit()
         out = []
-        for a, etag, modified, sha, snapshot_id, judged, meaning, read_at, counted in rows:
+        for a, etag, modified, sha, snapshot_id, judged, meaning, read_at, counted, digest in rows:
             fresh = refresh is None or (read_at is not None and now - read_at < refresh)
             meaning = meaning if fresh else ""
             known = snapshot_id is not None and (sha or meaning) and judged == judged_with
             prev = Previous(etag, modified, sha, meaning, counted) if known else None
-            out.append(Claim(a, prev))
+            last = LastLook(snapshot_id, digest or {}) if known else None
+            out.append(Claim(a, prev, accounts.get(a), last))
         return out
 
     def renew(self, account_ids: list[str], now: datetime) -> int:

@@ -23,6 +23,7 @@ from monitor.record.batch import CheckError, CheckResult, Record
 from monitor.registry.accounts import reader_for
 from monitor.store.loader import UnknownAccount
 from monitor.store.models import Account
+from monitor.store.states import LastLook
 from probes.checks.links import resolve_short_links
 from probes.fetch import Tools
 from probes.model import Observation, Outcome, Previous, Target
@@ -56,6 +57,8 @@ async def check(
     now: datetime | None = None,
     previous: Previous | None = None,
     claimed: bool = False,
+    account: Account | None = None,
+    last: LastLook | None = None,
     slot: AbstractAsyncContextManager[object] | None = None,
 ) -> CheckResult:
     """Probe one account now (``now``, else the app's clock) and record the result.
@@ -63,14 +66,17 @@ async def check(
     ``previous``: the account's last look (the patrol's claim carries it), so a reader may
     ask the site "changed since?" and skip an unchanged page. ``claimed``: the patrol holds
     the account (``monitor.patrol.claims``); its record sets when it is due next.
+    ``account`` and ``last``: its registry row and last full look as the claim read them
+    (not read again); without ``account`` the row is read now (batched: ``store/loader.py``).
     ``slot``: held while the account is observed, not while its record waits to be written,
     so the patrol's fetch concurrency is spent fetching (the writer batches what waits).
     """
     when = now or app.clock()
-    try:
-        account = await app.loader().get(account_id)
-    except UnknownAccount as e:
-        raise CheckError(str(e)) from None
+    if account is None:
+        try:
+            account = await app.loader().get(account_id)
+        except UnknownAccount as e:
+            raise CheckError(str(e)) from None
     target = target_for(account, app.settings, previous)
     started = time.monotonic()
     # a logged-in session of the platform, if one was given and its pace allows: the reader
@@ -97,8 +103,9 @@ async def check(
         await app.sessions.done(session, obs, account.id)
     due = next_due(app.settings, account, when) if claimed else None
     record = Record(
-        account, obs, when, next_due=due, claimed_by=app.settings.node_name if claimed else None
-    )
+        account, obs, when, next_due=due, claimed_by=app.settings.node_name if claimed else None,
+        last=last if obs.unchanged else None,  # only an unchanged page refers to it
+    )  # fmt: skip
     try:
         result = await app.recorder.record(record)
     except IntegrityError as e:

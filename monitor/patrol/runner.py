@@ -121,6 +121,8 @@ class Runner:
                 claim.account_id,
                 previous=claim.previous,
                 claimed=True,
+                account=claim.account,
+                last=claim.last,
                 slot=self._slot(),
             )
         except _NotBegun:  # claimed but not begun: stays held, given back on the way out

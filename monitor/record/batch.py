@@ -44,9 +44,9 @@ from monitor.store.blobs_db import DatabaseBlobStore
 from monitor.store.engine import session_scope
 from monitor.store.facts import content_of, put_contents
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
-from monitor.store.models import Account, AccountState, Snapshot, Unit
+from monitor.store.models import Account, Snapshot, Unit
 from monitor.store.snapshots import LastSeen, last_seen
-from monitor.store.states import Look, forget_look, states_of, write_states
+from monitor.store.states import LastLook, Look, forget_look, last_looks, write_states
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
@@ -107,6 +107,9 @@ class Record:
     # released by ``claimed_by`` and due again at ``next_due``; None for a check by hand
     next_due: datetime | None = None
     claimed_by: str | None = None
+    # the account's last full look as the claim returned it (an unchanged page refers to
+    # it); None: read in the write, for an unchanged record that came without it
+    last: LastLook | None = None
 
 
 @dataclass
@@ -225,17 +228,18 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
     )
     ids = [j.record.account.id for j in jobs]
     with session_scope(app.engine) as s:
-        # read
-        states = states_of(s, ids)
+        # read (the last looks the claims returned are not read again)
+        again = [j.record for j in jobs if j.unchanged]
+        looks = {r.account.id: r.last for r in again if r.last is not None}
+        looks |= last_looks(s, [r.account.id for r in again if r.last is None])
         seen = last_seen(s, [j.record.account.id for j in jobs if not j.unchanged])
-        again = [j.record.account.id for j in jobs if j.unchanged]
-        earlier = _earlier_snapshots(s, [states[a] for a in again if a in states])
+        earlier = _earlier_snapshots(s, list(looks.values()))
         owners = {j.record.account.owner_code for j in jobs}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
         loop = Loop.load(s, current := open_findings_of(s, ids))  # 误报 kept out; rechecks
         # judge (a judgement past its budget makes its job a failed check: jobs[i] replaced)
         verdicts = [
-            _each(i, _judge_unchanged, app, j, states, earlier)
+            _each(i, _judge_unchanged, app, j, looks, earlier)
             if j.unchanged
             else _each(i, _judge_full, app, jobs, i, units, seen)
             for i, j in enumerate(jobs)
@@ -250,8 +254,8 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         for j, v in zip(jobs, verdicts, strict=True):
             account_id, obs = j.record.account.id, j.record.obs
             if j.unchanged:
-                state = states[account_id]
-                snaps.append(same_snapshot(node, account_id, obs, earlier[state.snapshot_id]))
+                last = looks[account_id]
+                snaps.append(same_snapshot(node, account_id, obs, earlier[last.snapshot_id]))
                 continue
             n = len(obs.artifacts)
             snaps.append(snapshot(node, account_id, obs, j.facts_hash, v, digests[at : at + n]))
@@ -372,16 +376,16 @@ class LookAgain(CheckError):
 def _judge_unchanged(
     app: WriteContext,
     job: _Prepared,
-    states: dict[str, AccountState],
+    looks: dict[str, LastLook],
     earlier: dict[int, Snapshot],
 ) -> Verdict:
     account_id = job.record.account.id
-    state = states.get(account_id)
-    snap = earlier.get(state.snapshot_id) if state and state.snapshot_id else None
+    last = looks.get(account_id)
+    snap = earlier.get(last.snapshot_id) if last is not None else None
     verdict = None
-    if state is not None and snap is not None:
+    if last is not None and snap is not None:
         verdict = judge_unchanged(
-            state.rules_digest,
+            last.digest,
             job.ruleset,
             snap.profile_hash,
             calendar=app.calendar,
@@ -394,8 +398,8 @@ def _judge_unchanged(
     return verdict
 
 
-def _earlier_snapshots(session: Session, states: list[AccountState]) -> dict[int, Snapshot]:
-    ids = [st.snapshot_id for st in states if st.snapshot_id is not None]
+def _earlier_snapshots(session: Session, looks: list[LastLook]) -> dict[int, Snapshot]:
+    ids = [look.snapshot_id for look in looks]
     if not ids:
         return {}
     rows = session.exec(select(Snapshot).where(col(Snapshot.id).in_(ids))).all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: 参数 keys whose values are CSS selectors, for the webpage reader and WeChat page lists
@@ -71,16 +72,23 @@ def _package(value: str) -> str | None:
     return None if _PACKAGE.fullmatch(value) else "不是安卓包名（如 cn.gov.example.app）"
 
 
-def _links(value: str) -> str | None:
-    from monitor.registry.validate import is_http_url
+def is_http_url(value: str) -> bool:
+    """An absolute http(s) URL with a host and no whitespace."""
+    if any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 literal
+        return False
 
+
+def _links(value: str) -> str | None:
     bad = [u for u in value.split() if not is_http_url(u)]
     return f"中 {'、'.join(bad[:3])} 不是 http(s) 网址" if bad else None
 
 
 def _link(value: str) -> str | None:
-    from monitor.registry.validate import is_http_url
-
     return None if is_http_url(value) else "不是 http(s) 网址"
 
 

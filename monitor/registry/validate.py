@@ -12,7 +12,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from monitor.registry.columns import (
     ACCOUNT_COLUMNS,
@@ -29,7 +28,7 @@ from monitor.registry.columns import (
     norm,
     value_index,
 )
-from monitor.registry.options import channel_problem, option_problems
+from monitor.registry.options import channel_problem, is_http_url, option_problems
 from monitor.registry.read import Problem, RegistryError, Table, load_tables
 
 MAX_INTERVAL_MINUTES = 525_600  # a year: more is a typo, and must fit an SQL integer
@@ -340,17 +339,6 @@ class _Checker:
             if item not in out:
                 out.append(item)
         return out
-
-
-def is_http_url(value: str) -> bool:
-    """An absolute http(s) URL with a host and no whitespace."""
-    if any(ch.isspace() for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. a malformed IPv6 literal
-        return False
 
 
 def parse_options(text: str) -> tuple[dict[str, str], list[str]]:

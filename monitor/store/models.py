@@ -276,6 +276,9 @@ class Notification(SQLModel, table=True):
     event: str = Field(max_length=32)
     title: str = ""
     body: str = ""
+    # what robots colour it by (alerts.notice.Level), worked out when it is written; None:
+    # written before 0023, worked out when sent (monitor.alerting.deliver)
+    level: str | None = Field(default=None, max_length=16)
     created_at: datetime = ts_now()
     due_at: datetime = ts_now(index=True)
     # pending / sending / sent / dead (gave up) / held (channel refused: kept until fixed)

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.store.models import AccountState
 
@@ -36,11 +36,28 @@ class Look:
     posts_counted: int | None = None
 
 
-def states_of(session: Session, account_ids: list[str]) -> dict[str, AccountState]:
+@dataclass(frozen=True)
+class LastLook:
+    """The account's last full look as an unchanged check's write needs it: the snapshot it
+    refers to and the posts' digest its time-dependent rules are judged from. The patrol's
+    claim returns it (``monitor.patrol.claims``), so the write does not read the row again."""
+
+    snapshot_id: int
+    digest: dict[str, Any]
+
+
+def last_looks(session: Session, account_ids: list[str]) -> dict[str, LastLook]:
+    """:class:`LastLook` of these accounts, read (a record that came without one: an
+    unchanged check not run by the patrol's claim)."""
     if not account_ids:
         return {}
-    rows = session.exec(select(AccountState).where(col(AccountState.account_id).in_(account_ids)))
-    return {r.account_id: r for r in rows}
+    t = AccountState.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(t.c.account_id, t.c.snapshot_id, t.c.rules_digest).where(
+            t.c.account_id.in_(account_ids), t.c.snapshot_id.is_not(None)
+        )
+    ).all()
+    return {a: LastLook(snap, digest or {}) for a, snap, digest in rows}
 
 
 def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
@@ -85,42 +102,25 @@ def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
             .values(due_at=sa.bindparam("due"), claimed_by=None),
             releases,
         )
-    if full:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(
-                checked_at=sa.bindparam("at"),
-                snapshot_id=sa.bindparam("snap"),
-                body_sha256=sa.bindparam("sha"),
-                etag=sa.bindparam("etag"),
-                last_modified=sa.bindparam("modified"),
-                rules_digest=sa.bindparam("digest", type_=t.c.rules_digest.type),
-                judged_with=sa.bindparam("judged"),
-                meaning=sa.bindparam("meaning"),
-                read_at=sa.bindparam("at"),
-                posts_counted=sa.bindparam("counted"),
-            ),
-            full,
-        )
-    if revalidated:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(
-                checked_at=sa.bindparam("at"),
-                etag=sa.bindparam("etag"),
-                last_modified=sa.bindparam("modified"),
-            ),
-            revalidated,
-        )
-    if seen:
-        session.execute(
-            sa.update(t)
-            .where(t.c.account_id == sa.bindparam("a"))
-            .values(checked_at=sa.bindparam("at")),
-            seen,
-        )
+    _update_each(session, t, full, {
+        "checked_at": "at", "snapshot_id": "snap", "body_sha256": "sha", "etag": "etag",
+        "last_modified": "modified", "rules_digest": "digest", "judged_with": "judged",
+        "meaning": "meaning", "read_at": "at", "posts_counted": "counted",
+    })  # fmt: skip
+    _update_each(session, t, revalidated, {"checked_at": "at", "etag": "etag",
+                                           "last_modified": "modified"})  # fmt: skip
+    _update_each(session, t, seen, {"checked_at": "at"})
+
+
+def _update_each(
+    session: Session, t: sa.Table, rows: list[dict[str, Any]], columns: dict[str, str]
+) -> None:
+    """One executemany UPDATE of the rows' accounts (key ``a``), each column set from the
+    row's key named for it (bound with the column's type: JSON stays JSON)."""
+    if rows:
+        values = {c: sa.bindparam(k, type_=t.c[c].type) for c, k in columns.items()}
+        update = sa.update(t).where(t.c.account_id == sa.bindparam("a")).values(values)
+        session.execute(update, rows)
 
 
 def forget_look(engine: Engine, account_id: str, now: datetime) -> None:

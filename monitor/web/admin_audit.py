@@ -9,6 +9,7 @@ way to change a row.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -46,24 +47,41 @@ def _filter(
     )  # fmt: skip
 
 
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    session: DB,
-    user: Auditor,
+@dataclass(frozen=True)
+class Filtered:
+    """The page's filters as given (kept in every link) and as the log's query reads them."""
+
+    params: dict[str, str]
+    flt: audit.Filter
+
+
+def _filtered(
     xapp: XApp,
     action: str = "",
     actor_name: Annotated[str, Query(alias="actor")] = "",
     result: str = "",
     since: str = "",
     until: str = "",
+) -> Filtered:
+    flt = _filter(xapp.settings.timezone, action, actor_name, result, since, until)
+    params = {"action": action, "actor": actor_name, "result": result, "since": since,
+              "until": until}  # fmt: skip
+    return Filtered(params, flt)
+
+
+PageFilter = Annotated[Filtered, Depends(_filtered)]
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    session: DB,
+    user: Auditor,
+    which: PageFilter,
     page: int = 1,
     verify: bool = False,
 ) -> Response:
-    tz = xapp.settings.timezone
-    flt = _filter(tz, action, actor_name, result, since, until)
-    params = {"action": action, "actor": actor_name, "result": result, "since": since,
-              "until": until}  # fmt: skip
+    flt, params = which.flt, which.params
     total = audit.count(session, flt)
     pg = pager("/audit", params, total, page, PAGE_SIZE)
     rows = audit.newest(session, flt, limit=PAGE_SIZE, offset=pg.offset)
@@ -80,20 +98,14 @@ def audit_export(
     request: Request,
     session: DB,
     user: Auditor,
+    which: PageFilter,
     xapp: XApp,
     now: Now,
-    action: str = "",
-    actor_name: Annotated[str, Query(alias="actor")] = "",
-    result: str = "",
-    since: str = "",
-    until: str = "",
     format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv",
 ) -> Response:
     tz = xapp.settings.timezone
-    flt = _filter(tz, action, actor_name, result, since, until)
-    rows = [shown.row_dict(r, tz) for r in audit.oldest_first(session, flt)]
-    params = {"action": action, "actor": actor_name, "result": result, "since": since,
-              "until": until, "format": format}  # fmt: skip
+    rows = [shown.row_dict(r, tz) for r in audit.oldest_first(session, which.flt)]
+    params = {**which.params, "format": format}
     audit.record(session, actor(request, user), "audit_export", now, target=f"{len(rows)} 条",
                  detail={k: v for k, v in params.items() if v})  # fmt: skip
     session.commit()

@@ -10,6 +10,7 @@ account here: another one does, and the log shows who.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -79,112 +80,91 @@ def security_page(
     )  # fmt: skip
 
 
-def _target(session: Session, me: Principal, name: str, *, self_ok: bool = False) -> User:
-    try:
-        target = auth.get_user(session, name)
-    except UserError as e:
-        raise HTTPException(404, str(e)) from e
-    if target.id == me.user_id and not self_ok:
-        raise HTTPException(409, "不能在此更改自己的账户：请另一位安全管理员操作。")
-    return target
+@dataclass
+class UserForm:
+    """A posted form about one user, its CSRF token already checked: every action here
+    finds its user the same way and ends the same way (audit log, commit, back to the page)."""
+
+    request: Request
+    session: Session
+    me: Principal
+    now: datetime
+    name: str
+
+    def target(self, *, self_ok: bool = False) -> User:
+        try:
+            target = auth.get_user(self.session, self.name)
+        except UserError as e:
+            raise HTTPException(404, str(e)) from e
+        if target.id == self.me.user_id and not self_ok:
+            raise HTTPException(409, "不能在此更改自己的账户：请另一位安全管理员操作。")
+        return target
+
+    def record(self, action: str, detail: dict[str, Any] | None = None) -> None:
+        audit.record(self.session, actor(self.request, self.me), action, self.now,
+                     target=self.name, detail=detail)  # fmt: skip
+
+    def done(self, what: str) -> Response:
+        self.session.commit()
+        return RedirectResponse(f"/security?done={what}", status_code=303)
 
 
-def _done(what: str) -> Response:
-    return RedirectResponse(f"/security?done={what}", status_code=303)
+def _user_form(
+    request: Request,
+    session: DB,
+    user: SecurityAdmin,
+    now: Now,
+    name: str,
+    csrf: Annotated[str, Form()] = "",
+) -> UserForm:
+    require_csrf(user, csrf)
+    return UserForm(request, session, user, now, name)
+
+
+Posted = Annotated[UserForm, Depends(_user_form)]
 
 
 @router.post("/security/users/{name}/role")
 def change_role(
-    request: Request,
-    session: DB,
-    user: SecurityAdmin,
-    now: Now,
-    name: str,
-    role: Annotated[str, Form()],
-    unit: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
+    form: Posted, role: Annotated[str, Form()], unit: Annotated[str, Form()] = ""
 ) -> Response:
-    require_csrf(user, csrf)
-    target = _target(session, user, name)
+    target = form.target()
     before: dict[str, Any] = {"role": target.role, "unit": target.unit_code}
     # the form keeps the user's unit filled in: an administrator's role belongs to none
     unit_code = None if role in ADMIN_ROLES else unit.strip() or None
     try:
-        auth.set_role(session, target, role, unit_code)
+        auth.set_role(form.session, target, role, unit_code)
     except UserError as e:
         raise HTTPException(400, str(e)) from e
-    audit.record(session, actor(request, user), "user_role", now, target=name, detail={
-        "from": before, "to": {"role": target.role, "unit": target.unit_code},
-    })  # fmt: skip
-    session.commit()
-    return _done("role")
+    form.record(
+        "user_role", {"from": before, "to": {"role": target.role, "unit": target.unit_code}}
+    )
+    return form.done("role")
 
 
 @router.post("/security/users/{name}/disable")
-def disable(
-    request: Request,
-    session: DB,
-    user: SecurityAdmin,
-    now: Now,
-    name: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    require_csrf(user, csrf)
-    target = _target(session, user, name)
-    revoked = auth.set_disabled(session, target, True, now)
-    audit.record(session, actor(request, user), "user_disable", now, target=name,
-                 detail={"tokens_revoked": revoked})  # fmt: skip
-    session.commit()
-    return _done("disable")
+def disable(form: Posted) -> Response:
+    revoked = auth.set_disabled(form.session, form.target(), True, form.now)
+    form.record("user_disable", {"tokens_revoked": revoked})
+    return form.done("disable")
 
 
 @router.post("/security/users/{name}/enable")
-def enable(
-    request: Request,
-    session: DB,
-    user: SecurityAdmin,
-    now: Now,
-    name: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    require_csrf(user, csrf)
-    target = _target(session, user, name)
-    auth.set_disabled(session, target, False, now)
-    audit.record(session, actor(request, user), "user_enable", now, target=name)
-    session.commit()
-    return _done("enable")
+def enable(form: Posted) -> Response:
+    auth.set_disabled(form.session, form.target(), False, form.now)
+    form.record("user_enable")
+    return form.done("enable")
 
 
 @router.post("/security/users/{name}/sessions/end")
-def end_logins(
-    request: Request,
-    session: DB,
-    user: SecurityAdmin,
-    now: Now,
-    name: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    require_csrf(user, csrf)
-    target = _target(session, user, name, self_ok=True)
-    ended = auth.end_sessions(session, target)
-    audit.record(session, actor(request, user), "user_sessions_end", now, target=name,
-                 detail={"sessions": ended})  # fmt: skip
-    session.commit()
-    return _done("sessions")
+def end_logins(form: Posted) -> Response:
+    ended = auth.end_sessions(form.session, form.target(self_ok=True))
+    form.record("user_sessions_end", {"sessions": ended})
+    return form.done("sessions")
 
 
 @router.post("/security/users/{name}/totp/remove")
-def totp_remove(
-    request: Request,
-    session: DB,
-    user: SecurityAdmin,
-    now: Now,
-    name: str,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    require_csrf(user, csrf)
-    target = _target(session, user, name)
-    if remove_totp(session, target):
-        audit.record(session, actor(request, user), "user_totp_remove", now, target=name)
-    session.commit()
-    return _done("totp")
+def totp_remove(form: Posted) -> Response:
+    if remove_totp(form.session, form.target()):
+        form.record("user_totp_remove")
+    return form.done("totp")

@@ -24,6 +24,11 @@ from monitor.web.roles import ACK, ROLES, rights_of
 from monitor.web.roster import ACCOUNT_SORTS, AccountFilter, count_accounts, list_accounts
 
 router = APIRouter(prefix="/api/v1", tags=["xuncha"])
+
+# what the two long lists (accounts, findings) take alike
+UnitQuery = Annotated[str | None, Query(description="单位编码（含其下级单位）")]
+ListLimit = Annotated[int, Query(ge=1, le=5000)]
+Offset = Annotated[int, Query(ge=0)]
 NOT_FOUND = {404: {"description": "不存在，或不在令牌用户的单位范围内"}}
 
 
@@ -61,15 +66,15 @@ def accounts(
     now: Now,
     xapp: XApp,
     response: Response,
-    unit: Annotated[str | None, Query(description="单位编码（含其下级单位）")] = None,
+    unit: UnitQuery = None,
     platform: str | None = None,
     status: Annotated[str, Query(pattern="^(active|closed|all)$")] = "active",
     health: Annotated[str | None, Query(pattern="^(failing|risk|patrol|ok)$")] = None,
     q: Annotated[str, Query(max_length=100, description="名称、编号或平台标识")] = "",
     sort: Annotated[str, Query(pattern=f"^({'|'.join(ACCOUNT_SORTS)})$")] = "name",
     desc: bool = False,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ListLimit = 500,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Sorted by ``sort`` in its natural order (``desc`` reverses it); the header
     ``X-Total-Count`` says how many match, for paging. ``health``: failing = a 单项否决 or 严重
@@ -181,7 +186,7 @@ def findings(
     xapp: XApp,
     response: Response,
     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
-    unit: Annotated[str | None, Query(description="单位编码（含其下级单位）")] = None,
+    unit: UnitQuery = None,
     account: str | None = None,
     severity: str | None = None,
     platform: str | None = None,
@@ -190,8 +195,8 @@ def findings(
     q: Annotated[str, Query(max_length=100, description="问题、账号或单位名称")] = "",
     sort: Annotated[str, Query(pattern=f"^({'|'.join(data.FINDING_SORTS)})$")] = "opened",
     desc: bool = False,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: ListLimit = 500,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Newest first by default (``sort``: opened, updated, deadline — soonest first,
     severity — worst first, account, unit; ``desc`` reverses it); the header

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict, Unpack
 
 
 @dataclass(frozen=True)
@@ -153,21 +154,19 @@ def bar_chart(
     )  # fmt: skip
 
 
-def daily_chart(
-    series: list[tuple[date, int]],
-    title: str,
-    *,
-    unit: str = "条",
-    caption: str = "",
-    width: int = 480,
-    height: int = 220,
-) -> Chart:
+class Frame(TypedDict, total=False):
+    """``bar_chart``'s keywords, which ``daily_chart`` passes on as they are."""
+
+    unit: str
+    caption: str
+    width: int
+    height: int
+
+
+def daily_chart(series: list[tuple[date, int]], title: str, **frame: Unpack[Frame]) -> Chart:
     """One layer of daily counts (an account's posts a day)."""
     layer = Series(title, "bar", [n for _, n in series])
-    return bar_chart(
-        [d for d, _ in series], [layer], title, unit=unit, caption=caption, width=width,
-        height=height,
-    )  # fmt: skip
+    return bar_chart([d for d, _ in series], [layer], title, **frame)
 
 
 @dataclass

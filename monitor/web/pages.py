@@ -12,7 +12,7 @@ from monitor.show.labels import capped_note
 from monitor.show.marked import marked_posts
 from monitor.show.timeline import finding_timeline
 from monitor.show.wording import deadline_words, finding_title, linked
-from monitor.store import audit, changes, history
+from monitor.store import changes, history
 from monitor.store.blobs import BlobCorrupt
 from monitor.store.findings import AckError, acknowledge
 from monitor.web import data
@@ -24,10 +24,9 @@ from monitor.web.deps import (
     Now,
     PageUser,
     XApp,
-    actor,
 )
 from monitor.web.paging import link
-from monitor.web.rectify import finding_form, loop_view
+from monitor.web.rectify import Posted, loop_view
 from monitor.web.reports import FORMATS, report_response
 from monitor.web.roles import ACK
 from probes.checks.kinds import KINDS
@@ -153,30 +152,23 @@ def finding_page(
 
 @router.post("/findings/{finding_id}/ack")
 def ack_finding(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    now: Now,
+    form: Posted,
     xapp: XApp,
-    finding_id: int,
-    csrf: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    finding_form(session, user, finding_id, csrf, ACK, "您的角色无权确认问题。")
+    form.require(ACK, "您的角色无权确认问题。")
     note = note.strip()[:2000]
     try:
-        tz = xapp.settings.timezone
-        acknowledge(session, finding_id, by=user.name, note=note, now=now, tz=tz)
+        acknowledge(form.session, form.finding_id, by=form.user.name, note=note, now=form.now,
+                    tz=xapp.settings.timezone)  # fmt: skip
     except AckError as e:
         raise HTTPException(409, str(e)) from e
-    audit.record(session, actor(request, user), "ack", now, target=f"问题 #{finding_id}",
-                 detail={"note": note} if note else None)  # fmt: skip
-    session.commit()
+    form.record("ack", {"note": note} if note else None)
     target = safe_next(back) if back else "/findings"
     path, _, query = target.partition("?")
     kept = [(k, v) for k, v in parse_qsl(query) if k != "done"]  # the list as it was
-    return RedirectResponse(link(path, dict(kept), done=finding_id), status_code=303)
+    return RedirectResponse(link(path, dict(kept), done=form.finding_id), status_code=303)
 
 
 # -- reports ----------------------------------------------------------------------------------

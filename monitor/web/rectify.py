@@ -56,43 +56,61 @@ def _render(request: Request, name: str, status: int = 200, **ctx: Any) -> Respo
     return templates.TemplateResponse(request, name, {"user": None, **ctx}, status_code=status)
 
 
-def finding_form(
-    session: Session,
-    user: Principal,
+@dataclass
+class FindingPost:
+    """A posted form about one finding, already checked as every such form is: the user's
+    own form (CSRF) about a finding in their scope (else NotFound, as if there were none)."""
+
+    request: Request
+    session: Session
+    user: Principal
+    now: datetime
+    finding_id: int
+
+    def require(self, right: str, refused: str) -> None:
+        """The role's ``right`` (else 403 ``refused``; the 复核 forms' right is their
+        route's dependency)."""
+        if not self.user.may(right):
+            raise HTTPException(403, refused)
+
+    def step(self, action: str, step: Callable[[], object], detail: dict | None = None) -> None:
+        """One step of the loop: ``step`` done (its LoopError is the HTTP answer), written
+        to the audit log as ``action``, and committed."""
+        try:
+            step()
+        except LoopError as e:
+            raise HTTPException(e.status, str(e)) from e
+        self.record(action, detail)
+
+    def record(self, action: str, detail: dict[str, Any] | None = None) -> None:
+        """The action written to the audit log, and the transaction committed."""
+        audit.record(self.session, actor(self.request, self.user), action, self.now,
+                     target=f"问题 #{self.finding_id}", detail=detail)  # fmt: skip
+        self.session.commit()
+
+
+def finding_post(
+    request: Request,
+    session: DB,
+    user: PageUser,
+    now: Now,
     finding_id: int,
-    csrf: str,
-    right: str = "",
-    refused: str = "",
-) -> None:
-    """What every form about one finding checks first: the user's own form, a finding in
-    their scope (else NotFound, as if there were none), and their role's ``right`` if named
-    (else 403 ``refused``; the 复核 forms' right is their route's dependency)."""
+    csrf: Annotated[str, Form()] = "",
+) -> FindingPost:
     require_csrf(user, csrf)
     if data.get_finding(session, user, finding_id) is None:
         raise NotFound
-    if right and not user.may(right):
-        raise HTTPException(403, refused)
+    return FindingPost(request, session, user, now, finding_id)
 
 
-def _console_step(
-    request: Request,
-    session: Session,
-    user: Principal,
-    now: datetime,
-    finding_id: int,
-    action: str,
-    step: Callable[[], object],
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """One step of the loop asked from the console: ``step`` done (its LoopError is the
-    HTTP answer), written to the audit log as ``action``, and committed."""
-    try:
-        step()
-    except LoopError as e:
-        raise HTTPException(e.status, str(e)) from e
-    audit.record(session, actor(request, user), action, now, target=f"问题 #{finding_id}",
-                 detail=detail)  # fmt: skip
-    session.commit()
+Posted = Annotated[FindingPost, Depends(finding_post)]
+
+
+def _reviewed(user: Reviewer, form: Posted) -> FindingPost:
+    return form
+
+
+Reviewed = Annotated[FindingPost, Depends(_reviewed)]
 
 
 PAGE_ROOM = Room(5, 200)  # evidence a page lists: posts, characters of each quote
@@ -170,21 +188,12 @@ def rectify_by_link(
 
 
 @router.post("/findings/{finding_id}/rectify")
-def rectify_in_console(
-    request: Request,
-    session: DB,
-    user: PageUser,
-    now: Now,
-    xapp: XApp,
-    finding_id: int,
-    csrf: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-) -> Response:
-    finding_form(session, user, finding_id, csrf, RECTIFY, "您的角色无权提交整改。")
-    step = partial(mark_rectified, session, finding_id, note=note, by=user.name, now=now,
-                   tz=xapp.settings.timezone)  # fmt: skip
-    _console_step(request, session, user, now, finding_id, "rectify", step)
-    return RedirectResponse(f"/findings/{finding_id}", status_code=303)
+def rectify_in_console(form: Posted, xapp: XApp, note: Annotated[str, Form()] = "") -> Response:
+    form.require(RECTIFY, "您的角色无权提交整改。")
+    step = partial(mark_rectified, form.session, form.finding_id, note=note, by=form.user.name,
+                   now=form.now, tz=xapp.settings.timezone)  # fmt: skip
+    form.step("rectify", step)
+    return RedirectResponse(f"/findings/{form.finding_id}", status_code=303)
 
 
 @dataclass
@@ -222,36 +231,20 @@ def review_page(request: Request, session: DB, user: Reviewer, now: Now, xapp: X
 
 
 @router.post("/findings/{finding_id}/confirm")
-def confirm_finding(
-    request: Request,
-    session: DB,
-    user: Reviewer,
-    now: Now,
-    finding_id: int,
-    csrf: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-) -> Response:
-    finding_form(session, user, finding_id, csrf)
-    step = partial(confirm, session, finding_id, by=user.name, note=note, now=now)
-    _console_step(request, session, user, now, finding_id, "review_confirm", step)
-    return RedirectResponse(f"/review?done={finding_id}", status_code=303)
+def confirm_finding(form: Reviewed, note: Annotated[str, Form()] = "") -> Response:
+    by, now = form.user.name, form.now
+    form.step(
+        "review_confirm", partial(confirm, form.session, form.finding_id, by=by, note=note, now=now)
+    )
+    return RedirectResponse(f"/review?done={form.finding_id}", status_code=303)
 
 
 @router.post("/findings/{finding_id}/dismiss")
-def dismiss_finding(
-    request: Request,
-    session: DB,
-    user: Reviewer,
-    now: Now,
-    finding_id: int,
-    csrf: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    finding_form(session, user, finding_id, csrf)
-    step = partial(dismiss, session, finding_id, by=user.name, reason=reason, now=now)
-    _console_step(request, session, user, now, finding_id, "review_dismiss", step,
-                  {"reason": reason.strip()})  # fmt: skip
-    return RedirectResponse(f"/review?done={finding_id}", status_code=303)
+def dismiss_finding(form: Reviewed, reason: Annotated[str, Form()] = "") -> Response:
+    by, now = form.user.name, form.now
+    step = partial(dismiss, form.session, form.finding_id, by=by, reason=reason, now=now)
+    form.step("review_dismiss", step, {"reason": reason.strip()})
+    return RedirectResponse(f"/review?done={form.finding_id}", status_code=303)
 
 
 # -- what the finding's page shows of the loop ----------------------------------------------------

@@ -340,34 +340,30 @@ def _summary(verdicts: Sequence[PostVerdict]) -> str:
     return "\n".join(lines)
 
 
+#: a verdict's level → its signal: kind, severity, title (``n`` posts), rule
+SIGNALS = (
+    ("commercial", "commercial", Severity.high, "发布或链接商业广告（{n} 条）", "commercial"),
+    ("review", "commercial_review", Severity.info, "含商品销售或小程序，需人工复核（{n} 条）",
+     "commercial.review"),
+)  # fmt: skip
+
+
 @register("commercial", FINDING_KINDS)
 def detect_commercial(obs: Observation, ctx: Context) -> list[Signal]:
     """One ``commercial`` (high) and/or one ``commercial_review`` (info) signal per observation,
     judged on the posts this observation saw (history was judged when it was new)."""
     verdicts = judge_posts(obs.posts, ctx.lists if ctx is not None else None)
     signals: list[Signal] = []
-    bad = [v for v in verdicts if v.level == "commercial"]
-    rev = [v for v in verdicts if v.level == "review"]
-    if bad:
-        signals.append(
-            Signal(
-                kind="commercial",
-                severity=Severity.high,
-                title=f"发布或链接商业广告（{len(bad)} 条）",
-                detail=_summary(bad),
-                rule="commercial",
-                evidence=Posts(posts=[v.evidence() for v in bad[:20]]).to_dict(),
+    for level, kind, severity, title, rule in SIGNALS:
+        if vs := [v for v in verdicts if v.level == level]:
+            signals.append(
+                Signal(
+                    kind=kind,
+                    severity=severity,
+                    title=title.format(n=len(vs)),
+                    detail=_summary(vs),
+                    rule=rule,
+                    evidence=Posts(posts=[v.evidence() for v in vs[:20]]).to_dict(),
+                )
             )
-        )
-    if rev:
-        signals.append(
-            Signal(
-                kind="commercial_review",
-                severity=Severity.info,
-                title=f"含商品销售或小程序，需人工复核（{len(rev)} 条）",
-                detail=_summary(rev),
-                rule="commercial.review",
-                evidence=Posts(posts=[v.evidence() for v in rev[:20]]).to_dict(),
-            )
-        )
     return signals

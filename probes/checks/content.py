@@ -257,6 +257,16 @@ def _parts(verdicts: list[ContentVerdict], kind: str, rule: str) -> dict[str, An
     }
 
 
+#: the signals in the order they are raised: kind, severity, title (``n`` posts), rule
+SIGNALS = (
+    ("privacy", Severity.high, "发布内容含未脱敏的个人信息（{n} 条）", "content.privacy"),
+    ("roster_error", Severity.high, "领导姓名或职务表述有误（{n} 条）", "content.roster"),
+    ("wording", Severity.warning, "含错别字或不规范表述（{n} 条）", "content.wording"),
+    ("entertainment_review", Severity.info,
+     "含网络流行语或娱乐化表述，需人工复核（{n} 条）", "content.entertainment"),
+)  # fmt: skip
+
+
 @register("content", FINDING_KINDS)
 def detect_content(obs: Observation, ctx: Context) -> list[Signal]:
     """Up to one signal per content kind, judged on the posts this observation saw."""
@@ -269,22 +279,7 @@ def detect_content(obs: Observation, ctx: Context) -> list[Signal]:
         for k in dict.fromkeys(f.kind for f in v.findings):
             by[k].append(v)
     out: list[Signal] = []
-    if vs := by["privacy"]:
-        title = f"发布内容含未脱敏的个人信息（{len(vs)} 条）"
-        out.append(
-            Signal("privacy", Severity.high, title, **_parts(vs, "privacy", "content.privacy"))
-        )
-    if vs := by["roster_error"]:
-        title = f"领导姓名或职务表述有误（{len(vs)} 条）"
-        parts = _parts(vs, "roster_error", "content.roster")
-        out.append(Signal("roster_error", Severity.high, title, **parts))
-    if vs := by["wording"]:
-        title = f"含错别字或不规范表述（{len(vs)} 条）"
-        out.append(
-            Signal("wording", Severity.warning, title, **_parts(vs, "wording", "content.wording"))
-        )
-    if vs := by["entertainment_review"]:
-        title = f"含网络流行语或娱乐化表述，需人工复核（{len(vs)} 条）"
-        parts = _parts(vs, "entertainment_review", "content.entertainment")
-        out.append(Signal("entertainment_review", Severity.info, title, **parts))
+    for kind, severity, title, rule in SIGNALS:
+        if vs := by[kind]:
+            out.append(Signal(kind, severity, title.format(n=len(vs)), **_parts(vs, kind, rule)))
     return out
