@@ -37,7 +37,7 @@ from monitor.record.judge import (
     timed_out,
 )
 from monitor.record.recheck import Loop
-from monitor.record.rows import same_snapshot, snapshot
+from monitor.record.rows import insert_snapshots, same_snapshot, snapshot
 from monitor.registry.accounts import ruleset_for
 from monitor.store.blobs import BlobStore
 from monitor.store.blobs_db import DatabaseBlobStore
@@ -244,9 +244,9 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
             else _each(i, _judge_full, app, jobs, i, units, seen)
             for i, j in enumerate(jobs)
         ]
-        # write: snapshots, then findings (their events need the snapshots' and their own
-        # ids: one flush each), then alert items, the registry's signer pins, and the
-        # accounts' state (the claim released, the next due time, the last look)
+        # write: snapshots (one INSERT … RETURNING, no ORM objects), then findings (their
+        # events need their own ids: one flush), then alert items, the registry's signer
+        # pins, and the accounts' state (the claim released, the next due time, the last look)
         put_contents(s, [(j.facts_hash, j.facts_data) for j in jobs if not j.unchanged])  # once
         snaps: list[Snapshot] = []
         at = 0
@@ -260,8 +260,7 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
             n = len(obs.artifacts)
             snaps.append(snapshot(node, account_id, obs, j.facts_hash, v, digests[at : at + n]))
             at += n
-        s.add_all(snaps)
-        s.flush()
+        insert_snapshots(s, snaps)
         events: list[PendingEvent] = []
         changes = [
             _each(
