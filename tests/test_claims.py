@@ -152,3 +152,32 @@ def test_a_new_account_gets_a_due_time_at_the_next_registry_sync(app: App) -> No
         s.add(Account(id="new", owner_code="u1", platform="weibo", name="new", url="http://x/"))
     assert claims.ensure_states(app.settings, NOW) == 1
     assert "new" in states(app)
+
+
+def test_a_renewal_never_waits_on_an_account_being_written(app: App) -> None:
+    """The writer recording a look holds that account's state row; a renewal meanwhile
+    pushes the lease of the others and passes that one by (on PostgreSQL it waited, and the
+    two deadlocked: the node exited). It returns at once, whatever the other holds."""
+    import sqlalchemy as sa
+
+    ids = accounts(app, 4)
+    a = Claims(app.engine, "node-a", LEASE)
+    app.settings.patrol.jitter_seconds = 0
+    a.ensure_states(app.settings, NOW)
+    got = sorted(c.account_id for c in a.claim(NOW, 4))
+    assert got == ids
+    if app.engine.dialect.name != "postgresql":
+        assert a.renew(got, NOW + timedelta(seconds=20)) == 4  # no row locks: all renewed
+        return
+    t = AccountState.__table__  # type: ignore[attr-defined]
+    with app.engine.connect() as writer:
+        tx = writer.begin()
+        writer.execute(sa.update(t).where(t.c.account_id == ids[1]).values(meaning="x"))
+        done: list[int] = []
+        th = threading.Thread(target=lambda: done.append(a.renew(got, NOW + timedelta(seconds=20))))
+        th.start()
+        th.join(10)
+        assert done == [3]  # came back while the row was held, the other three renewed
+        tx.rollback()
+    due = {k: st.due_at for k, st in states(app).items()}
+    assert due[ids[1]] < due[ids[0]] == due[ids[2]] == due[ids[3]]

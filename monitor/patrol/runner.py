@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import anyio
+import sqlalchemy as sa
 import structlog
 
 from monitor.patrol.claims import Claim, Claims
@@ -92,8 +93,13 @@ class Runner:
         while True:
             await anyio.sleep(lease / 3)
             ids = list(self.held)
-            if ids:
+            if not ids:
+                continue
+            try:
                 await anyio.to_thread.run_sync(self.claims.renew, ids, self.rt.app.clock())
+            except sa.exc.OperationalError as e:  # the database busy or gone a moment: the
+                # lease still has two thirds to run, the next renewal comes before it ends
+                log.warning("patrol_renew_failed", accounts=len(ids), error=str(e)[:200])
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
