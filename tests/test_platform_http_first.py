@@ -156,6 +156,16 @@ def test_toutiao_over_http_alone(sim: tuple[Simulator, str]) -> None:
     assert withheld.detail == "今日头条未向本次访问展示作品列表（返回空列表，主页不显示作品数）"
 
 
+def test_a_feed_api_that_answers_404_is_not_an_account_gone() -> None:
+    """The site retired the feed endpoint: every account's request answers 404. That is the
+    API's word, not the account's — never 账号已关停 (a finding told to the unit), but
+    "not shown to us", which sends the check to the browser (here none: ops are told)."""
+    with LocalServer({}) as srv:  # nothing served: 404 for every path
+        (obs,), _ = _read([target("toutiao", "MS4wLjABAAAAtt", srv.base)], browser=False)
+    assert obs.outcome is Outcome.unreadable and obs.posts == []
+    assert obs.detail.startswith("今日头条作品接口不存在（") and "404" in obs.detail
+
+
 def test_a_refused_signature_is_not_shown_to_us(sim: tuple[Simulator, str]) -> None:
     with refusing(sim) as base:
         (obs,), _ = _read([target("toutiao", "MS4wLjABAAAAtt", base)], browser=False)

@@ -93,6 +93,12 @@ async def read_over_http(target: Target, tools: Tools) -> Observation:
     # the feed as asked, without the signature: it differs at every request, and where the
     # answer came from is part of what a look says (probes.meaning)
     obs.final_url = f"{base}{HTTP_FEED}?{query}"
+    if obs.outcome is Outcome.not_found:
+        # a 404 from the feed API says the API moved, not that the account is gone: not
+        # shown to us (the browser reads the account's own page; without one, ops are told)
+        return set_outcome(
+            obs, Outcome.unreadable, f"今日头条作品接口不存在（{obs.detail}），未展示作品"
+        )
     if obs.outcome is not Outcome.ok:
         return obs
     data = load_json(resp.text)
