@@ -9,6 +9,12 @@ the house's 500 lines.
 To compare with another commit, run this file's copy of ``http_path.py`` and
 ``http_hosts.py`` inside that commit's tree (``git archive <commit> | tar -x -C DIR``):
 only ``Fetcher.get`` is called.
+
+Issue 32's transport round (4000 GETs, 50 hosts, three interleaved rounds at load 4.1-4.4,
+CPU µs per request): httpcore in pools of 8 as before (main) 952 / 1176 / 1077 at 1.000
+connects a request; connections kept per origin under httpcore 543 / 576 / 546 at 0.013
+(one per host and politeness slot); the Fetcher's own HTTP/1.1 transport
+(``probes/fetch/transport.py``) 311 / 399 / 313 at 0.013-0.017.
 """
 
 from __future__ import annotations

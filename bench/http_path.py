@@ -29,6 +29,11 @@ own against the same simulator, ``--accounts`` checks each::
 
     python bench/http_path.py --per-platform --accounts 300
 
+``--hosts H``: CPU and connections per GET through the Fetcher, the pages on ``H`` loopback
+hosts (``bench/http_hosts.py``)::
+
+    python bench/http_path.py --hosts 50 --accounts 4000 --rounds 3
+
 ``--looks``: what a check of a page seen before costs, whole (fetch, read, record by the
 writer process), per behaviour of the page: ``same`` (the same bytes, no validators),
 ``noisy`` (the same posts, a token and a counter that change on every request, as most

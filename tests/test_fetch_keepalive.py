@@ -1,4 +1,4 @@
-"""Keep-alive across many hosts (probes.fetch.transport.OriginPool), counted by real servers.
+"""Keep-alive across many hosts (probes.fetch.transport), counted by real servers.
 
 A patrol asks many sites in turn; a host asked again soon must get its kept connection,
 whatever the number of other hosts asked in between, while the requests in flight stay
@@ -16,7 +16,7 @@ from pathlib import Path
 from localserver import self_signed_cert
 
 from probes.fetch.http import Fetcher, FetchError, HttpSettings
-from probes.fetch.transport import OriginPool
+from probes.fetch.transport import Transport
 
 FAST = HttpSettings(timeout_seconds=2.0, connect_timeout_seconds=1.0, retries=0)
 
@@ -89,7 +89,7 @@ def test_a_host_asked_again_reuses_its_connection_among_many_hosts() -> None:
 def test_idle_connections_are_bounded_and_the_longest_idle_is_closed_first() -> None:
     async def main() -> tuple[int, int, int]:
         async with hosts(6) as h:
-            transport_pool: OriginPool | None = None
+            transport_pool: Transport | None = None
             async with Fetcher(settings(max_connections=4, per_host=1)) as f:
                 transport_pool = f._pool
                 assert transport_pool is not None

@@ -36,7 +36,7 @@ from probes.fetch.errors import (
 )
 from probes.fetch.inflate import BoundedDecoder
 from probes.fetch.text import decode_text, is_textual, normalize_charset
-from probes.fetch.transport import OriginPool, pool_transport
+from probes.fetch.transport import Transport
 from probes.model import Redirect
 
 __all__ = [
@@ -156,18 +156,18 @@ class Fetcher:
         self.settings = settings or HttpSettings()
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._pool: OriginPool | None = None  # None with a proxy or a test's transport
+        self._pool: Transport | None = None  # None with a proxy or a test's transport
         self._global = asyncio.Semaphore(self.settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._jars: dict[str, PlatformJar] = {}
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        # connections are kept per origin by OriginPool (probes.fetch.transport), not
-        # bounded by it: the semaphores below bound the requests in flight
+        # connections are kept per origin by probes.fetch.transport, not bounded by it:
+        # the semaphores below bound the requests in flight
         transport = self._transport
         if transport is None and not s.proxy:
-            transport, self._pool = pool_transport(verify=s.verify_tls)
+            transport = self._pool = Transport(verify=s.verify_tls)
         self._client = httpx.AsyncClient(
             headers={
                 "User-Agent": s.user_agent,
