@@ -13,6 +13,7 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from localserver import self_signed_cert
 
 from probes.fetch.http import Fetcher, FetchError, HttpSettings
@@ -177,3 +178,44 @@ def test_a_tls_connection_is_kept_too(tmp_path: Path) -> None:
         return got, h.connections
 
     assert asyncio.run(main()) == ([200, 200, 200], 1)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",  # said so
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",  # HTTP/1.0: no keep-alive
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",  # more than announced
+    ],
+    ids=["connection-close", "http-1.0", "out-of-step"],
+)
+def test_a_connection_unfit_for_the_next_request_is_not_reused(answer: bytes) -> None:
+    """The server keeps each socket open; the client must still not send a second request
+    on one the answer said is done, or that holds bytes no request asked for (they would
+    be read as the next answer)."""
+
+    async def main() -> tuple[list[bytes], int]:
+        seen: list[int] = []
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(1)
+            try:
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    writer.write(answer)
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+        async with server, Fetcher(settings()) as f:
+            bodies = []
+            for _ in range(2):
+                bodies.append((await f.get(url)).content)
+                await asyncio.sleep(0.05)  # the extra bytes have arrived
+        return bodies, len(seen)
+
+    assert asyncio.run(main()) == ([b"ok", b"ok"], 2)
