@@ -358,7 +358,7 @@ class Fetcher:
                 if self._pool is None:  # httpx's own transport: anyio's scopes shield it
                     with anyio.fail_after(s.timeout_seconds):
                         return await self._stream(req, cap)
-                async with asyncio.timeout(s.timeout_seconds):  # a tenth of anyio's CPU
+                async with asyncio.timeout(s.timeout_seconds):  # cheaper than anyio's scope
                     return await self._stream(req, cap)
             except TimeoutError:
                 raise FetchError(
