@@ -112,8 +112,11 @@ def test_idle_connections_are_bounded_and_the_longest_idle_is_closed_first() -> 
     assert before == 6 and after == 7
 
 
-def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
-    async def main() -> tuple[int, int]:
+def test_an_idle_connection_past_its_expiry_is_closed_and_not_reused() -> None:
+    """Closed when it expires even if no request comes (the server's side would stay
+    half open), and the next request connects anew."""
+
+    async def main() -> tuple[int, int, int, int]:
         async with hosts(1) as h, Fetcher(settings()) as f:
             assert f._pool is not None
             f._pool._idle_seconds = 0.05
@@ -121,11 +124,12 @@ def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
             await f.get(url)
             await f.get(url)
             kept = h.connections
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
+            closed = h.closed
             await f.get(url)
-            return kept, h.connections
+            return kept, closed, h.connections, f._pool.idle
 
-    assert asyncio.run(main()) == (1, 2)
+    assert asyncio.run(main()) == (1, 1, 2, 1)
 
 
 def test_a_body_not_read_to_its_end_does_not_leave_its_connection_for_the_next() -> None:

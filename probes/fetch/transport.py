@@ -93,6 +93,7 @@ class Transport(httpx.AsyncBaseTransport):
         self._idle: dict[_Key, list[_Conn]] = {}
         self._order: OrderedDict[_Conn, None] = OrderedDict()  # the longest idle first
         self._closed = False
+        self._timer: asyncio.TimerHandle | None = None  # the next sweep of expired ones
         self.connects = 0  # connections opened (bench/http_path.py and the tests count them)
 
     @property
@@ -171,8 +172,22 @@ class Transport(httpx.AsyncBaseTransport):
         now = time.monotonic()
         conn.expires = now + self._idle_seconds
         self._idle.setdefault(conn.key, []).append(conn)
+        self._order[conn] = None
+        self._sweep(now)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._idle_seconds, self._tick)
+
+    def _tick(self) -> None:
+        """Close what expired while no request came (the server would keep its half open)."""
+        self._timer = None
+        self._sweep(time.monotonic())
+        if self._order and not self._closed:
+            wait = max(0.0, next(iter(self._order)).expires - time.monotonic())
+            self._timer = asyncio.get_running_loop().call_later(wait, self._tick)
+
+    def _sweep(self, now: float) -> None:
+        """Close the longest idle connections while over the bound or expired."""
         order = self._order
-        order[conn] = None
         while order:
             oldest = next(iter(order))
             if len(order) <= self._max_idle and oldest.expires > now:
@@ -186,6 +201,9 @@ class Transport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         idle, self._order, self._idle = self._order, OrderedDict(), {}
         for conn in idle:
             conn.close()
