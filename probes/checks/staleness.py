@@ -11,7 +11,7 @@ reader that cannot date the page says nothing about how often the account posts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -312,17 +312,65 @@ def _original_per_month(rule: OriginalPerMonth, ctx: _Context) -> _Verdict | Non
     )
 
 
+# -- until when a rule that says nothing now keeps silent -------------------------------------
+# Each rule's judge has its "quiet until" beside it: the earliest instant after ``ctx.now`` at
+# which the judge could give a verdict, when it gives none at ``ctx.now``. Earlier is always
+# allowed (the look is judged then), later never (a warning would be missed).
+
+
+def _max_gap_until(rule: MaxGapDays, ctx: _Context) -> datetime:
+    assert ctx.latest.published_at is not None
+    # the warning's day, or the breach's when there is no warning (warn_days < days)
+    return ctx.latest.published_at + timedelta(days=rule.warn_days or rule.days)
+
+
+def _every_working_day_until(rule: EveryWorkingDay, ctx: _Context) -> datetime:
+    due = ctx.calendar.next_workday(ctx.day(ctx.latest))
+    return ctx.end_of_day(due) - timedelta(hours=rule.warn_hours)
+
+
+def _next_midnight(rule: PerWeek | OriginalPerMonth, ctx: _Context) -> datetime:
+    """A period rule reads only the local date (its periods, the days left, the posts'
+    days): it can change at the next local midnight, not before."""
+    return datetime.combine(ctx.today + timedelta(days=1), time(0), ctx.zone).astimezone(UTC)
+
+
+_Judge = Callable[[Any, _Context], "_Verdict | None"]
+_Quiet = Callable[[Any, _Context], datetime]
+
+#: each kind of rule: its judge, and until when it stays silent (a rule missing here fails
+#: loudly in both, never judged by another's)
+_RULES: dict[type, tuple[_Judge, _Quiet]] = {
+    MaxGapDays: (_max_gap, _max_gap_until),
+    EveryWorkingDay: (_every_working_day, _every_working_day_until),
+    PerWeek: (_per_week, _next_midnight),
+    OriginalPerMonth: (_original_per_month, _next_midnight),
+}  # fmt: skip
+
+
 def _judge(rule: Rule, ctx: _Context) -> _Verdict | None:
-    if isinstance(rule, MaxGapDays):
-        return _max_gap(rule, ctx)
-    if isinstance(rule, EveryWorkingDay):
-        return _every_working_day(rule, ctx)
-    if isinstance(rule, PerWeek):
-        return _per_week(rule, ctx)
-    return _original_per_month(rule, ctx)
+    return _RULES[type(rule)][0](rule, ctx)
 
 
 # -- the signals ----------------------------------------------------------------------------
+
+
+def _sorted_out(
+    posts: Sequence[Post], now: datetime
+) -> tuple[list[Post], list[Post], list[Post], list[Post]]:
+    """The posts the rules cannot use (undated; pinned, dated) and the dated, unpinned ones:
+    usable at ``now`` (aware UTC from here on), or dated too far in the future."""
+    undated = [p for p in posts if p.published_at is None]
+    pinned = [p for p in posts if p.pinned and p.published_at is not None]
+    usable: list[Post] = []
+    future: list[Post] = []
+    for p in posts:
+        if p.published_at is None or p.pinned:
+            continue
+        if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
+            p = replace(p, published_at=_utc(p.published_at))
+        (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
+    return undated, pinned, usable, future
 
 
 def _post_evidence(p: Post, now: datetime) -> LatestPost:
@@ -369,16 +417,7 @@ def evaluate_staleness(
     if not ruleset.rules:  # e.g. service accounts: not judged on posting frequency
         return []
     zone = ZoneInfo(tz)
-    undated = [p for p in posts if p.published_at is None]
-    pinned = [p for p in posts if p.pinned and p.published_at is not None]
-    usable: list[Post] = []
-    future: list[Post] = []
-    for p in posts:
-        if p.published_at is None or p.pinned:
-            continue
-        if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
-            p = replace(p, published_at=_utc(p.published_at))
-        (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
+    undated, pinned, usable, future = _sorted_out(posts, now)
     # pinned posts are told so nobody wonders why a fresh pinned post did not count
     newest_pin = max((_utc(p.published_at) for p in pinned if p.published_at), default=None)
     skipped = SkippedPosts(
@@ -496,6 +535,49 @@ def evaluate_staleness(
             )
         )
     return signals
+
+
+# -- until when silence lasts ---------------------------------------------------------------
+
+#: how far ahead a silence is promised at most (no rules: silent for ever)
+QUIET_HORIZON = timedelta(days=366)
+
+
+def quiet_until(
+    posts: Sequence[Post],
+    ruleset: RuleSet,
+    calendar: WorkCalendar,
+    now: datetime,
+    tz: str = "Asia/Shanghai",
+) -> datetime | None:
+    """Until when :func:`evaluate_staleness` keeps giving no signal for these posts: the
+    earliest instant after ``now`` at which it could give one (aware UTC; earlier than
+    needed is allowed, later never), or None when it gives one at ``now``.
+
+    Why: a look that finds the page as it was (``monitor.record``) need not judge the rules
+    again before then. Each rule's bound sits beside its judge (``_RULES``); the verdicts at
+    ``now`` are the judges' own, so the two cannot disagree on "silent now".
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    horizon = now + QUIET_HORIZON
+    if not ruleset.rules:
+        return horizon
+    _, _, usable, future = _sorted_out(posts, now)
+    if not usable:  # "undated" or "未找到任何更新": a signal now
+        return None
+    latest = max(usable, key=lambda p: p.published_at or now)
+    ctx = _Context(posts=usable, latest=latest, now=now, zone=ZoneInfo(tz), calendar=calendar)
+    until = [horizon]
+    for rule in ruleset.rules:
+        judge, quiet = _RULES[type(rule)]
+        if judge(rule, ctx) is not None:
+            return None
+        until.append(quiet(rule, ctx))
+    # a post dated too far ahead becomes usable when ``now`` catches up with it
+    until += [p.published_at - FUTURE_TOLERANCE for p in future if p.published_at]
+    return max(min(until), now)
 
 
 # -- what the rules read of the posts -------------------------------------------------------
