@@ -13,7 +13,8 @@ import pytest
 from probes.checks import rules as rules_module
 from probes.checks.calendar import WorkCalendar
 from probes.checks.rules import EveryWorkingDay, MaxGapDays, OriginalPerMonth, PerWeek, RuleSet
-from probes.checks.staleness import _RULES, evaluate_staleness, quiet_until
+from probes.checks.staleness import evaluate_staleness, quiet_until
+from probes.checks.staleness_rules import RULES
 from probes.model import Post, Severity
 
 START = datetime(2025, 1, 1, tzinfo=UTC)  # the shipped calendar knows 2025 and 2026
@@ -110,4 +111,4 @@ def test_no_rules_stay_quiet_and_no_posts_are_loud(cal: WorkCalendar) -> None:
 def test_every_kind_of_rule_says_until_when_it_is_quiet() -> None:
     """A new kind of rule cannot be judged without its bound beside it."""
     union = typing.get_args(typing.get_args(rules_module.Rule)[0])
-    assert set(union) == set(_RULES)
+    assert set(union) == set(RULES)
