@@ -245,8 +245,8 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         slow = [i for i in range(len(jobs)) if i not in quick]
         ids = [jobs[i].record.account.id for i in slow]
         seen = last_seen(s, [jobs[i].record.account.id for i in slow if not jobs[i].unchanged])
-        judging = [a for i in slow if jobs[i].unchanged and (a := jobs[i].record.account.id)]
-        unread = [a for a in judging if a in looks and looks[a].digest is None]
+        judging = [jobs[i].record.account.id for i in slow if jobs[i].unchanged]
+        unread = [a for a in judging if a in looks and looks[a].digest is None]  # the claim's
         for a, digest in digests_of(s, unread).items():
             looks[a] = replace(looks[a], digest=digest)
         owners = {jobs[i].record.account.owner_code for i in slow}
