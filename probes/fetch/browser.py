@@ -17,7 +17,12 @@ leaked contexts are the top complaint about browser monitors. So:
   page's HTML as evidence;
 - a check costs what reading needs, not what showing needs (issue 32): one context per
   platform, reused by every check of it; images, media and fonts aborted before they are
-  asked for; the navigation waits for the document's first bytes only (``commit``), and
+  asked for — in Chromium, by a CDP ``Fetch`` pattern per resource type (:class:`_Guard`),
+  not by a playwright route: a route pauses *every* request for this process to decide and
+  switches the HTTP cache off, so each navigation fetched the site's scripts again (a
+  third of a Kuaishou check's CPU on the simulator); a reader may also ``keep`` only the
+  calls it reads (:meth:`_visit`), every other request but the documents and scripts
+  aborted the same way; the navigation waits for the document's first bytes only (``commit``), and
   the page is stopped (``window.stop()``) as soon as the awaited answers are in, so its
   other requests, its ``load`` and the network's idleness are never waited for. No picture
   is taken per visit (``screenshot_each_visit``): the evidence picture is drawn later from
@@ -104,6 +109,78 @@ class BrowserSettings:
 MakeContext = Callable[[Any, "BrowserSettings"], Awaitable[Any]]
 
 
+#: playwright's resource types (``Request.resource_type``) as CDP's ``Network.ResourceType``,
+#: those a ``Fetch`` pattern accepts (Chromium 156 refuses TextTrack, Prefetch, Manifest…)
+_CDP_TYPES = {
+    t.lower(): t
+    for t in (
+        "Document", "Stylesheet", "Image", "Media", "Font", "Script", "XHR", "Fetch",
+        "EventSource", "Ping", "CSPViolationReport", "Other",
+    )
+}  # fmt: skip
+#: what a page trimmed to its reader's calls still makes of itself
+_PAGE_ITSELF = frozenset({"document", "script"})
+
+
+class _Guard:
+    """Aborts a page's requests by resource type inside Chromium, through a CDP session of
+    the page's own: ``Fetch`` pauses only the types asked (images, media, fonts; with
+    ``keep``, everything but documents and scripts), so the page's other requests never wait
+    on this process and the HTTP cache stays on. Why not ``page.route``: playwright disables
+    the cache for a routed page and pauses every request to ask the route."""
+
+    def __init__(self, cdp: Any, blocked: frozenset[str]) -> None:
+        self.cdp = cdp
+        self.blocked = blocked
+        self.keep: list[re.Pattern[str]] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        cdp.on("Fetch.requestPaused", self._paused)
+
+    @classmethod
+    async def start(cls, ctx: Any, page: Any, blocked: frozenset[str]) -> _Guard:
+        guard = cls(await ctx.new_cdp_session(page), blocked)
+        await guard._enable()
+        return guard
+
+    async def trim(self, keep: list[re.Pattern[str]] | None) -> None:
+        """From now on also abort what is neither a document, a script nor a call matching
+        ``keep``; None: back to the blocked types alone."""
+        self.keep = keep
+        await self._enable()
+
+    async def _enable(self) -> None:
+        kinds = self.blocked if self.keep is None else set(_CDP_TYPES) - _PAGE_ITSELF
+        kinds = {k for k in kinds if k in _CDP_TYPES}
+        if not kinds:
+            await self.cdp.send("Fetch.disable")
+            return
+        patterns = [{"urlPattern": "*", "resourceType": _CDP_TYPES[k]} for k in sorted(kinds)]
+        await self.cdp.send("Fetch.enable", {"patterns": patterns})
+
+    def _passes(self, kind: str, url: str) -> bool:
+        if kind in self.blocked:
+            return False
+        return self.keep is None or kind in _PAGE_ITSELF or any(k.search(url) for k in self.keep)
+
+    def _paused(self, event: dict[str, Any]) -> None:
+        rid = event["requestId"]
+        kind = str(event.get("resourceType", "")).lower()
+        if self._passes(kind, str(event.get("request", {}).get("url", ""))):
+            sent = self.cdp.send("Fetch.continueRequest", {"requestId": rid})
+        else:
+            sent = self.cdp.send(
+                "Fetch.failRequest", {"requestId": rid, "errorReason": "BlockedByClient"}
+            )
+        task = asyncio.ensure_future(sent)
+        self._tasks.add(task)  # held until done: a task nobody holds may be collected
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # a page closed under its request: nothing left to answer
+
+
 class BrowserError(Exception):
     """The browser could not do its job; ``message`` is Chinese, for the duty officer."""
 
@@ -149,6 +226,8 @@ class BrowserPool:
         self._browser: Any = None
         self._contexts: dict[str, Any] = {}
         self._idle_pages: dict[str, list[Any]] = {}  # per context: open pages kept for reuse
+        self._own: set[str] = set()  # contexts this pool made (not a ``make``'s): guarded
+        self._guards: dict[Any, _Guard] = {}  # per open page of those
         self._pages_since_launch = 0
         self.pages_served = 0
         self.launches = 0
@@ -207,6 +286,11 @@ class BrowserPool:
             if page is None:
                 try:
                     page = await asyncio.wait_for(ctx.new_page(), limit)
+                    if context in self._own and self.settings.block_resources:
+                        blocked = frozenset(self.settings.block_resources)
+                        self._guards[page] = await asyncio.wait_for(
+                            _Guard.start(ctx, page, blocked), limit
+                        )
                 except Exception as e:  # a crashed or closed browser: relaunch next visit
                     self._pages_since_launch = self.settings.recycle_after_pages
                     raise BrowserError(
@@ -222,6 +306,7 @@ class BrowserPool:
                 if kept:
                     idle.append(page)
                 else:
+                    self._guards.pop(page, None)
                     await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
@@ -240,20 +325,26 @@ class BrowserPool:
         timeout: float | None = None,
         context: str | None = None,
         cookies: Sequence[dict[str, Any]] = (),
+        keep: Sequence[str] | None = None,
     ) -> PageResult:
         """Open ``url`` in ``platform``'s context (or the one named ``context``, made with
         ``cookies``); capture JSON from URLs matching ``capture``.
 
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
-        ``screenshot`` None: as ``screenshot_each_visit`` says.
+        ``screenshot`` None: as ``screenshot_each_visit`` says. ``keep``: the page makes its
+        documents and scripts and, of its other requests, only those whose URL matches one of
+        these patterns; the rest are aborted (None: only ``block_resources``).
         """
         if screenshot is None:
             screenshot = self.settings.screenshot_each_visit
         limit = timeout or self.settings.page_timeout_seconds
         async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
-            result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            if keep is None:
+                result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            else:
+                result = await self._trimmed(page, url, capture, wait_for, evaluate, limit, keep)
             if screenshot:
                 with contextlib.suppress(Exception):
                     result.screenshot = await asyncio.wait_for(
@@ -261,6 +352,28 @@ class BrowserPool:
                     )
             result.elapsed_ms = int((time.monotonic() - started) * 1000)
             return result
+
+    async def _trimmed(
+        self,
+        page: Any,
+        url: str,
+        capture: Sequence[str],
+        wait_for: Sequence[str] | None,
+        evaluate: str | None,
+        limit: float,
+        keep: Sequence[str],
+    ) -> PageResult:
+        """:meth:`_run_page` with the page's requests trimmed to ``keep`` (see :meth:`_visit`),
+        its guard given back untrimmed for the page's next use."""
+        guard = self._guards.get(page)
+        if guard is None:  # a context made by ``make``: nothing blocked until now
+            guard = self._guards[page] = await _Guard.start(page.context, page, frozenset())
+        await guard.trim([re.compile(k) for k in keep])
+        try:
+            return await self._run_page(page, url, capture, wait_for, evaluate, limit)
+        finally:
+            with contextlib.suppress(Exception):  # a page closed under the visit
+                await guard.trim(None)
 
     async def _permit(self) -> None:
         """A page slot; while a recycle is pending, slots go to the recycler first."""
@@ -313,6 +426,7 @@ class BrowserPool:
                 if kept and not page.is_closed():
                     idle.append(page)
                 else:
+                    self._guards.pop(page, None)
                     await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
@@ -452,16 +566,7 @@ class BrowserPool:
                     timezone_id="Asia/Shanghai",
                     viewport={"width": 1280, "height": 900},
                 )
-                if s.block_resources:
-                    blocked = set(s.block_resources)
-
-                    async def route(r: Any) -> None:
-                        if r.request.resource_type in blocked:
-                            await r.abort()
-                        else:
-                            await r.continue_()
-
-                    await ctx.route("**/*", route)
+                self._own.add(platform)  # its pages are guarded (block_resources)
                 self._contexts[platform] = ctx
             if fresh and cookies:  # a logged-in session's context: its cookies from the start
                 await ctx.add_cookies(list(cookies))
@@ -527,6 +632,8 @@ class BrowserPool:
     async def _shutdown(self) -> None:
         """Close contexts, browser and driver, each within the close timeout; kill if hung."""
         self._idle_pages.clear()  # closed with their contexts
+        self._guards.clear()
+        self._own.clear()
         for ctx in list(self._contexts.values()):
             await self._bounded(ctx.close(), "context_close")
         self._contexts.clear()

@@ -14,6 +14,26 @@ works is Kuaishou's word that there are none only when the profile counts 0 publ
 (``Sight.none``); with a counter above 0, or none read, it is ``unreadable``
 ("快手未向本次访问展示作品列表"). Items without ``timestamp`` stay undated.
 
+How: a navigation of the profile page, trimmed. The two APIs carry ``__NS_hxfalcon``, which
+the site's request client (its axios) adds to the calls the app makes; the signer is
+obfuscated code closed over by that client — nothing on ``window``, no hook on
+``XMLHttpRequest``/``fetch`` — so a call a check would make from a page left open
+(:meth:`probes.fetch.browser.BrowserPool.call`, Douyin's way) goes out unsigned and is refused
+(``result 50`` "签名验证失败"), and no public reader signs outside a page: DIYgod/RSSHub
+``lib/routes/kuaishou/profile.ts`` opens the profile page in a browser and captures what it
+fetches; NanmiCoder/MediaCrawler ``media_platform/kuaishou/client.py`` asks the unsigned
+GraphQL ``visionProfilePhotoList`` with a logged-in browser's cookies (the site has since moved
+its pages to the signed REST calls); capture notes of public clients found through the code
+index (repositories not named there) say the signer cannot be called from ``window``, that a
+script's own ``fetch`` is not signed, that an anonymous feed is often refused (``result
+109``) and that the web ``did`` is registered by the log SDK's ``POST
+/rest/wd/common/log/collect/misc2``. So a check navigates the platform's kept page, but the
+page makes only its document, its scripts, the two APIs and that registration
+(``BrowserPool.visit(keep=…)``): its stylesheets, pictures, beacons and other calls are
+aborted in Chromium, and the page is stopped once the works are in. A trimmed page that
+never asked for the works (a site that changed what its app needs) is read again whole, so
+a call this check aborted is never blamed on the account.
+
 Origins: ``www`` (default ``https://www.kuaishou.com``); the ``live`` key of earlier versions is
 still honoured for the same page. The id is ``Target.handle`` or the last path part of
 ``Target.url``.
@@ -24,8 +44,9 @@ from __future__ import annotations
 from typing import Any
 
 from probes.fetch import Tools
+from probes.fetch.browser import BrowserError, PageResult
 from probes.model import Observation, Outcome, Post, Profile, Sight, Target
-from probes.platforms.browsing import dig, missing, open_page
+from probes.platforms.browsing import NO_BROWSER, dig, missing, page_observation
 from probes.platforms.common import account_key, as_int, from_unix, origin, set_outcome
 from probes.platforms.kuaishou import PLATFORM
 from probes.platforms.registry import clock, failed, register
@@ -33,6 +54,11 @@ from probes.platforms.registry import clock, failed, register
 WWW_ORIGIN = PLATFORM.origins["www"]
 FEED_API = r"/rest/v/profile/feed"
 PROFILE_API = r"/rest/v/profile/get"
+#: the log SDK's call that registers the visitor's ``did`` (public clients make it before the
+#: profile answers): kept, with the two APIs, when the page's other requests are aborted
+DID_LOG = r"/rest/wd/common/log/collect/misc2"
+#: the calls a trimmed page still makes besides its document and scripts
+KEEP = (FEED_API, PROFILE_API, DID_LOG)
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
 WITHHELD = "快手未向本次访问展示作品列表"
 
@@ -45,19 +71,25 @@ def base_url(target: Target) -> str:
 
 
 @register("kuaishou")
-async def read_kuaishou(target: Target, tools: Tools) -> Observation:
+async def read_kuaishou(target: Target, tools: Tools, *, trimmed: bool = True) -> Observation:
+    """``trimmed`` False: the whole page from the start (what a trimmed page falls back to;
+    tests hold the two readings equal)."""
     pid = account_key(target)
     if not pid:
         return failed(target, clock(), "快手账号缺少 principalId（handle 或主页网址）")
-    obs, page = await open_page(
-        target,
-        tools.browser,
-        "kuaishou",
-        f"{base_url(target)}/profile/{pid}",
-        capture=[FEED_API, PROFILE_API],
-        wait_for=[FEED_API],
-    )
-    if page is None or obs.outcome is not Outcome.ok:
+    if tools.browser is None:
+        return failed(target, clock(), NO_BROWSER)
+    url = f"{base_url(target)}/profile/{pid}"
+    try:
+        page = await _visit(tools, url, keep=list(KEEP) if trimmed else None)
+        if trimmed and page.first(FEED_API) is None and (page.status or 200) < 400:
+            # the trimmed page never asked for the works: judge the whole page, as before,
+            # rather than blame the account for a request this check aborted
+            page = await _visit(tools, url, keep=None)
+    except BrowserError as e:
+        return failed(target, clock(), e.message)
+    obs = page_observation(target, page, url)
+    if obs.outcome is not Outcome.ok:
         return obs
     feed, info = page.first(FEED_API), page.first(PROFILE_API)
     if feed is None:
@@ -83,6 +115,15 @@ async def read_kuaishou(target: Target, tools: Tools) -> Observation:
         else:
             set_outcome(obs, Outcome.unreadable, f"{WITHHELD}（资料未显示作品数）")
     return obs
+
+
+async def _visit(tools: Tools, url: str, keep: list[str] | None) -> PageResult:
+    """The profile page in the pool; with ``keep``, only its document, scripts and those
+    calls are made (stylesheets, pictures, beacons and its other calls aborted)."""
+    assert tools.browser is not None
+    return await tools.browser.visit(
+        "kuaishou", url, capture=[FEED_API, PROFILE_API], wait_for=[FEED_API], keep=keep
+    )
 
 
 def _profile(user: dict[str, Any], items: list[dict[str, Any]]) -> Profile:
