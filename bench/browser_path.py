@@ -37,6 +37,20 @@ Every browser check also lost ~35 ms of this process's CPU: Chromium's memory (a
 Kuaishou stays a navigation: its ``/rest/v/profile/feed`` is signed (``__NS_hxfalcon``) by
 page script no public reader documents or ports.
 
+Then (2026-12-08, load 9-12, before and after interleaved on the simulator's Kuaishou page
+as the real one loads now: its app a script cached a year, a stylesheet, a picture, the
+visitor's ``did`` registered before the two signed calls): the pool refuses images, media
+and fonts inside Chromium by resource type (a playwright route paused every request for
+this process and switched the HTTP cache off) and Kuaishou's page is trimmed to its
+document, scripts, the two APIs and the ``did`` registration. Kuaishou 226, 230 -> 212,
+247; Douyin 43, 54 -> 35, 55: within the machine's noise (the navigation alone, 30 visits
+at load 3-7: ~240 -> ~200-230). Kuaishou cannot ask from an open page as Douyin does: the
+site's request client signs only its app's own calls, so a page's XHR is refused (``result
+50`` "签名验证失败"); and on the simulator's small page the navigation itself — a new
+document, ~70 ms in Chromium's browser process and ~55 ms in the renderer — is the cost.
+The trimming and the kept cache pay on the real page's megabytes of script and dozens of
+calls, which the simulator does not weigh.
+
 **Soak** (``--soak``): ``--pages`` consecutive Douyin pages through one pool with
 ``--max-pages`` at once; every ``--every`` pages it prints the Chromium processes' memory (PSS
 from /proc) and this process's RSS, so growth shows::

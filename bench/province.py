@@ -36,6 +36,8 @@ CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms o
 130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
 platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
 Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now three fifths of the total.)
+Not run again on 2026-12-08 (a full run takes ~10 minutes): Kuaishou's trimmed navigation
+measured within the noise of the one before in ``bench/browser_path.py``, so its share stands.
 """
 
 from __future__ import annotations

@@ -127,7 +127,9 @@ class _Guard:
     the page's own: ``Fetch`` pauses only the types asked (images, media, fonts; with
     ``keep``, everything but documents and scripts), so the page's other requests never wait
     on this process and the HTTP cache stays on. Why not ``page.route``: playwright disables
-    the cache for a routed page and pauses every request to ask the route."""
+    the cache for a routed page and pauses every request to ask the route. The session is the
+    page's: a cross-site frame in a renderer of its own (none of the read pages needs one)
+    fetches its pictures."""
 
     def __init__(self, cdp: Any, blocked: frozenset[str]) -> None:
         self.cdp = cdp
