@@ -128,8 +128,8 @@ class _Guard:
     ``keep``, everything but documents and scripts), so the page's other requests never wait
     on this process and the HTTP cache stays on. Why not ``page.route``: playwright disables
     the cache for a routed page and pauses every request to ask the route. The session is the
-    page's: a cross-site frame in a renderer of its own (none of the read pages needs one)
-    fetches its pictures."""
+    page's own: a cross-site frame, in a renderer of its own, is not covered (its pictures are
+    fetched; a price paid only by pages that embed one)."""
 
     def __init__(self, cdp: Any, blocked: frozenset[str]) -> None:
         self.cdp = cdp
