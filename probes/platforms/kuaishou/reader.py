@@ -31,8 +31,9 @@ script's own ``fetch`` is not signed, that an anonymous feed is often refused (`
 page makes only its document, its scripts, the two APIs and that registration
 (``BrowserPool.visit(keep=…)``): its stylesheets, pictures, beacons and other calls are
 aborted in Chromium, and the page is stopped once the works are in. A trimmed page that
-never asked for the works (a site that changed what its app needs) is read again whole, so
-a call this check aborted is never blamed on the account.
+never asked for the works and shows neither a gone account nor a verification (a site that
+changed what its app needs) is read again whole, so a call this check aborted is never
+blamed on the account.
 
 Origins: ``www`` (default ``https://www.kuaishou.com``); the ``live`` key of earlier versions is
 still honoured for the same page. The id is ``Target.handle`` or the last path part of
@@ -83,9 +84,11 @@ async def read_kuaishou(target: Target, tools: Tools, *, trimmed: bool = True) -
     try:
         page = await _visit(tools, url, keep=list(KEEP) if trimmed else None)
         if trimmed and page.first(FEED_API) is None and (page.status or 200) < 400:
-            # the trimmed page never asked for the works: judge the whole page, as before,
-            # rather than blame the account for a request this check aborted
-            page = await _visit(tools, url, keep=None)
+            said = missing(page_observation(target, page, url), page, "作品列表", GONE_MARKERS)
+            if said.outcome is Outcome.error:
+                # neither gone nor a verification, and no works asked for: maybe for want of
+                # a request this check aborted — the whole page is judged, as before
+                page = await _visit(tools, url, keep=None)
     except BrowserError as e:
         return failed(target, clock(), e.message)
     obs = page_observation(target, page, url)
