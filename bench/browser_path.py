@@ -43,8 +43,9 @@ visitor's ``did`` registered before the two signed calls): the pool refuses imag
 and fonts inside Chromium by resource type (a playwright route paused every request for
 this process and switched the HTTP cache off) and Kuaishou's page is trimmed to its
 document, scripts, the two APIs and the ``did`` registration. Kuaishou 226, 230 -> 212,
-247; Douyin 43, 54 -> 35, 55: within the machine's noise (the navigation alone, 30 visits
-at load 3-7: ~240 -> ~200-230). Kuaishou cannot ask from an open page as Douyin does: the
+247 (load 11-12) and 232, 284 -> 220, 245 (load 6-8); Douyin 43, 54 -> 35, 55 and 54, 59 ->
+46, 48 (its XHRs no longer pause for this process): ~10 %, near the machine's noise (the
+navigation alone, 30 visits at load 3-7: ~240 -> ~200-230). Kuaishou cannot ask from an open page as Douyin does: the
 site's request client signs only its app's own calls, so a page's XHR is refused (``result
 50`` "签名验证失败"); and on the simulator's small page the navigation itself — a new
 document, ~70 ms in Chromium's browser process and ~55 ms in the renderer — is the cost.
