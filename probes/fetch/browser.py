@@ -284,6 +284,7 @@ class BrowserPool:
             idle = self._idle_pages.setdefault(context, []) if reusable else []
             page = idle.pop() if idle else None
             if page is not None and page.is_closed():
+                self._guards.pop(page, None)  # gone with its renderer (a crash)
                 page = None
             if page is None:
                 try:
