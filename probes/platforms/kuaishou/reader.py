@@ -19,16 +19,18 @@ the site's request client (its axios) adds to the calls the app makes; the signe
 obfuscated code closed over by that client — nothing on ``window``, no hook on
 ``XMLHttpRequest``/``fetch`` — so a call a check would make from a page left open
 (:meth:`probes.fetch.browser.BrowserPool.call`, Douyin's way) goes out unsigned and is refused
-(``result 50`` "签名验证失败"), and no public reader signs outside a page: DIYgod/RSSHub
-``lib/routes/kuaishou/profile.ts`` opens the profile page in a browser and captures what it
-fetches; NanmiCoder/MediaCrawler ``media_platform/kuaishou/client.py`` asks the unsigned
+(``result 50`` "签名验证失败"). The maintained readers leave the signing to a page:
+DIYgod/RSSHub ``lib/routes/kuaishou/profile.ts`` opens ``live.kuaishou.com/profile/<id>`` in
+a browser (pictures, stylesheets, pings aborted) and captures the ``/live_api/profile/public``
+answers it fetches; NanmiCoder/MediaCrawler ``media_platform/kuaishou/client.py`` asks the unsigned
 GraphQL ``visionProfilePhotoList`` with a logged-in browser's cookies (the site has since moved
 its pages to the signed REST calls); capture notes of public clients found through the code
 index (repositories not named there) say the signer cannot be called from ``window``, that a
 script's own ``fetch`` is not signed, that an anonymous feed is often refused (``result
 109``) and that the web ``did`` is registered by the log SDK's ``POST
-/rest/wd/common/log/collect/misc2``. So a check navigates the platform's kept page, but the
-page makes only its document, its scripts, the two APIs and that registration
+/rest/wd/common/log/collect/misc2`` (one claims a port of the signer to Python, which
+cannot be checked against the site from here). So a check navigates the platform's kept
+page, but the page makes only its document, its scripts, the two APIs and that registration
 (``BrowserPool.visit(keep=…)``): its stylesheets, pictures, beacons and other calls are
 aborted in Chromium, and the page is stopped once the works are in. A trimmed page that
 never asked for the works and shows neither a gone account nor a verification (a site that
