@@ -80,6 +80,12 @@ _IN_PAGE_GET = """async (urls) => Promise.all(urls.map((u) => new Promise((resol
   x.onerror = () => resolve([0, '', '']);
   x.send();
 })))"""
+#: the app moved to another of its routes as its own links move it: the URL pushed, then the
+#: ``popstate`` its router listens to (what the back button sends)
+_IN_APP_ROUTE = """(path) => {
+  history.pushState(history.state, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate', {state: history.state}));
+}"""
 
 
 @dataclass
@@ -395,6 +401,10 @@ class BrowserPool:
         *,
         timeout: float | None = None,
         context: str | None = None,
+        route: str | None = None,
+        capture: Sequence[str] = (),
+        wait_for: Sequence[str] | None = None,
+        accept: Callable[[Any], bool] | None = None,
     ) -> PageResult | None:
         """GET each of ``urls`` from inside a page ``platform``'s context already keeps open
         on ``origin`` (a check before left it there): an ``XMLHttpRequest`` of the page, so
@@ -402,7 +412,14 @@ class BrowserPool:
         navigation's CPU (no document, no renderer work, no response events). None when no
         such page is idle — the caller navigates instead, which leaves one for next time —
         or when the page could not make the calls. The answers are ``captured``; there is
-        no document (``html`` "")."""
+        no document (``html`` "").
+
+        ``route`` (a path on ``origin``; ``urls`` unused): for a site that signs only its
+        app's own calls, the kept page's app is moved to that route as its own links move it
+        (``history.pushState`` and the ``popstate`` its router listens to), and the answers
+        its script then fetches are captured as :meth:`visit` captures them — those whose
+        request ``accept`` takes (which account it asked for) — until each of ``wait_for``
+        answered; None when they did not within ``timeout`` (the page is kept)."""
         name = context or platform
         prefix = origin.rstrip("/") + "/"
         if self._closed or not self._idle_pages.get(name):
@@ -419,13 +436,20 @@ class BrowserPool:
                 return None
             idle.remove(page)
             got: list[Any] | None = None
+            answers: list[Captured] | None = None
             started = time.monotonic()
             try:
-                got = await asyncio.wait_for(page.evaluate(_IN_PAGE_GET, list(urls)), limit)
+                if route is None:
+                    got = await asyncio.wait_for(page.evaluate(_IN_PAGE_GET, list(urls)), limit)
+                else:
+                    waits = capture if wait_for is None else wait_for
+                    answers = await self._in_app(page, route, capture, waits, accept, limit)
             except Exception:  # timed out, or the page went away under the call
-                got = None
+                got = answers = None
             finally:
-                kept = got is not None and self._contexts.get(name) is not None
+                # an app that did not answer in time leaves a page as good as it was
+                done = got is not None or route is not None
+                kept = done and self._contexts.get(name) is not None
                 if kept and not page.is_closed():
                     idle.append(page)
                 else:
@@ -433,18 +457,67 @@ class BrowserPool:
                     await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
-            if got is None:
+            if got is None and answers is None:
                 return None
             elapsed, final_url = int((time.monotonic() - started) * 1000), page.url
         finally:
             self._sem.release()
             await self.recycle_if_due()
+        if answers is not None:
+            at = origin.rstrip("/") + (route or "")
+            return PageResult(at, final_url, None, "", answers, elapsed_ms=elapsed)
+        assert got is not None
         captured = [
             Captured(url or asked, int(status), text.encode(), _json(text.encode()))
             for (status, text, url), asked in zip(got, urls, strict=True)
             if status
         ]
         return PageResult(origin, final_url, None, "", captured, elapsed_ms=elapsed)
+
+    async def _in_app(
+        self,
+        page: Any,
+        route: str,
+        capture: Sequence[str],
+        wait_for: Sequence[str],
+        accept: Callable[[Any], bool] | None,
+        limit: float,
+    ) -> list[Captured] | None:
+        """:meth:`call`'s ``route``: the answers, or None when the awaited did not come."""
+        patterns = [re.compile(p) for p in capture]
+        waits = [re.compile(p) for p in wait_for]
+        seen: list[Any] = []
+        arrived, complete = asyncio.Event(), asyncio.Event()
+
+        def on_response(resp: Any) -> None:
+            if not any(p.search(resp.url) for p in patterns):
+                return
+            if accept is not None and not accept(resp.request):
+                return  # another account's (a call the page made before this check)
+            seen.append(resp)
+            if all(any(w.search(r.url) for r in seen) for w in waits):
+                arrived.set()
+            if all(any(p.search(r.url) for r in seen) for p in patterns):
+                complete.set()
+
+        page.on("response", on_response)
+        try:
+            await asyncio.wait_for(page.evaluate(_IN_APP_ROUTE, route), limit)
+            try:
+                await asyncio.wait_for(arrived.wait(), limit)
+            except TimeoutError:
+                return None
+            if self.settings.settle_ms and not complete.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(complete.wait(), self.settings.settle_ms / 1000)
+            captured: list[Captured] = []
+            for resp in list(seen):
+                with contextlib.suppress(Exception):  # a response with no body
+                    body = await asyncio.wait_for(resp.body(), 5)
+                    captured.append(Captured(resp.url, resp.status, body, _json(body)))
+            return captured
+        finally:
+            page.remove_listener("response", on_response)
 
     async def visit(self, platform: str, url: str, **kw: Any) -> PageResult:
         """Open ``url`` in ``platform``'s context (arguments: :meth:`_visit`), then recycle

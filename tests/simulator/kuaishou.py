@@ -14,6 +14,12 @@ registered gets ``result 2`` (the code is assumed: the sources say only that reg
 needed). The local server does not read request bodies, so the APIs tell accounts apart by
 the ``Referer`` (the profile page) and close the connection after a POST.
 
+The app is a single page: another profile is shown in place when its router is told the URL
+changed (``popstate``, what the back button and the site's own links do), and the app asks
+both APIs again, signed, for the profile now in the URL — the did is registered once per
+page. That the real app asks again on ``popstate`` is inferred (its profile links move within
+the page), not captured: ``Simulator(kuaishou_in_app=False)`` serves an app that ignores it.
+
 What a principalId is decides the answers:
 
 - ``3xks000001``: 56 works, a pinned ``profileUserTopPhoto`` and posts 20 hours and 3 days old;
@@ -69,10 +75,12 @@ CSS_PATH = "/kos/nlav12119/vision-pc/app.css"
 APP = f"""(() => {{
 const sign = (u) => u + (u.includes('?') ? '&' : '?') + '__NS_hxfalcon={SIGNATURE}&caver=2';
 const request = (u, init) => fetch(sign(u), init).then((r) => r.json()).catch(() => ({{}}));
+const registered = fetch('{DID_LOG}?v=3.9.49&kpn=KUAISHOU_VISION',
+  {{method: 'POST', body: '{{}}'}}).catch(() => {{}});
+const show = () => {{
 const uid = location.pathname.split('/').pop();
 const first = uid === '3xksnewcall' ? request('{NEW_CALL}') : Promise.resolve({{result: 1}});
-fetch('{DID_LOG}?v=3.9.49&kpn=KUAISHOU_VISION', {{method: 'POST', body: '{{}}'}})
-  .catch(() => {{}})
+registered
   .then(() => first)
   .then((intro) => {{
     if (intro.result !== 1) return;
@@ -87,7 +95,13 @@ fetch('{DID_LOG}?v=3.9.49&kpn=KUAISHOU_VISION', {{method: 'POST', body: '{{}}'}}
         const li = document.createElement('li'); li.textContent = f.photo.caption;
         document.getElementById('works').appendChild(li); }} }});
   }});
+}};
+show();
+ROUTER
 }})();"""
+#: the app's router: another profile shown in place, its answers asked again
+ROUTER = """window.addEventListener('popstate', () => {
+  document.getElementById('works').replaceChildren(); show(); });"""
 
 PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>示例警方的快手 - 快手</title>
 <link rel="stylesheet" href="{CSS_PATH}"></head>
@@ -99,7 +113,7 @@ def routes(sim: Simulator) -> dict[str, Any]:
     state = _Visitors()
     return {
         **{f"/profile/{pid}": lambda r: _page(sim, state, r) for pid in ACCOUNTS},
-        APP_PATH: lambda r: _asset(sim, "kuaishou_app", APP, "text/javascript"),
+        APP_PATH: lambda r: _asset(sim, "kuaishou_app", _app(sim), "text/javascript"),
         CSS_PATH: lambda r: _asset(sim, "kuaishou_css", "#app{margin:0 auto}", "text/css"),
         DID_LOG: lambda r: _register(sim, state, r),
         NEW_CALL: lambda r: json_reply({"result": 1}),
@@ -120,6 +134,10 @@ class _Visitors:
 def _count(sim: Simulator, kind: str) -> None:
     with sim._lock:
         sim.pages[kind] = sim.pages.get(kind, 0) + 1
+
+
+def _app(sim: Simulator) -> str:
+    return APP.replace("ROUTER", ROUTER if sim.kuaishou_in_app else "")
 
 
 def _did(req: Request) -> str:
