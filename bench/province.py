@@ -43,7 +43,7 @@ cost ~50 ms a check instead of 130.5: about 12.5 % of one core hourly and about 
 platforms' default intervals — an estimate, not a measurement. The smoke run (``--quick``:
 2,000 accounts, 10 s windows, load 6-10), before and after back to back: browser platforms
 191.5 -> 94.9 CPU-ms per check (in ``xuncha run``, recording included); checks of 2,000
-accounts hourly 80 -> 52 CPU-s an hour (the idle cost, 3-4 % of a core, as noisy as ever).
+accounts hourly 80 -> 52 CPU-s an hour (the idle cost, 2.1 and 3.7 % of a core, as noisy as ever).
 """
 
 from __future__ import annotations
