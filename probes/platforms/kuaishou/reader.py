@@ -35,7 +35,8 @@ check before left a Kuaishou page open, the check moves that page's app to the a
 profile as the site's own links move it (``BrowserPool.call(route=…)``: the URL pushed and
 the ``popstate`` its router follows), and the app asks both APIs for it, signed — about a
 quarter of a navigation's CPU on the simulator. Only answers the page asked for this
-account are taken (its ``Referer``; the feed's ``user_id``, first page). That the real app
+account are taken (the feed's ``user_id``, first page; the profile's ``Referer``), and
+both are awaited, so this reads what a navigation reads. That the real app
 asks again on ``popstate`` is inferred, not captured: an app that does not answer within
 :data:`IN_APP_SECONDS`, or an answer not shown (a verification, an empty list), sends the
 check to the page itself, as Douyin's does. The navigation is trimmed: the page makes only
@@ -107,7 +108,7 @@ async def read_kuaishou(target: Target, tools: Tools, *, whole: bool = False) ->
             [],
             route=f"/profile/{pid}",
             capture=[FEED_API, PROFILE_API],
-            wait_for=[FEED_API],
+            wait_for=[FEED_API, PROFILE_API],  # both, or the page: what a navigation reads
             accept=_asked_for(pid),
             timeout=IN_APP_SECONDS,
         )
@@ -162,17 +163,15 @@ def judge(obs: Observation, page: PageResult) -> Observation:
 
 
 def _asked_for(pid: str) -> Callable[[Any], bool]:
-    """Whether a request the kept page's app made asked for ``pid``: made from ``pid``'s
-    profile page (its ``Referer``: the profile API names no account, the server reads the
-    page) and, for the works, naming ``pid`` in its body, first page. An answer for the
+    """Whether a request the kept page's app made asked for ``pid``: the works naming ``pid``
+    in their body, first page; the profile made from ``pid``'s profile page (its
+    ``Referer``: that API names no account, the server reads the page). An answer for the
     account the page showed before this check is never taken for this one's."""
 
     def accept(request: Any) -> bool:
-        referer = str((request.headers or {}).get("referer", ""))
-        if urlsplit(referer).path.rstrip("/").rsplit("/", 1)[-1] != pid:
-            return False
         if not re.search(FEED_API, request.url):
-            return True
+            referer = str((request.headers or {}).get("referer", ""))
+            return urlsplit(referer).path.rstrip("/").rsplit("/", 1)[-1] == pid
         try:
             body = json.loads(request.post_data or "")
         except ValueError:
