@@ -184,3 +184,32 @@ def test_a_call_from_a_kept_page_is_refused_unsigned() -> None:
         answers = asyncio.run(main(srv.base))
     assert answers is not None
     assert answers.first(PROFILE_API).data == {"result": 50, "error_msg": "签名验证失败"}
+
+
+def test_an_app_that_never_follows_its_router_is_not_waited_for_on_every_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the real app does not ask again when moved, two checks wait for it in vain; the
+    next ones navigate at once (for an hour) instead of each paying the wait — and read
+    the same."""
+    from probes.fetch.browser import BrowserPool as Pool
+    from probes.platforms.kuaishou import reader
+
+    monkeypatch.setattr(reader, "IN_APP", reader._InAppTrust())
+    monkeypatch.setattr(reader, "IN_APP_SECONDS", 1.5)
+    tried: list[str] = []
+    real_call = Pool.call
+
+    async def call(self: Pool, *args: Any, **kw: Any) -> Any:
+        tried.append(str(kw.get("route")))
+        return await real_call(self, *args, **kw)
+
+    monkeypatch.setattr(Pool, "call", call)
+    sim = Simulator(kuaishou_in_app=False)
+    handles = ["3xks000001", "3xksempty", "3xks000001", "3xksempty", "3xks000001"]
+    with LocalServer(sim.routes()) as srv:
+        seen = _reads(srv, handles)
+    # the first check navigates (no page kept yet: the call finds none and waits for nothing)
+    assert tried[: reader.MISSES_TO_DOUBT + 1] == [f"/profile/{h}" for h in handles[:3]]
+    assert len(tried) == reader.MISSES_TO_DOUBT + 1
+    assert [_judged(o) for o in seen[2:4]] == [_judged(o) for o in seen[:2]]

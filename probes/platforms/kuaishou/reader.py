@@ -39,10 +39,11 @@ account are taken (the feed's ``user_id``, first page; the profile's ``Referer``
 both are awaited, so this reads what a navigation reads. That the real app
 asks again on ``popstate`` is inferred, not captured: an app that does not answer within
 :data:`IN_APP_SECONDS`, or an answer not shown (a verification, an empty list), sends the
-check to the page itself, as Douyin's does. The navigation is trimmed: the page makes only
-its document, its scripts, the two APIs and that registration (``BrowserPool.visit(keep=…)``):
-its stylesheets, pictures, beacons and other calls are aborted in Chromium, and the page is
-stopped once the works are in. A trimmed page that
+check to the page itself, as Douyin's does; after :data:`MISSES_TO_DOUBT` such waits in a row
+the checks navigate at once for an hour (:class:`_InAppTrust`). The navigation is trimmed:
+the page makes only its document, its scripts, the two APIs and that registration
+(``BrowserPool.visit(keep=…)``): its stylesheets, pictures, beacons and other calls are
+aborted in Chromium, and the page is stopped once the works are in. A trimmed page that
 never asked for the works and shows neither a gone account nor a verification (a site that
 changed what its app needs) is read again whole, so a call this check aborted is never
 blamed on the account.
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +82,40 @@ KEEP = (FEED_API, PROFILE_API, DID_LOG)
 #: how long the kept page's app may take to answer for another profile before the check
 #: navigates (an app that does not follow its router's popstate costs a check this much)
 IN_APP_SECONDS = 5.0
+#: in-app waits in a row that came to nothing before the shortcut is doubted ...
+MISSES_TO_DOUBT = 2
+#: ... and left alone this long (then tried once again): an app that does not follow its
+#: router would otherwise cost every check the wait before its navigation
+DOUBT_SECONDS = 3600.0
+
+
+class _InAppTrust:
+    """Whether the kept page's app answers when moved (per origin, this process's memory).
+
+    Why: that the real app asks again on ``popstate`` is inferred, not captured. If it does
+    not, each check would wait :data:`IN_APP_SECONDS` for nothing before navigating; after
+    :data:`MISSES_TO_DOUBT` such waits in a row the checks navigate at once for
+    :data:`DOUBT_SECONDS`. Monotonic time: the wall clock may be pinned or jump."""
+
+    def __init__(self) -> None:
+        self._misses: dict[str, int] = {}
+        self._doubted_until: dict[str, float] = {}
+
+    def worth_trying(self, origin: str) -> bool:
+        return time.monotonic() >= self._doubted_until.get(origin, 0.0)
+
+    def answered(self, origin: str) -> None:
+        self._misses.pop(origin, None)
+        self._doubted_until.pop(origin, None)
+
+    def waited_in_vain(self, origin: str) -> None:
+        n = self._misses[origin] = self._misses.get(origin, 0) + 1
+        if n >= MISSES_TO_DOUBT:
+            self._misses[origin] = MISSES_TO_DOUBT - 1  # after the pause: one more try
+            self._doubted_until[origin] = time.monotonic() + DOUBT_SECONDS
+
+
+IN_APP = _InAppTrust()
 GONE_MARKERS = ("用户不存在", "该用户已注销", "账号已注销", "账号已被封禁")
 WITHHELD = "快手未向本次访问展示作品列表"
 
@@ -101,7 +137,8 @@ async def read_kuaishou(target: Target, tools: Tools, *, whole: bool = False) ->
     if tools.browser is None:
         return failed(target, clock(), NO_BROWSER)
     www = base_url(target)
-    if not whole:
+    if not whole and IN_APP.worth_trying(www):
+        asked_at = time.monotonic()
         answers = await tools.browser.call(
             "kuaishou",
             www,
@@ -113,9 +150,12 @@ async def read_kuaishou(target: Target, tools: Tools, *, whole: bool = False) ->
             timeout=IN_APP_SECONDS,
         )
         if answers is not None:
+            IN_APP.answered(www)
             obs = judge(page_observation(target, answers, answers.url), answers)
             if plain_first.shown(obs):
                 return obs
+        elif time.monotonic() - asked_at >= 0.8 * IN_APP_SECONDS:  # waited, not "no page"
+            IN_APP.waited_in_vain(www)
     url = f"{www}/profile/{pid}"
     try:
         page = await _visit(tools, url, keep=None if whole else list(KEEP))
