@@ -156,7 +156,11 @@ class Claims:
                 t.c.meaning,
                 t.c.read_at,
                 t.c.posts_counted,
-                t.c.rules_digest,
+                # until when its time rules stay silent, not the posts' digest they are
+                # judged from: decoding that was a tenth of a busy patrol (the write reads
+                # it for the few looks it judges)
+                t.c.quiet_until,
+                t.c.quiet_for,
             )
         )
         with Session(self.engine) as s:
@@ -167,12 +171,12 @@ class Claims:
             s.expunge_all()  # handed to the checks as they were read
             s.commit()
         out = []
-        for a, etag, modified, sha, snapshot_id, judged, meaning, read_at, counted, digest in rows:
+        for a, etag, modified, sha, snapshot_id, judged, meaning, read_at, counted, *quiet in rows:
             fresh = refresh is None or (read_at is not None and now - read_at < refresh)
             meaning = meaning if fresh else ""
             known = snapshot_id is not None and (sha or meaning) and judged == judged_with
             prev = Previous(etag, modified, sha, meaning, counted) if known else None
-            last = LastLook(snapshot_id, digest or {}) if known else None
+            last = LastLook(snapshot_id, *quiet) if known else None
             out.append(Claim(a, prev, accounts.get(a), last))
         return out
 

@@ -11,7 +11,7 @@ constructor and the flush were most of the writer's CPU on a page that did not c
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -85,7 +85,20 @@ def insert_snapshots(session: Session, snaps: list[Snapshot]) -> None:
         snap.__dict__["id"] = snapshot_id
 
 
-def same_snapshot(node: str, account_id: str, obs: Observation, earlier: Snapshot) -> Snapshot:
+class Earlier(Protocol):
+    """What a look copies of the snapshot it refers to: a :class:`Snapshot`, or a row of
+    these columns (``monitor.record.quick.EARLIER_COLUMNS``)."""
+
+    id: int | None
+    latest_post_at: datetime | None
+    sight: str | None
+    post_count: int
+    facts_hash: str
+    profile_hash: str
+    artifacts: list[dict[str, Any]]
+
+
+def same_snapshot(node: str, account_id: str, obs: Observation, earlier: Earlier) -> Snapshot:
     """The snapshot of a check that found the page as ``earlier`` has it: when, from where,
     what URL and what came back (304, or 200 with the same bytes or saying the same) are
     this check's, and the counters it read; the facts and artifacts are ``earlier``'s,
