@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from probes.model import AppFacts, Observation, Post, Previous, Profile, Sight
+from probes.model import AppFacts, Observation, Post, Previous, Profile, Sight, cap_posts
 
 #: changes when what the digest covers changes: every last look is then read in full once
 VERSION = "m2"
@@ -108,9 +108,11 @@ class Said:
 
 
 def said_by(obs: Observation) -> Said:
-    """``obs``'s posts as a reader's later read of the same input would give them; ``obs``
-    must be capped already (``cap_posts`` is idempotent, as ``observe`` applies it again)."""
-    return Said(posts_digest(obs.posts), tuple(sorted(obs.capped.items())))
+    """What ``obs``'s posts say once ``observe`` has capped them (``cap_posts``), capped on
+    a copy: ``obs`` is left as it is for whoever reads on (``wechat`` goes on with a list)."""
+    posts = [replace(p, links=list(p.links)) for p in obs.posts]
+    capped = cap_posts(replace(obs, posts=posts, capped=dict(obs.capped)))
+    return Said(posts_digest(capped.posts), tuple(sorted(capped.capped.items())))
 
 
 class Reads:

@@ -49,7 +49,7 @@ from probes.fetch import Tools
 from probes.fetch.bounds import parse_html
 from probes.fetch.http import decode_text
 from probes.meaning import Reads, said_again, said_by
-from probes.model import Observation, Outcome, Post, Sight, Target, cap_posts
+from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
 from probes.platforms.dates import (
     DEFAULT_TZ,
@@ -111,7 +111,7 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
         obs.detail = f"选择器 '{item_sel}' 匹配 {len(items)} 个条目，但都读不出日期"
     await open_details(target, tools, obs)  # "detail": the newest items' body text
     if key is not None and not undated and all(timeless for _, timeless in read):
-        READS.put(key, said_by(cap_posts(obs)))  # capped as observe() caps it
+        READS.put(key, said_by(obs))
     return obs
 
 
