@@ -37,6 +37,24 @@ Every browser check also lost ~35 ms of this process's CPU: Chromium's memory (a
 Kuaishou stays a navigation: its ``/rest/v/profile/feed`` is signed (``__NS_hxfalcon``) by
 page script no public reader documents or ports.
 
+Then (2026-12-08, before and after interleaved, on the simulator's Kuaishou page as the
+real one loads now: its app a script cached a year, a stylesheet, a picture, the visitor's
+``did`` registered before the two signed calls, another profile shown in place when the
+app's router gets a ``popstate``). First the navigation made cheaper — the pool refusing
+images, media and fonts inside Chromium by resource type (a playwright route paused every
+request for this process and switched the HTTP cache off) and Kuaishou's page trimmed to
+its document, scripts, the two APIs and the ``did`` registration: Kuaishou 226, 230 -> 212,
+247 (load 11-12) and 232, 284 -> 220, 245 (load 6-8); Douyin 43, 54 -> 35, 55 and 54, 59
+-> 46, 48 (its XHRs no longer pause for this process) — ~10 %, near the noise: on the
+simulator's small page the navigation itself (a new document, ~70 ms in Chromium's browser
+process, ~55 in the renderer) is the cost. Kuaishou cannot ask from an open page as Douyin
+does — the site signs only its app's own calls, so a page's XHR is refused (``result 50``
+"签名验证失败") — but the kept page's app can be moved to the account's profile as the
+site's links move it, and asks both APIs itself, signed: Kuaishou 252, 242 -> 58, 59 CPU-ms
+per check (load 11-12; Douyin 49, 67 -> 44, 45 beside it). Whether the real app asks again
+on ``popstate`` is inferred, not captured; when it does not, a check waits 5 s and
+navigates, trimmed.
+
 **Soak** (``--soak``): ``--pages`` consecutive Douyin pages through one pool with
 ``--max-pages`` at once; every ``--every`` pages it prints the Chromium processes' memory (PSS
 from /proc) and this process's RSS, so growth shows::
@@ -113,8 +131,9 @@ def paths(reader: str) -> tuple[str, ...]:
     return ("patrol", "browser") if spec.http_first else ("patrol",)
 
 
-#: a browser platform whose checks ask its APIs from a page left open (BrowserPool.call)
-IN_PAGE = ("douyin",)
+#: a browser platform whose checks ask its APIs from a page left open (BrowserPool.call:
+#: Douyin's XHRs, Kuaishou's app moved to the account's profile)
+IN_PAGE = ("douyin", "kuaishou")
 
 
 def label(reader: str, path: str) -> str:

@@ -3,7 +3,7 @@
 Not a test: prints figures. For N accounts, each read by the ``weibo`` reader (3 requests:
 getIndex user, getIndex posts, profile/info; JSON parsed into an Observation), compared with
 a bare ``httpx`` fetch of the same 3 URLs per account at the same concurrency, its
-connections in pools of the fetcher's size (one big pool is slower) — the ceiling for this
+connections in pools of 8 (one big httpx pool is slower) — the ceiling for this
 machine. The simulator's handlers are served by a small asyncio keep-alive server
 in a process of its own (the tests' threaded server would be the bottleneck, hiding the
 client's cost). Peak RSS is the process's ``ru_maxrss``; each stage runs in a fresh child
@@ -17,7 +17,7 @@ rate moves with the neighbours' load, CPU time much less. With ``--rounds`` the 
 alternate and the best round of each is compared.
 
 Stages: ``bare`` (the ceiling: one httpx client), ``bare_pools`` (the higher ceiling: the
-same split into pools of 8 as the fetcher's), ``reader`` (fetch and parse), ``pipeline`` (the whole
+same split into pools of 8), ``reader`` (fetch and parse), ``pipeline`` (the whole
 check: fetch, parse, snapshot and blobs, detectors, findings and outbox on SQLite), its
 records written by a writer process as under ``xuncha run`` (``--writer thread``: in the
 probing process, as one-off commands do). The pipeline's CPU and memory count both
@@ -28,6 +28,11 @@ wechat album list + its newest article, rss, webpage, bilibili), each in a proce
 own against the same simulator, ``--accounts`` checks each::
 
     python bench/http_path.py --per-platform --accounts 300
+
+``--hosts H``: CPU and connections per GET through the Fetcher, the pages on ``H`` loopback
+hosts (``bench/http_hosts.py``)::
+
+    python bench/http_path.py --hosts 50 --accounts 4000 --rounds 3
 
 ``--looks``: what a check of a page seen before costs, whole (fetch, read, record by the
 writer process), per behaviour of the page: ``same`` (the same bytes, no validators),
@@ -56,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import http_hosts  # noqa: E402
 import http_looks  # noqa: E402
 
 _CPU_AT_START = [0.0]
@@ -102,16 +108,15 @@ async def _reader(base: str, n: int, conc: int) -> tuple[float, int]:
 
 async def _bare(base: str, n: int, conc: int, pooled: bool = False) -> tuple[float, int]:
     """The same requests with nothing of ours: one ``httpx`` client (``bare``, the issue's
-    ceiling), or (``bare_pools``) clients split into pools as the fetcher's (``pool_split``) —
-    httpcore walks its whole pool on every request, so one pool of 32 costs more CPU per
-    request than four of 8, and that is the higher ceiling."""
+    ceiling), or (``bare_pools``) clients split into pools of 8 (as the fetcher's were until
+    it kept its own connections, ``probes/fetch/transport.py``) — httpcore walks its whole
+    pool on every request, so one pool of 32 costs more CPU per request than four of 8."""
     import httpx
-
-    from probes.fetch.http import pool_split
 
     sem = asyncio.Semaphore(conc)
     ok = 0
-    shards, size = pool_split(conc) if pooled else (1, conc)
+    shards = -(-conc // 8) if pooled else 1
+    size = -(-conc // shards)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     clients = [httpx.AsyncClient(limits=limits, trust_env=False) for _ in range(shards)]
     busy = [0] * shards
@@ -271,20 +276,24 @@ def per_platform(base: str, n: int, conc: int) -> None:
         )
 
 
-def serve() -> None:
-    """Serve the simulator's routes on a free port (printed) until killed."""
+def serve(hosts: int = 0) -> None:
+    """Serve the simulator's routes on a free port (printed) until killed, on 127.0.0.1
+    and, with ``hosts``, on as many more loopback addresses (127.0.0.2 …)."""
     from localserver import Reply, Request
     from simulator import Simulator
 
+    accepted = [0]  # connections: http_hosts asks for them at /bench/connects
     rss = "application/rss+xml; charset=utf-8"
     routes = {
         **Simulator().routes(),
         "/bench/feed.xml": Reply.fixture("feeds/weibo_rsshub.xml", rss),
         "/bench/tzgg/": Reply.fixture("pages/tzgg_gbk_meta.html", "text/html"),
         **http_looks.routes(),
+        "/bench/connects": lambda req: Reply(body=str(accepted[0])),
     }
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted[0] += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -311,13 +320,18 @@ def serve() -> None:
 
     async def main() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        print(server.sockets[0].getsockname()[1], flush=True)
+        port = server.sockets[0].getsockname()[1]
+        for i in range(hosts):
+            await asyncio.start_server(handle, f"127.0.0.{2 + i}", port, backlog=1024)
+        print(port, flush=True)
         await server.serve_forever()
 
     asyncio.run(main())
 
 
-def stage(kind: str, n: int, conc: int, base: str, writer: str, rounds: int = 1) -> None:
+def stage(
+    kind: str, n: int, conc: int, base: str, writer: str, rounds: int = 1, hosts: int = 0
+) -> None:
     import structlog
 
     # errors only: the bench configures no alert channel, so every finding would warn
@@ -327,6 +341,8 @@ def stage(kind: str, n: int, conc: int, base: str, writer: str, rounds: int = 1)
         secs, ok = asyncio.run(
             http_looks.run(behaviour, base, n, conc, rounds, _start, _EXTRA, _TZGG)
         )
+    elif kind == "hosts":
+        secs, ok = asyncio.run(http_hosts.run(base, n, conc, hosts, _start, _EXTRA))
     elif kind.startswith("platform:"):
         secs, ok = asyncio.run(_platform(kind.split(":", 1)[1], base, n, conc))
     elif kind == "pipeline":
@@ -353,11 +369,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument(
         "--stage",
-        choices=[*STAGES, "serve", *(f"platform:{k}" for k in PLATFORM_KINDS),
+        choices=[*STAGES, "serve", "hosts", *(f"platform:{k}" for k in PLATFORM_KINDS),
                  *(f"looks:{k}" for k in http_looks.LOOKS)],
     )  # fmt: skip
     ap.add_argument("--looks", action="store_true", help="CPU per check of a page seen before")
     ap.add_argument("--per-platform", action="store_true", help="CPU per check of each reader")
+    ap.add_argument("--hosts", type=int, default=0, help="GETs spread over this many hosts")
     ap.add_argument("--base", default="")
     ap.add_argument("--rounds", type=int, default=1, help="alternate the stages this often")
     ap.add_argument(
@@ -366,13 +383,15 @@ def main() -> None:
     )  # fmt: skip
     a = ap.parse_args()
     if a.stage == "serve":
-        serve()
+        serve(a.hosts)
         return
     if a.stage:
-        stage(a.stage, a.accounts, a.concurrency, a.base, a.writer, a.rounds)
+        stage(a.stage, a.accounts, a.concurrency, a.base, a.writer, a.rounds, a.hosts)
         return
     server = subprocess.Popen(
-        [sys.executable, __file__, "--stage", "serve"], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--stage", "serve", "--hosts", str(a.hosts)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in STAGES}
     try:
@@ -380,6 +399,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         if a.per_platform:
             per_platform(base, a.accounts, a.concurrency)
+            return
+        if a.hosts:
+            http_hosts.report(__file__, base, a.accounts, a.concurrency, a.hosts, a.rounds)
             return
         if a.looks:
             http_looks.report(__file__, base, a.accounts, a.concurrency, a.rounds)

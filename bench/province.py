@@ -3,8 +3,8 @@
 Not a test: prints figures. Nothing but loopback addresses is contacted.
 
 The registry holds ``--accounts`` accounts at a province's mix: a third on the platforms that
-were all read through Chromium (Douyin and Kuaishou still are — Douyin's APIs asked from a
-page left open; Toutiao's signed feed and Bilibili's API are read over plain HTTP; the
+were all read through Chromium (Douyin and Kuaishou still are — asked from a page left
+open; Toutiao's signed feed and Bilibili's API are read over plain HTTP; the
 simulator of ``tests/simulator`` serves their pages and JSON in the real shapes, a process of
 its own), two thirds on government websites (``bench/peer_pages.py``: news lists on 50
 loopback hosts; half of them carry noise — a token, a nonce, a counter that change on every
@@ -36,6 +36,14 @@ CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms o
 130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
 platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
 Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now three fifths of the total.)
+Not run again on 2026-12-08 (a full run takes ~10 minutes). Estimated from
+``bench/browser_path.py`` instead: Kuaishou's checks, now asked from the kept page's app,
+went from ~220 to ~58 CPU-ms (Douyin ~45), so the browser platforms' ~3,300 accounts would
+cost ~50 ms a check instead of 130.5: about 12.5 % of one core hourly and about 8 % at the
+platforms' default intervals — an estimate, not a measurement. The smoke run (``--quick``:
+2,000 accounts, 10 s windows, load 6-10), before and after back to back: browser platforms
+191.5 -> 94.9 CPU-ms per check (in ``xuncha run``, recording included); checks of 2,000
+accounts hourly 80 -> 52 CPU-s an hour (the idle cost, 2.1 and 3.7 % of a core, as noisy as ever).
 """
 
 from __future__ import annotations
@@ -56,8 +64,9 @@ from peer import ROOT, SELECTOR, Pages, Xuncha, env, usage
 
 #: the platforms once all read through the browser, the account the simulator answers with
 #: posts (bench/browser_path.py) and how their reader reads them today: "b" through the browser
-#: (Kuaishou; Douyin's APIs asked from a page left open), "h" over plain HTTP (Toutiao's
-#: signed feed, Bilibili's WBI-signed API)
+#: (Douyin's APIs asked from a page left open, Kuaishou's from that page's app moved to the
+#: account; each navigates when no page is open), "h" over plain HTTP (Toutiao's signed feed,
+#: Bilibili's WBI-signed API)
 PLATFORMS = {
     "douyin": ("抖音", "MS4wLjABAAAAok", "b"),
     "kuaishou": ("快手", "3xks000001", "b"),

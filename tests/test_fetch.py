@@ -347,10 +347,9 @@ def test_per_host_limit_bounds_concurrent_requests() -> None:
     assert state["max"] <= 2
 
 
-def test_the_global_limit_is_reached_across_the_fetchers_pools() -> None:
-    """Connections are split over several pools; all of them together still carry
-    ``max_connections`` requests at once to one host, none waiting in a pool."""
-    want = 20  # pools of 8, 8 and 4 (rounded up): uneven on purpose
+def test_the_global_limit_is_reached() -> None:
+    """``max_connections`` requests at once to one host, none waiting for a connection."""
+    want = 20
     arrived = threading.Condition()
     state = {"now": 0, "max": 0}
 

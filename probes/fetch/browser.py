@@ -17,7 +17,12 @@ leaked contexts are the top complaint about browser monitors. So:
   page's HTML as evidence;
 - a check costs what reading needs, not what showing needs (issue 32): one context per
   platform, reused by every check of it; images, media and fonts aborted before they are
-  asked for; the navigation waits for the document's first bytes only (``commit``), and
+  asked for — in Chromium, by a CDP ``Fetch`` pattern per resource type (:class:`_Guard`),
+  not by a playwright route: a route pauses *every* request for this process to decide and
+  switches the HTTP cache off, so each navigation fetched the site's scripts again (a
+  third of a Kuaishou check's CPU on the simulator); a reader may also ``keep`` only the
+  calls it reads (:meth:`_visit`), every other request but the documents and scripts
+  aborted the same way; the navigation waits for the document's first bytes only (``commit``), and
   the page is stopped (``window.stop()``) as soon as the awaited answers are in, so its
   other requests, its ``load`` and the network's idleness are never waited for. No picture
   is taken per visit (``screenshot_each_visit``): the evidence picture is drawn later from
@@ -75,6 +80,12 @@ _IN_PAGE_GET = """async (urls) => Promise.all(urls.map((u) => new Promise((resol
   x.onerror = () => resolve([0, '', '']);
   x.send();
 })))"""
+#: the app moved to another of its routes as its own links move it: the URL pushed, then the
+#: ``popstate`` its router listens to (what the back button sends)
+_IN_APP_ROUTE = """(path) => {
+  history.pushState(history.state, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate', {state: history.state}));
+}"""
 
 
 @dataclass
@@ -102,6 +113,80 @@ class BrowserSettings:
 
 #: Makes a context of its own kind for :meth:`BrowserPool.page`: (browser, settings) → context.
 MakeContext = Callable[[Any, "BrowserSettings"], Awaitable[Any]]
+
+
+#: playwright's resource types (``Request.resource_type``) as CDP's ``Network.ResourceType``,
+#: those a ``Fetch`` pattern accepts (Chromium 156 refuses TextTrack, Prefetch, Manifest…)
+_CDP_TYPES = {
+    t.lower(): t
+    for t in (
+        "Document", "Stylesheet", "Image", "Media", "Font", "Script", "XHR", "Fetch",
+        "EventSource", "Ping", "CSPViolationReport", "Other",
+    )
+}  # fmt: skip
+#: what a page trimmed to its reader's calls still makes of itself
+_PAGE_ITSELF = frozenset({"document", "script"})
+
+
+class _Guard:
+    """Aborts a page's requests by resource type inside Chromium, through a CDP session of
+    the page's own: ``Fetch`` pauses only the types asked (images, media, fonts; with
+    ``keep``, everything but documents and scripts), so the page's other requests never wait
+    on this process and the HTTP cache stays on. Why not ``page.route``: playwright disables
+    the cache for a routed page and pauses every request to ask the route. The session is the
+    page's own: a cross-site frame, in a renderer of its own, is not covered (its pictures are
+    fetched; a price paid only by pages that embed one)."""
+
+    def __init__(self, cdp: Any, blocked: frozenset[str]) -> None:
+        self.cdp = cdp
+        self.blocked = blocked
+        self.keep: list[re.Pattern[str]] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        cdp.on("Fetch.requestPaused", self._paused)
+
+    @classmethod
+    async def start(cls, ctx: Any, page: Any, blocked: frozenset[str]) -> _Guard:
+        guard = cls(await ctx.new_cdp_session(page), blocked)
+        await guard._enable()
+        return guard
+
+    async def trim(self, keep: list[re.Pattern[str]] | None) -> None:
+        """From now on also abort what is neither a document, a script nor a call matching
+        ``keep``; None: back to the blocked types alone."""
+        self.keep = keep
+        await self._enable()
+
+    async def _enable(self) -> None:
+        kinds = self.blocked if self.keep is None else set(_CDP_TYPES) - _PAGE_ITSELF
+        kinds = {k for k in kinds if k in _CDP_TYPES}
+        if not kinds:
+            await self.cdp.send("Fetch.disable")
+            return
+        patterns = [{"urlPattern": "*", "resourceType": _CDP_TYPES[k]} for k in sorted(kinds)]
+        await self.cdp.send("Fetch.enable", {"patterns": patterns})
+
+    def _passes(self, kind: str, url: str) -> bool:
+        if kind in self.blocked:
+            return False
+        return self.keep is None or kind in _PAGE_ITSELF or any(k.search(url) for k in self.keep)
+
+    def _paused(self, event: dict[str, Any]) -> None:
+        rid = event["requestId"]
+        kind = str(event.get("resourceType", "")).lower()
+        if self._passes(kind, str(event.get("request", {}).get("url", ""))):
+            sent = self.cdp.send("Fetch.continueRequest", {"requestId": rid})
+        else:
+            sent = self.cdp.send(
+                "Fetch.failRequest", {"requestId": rid, "errorReason": "BlockedByClient"}
+            )
+        task = asyncio.ensure_future(sent)
+        self._tasks.add(task)  # held until done: a task nobody holds may be collected
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # a page closed under its request: nothing left to answer
 
 
 class BrowserError(Exception):
@@ -149,6 +234,8 @@ class BrowserPool:
         self._browser: Any = None
         self._contexts: dict[str, Any] = {}
         self._idle_pages: dict[str, list[Any]] = {}  # per context: open pages kept for reuse
+        self._own: set[str] = set()  # contexts this pool made (not a ``make``'s): guarded
+        self._guards: dict[Any, _Guard] = {}  # per open page of those
         self._pages_since_launch = 0
         self.pages_served = 0
         self.launches = 0
@@ -203,10 +290,16 @@ class BrowserPool:
             idle = self._idle_pages.setdefault(context, []) if reusable else []
             page = idle.pop() if idle else None
             if page is not None and page.is_closed():
+                self._guards.pop(page, None)  # gone with its renderer (a crash)
                 page = None
             if page is None:
                 try:
                     page = await asyncio.wait_for(ctx.new_page(), limit)
+                    if context in self._own and self.settings.block_resources:
+                        blocked = frozenset(self.settings.block_resources)
+                        self._guards[page] = await asyncio.wait_for(
+                            _Guard.start(ctx, page, blocked), limit
+                        )
                 except Exception as e:  # a crashed or closed browser: relaunch next visit
                     self._pages_since_launch = self.settings.recycle_after_pages
                     raise BrowserError(
@@ -222,6 +315,7 @@ class BrowserPool:
                 if kept:
                     idle.append(page)
                 else:
+                    self._guards.pop(page, None)
                     await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
@@ -240,20 +334,26 @@ class BrowserPool:
         timeout: float | None = None,
         context: str | None = None,
         cookies: Sequence[dict[str, Any]] = (),
+        keep: Sequence[str] | None = None,
     ) -> PageResult:
         """Open ``url`` in ``platform``'s context (or the one named ``context``, made with
         ``cookies``); capture JSON from URLs matching ``capture``.
 
         Waits until a response matched each of ``wait_for`` (default: all of ``capture``) or
         the timeout; missing responses are not an error here, the reader judges.
-        ``screenshot`` None: as ``screenshot_each_visit`` says.
+        ``screenshot`` None: as ``screenshot_each_visit`` says. ``keep``: the page makes its
+        documents and scripts and, of its other requests, only those whose URL matches one of
+        these patterns; the rest are aborted (None: only ``block_resources``).
         """
         if screenshot is None:
             screenshot = self.settings.screenshot_each_visit
         limit = timeout or self.settings.page_timeout_seconds
         async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
-            result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            if keep is None:
+                result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            else:
+                result = await self._trimmed(page, url, capture, wait_for, evaluate, limit, keep)
             if screenshot:
                 with contextlib.suppress(Exception):
                     result.screenshot = await asyncio.wait_for(
@@ -261,6 +361,28 @@ class BrowserPool:
                     )
             result.elapsed_ms = int((time.monotonic() - started) * 1000)
             return result
+
+    async def _trimmed(
+        self,
+        page: Any,
+        url: str,
+        capture: Sequence[str],
+        wait_for: Sequence[str] | None,
+        evaluate: str | None,
+        limit: float,
+        keep: Sequence[str],
+    ) -> PageResult:
+        """:meth:`_run_page` with the page's requests trimmed to ``keep`` (see :meth:`_visit`),
+        its guard given back untrimmed for the page's next use."""
+        guard = self._guards.get(page)
+        if guard is None:  # a context made by ``make``: nothing blocked until now
+            guard = self._guards[page] = await _Guard.start(page.context, page, frozenset())
+        await guard.trim([re.compile(k) for k in keep])
+        try:
+            return await self._run_page(page, url, capture, wait_for, evaluate, limit)
+        finally:
+            with contextlib.suppress(Exception):  # a page closed under the visit
+                await guard.trim(None)
 
     async def _permit(self) -> None:
         """A page slot; while a recycle is pending, slots go to the recycler first."""
@@ -279,6 +401,10 @@ class BrowserPool:
         *,
         timeout: float | None = None,
         context: str | None = None,
+        route: str | None = None,
+        capture: Sequence[str] = (),
+        wait_for: Sequence[str] | None = None,
+        accept: Callable[[Any], bool] | None = None,
     ) -> PageResult | None:
         """GET each of ``urls`` from inside a page ``platform``'s context already keeps open
         on ``origin`` (a check before left it there): an ``XMLHttpRequest`` of the page, so
@@ -286,7 +412,14 @@ class BrowserPool:
         navigation's CPU (no document, no renderer work, no response events). None when no
         such page is idle — the caller navigates instead, which leaves one for next time —
         or when the page could not make the calls. The answers are ``captured``; there is
-        no document (``html`` "")."""
+        no document (``html`` "").
+
+        ``route`` (a path on ``origin``; ``urls`` unused): for a site that signs only its
+        app's own calls, the kept page's app is moved to that route as its own links move it
+        (``history.pushState`` and the ``popstate`` its router listens to), and the answers
+        its script then fetches are captured as :meth:`visit` captures them — those whose
+        request ``accept`` takes (which account it asked for) — until each of ``wait_for``
+        answered; None when they did not within ``timeout`` (the page is kept)."""
         name = context or platform
         prefix = origin.rstrip("/") + "/"
         if self._closed or not self._idle_pages.get(name):
@@ -303,31 +436,88 @@ class BrowserPool:
                 return None
             idle.remove(page)
             got: list[Any] | None = None
+            answers: list[Captured] | None = None
             started = time.monotonic()
             try:
-                got = await asyncio.wait_for(page.evaluate(_IN_PAGE_GET, list(urls)), limit)
+                if route is None:
+                    got = await asyncio.wait_for(page.evaluate(_IN_PAGE_GET, list(urls)), limit)
+                else:
+                    waits = capture if wait_for is None else wait_for
+                    answers = await self._in_app(page, route, capture, waits, accept, limit)
             except Exception:  # timed out, or the page went away under the call
-                got = None
+                got = answers = None
             finally:
-                kept = got is not None and self._contexts.get(name) is not None
+                # an app that did not answer in time leaves a page as good as it was
+                done = got is not None or route is not None
+                kept = done and self._contexts.get(name) is not None
                 if kept and not page.is_closed():
                     idle.append(page)
                 else:
+                    self._guards.pop(page, None)
                     await self._bounded(page.close(), "page_close")
                 self._pages_since_launch += 1
                 self.pages_served += 1
-            if got is None:
+            if got is None and answers is None:
                 return None
             elapsed, final_url = int((time.monotonic() - started) * 1000), page.url
         finally:
             self._sem.release()
             await self.recycle_if_due()
+        if answers is not None:
+            at = origin.rstrip("/") + (route or "")
+            return PageResult(at, final_url, None, "", answers, elapsed_ms=elapsed)
+        assert got is not None
         captured = [
             Captured(url or asked, int(status), text.encode(), _json(text.encode()))
             for (status, text, url), asked in zip(got, urls, strict=True)
             if status
         ]
         return PageResult(origin, final_url, None, "", captured, elapsed_ms=elapsed)
+
+    async def _in_app(
+        self,
+        page: Any,
+        route: str,
+        capture: Sequence[str],
+        wait_for: Sequence[str],
+        accept: Callable[[Any], bool] | None,
+        limit: float,
+    ) -> list[Captured] | None:
+        """:meth:`call`'s ``route``: the answers, or None when the awaited did not come."""
+        patterns = [re.compile(p) for p in capture]
+        waits = [re.compile(p) for p in wait_for]
+        seen: list[Any] = []
+        arrived, complete = asyncio.Event(), asyncio.Event()
+
+        def on_response(resp: Any) -> None:
+            if not any(p.search(resp.url) for p in patterns):
+                return
+            if accept is not None and not accept(resp.request):
+                return  # another account's (a call the page made before this check)
+            seen.append(resp)
+            if all(any(w.search(r.url) for r in seen) for w in waits):
+                arrived.set()
+            if all(any(p.search(r.url) for r in seen) for p in patterns):
+                complete.set()
+
+        page.on("response", on_response)
+        try:
+            await asyncio.wait_for(page.evaluate(_IN_APP_ROUTE, route), limit)
+            try:
+                await asyncio.wait_for(arrived.wait(), limit)
+            except TimeoutError:
+                return None
+            if self.settings.settle_ms and not complete.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(complete.wait(), self.settings.settle_ms / 1000)
+            captured: list[Captured] = []
+            for resp in list(seen):
+                with contextlib.suppress(Exception):  # a response with no body
+                    body = await asyncio.wait_for(resp.body(), 5)
+                    captured.append(Captured(resp.url, resp.status, body, _json(body)))
+            return captured
+        finally:
+            page.remove_listener("response", on_response)
 
     async def visit(self, platform: str, url: str, **kw: Any) -> PageResult:
         """Open ``url`` in ``platform``'s context (arguments: :meth:`_visit`), then recycle
@@ -452,16 +642,7 @@ class BrowserPool:
                     timezone_id="Asia/Shanghai",
                     viewport={"width": 1280, "height": 900},
                 )
-                if s.block_resources:
-                    blocked = set(s.block_resources)
-
-                    async def route(r: Any) -> None:
-                        if r.request.resource_type in blocked:
-                            await r.abort()
-                        else:
-                            await r.continue_()
-
-                    await ctx.route("**/*", route)
+                self._own.add(platform)  # its pages are guarded (block_resources)
                 self._contexts[platform] = ctx
             if fresh and cookies:  # a logged-in session's context: its cookies from the start
                 await ctx.add_cookies(list(cookies))
@@ -527,6 +708,8 @@ class BrowserPool:
     async def _shutdown(self) -> None:
         """Close contexts, browser and driver, each within the close timeout; kill if hung."""
         self._idle_pages.clear()  # closed with their contexts
+        self._guards.clear()
+        self._own.clear()
         for ctx in list(self._contexts.values()):
             await self._bounded(ctx.close(), "context_close")
         self._contexts.clear()

@@ -36,13 +36,12 @@ from probes.fetch.errors import (
 )
 from probes.fetch.inflate import BoundedDecoder
 from probes.fetch.text import decode_text, is_textual, normalize_charset
-from probes.fetch.transport import pool_transport
+from probes.fetch.transport import Transport
 from probes.model import Redirect
 
 __all__ = [
     "DEFAULT_USER_AGENT",
     "MAX_RETRY_AFTER_SECONDS",
-    "POOL_SIZE",
     "REDIRECT_STATUSES",
     "RETRY_STATUSES",
     "FetchError",
@@ -55,7 +54,6 @@ __all__ = [
     "decode_text",
     "normalize_charset",
     "parse_retry_after",
-    "pool_split",
 ]
 
 log = structlog.get_logger("xuncha.fetch")
@@ -139,18 +137,8 @@ class _Raw:
     truncated: bool
 
 
-POOL_SIZE = 8  # connections per httpx pool (see Fetcher.__aenter__)
-
-
-def pool_split(connections: int) -> tuple[int, int]:
-    """(pools, connections per pool) for ``connections`` in pools of at most ``POOL_SIZE``;
-    together they hold at least ``connections``."""
-    pools = -(-connections // POOL_SIZE)
-    return pools, -(-connections // pools)
-
-
 class Fetcher:
-    """Async context manager owning the ``httpx`` clients shared by all probes.
+    """Async context manager owning the ``httpx`` client shared by all probes.
 
     Redirects are followed here, not by httpx, so every hop is recorded and loops are
     caught. Limits: ``max_connections`` requests at once overall and ``per_host`` per host,
@@ -167,31 +155,20 @@ class Fetcher:
     ) -> None:
         self.settings = settings or HttpSettings()
         self._transport = transport
-        self._clients: list[httpx.AsyncClient] = []
-        self._busy: list[int] = []  # requests in flight per client
+        self._client: httpx.AsyncClient | None = None
+        self._pool: Transport | None = None  # None with a proxy or a test's transport
         self._global = asyncio.Semaphore(self.settings.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._jars: dict[str, PlatformJar] = {}
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        # httpcore walks its whole pool (a poll() per idle connection, and a list of them
-        # per idle connection) on every request and every response closed: a bare fetch
-        # through one pool of 32 needed ~1.3x the CPU per request of one through four pools
-        # of 8 (bench/http_path.py, stages bare and bare_pools). So the connections are split
-        # over pools of POOL_SIZE; a request takes the least busy, and the global
-        # semaphore (held while a request runs) means that one always has room.
-        if self._transport is not None:  # a test's transport: one client owns it
-            shards, size = 1, s.max_connections
-        else:
-            shards, size = pool_split(s.max_connections)
-        self._clients = [self._new_client(size) for _ in range(shards)]
-        self._busy = [0] * shards
-        return self
-
-    def _new_client(self, size: int) -> httpx.AsyncClient:
-        s = self.settings
-        return httpx.AsyncClient(
+        # connections are kept per origin by probes.fetch.transport, not bounded by it:
+        # the semaphores below bound the requests in flight
+        transport = self._transport
+        if transport is None and not s.proxy:
+            transport = self._pool = Transport(verify=s.verify_tls)
+        self._client = httpx.AsyncClient(
             headers={
                 "User-Agent": s.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
@@ -201,19 +178,26 @@ class Fetcher:
             },
             cookies=NoJar(),
             timeout=httpx.Timeout(s.timeout_seconds, connect=s.connect_timeout_seconds),
-            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            limits=httpx.Limits(
+                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
+            ),
             follow_redirects=False,
             proxy=s.proxy,
             verify=s.verify_tls,
             trust_env=False,
-            transport=self._transport
-            or (None if s.proxy else pool_transport(verify=s.verify_tls, max_connections=size)),
+            transport=transport,
         )
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        clients, self._clients, self._busy = self._clients, [], []
-        for client in clients:
+        client, self._client, self._pool = self._client, None, None
+        if client is not None:
             await client.aclose()
+
+    @property
+    def connects(self) -> int | None:
+        """Connections opened so far (None through a proxy or a test's transport)."""
+        return None if self._pool is None else self._pool.connects
 
     def adopt_cookies(self, other: Fetcher) -> None:
         """Take ``other``'s cookie jars (a fetcher replacing it after a reload): visitor
@@ -315,13 +299,6 @@ class Fetcher:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _pick_client(self) -> int:
-        """The least busy client (the first among equals, so light load reuses one pool)."""
-        if not self._clients:
-            raise RuntimeError("Fetcher used outside 'async with'")
-        busy = self._busy
-        return busy.index(min(busy))
-
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
         sem = self._hosts.get(host)
@@ -378,7 +355,10 @@ class Fetcher:
             try:
                 # httpx's timeouts are per read: a server trickling a byte a second would
                 # never trip them, so the whole attempt has a deadline too
-                with anyio.fail_after(s.timeout_seconds):
+                if self._pool is None:  # httpx's own transport: anyio's scopes shield it
+                    with anyio.fail_after(s.timeout_seconds):
+                        return await self._stream(req, cap)
+                async with asyncio.timeout(s.timeout_seconds):  # cheaper than anyio's scope
                     return await self._stream(req, cap)
             except TimeoutError:
                 raise FetchError(
@@ -413,22 +393,21 @@ class Fetcher:
                 raise FetchError("connect", f"与 {host} 的连接出错：{short(str(e))}", url) from e
 
     async def _stream(self, req: _Req, cap: int) -> _Raw:
-        pick = self._pick_client()
-        client = self._clients[pick]
-        self._busy[pick] += 1
-        try:
-            return await self._stream_on(client, req, cap)
-        finally:
-            if self._busy:  # not closed meanwhile
-                self._busy[pick] -= 1
-
-    async def _stream_on(self, client: httpx.AsyncClient, req: _Req, cap: int) -> _Raw:
+        client = self._client
+        if client is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
         url = req.url
         request = client.build_request(req.method, url, headers=req.headers, data=req.data)
         if len(req.jar):  # the cookie machinery is slow: skip it while the jar is empty
             req.jar.cookies.set_cookie_header(request)
         try:
-            response = await client.send(request, stream=True)
+            if self._pool is not None:
+                # straight to the transport: the client's send would only add its own
+                # (empty) cookie jar's parsing of the answer, auth and hooks we do not use
+                response = await self._pool.handle_async_request(request)
+                response.request = request
+            else:
+                response = await client.send(request, stream=True)
         except httpx.RemoteProtocolError as e:
             if "disconnected" not in str(e).lower():
                 raise

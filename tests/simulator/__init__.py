@@ -68,6 +68,7 @@ class Simulator:
     pages: dict[str, int] = field(default_factory=dict)  # hits per page kind
     bili: BiliSim = field(default_factory=BiliSim)  # Bilibili's keys and checks (bilibili.py)
     toutiao_refuses: bool = False  # the signed feed refuses every signature (toutiao.py)
+    kuaishou_in_app: bool = True  # Kuaishou's app follows its router's popstate (kuaishou.py)
     weibo_tids: set[str] = field(default_factory=set)  # handed out by genvisitor
     weibo_subs: set[str] = field(default_factory=set)  # visitor SUBs currently honoured
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
