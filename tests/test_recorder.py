@@ -310,3 +310,38 @@ def test_an_unknown_account_among_others_is_named_and_the_rest_are_checked(
     assert isinstance(missing, CheckError) and "'nosuch' 不在登记表中" in str(missing)
     assert all(isinstance(r, CheckResult) and r.snapshot.id for r in outcomes.values())
     assert sorted(outcomes) == ["wb0", "wb1", "wb2", "wb3"]
+
+
+def test_rows_cross_to_the_writer_process_as_plain_values() -> None:
+    """What crosses the pipe carries no ORM state (rebuilding it was most of the hand-off's
+    cost), and the account and snapshot that come out hold every column that went in."""
+    import pickle
+    from datetime import timedelta
+
+    from monitor.record.writer import _answer, _packed, _unpacked
+    from monitor.store.plain_rows import built, column_keys
+    from monitor.store.states import LastLook
+
+    account = Account(
+        id="a1", platform="weibo", name="测试", url="https://weibo.com/1", owner_code="u1",
+        options={"signer_sha256": "ab"}, interval_minutes=30,
+    )  # fmt: skip
+    obs = Observation("a1", "rss", account.url, NOW, Outcome.ok, status_code=304, unchanged=True)
+    rec = Record(account, obs, NOW, NOW + timedelta(hours=1), "node-1", LastLook(7, NOW, "x"))
+    sent = pickle.dumps(_packed(rec))
+    assert b"sqlalchemy" not in sent and b"InstanceState" not in sent
+    got = _unpacked(pickle.loads(sent))
+
+    def columns(row: Account | Snapshot) -> dict[str, object]:
+        return {k: getattr(row, k) for k in column_keys(type(row))}
+
+    assert columns(got.account) == columns(account)
+    assert (got.obs, got.now, got.next_due, got.claimed_by, got.last) == (
+        obs, rec.now, rec.next_due, rec.claimed_by, rec.last
+    )  # fmt: skip
+    snap = Snapshot(id=9, account_id="a1", taken_at=NOW, node="n", reader="rss", url="u",
+                    outcome="ok", same_as=3, counters={"followers": 5})  # fmt: skip
+    answer = pickle.dumps(_answer(CheckResult(account, snap, obs, [], [])))
+    assert b"sqlalchemy" not in answer
+    values, _, _ = pickle.loads(answer)
+    assert columns(built(Snapshot, values)) == columns(snap)

@@ -36,6 +36,7 @@ from monitor.record.judge import (
     time_budget,
     timed_out,
 )
+from monitor.record.quick import earlier_snapshots, is_quiet, quiet_key, with_open_findings
 from monitor.record.recheck import Loop
 from monitor.record.rows import insert_snapshots, same_snapshot, snapshot
 from monitor.registry.accounts import ruleset_for
@@ -46,11 +47,18 @@ from monitor.store.facts import content_of, put_contents
 from monitor.store.findings import Change, PendingEvent, open_findings_of, reconcile, write_events
 from monitor.store.models import Account, Snapshot, Unit
 from monitor.store.snapshots import LastSeen, last_seen
-from monitor.store.states import LastLook, Look, forget_look, last_looks, write_states
+from monitor.store.states import (
+    LastLook,
+    Look,
+    digests_of,
+    forget_look,
+    last_looks,
+    write_states,
+)
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
-from probes.checks.staleness import digest_posts
+from probes.checks.staleness import digest_posts, quiet_until
 from probes.model import MAX_LINKS, Observation, Outcome, Signal, cap_posts, observation_from_facts
 from probes.sight import UNSEEN, settle, unseen_posts
 
@@ -221,29 +229,36 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
     A record whose page was unchanged (``obs.unchanged``) brings no page: its snapshot
     refers to the earlier one that has it (``same_as``: its facts and artifacts), and only
     its time-dependent rules are judged again, from the posts' digest the last full
-    judgement left in ``account_state``.
+    judgement left in ``account_state`` — unless they promised silence and the account has
+    no finding open (:mod:`monitor.record.quick`): then nothing is judged or read for it.
     """
     digests = _put_blobs(
         app, [a.content for j in jobs if not j.unchanged for a in j.record.obs.artifacts]
     )
-    ids = [j.record.account.id for j in jobs]
     with session_scope(app.engine) as s:
         # read (the last looks the claims returned are not read again)
         again = [j.record for j in jobs if j.unchanged]
         looks = {r.account.id: r.last for r in again if r.last is not None}
         looks |= last_looks(s, [r.account.id for r in again if r.last is None])
-        seen = last_seen(s, [j.record.account.id for j in jobs if not j.unchanged])
-        earlier = _earlier_snapshots(s, list(looks.values()))
-        owners = {j.record.account.owner_code for j in jobs}
+        earlier = earlier_snapshots(s, [look.snapshot_id for look in looks.values()])
+        quick = _quick(app, s, jobs, looks, earlier)
+        slow = [i for i in range(len(jobs)) if i not in quick]
+        ids = [jobs[i].record.account.id for i in slow]
+        seen = last_seen(s, [jobs[i].record.account.id for i in slow if not jobs[i].unchanged])
+        judging = [jobs[i].record.account.id for i in slow if jobs[i].unchanged]
+        unread = [a for a in judging if a in looks and looks[a].digest is None]  # the claim's
+        for a, digest in digests_of(s, unread).items():
+            looks[a] = replace(looks[a], digest=digest)
+        owners = {jobs[i].record.account.owner_code for i in slow}
         units = {u.code: u for u in s.exec(select(Unit).where(col(Unit.code).in_(owners)))}
         loop = Loop.load(s, current := open_findings_of(s, ids))  # 误报 kept out; rechecks
         # judge (a judgement past its budget makes its job a failed check: jobs[i] replaced)
-        verdicts = [
-            _each(i, _judge_unchanged, app, j, looks, earlier)
-            if j.unchanged
+        verdicts: dict[int, Verdict] = {
+            i: _each(i, _judge_unchanged, app, jobs[i], looks, earlier)
+            if jobs[i].unchanged
             else _each(i, _judge_full, app, jobs, i, units, seen)
-            for i, j in enumerate(jobs)
-        ]
+            for i in slow
+        }
         # write: snapshots (one INSERT … RETURNING, no ORM objects), then findings (their
         # events need their own ids: one flush), then alert items, the registry's signer
         # pins, and the accounts' state (the claim released, the next due time, the last look)
@@ -251,39 +266,46 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
         snaps: list[Snapshot] = []
         at = 0
         node = app.settings.node_name
-        for j, v in zip(jobs, verdicts, strict=True):
+        for i, j in enumerate(jobs):
             account_id, obs = j.record.account.id, j.record.obs
             if j.unchanged:
                 last = looks[account_id]
                 snaps.append(same_snapshot(node, account_id, obs, earlier[last.snapshot_id]))
                 continue
             n = len(obs.artifacts)
-            snaps.append(snapshot(node, account_id, obs, j.facts_hash, v, digests[at : at + n]))
+            snaps.append(
+                snapshot(node, account_id, obs, j.facts_hash, verdicts[i], digests[at : at + n])
+            )
             at += n
         insert_snapshots(s, snaps)
         events: list[PendingEvent] = []
-        changes = [
-            _each(
+        changes: dict[int, list[Change]] = {
+            i: _each(
                 i,
                 reconcile,
                 s,
-                j.record.account.id,
-                snap.id,
-                loop.keep(j.record.account.id, v.signals),
-                content_seen=j.record.obs.outcome is Outcome.ok,
-                now=j.record.now,
-                current=current[j.record.account.id],
+                jobs[i].record.account.id,
+                snaps[i].id,
+                loop.keep(jobs[i].record.account.id, verdicts[i].signals),
+                content_seen=jobs[i].record.obs.outcome is Outcome.ok,
+                now=jobs[i].record.now,
+                current=current[jobs[i].record.account.id],
                 events=events,
-                judged=v.judged,
+                judged=verdicts[i].judged,
             )
-            for i, (j, snap, v) in enumerate(zip(jobs, snaps, verdicts, strict=True))
-        ]
+            for i in slow
+        }
         s.flush()
         write_events(s, events)
-        loop.decide(s, app, jobs, snaps, units)  # 已整改: the recheck passed or failed
+        # 已整改: the recheck passed or failed (a quick look's account has no finding open)
+        loop.decide(s, app, [jobs[i] for i in slow], [snaps[i] for i in slow], units)
         results: list[CheckResult] = []
-        for i, (j, snap, v, chs) in enumerate(zip(jobs, snaps, verdicts, changes, strict=True)):
+        for i, (j, snap) in enumerate(zip(jobs, snaps, strict=True)):
             account = j.record.account
+            if i in quick:  # judged silent, no finding open: nothing to tell or pin
+                results.append(CheckResult(account, snap, j.record.obs, [], []))
+                continue
+            v, chs = verdicts[i], changes[i]
             unit = units.get(account.owner_code)
             _each(
                 i, enqueue, s, app.settings, account, unit, chs, now=j.record.now,
@@ -293,15 +315,49 @@ def _transaction(app: WriteContext, jobs: list[_Prepared]) -> list[CheckResult]:
                 _pin_signer(s, account, v.pin_signer)
             results.append(CheckResult(account, snap, j.record.obs, v.signals, chs))
         write_states(
-            s, [_look(j, snap) for j, snap in zip(jobs, snaps, strict=True)], app.judged_with
+            s,
+            [_look(app, j, snaps[i], verdicts.get(i)) for i, j in enumerate(jobs)],
+            app.judged_with,
         )
     return results
 
 
-def _look(job: _Prepared, snap: Snapshot) -> Look:
+def _quick(
+    app: WriteContext,
+    s: Session,
+    jobs: list[_Prepared],
+    looks: dict[str, LastLook],
+    earlier: dict[int, Any],
+) -> set[int]:
+    """The batch's looks written without judging (:mod:`monitor.record.quick`): unchanged,
+    their time rules silent under the account's rule set until after now, the earlier
+    snapshot there, and no finding open."""
+    tz = app.settings.timezone
+    maybe = {
+        i: j.record.account.id
+        for i, j in enumerate(jobs)
+        if j.unchanged
+        and is_quiet(look := looks.get(j.record.account.id), quiet_key(j.ruleset, tz), j.record.now)
+        and look is not None
+        and look.snapshot_id in earlier
+    }
+    held = with_open_findings(s, list(maybe.values())) if maybe else set()
+    return {i for i, a in maybe.items() if a not in held}
+
+
+def _look(app: WriteContext, job: _Prepared, snap: Snapshot, verdict: Verdict | None) -> Look:
+    """What the account's state keeps of this look. ``verdict``: None for a quick look
+    (its promise of silence stands as it was made)."""
     rec, obs = job.record, job.record.obs
     # a page a later check can compare with: by its bytes, or by what it said
     full = job.full_ok and bool(obs.body_sha256 or obs.meaning)
+    tz = app.settings.timezone
+    quiet: tuple[datetime | None, str] | None = None
+    if full:  # the rules judged from its posts later on: silent until when?
+        until = quiet_until(obs.posts, job.ruleset, app.calendar, rec.now, tz)
+        quiet = (until, quiet_key(job.ruleset, tz))
+    elif obs.unchanged and verdict is not None:
+        quiet = (verdict.quiet_until, quiet_key(job.ruleset, tz))
     return Look(
         rec.account.id,
         rec.now,
@@ -315,6 +371,7 @@ def _look(job: _Prepared, snap: Snapshot) -> Look:
         digest_posts(obs.posts) if full else None,
         obs.meaning if full else "",
         obs.profile.posts_count if full else None,
+        quiet,
     )
 
 
@@ -377,7 +434,7 @@ def _judge_unchanged(
     app: WriteContext,
     job: _Prepared,
     looks: dict[str, LastLook],
-    earlier: dict[int, Snapshot],
+    earlier: dict[int, Any],
 ) -> Verdict:
     account_id = job.record.account.id
     last = looks.get(account_id)
@@ -385,7 +442,7 @@ def _judge_unchanged(
     verdict = None
     if last is not None and snap is not None:
         verdict = judge_unchanged(
-            last.digest,
+            last.digest or {},
             job.ruleset,
             snap.profile_hash,
             calendar=app.calendar,
@@ -396,14 +453,6 @@ def _judge_unchanged(
         forget_look(app.engine, account_id, job.record.now)
         raise LookAgain(f"账号 '{account_id}' 的上次快照已不在，下次将完整读取页面")
     return verdict
-
-
-def _earlier_snapshots(session: Session, looks: list[LastLook]) -> dict[int, Snapshot]:
-    ids = [look.snapshot_id for look in looks]
-    if not ids:
-        return {}
-    rows = session.exec(select(Snapshot).where(col(Snapshot.id).in_(ids))).all()
-    return {r.id: r for r in rows if r.id is not None}
 
 
 def _put_blobs(app: WriteContext, contents: list[bytes]) -> list[str]:

@@ -30,7 +30,7 @@ from probes.checks import evaluate, kinds
 from probes.checks.calendar import WorkCalendar
 from probes.checks.lists import Lists
 from probes.checks.rules import RuleSet
-from probes.checks.staleness import evaluate_staleness, posts_from_digest
+from probes.checks.staleness import evaluate_staleness, posts_from_digest, quiet_until
 from probes.model import Observation, Outcome, Signal, observation_from_facts, post_from_dict
 
 # what a check that found the page unchanged judges again: the rules that move with time
@@ -52,6 +52,8 @@ class Verdict:
     pin_signer: str | None = None
     # the kinds these signals speak for (None: every kind; see store.findings.reconcile)
     judged: frozenset[str] | None = None
+    # an unchanged look's: until when its time rules stay silent (None: they spoke)
+    quiet_until: datetime | None = None
 
 
 def judging_fingerprint(settings: Settings) -> str:
@@ -80,12 +82,14 @@ def judge_unchanged(
     tz: str, now: datetime,
 ) -> Verdict | None:  # fmt: skip
     """The verdict on a page unchanged since its last full judgement: its time-dependent
-    rules judged again from the posts' digest. None when the digest cannot serve."""
+    rules judged again from the posts' digest, and until when they stay silent. None when
+    the digest cannot serve."""
     posts = posts_from_digest(digest)
     if posts is None:
         return None
     signals = evaluate_staleness(posts, ruleset, calendar, now, tz)
-    return Verdict(signals, previous_profile_hash, False, None, UNCHANGED_JUDGES)
+    quiet = quiet_until(posts, ruleset, calendar, now, tz)
+    return Verdict(signals, previous_profile_hash, False, None, UNCHANGED_JUDGES, quiet)
 
 
 def judge(

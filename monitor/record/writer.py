@@ -5,7 +5,8 @@ about as much Python as fetching and parsing it. In a thread it holds the interp
 the event loop needs to drive the probes, so the whole pipeline ran at 44 % of a bare
 fetch of the same pages (``bench/http_path.py``, 10,000 accounts); in a process of its
 own it runs on another core. Records and results travel pickled over a pipe (about 4 KB
-a check, tens of microseconds).
+a check, tens of microseconds), their rows (the account, the snapshot) as plain column
+values (:mod:`monitor.store.plain_rows`).
 
 Lifecycle: started with the first batch, it lives until :meth:`ProcessWriter.close` (or
 the end of the parent). It ignores SIGTERM and SIGINT — a terminal's Ctrl-C or a ``kill``
@@ -35,6 +36,8 @@ import structlog
 from monitor.config import Settings
 from monitor.record.batch import CheckResult, Outcomes, Record, write_batch
 from monitor.service import logs, metrics
+from monitor.store.models import Account, Snapshot
+from monitor.store.plain_rows import built, flat
 
 log = structlog.get_logger("xuncha.writer")
 
@@ -82,7 +85,8 @@ class ProcessWriter:
             assert self._conn is not None and self._proc is not None
             secrets = logs.secrets()
             try:
-                self._conn.send(("batch", records, secrets if secrets != self._secrets else None))
+                batch = [_packed(r) for r in records]
+                self._conn.send(("batch", batch, secrets if secrets != self._secrets else None))
                 self._secrets = secrets
                 if not self._conn.poll(self.answer_timeout):
                     raise TimeoutError(f"{self.answer_timeout:.0f} 秒无应答")
@@ -97,7 +101,8 @@ class ProcessWriter:
                 outcomes.append(answer)
             else:
                 snapshot, signals, changes = answer
-                outcomes.append(CheckResult(rec.account, snapshot, rec.obs, signals, changes))
+                snap = built(Snapshot, snapshot)
+                outcomes.append(CheckResult(rec.account, snap, rec.obs, signals, changes))
         return outcomes, transactions
 
     def reload(self, settings: Settings) -> None:
@@ -177,10 +182,10 @@ def _serve(settings: Settings, open_context: Callable[[Settings], Any], conn: Co
                 with contextlib.suppress(OSError):
                     conn.send("reloaded")
                 continue
-            _, records, secrets = message
+            _, batch, secrets = message
             if secrets is not None:
                 logs.register_secrets(secrets)
-            outcomes, transactions = write_batch(context, records)
+            outcomes, transactions = write_batch(context, [_unpacked(r) for r in batch])
             with contextlib.suppress(OSError):  # the parent is gone: the batch is written
                 conn.send(([_answer(o) for o in outcomes], transactions))
     finally:
@@ -190,9 +195,22 @@ def _serve(settings: Settings, open_context: Callable[[Settings], Any], conn: Co
 def _answer(outcome: CheckResult | BaseException) -> object:
     """What crosses back: the parent has the account and observation already."""
     if isinstance(outcome, CheckResult):
-        return (outcome.snapshot, outcome.signals, outcome.changes)
+        return (flat(outcome.snapshot), outcome.signals, outcome.changes)
     try:
         pickle.dumps(outcome)
     except Exception:
         return RuntimeError(f"{type(outcome).__name__}: {outcome}")
     return outcome
+
+
+# -- rows across the pipe: as column values (monitor.store.plain_rows says why) ----------------
+
+
+def _packed(record: Record) -> tuple[Any, ...]:
+    return (flat(record.account), record.obs, record.now, record.next_due,
+            record.claimed_by, record.last)  # fmt: skip
+
+
+def _unpacked(packed: tuple[Any, ...]) -> Record:
+    account, *rest = packed
+    return Record(built(Account, account), *rest)

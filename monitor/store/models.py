@@ -167,6 +167,12 @@ class AccountState(SQLModel, table=True):
     meaning: str = Field(default="", max_length=64)
     read_at: datetime | None = ts(nullable=True)
     posts_counted: int | None = Field(default=None)
+    # until when the rules that move with time stay silent on that look's posts
+    # (probes.checks.staleness.quiet_until), and what they were judged by (the rule set and
+    # the zone): before then, a look that finds the page as it was and no finding open is
+    # recorded without judging (monitor.record.quick)
+    quiet_until: datetime | None = ts(nullable=True)
+    quiet_for: str = Field(default="", max_length=100)
 
 
 class Facts(SQLModel, table=True):

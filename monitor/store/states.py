@@ -34,67 +34,79 @@ class Look:
     digest: dict[str, Any] | None = None
     meaning: str = ""  # what it said (probes.meaning) and its post counter
     posts_counted: int | None = None
+    # the time rules judged on this look: until when they stay silent (None: they spoke)
+    # and by what (rule set and zone); None: not judged, what the row has stays
+    quiet: tuple[datetime | None, str] | None = None
 
 
 @dataclass(frozen=True)
 class LastLook:
     """The account's last full look as an unchanged check's write needs it: the snapshot it
-    refers to and the posts' digest its time-dependent rules are judged from. The patrol's
-    claim returns it (``monitor.patrol.claims``), so the write does not read the row again."""
+    refers to, until when its time rules stay silent and by what they were judged
+    (``quiet_for``), and the posts' digest they are judged from. The patrol's claim returns
+    it without the digest (``monitor.patrol.claims``): decoding it was a tenth of a busy
+    patrol's CPU, and most unchanged looks are not judged at all — the write reads it for
+    those that are (:func:`digests_of`)."""
 
     snapshot_id: int
-    digest: dict[str, Any]
+    quiet_until: datetime | None = None
+    quiet_for: str = ""
+    digest: dict[str, Any] | None = None
 
 
 def last_looks(session: Session, account_ids: list[str]) -> dict[str, LastLook]:
-    """:class:`LastLook` of these accounts, read (a record that came without one: an
-    unchanged check not run by the patrol's claim)."""
+    """:class:`LastLook` of these accounts, read with their digests (a record that came
+    without one: an unchanged check not run by the patrol's claim)."""
     if not account_ids:
         return {}
     t = AccountState.__table__  # type: ignore[attr-defined]
     rows = session.execute(
-        sa.select(t.c.account_id, t.c.snapshot_id, t.c.rules_digest).where(
-            t.c.account_id.in_(account_ids), t.c.snapshot_id.is_not(None)
-        )
+        sa.select(
+            t.c.account_id, t.c.snapshot_id, t.c.quiet_until, t.c.quiet_for, t.c.rules_digest
+        ).where(t.c.account_id.in_(account_ids), t.c.snapshot_id.is_not(None))
     ).all()
-    return {a: LastLook(snap, digest or {}) for a, snap, digest in rows}
+    return {a: LastLook(snap, quiet, by, digest or {}) for a, snap, quiet, by, digest in rows}
+
+
+def digests_of(session: Session, account_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The posts' digests of these accounts' last full looks (one query)."""
+    if not account_ids:
+        return {}
+    t = AccountState.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(t.c.account_id, t.c.rules_digest).where(t.c.account_id.in_(account_ids))
+    ).all()
+    return {a: digest or {} for a, digest in rows}
 
 
 def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
     """After a batch's snapshots: each account's claim released and its next due time set
     (claimed checks), and its last look kept — validators and the page's hash for the
     next conditional request; for a page read in full (``digest`` given) also the snapshot
-    it is in and the posts' digest the next unchanged check judges from."""
+    it is in and the posts' digest the next unchanged check judges from; for a look whose
+    time rules were judged, until when they stay silent."""
     t = AccountState.__table__  # type: ignore[attr-defined]
     releases: list[dict[str, Any]] = []
-    full: list[dict[str, Any]] = []
-    seen: list[dict[str, Any]] = []
-    revalidated: list[dict[str, Any]] = []
+    # rows grouped by the columns they set: one executemany UPDATE per group
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for look in looks:
         a, at = look.account_id, look.now
         if look.claimed_by is not None and look.next_due is not None:
             releases.append({"a": a, "due": look.next_due, "node": look.claimed_by})
+        row: dict[str, Any] = {"checked_at": at}
         if look.digest is not None:
-            full.append(
-                {
-                    "a": a,
-                    "at": at,
-                    "snap": look.snapshot_id,
-                    "sha": look.body_sha256,
-                    "etag": look.etag,
-                    "modified": look.last_modified,
-                    "digest": look.digest,
-                    "judged": judged_with,
-                    "meaning": look.meaning,
-                    "counted": look.posts_counted,
-                }
-            )
+            row |= {
+                "snapshot_id": look.snapshot_id, "body_sha256": look.body_sha256,
+                "etag": look.etag, "last_modified": look.last_modified,
+                "rules_digest": look.digest, "judged_with": judged_with,
+                "meaning": look.meaning, "read_at": at, "posts_counted": look.posts_counted,
+            }  # fmt: skip
         elif look.unchanged and (look.etag or look.last_modified):  # same page, new validators
-            revalidated.append(
-                {"a": a, "at": at, "etag": look.etag, "modified": look.last_modified}
-            )
-        else:
-            seen.append({"a": a, "at": at})
+            row |= {"etag": look.etag, "last_modified": look.last_modified}
+        if look.quiet is not None:
+            row |= {"quiet_until": look.quiet[0], "quiet_for": look.quiet[1]}
+        # bound as "v_<column>": a parameter may not be named as a column the UPDATE sets
+        groups.setdefault(tuple(row), []).append({f"v_{c}": v for c, v in row.items()} | {"a": a})
     if releases:
         session.execute(
             sa.update(t)
@@ -102,14 +114,8 @@ def write_states(session: Session, looks: list[Look], judged_with: str) -> None:
             .values(due_at=sa.bindparam("due"), claimed_by=None),
             releases,
         )
-    _update_each(session, t, full, {
-        "checked_at": "at", "snapshot_id": "snap", "body_sha256": "sha", "etag": "etag",
-        "last_modified": "modified", "rules_digest": "digest", "judged_with": "judged",
-        "meaning": "meaning", "read_at": "at", "posts_counted": "counted",
-    })  # fmt: skip
-    _update_each(session, t, revalidated, {"checked_at": "at", "etag": "etag",
-                                           "last_modified": "modified"})  # fmt: skip
-    _update_each(session, t, seen, {"checked_at": "at"})
+    for columns, rows in groups.items():
+        _update_each(session, t, rows, {c: f"v_{c}" for c in columns})
 
 
 def _update_each(
@@ -137,6 +143,8 @@ def forget_look(engine: Engine, account_id: str, now: datetime) -> None:
                 last_modified="",
                 rules_digest={},
                 meaning="",
+                quiet_until=None,
+                quiet_for="",
                 claimed_by=None,
                 due_at=now,
             )

@@ -12,20 +12,16 @@ reader that cannot date the page says nothing about how often the account posts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from probes.checks.kinds import FindingKind, declare
 from probes.checks.rules import (
-    EveryWorkingDay,
-    MaxGapDays,
-    OriginalPerMonth,
-    PerWeek,
-    Rule,
     RuleSet,
 )
+from probes.checks.staleness_rules import RULES, Context, Verdict, full_time, judge_rule, utc
 from probes.evidence import LatestPost, RuleNotes, SkippedPosts, evidence
 from probes.model import SEVERITY_RANK, Post, Severity, Signal
 
@@ -61,268 +57,31 @@ INFREQUENT = "infrequent"  # a per-week rule's breach (``probes.checks.kinds``: 
 # hide staleness if it counted
 FUTURE_TOLERANCE = timedelta(days=1)
 
-_WEEKDAYS = "一二三四五六日"
-_CONSEQUENCE = {
-    Severity.veto: "单项否决",
-    Severity.high: "严重问题",
-    Severity.warning: "预警",
-    Severity.info: "提示",
-}
-
-
-@dataclass
-class _Verdict:
-    rule: Rule
-    state: Literal["breach", "warning"]
-    title: str
-    detail: str
-    deadline: datetime | None = None  # when the rule is (or was) breached, aware UTC
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Context:
-    posts: list[Post]  # dated, not pinned, not in the future
-    latest: Post
-    now: datetime
-    zone: ZoneInfo
-    calendar: WorkCalendar
-    notes: list[str] = field(default_factory=list)
-    calendar_years: set[int] = field(default_factory=set)
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(self.zone).date()
-
-    def day(self, p: Post) -> date:
-        assert p.published_at is not None
-        return p.published_at.astimezone(self.zone).date()
-
-    def end_of_day(self, d: date) -> datetime:
-        """23:59:59 local, as aware UTC: the last moment a post still counts for ``d``."""
-        return datetime.combine(d, time(23, 59, 59), self.zone).astimezone(UTC)
-
-    def reaches_before(self, start: date) -> bool:
-        """Do the known posts go back before ``start``? Only then is a count from ``start`` on
-        complete: a short feed of a busy account shows just its newest posts."""
-        return any(self.day(p) < start for p in self.posts)
-
-
-def _full(dt: datetime, zone: ZoneInfo) -> str:
-    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
 
 def _short(dt: datetime, zone: ZoneInfo) -> str:
     local = dt.astimezone(zone)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _md(d: date) -> str:
-    return f"{d.month}月{d.day}日"
-
-
-def _utc(dt: datetime) -> datetime:
-    # the model promises aware UTC; a naive time from a careless reader is taken as UTC
-    return dt.astimezone(UTC) if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-# -- the rules ------------------------------------------------------------------------------
-
-
-def _max_gap(rule: MaxGapDays, ctx: _Context) -> _Verdict | None:
-    assert ctx.latest.published_at is not None
-    latest = ctx.latest.published_at
-    elapsed = ctx.now - latest
-    days = elapsed.days
-    deadline = latest + timedelta(days=rule.days)
-    facts = {"days_since_update": max(days, 0)}
-    consequence = _CONSEQUENCE[rule.severity]
-    if elapsed >= timedelta(days=rule.days):
-        over = "超过" if days > rule.days else "满"
-        suffix = "，单项否决" if rule.severity is Severity.veto else ""
-        return _Verdict(
-            rule,
-            "breach",
-            f"已 {days} 天未更新（{over} {rule.days} 天{suffix}）",
-            f"最近一次更新在 {_full(latest, ctx.zone)}，已 {days} 天未更新；"
-            f"规定 {rule.days} 天内须有更新，"
-            f"自 {_full(deadline, ctx.zone)} 起已超期（{consequence}）。",
-            deadline,
-            facts,
-        )
-    if rule.warn_days and elapsed >= timedelta(days=rule.warn_days):
-        return _Verdict(
-            rule,
-            "warning",
-            f"已 {days} 天未更新，{rule.days} 天未更新将{consequence}",
-            f"最近一次更新在 {_full(latest, ctx.zone)}，已 {days} 天未更新；"
-            f"须在 {_full(deadline, ctx.zone)} 前更新，否则超过 {rule.days} 天（{consequence}）。",
-            deadline,
-            facts,
-        )
-    return None
-
-
-def _every_working_day(rule: EveryWorkingDay, ctx: _Context) -> _Verdict | None:
-    last_day = ctx.day(ctx.latest)
-    due = ctx.calendar.next_workday(last_day)
-    deadline = ctx.end_of_day(due)
-    today = ctx.today
-    ctx.calendar_years.update({last_day.year, due.year, today.year})
-    weekend = "，调休上班日" if due.weekday() >= 5 else ""
-    due_text = f"{_md(due)}（周{_WEEKDAYS[due.weekday()]}{weekend}）"
-    facts = {"last_post_day": last_day.isoformat(), "due_workday": due.isoformat()}
-    if ctx.now > deadline:
-        missed = max(1, ctx.calendar.workdays_between(due, today - timedelta(days=1)))
-        facts["missed_workdays"] = missed
-        title = (
-            f"{due_text}未更新（要求每个工作日更新）"
-            if missed == 1
-            else f"已连续 {missed} 个工作日未更新（要求每个工作日更新）"
-        )
-        return _Verdict(
-            rule,
-            "breach",
-            title,
-            f"最近一次更新在 {_full(ctx.latest.published_at or ctx.now, ctx.zone)}；"
-            f"下一个工作日{due_text}应有更新，至今未更新，共缺 {missed} 个工作日。",
-            deadline,
-            facts,
-        )
-    if deadline - ctx.now <= timedelta(hours=rule.warn_hours):
-        return _Verdict(
-            rule,
-            "warning",
-            f"{due_text}须更新（要求每个工作日更新）",
-            f"最近一次更新在 {_full(ctx.latest.published_at or ctx.now, ctx.zone)}；"
-            f"{due_text}是工作日，须在 {_full(deadline, ctx.zone)} 前更新。",
-            deadline,
-            facts,
-        )
-    return None
-
-
-def _per_period(
-    rule: PerWeek | OriginalPerMonth,
-    ctx: _Context,
-    *,
-    current_start: date,
-    current_end: date,
-    previous_start: date,
-    counted: Sequence[Post],
-    left: int,
-    left_limit: int,
-    names: tuple[str, str, str, str, str],  # last, this, every, what is counted, measure
-    catch_up: bool = False,
-) -> _Verdict | None:
-    """Shared by per-week and per-month: breach = the last complete period fell short; warning
-    = the current one is short and little of it is left. ``catch_up`` (per-week): a short
-    last week is a breach only while this week is short too, due at this week's end — so
-    posting enough resolves it (else nothing the unit did could clear it until Monday)."""
-    prev_name, cur_name, every, what, mw = names
-    days = [ctx.day(p) for p in counted]
-    prev = sum(previous_start <= d < current_start for d in days)
-    cur = sum(current_start <= d <= current_end for d in days)
-    previous_end = current_start - timedelta(days=1)
-    facts = {
-        "previous_period": f"{previous_start.isoformat()}..{previous_end.isoformat()}",
-        "previous_count": prev,
-        "current_period": f"{current_start.isoformat()}..{current_end.isoformat()}",
-        "current_count": cur,
-    }
-    period_text = f"{_md(previous_start)}至{_md(previous_end)}"
-    label = rule.label()
-    short = prev < rule.count and (not catch_up or cur < rule.count)
-    if short and not ctx.reaches_before(previous_start):
-        ctx.notes.append(f"{label}: 已知内容未早于{prev_name}开始，无法判断{prev_name}是否达标")
-    elif short and catch_up:
-        deadline = ctx.end_of_day(current_end)
-        return _Verdict(
-            rule,
-            "breach",
-            f"更新频次不足：本周已更新 {cur} {mw}，要求{every}至少 {rule.count} {mw}"
-            f"（上周仅 {prev} {mw}）",
-            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
-            f"{cur_name}至今{what} {cur} {mw}，还差 {rule.count - cur} {mw}，"
-            f"须在{cur_name}结束（{_full(deadline, ctx.zone)}）前补足。",
-            deadline,
-            {**facts, "catch_up": True},
-        )
-    elif short:
-        return _Verdict(
-            rule,
-            "breach",
-            f"{prev_name}{what}仅 {prev} {mw}（要求{every}不少于 {rule.count} {mw}）",
-            f"{prev_name}（{period_text}）{what} {prev} {mw}，少于要求的 {rule.count} {mw}；"
-            f"{cur_name}至今{what} {cur} {mw}。",
-            ctx.end_of_day(previous_end),
-            facts,
-        )
-    if cur < rule.count and left <= left_limit:
-        if not ctx.reaches_before(current_start):
-            ctx.notes.append(f"{label}: 已知内容未早于{cur_name}开始，无法判断{cur_name}更新数")
-            return None
-        deadline = ctx.end_of_day(current_end)
-        return _Verdict(
-            rule,
-            "warning",
-            f"{cur_name}{what}仅 {cur} {mw}（要求{every}不少于 {rule.count} {mw}）",
-            f"{cur_name}至今{what} {cur} {mw}，还差 {rule.count - cur} {mw}；"
-            f"须在 {_full(deadline, ctx.zone)} 前更新。",
-            deadline,
-            {**facts, "left": left},
-        )
-    return None
-
-
-def _per_week(rule: PerWeek, ctx: _Context) -> _Verdict | None:
-    today = ctx.today
-    start = today - timedelta(days=today.weekday())
-    end = start + timedelta(days=6)
-    ctx.calendar_years.update({today.year, end.year})
-    left = ctx.calendar.workdays_between(today, end)  # today still counts: it is not over
-    return _per_period(
-        rule,
-        ctx,
-        current_start=start,
-        current_end=end,
-        previous_start=start - timedelta(days=7),
-        counted=ctx.posts,
-        left=left,
-        left_limit=rule.warn_workdays,
-        names=("上周", "本周", "每周", "更新", "次"),
-        catch_up=True,
-    )
-
-
-def _original_per_month(rule: OriginalPerMonth, ctx: _Context) -> _Verdict | None:
-    today = ctx.today
-    start = today.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return _per_period(
-        rule,
-        ctx,
-        current_start=start,
-        current_end=end,
-        previous_start=(start - timedelta(days=1)).replace(day=1),
-        counted=[p for p in ctx.posts if not p.repost],
-        left=(end - today).days + 1,
-        left_limit=rule.warn_days,
-        names=("上月", "本月", "每月", "原创内容", "条"),
-    )
-
-
-def _judge(rule: Rule, ctx: _Context) -> _Verdict | None:
-    if isinstance(rule, MaxGapDays):
-        return _max_gap(rule, ctx)
-    if isinstance(rule, EveryWorkingDay):
-        return _every_working_day(rule, ctx)
-    if isinstance(rule, PerWeek):
-        return _per_week(rule, ctx)
-    return _original_per_month(rule, ctx)
-
-
 # -- the signals ----------------------------------------------------------------------------
+
+
+def _sorted_out(
+    posts: Sequence[Post], now: datetime
+) -> tuple[list[Post], list[Post], list[Post], list[Post]]:
+    """The posts the rules cannot use (undated; pinned, dated) and the dated, unpinned ones:
+    usable at ``now`` (aware UTC from here on), or dated too far in the future."""
+    undated = [p for p in posts if p.published_at is None]
+    pinned = [p for p in posts if p.pinned and p.published_at is not None]
+    usable: list[Post] = []
+    future: list[Post] = []
+    for p in posts:
+        if p.published_at is None or p.pinned:
+            continue
+        if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
+            p = replace(p, published_at=utc(p.published_at))
+        (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
+    return undated, pinned, usable, future
 
 
 def _post_evidence(p: Post, now: datetime) -> LatestPost:
@@ -336,7 +95,7 @@ def _post_evidence(p: Post, now: datetime) -> LatestPost:
     )
 
 
-def _rule_evidence(ruleset: RuleSet, v: _Verdict) -> dict[str, Any]:
+def _rule_evidence(ruleset: RuleSet, v: Verdict) -> dict[str, Any]:
     return {
         "rule": f"{ruleset.name}.{v.rule.label()}",
         "state": v.state,
@@ -350,7 +109,7 @@ def _rule_evidence(ruleset: RuleSet, v: _Verdict) -> dict[str, Any]:
     }
 
 
-def _rank(v: _Verdict) -> tuple[int, datetime]:
+def _rank(v: Verdict) -> tuple[int, datetime]:
     # most severe first, then the one due (or overdue) first
     return (-SEVERITY_RANK[v.rule.severity], v.deadline or datetime.max.replace(tzinfo=UTC))
 
@@ -369,18 +128,9 @@ def evaluate_staleness(
     if not ruleset.rules:  # e.g. service accounts: not judged on posting frequency
         return []
     zone = ZoneInfo(tz)
-    undated = [p for p in posts if p.published_at is None]
-    pinned = [p for p in posts if p.pinned and p.published_at is not None]
-    usable: list[Post] = []
-    future: list[Post] = []
-    for p in posts:
-        if p.published_at is None or p.pinned:
-            continue
-        if p.published_at.tzinfo is not UTC:  # copied only when not aware UTC already
-            p = replace(p, published_at=_utc(p.published_at))
-        (future if p.published_at and p.published_at > now + FUTURE_TOLERANCE else usable).append(p)
+    undated, pinned, usable, future = _sorted_out(posts, now)
     # pinned posts are told so nobody wonders why a fresh pinned post did not count
-    newest_pin = max((_utc(p.published_at) for p in pinned if p.published_at), default=None)
+    newest_pin = max((utc(p.published_at) for p in pinned if p.published_at), default=None)
     skipped = SkippedPosts(
         ignored_undated_posts=len(undated) or None,
         ignored_undated_post_ids=[p.id for p in undated][:10] or None,
@@ -403,7 +153,7 @@ def evaluate_staleness(
                 severity=Severity.warning,
                 title=f"无法判断更新时间（{len(undated)} 条内容读不出发布时间）",
                 detail=(
-                    f"本次检查（{_full(now, zone)}）看到 {len(posts)} 条内容，"
+                    f"本次检查（{full_time(now, zone)}）看到 {len(posts)} 条内容，"
                     f"其中 {len(undated)} 条读不出发布时间，没有可用于判断的非置顶内容；"
                     "未按更新规定判定，请检查读取方式（日期选择器、日期格式）或平台改版。"
                 ),
@@ -421,7 +171,7 @@ def evaluate_staleness(
                 severity=severity,
                 title="未找到任何更新（置顶内容不计）",
                 detail=(
-                    f"本次检查（{_full(now, zone)}）未找到任何带发布时间的非置顶内容"
+                    f"本次检查（{full_time(now, zone)}）未找到任何带发布时间的非置顶内容"
                     f"（共 {len(posts)} 条：置顶 {len(pinned)} 条，无发布时间 {len(undated)} 条）。"
                 ),
                 rule=", ".join(rule_names),
@@ -432,13 +182,13 @@ def evaluate_staleness(
         ]
 
     latest = max(usable, key=lambda p: p.published_at or now)
-    ctx = _Context(posts=usable, latest=latest, now=now, zone=zone, calendar=calendar)
-    verdicts = [v for r in ruleset.rules if (v := _judge(r, ctx)) is not None]
+    ctx = Context(posts=usable, latest=latest, now=now, zone=zone, calendar=calendar)
+    verdicts = [v for r in ruleset.rules if (v := judge_rule(r, ctx)) is not None]
     told = _post_evidence(latest, now)
     unknown = sorted(y for y in ctx.calendar_years if not calendar.has_data(y))
     notes = RuleNotes(notes=ctx.notes or None, calendar_unknown_years=unknown or None)
 
-    def said(rules: list[_Verdict], **more: Any) -> dict[str, Any]:
+    def said(rules: list[Verdict], **more: Any) -> dict[str, Any]:
         verdicts = [_rule_evidence(ruleset, v) for v in rules]
         return evidence(told, skipped, replace(notes, rules=verdicts, **more), **internal)
 
@@ -498,6 +248,49 @@ def evaluate_staleness(
     return signals
 
 
+# -- until when silence lasts ---------------------------------------------------------------
+
+#: how far ahead a silence is promised at most (no rules: silent for ever)
+QUIET_HORIZON = timedelta(days=366)
+
+
+def quiet_until(
+    posts: Sequence[Post],
+    ruleset: RuleSet,
+    calendar: WorkCalendar,
+    now: datetime,
+    tz: str = "Asia/Shanghai",
+) -> datetime | None:
+    """Until when :func:`evaluate_staleness` keeps giving no signal for these posts: the
+    earliest instant after ``now`` at which it could give one (aware UTC; earlier than
+    needed is allowed, later never), or None when it gives one at ``now``.
+
+    Why: a look that finds the page as it was (``monitor.record``) need not judge the rules
+    again before then. Each rule's bound sits beside its judge (``RULES``); the verdicts at
+    ``now`` are the judges' own, so the two cannot disagree on "silent now".
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    horizon = now + QUIET_HORIZON
+    if not ruleset.rules:
+        return horizon
+    _, _, usable, future = _sorted_out(posts, now)
+    if not usable:  # "undated" or "未找到任何更新": a signal now
+        return None
+    latest = max(usable, key=lambda p: p.published_at or now)
+    ctx = Context(posts=usable, latest=latest, now=now, zone=ZoneInfo(tz), calendar=calendar)
+    until = [horizon]
+    for rule in ruleset.rules:
+        says, quiet = RULES[type(rule)]
+        if says(rule, ctx) is not None:
+            return None
+        until.append(quiet(rule, ctx))
+    # a post dated too far ahead becomes usable when ``now`` catches up with it
+    until += [p.published_at - FUTURE_TOLERANCE for p in future if p.published_at]
+    return max(min(until), now)
+
+
 # -- what the rules read of the posts -------------------------------------------------------
 
 
@@ -511,7 +304,7 @@ def digest_posts(posts: Sequence[Post]) -> dict[str, Any]:
     """
     rows = []
     for p in posts:
-        when = _utc(p.published_at).isoformat() if p.published_at else None
+        when = utc(p.published_at).isoformat() if p.published_at else None
         rows.append([p.id, when, int(p.pinned), int(p.repost), p.title or p.text[:80], p.url])
     return {"v": 1, "posts": rows}
 
