@@ -318,7 +318,8 @@ def test_rows_cross_to_the_writer_process_as_plain_values() -> None:
     import pickle
     from datetime import timedelta
 
-    from monitor.record.writer import _answer, _built, _keys, _packed, _unpacked
+    from monitor.record.writer import _answer, _packed, _unpacked
+    from monitor.store.plain_rows import built, column_keys
     from monitor.store.states import LastLook
 
     account = Account(
@@ -332,7 +333,7 @@ def test_rows_cross_to_the_writer_process_as_plain_values() -> None:
     got = _unpacked(pickle.loads(sent))
 
     def columns(row: Account | Snapshot) -> dict[str, object]:
-        return {k: getattr(row, k) for k in _keys(type(row))}
+        return {k: getattr(row, k) for k in column_keys(type(row))}
 
     assert columns(got.account) == columns(account)
     assert (got.obs, got.now, got.next_due, got.claimed_by, got.last) == (
@@ -343,4 +344,4 @@ def test_rows_cross_to_the_writer_process_as_plain_values() -> None:
     answer = pickle.dumps(_answer(CheckResult(account, snap, obs, [], [])))
     assert b"sqlalchemy" not in answer
     values, _, _ = pickle.loads(answer)
-    assert columns(_built(Snapshot, values)) == columns(snap)
+    assert columns(built(Snapshot, values)) == columns(snap)

@@ -6,7 +6,7 @@ the event loop needs to drive the probes, so the whole pipeline ran at 44 % of a
 fetch of the same pages (``bench/http_path.py``, 10,000 accounts); in a process of its
 own it runs on another core. Records and results travel pickled over a pipe (about 4 KB
 a check, tens of microseconds), their rows (the account, the snapshot) as plain column
-values (:func:`_flat`, :func:`_built`).
+values (:mod:`monitor.store.plain_rows`).
 
 Lifecycle: started with the first batch, it lives until :meth:`ProcessWriter.close` (or
 the end of the parent). It ignores SIGTERM and SIGINT — a terminal's Ctrl-C or a ``kill``
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import multiprocessing
 import pickle
 import signal
@@ -30,16 +29,15 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import Any
 
-import sqlalchemy as sa
 import structlog
-from sqlmodel import SQLModel
 
 from monitor.config import Settings
 from monitor.record.batch import CheckResult, Outcomes, Record, write_batch
 from monitor.service import logs, metrics
 from monitor.store.models import Account, Snapshot
+from monitor.store.plain_rows import built, flat
 
 log = structlog.get_logger("xuncha.writer")
 
@@ -103,7 +101,7 @@ class ProcessWriter:
                 outcomes.append(answer)
             else:
                 snapshot, signals, changes = answer
-                snap = _built(Snapshot, snapshot)
+                snap = built(Snapshot, snapshot)
                 outcomes.append(CheckResult(rec.account, snap, rec.obs, signals, changes))
         return outcomes, transactions
 
@@ -197,7 +195,7 @@ def _serve(settings: Settings, open_context: Callable[[Settings], Any], conn: Co
 def _answer(outcome: CheckResult | BaseException) -> object:
     """What crosses back: the parent has the account and observation already."""
     if isinstance(outcome, CheckResult):
-        return (_flat(outcome.snapshot), outcome.signals, outcome.changes)
+        return (flat(outcome.snapshot), outcome.signals, outcome.changes)
     try:
         pickle.dumps(outcome)
     except Exception:
@@ -205,42 +203,14 @@ def _answer(outcome: CheckResult | BaseException) -> object:
     return outcome
 
 
-# -- rows across the pipe --------------------------------------------------------------------
-# Why by hand: a pickled SQLModel instance carries its SQLAlchemy state and pydantic's, and
-# rebuilding them (``InstanceState.__setstate__``) cost more than the rest of a quiet look's
-# record; its column values and a bare instance filled in as a load fills it are the same
-# row. Measured (timeit, one unchanged look, pickled and back): a record 54 -> 40 µs, its
-# answer 56 -> 14 µs.
-
-_Row = TypeVar("_Row", bound=SQLModel)
-
-
-@functools.cache
-def _keys(cls: type[SQLModel]) -> tuple[str, ...]:
-    return tuple(a.key for a in sa.inspect(cls).column_attrs)
-
-
-def _flat(row: SQLModel) -> tuple[Any, ...]:
-    """The row's column values, in :func:`_keys` order."""
-    d = row.__dict__
-    return tuple(d[k] if k in d else getattr(row, k) for k in _keys(type(row)))
-
-
-def _built(cls: type[_Row], values: tuple[Any, ...]) -> _Row:
-    """A detached-like instance of ``cls`` holding ``values`` (as ``monitor.record.rows``
-    builds its snapshots): what unpickling the instance gave, without its state."""
-    keys = _keys(cls)
-    row: _Row = cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
-    row.__dict__.update(zip(keys, values, strict=True))
-    object.__setattr__(row, "__pydantic_fields_set__", set(keys))
-    return row
+# -- rows across the pipe: as column values (monitor.store.plain_rows says why) ----------------
 
 
 def _packed(record: Record) -> tuple[Any, ...]:
-    return (_flat(record.account), record.obs, record.now, record.next_due,
+    return (flat(record.account), record.obs, record.now, record.next_due,
             record.claimed_by, record.last)  # fmt: skip
 
 
 def _unpacked(packed: tuple[Any, ...]) -> Record:
     account, *rest = packed
-    return Record(_built(Account, account), *rest)
+    return Record(built(Account, account), *rest)

@@ -109,12 +109,15 @@ class Model:
             at = m.end()
             name = name.lower()
             if slash:
-                if names and names[-1] == name and slots[-1] is None:
+                slot = slots[-1] if names and names[-1] == name else GONE
+                if slot is None:
                     names.pop()  # closes the current element (nothing counted in its slot)
                     slots.pop()
                     where[name].pop()
                     for k in KEYS.get(name, ()):
                         tops[k].pop()  # (an SVG or MathML element is never in a None slot)
+                elif slot is not GONE and self.active and slot is self.active[-1]:
+                    self._closes_last(slot)  # type: ignore[arg-type]
                 else:
                     self._end(name)
                 continue
@@ -137,6 +140,17 @@ class Model:
             if name == "plaintext":
                 return len(text)
         return len(text)
+
+    def _closes_last(self, entry: Entry) -> None:
+        """The end tag of the current element, the last entry of the formatting list: when
+        live and outside a ``<select>``, :meth:`_adopt` finds it first and only closes it."""
+        if entry[3] or self.selects:
+            self._end(entry[1])
+            return
+        self._kill(entry)
+        self.where[self.names.pop()].pop()  # (a formatting element is no boundary)
+        self.slots.pop()
+        entry[2] = False
 
     def _skip(self, text: str, m: re.Match[str], comment: str | None) -> int:
         """Past a comment, or a bogus one (<!x, <?x, </x) up to ">" (CDATA in SVG to "]]>")."""
@@ -206,7 +220,7 @@ class Model:
                 return False  # outside a table the tag is ignored
             self._table_part(name)
         elif name == "table":  # (a <p> stays open: pages without a doctype are "quirks")
-            self._pop_to(self._reach(("table",), "in table"))  # ends the open one
+            self._pop_to(self._reach_one("table", "in table"))  # ends the open one
         else:
             self._rebuild()
         return True
@@ -216,7 +230,7 @@ class Model:
         if name == "form" and self.where.get("form") and not self.where.get("template"):
             return False  # a form in a form is ignored
         if name == "li":
-            self._pop_to(self._reach(("li",), "li"))
+            self._pop_to(self._reach_one("li", "li"))
         elif name == "dd" or name == "dt":
             self._pop_to(self._reach(("dd", "dt"), "dd"))
         self._close_p()
@@ -256,14 +270,14 @@ class Model:
     def _end_html(self, name: str) -> None:
         """Close the element an end tag names, within its reach."""
         if name == "form":
-            if (form := self._reach(("form",), "scope")) == len(self.names) - 1:
+            if (form := self._reach_one("form", "scope")) == len(self.names) - 1:
                 self._pop_to(form)
             elif form >= 0:
                 self._take_out(form)
         elif name in HEADINGS:
             self._pop_to(self._reach(HEADINGS, "scope"))
         else:
-            self._pop_to(self._reach((name,), END_BOUNDS.get(name, "special")))
+            self._pop_to(self._reach_one(name, END_BOUNDS.get(name, "special")))
 
     def _end_in_select(self, name: str) -> None:
         if name == "select":
@@ -316,13 +330,13 @@ class Model:
         open gets a ``<tr>``, and a ``<tbody>`` when none is open either)."""
         self._pop_to(self._reach(CELLS, "table"))  # an open cell ends
         if name == "caption" or name == "colgroup":  # right in the table
-            table = self._reach(("table",), "table end")
+            table = self._reach_one("table", "table end")
             if table >= 0:
                 self._pop_to(table + 1)
             return
         parts = self._reach(TABLE_PARTS, "table")
         if name in CELLS:
-            tr = self._reach(("tr",), "table")
+            tr = self._reach_one("tr", "table")
             if tr >= 0:
                 self._pop_to(tr + 1)
                 return
@@ -330,27 +344,31 @@ class Model:
                 self._push("tbody")
             self._push("tr")
         elif name == "tr":
-            self._pop_to(self._reach(("tr",), "table"))
+            self._pop_to(self._reach_one("tr", "table"))
             if parts < 0:
                 self._push("tbody")
         else:
-            self._pop_to(self._reach(("tr",), "table"))
+            self._pop_to(self._reach_one("tr", "table"))
             self._pop_to(self._reach(TABLE_PARTS, "table"))
 
     def _close_p(self) -> None:
-        self._pop_to(self._reach(("p",), "button"))
+        self._pop_to(self._reach_one("p", "button"))
 
     # -- the stack of open elements --------------------------------------------------------------
 
-    def _reach(self, wanted: Iterable[str], bound: str) -> int:
-        """Where the topmost of ``wanted`` is if no boundary of ``bound`` stands above it
-        (an element that is a boundary itself is reached); -1 otherwise."""
-        where = self.where
-        top = max((w[-1] for k in wanted if (w := where.get(k))), default=-1)
-        if top < 0 or not bound:
-            return top
-        tops = self.tops[bound]
+    def _reach_one(self, name: str, bound: str) -> int:
+        """Where the topmost ``name`` is if no boundary of ``bound`` stands above it (an
+        element that is a boundary itself is reached); -1 otherwise."""
+        w = self.where.get(name)
+        if not w or not bound:
+            return w[-1] if w else -1
+        top, tops = w[-1], self.tops[bound]
         return top if not tops or tops[-1] <= top else -1
+
+    def _reach(self, wanted: Iterable[str], bound: str) -> int:
+        """:meth:`_reach_one` for the topmost of ``wanted`` (a boundary above the topmost is
+        above every other one too)."""
+        return max((self._reach_one(k, bound) for k in wanted), default=-1)
 
     def _foreign(self) -> bool:
         """Is the current element an SVG or MathML one whose content is not HTML?"""

@@ -82,6 +82,24 @@ def parse_cn_datetime(text: str, *, now: datetime, tz: str = DEFAULT_TZ) -> date
     return None
 
 
+def full_date(text: str, *, tz: str = DEFAULT_TZ) -> datetime | None:
+    """The date :func:`parse_cn_datetime` reads first, one with its year, as aware UTC, or
+    None. It needs no ``now``: where it finds one, that is the answer at any time."""
+    if not text:
+        return None
+    found = _full_date(unicodedata.normalize("NFKC", text), None, zone(tz))
+    return found.astimezone(UTC) if found is not None else None
+
+
+def timeless_none(text: str) -> bool:
+    """No shape :func:`parse_cn_datetime` reads is in ``text`` (no full date either): it
+    finds nothing there, whatever ``now`` is."""
+    text = unicodedata.normalize("NFKC", text)
+    if _FULL.search(text) or _DAY_WORD.search(text) or _AGO.search(text):
+        return False
+    return text.strip() not in _JUST_NOW and not _MONTH_DAY.search(text)
+
+
 def _last(
     pattern: re.Pattern[str], text: str, build: Callable[[re.Match[str]], datetime | None]
 ) -> datetime | None:
@@ -108,7 +126,7 @@ def _offset(value: str | None, default: tzinfo) -> tzinfo:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def _full_date(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+def _full_date(text: str, now: datetime | None, tz: tzinfo) -> datetime | None:
     def build(m: re.Match[str]) -> datetime | None:
         clock = _clock(m)
         if clock is None:

@@ -95,7 +95,10 @@ def _same_meaning(obs: Observation, prev: Previous | None) -> Observation:
     """``obs`` with its meaning (``probes.meaning``); marked ``unchanged`` when it says what
     the last full look said — only its counters and its bytes (a token, a nonce) moved — so
     it is recorded as a look at that page, not read, judged and stored again. Its posts and
-    artifacts go; its profile stays, for the counters the look keeps."""
+    artifacts go; its profile stays, for the counters the look keeps. A reader that knew
+    this already (``probes.meaning.said_again``) made it so itself: it is left as it is."""
+    if obs.unchanged:
+        return obs  # the same bytes (no meaning), or said again (its meaning)
     obs.meaning = meaning_of(obs)
     if (
         prev is None

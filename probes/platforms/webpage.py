@@ -25,11 +25,20 @@ unless the page says it has nothing (``EMPTY_MARKERS``: "暂无内容", "暂无�
 the site's own word (``Sight.none``), ``ok`` with zero posts, and staleness judges the empty
 column. A WAF or captcha page is
 ``blocked`` before any selector is tried (``probes.fetch.waf``).
+
+A page that changes on every request only outside its items (a CSRF token, a visit
+counter) is not read again item by item: its items' own HTML, the selectors and the base
+URL are its posts' input, and when that input was read before in this process
+(:data:`READS`) and says what the last full look said, the look is unchanged at the cost of
+a parse (:func:`probes.meaning.said_again`). Only inputs whose every date was read without
+the clock are remembered ("3小时前" is another time at the next look), and never with
+``detail`` pages (their text is other pages').
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import datetime
 from urllib.parse import urljoin
@@ -39,9 +48,17 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from probes.fetch import Tools
 from probes.fetch.bounds import parse_html
 from probes.fetch.http import decode_text
+from probes.meaning import Reads, said_again, said_by
 from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
-from probes.platforms.dates import DEFAULT_TZ, from_epoch_text, localize, parse_cn_datetime
+from probes.platforms.dates import (
+    DEFAULT_TZ,
+    from_epoch_text,
+    full_date,
+    localize,
+    parse_cn_datetime,
+    timeless_none,
+)
 from probes.platforms.fulltext import open_details
 from probes.platforms.registry import clock, failed, fetch_page, register
 
@@ -50,6 +67,9 @@ _SPACE = re.compile(r"\s+")
 _NOT_LINKS = ("javascript:", "#", "about:", "data:")
 #: where an item or its date element may carry the time instead of its text
 _DATE_ATTRS = ("data-create_time", "data-create-time", "data-time")
+#: the pages read in this process, by their posts' input: an entry (~0.3 KB) per page, and
+#: a province's list pages fit (the one process-wide memory here; it is never stale)
+READS = Reads(16_384)
 
 
 @register("webpage")
@@ -76,20 +96,48 @@ async def read_webpage(target: Target, tools: Tools) -> Observation:
             obs.sight = Sight.none  # the site's own word: no posts, and staleness judges that
             return obs
         return set_outcome(obs, Outcome.unreadable, f"选择器 '{item_sel}' 未匹配任何条目")
+    key = input_key(target, html, base, items)
+    if key is not None and (said := READS.get(key)) and said_again(obs, said, target.previous):
+        return obs  # it says what its last full look said: no post built again
     try:
         joined: dict[str, str] = {}  # each href of the page resolved once
-        obs.posts = [_post(node, opts, base, joined) for node in items]
+        read = [_post(node, opts, base, joined) for node in items]
     except SelectolaxError as e:
         obs.outcome = Outcome.error
         obs.detail = f"网页读取参数中的选择器无效（{e}）"
         return obs
-    if all(p.published_at is None for p in obs.posts):
+    obs.posts = [post for post, _ in read]
+    if undated := all(p.published_at is None for p in obs.posts):
         obs.detail = f"选择器 '{item_sel}' 匹配 {len(items)} 个条目，但都读不出日期"
     await open_details(target, tools, obs)  # "detail": the newest items' body text
+    if key is not None and not undated and all(timeless for _, timeless in read):
+        READS.put(key, said_by(obs))
     return obs
 
 
-def _post(node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, str]) -> Post:
+def input_key(target: Target, html: str, base: str, items: list[LexborNode]) -> bytes | None:
+    """A digest of everything the posts read from ``items`` are a function of (the clock
+    aside): the options, the base URL and each item as the tree has it — its serialised
+    HTML (elements, attributes, text) and its text nodes one by one (which the HTML does not
+    tell apart; a NUL separates them, and no text node holds one when the page has none).
+    None when the posts are not such a function (``detail`` pages). ``wechat`` reads its
+    list through this reader (as ``webpage``) and goes on: what it remembers never stands
+    for a wechat look, whose meaning names its own reader."""
+    if target.reader != "webpage" or (target.options.get("detail") or "").strip() or "\x00" in html:
+        return None
+    head = json.dumps(["webpage/1", sorted(target.options.items()), base], ensure_ascii=False)
+    h = hashlib.sha256(head.encode())
+    for node in items:
+        outer, text = node.html or "", node.text(separator="\x00")
+        h.update(f"{len(outer)},{len(text)};{outer}{text}".encode())
+    return h.digest()
+
+
+def _post(
+    node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, str]
+) -> tuple[Post, bool]:
+    """The item's post, and whether it is one at any time (its date read without the
+    clock: a full date, the operator's format, or none looked for)."""
     item_text = node_text(node)
     link_node = _link_node(node, opts.get("link"))
     href = link_node.attributes.get("href") if link_node else node.attributes.get("data-link")
@@ -97,9 +145,10 @@ def _post(node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, s
     title = _title(node, link_node, opts.get("title"))
     date_text = _date_text(node, opts.get("date"))
     fmt, tz = opts.get("date_format"), opts.get("tz") or DEFAULT_TZ
-    published = read_date(date_text, fmt=fmt, tz=tz) or read_date(
-        _date_attr(node, opts.get("date")), tz=tz
-    )
+    published, timeless = _read_date(date_text, fmt, tz)
+    if published is None:
+        published, also = _read_date(_date_attr(node, opts.get("date")), None, tz)
+        timeless = timeless and also
     pinned = "置顶" in item_text
     if opts.get("pinned"):
         pinned = pinned or node.css_first(opts["pinned"]) is not None
@@ -107,7 +156,7 @@ def _post(node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, s
     if url and url not in links:
         links.insert(0, url)
     key = url or f"{title}|{date_text}"
-    return Post(
+    post = Post(
         id=url or hashlib.sha1(key.encode()).hexdigest()[:16],
         published_at=published,
         title=title,
@@ -116,6 +165,7 @@ def _post(node: LexborNode, opts: dict[str, str], base: str, joined: dict[str, s
         pinned=pinned,
         links=links,
     )
+    return post, timeless
 
 
 def _link_node(node: LexborNode, selector: str | None) -> LexborNode | None:
@@ -159,15 +209,26 @@ def _date_attr(node: LexborNode, selector: str | None) -> str:
 
 def read_date(text: str, *, fmt: str | None = None, tz: str = DEFAULT_TZ) -> datetime | None:
     """A post date from page text: the operator's format first, then the usual shapes."""
+    return _read_date(text, fmt, tz)[0]
+
+
+def _read_date(text: str, fmt: str | None, tz: str) -> tuple[datetime | None, bool]:
+    """:func:`read_date`'s answer, and whether it holds at any time (the clock not asked)."""
     text = text.strip()
     if not text:
-        return None
+        return None, True
     if fmt:
         try:
-            return localize(datetime.strptime(text.strip("[]()（）【】 "), fmt), tz)
+            return localize(datetime.strptime(text.strip("[]()（）【】 "), fmt), tz), True
         except ValueError:
             pass
-    return from_epoch_text(text, now=clock()) or parse_cn_datetime(text, now=clock(), tz=tz)
+    if not (text.isdigit() and len(text) in (10, 13)):  # from_epoch_text's None, then
+        if (found := full_date(text, tz=tz)) is not None:  # parse_cn_datetime's first answer
+            return found, True
+        if timeless_none(text):  # or its None
+            return None, True
+    now = clock()
+    return from_epoch_text(text, now=now) or parse_cn_datetime(text, now=now, tz=tz), False
 
 
 # -- HTML helpers shared with the other readers --------------------------------------------
