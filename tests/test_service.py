@@ -341,8 +341,11 @@ def test_metrics_endpoint_serves_counters(tmp_path: Path) -> None:
     app = open_app(settings)
     metrics.bind_database(app.engine)
     server = metrics.serve("127.0.0.1", 0)
+    labels = {"platform": "weibo", "outcome": "blocked"}
+    before = metrics.REGISTRY.get_sample_value("xuncha_probes_total", labels) or 0.0
     try:
         metrics.observe_probe("weibo", "blocked", 1.5)
+        metrics.observe_probe("weibo", "blocked", 0.1)  # the kept child: counted on the page too
         metrics.BROWSER_IN_USE.set(2)
         port = server.server_port
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
@@ -350,7 +353,7 @@ def test_metrics_endpoint_serves_counters(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         app.close()
-    assert 'xuncha_probes_total{outcome="blocked",platform="weibo"}' in text
+    assert f'xuncha_probes_total{{outcome="blocked",platform="weibo"}} {before + 2}' in text
     assert 'xuncha_probe_duration_seconds_bucket{le="2.0",platform="weibo"}' in text
     assert "xuncha_browser_pages_in_use 2.0" in text
     assert "xuncha_delivery_failures_total 0.0" in text
@@ -369,6 +372,25 @@ def test_secrets_in_channel_urls_are_never_logged(capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert "SECRETKEY" not in err and "TOKEN1234567" not in err and "WECOMKEY999" not in err
     assert "dingtalk://" in err
+
+
+def test_token_urls_are_masked_with_no_channel_registered(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scrubber's shortcut for lines without URLs must not skip one that has them."""
+    import structlog
+
+    from monitor.service import logs
+
+    monkeypatch.setattr(logs, "_secrets", set())
+    logs.setup_logging("info", "json")
+    structlog.get_logger("t").info(
+        "fetch_failed", url="https://gov.example.cn/list?token=QUERYSECRET1", n=3, none=None,
+        page="https://gov.example.cn/news/", hops=["json://127.0.0.1:9/hook/PATHSECRET2"],
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert "QUERYSECRET1" not in err and "PATHSECRET2" not in err
+    assert '"page": "https://gov.example.cn/news/"' in err and '"n": 3' in err
 
 
 def test_library_warnings_are_scrubbed_too(capsys: pytest.CaptureFixture[str]) -> None:

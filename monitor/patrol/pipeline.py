@@ -86,8 +86,9 @@ async def check(
     async with slot or nullcontext():
         with anyio.move_on_after(app.settings.patrol.probe_timeout_seconds) as scope:
             obs = await observe(target, reading, now=when)
-        if not scope.cancelled_caught and obs.outcome is Outcome.ok:
-            # detectors judge where a short link lands, not the link text
+        if not scope.cancelled_caught and obs.outcome is Outcome.ok and obs.posts:
+            # detectors judge where a short link lands, not the link text (no posts, as on
+            # an unchanged page, no links: no deadline to set up for them)
             with anyio.move_on_after(app.settings.http.timeout_seconds * 2):
                 await resolve_short_links(obs, tools.http)
     if scope.cancelled_caught:

@@ -28,6 +28,8 @@ def secrets() -> frozenset[str]:
 
 
 def _scrub(text: str) -> str:
+    if not _secrets and "://" not in text:
+        return text  # nothing to mask (most values of most lines): no import, no regex
     # here, not at the top: the sender's imports (apprise) are for processes that log secrets
     from alerts.send import mask_url, redact
 
@@ -59,9 +61,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_PLAIN = (int, float, bool)  # exactly these types (no subclass): nothing in them to mask
+
+
 def redact_secrets(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     """structlog processor: secrets in apprise URLs never reach the journal."""
-    return {k: _clean(v) for k, v in event_dict.items()}
+    return {k: v if v is None or type(v) in _PLAIN else _clean(v) for k, v in event_dict.items()}
 
 
 def printable_values(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -120,9 +120,21 @@ def track_recorder(recorder: Any) -> None:
     CHECKS_AWAITING_WRITE.set_function(lambda: float(recorder.waiting))
 
 
+# the children of the per-check figures, by their labels: ``labels()`` validates and looks
+# them up under a lock on every call, a cost paid on each check for the same few pairs
+_probe_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def observe_probe(platform: str, outcome: str, seconds: float) -> None:
-    PROBES.labels(platform=platform, outcome=outcome).inc()
-    PROBE_SECONDS.labels(platform=platform).observe(seconds)
+    children = _probe_children.get((platform, outcome))
+    if children is None:
+        children = (
+            PROBES.labels(platform=platform, outcome=outcome),
+            PROBE_SECONDS.labels(platform=platform),
+        )
+        _probe_children[(platform, outcome)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class DatabaseCollector(Collector):
