@@ -118,20 +118,23 @@ class SimulatedPlatform:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                route = platform.routes.get(self.path) or Route(404, b"not found", "text/plain")
+                # in flight while the platform works on the request (the delay), until its
+                # answer is sent: a client that read the whole answer may ask again before
+                # this thread returns, and that is not two requests at once
                 with platform._lock:
                     platform.hits[self.path] = platform.hits.get(self.path, 0) + 1
                     platform.in_flight += 1
                     platform.peak_in_flight = max(platform.peak_in_flight, platform.in_flight)
                 try:
-                    self._answer()
+                    if route.delay:
+                        time.sleep(route.delay)
                 finally:
                     with platform._lock:
                         platform.in_flight -= 1
+                self._answer(route)
 
-            def _answer(self) -> None:
-                route = platform.routes.get(self.path) or Route(404, b"not found", "text/plain")
-                if route.delay:
-                    time.sleep(route.delay)
+            def _answer(self, route: Route) -> None:
                 if route.etag and self.headers.get("If-None-Match") == route.etag:
                     platform.not_modified += 1
                     self.send_response(304)
