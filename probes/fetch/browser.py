@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,10 @@ import structlog
 
 from probes.fetch.chromium import chromium_memory_mb, kill_chromium
 from probes.fetch.chromium import chromium_pids as chromium_pids  # re-exported
+from probes.fetch.page_answers import BrowserError as BrowserError  # re-exported
+from probes.fetch.page_answers import Captured as Captured
+from probes.fetch.page_answers import PageResult as PageResult
+from probes.fetch.page_answers import in_app, json_of, read_page, short
 
 log = structlog.get_logger("xuncha.browser")
 
@@ -80,12 +83,6 @@ _IN_PAGE_GET = """async (urls) => Promise.all(urls.map((u) => new Promise((resol
   x.onerror = () => resolve([0, '', '']);
   x.send();
 })))"""
-#: the app moved to another of its routes as its own links move it: the URL pushed, then the
-#: ``popstate`` its router listens to (what the back button sends)
-_IN_APP_ROUTE = """(path) => {
-  history.pushState(history.state, '', path);
-  window.dispatchEvent(new PopStateEvent('popstate', {state: history.state}));
-}"""
 
 
 @dataclass
@@ -189,40 +186,6 @@ class _Guard:
             task.exception()  # a page closed under its request: nothing left to answer
 
 
-class BrowserError(Exception):
-    """The browser could not do its job; ``message`` is Chinese, for the duty officer."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class Captured:
-    """One response the page fetched whose URL matched a capture pattern."""
-
-    url: str
-    status: int
-    body: bytes
-    data: Any = None  # parsed JSON, None if the body is not JSON
-
-
-@dataclass
-class PageResult:
-    url: str
-    final_url: str
-    status: int | None  # of the main document
-    html: str
-    captured: list[Captured] = field(default_factory=list)
-    evaluated: Any = None
-    screenshot: bytes | None = None
-    elapsed_ms: int = 0
-
-    def first(self, pattern: str) -> Captured | None:
-        rx = re.compile(pattern)
-        return next((c for c in self.captured if rx.search(c.url)), None)
-
-
 class BrowserPool:
     """One Chromium shared by all browser readers; see the module docstring."""
 
@@ -303,7 +266,7 @@ class BrowserPool:
                 except Exception as e:  # a crashed or closed browser: relaunch next visit
                     self._pages_since_launch = self.settings.recycle_after_pages
                     raise BrowserError(
-                        f"浏览器无法打开新页面：{_short(str(e) or type(e).__name__)}"
+                        f"浏览器无法打开新页面：{short(str(e) or type(e).__name__)}"
                     ) from e
             kept = False
             try:
@@ -351,7 +314,9 @@ class BrowserPool:
         async with self.page(context or platform, limit, cookies=cookies) as page:
             started = time.monotonic()  # the page's own time, not a browser launch's
             if keep is None:
-                result = await self._run_page(page, url, capture, wait_for, evaluate, limit)
+                result = await read_page(
+                    page, url, capture, wait_for, evaluate, limit, self.settings.settle_ms
+                )
             else:
                 result = await self._trimmed(page, url, capture, wait_for, evaluate, limit, keep)
             if screenshot:
@@ -372,14 +337,17 @@ class BrowserPool:
         limit: float,
         keep: Sequence[str],
     ) -> PageResult:
-        """:meth:`_run_page` with the page's requests trimmed to ``keep`` (see :meth:`_visit`),
-        its guard given back untrimmed for the page's next use."""
+        """:func:`~probes.fetch.page_answers.read_page` with the page's requests trimmed to
+        ``keep`` (see :meth:`_visit`), its guard given back untrimmed for the page's next
+        use."""
         guard = self._guards.get(page)
         if guard is None:  # a context made by ``make``: nothing blocked until now
             guard = self._guards[page] = await _Guard.start(page.context, page, frozenset())
         await guard.trim([re.compile(k) for k in keep])
         try:
-            return await self._run_page(page, url, capture, wait_for, evaluate, limit)
+            return await read_page(
+                page, url, capture, wait_for, evaluate, limit, self.settings.settle_ms
+            )
         finally:
             with contextlib.suppress(Exception):  # a page closed under the visit
                 await guard.trim(None)
@@ -443,7 +411,9 @@ class BrowserPool:
                     got = await asyncio.wait_for(page.evaluate(_IN_PAGE_GET, list(urls)), limit)
                 else:
                     waits = capture if wait_for is None else wait_for
-                    answers = await self._in_app(page, route, capture, waits, accept, limit)
+                    answers = await in_app(
+                        page, route, capture, waits, accept, limit, self.settings.settle_ms
+                    )
             except Exception:  # timed out, or the page went away under the call
                 got = answers = None
             finally:
@@ -468,56 +438,11 @@ class BrowserPool:
             return PageResult(at, final_url, None, "", answers, elapsed_ms=elapsed)
         assert got is not None
         captured = [
-            Captured(url or asked, int(status), text.encode(), _json(text.encode()))
+            Captured(url or asked, int(status), text.encode(), json_of(text.encode()))
             for (status, text, url), asked in zip(got, urls, strict=True)
             if status
         ]
         return PageResult(origin, final_url, None, "", captured, elapsed_ms=elapsed)
-
-    async def _in_app(
-        self,
-        page: Any,
-        route: str,
-        capture: Sequence[str],
-        wait_for: Sequence[str],
-        accept: Callable[[Any], bool] | None,
-        limit: float,
-    ) -> list[Captured] | None:
-        """:meth:`call`'s ``route``: the answers, or None when the awaited did not come."""
-        patterns = [re.compile(p) for p in capture]
-        waits = [re.compile(p) for p in wait_for]
-        seen: list[Any] = []
-        arrived, complete = asyncio.Event(), asyncio.Event()
-
-        def on_response(resp: Any) -> None:
-            if not any(p.search(resp.url) for p in patterns):
-                return
-            if accept is not None and not accept(resp.request):
-                return  # another account's (a call the page made before this check)
-            seen.append(resp)
-            if all(any(w.search(r.url) for r in seen) for w in waits):
-                arrived.set()
-            if all(any(p.search(r.url) for r in seen) for p in patterns):
-                complete.set()
-
-        page.on("response", on_response)
-        try:
-            await asyncio.wait_for(page.evaluate(_IN_APP_ROUTE, route), limit)
-            try:
-                await asyncio.wait_for(arrived.wait(), limit)
-            except TimeoutError:
-                return None
-            if self.settings.settle_ms and not complete.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(complete.wait(), self.settings.settle_ms / 1000)
-            captured: list[Captured] = []
-            for resp in list(seen):
-                with contextlib.suppress(Exception):  # a response with no body
-                    body = await asyncio.wait_for(resp.body(), 5)
-                    captured.append(Captured(resp.url, resp.status, body, _json(body)))
-            return captured
-        finally:
-            page.remove_listener("response", on_response)
 
     async def visit(self, platform: str, url: str, **kw: Any) -> PageResult:
         """Open ``url`` in ``platform``'s context (arguments: :meth:`_visit`), then recycle
@@ -538,89 +463,6 @@ class BrowserPool:
         """The running browser's version ("" before it is launched): evidence says which
         Chromium rendered it."""
         return str(self._browser.version) if self._browser is not None else ""
-
-    async def _run_page(
-        self,
-        page: Any,
-        url: str,
-        capture: Sequence[str],
-        wait_for: Sequence[str] | None,
-        evaluate: str | None,
-        limit: float,
-    ) -> PageResult:
-        patterns = [re.compile(p) for p in capture]
-        waits = [re.compile(p) for p in (capture if wait_for is None else wait_for)]
-        seen: list[Any] = []
-        arrived = asyncio.Event()  # every awaited pattern answered
-        complete = asyncio.Event()  # every captured pattern answered: nothing left to wait for
-
-        def on_response(resp: Any) -> None:
-            if any(p.search(resp.url) for p in patterns):
-                seen.append(resp)
-                if all(any(w.search(r.url) for r in seen) for w in waits):
-                    arrived.set()
-                if all(any(p.search(r.url) for r in seen) for p in patterns):
-                    complete.set()
-
-        page.on("response", on_response)
-        try:
-            return await self._read_page(
-                page, url, patterns, waits, seen, arrived, complete, evaluate, limit
-            )
-        finally:  # a page kept for the next check must not feed this check's list
-            page.remove_listener("response", on_response)
-
-    async def _read_page(
-        self,
-        page: Any,
-        url: str,
-        patterns: list[re.Pattern[str]],
-        waits: list[re.Pattern[str]],
-        seen: list[Any],
-        arrived: asyncio.Event,
-        complete: asyncio.Event,
-        evaluate: str | None,
-        limit: float,
-    ) -> PageResult:
-        if not waits:
-            arrived.set()
-        if not patterns:
-            complete.set()
-        deadline = time.monotonic() + limit
-        status: int | None = None
-        # with answers to wait for, the document's first bytes are enough: the wait below is
-        # for those answers, not for the page's own events
-        until = "commit" if waits or patterns else "domcontentloaded"
-        try:
-            main = await page.goto(url, wait_until=until, timeout=limit * 1000)
-            status = main.status if main is not None else None
-        except Exception as e:  # playwright's TimeoutError/Error: the page never came
-            raise BrowserError(f"浏览器打开页面失败：{_short(str(e).splitlines()[0])}") from e
-        if status is not None and status >= 400:
-            arrived.set()  # an error page will not call the account's APIs: do not wait
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), max(0.1, deadline - time.monotonic()))
-        if self.settings.settle_ms and not complete.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(complete.wait(), self.settings.settle_ms / 1000)
-        captured: list[Captured] = []
-        for resp in list(seen):
-            try:
-                body = await asyncio.wait_for(resp.body(), 5)
-            except Exception:
-                continue  # a redirect or aborted response has no body
-            captured.append(Captured(resp.url, resp.status, body, _json(body)))
-        if patterns:  # all we read is in: the rest of the page is not loaded
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(page.evaluate("window.stop()"), 2)
-        evaluated = None
-        if evaluate:
-            with contextlib.suppress(Exception):
-                evaluated = await asyncio.wait_for(page.evaluate(evaluate), 5)
-        html = ""
-        with contextlib.suppress(Exception):
-            html = await asyncio.wait_for(page.content(), 5)
-        return PageResult(url, page.url, status, html, captured, evaluated)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -667,7 +509,7 @@ class BrowserPool:
             )
         except Exception as e:
             await self._shutdown()
-            raise BrowserError(f"无法启动浏览器 {exe}：{_short(str(e).splitlines()[0])}") from e
+            raise BrowserError(f"无法启动浏览器 {exe}：{short(str(e).splitlines()[0])}") from e
         self.launches += 1
         self._pages_since_launch = 0
         self._memory_mb, self._memory_read_at = 0.0, float("-inf")  # a new browser: read anew
@@ -734,17 +576,3 @@ class BrowserPool:
         self._closed = True
         async with self._lock:
             await self._shutdown()
-
-
-def _json(body: bytes) -> Any:
-    text = body.strip()
-    if not text or text[:1] not in (b"{", b"["):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _short(s: str, limit: int = 160) -> str:
-    return s if len(s) <= limit else s[: limit - 1] + "…"
