@@ -36,14 +36,13 @@ CPU ms per check at full speed: websites same bytes 4.8, noisy 14.3; platforms o
 130.5; ``run`` idle 2.8 % of a core. 20,000 accounts every hour: 19.7 % of one core; at the
 platforms' default intervals: 9.7 %. (The run before, every platform but Bilibili through
 Chromium: ~56 % hourly. Kuaishou's ~220 ms navigations are now three fifths of the total.)
-Not run again on 2026-12-08 (a full run takes ~10 minutes). Estimated from
-``bench/browser_path.py`` instead: Kuaishou's checks, now asked from the kept page's app,
-went from ~220 to ~58 CPU-ms (Douyin ~45), so the browser platforms' ~3,300 accounts would
-cost ~50 ms a check instead of 130.5: about 12.5 % of one core hourly and about 8 % at the
-platforms' default intervals — an estimate, not a measurement. The smoke run (``--quick``:
-2,000 accounts, 10 s windows, load 6-10), before and after back to back: browser platforms
-191.5 -> 94.9 CPU-ms per check (in ``xuncha run``, recording included); checks of 2,000
-accounts hourly 80 -> 52 CPU-s an hour (the idle cost, 2.1 and 3.7 % of a core, as noisy as ever).
+Measured again 2026-12-08 on a quiet 2-core machine (load 0.8-4, ``python bench/province.py``),
+after unchanged looks stopped being judged while their time rules stay silent, the HTTP
+transport was replaced, noisy pages were known unchanged from their items and Kuaishou was
+asked from the kept page's app: websites same bytes 1.2, noisy 3.0; platforms over HTTP 8.8;
+browser platforms (Douyin, Kuaishou) 45.3 CPU-ms per check; ``run`` idle 0.7 % of a core.
+20,000 accounts every hour: **6.5 %** of one core (was 19.7 %); at the platforms' default
+intervals: 2.7 % (was 9.7 %). The browser platforms are now nearly three quarters of it.
 """
 
 from __future__ import annotations
