@@ -82,22 +82,24 @@ def parse_cn_datetime(text: str, *, now: datetime, tz: str = DEFAULT_TZ) -> date
     return None
 
 
-def full_date(text: str, *, tz: str = DEFAULT_TZ) -> datetime | None:
-    """The date :func:`parse_cn_datetime` reads first, one with its year, as aware UTC, or
-    None. It needs no ``now``: where it finds one, that is the answer at any time."""
-    if not text:
-        return None
-    found = _full_date(unicodedata.normalize("NFKC", text), None, zone(tz))
-    return found.astimezone(UTC) if found is not None else None
-
-
-def timeless_none(text: str) -> bool:
-    """No shape :func:`parse_cn_datetime` reads is in ``text`` (no full date either): it
-    finds nothing there, whatever ``now`` is."""
+def date_without_clock(text: str, *, tz: str = DEFAULT_TZ) -> tuple[datetime | None, bool]:
+    """What :func:`from_epoch_text`, then :func:`parse_cn_datetime`, read in ``text`` when
+    that answer holds whatever ``now`` is: ``(date or None, True)``; ``(None, False)`` when
+    it depends on ``now`` (Unix time, checked against it; "今天", "3小时前", a year-less
+    "11-24"), and the caller must ask them with the clock. A reader that remembers what a
+    page said may remember only answers of the first kind."""
+    if not text or _epoch_digits(text) is not None:
+        return None, not text
     text = unicodedata.normalize("NFKC", text)
+    local_tz = zone(tz)
+    found = _full_date(text, None, local_tz)  # parse_cn_datetime's first finder
+    if found is not None:
+        return found.astimezone(UTC), True
+    # no shape of any finder here (not even a full date it turned down): its None holds at
+    # any time too
     if _FULL.search(text) or _DAY_WORD.search(text) or _AGO.search(text):
-        return False
-    return text.strip() not in _JUST_NOW and not _MONTH_DAY.search(text)
+        return None, False
+    return None, text.strip() not in _JUST_NOW and not _MONTH_DAY.search(text)
 
 
 def _last(
@@ -186,12 +188,18 @@ def _ago(text: str, now: datetime, tz: tzinfo) -> datetime | None:
 _EPOCH_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+def _epoch_digits(text: str) -> str | None:
+    """``text`` as Unix seconds (10 digits) or milliseconds (13), or None."""
+    digits = text.strip()
+    return digits if digits.isdigit() and len(digits) in (10, 13) else None
+
+
 def from_epoch_text(text: str, *, now: datetime) -> datetime | None:
     """Unix seconds (10 digits) or milliseconds (13) written as text — a 公众号 album's
     ``.js_article_create_time``, a ``data-create_time`` attribute — as aware UTC; None for
     anything else, or for a time before 2000 or more than a day after ``now``."""
-    digits = text.strip()
-    if not digits.isdigit() or len(digits) not in (10, 13):
+    digits = _epoch_digits(text)
+    if digits is None:
         return None
     when = datetime.fromtimestamp(int(digits) / (1000 if len(digits) == 13 else 1), UTC)
     if when < _EPOCH_FLOOR or when > localize(now) + FUTURE_SLACK:

@@ -53,11 +53,10 @@ from probes.model import Observation, Outcome, Post, Sight, Target
 from probes.platforms.common import EMPTY_MARKERS, first_marker, set_outcome
 from probes.platforms.dates import (
     DEFAULT_TZ,
+    date_without_clock,
     from_epoch_text,
-    full_date,
     localize,
     parse_cn_datetime,
-    timeless_none,
 )
 from probes.platforms.fulltext import open_details
 from probes.platforms.registry import clock, failed, fetch_page, register
@@ -222,11 +221,9 @@ def _read_date(text: str, fmt: str | None, tz: str) -> tuple[datetime | None, bo
             return localize(datetime.strptime(text.strip("[]()（）【】 "), fmt), tz), True
         except ValueError:
             pass
-    if not (text.isdigit() and len(text) in (10, 13)):  # from_epoch_text's None, then
-        if (found := full_date(text, tz=tz)) is not None:  # parse_cn_datetime's first answer
-            return found, True
-        if timeless_none(text):  # or its None
-            return None, True
+    found, timeless = date_without_clock(text, tz=tz)
+    if timeless:
+        return found, True
     now = clock()
     return from_epoch_text(text, now=now) or parse_cn_datetime(text, now=now, tz=tz), False
 
