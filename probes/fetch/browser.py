@@ -387,7 +387,8 @@ class BrowserPool:
         (``history.pushState`` and the ``popstate`` its router listens to), and the answers
         its script then fetches are captured as :meth:`visit` captures them — those whose
         request ``accept`` takes (which account it asked for) — until each of ``wait_for``
-        answered; None when they did not within ``timeout`` (the page is kept)."""
+        answered; nothing ``captured`` when they did not within ``timeout`` (the app did not
+        follow its router; the page is kept)."""
         name = context or platform
         prefix = origin.rstrip("/") + "/"
         if self._closed or not self._idle_pages.get(name):
@@ -414,6 +415,8 @@ class BrowserPool:
                     answers = await in_app(
                         page, route, capture, waits, accept, limit, self.settings.settle_ms
                     )
+                    if answers is None:  # the app did not answer in time: nothing captured
+                        answers = []
             except Exception:  # timed out, or the page went away under the call
                 got = answers = None
             finally:
